@@ -1,0 +1,164 @@
+"""A client of the Candor API for the CLI and the tests.
+
+Team requests are signed with the member's key file (SPEC §4.3); reporter
+requests are anonymous. Two transports: HTTP (``--api URL``) and in-process
+against a local data directory (``--data-dir DIR``), which runs the same
+Chalice app through Chalice's local gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+from candor.keyfile import KeyFile
+from chalicelib.httpsig import canonical_query, sign_request
+
+TIMEOUT = 60
+
+
+class ApiError(Exception):
+    """The API answered with an error (SPEC §4.1)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class Transport(Protocol):
+    base_url: str
+
+    def send(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, bytes]: ...
+
+
+@dataclass
+class HttpTransport:
+    base_url: str
+
+    def send(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, bytes]:
+        url = self.base_url.rstrip("/") + target
+        req = urllib.request.Request(url, data=body or None, method=method, headers=dict(headers))
+        try:
+            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+
+class InProcessTransport:
+    """The API in-process on a given store (no server needed): the same
+    Chalice app, through Chalice's local gateway."""
+
+    def __init__(self, store: Any, base_url: str = "http://127.0.0.1:8000",
+                 ctx: Any = None) -> None:
+        from chalice.config import Config  # type: ignore[attr-defined]
+        from chalice.local import LocalGateway  # type: ignore[attr-defined]
+
+        from app import app
+        from chalicelib.config import Settings
+        from chalicelib.domain.cases import Context
+        from chalicelib.http import runtime
+
+        self.base_url = base_url
+        self.store = store
+        settings = Settings(public_base_url=base_url)
+        runtime.configure(ctx or Context(store, limits=settings.limits), settings)
+        self._gateway = LocalGateway(app, Config(chalice_stage="local"))
+
+    def send(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, bytes]:
+        answer = self._gateway.handle_request(method, target, dict(headers), body)
+        payload = answer.get("body") or b""
+        return int(answer["statusCode"]), payload.encode() if isinstance(payload, str) else payload
+
+
+def local_transport(data_dir: str | Path) -> InProcessTransport:
+    """The API in-process on a local data directory."""
+    from chalicelib.store.local import LocalCaseStore
+
+    return InProcessTransport(LocalCaseStore(data_dir))
+
+
+class ApiClient:
+    """JSON calls; signed when a key file is given."""
+
+    def __init__(self, transport: Transport, keyfile: KeyFile | None = None) -> None:
+        self.transport = transport
+        self.keyfile = keyfile
+        self.base_path = urlsplit(transport.base_url).path.rstrip("/")
+
+    def call(
+        self, method: str, path: str, body: Any = None, *,
+        query: Mapping[str, str] | None = None, signed: bool = True,
+    ) -> Any:
+        """Send one request. Raises ApiError."""
+        query = {k: v for k, v in (query or {}).items() if v not in ("", None)}
+        raw = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if signed:
+            if self.keyfile is None:
+                raise ValueError("a key file is needed for team calls")
+            headers.update(sign_request(
+                method, self.base_path + path, query, raw,
+                member_id=self.keyfile.member, seed=self.keyfile.signing_seed,
+            ))
+        qs = canonical_query(query)
+        status, payload = self.transport.send(method, path + (qs if qs != "?" else ""),
+                                              headers, raw)
+        answer = json.loads(payload) if payload else None
+        if status >= 400:
+            err = (answer or {}).get("error", {}) if isinstance(answer, dict) else {}
+            raise ApiError(status, err.get("code", "http_error"), err.get("message", ""))
+        return answer
+
+    def upload(self, upload: Mapping[str, Any], data: bytes) -> None:
+        """PUT sealed bytes to an upload URL (same origin locally, S3 in the cloud)."""
+        self._raw(upload["method"], upload["url"], dict(upload.get("headers") or {}), data)
+
+    def download(self, url: str) -> bytes:
+        return self._raw("GET", url, {}, b"")
+
+    def _raw(self, method: str, url: str, headers: dict[str, str], data: bytes) -> bytes:
+        if url.startswith("/"):
+            url = urljoin(self.transport.base_url, url)
+        store = getattr(self.transport, "store", None)
+        if store is not None and hasattr(store, "receive_upload"):
+            return _local_blob(store, method, url, data)
+        req = urllib.request.Request(url, data=data or None, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310
+                return bytes(resp.read())
+        except urllib.error.HTTPError as exc:
+            raise ApiError(exc.code, "storage_refused", "object storage refused") from None
+
+
+def _local_blob(store: Any, method: str, url: str, data: bytes) -> bytes:
+    """Uploads and downloads against the local store without a server."""
+    import io
+    from urllib.parse import parse_qs
+
+    from chalicelib.store.local import UploadRefused
+
+    parts = urlsplit(url)
+    q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    key = parts.path.rsplit("/", 1)[-1]
+    try:
+        if method == "PUT":
+            store.receive_upload(key, int(q["size"]), int(q["expires"]), q["sig"],
+                                           io.BytesIO(data), len(data))
+            return b""
+        with store.open_download(key, int(q["expires"]), q["sig"]) as f:
+            return f.read()
+    except (UploadRefused, KeyError, ValueError):
+        raise ApiError(403, "storage_refused", "object storage refused") from None

@@ -1,0 +1,202 @@
+"""Operator commands: ``keygen``, ``init``, ``serve`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from candor import keyfile as kf
+from chalicelib import manifest as mf
+
+PASSPHRASE_ENV = "CANDOR_PASSPHRASE"  # noqa: S105 -- a variable name, not a secret
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_TEAM = (
+    ("Ada Lovelace", "Legal", "admin"),
+    ("Grace Hopper", "Security", "reviewer"),
+    ("Alan Turing", "HR", "reviewer"),
+)
+
+
+class CliError(Exception):
+    """A one-line message for the user."""
+
+
+def read_passphrase(*, confirm: bool) -> str:
+    """From ``CANDOR_PASSPHRASE`` (scripts, tests) or a prompt (people)."""
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env is not None:
+        return env
+    try:
+        first = getpass.getpass("Passphrase: ")
+        if confirm and getpass.getpass("Confirm passphrase: ") != first:
+            raise CliError("passphrases do not match")
+    except (EOFError, OSError):
+        raise CliError(f"no terminal to ask for a passphrase; set {PASSPHRASE_ENV}") from None
+    if len(first) < 10:
+        raise CliError("use a passphrase of at least 10 characters")
+    return first
+
+
+def open_key(path: str) -> kf.KeyFile:
+    try:
+        return kf.open_keyfile(path, read_passphrase(confirm=False))
+    except kf.KeyFileError as exc:
+        raise CliError(f"cannot open {path}: {exc}") from None
+
+
+def card_path(key_path: str | Path) -> Path:
+    return Path(str(key_path).removesuffix(".candor-key") + ".card.json")
+
+
+def make_member(
+    path: Path, name: str, function: str, role: str, passphrase: str, api: str = ""
+) -> tuple[kf.KeyFile, dict[str, Any]]:
+    """A new key file on disk and the member's public card beside it."""
+    key = kf.create_keyfile(api)
+    card = kf.public_card(key, name, function, role)
+    kf.write_keyfile(key, path, passphrase)
+    card_path(path).write_text(json.dumps(card, indent=2) + "\n")
+    return key, card
+
+
+def first_manifest(cards: list[dict[str, Any]], signers: list[kf.KeyFile]) -> dict[str, Any]:
+    """Manifest version 1, signed by ``signers`` (SPEC §4.5)."""
+    unsigned = mf.unsigned_manifest(1, datetime.now(UTC).date(), cards, threshold=1)
+    for key in signers:
+        unsigned = mf.sign_manifest(unsigned, key.member, key.signing_seed)
+    return unsigned
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    path = Path(args.output)
+    if path.exists():
+        raise CliError(f"{path} exists; choose another file")
+    key, _ = make_member(path, args.name, args.function, args.role,
+                         read_passphrase(confirm=True), args.api)
+    print(f"member {key.member}: key file {path}, public card {card_path(path)}")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from chalicelib.domain import team_roster
+    from chalicelib.domain.cases import Context
+    from chalicelib.errors import CandorError
+    from chalicelib.store.local import LocalCaseStore
+
+    key = open_key(args.admin_key)
+    card = json.loads(card_path(args.admin_key).read_text())
+    manifest = first_manifest([card], [key])
+    try:
+        team_roster.bootstrap(Context(LocalCaseStore(args.data_dir)), manifest)
+    except CandorError as exc:
+        raise CliError(exc.message) from None
+    out = Path(args.manifest_out or Path(args.data_dir) / "manifest.json")
+    out.write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"team initialised in {args.data_dir}; manifest version 1 written to {out}")
+    print(f"fingerprint {mf.fingerprint(manifest)}")
+    return 0
+
+
+def build_site(manifest: Path, out: Path) -> None:
+    """Build the pages with ``manifest`` built in (node + esbuild)."""
+    try:
+        subprocess.run(["node", str(ROOT / "frontend" / "build.mjs"), "--manifest", str(manifest),
+                        "--out", str(out)], check=True, cwd=ROOT)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise CliError(f"building the pages failed: {exc}") from None
+
+
+def serve(data_dir: str, site: Path | None, host: str, port: int) -> None:
+    from candor.serve import make_server, start_retention
+    from chalicelib.config import Settings
+    from chalicelib.http import runtime
+    from chalicelib.store.local import LocalCaseStore
+
+    store = LocalCaseStore(data_dir)
+    server = make_server(Settings(data_dir=data_dir), store, site, host, port)
+    base = runtime.settings.public_base_url
+    start_retention(runtime.ctx)
+    print(f"Reporter page:  {base}/", flush=True)
+    print(f"Follow-up page: {base}/followup.html", flush=True)
+    print(f"Review console: {base}/console/", flush=True)
+    print(f"API:            {base}/v1/", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    site = Path(args.static) if args.static else None
+    if site is None and (Path(args.data_dir) / "site").is_dir():
+        site = Path(args.data_dir) / "site"
+    serve(args.data_dir, site, args.host, args.port)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    data = Path(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    secret = data / "DEMO-PASSPHRASE.txt"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(12) + "\n")
+    passphrase = secret.read_text().strip()
+    if not (data / "manifest.json").exists():
+        _demo_team(data, passphrase)
+    build_site(data / "manifest.json", data / "site")
+    print("Demo team key files (passphrase below):")
+    for name, function, role in DEMO_TEAM:
+        print(f"  {data / _slug(name)}.candor-key  {name}, {function} ({role})")
+    print(f"Demo passphrase: {passphrase}", flush=True)
+    serve(str(data), data / "site", args.host, args.port)
+    return 0
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def _demo_team(data: Path, passphrase: str) -> None:
+    from chalicelib.domain import team_roster
+    from chalicelib.domain.cases import Context
+    from chalicelib.store.local import LocalCaseStore
+
+    members = [make_member(data / f"{_slug(n)}.candor-key", n, f, r, passphrase)
+               for n, f, r in DEMO_TEAM]
+    admins = [key for key, card in members if card["role"] == "admin"]
+    manifest = first_manifest([card for _, card in members], admins)
+    team_roster.bootstrap(Context(LocalCaseStore(data)), manifest)
+    (data / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("keygen", help="make a team member's key file and public card")
+    p.add_argument("--name", required=True)
+    p.add_argument("--function", default="", help='a label such as "Legal"')
+    p.add_argument("--role", choices=mf.ROLES, required=True)
+    p.add_argument("--api", default="", help="the API's base URL, kept in the key file")
+    p.add_argument("-o", "--output", required=True, help="FILE.candor-key")
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("init", help="first admin and manifest version 1 in a data directory")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--admin-key", required=True)
+    p.add_argument("--manifest-out", help="where to write manifest.json (default: DATA_DIR)")
+    p.set_defaults(func=cmd_init)
+
+    for name, func, text in (("serve", cmd_serve, "run the API and the pages locally"),
+                             ("demo", cmd_demo, "run locally with a demo team")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--data-dir", required=True)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        if name == "serve":
+            p.add_argument("--static", help="the built pages (default: DATA_DIR/site)")
+        p.set_defaults(func=func)

@@ -1,0 +1,162 @@
+"""The reporter's side in Python: what the reporter page does, for tests,
+benchmarks and scripted drills (SPEC §3).
+
+It follows the page's rules: it seals to the access recipients of a
+manifest it was given, holds the next receipt before rotating, and checks
+the case state and every message it shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from candor import documents
+from candor.client import ApiClient, ApiError
+from candor.receipt import Receipt
+from chalicelib import manifest as mf
+from chalicelib.age.keys import parse_identity
+from chalicelib.age.recipient_types import recipient_type
+from chalicelib.b64 import b64u_decode, b64u_encode
+
+
+@dataclass
+class Evidence:
+    name: str
+    data: bytes
+    type: str = "application/octet-stream"
+
+
+@dataclass
+class Submission:
+    """What the reporter holds after submitting: the receipt and the state."""
+
+    receipt: Receipt
+    state: dict[str, Any]
+    body: dict[str, Any] = field(repr=False)
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+def _upload(api: ApiClient, sealed: bytes) -> str:
+    announced = api.call("POST", "/v1/attachments", {"size": len(sealed)}, signed=False)
+    api.upload(announced["upload"], sealed)
+    return str(announced["id"])
+
+
+def seal_evidence(
+    api: ApiClient, files: Sequence[Evidence], recipients: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Pad, seal and upload each file; the entries for the document's list."""
+    entries = []
+    for f in files:
+        sealed = documents.seal_attachment(f.data, recipients)
+        attachment_id = _upload(api, sealed)
+        entries.append({"id": attachment_id, "name": f.name, "type": f.type,
+                        "size": len(f.data), "sha256": hashlib.sha256(sealed).hexdigest()})
+    return entries
+
+
+def submit(
+    api: ApiClient, manifest: Mapping[str, Any], form: Mapping[str, str], *,
+    exclude: Sequence[str] = (), files: Sequence[Evidence] = (), lang: str = "en",
+) -> Submission:
+    """Seal and submit a report to every current member but ``exclude``."""
+    access = [m["id"] for m in manifest["members"]
+              if not m["removed"] and m["id"] not in exclude]
+    recipients = mf.access_recipients(manifest, access)
+    kind = recipient_type(recipients[0])
+    identity = documents.new_reply_identity(kind)
+    reply_to = parse_identity(identity).recipient().encode()
+    seed = os.urandom(32)
+    attachments = seal_evidence(api, files, [*recipients, reply_to])
+    report = documents.seal_report(form, reply_to, seed, access, manifest["version"],
+                                   attachments, recipients, lang)
+    state = documents.new_case_state(identity, seed, access, manifest["version"], report)
+    receipt = Receipt.generate()
+    body = {
+        "report": b64u_encode(report), "token_id": receipt.token_id,
+        "sealed_identity": b64u_encode(documents.seal_case_state(state, receipt)),
+        "reply_to": reply_to, "access": access, "attachments": [a["id"] for a in attachments],
+    }
+    answer = api.call("POST", "/v1/reports", body, signed=False)
+    return Submission(receipt, state, body, answer)
+
+
+@dataclass
+class Visit:
+    """One follow-up visit: opened with ``old``, rotated to ``receipt``."""
+
+    api: ApiClient
+    receipt: Receipt
+    visit: bytes
+    status: dict[str, Any]
+    state: dict[str, Any]
+
+    def _auth(self) -> dict[str, str]:
+        return {"auth": self.receipt.auth_b64, "visit": b64u_encode(self.visit)}
+
+    def thread(self) -> dict[str, Any]:
+        return dict(self.api.call("POST", "/v1/followup/thread", self._auth(), signed=False))
+
+    def fetch(self, blob_id: str) -> dict[str, Any]:
+        body = {**self._auth(), "id": blob_id}
+        return dict(self.api.call("POST", "/v1/followup/fetch", body, signed=False))
+
+    def read_messages(self, manifest: Mapping[str, Any]) -> list[tuple[dict[str, Any], bool]]:
+        """Every message decrypted and checked: (document, verified)."""
+        identities = [self.state["identity"]]
+        report = self.read_report()
+        out = []
+        for meta in self.thread()["messages"]:
+            sealed = b64u_decode(self.fetch(meta["id"])["sealed"])
+            doc = documents.open_document(sealed, identities)
+            keys = documents.author_keys(doc, manifest, report["reporter_key"])
+            verdict = documents.check_message(doc, "message", doc.get("from", ""),
+                                              report["reply_to"], keys, meta["id"])
+            out.append((doc, verdict.ok))
+        return out
+
+    def read_report(self) -> dict[str, Any]:
+        report_id = self.thread()["report"]["id"]
+        sealed = b64u_decode(self.fetch(report_id)["sealed"])
+        return documents.open_document(sealed, [self.state["identity"]])
+
+    def send(self, text: str, prev: str | None = None) -> dict[str, Any]:
+        report = self.read_report()
+        seed = b64u_decode(self.state["sign"])
+        doc = documents.new_message("message", report["reply_to"], "reporter", None, prev,
+                                    text, [], seed)
+        recipients = [*mf.access_recipients(self.manifest, self.state["access"]),
+                      report["reply_to"]]
+        sealed = documents.seal_document(doc, recipients)
+        body = {**self._auth(), "id": doc["id"], "message": b64u_encode(sealed),
+                "attachments": []}
+        return dict(self.api.call("POST", "/v1/followup/messages", body, signed=False))
+
+    manifest: Mapping[str, Any] = field(default_factory=dict)
+
+
+def follow_up(api: ApiClient, old: Receipt, manifest: Mapping[str, Any]) -> Visit:
+    """Open with ``old``, make and "save" the next receipt, rotate (SPEC §3.3).
+
+    Raises ApiError (404 ``receipt_unknown`` when ``old`` is not current).
+    """
+    status = api.call("POST", "/v1/followup/open", {"auth": old.auth_b64}, signed=False)
+    state = documents.open_case_state(b64u_decode(status["sealed_identity"]), old)
+    new = Receipt.generate()
+    visit = os.urandom(32)
+    sealed = documents.seal_case_state(state, new)
+    if documents.open_case_state(sealed, new) != state:
+        raise ValueError("the new case state does not match")
+    api.call("POST", "/v1/followup/rotate", {
+        "auth": old.auth_b64, "token_id": new.token_id,
+        "sealed_identity": b64u_encode(sealed),
+        "visit": b64u_encode(hashlib.sha256(visit).digest()),
+    }, signed=False)
+    return Visit(api, new, visit, status, state, manifest)
+
+
+__all__ = ["ApiError", "Evidence", "Submission", "Visit", "follow_up", "submit"]

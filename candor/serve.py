@@ -1,0 +1,230 @@
+"""``candor serve``: the API and the static pages on one local origin.
+
+The API runs the same Chalice app as Lambda through Chalice's local
+gateway; uploads and downloads of attachments (the object-storage role
+that S3 plays in the cloud, SPEC §4) are same-origin URLs signed by the
+local store. Nothing here logs a client address, header or body: the
+request handler's own access log is switched off, and the API logs only
+route, status, latency and member id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from chalicelib.config import Settings
+from chalicelib.domain import retention
+from chalicelib.domain.cases import Context
+from chalicelib.http import BASE_HEADERS, runtime
+from chalicelib.store.local import LocalCaseStore, UploadRefused
+
+log = logging.getLogger("candor.serve")
+RETENTION_INTERVAL = 3600
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Site:
+    """The built pages: files and the headers every static answer carries."""
+
+    root: Path | None
+    headers: Mapping[str, str]
+
+    @classmethod
+    def load(cls, root: Path | None) -> Site:
+        headers: dict[str, str] = {}
+        if root is not None and (root / "headers.json").exists():
+            headers = json.loads((root / "headers.json").read_text())
+        return cls(root, headers)
+
+    def resolve(self, path: str) -> Path | None:
+        if self.root is None:
+            return None
+        rel = unquote(path).lstrip("/") or "index.html"
+        if rel.endswith("/"):
+            rel += "index.html"
+        target = (self.root / rel).resolve()
+        root = self.root.resolve()
+        if root not in target.parents or not target.is_file() or target.name == "headers.json":
+            return None
+        return target
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "candor"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+    gateway: Any
+    store: LocalCaseStore
+    site: Site
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Never log requests: the default line holds the client address."""
+
+    # -- dispatch ------------------------------------------------------------
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        url = urlsplit(self.path)
+        try:
+            if url.path.startswith("/v1/uploads/") and self.command == "PUT":
+                self._upload(url.path.removeprefix("/v1/uploads/"), parse_qs(url.query))
+            elif url.path.startswith("/v1/downloads/") and self.command == "GET":
+                self._download(url.path.removeprefix("/v1/downloads/"), parse_qs(url.query))
+            elif url.path.startswith("/v1/"):
+                self._api()
+            elif self.command == "GET":
+                self._static(url.path)
+            else:
+                self._send(405, b"", {"Content-Type": "text/plain"})
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    def _length(self) -> int:
+        try:
+            return max(0, int(self.headers.get("Content-Length") or 0))
+        except ValueError:
+            return -1
+
+    def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        self.close_connection = True
+        self._send(status, body, BASE_HEADERS)
+
+    # -- API -------------------------------------------------------------------
+    def _api(self) -> None:
+        length = self._length()
+        if length < 0 or length > 16 * 1024 * 1024:
+            self._refuse(413, "too_large", "The request is too large.")
+            return
+        body = self.rfile.read(length) if length else b""
+        headers = {k: v for k, v in self.headers.items()}
+        try:
+            answer = self.gateway.handle_request(self.command, self.path, headers, body)
+        except Exception as exc:  # Chalice's LocalGatewayException: no such route
+            if type(exc).__name__ not in ("ForbiddenError", "NotAuthorizedError"):
+                raise
+            self._refuse(404, "not_found", "Not found.")
+            return
+        payload = answer.get("body") or b""
+        if isinstance(payload, str):
+            payload = payload.encode()
+        self._send(answer["statusCode"], payload, answer.get("headers") or {})
+
+    # -- object storage (local stand-in for presigned S3 URLs) ---------------
+    def _upload(self, key: str, query: dict[str, list[str]]) -> None:
+        length = self._length()
+        try:
+            size, expires = int(query["size"][0]), int(query["expires"][0])
+            self.store.receive_upload(key, size, expires, query["sig"][0], self.rfile, length)
+        except (KeyError, ValueError, IndexError, UploadRefused):
+            self._refuse(403, "forbidden", "This upload URL is not valid.")
+            return
+        self._send(200, b"", {"Cache-Control": "no-store"})
+
+    def _download(self, key: str, query: dict[str, list[str]]) -> None:
+        try:
+            blob = self.store.open_download(key, int(query["expires"][0]), query["sig"][0])
+        except (KeyError, ValueError, IndexError, UploadRefused):
+            self._refuse(403, "forbidden", "This download URL is not valid.")
+            return
+        with blob:
+            size = os.fstat(blob.fileno()).st_size
+            self.send_response(200)
+            for name, value in {"Content-Type": "application/octet-stream",
+                                "Content-Disposition": "attachment",
+                                "Cache-Control": "no-store",
+                                "X-Content-Type-Options": "nosniff",
+                                "Content-Length": str(size)}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            while chunk := blob.read(_CHUNK):
+                self.wfile.write(chunk)
+
+    # -- static pages ----------------------------------------------------------
+    def _static(self, path: str) -> None:
+        target = self.site.resolve(path)
+        if target is None:
+            self._send(404, b"Not found\n", {**self.site.headers, "Content-Type": "text/plain"})
+            return
+        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
+            ctype += "; charset=utf-8"
+        self._send(200, target.read_bytes(), {**self.site.headers, "Content-Type": ctype})
+
+
+def make_server(
+    settings: Settings, store: LocalCaseStore, site_dir: Path | None, host: str, port: int
+) -> ThreadingHTTPServer:
+    """A ready server (not yet serving). ``port`` 0 picks a free one."""
+    from chalice.config import Config  # type: ignore[attr-defined]
+    from chalice.local import LocalGateway  # type: ignore[attr-defined]
+
+    from app import app
+
+    handler = type("BoundHandler", (Handler,), {
+        "gateway": LocalGateway(app, Config(chalice_stage="local")),
+        "store": store, "site": Site.load(site_dir),
+    })
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    # Signed team requests verify against the origin the clients use (SPEC §4.3).
+    base = settings.public_base_url
+    if base == Settings().public_base_url:
+        base = f"http://{host}:{server.server_address[1]}"
+    runtime.configure(Context(store, limits=settings.limits,
+                              retention_days=settings.retention_days),
+                      replace(settings, public_base_url=base))
+    return server
+
+
+def start_retention(ctx: Context, interval: float = RETENTION_INTERVAL) -> threading.Thread:
+    """Run the retention job now and then every ``interval`` seconds."""
+
+    def loop() -> None:
+        while True:
+            try:
+                purged = retention.run(ctx)
+                if purged:
+                    log.info("retention purged %d case(s)", purged)
+            except Exception as exc:  # keep serving; the next run retries
+                log.warning("retention run failed: %s", type(exc).__name__)
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="candor-retention", daemon=True)
+    thread.start()
+    return thread

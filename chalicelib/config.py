@@ -1,0 +1,62 @@
+"""Configuration: the only module that reads the environment (STYLE rule 3)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """SPEC §4.1 defaults; all sizes are of decoded (sealed) bytes."""
+
+    report: int = 1 * MiB
+    message: int = 256 * KiB
+    attachment: int = 1 * GiB
+    attachment_ids: int = 10
+    stanzas: int = 32
+    messages: int = 100
+    notes: int = 100
+    sealed_identity: int = 64 * KiB
+    answer: int = 4 * MiB
+
+    def body_limit(self, sealed_limit: int) -> int:
+        """Largest request body accepted for a blob limit (SPEC §0)."""
+        return -(-sealed_limit * 4 // 3) + 64 * KiB
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "local"
+    data_dir: str = ".candor-data"
+    bucket: str = ""
+    table: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+    retention_days: int = 365
+    notify_topic: str = ""
+    limits: Limits = field(default_factory=Limits)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read ``CANDOR_*`` variables. Raises ValueError on a bad value."""
+    env = os.environ if environ is None else environ
+    backend = env.get("CANDOR_BACKEND", "local")
+    if backend not in ("local", "aws"):
+        raise ValueError("CANDOR_BACKEND must be 'local' or 'aws'")
+    retention = int(env.get("CANDOR_RETENTION_DAYS", "365"))
+    if retention < 1:
+        raise ValueError("CANDOR_RETENTION_DAYS must be at least 1")
+    return Settings(
+        backend=backend,
+        data_dir=env.get("CANDOR_DATA_DIR", ".candor-data"),
+        bucket=env.get("CANDOR_BUCKET", ""),
+        table=env.get("CANDOR_TABLE", ""),
+        public_base_url=env.get("CANDOR_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        retention_days=retention,
+        notify_topic=env.get("CANDOR_NOTIFY_TOPIC", ""),
+    )

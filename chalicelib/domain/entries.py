@@ -1,0 +1,129 @@
+"""Messages and notes of a case: append, list, fetch (SPEC §2.2, §4.1, §4.2, §4.4).
+
+Messages (reporter and team) and notes (team only) are numbered separately,
+so gaps in the reporter's thread reveal nothing about notes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from chalicelib import wire
+from chalicelib.domain import blobs
+from chalicelib.domain.cases import Context, entries_pk, load_case
+from chalicelib.errors import Conflict, NotFound, ThreadFull
+from chalicelib.store.base import ABSENT, ConditionFailed, Item, Put
+
+DOWNLOAD_SECONDS = 5 * 60
+_RETRIES = 8
+
+
+def _entry_key(case_id: str, blob_id: str) -> tuple[str, str]:
+    return entries_pk(case_id), f"blob#{blob_id}"
+
+
+def _request_hash(sealed: bytes, attachment_ids: list[str]) -> str:
+    return hashlib.sha256(sealed + ",".join(attachment_ids).encode()).hexdigest()
+
+
+def append(
+    ctx: Context, case: Item, body: dict[str, Any], raw: bytes, *,
+    kind: str, author: str, member: str | None,
+) -> dict[str, Any]:
+    """Store one sealed message or note. Raises Conflict, ThreadFull,
+    InvalidBlob, AttachmentMissing, AttachmentClaimed."""
+    del raw  # idempotency compares the document, not a re-signed request
+    blob_id = wire.identifier(body.get("id"), "b", "'id'")
+    sealed = wire.b64u_field(body, kind, max_size=ctx.limits.message)
+    attachment_ids = wire.id_list(body, "attachments", "a", max_items=ctx.limits.attachment_ids)
+    digest = _request_hash(sealed, attachment_ids)
+    case_id = case.data["id"]
+    for _ in range(_RETRIES):
+        existing = ctx.store.get(*_entry_key(case_id, blob_id))
+        if existing is not None:
+            return _repeat(existing, digest)
+        count = case.data[f"{kind}s"]
+        if count >= (ctx.limits.messages if kind == "message" else ctx.limits.notes):
+            raise ThreadFull()
+        blobs.check_blob(sealed, ctx, recipient_type=case.data["type"])
+        attachments = blobs.load_attachments(ctx, attachment_ids, case.data["type"])
+        _put_once(ctx, blob_id, sealed)
+        blobs.keep_uploads(ctx, attachments)
+        day = ctx.day()
+        answer = {"id": blob_id, "seq": count + 1, "day": day}
+        entry = {**answer, "kind": kind, "from": author, "member": member, "size": len(sealed),
+                 "attachments": blobs.attachment_refs(attachments), "hash": digest}
+        try:
+            ctx.store.transact([
+                Put(case.pk, case.sk, _after_entry(case.data, kind, author, day),
+                    expect=case.version),
+                Put(*_entry_key(case_id, blob_id), entry, expect=ABSENT),
+                *blobs.claim_ops(attachments, case_id),
+            ])
+            return answer
+        except ConditionFailed as exc:
+            if exc.index > 1:
+                raise blobs.AttachmentClaimed() from None
+            case = load_case(ctx, case_id)  # another write won the race: retry
+    raise Conflict("The case changed too often; try again.")
+
+
+def _repeat(existing: Item, digest: str) -> dict[str, Any]:
+    if existing.data["hash"] != digest:
+        raise Conflict("Another document with this id is stored.")
+    return {k: existing.data[k] for k in ("id", "seq", "day")}
+
+
+def _put_once(ctx: Context, blob_id: str, sealed: bytes) -> None:
+    """Write-once blob; a crashed earlier attempt with the same bytes is fine."""
+    try:
+        ctx.store.put_blob(blob_id, sealed)
+    except ConditionFailed:
+        if ctx.store.get_blob(blob_id) != sealed:
+            raise Conflict("Another document with this id is stored.") from None
+
+
+def _after_entry(case: dict[str, Any], kind: str, author: str, day: str) -> dict[str, Any]:
+    """The case after a new entry; team messages acknowledge and give feedback
+    (SPEC §4.4: ``feedback`` is the first team message other than the one
+    that acknowledged)."""
+    updated = {**case, f"{kind}s": case[f"{kind}s"] + 1, "updated": day}
+    if kind == "message" and author == "team":
+        if updated["acknowledged"] is None:
+            updated["acknowledged"] = day
+        elif updated["feedback"] is None:
+            updated["feedback"] = day
+    return updated
+
+
+def entries_of(ctx: Context, case_id: str, kinds: Iterable[str]) -> list[Item]:
+    wanted = set(kinds)
+    items = ctx.store.query(entries_pk(case_id), prefix="blob#")
+    return sorted((i for i in items if i.data["kind"] in wanted),
+                  key=lambda i: (i.data["kind"], i.data["seq"]))
+
+
+def listing(ctx: Context, case_id: str, kind: str, *, team: bool) -> list[dict[str, Any]]:
+    """Entries of one kind by ``seq``; the team also sees the member id."""
+    keys = ["id", "seq", "from", "day", "size", "attachments"] + (["member"] if team else [])
+    return [{k: i.data[k] for k in keys} for i in entries_of(ctx, case_id, [kind])]
+
+
+def fetch_blob(
+    ctx: Context, case: dict[str, Any], blob_id: str, *, kinds: tuple[str, ...]
+) -> dict[str, Any]:
+    """``{"sealed"}`` for the report or an entry of ``kinds``, ``{"url"}`` for
+    one of their attachments. Raises NotFound."""
+    if blob_id == case["report"]["id"]:
+        return {"sealed": wire.b64u_encode(ctx.store.get_blob(blob_id))}
+    entries = entries_of(ctx, case["id"], kinds)
+    if blob_id.startswith("a_"):
+        listed = [a["id"] for a in case["report"]["attachments"]]
+        listed += [a["id"] for e in entries for a in e.data["attachments"]]
+        if blob_id in listed:
+            return {"url": ctx.store.download_url(blob_id, DOWNLOAD_SECONDS)}
+    elif any(e.data["id"] == blob_id for e in entries):
+        return {"sealed": wire.b64u_encode(ctx.store.get_blob(blob_id))}
+    raise NotFound()

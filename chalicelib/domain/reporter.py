@@ -1,0 +1,241 @@
+"""The anonymous reporter's side (SPEC §3.3, §4.2).
+
+Every function takes a parsed JSON body and the :class:`Context`, checks in
+SPEC §4.1's order (parse 400, ``auth`` 404, then the rest) and returns the
+answer body. Nothing here knows about HTTP or any client identifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from chalicelib import wire
+from chalicelib.age.recipient_types import recipient_type
+from chalicelib.domain import blobs, entries, team_roster
+from chalicelib.domain.cases import (
+    Context,
+    attachment_key,
+    case_key,
+    deadlines,
+    load_case,
+    new_id,
+    receipt_key,
+)
+from chalicelib.errors import (
+    InvalidAccess,
+    Malformed,
+    NotFound,
+    ReceiptUnknown,
+    RotateFirst,
+    TokenInUse,
+    TooLarge,
+)
+from chalicelib.store.base import ABSENT, ConditionFailed, Item, Put
+
+UPLOAD_SECONDS = 15 * 60
+DOWNLOAD_SECONDS = 5 * 60
+UNCLAIMED_SECONDS = 24 * 3600
+
+
+# -- attachments ---------------------------------------------------------------
+def announce_attachment(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/attachments``: reserve an id and a one-shot upload URL."""
+    wire.fields(body, ["size"])
+    size = body["size"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise Malformed("'size' must be a positive integer.")
+    if size > ctx.limits.attachment:
+        raise TooLarge("The attachment is larger than allowed.")
+    attachment_id = new_id("a_")
+    ctx.store.transact([Put(
+        *attachment_key(attachment_id), {"size": size, "case": None},
+        expect=ABSENT, expires=ctx.epoch() + UNCLAIMED_SECONDS,
+    )])
+    upload = ctx.store.upload_url(attachment_id, size, UPLOAD_SECONDS)
+    return {"id": attachment_id,
+            "upload": {"method": upload.method, "url": upload.url, "headers": dict(upload.headers)}}
+
+
+# -- submission ----------------------------------------------------------------
+def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    """``POST /v1/reports``. Raises TokenInUse, InvalidAccess, InvalidBlob,
+    AttachmentMissing, AttachmentClaimed."""
+    wire.fields(body, ["report", "token_id", "sealed_identity", "reply_to", "access",
+                       "attachments"])
+    report = wire.b64u_field(body, "report", max_size=ctx.limits.report)
+    token_id = wire.b64u_encode(wire.b64u_field(body, "token_id", size=32))
+    sealed_identity = wire.b64u_field(body, "sealed_identity", max_size=ctx.limits.sealed_identity)
+    reply_to = wire.string(body, "reply_to", max_len=4096)
+    access = wire.id_list(body, "access", "m", max_items=ctx.limits.stanzas - 1)
+    attachment_ids = wire.id_list(body, "attachments", "a", max_items=ctx.limits.attachment_ids)
+    submit_hash = hashlib.sha256(raw).hexdigest()
+
+    repeat = _repeated_submission(ctx, token_id, submit_hash)
+    if repeat is not None:
+        return repeat
+    kind = _reply_type(reply_to)
+    team_roster.check_access(ctx, access, kind)
+    blobs.check_blob(report, ctx, recipient_type=kind)
+    _check_sealed_identity(ctx, sealed_identity)
+    attachments = blobs.load_attachments(ctx, attachment_ids, kind)
+
+    case_id, report_id, day = new_id("c_"), new_id("b_"), ctx.day()
+    case = {
+        "id": case_id, "status": "received", "resolution": None, "legal_hold": False,
+        "assignee": None, "access": access, "reply_to": reply_to, "type": kind,
+        "received": day, "updated": day, "acknowledged": None, "feedback": None,
+        "closed": None,
+        "report": {"id": report_id, "size": len(report),
+                   "attachments": blobs.attachment_refs(attachments)},
+        "token_id": token_id, "visit": None, "rotated": False,
+        "sealed_identity": wire.b64u_encode(sealed_identity), "submit_hash": submit_hash,
+        "messages": 0, "notes": 0,
+    }
+    ctx.store.put_blob(report_id, report)
+    blobs.keep_uploads(ctx, attachments)
+    try:
+        ctx.store.transact([
+            Put(*case_key(case_id), case, expect=ABSENT),
+            Put(*receipt_key(token_id), {"case": case_id}, expect=ABSENT),
+            *blobs.claim_ops(attachments, case_id),
+        ])
+    except ConditionFailed as exc:
+        ctx.store.delete_blob(report_id)
+        if exc.index == 1:
+            repeat = _repeated_submission(ctx, token_id, submit_hash)
+            if repeat is not None:
+                return repeat
+            raise TokenInUse() from None
+        raise blobs.AttachmentClaimed() from None
+    return {"received": day, "status": "received"}
+
+
+def _reply_type(reply_to: str) -> str:
+    try:
+        return recipient_type(reply_to)
+    except ValueError:
+        raise InvalidAccess("'reply_to' is not an age recipient.") from None
+
+
+def _check_sealed_identity(ctx: Context, sealed: bytes) -> None:
+    # Sealed to recipient(kek) alone: one post-quantum stanza (SPEC §2.4).
+    info = blobs.check_blob(sealed, ctx, recipient_type="mlkem768x25519")
+    if info.stanza_count != 1:
+        raise blobs.InvalidBlob("'sealed_identity' must be sealed to one recipient.")
+
+
+def _repeated_submission(ctx: Context, token_id: str, submit_hash: str) -> dict[str, Any] | None:
+    """The first answer for a byte-identical retry before the first rotation;
+    None when ``token_id`` is new. Raises TokenInUse otherwise (SPEC §4.1)."""
+    receipt = ctx.store.get(*receipt_key(token_id))
+    if receipt is None:
+        return None
+    case_id = receipt.data.get("case")
+    case = ctx.store.get(*case_key(case_id)) if case_id else None
+    if case is None or case.data["rotated"] or not hmac.compare_digest(
+        case.data["submit_hash"], submit_hash
+    ):
+        raise TokenInUse()
+    return {"received": case.data["received"], "status": "received"}
+
+
+# -- follow-up -------------------------------------------------------------------
+def _auth(ctx: Context, body: dict[str, Any]) -> tuple[Item, Item]:
+    """The receipt and case of a current ``auth``. Raises Malformed, ReceiptUnknown."""
+    value = body.get("auth")
+    if not isinstance(value, str):
+        raise Malformed("'auth' must be a string.")
+    try:
+        auth = wire.b64u_decode(value)
+    except Malformed:
+        raise ReceiptUnknown() from None
+    token_id = wire.b64u_encode(hashlib.sha256(auth).digest())
+    receipt = ctx.store.get(*receipt_key(token_id))
+    case_id = receipt.data.get("case") if receipt else None
+    case = ctx.store.get(*case_key(case_id)) if case_id else None
+    if receipt is None or case is None or case.data["token_id"] != token_id:
+        raise ReceiptUnknown()
+    return receipt, case
+
+
+def _visit(case: Item, body: dict[str, Any]) -> None:
+    """Content only for the visit that rotated (SPEC §3.3 step 4). Raises RotateFirst."""
+    value = body.get("visit")
+    if not isinstance(value, str):
+        raise Malformed("'visit' must be a string.")
+    try:
+        proof = wire.b64u_encode(hashlib.sha256(wire.b64u_decode(value)).digest())
+    except Malformed:
+        raise RotateFirst() from None
+    stored = case.data.get("visit")
+    if not stored or not hmac.compare_digest(stored, proof):
+        raise RotateFirst()
+
+
+def open_case(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/followup/open``: status, deadlines and the sealed case state."""
+    wire.fields(body, ["auth"])
+    _, case = _auth(ctx, body)
+    data = case.data
+    return {
+        "status": data["status"], "received": data["received"], "updated": data["updated"],
+        **{k: v for k, v in deadlines(data, ctx.today()).items() if k != "overdue"},
+        "sealed_identity": data["sealed_identity"],
+    }
+
+
+def rotate_receipt(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/followup/rotate``: swap the receipt atomically (SPEC §3.3 step 3)."""
+    wire.fields(body, ["auth", "token_id", "sealed_identity", "visit"])
+    receipt, case = _auth(ctx, body)
+    new_token = wire.b64u_encode(wire.b64u_field(body, "token_id", size=32))
+    sealed = wire.b64u_field(body, "sealed_identity", max_size=ctx.limits.sealed_identity)
+    visit = wire.b64u_encode(wire.b64u_field(body, "visit", size=32))
+    if ctx.store.get(*receipt_key(new_token)) is not None:
+        raise TokenInUse()
+    _check_sealed_identity(ctx, sealed)
+    updated = {**case.data, "token_id": new_token, "visit": visit, "rotated": True,
+               "sealed_identity": wire.b64u_encode(sealed)}
+    try:
+        ctx.store.transact([
+            Put(receipt.pk, receipt.sk, {"case": None}, expect=receipt.version),
+            Put(*receipt_key(new_token), {"case": case.data["id"]}, expect=ABSENT),
+            Put(case.pk, case.sk, updated, expect=case.version),
+        ])
+    except ConditionFailed as exc:
+        if exc.index == 1:
+            raise TokenInUse() from None
+        raise ReceiptUnknown() from None  # another visit rotated first
+    return {}
+
+
+def thread(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/followup/thread``: the report and the messages, never notes."""
+    wire.fields(body, ["auth", "visit"])
+    _, case = _auth(ctx, body)
+    _visit(case, body)
+    report = case.data["report"]
+    return {"report": {"id": report["id"], "size": report["size"]},
+            "messages": entries.listing(ctx, case.data["id"], "message", team=False)}
+
+
+def fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/followup/fetch``: a sealed report or message, or an attachment URL."""
+    wire.fields(body, ["auth", "visit", "id"])
+    _, case = _auth(ctx, body)
+    _visit(case, body)
+    blob_id = body["id"]
+    if not isinstance(blob_id, str):
+        raise Malformed("'id' must be a string.")
+    return entries.fetch_blob(ctx, case.data, blob_id, kinds=("message",))
+
+
+def post_message(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    """``POST /v1/followup/messages``: the reporter's signed, sealed message."""
+    wire.fields(body, ["auth", "visit", "id", "message", "attachments"])
+    _, case = _auth(ctx, body)
+    _visit(case, body)
+    return entries.append(ctx, load_case(ctx, case.data["id"]), body, raw,
+                          kind="message", author="reporter", member=None)

@@ -1,0 +1,186 @@
+"""The crisis team's case routes (SPEC §4.4).
+
+Every case route answers 404 to a member outside the case's ``access``
+list, admins included. Every action commits with its audit entry.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib import wire
+from chalicelib.domain import audit, entries, retention
+from chalicelib.domain.cases import (
+    CASES,
+    RESOLUTIONS,
+    STATUSES,
+    TRANSITIONS,
+    Context,
+    deadlines,
+    load_case,
+)
+from chalicelib.domain.team_roster import Caller
+from chalicelib.errors import (
+    BadCursor,
+    BadTransition,
+    Conflict,
+    Forbidden,
+    InvalidAccess,
+    LegalHold,
+    Malformed,
+    NotFound,
+)
+from chalicelib.store.base import ConditionFailed, Item, Put
+
+PAGE = 50
+_SUMMARY = ("id", "status", "received", "updated", "assignee")
+_DETAIL = ("id", "status", "resolution", "legal_hold", "assignee", "access", "reply_to",
+           "received", "updated", "acknowledged", "feedback", "closed")
+
+
+def _visible(ctx: Context, caller: Caller, case_id: str) -> Item:
+    """The case if ``caller`` is in its access list. Raises NotFound."""
+    wire.identifier(case_id, "c")
+    case = load_case(ctx, case_id)
+    if caller.id not in case.data["access"]:
+        raise NotFound()
+    return case
+
+
+def list_cases(
+    ctx: Context, caller: Caller, status: str | None, cursor: str | None
+) -> dict[str, Any]:
+    """Cases by ``received`` descending then ``id``, 50 a page."""
+    if status is not None and status not in STATUSES:
+        raise Malformed("Unknown status.")
+    after = _decode_cursor(cursor) if cursor else None
+    today = ctx.today()
+    rows = [c.data for c in ctx.store.query(CASES)
+            if caller.id in c.data["access"] and status in (None, c.data["status"])]
+    rows.sort(key=lambda c: (_descending(c["received"]), c["id"]))
+    if after is not None:
+        rows = [c for c in rows if (_descending(c["received"]), c["id"]) > after]
+    page = rows[:PAGE]
+    next_cursor = _encode_cursor(page[-1]) if len(rows) > PAGE else None
+    cases = [{**{k: c[k] for k in _SUMMARY}, **deadlines(c, today)} for c in page]
+    return {"cases": cases, "cursor": next_cursor}
+
+
+def _descending(day: str) -> str:
+    # Sorts ISO days newest first as plain strings.
+    return "".join(chr(ord("9") - ord(ch) + ord("0")) if ch.isdigit() else ch for ch in day)
+
+
+def _encode_cursor(case: dict[str, Any]) -> str:
+    return wire.b64u_encode(json.dumps([case["received"], case["id"]]).encode())
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        day, case_id = json.loads(wire.b64u_decode(cursor))
+        if len(cursor) > 256 or not isinstance(day, str) or not isinstance(case_id, str):
+            raise ValueError
+        return _descending(day), case_id
+    except (ValueError, TypeError, Malformed):
+        raise BadCursor() from None
+
+
+def case_view(ctx: Context, case: dict[str, Any]) -> dict[str, Any]:
+    """The team's view of a case: never the receipt fields or the case state."""
+    report = case["report"]
+    return {
+        **{k: case[k] for k in _DETAIL}, **deadlines(case, ctx.today()),
+        "report": {"id": report["id"], "size": report["size"],
+                   "attachments": report["attachments"]},
+        "messages": entries.listing(ctx, case["id"], "message", team=True),
+        "notes": entries.listing(ctx, case["id"], "note", team=True),
+    }
+
+
+def show_case(ctx: Context, caller: Caller, case_id: str) -> dict[str, Any]:
+    case = _visible(ctx, caller, case_id)
+    audit.commit(ctx, [], member=caller.id, action="case.read", case=case_id,
+                 request=caller.request)
+    return case_view(ctx, dict(case.data))
+
+
+def fetch(ctx: Context, caller: Caller, case_id: str, blob_id: str) -> dict[str, Any]:
+    case = _visible(ctx, caller, case_id)
+    answer = entries.fetch_blob(ctx, dict(case.data), blob_id, kinds=("message", "note"))
+    audit.commit(ctx, [], member=caller.id, action="blob.read", case=case_id,
+                 request=caller.request)
+    return answer
+
+
+def add_entry(
+    ctx: Context, caller: Caller, case_id: str, kind: str, body: dict[str, Any], raw: bytes
+) -> dict[str, Any]:
+    """A team message (the reporter sees it) or a note (team only)."""
+    wire.fields(body, ["id", kind, "attachments"])
+    case = _visible(ctx, caller, case_id)
+    answer = entries.append(ctx, case, body, raw, kind=kind, author="team", member=caller.id)
+    audit.commit(ctx, [], member=caller.id, action=f"{kind}.add", case=case_id,
+                 request=caller.request)
+    return answer
+
+
+def patch_case(
+    ctx: Context, caller: Caller, case_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Status, resolution, assignee and legal hold (SPEC §4.4). Raises
+    BadTransition, InvalidAccess, Forbidden."""
+    wire.fields(body, [], ["status", "resolution", "assignee", "legal_hold"])
+    case = _visible(ctx, caller, case_id)
+    updated = _apply_patch(ctx, caller, dict(case.data), body)
+    try:
+        audit.commit(ctx, [Put(case.pk, case.sk, updated, expect=case.version)],
+                     member=caller.id, action="case.update", case=case_id,
+                     request=caller.request)
+    except ConditionFailed:
+        raise Conflict("The case changed meanwhile; reload and try again.") from None
+    return case_view(ctx, updated)
+
+
+def _apply_patch(
+    ctx: Context, caller: Caller, case: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    status = body.get("status", case["status"])
+    resolution = body.get("resolution", case["resolution"])
+    if status not in STATUSES or (resolution is not None and resolution not in RESOLUTIONS):
+        raise Malformed("Unknown status or resolution.")
+    day = ctx.day()
+    if status != case["status"]:
+        if status not in TRANSITIONS[case["status"]]:
+            raise BadTransition()
+        if case["status"] == "closed":  # reopening clears the resolution
+            resolution = body.get("resolution")
+            case["closed"] = None
+        if case["acknowledged"] is None:
+            case["acknowledged"] = day
+        case["updated"] = day
+        if status == "closed":
+            case["closed"] = day
+    if (status == "closed") != (resolution is not None):
+        raise BadTransition("A closed case needs a resolution, and only a closed one has one.")
+    case.update(status=status, resolution=resolution)
+    if "assignee" in body:
+        if body["assignee"] is not None and body["assignee"] not in case["access"]:
+            raise InvalidAccess("The assignee must be in the case's access list.")
+        case["assignee"] = body["assignee"]
+    if "legal_hold" in body:
+        if not isinstance(body["legal_hold"], bool):
+            raise Malformed("'legal_hold' must be true or false.")
+        if case["legal_hold"] and not body["legal_hold"] and not caller.is_admin:
+            raise Forbidden("Only admins clear a legal hold.")
+        case["legal_hold"] = body["legal_hold"]
+    return case
+
+
+def delete_case(ctx: Context, caller: Caller, case_id: str) -> None:
+    """Purge a case now (admin in its access list). Raises LegalHold."""
+    caller.require_admin()
+    case = _visible(ctx, caller, case_id)
+    if case.data["legal_hold"]:
+        raise LegalHold()
+    retention.purge(ctx, case, member=caller.id, request=caller.request)

@@ -1,0 +1,245 @@
+"""The team: members, the signed manifest chain, and who may call what
+(SPEC §4.3, §4.4, §4.5).
+
+Members live at ``members`` / ``<member id>`` as their manifest entries; the
+signed manifests at ``manifests`` / ``<version, zero-padded>``. The roster is
+what the server authenticates against, so a removal takes effect at once;
+clients trust keys only through the manifest chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib import manifest as mf
+from chalicelib.age.recipient_types import recipient_type
+from chalicelib import wire
+from chalicelib.domain import audit
+from chalicelib.domain.cases import Context
+from chalicelib.errors import (
+    BadSignature,
+    ClockSkew,
+    Conflict,
+    Forbidden,
+    InvalidAccess,
+    InvalidManifest,
+    Malformed,
+    NonceReplayed,
+    NotFound,
+    UnknownMember,
+)
+from chalicelib.httpsig import (
+    NONCE_SECONDS,
+    RequestView,
+    SignatureRefused,
+    parse_signature_input,
+    verify_request,
+)
+from chalicelib.store.base import ABSENT, ConditionFailed, Put
+
+MEMBERS = "members"
+MANIFESTS = "manifests"
+_REFUSALS = {"clock_skew": ClockSkew, "bad_signature": BadSignature}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated team member and the audit record of the request."""
+
+    member: Mapping[str, Any]
+    request: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.member["id"])
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.member["role"] == "admin")
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden()
+
+
+def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
+    """Verify a team request (SPEC §4.3). Raises BadSignature, ClockSkew,
+    UnknownMember, NonceReplayed."""
+    try:
+        sig_input = parse_signature_input(req)
+        member = ctx.store.get(MEMBERS, sig_input.keyid)
+        if member is None or member.data["removed"]:
+            raise UnknownMember()
+        key = wire.b64u_decode(member.data["signing_key"])
+        record = verify_request(req, sig_input, key, now=ctx.epoch(), base_url=base_url)
+    except SignatureRefused as exc:
+        raise _REFUSALS[exc.reason]() from None
+    # Recorded only after the signature verified, so nobody can burn nonces.
+    nonce_key = (f"nonce#{sig_input.keyid}#{sig_input.nonce}", "nonce")
+    try:
+        ctx.store.transact([Put(*nonce_key, {}, expect=ABSENT,
+                                expires=ctx.epoch() + NONCE_SECONDS)])
+    except ConditionFailed:
+        raise NonceReplayed() from None
+    return Caller(member.data, record)
+
+
+# -- members ---------------------------------------------------------------------
+def members(ctx: Context) -> list[dict[str, Any]]:
+    return [dict(i.data) for i in ctx.store.query(MEMBERS)]
+
+
+def check_access(ctx: Context, access: Sequence[str], recipient_kind: str) -> None:
+    """``access`` names current members of ``recipient_kind``, one an admin.
+
+    Raises InvalidAccess (422).
+    """
+    if not access:
+        raise InvalidAccess()
+    entries = [ctx.store.get(MEMBERS, member_id) for member_id in access]
+    if any(e is None or e.data["removed"] for e in entries):
+        raise InvalidAccess("'access' names someone who is not a current member.")
+    if not any(e is not None and e.data["role"] == "admin" for e in entries):
+        raise InvalidAccess("'access' must include at least one admin.")
+    if any(e is not None and _kind(e.data["recipient"]) != recipient_kind for e in entries):
+        raise InvalidAccess("The recipients are not all of one type.")
+
+
+def _kind(recipient: str) -> str:
+    return recipient_type(recipient)
+
+
+def _team_kind(ctx: Context) -> str | None:
+    current = [m for m in members(ctx) if not m["removed"]]
+    return _kind(current[0]["recipient"]) if current else None
+
+
+def add_member(ctx: Context, caller: Caller, entry: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/team/members`` (admin). Raises InvalidManifest, Conflict."""
+    caller.require_admin()
+    try:
+        mf.verify_member_entry(entry, None)
+    except mf.ManifestInvalid as exc:
+        raise InvalidManifest(f"The member entry is not valid: {exc.reason}.") from None
+    if entry["removed"] or entry["old_signing_keys"] or entry["rotation"] is not None:
+        raise InvalidManifest("A new member entry has no history.")
+    kind = _team_kind(ctx)
+    if kind is not None and _kind(entry["recipient"]) != kind:
+        raise InvalidManifest("The member's recipient is not of the team's type.")
+    try:
+        audit.commit(ctx, [Put(MEMBERS, entry["id"], entry, expect=ABSENT)],
+                     member=caller.id, action="member.add", case=None, request=caller.request)
+    except ConditionFailed:
+        raise Conflict("A member with this id exists.") from None
+    return entry
+
+
+def rotate_member(
+    ctx: Context, caller: Caller, member_id: str, entry: dict[str, Any]
+) -> dict[str, Any]:
+    """``PUT /v1/team/members/{id}``: only the member itself, with ``rotation``."""
+    if caller.id != member_id:
+        raise Forbidden("Only the member itself can change its keys.")
+    current = ctx.store.get(MEMBERS, member_id)
+    if current is None or entry.get("id") != member_id:
+        raise NotFound()
+    try:
+        mf.verify_member_entry(entry, current.data)
+    except mf.ManifestInvalid as exc:
+        raise InvalidManifest(f"The member entry is not valid: {exc.reason}.") from None
+    if entry["removed"] or entry["role"] != current.data["role"]:
+        raise InvalidManifest("A key rotation changes keys only.")
+    try:
+        audit.commit(ctx, [Put(MEMBERS, member_id, entry, expect=current.version)],
+                     member=caller.id, action="member.rotate", case=None,
+                     request=caller.request)
+    except ConditionFailed:
+        raise Conflict() from None
+    return entry
+
+
+def remove_member(ctx: Context, caller: Caller, member_id: str) -> None:
+    """``DELETE /v1/team/members/{id}`` (admin): listed as removed, at once."""
+    caller.require_admin()
+    wire.identifier(member_id, "m")
+    current = ctx.store.get(MEMBERS, member_id)
+    if current is None:
+        raise NotFound()
+    if current.data["removed"]:
+        return
+    others = [m for m in members(ctx) if m["id"] != member_id and not m["removed"]]
+    if not any(m["role"] == "admin" for m in others):
+        raise Conflict("The last admin cannot be removed.")
+    try:
+        audit.commit(
+            ctx, [Put(MEMBERS, member_id, mf.remove_member_entry(current.data),
+                      expect=current.version)],
+            member=caller.id, action="member.remove", case=None, request=caller.request,
+        )
+    except ConditionFailed:
+        raise Conflict() from None
+
+
+# -- manifests -----------------------------------------------------------------
+def manifests(ctx: Context, since: int | None) -> list[dict[str, Any]]:
+    """Signed manifests after version ``since`` (all without), oldest first."""
+    after = f"{since:08d}" if since is not None else None
+    return [dict(i.data) for i in ctx.store.query(MANIFESTS, after=after)]
+
+
+def current_manifest(ctx: Context) -> dict[str, Any] | None:
+    chain = ctx.store.query(MANIFESTS)
+    return dict(chain[-1].data) if chain else None
+
+
+def put_manifest(ctx: Context, caller: Caller | None, candidate: dict[str, Any]) -> None:
+    """``PUT /v1/team/manifest`` (admin): only version current + 1, only valid.
+
+    ``caller`` is None only for ``candor init``'s first manifest. Raises
+    Forbidden, Conflict, InvalidManifest.
+    """
+    if caller is not None:
+        caller.require_admin()
+    current = current_manifest(ctx)
+    version = candidate.get("version")
+    expected = current["version"] + 1 if current else 1
+    if not isinstance(version, int) or version != expected:
+        raise Conflict(f"The next manifest must be version {expected}.")
+    try:
+        if current is None:
+            mf.verify_first_manifest(candidate, ctx.today())
+        else:
+            mf.verify_next_manifest(current, candidate, ctx.today())
+    except mf.ManifestInvalid as exc:
+        raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
+    try:
+        audit.commit(ctx, [Put(MANIFESTS, f"{version:08d}", candidate, expect=ABSENT)],
+                     member=caller.id if caller else None, action="manifest.publish",
+                     case=None, request=caller.request if caller else None)
+    except ConditionFailed:
+        raise Conflict("That manifest version was just published.") from None
+
+
+def bootstrap(ctx: Context, first: dict[str, Any]) -> None:
+    """``candor init``: manifest version 1 and its members, on an empty store.
+
+    Raises InvalidManifest, Conflict.
+    """
+    if members(ctx) or current_manifest(ctx) is not None:
+        raise Conflict("This data directory already has a team.")
+    try:
+        mf.verify_first_manifest(first, ctx.today())
+    except mf.ManifestInvalid as exc:
+        raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
+    ctx.store.transact([Put(MEMBERS, m["id"], m, expect=ABSENT) for m in first["members"]])
+    put_manifest(ctx, None, first)
+
+
+def since_param(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise Malformed("'since' must be a manifest version.")
+    return int(value)

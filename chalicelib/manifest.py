@@ -1,0 +1,524 @@
+"""The team manifest: the only source of keys clients trust (SPEC §4.5).
+
+Shared by the server (which accepts `PUT /v1/team/manifest` only for a valid
+version current + 1) and the clients (which follow an unbroken chain from
+a built-in anchor). It imports no identity or decryption code: recipient
+strings are only classified, through `chalicelib.age.recipient_types`
+(STYLE rule 7).
+
+Rules this module adds where SPEC §4.5 is silent (each is a refusal, so a
+stricter reader can never be tricked by a laxer writer):
+
+- A member entry's `cert` covers `JCS(entry without cert and rotation)`
+  with `removed` read as `false`. For a live member that is exactly the
+  SPEC's bytes; for a removed one it lets admins remove a member without
+  the member's cooperation while the member's certified keys stay
+  unforgeable: a removed entry must equal the previous version's entry
+  except for `"removed": true`, and stays so in every later version.
+- `rotation`, when not null, is the signature of `old_signing_keys[-1]`
+  (the key before `signing_key`) over the same bytes. It MUST be present
+  in the version where `signing_key` changes; later versions may carry it
+  unchanged or set it to null.
+- Every member of version N is listed in version N + 1; ids are unique.
+- `issued` never goes backwards along a chain; every entry of `sigs` must
+  verify under the current `signing_key` of an admin of the authorising
+  version (N for N + 1, the manifest itself for version 1). A built-in
+  anchor of version > 1 is trusted without its signatures, which were made
+  by keys it does not list.
+- A chain is checked for expiry only at its latest version: the built-in
+  anchor and intermediate versions may have expired since.
+- Manifests and member entries carry exactly the SPEC's fields.
+"""
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from chalicelib import signing
+from chalicelib.age.recipient_types import recipient_type
+from chalicelib.b64 import b64u_decode, b64u_encode
+
+__all__ = [
+    "MAX_LIFETIME_DAYS",
+    "ROLES",
+    "ManifestInvalid",
+    "access_recipients",
+    "build_member_entry",
+    "fingerprint",
+    "is_member_id",
+    "manifest_diff",
+    "manifest_recipient_type",
+    "member_public_keys",
+    "remove_member_entry",
+    "sign_manifest",
+    "unsigned_manifest",
+    "verify_chain",
+    "verify_first_manifest",
+    "verify_member_entry",
+    "verify_next_manifest",
+]
+
+MAX_LIFETIME_DAYS = 90
+MAX_LABEL_BYTES = 200
+ROLES = ("admin", "reviewer")
+ENTRY_FIELDS = frozenset(
+    {"id", "name", "function", "role", "recipient", "signing_key",
+     "old_signing_keys", "removed", "cert", "rotation"}
+)  # fmt: skip
+MANIFEST_FIELDS = frozenset({"v", "version", "issued", "expires", "threshold", "members", "sigs"})
+SIG_FIELDS = frozenset({"member", "sig"})
+_MEMBER_ID = re.compile(r"m_[A-Za-z0-9_-]{20}")  # "m_" + b64u(15 bytes)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Characters that can disguise a name on a screen or in a terminal: C0/C1
+# controls (ANSI escapes), bidirectional controls, line separators. Other
+# format characters (ZWJ, ZWNJ) stay allowed: some scripts need them.
+_DISGUISING = frozenset(
+    [chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)]
+    + list("\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e")
+    + list("\u2066\u2067\u2068\u2069")
+)  # fmt: skip
+
+Entry = Mapping[str, Any]
+Manifest = Mapping[str, Any]
+
+
+class ManifestInvalid(ValueError):
+    """A manifest or member entry breaks SPEC §4.5; `reason` says which rule."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def is_member_id(value: object) -> bool:
+    """True for `m_` followed by b64u of 15 bytes (SPEC §4.4)."""
+    return isinstance(value, str) and _MEMBER_ID.fullmatch(value) is not None
+
+
+# --- shape -----------------------------------------------------------------
+
+
+def _require(condition: bool, reason: str) -> None:
+    if not condition:
+        raise ManifestInvalid(reason)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _decoded(value: object, size: int, what: str) -> bytes:
+    try:
+        raw = b64u_decode(value)  # type: ignore[arg-type]  # checked just below
+    except (TypeError, ValueError):
+        raise ManifestInvalid(f"{what} is not b64u") from None
+    _require(len(raw) == size, f"{what} is not {size} bytes")
+    return raw
+
+
+def _check_label(value: object, what: str, *, empty_ok: bool) -> None:
+    _require(isinstance(value, str), f"{what} is not a string")
+    assert isinstance(value, str)
+    _require(empty_ok or value != "", f"{what} is empty")
+    _require(unicodedata.is_normalized("NFC", value), f"{what} is not NFC")
+    _require(not _DISGUISING.intersection(value), f"{what} holds a control character")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ManifestInvalid(f"{what} is not valid Unicode") from None
+    _require(size <= MAX_LABEL_BYTES, f"{what} is longer than {MAX_LABEL_BYTES} bytes")
+
+
+def _check_entry_shape(entry: object) -> None:
+    _require(isinstance(entry, Mapping), "member entry is not an object")
+    assert isinstance(entry, Mapping)
+    _require(set(entry) == ENTRY_FIELDS, "member entry does not have exactly the SPEC fields")
+    member = entry["id"]
+    _require(is_member_id(member), "member id is not m_ + b64u(15 bytes)")
+    _check_label(entry["name"], f"{member}: name", empty_ok=False)
+    _check_label(entry["function"], f"{member}: function", empty_ok=True)
+    _require(entry["role"] in ROLES, f"{member}: role is not admin or reviewer")
+    try:
+        recipient_type(entry["recipient"])
+    except (TypeError, ValueError, AttributeError):
+        raise ManifestInvalid(f"{member}: recipient is not an age recipient") from None
+    _decoded(entry["signing_key"], signing.PUBLIC_KEY_SIZE, f"{member}: signing_key")
+    old = entry["old_signing_keys"]
+    _require(isinstance(old, list), f"{member}: old_signing_keys is not a list")
+    for key in old:
+        _decoded(key, signing.PUBLIC_KEY_SIZE, f"{member}: old signing key")
+    keys = [*old, entry["signing_key"]]
+    _require(len(set(keys)) == len(keys), f"{member}: a signing key is repeated")
+    _require(isinstance(entry["removed"], bool), f"{member}: removed is not a boolean")
+    _decoded(entry["cert"], signing.SIGNATURE_SIZE, f"{member}: cert")
+    if entry["rotation"] is not None:
+        _decoded(entry["rotation"], signing.SIGNATURE_SIZE, f"{member}: rotation")
+
+
+def _parse_day(value: object, what: str) -> date:
+    _require(isinstance(value, str) and _DAY.fullmatch(value) is not None, f"{what} is not a day")
+    try:
+        return date.fromisoformat(value)  # type: ignore[arg-type]  # checked just above
+    except ValueError:
+        raise ManifestInvalid(f"{what} is not a day") from None
+
+
+def _check_sigs_shape(sigs: object) -> None:
+    _require(isinstance(sigs, list), "sigs is not a list")
+    assert isinstance(sigs, list)
+    for item in sigs:
+        _require(isinstance(item, Mapping) and set(item) == SIG_FIELDS, "bad entry in sigs")
+        _require(is_member_id(item["member"]), "sigs: member is not a member id")
+        _decoded(item["sig"], signing.SIGNATURE_SIZE, "sigs: sig")
+    signers = [item["member"] for item in sigs]
+    _require(len(set(signers)) == len(signers), "sigs: a member signed twice")
+
+
+def _check_manifest_shape(manifest: object) -> str:
+    """Check everything that needs no other version; return the recipient type."""
+    _require(isinstance(manifest, Mapping), "manifest is not an object")
+    assert isinstance(manifest, Mapping)
+    _require(set(manifest) == MANIFEST_FIELDS, "manifest does not have exactly the SPEC fields")
+    _require(manifest["v"] == 1 and _is_int(manifest["v"]), "v is not 1")
+    _require(_is_int(manifest["version"]) and manifest["version"] >= 1, "bad version")
+    issued = _parse_day(manifest["issued"], "issued")
+    expires = _parse_day(manifest["expires"], "expires")
+    _require(issued <= expires, "expires is before issued")
+    _require(expires - issued <= timedelta(days=MAX_LIFETIME_DAYS), "lifetime over 90 days")
+    members = manifest["members"]
+    _require(isinstance(members, list) and len(members) > 0, "members is empty")
+    for entry in members:
+        _check_entry_shape(entry)
+    ids = [entry["id"] for entry in members]
+    _require(len(set(ids)) == len(ids), "a member id is listed twice")
+    types = {recipient_type(entry["recipient"]) for entry in members}
+    _require(len(types) == 1, "recipients are of more than one type")
+    threshold = manifest["threshold"]
+    _require(_is_int(threshold) and threshold >= 1, "threshold is not an integer >= 1")
+    _require(len(_admin_keys(manifest)) >= threshold, "fewer admins than the threshold")
+    _check_sigs_shape(manifest["sigs"])
+    return types.pop()
+
+
+# --- member entries --------------------------------------------------------
+
+
+def _certified_bytes(entry: Entry) -> bytes:
+    return signing.signed_bytes({**entry, "removed": False}, "cert", "rotation")
+
+
+def _verify_entry_signatures(entry: Entry) -> None:
+    member = entry["id"]
+    certified = _certified_bytes(entry)
+    key = b64u_decode(entry["signing_key"])
+    cert = b64u_decode(entry["cert"])
+    _require(signing.verify_bytes(certified, cert, [key]), f"{member}: cert does not verify")
+    if entry["rotation"] is None:
+        return
+    old = entry["old_signing_keys"]
+    _require(len(old) > 0, f"{member}: rotation without an old signing key")
+    rotation = b64u_decode(entry["rotation"])
+    _require(
+        signing.verify_bytes(certified, rotation, [b64u_decode(old[-1])]),
+        f"{member}: rotation does not verify under the previous signing key",
+    )
+
+
+def _verify_transition(entry: Entry, previous: Entry) -> None:
+    member = entry["id"]
+    _require(previous["id"] == member, f"{member}: compared with another member's entry")
+    if previous["removed"]:
+        _require(dict(entry) == dict(previous), f"{member}: a removed member's entry changed")
+        return
+    if entry["removed"]:
+        removed = {**previous, "removed": True}
+        _require(dict(entry) == removed, f"{member}: entry changed as the member was removed")
+        return
+    if entry["signing_key"] == previous["signing_key"]:
+        _require(
+            entry["old_signing_keys"] == previous["old_signing_keys"],
+            f"{member}: old_signing_keys changed without a rotation",
+        )
+        return
+    _require(entry["rotation"] is not None, f"{member}: signing_key changed without rotation")
+    _require(
+        entry["old_signing_keys"] == [*previous["old_signing_keys"], previous["signing_key"]],
+        f"{member}: old_signing_keys must gain exactly the previous signing key",
+    )
+
+
+def verify_member_entry(entry: object, previous: Entry | None) -> None:
+    """Check a member entry, alone or as the successor of `previous`.
+
+    Raises ManifestInvalid with the rule broken.
+    """
+    _check_entry_shape(entry)
+    assert isinstance(entry, Mapping)
+    if previous is not None:
+        _check_entry_shape(previous)
+    _verify_entry_signatures(entry)
+    if previous is not None:
+        _verify_transition(entry, previous)
+
+
+def build_member_entry(
+    member_id: str,
+    name: str,
+    function: str,
+    role: str,
+    recipient: str,
+    seed: bytes,
+    previous_entry: Entry | None = None,
+    previous_seed: bytes | None = None,
+) -> dict[str, Any]:
+    """Return a member entry whose `cert` is signed with `seed`.
+
+    When `seed` differs from the previous entry's signing key, `previous_seed`
+    must be that key's seed and signs `rotation`. Raises ManifestInvalid (a
+    ValueError) for a bad field and ValueError for a missing or wrong
+    previous seed.
+    """
+    signing_key = b64u_encode(signing.public_key_from_seed(seed))
+    old: list[str] = []
+    rotating = False
+    if previous_entry is not None:
+        old = list(previous_entry["old_signing_keys"])
+        rotating = previous_entry["signing_key"] != signing_key
+    if rotating:
+        assert previous_entry is not None
+        if (
+            previous_seed is None
+            or b64u_encode(signing.public_key_from_seed(previous_seed))
+            != previous_entry["signing_key"]
+        ):
+            raise ValueError("rotating needs the seed of the previous signing key")
+        old.append(previous_entry["signing_key"])
+    entry: dict[str, Any] = {
+        "id": member_id, "name": name, "function": function, "role": role,
+        "recipient": recipient, "signing_key": signing_key, "old_signing_keys": old,
+        "removed": False, "cert": None, "rotation": None,
+    }  # fmt: skip
+    certified = _certified_bytes(entry)
+    entry["cert"] = b64u_encode(signing.sign_bytes(certified, seed))
+    if rotating:
+        assert previous_seed is not None
+        entry["rotation"] = b64u_encode(signing.sign_bytes(certified, previous_seed))
+    verify_member_entry(entry, previous_entry)
+    return entry
+
+
+def remove_member_entry(entry: Entry) -> dict[str, Any]:
+    """Return the entry an admin lists for a removed member (no member signature needed)."""
+    return {**entry, "removed": True}
+
+
+# --- manifests -------------------------------------------------------------
+
+
+def _admin_keys(manifest: Manifest) -> dict[str, bytes]:
+    return {
+        entry["id"]: b64u_decode(entry["signing_key"])
+        for entry in manifest["members"]
+        if entry["role"] == "admin" and not entry["removed"]
+    }
+
+
+def _verify_sigs(candidate: Manifest, authority: Manifest) -> None:
+    message = signing.signed_bytes(candidate, "sigs")
+    admins = _admin_keys(authority)
+    where = f"version {authority['version']}"
+    for item in candidate["sigs"]:
+        key = admins.get(item["member"])
+        _require(key is not None, f"{item['member']} signed but is not an admin of {where}")
+        assert key is not None
+        sig = b64u_decode(item["sig"])
+        _require(signing.verify_bytes(message, sig, [key]), f"{item['member']}: bad signature")
+    threshold = authority["threshold"]
+    _require(
+        len(candidate["sigs"]) >= threshold, f"fewer than {threshold} admins of {where} signed"
+    )
+
+
+def _check_unexpired(manifest: Manifest, today: date) -> None:
+    expires = _parse_day(manifest["expires"], "expires")
+    _require(today <= expires, f"version {manifest['version']} expired on {expires.isoformat()}")
+
+
+def _verify_anchor(manifest: object) -> None:
+    _check_manifest_shape(manifest)
+    assert isinstance(manifest, Mapping)
+    for entry in manifest["members"]:
+        verify_member_entry(entry, None)
+    # Version 1 is signed by its own admins. A later built-in version was
+    # signed by the admins of the version before it, which the anchor does
+    # not carry: it is trusted because it is built in (check it at build
+    # time with verify_chain from version 1).
+    if manifest["version"] == 1:
+        _verify_sigs(manifest, manifest)
+
+
+def _verify_step(current: Manifest, candidate: object) -> None:
+    kind = _check_manifest_shape(candidate)
+    assert isinstance(candidate, Mapping)
+    _require(candidate["version"] == current["version"] + 1, "version is not current + 1")
+    _require(candidate["issued"] >= current["issued"], "issued is before the current version's")
+    _require(kind == manifest_recipient_type(current), "recipient type changed")
+    entries = {entry["id"]: entry for entry in candidate["members"]}
+    for previous in current["members"]:
+        _require(previous["id"] in entries, f"{previous['id']} is no longer listed")
+    earlier = {entry["id"]: entry for entry in current["members"]}
+    for entry in candidate["members"]:
+        verify_member_entry(entry, earlier.get(entry["id"]))
+    _verify_sigs(candidate, current)
+
+
+def verify_first_manifest(manifest: object, today: date) -> None:
+    """Check a built-in anchor and that it is unexpired on `today`.
+
+    Version 1 must be signed by `threshold` of its own admins; a later
+    version's signatures cannot be checked without its predecessor, so only
+    its shape, certs and rotations are. Raises ManifestInvalid.
+    """
+    _verify_anchor(manifest)
+    assert isinstance(manifest, Mapping)
+    _check_unexpired(manifest, today)
+
+
+def verify_next_manifest(current: Manifest, candidate: object, today: date) -> None:
+    """Check `candidate` as version current + 1; `current` must already be trusted.
+
+    Raises ManifestInvalid.
+    """
+    _check_manifest_shape(current)
+    _verify_step(current, candidate)
+    assert isinstance(candidate, Mapping)
+    _check_unexpired(candidate, today)
+
+
+def verify_chain(anchor: object, later: Sequence[object], *, today: date) -> dict[str, Any]:
+    """Follow `anchor` → `later[0]` → … and return the latest manifest.
+
+    Only the latest must be unexpired. Raises ManifestInvalid.
+    """
+    _verify_anchor(anchor)
+    assert isinstance(anchor, Mapping)
+    current: Manifest = anchor
+    for candidate in later:
+        _verify_step(current, candidate)
+        assert isinstance(candidate, Mapping)
+        current = candidate
+    _check_unexpired(current, today)
+    return dict(current)
+
+
+def manifest_recipient_type(manifest: Manifest) -> str:
+    """The one recipient type of a (shape-checked) manifest."""
+    return recipient_type(manifest["members"][0]["recipient"])
+
+
+def fingerprint(manifest: Manifest) -> str:
+    """`b64u(H(JCS(manifest without sigs)))`, for out-of-band comparison."""
+    return b64u_encode(hashlib.sha256(signing.signed_bytes(manifest, "sigs")).digest())
+
+
+def unsigned_manifest(
+    version: int,
+    issued: date,
+    members: Sequence[Entry],
+    threshold: int,
+    lifetime_days: int = MAX_LIFETIME_DAYS,
+) -> dict[str, Any]:
+    """Return a manifest with no signatures yet. Raises ManifestInvalid."""
+    manifest = {
+        "v": 1, "version": version, "issued": issued.isoformat(),
+        "expires": (issued + timedelta(days=lifetime_days)).isoformat(),
+        "threshold": threshold, "members": [dict(entry) for entry in members], "sigs": [],
+    }  # fmt: skip
+    _check_manifest_shape(manifest)
+    return manifest
+
+
+def sign_manifest(unsigned: Manifest, member_id: str, seed: bytes) -> dict[str, Any]:
+    """Return `unsigned` with a signature by `member_id` appended to `sigs`.
+
+    Raises ValueError when that member already signed.
+    """
+    sigs = list(unsigned.get("sigs", []))
+    if any(item.get("member") == member_id for item in sigs):
+        raise ValueError(f"{member_id} already signed this manifest")
+    sig = signing.sign_bytes(signing.signed_bytes(unsigned, "sigs"), seed)
+    return {**unsigned, "sigs": [*sigs, {"member": member_id, "sig": b64u_encode(sig)}]}
+
+
+def member_public_keys(manifest: Manifest, member_id: str) -> list[bytes]:
+    """A member's current and older signing keys (removed members included,
+    so their history stays verifiable); empty for an unknown member."""
+    for entry in manifest["members"]:
+        if entry["id"] == member_id:
+            keys = [entry["signing_key"], *entry["old_signing_keys"]]
+            return [b64u_decode(key) for key in keys]
+    return []
+
+
+def access_recipients(manifest: Manifest, access: Iterable[str]) -> list[str]:
+    """The current recipients of the members in `access` (SPEC §2.4).
+
+    Raises ValueError for an unknown or removed member.
+    """
+    entries = {entry["id"]: entry for entry in manifest["members"]}
+    recipients = []
+    for member in access:
+        entry = entries.get(member)
+        if entry is None or entry["removed"]:
+            raise ValueError(f"{member} is not a current member")
+        recipients.append(entry["recipient"])
+    return recipients
+
+
+# --- differences, for `candor manifest publish` ------------------------------
+
+
+def _describe(entry: Entry) -> str:
+    function = f", {entry['function']}" if entry["function"] else ""
+    return f"{entry['name']} ({entry['role']}{function}, {entry['id']})"
+
+
+def _entry_diff(old: Entry, new: Entry) -> list[str]:
+    who = _describe(new)
+    if new["removed"] and not old["removed"]:
+        return [f"removed {who}"]
+    lines = []
+    if old["name"] != new["name"]:
+        lines.append(f"renamed {old['name']!r} to {new['name']!r} ({new['id']})")
+    if old["function"] != new["function"]:
+        lines.append(f"function of {who} changed from {old['function']!r}")
+    if old["role"] != new["role"]:
+        lines.append(f"role of {who} changed from {old['role']} to {new['role']}")
+    if old["signing_key"] != new["signing_key"]:
+        lines.append(f"rotated signing key of {who}")
+    if old["recipient"] != new["recipient"]:
+        lines.append(f"rotated encryption key of {who}")
+    return lines
+
+
+def manifest_diff(old: Manifest, new: Manifest) -> list[str]:
+    """Human-readable lines for what `new` changes from `old` (both shape-valid)."""
+    lines = [f"version {old['version']} -> {new['version']}"]
+    if old["threshold"] != new["threshold"]:
+        lines.append(f"threshold changed from {old['threshold']} to {new['threshold']}")
+    lines.append(f"valid {new['issued']} to {new['expires']} (UTC days)")
+    earlier = {entry["id"]: entry for entry in old["members"]}
+    listed = {entry["id"] for entry in new["members"]}
+    for entry in new["members"]:
+        previous = earlier.get(entry["id"])
+        if previous is None:
+            lines.append(f"added {_describe(entry)}")
+        else:
+            lines.extend(_entry_diff(previous, entry))
+    for entry in old["members"]:
+        if entry["id"] not in listed:
+            lines.append(f"dropped from the list (not allowed): {_describe(entry)}")
+    return lines

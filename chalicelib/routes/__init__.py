@@ -1,0 +1,1 @@
+"""HTTP routes, one Blueprint per actor (STYLE rule 2)."""

@@ -1,0 +1,67 @@
+"""Public and reporter routes (SPEC §4.2): no identity, no client data kept."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response  # type: ignore[attr-defined]
+
+from chalicelib.domain import reporter, team_roster
+from chalicelib.http import endpoint, json_body, respond, runtime
+
+bp = Blueprint(__name__)
+ANY_TYPE = ["*/*"]  # the content type is checked by json_body, with SPEC errors
+
+
+@bp.route("/v1/manifest", methods=["GET"])
+@endpoint("manifest.get")
+def get_manifests() -> Response:
+    since = team_roster.since_param((bp.current_request.query_params or {}).get("since"))
+    return respond({"manifests": team_roster.manifests(runtime.ctx, since)})
+
+
+@bp.route("/v1/attachments", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("attachments.announce")
+def announce_attachment() -> Response:
+    body, _ = json_body(bp.current_request, 1024)
+    return respond(reporter.announce_attachment(runtime.ctx, body), 201)
+
+
+@bp.route("/v1/reports", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("reports.submit")
+def submit_report() -> Response:
+    body, raw = json_body(bp.current_request, runtime.settings.limits.report)
+    return respond(reporter.submit_report(runtime.ctx, body, raw), 201)
+
+
+@bp.route("/v1/followup/open", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("followup.open")
+def open_case() -> Response:
+    body, _ = json_body(bp.current_request, 1024)
+    return respond(reporter.open_case(runtime.ctx, body))
+
+
+@bp.route("/v1/followup/rotate", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("followup.rotate")
+def rotate_receipt() -> Response:
+    body, _ = json_body(bp.current_request, runtime.settings.limits.sealed_identity)
+    return respond(reporter.rotate_receipt(runtime.ctx, body))
+
+
+@bp.route("/v1/followup/thread", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("followup.thread")
+def thread() -> Response:
+    body, _ = json_body(bp.current_request, 1024)
+    return respond(reporter.thread(runtime.ctx, body))
+
+
+@bp.route("/v1/followup/fetch", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("followup.fetch")
+def fetch() -> Response:
+    body, _ = json_body(bp.current_request, 1024)
+    return respond(reporter.fetch(runtime.ctx, body))
+
+
+@bp.route("/v1/followup/messages", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("followup.messages")
+def post_message() -> Response:
+    body, raw = json_body(bp.current_request, runtime.settings.limits.message)
+    return respond(reporter.post_message(runtime.ctx, body, raw), 201)

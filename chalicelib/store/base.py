@@ -1,0 +1,192 @@
+"""The storage interface every backend implements (SPEC §4.2, §4.7).
+
+Candor's index is a single table of items addressed by a partition key
+(``pk``) and a sort key (``sk``), each holding a small JSON document and a
+version number. Every multi-item change is one all-or-nothing transaction of
+conditional writes, which is what DynamoDB's ``TransactWriteItems`` offers and
+what SQLite gives with one ``BEGIN IMMEDIATE`` transaction. Sealed blobs live
+beside the index in object storage under random names.
+
+The domain layer (``chalicelib.domain``) decides *what* to write; a store only
+guarantees *how*: atomically, durably (a return means the data survives a
+crash) and with the conditions checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+MAX_OPS = 100
+"""Most operations in one transaction (DynamoDB's ``TransactWriteItems`` limit)."""
+
+# Conditions a write may carry.
+ABSENT = -1
+"""``expect=ABSENT``: the item must not exist (or must have expired)."""
+ANY = -2
+"""``expect=ANY``: no condition."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One index item. ``version`` starts at 1 and grows by one per put."""
+
+    pk: str
+    sk: str
+    data: Mapping[str, Any]
+    version: int = 1
+    expires: int | None = None  # epoch seconds; an expired item reads as absent
+
+
+@dataclass(frozen=True)
+class Put:
+    """Write ``data`` at (pk, sk).
+
+    ``expect`` is ``ABSENT``, ``ANY`` or the version the item must have now;
+    the stored version becomes that plus one (1 for a new item). With ``ANY``
+    the version becomes the stored one plus one; over an expired item a
+    backend may still hold the old row, so the version is then 1 *or more*
+    (always more than any version a reader could have seen).
+    """
+
+    pk: str
+    sk: str
+    data: Mapping[str, Any]
+    expect: int = ANY
+    expires: int | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Remove (pk, sk); ``expect`` as for ``Put`` (``ABSENT`` is meaningless here)."""
+
+    pk: str
+    sk: str
+    expect: int = ANY
+
+
+@dataclass(frozen=True)
+class Check:
+    """Change nothing, but require (pk, sk) to be at version ``expect``
+    (``ABSENT``: to be absent or expired)."""
+
+    pk: str
+    sk: str
+    expect: int
+
+
+Op = Put | Delete | Check
+
+
+def check_ops(ops: Sequence[Op]) -> None:
+    """Refuse what no backend can apply atomically. Raises ValueError."""
+    if len(ops) > MAX_OPS or len({(o.pk, o.sk) for o in ops}) != len(ops):
+        raise ValueError(f"at most {MAX_OPS} operations, one per item")
+
+
+class Clock(Protocol):
+    """What a store needs of a clock; the ``time`` module is one."""
+
+    def time(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Where and how a client sends an attachment's sealed bytes."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class StoreError(Exception):
+    """Base class of storage errors."""
+
+
+class ConditionFailed(StoreError):
+    """A transaction's condition did not hold; nothing was written.
+
+    ``index`` is the position of the first failing operation, or -1 when the
+    backend cannot tell.
+    """
+
+    def __init__(self, index: int = -1) -> None:
+        super().__init__(f"condition failed at operation {index}")
+        self.index = index
+
+
+class StorageUnavailable(StoreError):
+    """The backend failed or timed out; the API answers 503 ``unavailable``."""
+
+
+class BlobMissing(StoreError):
+    """No blob under that key."""
+
+
+# Blob lifecycle: a blob exists once ``put_blob`` returned or an upload to
+# ``upload_url`` completed; reads (``get_blob``, ``read_blob_head``,
+# ``blob_size``, ``download_url``) see it from then on, claimed or not, so the
+# domain can validate an attachment's age header before claiming it.
+
+
+class CaseStore(Protocol):
+    """The one storage interface. Implementations: local and aws."""
+
+    # -- index -------------------------------------------------------------
+    def get(self, pk: str, sk: str) -> Item | None:
+        """Return the item, or None if absent or expired."""
+
+    def query(
+        self, pk: str, *, prefix: str = "", after: str | None = None, limit: int | None = None
+    ) -> list[Item]:
+        """Items of partition ``pk`` whose sort key starts with ``prefix``,
+        ascending by sort key, strictly after ``after``; expired ones skipped."""
+
+    def transact(self, ops: Sequence[Op]) -> None:
+        """Apply all ``ops`` or none. Raises ConditionFailed, StorageUnavailable.
+
+        At most 100 operations, at most one per (pk, sk) (ValueError
+        otherwise). Conditions are checked against the state before the
+        transaction; ``ConditionFailed.index`` is the first failing one.
+        """
+
+    # -- blobs -------------------------------------------------------------
+    def put_blob(self, key: str, data: bytes) -> None:
+        """Store ``data`` durably under ``key``, never overwriting.
+
+        Raises ConditionFailed(0) if the key exists (put or uploaded),
+        StorageUnavailable.
+        """
+
+    def get_blob(self, key: str) -> bytes:
+        """Raises BlobMissing."""
+
+    def read_blob_head(self, key: str, length: int) -> bytes:
+        """The first ``length`` bytes (fewer if the blob is shorter). Raises BlobMissing."""
+
+    def blob_size(self, key: str) -> int | None:
+        """Size in bytes, or None if there is no such blob."""
+
+    def delete_blob(self, key: str) -> None:
+        """Delete every version of the blob; absent is fine."""
+
+    def upload_url(self, key: str, size: int, expires_in: int) -> Upload:
+        """A one-shot upload of exactly ``size`` bytes to ``key`` within
+        ``expires_in`` seconds (SPEC §4.2 ``POST /v1/attachments``).
+
+        The client sends ``Upload.headers`` with the body; a browser adds
+        Content-Length itself (it is signed on S3, so it must equal ``size``).
+        """
+
+    def claim_blob(self, key: str) -> None:
+        """Keep an uploaded blob for good: until claimed, an upload is removed
+        24 h after it was announced (S3: lifecycle on the object's tag; local:
+        ``sweep``). Claiming twice is fine. Raises BlobMissing."""
+
+    def download_url(self, key: str, expires_in: int) -> str:
+        """A URL that returns the blob for ``expires_in`` seconds."""
+
+    def sweep(self, now: int) -> int:
+        """Remove expired items and uploads that no index item claims (for
+        backends without native TTL). Returns how many were removed."""

@@ -1,0 +1,371 @@
+"""The embedded default backend: sealed blobs as files, the index in SQLite.
+
+Durability: a blob is written to a temporary file, fsync'd, then linked into
+place (``os.link`` refuses to overwrite) and the directory fsync'd, so a kill
+at any point leaves either nothing or the whole blob. The index runs in WAL
+mode with ``synchronous=FULL``; a transaction is acknowledged only after
+SQLite committed it.
+
+Uploads (SPEC §4.2) are same-origin URLs signed with an HMAC key kept in the
+data directory; ``candor serve`` checks the signature and streams the body
+into ``uploads/`` through :meth:`LocalCaseStore.receive_upload`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import quote
+
+from chalicelib.store.base import (
+    ABSENT,
+    ANY,
+    BlobMissing,
+    Check,
+    Clock,
+    ConditionFailed,
+    Delete,
+    Item,
+    Op,
+    StorageUnavailable,
+    Upload,
+    check_ops,
+)
+
+UPLOAD_TTL = 24 * 3600
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    data TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    expires INTEGER,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+    key TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    deadline INTEGER NOT NULL,
+    created INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class UploadRefused(Exception):
+    """A local upload or download URL was bad, expired, used, or the body did
+    not have the announced size."""
+
+
+def _valid_key(key: str) -> str:
+    # Keys are chosen by the domain (random b64u ids), never by a client, but
+    # a path separator or dot here would escape the data directory.
+    if not key or not all(c.isalnum() or c in "-_" for c in key):
+        raise ValueError("invalid blob key")
+    return key
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalCaseStore:
+    """Files under ``data_dir/blobs``, index in ``data_dir/index.sqlite3``."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], *, clock: Clock = time) -> None:
+        self.root = Path(data_dir)
+        self.blobs = self.root / "blobs"
+        self.uploads = self.root / "uploads"
+        self.tmp = self.root / "tmp"
+        for d in (self.root, self.blobs, self.uploads, self.tmp):
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._clock = clock
+        self._local = threading.local()
+        self._url_key = self._load_url_key()
+        with self._db() as db:
+            db.executescript(_SCHEMA)
+
+    # -- plumbing ------------------------------------------------------------
+    def _now(self) -> int:
+        return int(self._clock.time())
+
+    def _load_url_key(self) -> bytes:
+        path = self.root / "url.key"
+        if not path.exists():
+            self._write_file(path, secrets.token_bytes(32), exclusive=True, missing_ok=True)
+        return path.read_bytes()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.root / "index.sqlite3", isolation_level=None, timeout=30,
+            check_same_thread=False,
+        )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        try:
+            yield db
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(type(exc).__name__) from exc
+
+    def _write_file(
+        self, dest: Path, data: bytes, *, exclusive: bool, missing_ok: bool = False
+    ) -> None:
+        tmp = self.tmp / secrets.token_hex(16)
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        self._link_into_place(tmp, dest, exclusive=exclusive, missing_ok=missing_ok)
+
+    def _link_into_place(
+        self, tmp: Path, dest: Path, *, exclusive: bool, missing_ok: bool = False
+    ) -> None:
+        try:
+            if exclusive:
+                os.link(tmp, dest)  # refuses to overwrite: write-once blobs
+            else:
+                os.replace(tmp, dest)
+        except FileExistsError:
+            if not missing_ok:
+                raise ConditionFailed(0) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(dest.parent)
+
+    # -- index ---------------------------------------------------------------
+    def get(self, pk: str, sk: str) -> Item | None:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT data, version, expires FROM items WHERE pk=? AND sk=?", (pk, sk)
+            ).fetchone()
+        if row is None or (row[2] is not None and row[2] <= self._now()):
+            return None
+        return Item(pk, sk, json.loads(row[0]), row[1], row[2])
+
+    def query(
+        self, pk: str, *, prefix: str = "", after: str | None = None, limit: int | None = None
+    ) -> list[Item]:
+        sql = "SELECT sk, data, version, expires FROM items WHERE pk=? AND substr(sk,1,?)=?"
+        args: list[object] = [pk, len(prefix), prefix]
+        if after is not None:
+            sql += " AND sk>?"
+            args.append(after)
+        sql += " AND (expires IS NULL OR expires>?) ORDER BY sk"
+        args.append(self._now())
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        with self._db() as db:
+            rows = db.execute(sql, args).fetchall()
+        return [Item(pk, r[0], json.loads(r[1]), r[2], r[3]) for r in rows]
+
+    def transact(self, ops: Sequence[Op]) -> None:
+        check_ops(ops)
+        now = self._now()
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for i, op in enumerate(ops):
+                    if not self._condition_holds(db, op, now):
+                        raise ConditionFailed(i)
+                for op in ops:
+                    self._apply(db, op)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _condition_holds(db: sqlite3.Connection, op: Op, now: int) -> bool:
+        if op.expect == ANY:
+            return True
+        row = db.execute(
+            "SELECT version, expires FROM items WHERE pk=? AND sk=?", (op.pk, op.sk)
+        ).fetchone()
+        live = row is not None and (row[1] is None or row[1] > now)
+        if op.expect == ABSENT:
+            return not live
+        return live and row[0] == op.expect
+
+    @staticmethod
+    def _apply(db: sqlite3.Connection, op: Op) -> None:
+        if isinstance(op, Check):
+            return
+        if isinstance(op, Delete):
+            db.execute("DELETE FROM items WHERE pk=? AND sk=?", (op.pk, op.sk))
+            return
+        version = 1 if op.expect in (ABSENT, ANY) else op.expect + 1
+        if op.expect == ANY:
+            row = db.execute(
+                "SELECT version FROM items WHERE pk=? AND sk=?", (op.pk, op.sk)
+            ).fetchone()
+            version = 1 if row is None else row[0] + 1
+        db.execute(
+            "INSERT OR REPLACE INTO items (pk, sk, data, version, expires) VALUES (?,?,?,?,?)",
+            (op.pk, op.sk, json.dumps(op.data, separators=(",", ":")), version, op.expires),
+        )
+
+    # -- blobs ---------------------------------------------------------------
+    def put_blob(self, key: str, data: bytes) -> None:
+        if (self.uploads / _valid_key(key)).exists():
+            raise ConditionFailed(0)
+        try:
+            self._write_file(self.blobs / key, data, exclusive=True)
+        except OSError as exc:  # disk full, permissions: the API answers 503
+            raise StorageUnavailable(type(exc).__name__) from exc
+
+    def _open_blob(self, key: str) -> BinaryIO:
+        # An unclaimed upload is readable too (base.py, "Blob lifecycle"). A
+        # claim may move it from uploads/ to blobs/ between two tries, hence
+        # the second look in blobs/.
+        _valid_key(key)
+        for d in (self.blobs, self.uploads, self.blobs):
+            try:
+                return open(d / key, "rb")
+            except FileNotFoundError:
+                continue
+        raise BlobMissing(key)
+
+    def get_blob(self, key: str) -> bytes:
+        with self._open_blob(key) as f:
+            return f.read()
+
+    def read_blob_head(self, key: str, length: int) -> bytes:
+        with self._open_blob(key) as f:
+            return f.read(max(length, 0))
+
+    def blob_size(self, key: str) -> int | None:
+        try:
+            with self._open_blob(key) as f:
+                return os.fstat(f.fileno()).st_size
+        except BlobMissing:
+            return None
+
+    def delete_blob(self, key: str) -> None:
+        for d in (self.blobs, self.uploads):
+            (d / _valid_key(key)).unlink(missing_ok=True)
+        with self._db() as db:
+            db.execute("DELETE FROM uploads WHERE key=?", (key,))
+        _fsync_dir(self.blobs)
+        _fsync_dir(self.uploads)
+
+    def claim_blob(self, key: str) -> None:
+        src = self.uploads / _valid_key(key)
+        try:
+            os.replace(src, self.blobs / key)
+        except FileNotFoundError:
+            if (self.blobs / key).exists():
+                return  # claimed before
+            raise BlobMissing(key) from None
+        # The rename must be on disk before the upload row goes: a row without
+        # a file is harmless, a claimed file that sweep still sees is not
+        # (sweep only ever looks in uploads/, see there).
+        _fsync_dir(self.blobs)
+        _fsync_dir(self.uploads)
+        with self._db() as db:
+            db.execute("DELETE FROM uploads WHERE key=?", (key,))
+
+    # -- local upload and download URLs ------------------------------------
+    def _sign(self, *parts: str) -> str:
+        mac = hmac.new(self._url_key, "\n".join(parts).encode(), hashlib.sha256)
+        return mac.hexdigest()
+
+    def upload_url(self, key: str, size: int, expires_in: int) -> Upload:
+        deadline = self._now() + expires_in
+        with self._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO uploads (key, size, deadline, created) VALUES (?,?,?,?)",
+                (_valid_key(key), size, deadline, self._now()),
+            )
+        sig = self._sign("put", key, str(size), str(deadline))
+        url = f"/v1/uploads/{quote(key)}?size={size}&expires={deadline}&sig={sig}"
+        return Upload("PUT", url, {"Content-Type": "application/octet-stream"})
+
+    def download_url(self, key: str, expires_in: int) -> str:
+        deadline = self._now() + expires_in
+        sig = self._sign("get", key, str(deadline))
+        return f"/v1/downloads/{quote(key)}?expires={deadline}&sig={sig}"
+
+    def receive_upload(
+        self, key: str, size: int, expires: int, sig: str, body: BinaryIO, length: int
+    ) -> None:
+        """Check a local upload URL and store its body. Raises UploadRefused."""
+        good = self._sign("put", _valid_key(key), str(size), str(expires))
+        if not hmac.compare_digest(good, sig) or expires < self._now() or length != size:
+            raise UploadRefused("bad, expired or mis-sized upload")
+        with self._db() as db:
+            row = db.execute("SELECT size FROM uploads WHERE key=?", (key,)).fetchone()
+        if row is None or row[0] != size or self.blob_size(key) is not None:
+            raise UploadRefused("unknown or used upload")
+        tmp = self.tmp / secrets.token_hex(16)
+        remaining = size
+        with open(tmp, "wb") as f:
+            while remaining:
+                chunk = body.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                f.write(chunk)
+                remaining -= len(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        if remaining:
+            tmp.unlink(missing_ok=True)
+            raise UploadRefused("short upload")
+        try:
+            self._link_into_place(tmp, self.uploads / key, exclusive=True)
+        except ConditionFailed:
+            raise UploadRefused("upload already done") from None
+
+    def open_download(self, key: str, expires: int, sig: str) -> BinaryIO:
+        """Check a local download URL and open the blob. Raises UploadRefused."""
+        good = self._sign("get", _valid_key(key), str(expires))
+        if not hmac.compare_digest(good, sig) or expires < self._now():
+            raise UploadRefused("bad or expired download")
+        try:
+            return self._open_blob(key)
+        except BlobMissing:
+            raise UploadRefused("no such blob") from None
+
+    # -- housekeeping --------------------------------------------------------
+    def sweep(self, now: int) -> int:
+        with self._db() as db:
+            stale = [r[0] for r in db.execute(
+                "SELECT key FROM uploads WHERE created<=?", (now - UPLOAD_TTL,)
+            )]
+            n = db.execute(
+                "DELETE FROM items WHERE expires IS NOT NULL AND expires<=?", (now,)
+            ).rowcount
+        for key in stale:
+            # Only uploads/: a claimed blob lives in blobs/ and must survive
+            # even if a crash left its upload row behind.
+            (self.uploads / key).unlink(missing_ok=True)
+            with self._db() as db:
+                db.execute("DELETE FROM uploads WHERE key=?", (key,))
+        if stale:
+            _fsync_dir(self.uploads)
+        for tmp in self.tmp.iterdir():  # leftovers of writers killed mid-write
+            with contextlib.suppress(FileNotFoundError):
+                if tmp.stat().st_mtime < now - 3600:
+                    tmp.unlink(missing_ok=True)
+        return n + len(stale)

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Build the reporter pages into static files:
+//   node frontend/build.mjs [--manifest PATH] [--out DIR]
+// Bundles frontend/src/*.js (ESM, minified, content-hashed), embeds the
+// manifest, questionnaire and catalogues in the bundle so Subresource
+// Integrity covers them, rewrites the HTML to the hashed names with
+// integrity attributes, and writes DIR/headers.json for the server.
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { fingerprint, verifyBuiltIn } from "./src/lib/manifest.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d3557"/><path d="M4 8.5l2.5 2.5L12 5" stroke="#fff" stroke-width="2" fill="none"/></svg>\n`;
+
+function parseArgs(argv) {
+  const args = { manifest: join(HERE, "manifest.json"), out: join(HERE, "dist") };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === "--manifest" || flag === "--out") args[flag.slice(2)] = resolve(argv[++i] ?? "");
+    else throw new Error(`unknown argument ${flag} (use --manifest PATH --out DIR)`);
+  }
+  return args;
+}
+
+const readJson = (path) => JSON.parse(readFileSync(path, "utf8"));
+const sri = (bytes) => "sha384-" + createHash("sha384").update(bytes).digest("base64");
+const shortHash = (bytes) => createHash("sha256").update(bytes).digest("hex").slice(0, 10);
+
+function catalogues() {
+  const dir = join(HERE, "i18n");
+  return Object.fromEntries(
+    readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => [basename(f, ".json"), readJson(join(dir, f))]),
+  );
+}
+
+/** `import x from "candor:NAME"` resolves to data fixed at build time. */
+function builtInData(data) {
+  return {
+    name: "candor-built-in",
+    setup(build) {
+      build.onResolve({ filter: /^candor:/ }, (a) => ({ path: a.path.slice(7), namespace: "candor" }));
+      build.onLoad({ filter: /.*/, namespace: "candor" }, (a) => {
+        if (!(a.path in data)) return { errors: [{ text: `no built-in ${a.path}` }] };
+        return { contents: JSON.stringify(data[a.path]), loader: "json" };
+      });
+    },
+  };
+}
+
+/** The pages may hold no inline script, style or event handler (CSP without 'unsafe-inline'). */
+function checkNoInline(name, html) {
+  const problems = [
+    [/<script(?![^>]*\ssrc=)[^>]*>/i, "inline <script>"],
+    [/<style[\s>]/i, "<style> element"],
+    [/\sstyle\s*=/i, "style attribute"],
+    [/\son[a-z]+\s*=/i, "event handler attribute"],
+    [/javascript:/i, "javascript: URL"],
+  ].filter(([re]) => re.test(html.replace(/<noscript>[\s\S]*?<\/noscript>/gi, "")));
+  if (problems.length) throw new Error(`${name}: ${problems.map((p) => p[1]).join(", ")}`);
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const manifest = readJson(args.manifest);
+  verifyBuiltIn(manifest);
+  const out = args.out;
+  const assets = join(out, "assets");
+  rmSync(assets, { recursive: true, force: true });
+  for (const f of ["index.html", "followup.html", "headers.json", "favicon.svg"]) rmSync(join(out, f), { force: true });
+  mkdirSync(assets, { recursive: true });
+
+  const entries = readdirSync(join(HERE, "src")).filter((f) => f.endsWith(".js")).map((f) => join(HERE, "src", f));
+  const result = await esbuild.build({
+    entryPoints: entries,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: ["es2022"],
+    minify: true,
+    splitting: false, // one self-contained file per page, so SRI on it covers everything
+    entryNames: "[name]-[hash]",
+    outdir: assets,
+    metafile: true,
+    charset: "utf8",
+    legalComments: "eof",
+    logLevel: "warning",
+    plugins: [builtInData({ manifest, questionnaire: readJson(join(HERE, "questionnaire.json")), catalogues: catalogues() })],
+  });
+
+  const scripts = {};
+  for (const [path, meta] of Object.entries(result.metafile.outputs)) {
+    if (!meta.entryPoint) continue;
+    const name = basename(meta.entryPoint, ".js");
+    scripts[name] = { href: relative(out, resolve(path)).split("\\").join("/"), integrity: sri(readFileSync(path)) };
+  }
+  const css = readFileSync(join(HERE, "styles.css"));
+  const cssName = `assets/styles-${shortHash(css)}.css`;
+  writeFileSync(join(out, cssName), css);
+
+  for (const page of ["index.html", "followup.html"]) {
+    let html = readFileSync(join(HERE, page), "utf8");
+    checkNoInline(page, html);
+    html = html.replace(/<script type="module" src="src\/([\w-]+)\.js"><\/script>/g, (m, name) => {
+      if (!scripts[name]) throw new Error(`${page}: no entry point src/${name}.js`);
+      return `<script type="module" src="${scripts[name].href}" integrity="${scripts[name].integrity}"></script>`;
+    });
+    html = html.replace('<link rel="stylesheet" href="styles.css">', `<link rel="stylesheet" href="${cssName}" integrity="${sri(css)}">`);
+    if (/src="src\/|href="styles\.css"/.test(html)) throw new Error(`${page}: an asset reference was not rewritten`);
+    writeFileSync(join(out, page), html);
+  }
+  writeFileSync(join(out, "favicon.svg"), FAVICON);
+  const { headers } = readJson(join(HERE, "headers.json"));
+  writeFileSync(join(out, "headers.json"), JSON.stringify(headers, null, 2) + "\n");
+  console.log(`built ${relative(process.cwd(), out) || "."}: manifest v${manifest.version}, fingerprint ${fingerprint(manifest)}`);
+}
+
+main().catch((err) => {
+  console.error(`build failed: ${err.message}`);
+  process.exit(1);
+});

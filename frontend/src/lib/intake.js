@@ -1,0 +1,131 @@
+// Submitting a report (SPEC §2.4, §3.2, §4.2), independent of any page.
+// Every key and recipient is checked before the first request, so if
+// encryption cannot work nothing is sent; only sealed bytes and the
+// public fields of POST /v1/reports ever leave.
+import { generateHybridIdentity, generateX25519Identity, identityToRecipient } from "age-encryption";
+import * as defaultApi from "./api.js";
+import { sealAttachment, uploadSealed } from "./attachments.js";
+import {
+  blobHash, buildCaseState, buildReport, encodeDocument, encrypterFor, openDocument,
+  reporterKeyOf, sealBytes, SealFailed,
+} from "./documents.js";
+import { b64u } from "./encoding.js";
+import { jcs } from "./jcs.js";
+import { accessRecipients, activeMembers, manifestRecipientType } from "./manifest.js";
+import { deriveReceipt, generateReceipt, receiptText } from "./receipt.js";
+import { generateSeed } from "./sign.js";
+
+/** The case's access list: every active member but the excluded ones. @throws {Error} "no_admin" */
+export function accessList(manifest, excluded) {
+  const access = activeMembers(manifest).filter((m) => !excluded.includes(m.id));
+  if (!access.some((m) => m.role === "admin")) throw new Error("no_admin");
+  return access.map((m) => m.id);
+}
+
+export const generateReplyIdentity = (type) =>
+  type === "x25519" ? generateX25519Identity() : generateHybridIdentity();
+
+/**
+ * Make the reporter's keys and check that every recipient can be encrypted
+ * to. Pure local work: nothing is sent.
+ * @throws {SealFailed}
+ */
+export async function prepareCase(manifest, excluded) {
+  const access = accessList(manifest, excluded);
+  const identity = await generateReplyIdentity(manifestRecipientType(manifest));
+  const replyTo = await identityToRecipient(identity);
+  const recipients = [...accessRecipients(manifest, access), replyTo];
+  encrypterFor(recipients);
+  const receipt = generateReceipt();
+  const derived = await deriveReceipt(receipt);
+  encrypterFor([derived.kekRecipient]);
+  return { manifest, access, identity, replyTo, recipients, signSeed: generateSeed(), receipt, derived };
+}
+
+/**
+ * Seal the case state to recipient(kek) and check that it opens to the same
+ * state, as SPEC §3.2 asks before any rotate. @throws {SealFailed}
+ */
+export async function sealCaseState(state, derived) {
+  const sealed = await sealBytes(encodeDocument(state), [derived.kekRecipient]);
+  let reopened;
+  try {
+    reopened = await openDocument(sealed, [derived.kekIdentity]);
+  } catch {
+    throw new SealFailed("case state does not reopen");
+  }
+  if (jcs(reopened) !== jcs(state)) throw new SealFailed("case state differs after sealing");
+  return sealed;
+}
+
+/**
+ * A file on its way: seal → id → upload. `progress(phase, done, total)`
+ * reports "sealing" and "uploading". Retrying after a failed upload asks for
+ * a fresh upload URL when the old one may be used up or expired.
+ */
+export class PendingFile {
+  constructor({ source, name, type }) {
+    Object.assign(this, { source, name, type, sealed: null, id: null, upload: null, uploaded: false });
+  }
+
+  async seal(recipients, progress = () => {}) {
+    if (!this.sealed) this.sealed = await sealAttachment(this.source, recipients, (n) => progress("sealing", n));
+    return this.sealed;
+  }
+
+  async send(api = defaultApi, progress = () => {}) {
+    if (this.uploaded) return this;
+    if (!this.sealed) throw new SealFailed("not sealed");
+    if (!this.upload) {
+      const answer = await defaultApi.withRetry(() => api.createAttachment(this.sealed.size));
+      this.id = answer.id;
+      this.upload = answer.upload;
+    }
+    try {
+      await uploadSealed(this.upload, this.sealed.blob, (done, total) => progress("uploading", done, total));
+    } catch (err) {
+      if (err.status !== 0) this.upload = null; // refused or expired: the next try gets a new URL
+      throw err;
+    }
+    this.uploaded = true;
+    return this;
+  }
+
+  /** The entry the report or message lists (SPEC §2.2). */
+  get entry() {
+    return { id: this.id, name: this.name, type: this.type, size: this.sealed.plainSize, sha256: this.sealed.sha256 };
+  }
+}
+
+/**
+ * Seal the report and its case state and POST them. `files` must all be
+ * sent. Returns {text (the receipt), received, status}.
+ * @throws {SealFailed|ApiError}
+ */
+export async function submitCase(prepared, { form, lang, files }, api = defaultApi) {
+  const { manifest, access, identity, replyTo, recipients, signSeed, receipt, derived } = prepared;
+  const report = buildReport({
+    form,
+    replyTo,
+    reporterKey: reporterKeyOf(signSeed),
+    access,
+    manifest: manifest.version,
+    attachments: files.map((f) => f.entry),
+    lang,
+  });
+  const sealedReport = await sealBytes(encodeDocument(report), recipients);
+  const state = buildCaseState({
+    identity, signSeed, access, manifest: manifest.version, reportHash: blobHash(sealedReport),
+  });
+  const sealedState = await sealCaseState(state, derived);
+  const body = {
+    report: b64u(sealedReport),
+    token_id: derived.tokenId,
+    sealed_identity: b64u(sealedState),
+    access,
+    attachments: files.map((f) => f.id),
+  };
+  // A retry with a byte-identical body answers as the first did (SPEC §4.1).
+  const answer = await defaultApi.withRetry(() => api.submitReport(body));
+  return { text: receiptText(receipt), received: answer.received, status: answer.status };
+}

@@ -1,0 +1,29 @@
+// JCS (RFC 8785) for the values Candor signs and hashes (SPEC §0): strings,
+// integers, booleans, null, arrays and objects. Keys sort by UTF-16 code
+// units, which is what RFC 8785 specifies and what Array.prototype.sort does.
+import { utf8 } from "./encoding.js";
+
+export function jcs(value) {
+  if (value === null || typeof value === "boolean" || typeof value === "string") {
+    return JSON.stringify(value);
+  }
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) throw new TypeError("JCS here holds integers only");
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return "[" + value.map(jcs).join(",") + "]";
+  if (typeof value === "object") {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return "{" + keys.map((k) => JSON.stringify(k) + ":" + jcs(value[k])).join(",") + "}";
+  }
+  throw new TypeError(`JCS cannot encode ${typeof value}`);
+}
+
+export const jcsBytes = (value) => utf8(jcs(value));
+
+/** A shallow copy of `obj` without `keys` (e.g. a document without "sig"). */
+export function without(obj, ...keys) {
+  const copy = { ...obj };
+  for (const k of keys) delete copy[k];
+  return copy;
+}

@@ -1,0 +1,57 @@
+// Padding (SPEC §2.2): Padmé, Nikitin et al., PETS 2019.
+
+/** padme(L) for L ≥ 1 (integers up to 2^53). */
+export function padme(length) {
+  if (!Number.isSafeInteger(length) || length < 1) throw new RangeError("padme needs L ≥ 1");
+  const e = Math.floor(Math.log2(length));
+  const s = Math.floor(Math.log2(e)) + 1;
+  const z = e - s;
+  // (L + m) & ~m with m = 2^z − 1 is L rounded up to a multiple of 2^z;
+  // written with division because JS bit operators truncate to 32 bits.
+  const step = 2 ** Math.max(z, 0);
+  return Math.ceil(length / step) * step;
+}
+
+/** The padded size of a document or attachment: padme(max(L, 4096)). */
+export const paddedSize = (length) => padme(Math.max(length, 4096));
+
+/** A document's plaintext: the JSON bytes followed by 0x20 up to paddedSize. */
+export function padDocument(jsonBytes) {
+  const out = new Uint8Array(paddedSize(jsonBytes.length)).fill(0x20);
+  out.set(jsonBytes);
+  return out;
+}
+
+/**
+ * The JSON bytes of a padded document. After the closing `}` only 0x20 is
+ * accepted (SPEC §2.2).
+ * @throws {SyntaxError}
+ */
+export function unpadDocument(bytes) {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0x20) end--;
+  if (end === 0 || bytes[end - 1] !== 0x7d) throw new SyntaxError("document does not end in }");
+  return bytes.subarray(0, end);
+}
+
+/**
+ * A TransformStream that passes an attachment's bytes through and appends
+ * 0x00 up to paddedSize(size), so files pad without being held whole.
+ */
+export function attachmentPadder(size) {
+  let seen = 0;
+  const CHUNK = 64 * 1024;
+  return new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.length;
+      if (seen > size) throw new RangeError("file grew while reading");
+      controller.enqueue(chunk);
+    },
+    flush(controller) {
+      if (seen !== size) throw new RangeError("file changed while reading");
+      for (let left = paddedSize(size) - size; left > 0; left -= CHUNK) {
+        controller.enqueue(new Uint8Array(Math.min(CHUNK, left)));
+      }
+    },
+  });
+}

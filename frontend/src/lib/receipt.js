@@ -1,0 +1,99 @@
+// Receipts (SPEC §3.1): 15 random bytes, shown as 28 symbols in seven
+// groups of four, with 4 check symbols so typos are caught locally.
+import { bech32 } from "@scure/base";
+import { identityToRecipient } from "age-encryption";
+import { b64u, concat, randomBytes, sha256, utf8 } from "./encoding.js";
+
+export const RECEIPT_BYTES = 15;
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CHECK_LABEL = utf8("candor/v1 receipt check");
+const AUTH_INFO = "candor/v1 receipt auth";
+const KEK_INFO = "candor/v1 receipt key";
+
+/** Why a typed receipt was refused: "symbols" (a character outside the alphabet), "length", "typo" (check mismatch). */
+export class ReceiptFormatError extends Error {
+  constructor(reason) {
+    super(`receipt ${reason}`);
+    this.reason = reason;
+  }
+}
+
+export const generateReceipt = () => randomBytes(RECEIPT_BYTES);
+
+function toSymbols(value, count) {
+  let out = "";
+  for (let i = 0; i < count; i++) {
+    out = ALPHABET[Number(value & 31n)] + out;
+    value >>= 5n;
+  }
+  return out;
+}
+
+const bytesToBigInt = (bytes) => bytes.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+
+function checkSymbols(receipt) {
+  const h = sha256(concat(CHECK_LABEL, receipt));
+  const first20 = (BigInt(h[0]) << 12n) | (BigInt(h[1]) << 4n) | BigInt(h[2] >> 4);
+  return toSymbols(first20, 4);
+}
+
+/** The text form: seven groups of four symbols joined by "-". */
+export function receiptText(receipt) {
+  if (receipt.length !== RECEIPT_BYTES) throw new RangeError("a receipt is 15 bytes");
+  const symbols = toSymbols(bytesToBigInt(receipt), 24) + checkSymbols(receipt);
+  return receiptGroups(symbols).join("-");
+}
+
+export const receiptGroups = (symbols) => symbols.replace(/-/g, "").match(/.{4}/g);
+
+/**
+ * Parse a typed receipt: separators are dropped, letters upper-cased, I and L
+ * read as 1 and O as 0; anything else is refused.
+ * @throws {ReceiptFormatError} reason "symbols", "length" or "typo".
+ */
+export function parseReceipt(text) {
+  const symbols = text
+    .normalize("NFKC")
+    .toUpperCase()
+    .replace(/[\s\p{P}\p{S}]/gu, "")
+    .replace(/[IL]/g, "1")
+    .replace(/O/g, "0");
+  if ([...symbols].some((c) => !ALPHABET.includes(c))) throw new ReceiptFormatError("symbols");
+  if (symbols.length !== 28) throw new ReceiptFormatError("length");
+  let value = 0n;
+  for (const c of symbols.slice(0, 24)) value = (value << 5n) | BigInt(ALPHABET.indexOf(c));
+  const receipt = new Uint8Array(RECEIPT_BYTES);
+  for (let i = RECEIPT_BYTES - 1; i >= 0; i--) {
+    receipt[i] = Number(value & 0xffn);
+    value >>= 8n;
+  }
+  if (checkSymbols(receipt) !== symbols.slice(24)) throw new ReceiptFormatError("typo");
+  return receipt;
+}
+
+async function hkdf(ikm, info) {
+  const key = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+  const bits = await crypto.subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8(info) },
+    key,
+    256,
+  );
+  return new Uint8Array(bits);
+}
+
+/**
+ * Everything derived from a receipt: `auth` (b64u, the only value that
+ * travels), `tokenId` (b64u H(auth)), `kek`, its age identity and recipient.
+ */
+export async function deriveReceipt(receipt) {
+  const auth = await hkdf(receipt, AUTH_INFO);
+  const kek = await hkdf(receipt, KEK_INFO);
+  const kekIdentity = bech32.encodeFromBytes("age-secret-key-pq-", kek).toUpperCase();
+  return {
+    auth: b64u(auth),
+    tokenId: b64u(sha256(auth)),
+    kek,
+    kekIdentity,
+    kekRecipient: await identityToRecipient(kekIdentity),
+  };
+}

@@ -1,0 +1,38 @@
+// Ed25519 signatures over JCS (SPEC §2.3, §4.5). Verification is strict
+// RFC 8032 (zip215 off) so the browser accepts exactly what Python accepts.
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { b64u, fromB64u } from "./encoding.js";
+import { jcsBytes, without } from "./jcs.js";
+
+export const generateSeed = () => ed25519.utils.randomSecretKey();
+export const publicKey = (seed) => ed25519.getPublicKey(seed);
+
+/** b64u of the signature of JCS(obj without the given keys). */
+export function signObject(obj, seed, ...omit) {
+  return b64u(ed25519.sign(jcsBytes(without(obj, ...omit)), seed));
+}
+
+/** True when `sig` (b64u) verifies over JCS(obj without keys) for any of `keys` (b64u). */
+export function verifyObject(obj, sig, keys, ...omit) {
+  let sigBytes;
+  try {
+    sigBytes = fromB64u(sig);
+  } catch {
+    return false;
+  }
+  if (sigBytes.length !== 64) return false;
+  const message = jcsBytes(without(obj, ...omit));
+  return keys.some((key) => {
+    try {
+      const pub = fromB64u(key);
+      return pub.length === 32 && ed25519.verify(sigBytes, message, pub, { zip215: false });
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Sign a message or note document: returns a copy with "sig" set. */
+export const signDocument = (doc, seed) => ({ ...doc, sig: signObject(doc, seed, "sig") });
+export const verifyDocument = (doc, keys) =>
+  typeof doc.sig === "string" && verifyObject(doc, doc.sig, keys, "sig");

@@ -1,0 +1,297 @@
+"""The Chalice app (API handler and scheduled purge) and its API Gateway stage.
+
+`chalice.cdk.Chalice` runs `chalice package` and includes the SAM template;
+this module then tightens what Chalice leaves open: a hand-written role,
+stage throttling, logging and tracing off, fixed function names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Aws, CfnParameter, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from candor_infra.scanners import NO_ACCESS_LOGS, NO_VPC, NO_XRAY, skip_checks
+from candor_infra.settings import API_STAGE, StageSettings
+from candor_infra.storage import BLOB_PREFIX, UPLOAD_PREFIX, Storage
+from chalice.cdk import Chalice
+
+API_HANDLER = "APIHandler"
+REST_API = "RestAPI"
+# API Gateway gives up on an integration after 29 s.
+API_TIMEOUT_S = 29
+API_MEMORY_MB = 512
+# The daily purge may walk many cases; one copy at a time is enough.
+SCHEDULED_TIMEOUT_S = 900
+SCHEDULED_CONCURRENCY = 1
+# Application logs hold route, status, latency and member ids (SPEC §4.1).
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+PENDING_BASE_URL = "https://pending.invalid"
+
+S3_OBJECT_ACTIONS = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+]
+DYNAMODB_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+]
+KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+
+
+@dataclass(frozen=True)
+class ApiParameters:
+    """Deploy-time knobs (`cdk deploy --parameters Name=value`)."""
+
+    throttle_rate: CfnParameter
+    throttle_burst: CfnParameter
+    reserved_concurrency: CfnParameter
+
+
+class Api:
+    """Adds the Chalice app to `stack`; the Chalice construct is a direct child
+    of the stack so that its stage name is the stack name."""
+
+    def __init__(
+        self,
+        stack: Stack,
+        settings: StageSettings,
+        storage: Storage,
+        topic_arn: str | None,
+    ) -> None:
+        self._stage = settings.stage
+        self.parameters = _parameters(stack, settings)
+        self.role = _role(stack, settings.stage, storage, topic_arn)
+        env = {
+            "CANDOR_BACKEND": "aws",
+            "CANDOR_BUCKET": storage.bucket.bucket_name,
+            "CANDOR_TABLE": storage.table.table_name,
+            # Packaging imports app.py with this environment; the real value,
+            # CloudFront's domain, exists only after the API: set_public_base_url.
+            "CANDOR_PUBLIC_BASE_URL": PENDING_BASE_URL,
+            "CANDOR_RETENTION_DAYS": str(settings.retention_days),
+        }
+        if topic_arn:
+            env["CANDOR_NOTIFY_TOPIC"] = topic_arn
+        self.chalice = Chalice(
+            stack,
+            "Chalice",
+            source_dir=str(settings.source_dir),
+            stage_config={
+                "api_gateway_stage": API_STAGE,
+                "api_gateway_endpoint_type": "REGIONAL",
+                "manage_iam_role": False,
+                "iam_role_arn": self.role.role_arn,
+                "autogen_policy": False,
+                "lambda_timeout": API_TIMEOUT_S,
+                "lambda_memory_size": API_MEMORY_MB,
+                "environment_variables": env,
+            },
+        )
+        sam = _packaged_template(self.chalice)
+        self._functions = [
+            logical_id
+            for logical_id, resource in sam["Resources"].items()
+            if resource["Type"] == "AWS::Serverless::Function"
+        ]
+        self._tighten_functions(stack)
+        self._tighten_rest_api(sam)
+
+    def set_public_base_url(self, url: str) -> None:
+        """The origin and base path clients sign against (SPEC §4.3)."""
+        for logical_id in self._functions:
+            self.chalice.add_environment_variable("CANDOR_PUBLIC_BASE_URL", url, logical_id)
+
+    @property
+    def rest_api_id(self) -> str:
+        return self.chalice.get_resource(REST_API).ref
+
+    def function_name(self, logical_id: str) -> str:
+        suffix = "api" if logical_id == API_HANDLER else logical_id
+        return f"candor-{self._stage}-{suffix}"
+
+    def _tighten_functions(self, stack: Stack) -> None:
+        for logical_id in self._functions:
+            function = self.chalice.get_resource(logical_id)
+            name = self.function_name(logical_id)
+            function.add_property_override("FunctionName", name)
+            # PassThrough never samples: API Gateway's tracing is off below.
+            function.add_property_override("Tracing", "PassThrough")
+            if logical_id == API_HANDLER:
+                concurrency: Any = self.parameters.reserved_concurrency.value_as_number
+            else:
+                concurrency = SCHEDULED_CONCURRENCY
+                function.add_property_override("Timeout", SCHEDULED_TIMEOUT_S)
+            function.add_property_override("ReservedConcurrentExecutions", concurrency)
+            # Created here, not by Lambda, so retention is bounded and the
+            # role needs no logs:CreateLogGroup.
+            group = logs.LogGroup(
+                stack,
+                f"{logical_id}Logs",
+                log_group_name=f"/aws/lambda/{name}",
+                retention=LOG_RETENTION,
+                removal_policy=RemovalPolicy.DESTROY,
+            )
+            function.add_resource_dependency(
+                group.node.default_child,
+                "log group first, so Lambda never creates it",  # type: ignore[arg-type]
+            )
+            skip_checks(
+                group,
+                {"CKV_AWS_158": "route, status, latency only; CloudWatch encrypts at rest anyway"},
+            )
+            skip_checks(
+                function,
+                {
+                    "CKV_AWS_116": "API calls are synchronous; a missed purge runs again next day",
+                    "CKV_AWS_117": NO_VPC,
+                    "CKV_AWS_173": "environment holds resource names only, no secrets",
+                },
+            )
+
+    def _tighten_rest_api(self, sam: dict[str, Any]) -> None:
+        rest = self.chalice.get_resource(REST_API)
+        # CloudFront -> RestAPI -> APIHandler -> (CANDOR_PUBLIC_BASE_URL)
+        # CloudFront would be a cycle: name the handler by ARN instead of Ref.
+        handler_arn = (
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+            + self.function_name(API_HANDLER)
+        )
+        body = json.dumps(sam["Resources"][REST_API]["Properties"]["DefinitionBody"])
+        body = body.replace("${" + API_HANDLER + ".Arn}", handler_arn)
+        rest.add_property_override("DefinitionBody", json.loads(body))
+        rest.add_property_override("TracingEnabled", False)
+        rest.add_property_override(
+            "MethodSettings",
+            [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    # Anonymous routes are throttled here, by nothing that
+                    # identifies a client (SPEC §4.1).
+                    "ThrottlingRateLimit": self.parameters.throttle_rate.value_as_number,
+                    "ThrottlingBurstLimit": self.parameters.throttle_burst.value_as_number,
+                    "LoggingLevel": "OFF",
+                    "DataTraceEnabled": False,
+                    "MetricsEnabled": True,
+                }
+            ],
+        )
+        skip_checks(
+            rest,
+            {
+                "CKV_AWS_73": NO_XRAY,
+                "CKV_AWS_76": NO_ACCESS_LOGS,
+                "CKV_AWS_120": "every answer is per-request and Cache-Control: no-store",
+            },
+        )
+
+
+def _parameters(stack: Stack, settings: StageSettings) -> ApiParameters:
+    return ApiParameters(
+        throttle_rate=CfnParameter(
+            stack,
+            "ThrottleRate",
+            type="Number",
+            min_value=1,
+            default=settings.throttle_rate,
+            description="API Gateway stage steady-state limit, requests per second (all clients)",
+        ),
+        throttle_burst=CfnParameter(
+            stack,
+            "ThrottleBurst",
+            type="Number",
+            min_value=1,
+            default=settings.throttle_burst,
+            description="API Gateway stage burst limit, requests (all clients)",
+        ),
+        reserved_concurrency=CfnParameter(
+            stack,
+            "ReservedConcurrency",
+            type="Number",
+            min_value=1,
+            default=settings.reserved_concurrency,
+            description="Reserved concurrent executions of the API handler",
+        ),
+    )
+
+
+def _role(stack: Stack, stage: str, storage: Storage, topic_arn: str | None) -> iam.Role:
+    """Least privilege: the two bucket prefixes, the table, the key via S3 and
+    DynamoDB only, and the functions' own log groups. No `*` resource."""
+    bucket = storage.bucket.bucket_arn
+    prefixes = [BLOB_PREFIX, UPLOAD_PREFIX]
+    statements = [
+        iam.PolicyStatement(
+            sid="Logs",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[
+                f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+                f"log-group:/aws/lambda/candor-{stage}-*:*"
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="BlobObjects",
+            actions=S3_OBJECT_ACTIONS,
+            resources=[f"{bucket}/{prefix}*" for prefix in prefixes],
+        ),
+        iam.PolicyStatement(
+            # Without it a HeadObject on a missing key answers 403, not 404.
+            sid="BlobExistence",
+            actions=["s3:ListBucket"],
+            resources=[bucket],
+        ),
+        iam.PolicyStatement(
+            # A purge lists the versions of one blob (SPEC §4.7).
+            sid="BlobVersions",
+            actions=["s3:ListBucketVersions"],
+            resources=[bucket],
+            conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
+        ),
+        iam.PolicyStatement(
+            sid="Index",
+            actions=DYNAMODB_ACTIONS,
+            resources=[storage.table.table_arn],
+        ),
+        iam.PolicyStatement(
+            sid="DataKey",
+            actions=KMS_ACTIONS,
+            resources=[storage.key.key_arn],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": [
+                        f"s3.{Aws.REGION}.{Aws.URL_SUFFIX}",
+                        f"dynamodb.{Aws.REGION}.{Aws.URL_SUFFIX}",
+                    ]
+                }
+            },
+        ),
+    ]
+    if topic_arn:
+        statements.append(
+            iam.PolicyStatement(sid="Notify", actions=["sns:Publish"], resources=[topic_arn])
+        )
+    return iam.Role(
+        stack,
+        "FunctionRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"Candor {stage}: API handler and scheduled purge",
+        inline_policies={"candor": iam.PolicyDocument(statements=statements)},
+    )
+
+
+def _packaged_template(chalice: Chalice) -> dict[str, Any]:
+    """The SAM template `chalice package` wrote (the construct keeps no parsed copy)."""
+    path = Path(chalice._sam_package_dir) / "sam.json"  # no public accessor
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]

@@ -1,0 +1,182 @@
+"""Static pages on S3 behind CloudFront, which also routes `/v1/*` to the API.
+
+One origin for pages and API: no CORS on the API, `connect-src 'self'` plus
+the object-storage origin (SPEC §4). Nothing here logs a viewer.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from candor_infra.headers import PageHeaders
+from candor_infra.scanners import NO_ACCESS_LOGS, skip_checks
+from candor_infra.settings import API_STAGE
+from constructs import Construct
+
+# Everything the API reads from a request besides method, path, query and
+# body (SPEC §4.3). Not forwarded, User-Agent and Accept-Language never reach
+# the Lambda; CloudFront sends its own User-Agent instead.
+API_REQUEST_HEADERS = ["Content-Type", "Content-Digest", "Signature-Input", "Signature"]
+# The API answers JSON only: nothing in it may load, run or be framed.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+class Edge(Construct):
+    """Pages bucket, response headers policies and the distribution."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        cid: str,
+        *,
+        page_headers: PageHeaders,
+        rest_api_id: str,
+        domain_name: str | None,
+        certificate_arn: str | None,
+    ) -> None:
+        super().__init__(scope, cid)
+        self.bucket = s3.Bucket(
+            self,
+            "Pages",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="old-page-versions",
+                    noncurrent_version_expiration=Duration.days(30),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+        )
+        skip_checks(self.bucket, {"CKV_AWS_18": NO_ACCESS_LOGS})
+        pages_policy = _pages_headers_policy(self, page_headers)
+        api_policy = _api_headers_policy(self, page_headers)
+        api_origin = origins.HttpOrigin(
+            f"{rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
+            origin_path=f"/{API_STAGE}",
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+        )
+        api_requests = cloudfront.OriginRequestPolicy(
+            self,
+            "ApiRequests",
+            comment="Candor API: all query strings, only the headers the API reads",
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*API_REQUEST_HEADERS),
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+        )
+        certificate = (
+            acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)
+            if certificate_arn
+            else None
+        )
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment="Candor pages and API",
+            default_root_object="index.html",
+            domain_names=[domain_name] if domain_name else None,
+            certificate=certificate,
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            enable_logging=False,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=pages_policy,
+                compress=True,
+            ),
+            additional_behaviors={
+                "/v1/*": cloudfront.BehaviorOptions(
+                    origin=api_origin,
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                    origin_request_policy=api_requests,
+                    response_headers_policy=api_policy,
+                    compress=False,
+                )
+            },
+        )
+        reasons = {
+            "CKV_AWS_86": NO_ACCESS_LOGS,
+            "CKV_AWS_68": "WAF logs record client addresses; API Gateway throttles instead",
+        }
+        if not certificate_arn:
+            reasons["CKV_AWS_174"] = (
+                "default *.cloudfront.net certificate; set domainName for TLSv1.2_2021"
+            )
+        skip_checks(self.distribution, reasons)
+
+    @property
+    def domain(self) -> str:
+        return self.distribution.distribution_domain_name
+
+
+def _security_headers(headers: PageHeaders, csp: str) -> cloudfront.ResponseSecurityHeadersBehavior:
+    return cloudfront.ResponseSecurityHeadersBehavior(
+        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+            content_security_policy=csp, override=True
+        ),
+        strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+            access_control_max_age=Duration.seconds(headers.hsts_seconds),
+            include_subdomains=headers.hsts_subdomains,
+            preload=headers.hsts_preload,
+            override=True,
+        ),
+        referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+            referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+        ),
+        content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+        frame_options=cloudfront.ResponseHeadersFrameOptions(
+            frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+        ),
+    )
+
+
+def _pages_headers_policy(
+    scope: Construct, headers: PageHeaders
+) -> cloudfront.ResponseHeadersPolicy:
+    return cloudfront.ResponseHeadersPolicy(
+        scope,
+        "PageHeaders",
+        comment="Candor pages: frontend/headers.json plus the object-storage origin",
+        security_headers_behavior=_security_headers(headers, headers.csp),
+        custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+            custom_headers=[
+                cloudfront.ResponseCustomHeader(header=name, value=value, override=True)
+                for name, value in sorted(headers.custom.items())
+            ]
+        )
+        if headers.custom
+        else None,
+        remove_headers=["Server"],
+    )
+
+
+def _api_headers_policy(scope: Construct, headers: PageHeaders) -> cloudfront.ResponseHeadersPolicy:
+    return cloudfront.ResponseHeadersPolicy(
+        scope,
+        "ApiHeaders",
+        comment="Candor API: JSON only, never cached or framed",
+        security_headers_behavior=_security_headers(headers, API_CSP),
+        custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+            custom_headers=[
+                cloudfront.ResponseCustomHeader(
+                    header="Cache-Control", value="no-store", override=True
+                )
+            ]
+        ),
+        remove_headers=["Server"],
+    )

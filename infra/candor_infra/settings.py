@@ -1,0 +1,80 @@
+"""Per-environment settings, read from CDK context (`infra/cdk.json` or `-c`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The API Gateway stage; CloudFront's API origin path points at it, so clients
+# see `/v1/...` and the API's public base URL has an empty path (SPEC §4.3).
+API_STAGE = "v1api"
+STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
+
+
+class SettingsInvalid(ValueError):
+    """A context value is missing or out of range."""
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    """What one environment (one stack) is built from."""
+
+    stage: str
+    source_dir: Path
+    headers_file: Path
+    retention_days: int
+    throttle_rate: int
+    throttle_burst: int
+    reserved_concurrency: int
+    notifications: bool
+    domain_name: str | None
+    certificate_arn: str | None
+    region: str | None
+    account: str | None
+
+    @property
+    def stack_name(self) -> str:
+        return f"candor-{self.stage}"
+
+
+def stage_settings(context: dict[str, Any], stage: str) -> StageSettings:
+    """Merge the `candor` context defaults with `candor:<stage>` overrides.
+
+    Raises SettingsInvalid for a bad stage name or an inconsistent domain.
+    """
+    if not STAGE_NAME.match(stage):
+        raise SettingsInvalid(f"stage {stage!r}: lower-case letters, digits and '-', 15 max")
+    merged: dict[str, Any] = {**context.get("candor", {}), **context.get(f"candor:{stage}", {})}
+    domain = merged.get("domainName") or None
+    cert = merged.get("certificateArn") or None
+    if bool(domain) != bool(cert):
+        raise SettingsInvalid("domainName and certificateArn go together (ACM, us-east-1)")
+    return StageSettings(
+        stage=stage,
+        source_dir=_path(merged.get("sourceDir", ".")),
+        headers_file=_path(merged.get("headersFile", "frontend/headers.json")),
+        retention_days=_positive(merged, "retentionDays", 365),
+        throttle_rate=_positive(merged, "throttleRate", 20),
+        throttle_burst=_positive(merged, "throttleBurst", 40),
+        reserved_concurrency=_positive(merged, "reservedConcurrency", 50),
+        notifications=bool(merged.get("notifications", False)),
+        domain_name=domain,
+        certificate_arn=cert,
+        region=merged.get("region") or None,
+        account=merged.get("account") or None,
+    )
+
+
+def _path(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def _positive(merged: dict[str, Any], key: str, default: int) -> int:
+    value = int(merged.get(key, default))
+    if value < 1:
+        raise SettingsInvalid(f"{key} must be at least 1")
+    return value

@@ -1,0 +1,89 @@
+"""One environment of Candor: storage, API, pages and CloudFront."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from candor_infra.api import Api
+from candor_infra.edge import Edge
+from candor_infra.headers import load_page_headers
+from candor_infra.settings import StageSettings
+from candor_infra.storage import Storage, storage_origins
+from constructs import Construct
+
+
+class CandorStack(Stack):
+    """Everything one Candor deployment needs; resource names reach the app
+    only through environment variables."""
+
+    def __init__(self, scope: Construct, settings: StageSettings, **kwargs: Any) -> None:
+        env = (
+            Environment(account=settings.account, region=settings.region)
+            if settings.region or settings.account
+            else None
+        )
+        super().__init__(
+            scope,
+            settings.stack_name,
+            env=env,
+            description=f"Candor anonymous intake ({settings.stage})",
+            **kwargs,
+        )
+        storage = Storage(self, "Storage", stage=settings.stage)
+        topic = _notify_topic(self, settings.stage) if settings.notifications else None
+        api = Api(self, settings, storage, topic.topic_arn if topic else None)
+        page_headers = load_page_headers(
+            settings.headers_file, storage_origins(storage.bucket_name)
+        )
+        edge = Edge(
+            self,
+            "Edge",
+            page_headers=page_headers,
+            rest_api_id=api.rest_api_id,
+            domain_name=settings.domain_name,
+            certificate_arn=settings.certificate_arn,
+        )
+        # The pages' origin is also the API's public base URL (SPEC §4.3):
+        # CloudFront serves `/v1/*` at the root, so the base path is empty.
+        page_origin = f"https://{settings.domain_name or edge.domain}"
+        storage.allow_uploads_from(page_origin)
+        api.set_public_base_url(page_origin)
+        _outputs(self, page_origin, storage, edge, topic)
+
+
+def _notify_topic(stack: Stack, stage: str) -> sns.Topic:
+    """ "A new case arrived": the app publishes a count, never case data."""
+    return sns.Topic(
+        stack,
+        "NotifyTopic",
+        display_name=f"Candor {stage}: new cases",
+        master_key=kms.Alias.from_alias_name(stack, "SnsKey", "alias/aws/sns"),
+        enforce_ssl=True,
+    )
+
+
+def _outputs(
+    stack: Stack, page_origin: str, storage: Storage, edge: Edge, topic: sns.Topic | None
+) -> None:
+    CfnOutput(
+        stack,
+        "ApiUrl",
+        value=page_origin,
+        description="Base URL for `candor --api` and key files (routes are /v1/...)",
+    )
+    CfnOutput(stack, "PageUrl", value=f"{page_origin}/", description="Reporter page")
+    CfnOutput(stack, "BlobBucketName", value=storage.bucket.bucket_name)
+    CfnOutput(stack, "TableName", value=storage.table.table_name)
+    CfnOutput(stack, "PagesBucketName", value=edge.bucket.bucket_name)
+    CfnOutput(stack, "DistributionId", value=edge.distribution.distribution_id)
+    CfnOutput(
+        stack,
+        "DistributionDomain",
+        value=edge.domain,
+        description="Point domainName's DNS (alias/CNAME) here when one is set",
+    )
+    if topic:
+        CfnOutput(stack, "NotifyTopicArn", value=topic.topic_arn)

@@ -1,0 +1,122 @@
+"""The reporter's flow through the API on every backend (SPEC §3.3, §4.2)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from candor import documents
+from candor.client import ApiError
+from candor.receipt import Receipt
+from candor.reporter import Evidence, follow_up, submit
+from chalicelib import manifest as mf
+from chalicelib.b64 import b64u_decode, b64u_encode
+from tests.support.team import Api
+
+FORM = {"category": "confidential-leak", "summary": "Roadmap on a forum",
+        "details": "Posted yesterday at 21:00 by an account I recognise."}
+
+
+def _error(exc: pytest.ExceptionInfo[ApiError]) -> tuple[int, str]:
+    return exc.value.status, exc.value.code
+
+
+def test_submit_open_rotate_read(api: Api) -> None:
+    sub = submit(api.anonymous, api.team.manifest, FORM)
+    assert sub.answer == {"received": api.ctx.day(), "status": "received"}
+
+    status = api.anonymous.call("POST", "/v1/followup/open",
+                                {"auth": sub.receipt.auth_b64}, signed=False)
+    assert status["status"] == "received"
+    assert set(status) == {"status", "received", "updated", "acknowledge_by", "feedback_by",
+                           "sealed_identity"}
+
+    # Content needs the visit secret of a rotation: the written-down receipt alone is refused.
+    with pytest.raises(ApiError) as exc:
+        api.anonymous.call("POST", "/v1/followup/thread",
+                           {"auth": sub.receipt.auth_b64, "visit": b64u_encode(os.urandom(32))},
+                           signed=False)
+    assert _error(exc) == (409, "rotate_first")
+
+    visit = follow_up(api.anonymous, sub.receipt, api.team.manifest)
+    report = visit.read_report()
+    assert report["form"] == FORM and report["access"] == sub.body["access"]
+
+    # The old receipt is dead for good, with the same answer as one never issued.
+    for dead in (sub.receipt, Receipt.generate()):
+        with pytest.raises(ApiError) as exc:
+            api.anonymous.call("POST", "/v1/followup/open", {"auth": dead.auth_b64},
+                               signed=False)
+        assert _error(exc) == (404, "receipt_unknown")
+
+    # The new receipt opens, but content again only with this visit's secret.
+    with pytest.raises(ApiError) as exc:
+        api.anonymous.call("POST", "/v1/followup/thread",
+                           {"auth": visit.receipt.auth_b64, "visit": b64u_encode(os.urandom(32))},
+                           signed=False)
+    assert _error(exc) == (409, "rotate_first")
+
+
+def test_submit_is_idempotent_until_first_rotation(api: Api) -> None:
+    sub = submit(api.anonymous, api.team.manifest, FORM)
+    again = api.anonymous.call("POST", "/v1/reports", sub.body, signed=False)
+    assert again == sub.answer
+    changed = {**sub.body, "access": sub.body["access"][:1]}
+    with pytest.raises(ApiError) as exc:
+        api.anonymous.call("POST", "/v1/reports", changed, signed=False)
+    assert _error(exc) == (409, "token_in_use")
+    follow_up(api.anonymous, sub.receipt, api.team.manifest)
+    with pytest.raises(ApiError) as exc:
+        api.anonymous.call("POST", "/v1/reports", sub.body, signed=False)
+    assert _error(exc) == (409, "token_in_use")
+
+
+def test_reporter_messages_and_team_reply(api: Api) -> None:
+    sub = submit(api.anonymous, api.team.manifest, FORM)
+    visit = follow_up(api.anonymous, sub.receipt, api.team.manifest)
+    first = visit.send("I also have a screenshot.")
+    assert first["seq"] == 1
+    reviewer = api.team.by_name("Grace")
+    case_id = api.as_member(reviewer).call("GET", "/v1/team/cases")["cases"][0]["id"]
+    case = api.as_member(reviewer).call("GET", f"/v1/team/cases/{case_id}")
+    report_sealed = b64u_decode(api.as_member(reviewer).call(
+        "GET", f"/v1/team/cases/{case_id}/blobs/{case['report']['id']}")["sealed"])
+    report = documents.open_document(report_sealed, reviewer.key.identities)
+    assert report["reply_to"] == case["reply_to"]
+    doc = documents.new_message("message", case["reply_to"], "team", reviewer.id, None,
+                                "Thank you, we are on it.", [], reviewer.key.signing_seed)
+    recipients = [*mf.access_recipients(api.team.manifest, case["access"]), case["reply_to"]]
+    sealed = documents.seal_document(doc, recipients)
+    answer = api.as_member(reviewer).call("POST", f"/v1/team/cases/{case_id}/messages",
+                                          {"id": doc["id"], "message": b64u_encode(sealed),
+                                           "attachments": []})
+    assert answer["seq"] == 2
+    next_visit = follow_up(api.anonymous, visit.receipt, api.team.manifest)
+    messages = next_visit.read_messages(api.team.manifest)
+    assert [(d["text"], ok) for d, ok in messages] == [
+        ("I also have a screenshot.", True), ("Thank you, we are on it.", True)]
+    status = api.anonymous.call("POST", "/v1/followup/open",
+                                {"auth": next_visit.receipt.auth_b64}, signed=False)
+    assert status["updated"] == api.ctx.day()
+
+
+def test_attachment_round_trip(api: Api, store_kind: str) -> None:
+    if store_kind == "aws":
+        pytest.skip("presigned URLs need real HTTP: covered by aws-server")
+    data = os.urandom(70_000)
+    sub = submit(api.anonymous, api.team.manifest, FORM,
+                 files=[Evidence("evidence.bin", data)])
+    visit = follow_up(api.anonymous, sub.receipt, api.team.manifest)
+    report = visit.read_report()
+    [entry] = report["attachments"]
+    url = visit.fetch(entry["id"])["url"]
+    sealed = api.anonymous.download(url)
+    assert hashlib.sha256(sealed).hexdigest() == entry["sha256"]
+    assert documents.open_attachment(sealed, [visit.state["identity"]], entry) == data
+    # A second claim of the same upload is refused.
+    again = {**sub.body, "token_id": Receipt.generate().token_id}
+    with pytest.raises(ApiError) as exc:
+        api.anonymous.call("POST", "/v1/reports", again, signed=False)
+    assert _error(exc) == (409, "attachment_claimed")

@@ -1,0 +1,178 @@
+"""Browser fixtures for the reporter pages: Debian's chromium driven by
+Playwright, a recorder that fails on any request to another origin, console
+error capture, storage checks, axe-core and screenshots.
+
+The pages are built with frontend/build.mjs for a test team made in JS
+(tests/js/support/team.mjs) and served by a throwaway fake API
+(fake_api.py) until `candor serve` exists; tests marked `live` use the
+lead's `live_server` fixture from tests/conftest.py instead."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def node(*args: str) -> str:
+    return subprocess.run(["node", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which("node") is None:
+        pytest.skip("needs Debian's chromium and node")
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def test_team(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("team")
+    node("tests/js/support/team.mjs", str(out))
+    site = out / "site"
+    node("frontend/build.mjs", "--manifest", str(out / "manifest.json"), "--out", str(site))
+    return {"dir": out, "site": site, "manifest": json.loads((out / "manifest.json").read_text()),
+            "members": json.loads((out / "team.json").read_text())}
+
+
+@pytest.fixture
+def fake_server(test_team: dict[str, Any]) -> Iterator[Any]:
+    from tests.browser.fake_api import FakeApi, serve
+
+    api = FakeApi(site=test_team["site"], manifests=[test_team["manifest"]])
+    server, url = serve(api)
+    api.url = url  # type: ignore[attr-defined]
+    yield api
+    server.shutdown()
+
+
+@dataclass
+class Watch:
+    """What a page did: requests, console errors, CSP violations."""
+
+    origin: str
+    requests: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+    def expect_error(self, text: str) -> None:
+        """Allow one console error containing `text` (Chromium logs every HTTP
+        error answer, e.g. the 404 that refuses a retired receipt)."""
+        self.expected.append(text)
+
+    def check(self) -> None:
+        assert self.foreign == [], f"requests to other origins: {self.foreign}"
+        unexpected = list(self.console_errors)
+        for text in self.expected:
+            match = next((e for e in unexpected if text in e), None)
+            assert match is not None, f"expected console error not seen: {text}"
+            unexpected.remove(match)
+        assert unexpected == [], f"console errors: {unexpected}"
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def watch_page(context: Any, origin: str) -> Watch:
+    watch = Watch(origin)
+
+    def on_request(request: Any) -> None:
+        url = request.url
+        watch.requests.append(f"{request.method} {url}")
+        if not url.startswith(("blob:", "data:")) and origin_of(url) != origin:
+            watch.foreign.append(url)
+
+    context.on("request", on_request)
+
+    def on_page(page: Any) -> None:
+        page.on("console", lambda m: m.type == "error" and watch.console_errors.append(m.text))
+        page.on("pageerror", lambda e: watch.console_errors.append(f"pageerror: {e}"))
+
+    context.on("page", on_page)
+    return watch
+
+
+@pytest.fixture
+def make_page(browser: Any) -> Iterator[Any]:
+    """make_page(origin, viewport="desktop", locale="en-US") → (page, watch)."""
+    contexts: list[tuple[Any, Watch]] = []
+
+    def make(origin: str, viewport: str = "desktop", locale: str = "en-US") -> tuple[Any, Watch]:
+        context = browser.new_context(viewport=VIEWPORTS[viewport], locale=locale, accept_downloads=True,
+                                      service_workers="block")
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+        watch = watch_page(context, origin)
+        page = context.new_page()
+        contexts.append((context, watch))
+        return page, watch
+
+    yield make
+    for context, watch in contexts:
+        for page in context.pages:
+            assert_no_storage(page)
+        assert context.cookies() == [], "cookies were set"
+        context.close()
+        watch.check()
+
+
+def assert_no_storage(page: Any) -> None:
+    """No cookie, Web Storage or IndexedDB entry (SPEC §1, §6)."""
+    if page.url.startswith("about:"):
+        return
+    state = page.evaluate(
+        """async () => ({
+            cookie: document.cookie,
+            local: localStorage.length,
+            session: sessionStorage.length,
+            idb: (await indexedDB.databases()).length,
+        })"""
+    )
+    assert state == {"cookie": "", "local": 0, "session": 0, "idb": 0}, state
+
+
+def run_axe(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations on the current page state.
+
+    axe is evaluated through the DevTools protocol rather than with
+    `page.add_script_tag`: the pages' CSP (Trusted Types, no inline script)
+    rightly refuses an injected inline <script>, and the test must not
+    weaken the CSP it checks."""
+    source = (ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    page.evaluate("(src) => { if (!window.axe) (0, eval)(src); }", source)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

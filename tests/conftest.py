@@ -1,0 +1,34 @@
+"""Shared fixtures: storage backends (tests.backends), a team, an API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.backends import FakeClock
+from tests.support.team import Api, Team, make_api, make_team
+
+pytest_plugins = ["tests.backends"]
+
+
+@pytest.fixture(scope="session")
+def team() -> Team:
+    """Three members (an admin, two reviewers) and manifest version 1,
+    made once: key generation is the slow part."""
+    return make_team()
+
+
+@pytest.fixture
+def api(any_store: object, team: Team, clock: FakeClock) -> Iterator[Api]:
+    """The Chalice app in-process on each backend, with ``team`` installed."""
+    yield make_api(any_store, team, clock)
+
+
+@pytest.fixture
+def local_api(tmp_path: Path, team: Team, clock: FakeClock) -> Iterator[Api]:
+    """The same on the local backend only."""
+    from chalicelib.store.local import LocalCaseStore
+
+    yield make_api(LocalCaseStore(tmp_path / "data", clock=clock), team, clock)

@@ -1,0 +1,232 @@
+"""The team manifest (SPEC §4.5), from tests/vectors/manifest.json (shared with the browser)."""
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib import manifest as mf
+from chalicelib.age.mlkem import MlkemX25519Identity
+from chalicelib.b64 import b64u_decode
+from chalicelib.signing import public_key_from_seed
+
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "manifest.json").read_text("utf-8"))
+CHAIN = VECTORS["manifests"]
+TODAY = date.fromisoformat(VECTORS["today"])
+MEMBERS = VECTORS["members"]
+
+
+def _seed(person: str, generation: int = 1) -> bytes:
+    return bytes.fromhex(MEMBERS[person]["signing_seeds_hex"][generation - 1])
+
+
+def _recipient(person: str, generation: int = 1) -> str:
+    seed = bytes.fromhex(MEMBERS[person]["kem_seeds_hex"][generation - 1])
+    return MlkemX25519Identity.from_seed(seed).recipient().encode()
+
+
+def _entry(manifest: str, person: str) -> dict[str, Any]:
+    member_id = MEMBERS[person]["id"]
+    return next(e for e in CHAIN[manifest]["members"] if e["id"] == member_id)
+
+
+@pytest.mark.parametrize("case", VECTORS["valid_anchors"], ids=lambda c: c["name"])
+def test_valid_anchor(case: dict[str, str]) -> None:
+    mf.verify_first_manifest(CHAIN[case["name"]], date.fromisoformat(case["today"]))
+
+
+def test_valid_steps() -> None:
+    mf.verify_next_manifest(CHAIN["v1"], CHAIN["v2"], TODAY)
+    mf.verify_next_manifest(CHAIN["v2"], CHAIN["v3"], date(2026, 6, 1))
+
+
+@pytest.mark.parametrize("case", VECTORS["next_invalid"], ids=lambda c: c["name"])
+def test_next_invalid(case: dict[str, Any]) -> None:
+    with pytest.raises(mf.ManifestInvalid) as caught:
+        mf.verify_next_manifest(CHAIN["v1"], case["candidate"], TODAY)
+    assert caught.value.reason == case["python_reason"]
+
+
+@pytest.mark.parametrize("case", VECTORS["first_invalid"], ids=lambda c: c["name"])
+def test_first_invalid(case: dict[str, Any]) -> None:
+    with pytest.raises(mf.ManifestInvalid) as caught:
+        mf.verify_first_manifest(case["manifest"], TODAY)
+    assert caught.value.reason == case["python_reason"]
+
+
+@pytest.mark.parametrize("case", VECTORS["chains"], ids=lambda c: c["name"])
+def test_chain(case: dict[str, Any]) -> None:
+    today = date.fromisoformat(case["today"])
+    if case["latest"] is None:
+        with pytest.raises(mf.ManifestInvalid) as caught:
+            mf.verify_chain(CHAIN["v1"], case["later"], today=today)
+        assert caught.value.reason == case["python_reason"]
+    else:
+        latest = mf.verify_chain(CHAIN["v1"], case["later"], today=today)
+        assert latest["version"] == case["latest"]
+
+
+@pytest.mark.parametrize("name", ["v1", "v2", "v3"])
+def test_fingerprint(name: str) -> None:
+    assert mf.fingerprint(CHAIN[name]) == VECTORS["fingerprints"][name]
+    # Signatures are not covered: adding one keeps the fingerprint.
+    assert mf.fingerprint({**CHAIN[name], "sigs": []}) == VECTORS["fingerprints"][name]
+
+
+def test_candidate_expired_today() -> None:
+    with pytest.raises(mf.ManifestInvalid, match="expired"):
+        mf.verify_next_manifest(CHAIN["v1"], CHAIN["v2"], date(2026, 5, 31))
+
+
+@pytest.mark.parametrize("value", [None, [], "manifest", {"v": 1}, {**CHAIN["v1"], "v": True}])
+def test_garbage_is_manifest_invalid(value: Any) -> None:
+    with pytest.raises(mf.ManifestInvalid):
+        mf.verify_first_manifest(value, TODAY)
+    with pytest.raises(mf.ManifestInvalid):
+        mf.verify_next_manifest(CHAIN["v1"], value, TODAY)
+
+
+# --- building entries and manifests ------------------------------------------------
+
+
+def test_build_member_entry_reproduces_the_vectors() -> None:
+    carol = _entry("v1", "carol")
+    built = mf.build_member_entry(
+        carol["id"], carol["name"], carol["function"], carol["role"], _recipient("carol"),
+        _seed("carol"),
+    )  # fmt: skip
+    assert built == carol
+
+
+def test_rotation() -> None:
+    bob1, bob2 = _entry("v1", "bob"), _entry("v2", "bob")
+    built = mf.build_member_entry(
+        bob1["id"], bob1["name"], bob1["function"], bob1["role"], _recipient("bob", 2),
+        _seed("bob", 2), previous_entry=bob1, previous_seed=_seed("bob"),
+    )  # fmt: skip
+    assert built == bob2
+    assert built["old_signing_keys"] == [bob1["signing_key"]]
+    mf.verify_member_entry(built, bob1)
+
+
+@pytest.mark.parametrize("previous_seed", [None, b"\x07" * 32])
+def test_rotation_needs_the_previous_seed(previous_seed: bytes | None) -> None:
+    bob1 = _entry("v1", "bob")
+    with pytest.raises(ValueError, match="previous signing key"):
+        mf.build_member_entry(
+            bob1["id"], bob1["name"], bob1["function"], bob1["role"], bob1["recipient"],
+            _seed("bob", 2), previous_entry=bob1, previous_seed=previous_seed,
+        )  # fmt: skip
+
+
+def test_re_certify_without_rotation() -> None:
+    carol = _entry("v1", "carol")
+    built = mf.build_member_entry(
+        carol["id"], "Carol Smith", carol["function"], "admin", carol["recipient"],
+        _seed("carol"), previous_entry=carol,
+    )  # fmt: skip
+    assert built["rotation"] is None
+    mf.verify_member_entry(built, carol)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", ""), ("name", "a\x1b[31m"), ("name", "x" * 201), ("function", 3),
+     ("role", "owner"), ("recipient", "age1xyz"), ("id", "m_abc")],
+)  # fmt: skip
+def test_build_refuses_bad_fields(field: str, value: Any) -> None:
+    fields = {"member_id": MEMBERS["dave"]["id"], "name": "Dave", "function": "",
+              "role": "reviewer", "recipient": _recipient("dave"), "seed": _seed("dave")}  # fmt: skip
+    fields[{"id": "member_id"}.get(field, field)] = value
+    with pytest.raises(mf.ManifestInvalid):
+        mf.build_member_entry(**fields)
+
+
+def test_remove_member_entry() -> None:
+    carol = _entry("v1", "carol")
+    removed = mf.remove_member_entry(carol)
+    assert removed == _entry("v2", "carol")
+    mf.verify_member_entry(removed, carol)
+    mf.verify_member_entry(removed, None)  # the cert still verifies
+
+
+def test_sign_and_verify_a_new_first_manifest() -> None:
+    entries = [_entry("v1", "alice"), _entry("v1", "bob")]
+    unsigned = mf.unsigned_manifest(1, TODAY, entries, threshold=2)
+    assert unsigned["expires"] == "2026-06-13"
+    once = mf.sign_manifest(unsigned, entries[0]["id"], _seed("alice"))
+    with pytest.raises(mf.ManifestInvalid, match="fewer than 2"):
+        mf.verify_first_manifest(once, TODAY)
+    twice = mf.sign_manifest(once, entries[1]["id"], _seed("bob"))
+    mf.verify_first_manifest(twice, TODAY)
+    with pytest.raises(ValueError, match="already signed"):
+        mf.sign_manifest(twice, entries[1]["id"], _seed("bob"))
+
+
+def test_unsigned_manifest_refuses_bad_input() -> None:
+    with pytest.raises(mf.ManifestInvalid, match="threshold"):
+        mf.unsigned_manifest(1, TODAY, [_entry("v1", "alice")], threshold=2)
+    with pytest.raises(mf.ManifestInvalid, match="90 days"):
+        mf.unsigned_manifest(1, TODAY, [_entry("v1", "alice")], 1, lifetime_days=91)
+
+
+def test_member_public_keys_include_old_and_removed() -> None:
+    bob = MEMBERS["bob"]["id"]
+    assert mf.member_public_keys(CHAIN["v2"], bob) == [
+        public_key_from_seed(_seed("bob", 2)),
+        public_key_from_seed(_seed("bob", 1)),
+    ]
+    carol = _entry("v2", "carol")
+    assert mf.member_public_keys(CHAIN["v2"], carol["id"]) == [
+        b64u_decode(carol["signing_key"])
+    ]
+    assert mf.member_public_keys(CHAIN["v2"], "m_unknown") == []
+
+
+def test_access_recipients() -> None:
+    alice, carol = MEMBERS["alice"]["id"], MEMBERS["carol"]["id"]
+    assert mf.access_recipients(CHAIN["v2"], [alice]) == [_recipient("alice")]
+    with pytest.raises(ValueError, match="not a current member"):
+        mf.access_recipients(CHAIN["v2"], [alice, carol])
+
+
+def test_manifest_diff() -> None:
+    lines = mf.manifest_diff(CHAIN["v1"], CHAIN["v2"])
+    assert lines[0] == "version 1 -> 2"
+    assert "threshold changed from 1 to 2" in lines
+    assert "rotated signing key of Bob Chen (admin, HR, m_AgICAgICAgICAgICAgIC)" in lines
+    assert "rotated encryption key of Bob Chen (admin, HR, m_AgICAgICAgICAgICAgIC)" in lines
+    assert any(line.startswith("removed Carol") for line in lines)
+    assert "added Dave Okafor (reviewer, Security, m_BAQEBAQEBAQEBAQEBAQE)" in lines
+    later = mf.manifest_diff(CHAIN["v2"], CHAIN["v3"])
+    assert "role of Dave Okafor (admin, Security, m_BAQEBAQEBAQEBAQEBAQE) changed from " \
+        "reviewer to admin" in later  # fmt: skip
+
+
+def test_manifest_diff_names_renames() -> None:
+    carol = _entry("v1", "carol")
+    renamed = mf.build_member_entry(
+        carol["id"], "Carol Smith", "Audit", carol["role"], carol["recipient"], _seed("carol"),
+        previous_entry=carol,
+    )  # fmt: skip
+    new = {**CHAIN["v1"], "members": [*CHAIN["v1"]["members"][:2], renamed]}
+    lines = mf.manifest_diff(CHAIN["v1"], new)
+    assert f"renamed 'Carol Díaz' to 'Carol Smith' ({carol['id']})" in lines
+    assert any(line.startswith("function of Carol Smith") for line in lines)
+
+
+def test_the_server_imports_no_identity_code() -> None:
+    # STYLE rule 7: the Lambda only classifies recipient strings.
+    code = (
+        "import sys, chalicelib.manifest\n"
+        "loaded = [m for m in sys.modules if m.startswith('chalicelib.age.')]\n"
+        "bad = {'chalicelib.age.mlkem', 'chalicelib.age.x25519', 'chalicelib.age.api',"
+        " 'chalicelib.age.scrypt', 'chalicelib.age.keys'}\n"
+        "assert not bad.intersection(loaded), loaded\n"
+    )
+    root = Path(__file__).parent.parent
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)

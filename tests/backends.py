@@ -23,6 +23,8 @@ import os
 import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,6 +175,37 @@ def make_store(
                 yield _aws_store(None, clock)
         else:
             yield _aws_store(moto_server_url(), clock)
+
+
+# -- talking to the object store ----------------------------------------------
+def http(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """One request; (status, body), also for error statuses."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("tests only talk to loopback servers")
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310 - checked above
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - checked above
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def object_versions(store: Any, key: str) -> list[str]:
+    """Every version id and delete marker of blob ``key`` (aws kinds)."""
+    listing = store._s3.list_object_versions(Bucket=store.bucket, Prefix="blobs/" + key)
+    return [
+        v["VersionId"]
+        for v in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+        if v["Key"] == "blobs/" + key
+    ]
+
+
+def object_tags(store: Any, key: str) -> dict[str, str]:
+    tags = store._s3.get_object_tagging(Bucket=store.bucket, Key="blobs/" + key)["TagSet"]
+    return {t["Key"]: t["Value"] for t in tags}
+
 
 
 # -- fixtures -----------------------------------------------------------------

@@ -32,7 +32,8 @@ def test_any_age_tool_opens_it(keyfile: k.KeyFile, tmp_path: Path) -> None:
     path = tmp_path / "alice.candor-key"
     k.write_keyfile(keyfile, path, PASSPHRASE)
     plaintext = api.decrypt_bytes([ScryptIdentity(PASSPHRASE)], path.read_bytes())
-    assert plaintext.startswith(b"{") and keyfile.member.encode() in plaintext
+    assert plaintext.startswith(b"{")
+    assert keyfile.member.encode() in plaintext
 
 
 def test_refuses_to_overwrite(keyfile: k.KeyFile, tmp_path: Path) -> None:
@@ -60,8 +61,12 @@ def test_wrong_passphrase_and_damage_are_locked(keyfile: k.KeyFile, tmp_path: Pa
 def test_refuses_work_factors_outside_18_to_20(keyfile: k.KeyFile, work_factor: int) -> None:
     with pytest.raises(ValueError, match="work factor"):
         k.write_keyfile(keyfile, "/nonexistent/k", PASSPHRASE, work_factor)
-    # Made by another tool: refused before any scrypt derivation.
-    sealed = api.encrypt_bytes([ScryptRecipient(PASSPHRASE, work_factor)], b"{}")
+    # Made by another tool: refused before any scrypt derivation (so the
+    # header MAC, broken by the edit, is never reached).
+    sealed = api.encrypt_bytes([ScryptRecipient(PASSPHRASE, 18)], b"{}")
+    intro, stanza, rest = sealed.split(b"\n", 2)
+    stanza = stanza.removesuffix(b" 18") + b" %d" % work_factor
+    sealed = b"\n".join([intro, stanza, rest])
     with pytest.raises(k.KeyFileInvalid, match="work factor"):
         k.open_keyfile(sealed, PASSPHRASE)
 

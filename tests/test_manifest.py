@@ -139,8 +139,10 @@ def test_re_certify_without_rotation() -> None:
      ("role", "owner"), ("recipient", "age1xyz"), ("id", "m_abc")],
 )  # fmt: skip
 def test_build_refuses_bad_fields(field: str, value: Any) -> None:
-    fields = {"member_id": MEMBERS["dave"]["id"], "name": "Dave", "function": "",
-              "role": "reviewer", "recipient": _recipient("dave"), "seed": _seed("dave")}  # fmt: skip
+    fields: dict[str, Any] = {
+        "member_id": MEMBERS["dave"]["id"], "name": "Dave", "function": "", "role": "reviewer",
+        "recipient": _recipient("dave"), "seed": _seed("dave"),
+    }  # fmt: skip
     fields[{"id": "member_id"}.get(field, field)] = value
     with pytest.raises(mf.ManifestInvalid):
         mf.build_member_entry(**fields)
@@ -181,9 +183,7 @@ def test_member_public_keys_include_old_and_removed() -> None:
         public_key_from_seed(_seed("bob", 1)),
     ]
     carol = _entry("v2", "carol")
-    assert mf.member_public_keys(CHAIN["v2"], carol["id"]) == [
-        b64u_decode(carol["signing_key"])
-    ]
+    assert mf.member_public_keys(CHAIN["v2"], carol["id"]) == [b64u_decode(carol["signing_key"])]
     assert mf.member_public_keys(CHAIN["v2"], "m_unknown") == []
 
 

@@ -39,9 +39,8 @@ def test_spec_section_8() -> None:
 
 
 def _plaintext(case: dict[str, Any]) -> bytes:
-    return bytes.fromhex(case["head_hex"]) + bytes.fromhex(case["tail_byte_hex"]) * case[
-        "tail_count"
-    ]
+    tail: bytes = bytes.fromhex(case["tail_byte_hex"]) * case["tail_count"]
+    return bytes.fromhex(case["head_hex"]) + tail
 
 
 @pytest.mark.parametrize("case", VECTORS["documents"], ids=lambda c: c["name"])

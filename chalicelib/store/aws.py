@@ -133,15 +133,16 @@ class AwsCaseStore:
         with self._lock:  # a boto3 Session is not thread-safe; clients are
             if self._s3_client is None:
                 session = self._session or boto3.session.Session()
-                # Presigned URLs must be SigV4 (SigV2 signs neither
-                # Content-Length nor the tagging header). A custom endpoint
-                # (moto, SeaweedFS) has no per-bucket host names.
-                s3opts = {"addressing_style": "path"} if self._endpoint_url else {}
-                self._s3_client = session.client(
-                    "s3",
-                    endpoint_url=self._endpoint_url,
-                    config=self._config(signature_version="s3v4", s3=s3opts),
-                )
+                # Presigned URLs must be SigV4: SigV2 signs neither
+                # Content-Length nor the tagging header.
+                config = self._config(signature_version="s3v4")
+                client = session.client("s3", endpoint_url=self._endpoint_url, config=config)
+                if not client.meta.endpoint_url.endswith(".amazonaws.com"):
+                    # A custom endpoint (SeaweedFS, moto; from endpoint_url or
+                    # AWS_ENDPOINT_URL) has no per-bucket host names.
+                    config = config.merge(Config(s3={"addressing_style": "path"}))
+                    client = session.client("s3", endpoint_url=self._endpoint_url, config=config)
+                self._s3_client = client
             return self._s3_client
 
     @property

@@ -8,6 +8,9 @@ stage throttling, logging and tracing off, fixed function names.
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,21 +87,22 @@ class Api:
         }
         if topic_arn:
             env["CANDOR_NOTIFY_TOPIC"] = topic_arn
-        self.chalice = Chalice(
-            stack,
-            "Chalice",
-            source_dir=str(settings.source_dir),
-            stage_config={
-                "api_gateway_stage": API_STAGE,
-                "api_gateway_endpoint_type": "REGIONAL",
-                "manage_iam_role": False,
-                "iam_role_arn": self.role.role_arn,
-                "autogen_policy": False,
-                "lambda_timeout": API_TIMEOUT_S,
-                "lambda_memory_size": API_MEMORY_MB,
-                "environment_variables": env,
-            },
-        )
+        with _app_importable_from(settings.source_dir):
+            self.chalice = Chalice(
+                stack,
+                "Chalice",
+                source_dir=str(settings.source_dir),
+                stage_config={
+                    "api_gateway_stage": API_STAGE,
+                    "api_gateway_endpoint_type": "REGIONAL",
+                    "manage_iam_role": False,
+                    "iam_role_arn": self.role.role_arn,
+                    "autogen_policy": False,
+                    "lambda_timeout": API_TIMEOUT_S,
+                    "lambda_memory_size": API_MEMORY_MB,
+                    "environment_variables": env,
+                },
+            )
         sam = _packaged_template(self.chalice)
         self._functions = [
             logical_id
@@ -289,6 +293,20 @@ def _role(stack: Stack, stage: str, storage: Storage, topic_arn: str | None) -> 
         description=f"Candor {stage}: API handler and scheduled purge",
         inline_policies={"candor": iam.PolicyDocument(statements=statements)},
     )
+
+
+@contextmanager
+def _app_importable_from(source_dir: Path) -> Iterator[None]:
+    """`chalice package` imports the module named `app`; make sure that is
+    `source_dir/app.py`, not infra/app.py (same name) nor a stale import."""
+    module = sys.modules.get("app")
+    if module is not None and Path(getattr(module, "__file__", "")).parent != source_dir:
+        del sys.modules["app"]
+    sys.path.insert(0, str(source_dir))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(source_dir))
 
 
 def _packaged_template(chalice: Chalice) -> dict[str, Any]:

@@ -80,13 +80,16 @@ def _flatten(raw: Any) -> dict[str, str]:
     `[{"key"|"name": ..., "value": ...}]`; raise HeadersFileInvalid otherwise."""
     if isinstance(raw, dict) and isinstance(raw.get("headers"), dict | list):
         return _flatten(raw["headers"])
-    if isinstance(raw, list):
-        pairs = {str(h.get("key", h.get("name"))): h.get("value") for h in raw}
-        return _flatten(pairs)
-    if isinstance(raw, dict) and raw and all(isinstance(v, dict) for v in raw.values()):
+    if isinstance(raw, list) and all(isinstance(h, dict) for h in raw):
+        return _flatten({str(h.get("key", h.get("name"))): h.get("value") for h in raw})
+    if not isinstance(raw, dict):
+        raise HeadersFileInvalid("headers.json: expected an object of header names to strings")
+    # Keys starting with "_" are comments.
+    raw = {k: v for k, v in raw.items() if not k.startswith("_")}
+    if raw and all(isinstance(v, dict) for v in raw.values()):
         # Path-keyed (Netlify/_headers style): the catch-all entry applies to pages.
         return _flatten(raw.get("/*") or next(iter(raw.values())))
-    if isinstance(raw, dict) and all(isinstance(v, str) for v in raw.values()):
+    if all(isinstance(v, str) for v in raw.values()):
         return dict(raw)
     raise HeadersFileInvalid("headers.json: expected an object of header names to strings")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+import aws_cdk as cdk
 
 from aws_cdk import CfnOutput, Environment, Stack
 from aws_cdk import aws_kms as kms
@@ -10,7 +13,7 @@ from aws_cdk import aws_sns as sns
 from candor_infra.api import Api
 from candor_infra.edge import Edge
 from candor_infra.headers import load_page_headers
-from candor_infra.settings import StageSettings
+from candor_infra.settings import StageSettings, stage_settings
 from candor_infra.storage import Storage, storage_origins
 from constructs import Construct
 
@@ -87,3 +90,23 @@ def _outputs(
     )
     if topic:
         CfnOutput(stack, "NotifyTopicArn", value=topic.topic_arn)
+
+
+def build_stacks(app: cdk.App) -> list[CandorStack]:
+    """Add one stack per stage in context `stages` (default: prod) to `app`."""
+    stages = app.node.try_get_context("stages") or ["prod"]
+    if isinstance(stages, str):
+        stages = [s for s in stages.split(",") if s]
+    context = {
+        key: app.node.try_get_context(key)
+        for key in ["candor", *(f"candor:{stage}" for stage in stages)]
+        if app.node.try_get_context(key) is not None
+    }
+    stacks = []
+    for stage in stages:
+        settings = stage_settings(context, stage)
+        # `chalice package` asks botocore for a region only to name the
+        # apigateway service principal; nothing reaches AWS.
+        os.environ.setdefault("AWS_DEFAULT_REGION", settings.region or "us-east-1")
+        stacks.append(CandorStack(app, settings))
+    return stacks

@@ -11,8 +11,6 @@ import hashlib
 import io
 import secrets
 import threading
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -40,21 +38,9 @@ from chalicelib.store.base import (
     Put,
     Upload,
 )
-from tests.backends import FakeClock
+from tests.backends import FakeClock, http, object_tags, object_versions
 
 # -- helpers ------------------------------------------------------------------
-
-
-def http(
-    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        # Only ever a loopback test server (moto, SeaweedFS).
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def _local_target(url: str) -> tuple[str, dict[str, str]]:
@@ -101,21 +87,6 @@ def download(store: Any, kind: str, url: str) -> bytes:
     status, data = http("GET", url)
     assert status == 200
     return data
-
-
-def object_versions(store: Any, key: str) -> list[str]:
-    """Every version id and delete marker of blob ``key`` (aws kinds)."""
-    listing = store._s3.list_object_versions(Bucket=store.bucket, Prefix="blobs/" + key)
-    return [
-        v["VersionId"]
-        for v in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
-        if v["Key"] == "blobs/" + key
-    ]
-
-
-def object_tags(store: Any, key: str) -> dict[str, str]:
-    tags = store._s3.get_object_tagging(Bucket=store.bucket, Key="blobs/" + key)["TagSet"]
-    return {t["Key"]: t["Value"] for t in tags}
 
 
 def new_key() -> str:

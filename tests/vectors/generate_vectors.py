@@ -82,7 +82,8 @@ def receipts() -> None:
         _parse_case("surrounding and doubled whitespace", "  " + text.replace("-", " \t ") + "\n"),
         _parse_case("O read as 0, I and L read as 1", text.replace("0", "O").replace("1", "I")),
         _parse_case("lower-case o, i and l", text.replace("0", "o").replace("1", "l")),
-        _parse_case("mixed separators . _ / en dash", text.replace("-", ".", 2).replace("-", "\u2013")),
+        _parse_case("mixed separators: dot and en dash",
+                    text.replace("-", ".", 2).replace("-", "\u2013")),
         _parse_case("groups of other sizes", plain[:3] + "-" + plain[3:10] + " " + plain[10:]),
         _parse_case("all-zero receipt", cases[1]["text"]),
         _parse_case("all-0xff receipt lower case", cases[2]["text"].lower()),
@@ -369,12 +370,18 @@ def _valid_chain() -> dict[str, Any]:
 
 def _next_invalid(chain: dict[str, Any]) -> list[dict[str, Any]]:
     v1, v2 = chain["v1"], chain["v2"]
-    alice, bob, carol = v1["members"]
+    alice = v1["members"][0]
     bob2, carol_removed, dave = v2["members"][1:]
     members = v2["members"]
 
-    def variant(name: str, why: str, members: list[Any] = members, threshold: int = 2,
-                signers: tuple[tuple[str, int], ...] = (("alice", 1),), **extra: Any) -> Any:
+    def variant(
+        name: str,
+        why: str,
+        members: list[Any] = members,
+        threshold: int = 2,
+        signers: tuple[tuple[str, int], ...] = (("alice", 1),),
+        **extra: Any,
+    ) -> Any:
         unsigned = _manifest(2, "2026-03-01", members, threshold) | extra
         return {"name": name, "why": why, "candidate": _signed(unsigned, *signers)}
 
@@ -384,8 +391,12 @@ def _next_invalid(chain: dict[str, Any]) -> list[dict[str, Any]]:
         signing.signed_bytes({**carol_forged, "removed": False}, "cert", "rotation"),
         _seed("alice")))  # fmt: skip
     stranger = b64u_encode(signing.public_key_from_seed(_seed("mallory")))
-    bob_laundered = _raw_entry("bob", signing_key=bob2["signing_key"],
-                               recipient=bob2["recipient"], old_signing_keys=[stranger])
+    bob_laundered = _raw_entry(
+        "bob",
+        signing_key=bob2["signing_key"],
+        recipient=bob2["recipient"],
+        old_signing_keys=[stranger],
+    )
     certified = signing.signed_bytes({**bob_laundered, "removed": False}, "cert", "rotation")
     bob_laundered["cert"] = b64u_encode(signing.sign_bytes(certified, _seed("bob", 2)))
     bob_laundered["rotation"] = b64u_encode(signing.sign_bytes(certified, _seed("mallory")))
@@ -440,7 +451,8 @@ def _next_invalid(chain: dict[str, Any]) -> list[dict[str, Any]]:
                 members=[*members[:3], _raw_entry("dave", name="Dave\u001b[2J")]),
         variant("bidi override in a name", "names cannot reorder text",
                 members=[*members[:3], _raw_entry("dave", name="Dave \u202eevE")]),
-        variant("bad role", "admin or reviewer", members=[*members[:3], _raw_entry("dave", role="owner")]),
+        variant("bad role", "admin or reviewer",
+                members=[*members[:3], _raw_entry("dave", role="owner")]),
         variant("bad recipient", "an age recipient",
                 members=[*members[:3], _raw_entry("dave", recipient="age1pq1xyz")]),
         variant("entry field missing", "entries carry exactly the SPEC fields",
@@ -522,7 +534,8 @@ def manifests() -> None:
         if reason is not None:
             case["python_reason"] = reason
     members = {
-        person: {"id": _member_id(person), "signing_seeds_hex": [_seed(person, g).hex() for g in (1, 2)],
+        person: {"id": _member_id(person),
+                 "signing_seeds_hex": [_seed(person, g).hex() for g in (1, 2)],
                  "kem_seeds_hex": [_kem_seed(person, g).hex() for g in (1, 2)]}
         for person in PEOPLE
     }  # fmt: skip
@@ -533,7 +546,8 @@ def manifests() -> None:
         "verifies over the entry with removed=false. next_invalid: each candidate must "
         "fail verify_next_manifest(v1, candidate, today); valid_anchors / first_invalid: "
         "must pass / fail verify_first_manifest (an anchor of version > 1 is trusted "
-        "without its signatures, made by keys it does not list); chains: anchor v1 then later, expected latest version or null. "
+        "without its signatures, made by keys it does not list); chains: anchor v1 then "
+        "later, expected latest version or null. "
         "python_reason is informative only. Days are UTC.",
         "today": TODAY, "members": members, "manifests": chain,
         "fingerprints": {name: mf.fingerprint(m) for name, m in chain.items()},

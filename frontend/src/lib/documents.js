@@ -5,6 +5,7 @@ import { Decrypter, Encrypter } from "age-encryption";
 import { b64u, fromUtf8, randomId, sha256, utf8 } from "./encoding.js";
 import { recipientType } from "./manifest.js";
 import { padDocument, unpadDocument } from "./padding.js";
+import { parseStrict } from "./strict-json.js";
 import { publicKey, signDocument, verifyDocument } from "./sign.js";
 
 /** Any failure to seal: nothing must be sent. */
@@ -41,17 +42,22 @@ export const sealDocument = (doc, recipients) => sealBytes(encodeDocument(doc), 
 
 export const encodeDocument = (doc) => padDocument(utf8(JSON.stringify(doc)));
 
-/** Decode a padded document plaintext. @throws {OpenFailed} */
+/** Decode a padded document plaintext: one JSON object, nesting ≤ 8. @throws {OpenFailed} */
 export function decodeDocument(bytes) {
   try {
-    const doc = JSON.parse(fromUtf8(unpadDocument(bytes)));
-    if (doc === null || typeof doc !== "object" || Array.isArray(doc) || doc.v !== 1) {
-      throw new Error("not a v1 document");
-    }
+    const doc = parseStrict(fromUtf8(unpadDocument(bytes)));
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new Error("not an object");
     return doc;
   } catch {
     throw new OpenFailed("document");
   }
+}
+
+/** Decode a document and require `"v": 1`. @throws {OpenFailed} */
+export function decodeV1(bytes) {
+  const doc = decodeDocument(bytes);
+  if (doc.v !== 1) throw new OpenFailed("version");
+  return doc;
 }
 
 /** Decrypt a sealed blob with any of `identities`. @throws {OpenFailed} */
@@ -66,7 +72,7 @@ export async function openBytes(sealed, identities) {
 }
 
 export const openDocument = async (sealed, identities) =>
-  decodeDocument(await openBytes(sealed, identities));
+  decodeV1(await openBytes(sealed, identities));
 
 /** b64u(H(sealed bytes)): how reports and messages are named in `prev` and the case state. */
 export const blobHash = (sealed) => b64u(sha256(sealed));
@@ -118,6 +124,7 @@ export const reporterKeyOf = (signSeed) => b64u(publicKey(signSeed));
  * route and listing it came from (SPEC §2.3).
  */
 export function checkMessage(doc, { listing, replyTo, reporterKey, memberKeys }) {
+  if (doc.v !== 1) return "forged";
   if (doc.type !== "message" || doc.from !== listing.from || doc.id !== listing.id) return "forged";
   if (doc.case !== caseHash(replyTo)) return "forged";
   if (typeof doc.text !== "string" || !Array.isArray(doc.attachments ?? [])) return "forged";

@@ -4,9 +4,11 @@
 import { utf8 } from "./encoding.js";
 
 export function jcs(value) {
-  if (value === null || typeof value === "boolean" || typeof value === "string") {
+  if (typeof value === "string") {
+    if (!value.isWellFormed()) throw new TypeError("JCS refuses lone surrogates");
     return JSON.stringify(value);
   }
+  if (value === null || typeof value === "boolean") return JSON.stringify(value);
   if (typeof value === "number") {
     if (!Number.isSafeInteger(value)) throw new TypeError("JCS here holds integers only");
     return JSON.stringify(value);
@@ -14,7 +16,7 @@ export function jcs(value) {
   if (Array.isArray(value)) return "[" + value.map(jcs).join(",") + "]";
   if (typeof value === "object") {
     const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
-    return "{" + keys.map((k) => JSON.stringify(k) + ":" + jcs(value[k])).join(",") + "}";
+    return "{" + keys.map((k) => jcs(k) + ":" + jcs(value[k])).join(",") + "}";
   }
   throw new TypeError(`JCS cannot encode ${typeof value}`);
 }

@@ -1,6 +1,7 @@
 // The team manifest (SPEC §4.5): the only source of keys the pages encrypt
 // to and verify with. A newer manifest is accepted only through an unbroken
 // chain of valid versions from the one built into the page.
+import { bech32 } from "@scure/base";
 import { b64u, sha256 } from "./encoding.js";
 import { jcsBytes, without } from "./jcs.js";
 import { verifyObject } from "./sign.js";
@@ -46,9 +47,28 @@ function parseDay(day) {
 
 export const todayUtc = (now = Date.now()) => new Date(now).toISOString().slice(0, 10);
 
+const MANIFEST_FIELDS = ["expires", "issued", "members", "sigs", "threshold", "v", "version"];
+const ENTRY_FIELDS = ["cert", "function", "id", "name", "old_signing_keys", "recipient", "removed", "role", "rotation", "signing_key"];
+const sameKeys = (obj, fields) => JSON.stringify(Object.keys(obj).sort()) === JSON.stringify(fields);
+const MEMBER_ID = /^m_[A-Za-z0-9_-]{20}$/;
+// Names are shown to reporters: no control characters, no bidi overrides.
+const UNSAFE_TEXT = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/** A well-formed age recipient of a type the pages support. */
+function validRecipient(recipient) {
+  try {
+    const { prefix, words } = bech32.decode(recipient, false);
+    const size = bech32.fromWords(words).length;
+    return (prefix === "age1pq" && size === 1216) || (prefix === "age" && size === 32 && recipient === recipient.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
 function checkShape(manifest) {
   const ok =
     manifest &&
+    sameKeys(manifest, MANIFEST_FIELDS) &&
     manifest.v === 1 &&
     Number.isSafeInteger(manifest.version) &&
     manifest.version >= 1 &&
@@ -60,14 +80,20 @@ function checkShape(manifest) {
   const ids = new Set();
   for (const m of manifest.members) {
     const fields = ["id", "name", "function", "role", "recipient", "signing_key", "cert"];
-    if (!fields.every((f) => typeof m[f] === "string") || !Array.isArray(m.old_signing_keys)) {
+    if (!m || !sameKeys(m, ENTRY_FIELDS) || !fields.every((f) => typeof m[f] === "string") ||
+        !Array.isArray(m.old_signing_keys) || typeof m.removed !== "boolean" ||
+        !(m.rotation === null || typeof m.rotation === "string")) {
       throw new ManifestInvalid("member shape");
     }
-    if (!["admin", "reviewer"].includes(m.role) || ids.has(m.id)) {
+    if (!["admin", "reviewer"].includes(m.role) || ids.has(m.id) || !MEMBER_ID.test(m.id)) {
       throw new ManifestInvalid("member role or id");
     }
+    if (UNSAFE_TEXT.test(m.name) || UNSAFE_TEXT.test(m.function)) throw new ManifestInvalid("member text");
+    if (!validRecipient(m.recipient)) throw new ManifestInvalid("recipient");
     ids.add(m.id);
   }
+  const liveAdmins = activeMembers(manifest).filter((m) => m.role === "admin").length;
+  if (manifest.threshold > liveAdmins) throw new ManifestInvalid("threshold above admins");
   const issued = parseDay(manifest.issued);
   const expires = parseDay(manifest.expires);
   if (expires < issued || expires - issued > MAX_VALIDITY_DAYS * DAY_MS) {
@@ -75,44 +101,57 @@ function checkShape(manifest) {
   }
 }
 
-/** Every entry's cert verifies with its own key; a changed key carries a rotation signed by the previous one. */
+/**
+ * Every entry's cert verifies with its own key (over the entry as it was
+ * before removal: removal needs no signature of the removed member); a
+ * changed key carries a rotation signed by the previous one; a removed
+ * entry is the previous entry plus `removed` and never changes again.
+ */
 function checkEntries(manifest, previous) {
   const before = new Map((previous?.members ?? []).map((m) => [m.id, m]));
   for (const entry of manifest.members) {
-    if (!verifyObject(entry, entry.cert, [entry.signing_key], "cert", "rotation")) {
+    const certified = { ...entry, removed: false };
+    if (!verifyObject(certified, entry.cert, [entry.signing_key], "cert", "rotation")) {
       throw new ManifestInvalid(`cert of ${entry.id}`);
     }
     const old = before.get(entry.id);
+    if (old && (old.removed || entry.removed)) {
+      const same = jcsOf(without(old, "removed")) === jcsOf(without(entry, "removed"));
+      if (!entry.removed || !same) throw new ManifestInvalid(`removed entry of ${entry.id} changed`);
+      continue;
+    }
     if (old && old.signing_key !== entry.signing_key) {
-      const rotation = entry.rotation;
-      if (typeof rotation !== "string" || !verifyObject(entry, rotation, [old.signing_key], "cert", "rotation")) {
+      if (typeof entry.rotation !== "string" || !verifyObject(certified, entry.rotation, [old.signing_key], "cert", "rotation")) {
         throw new ManifestInvalid(`rotation of ${entry.id}`);
       }
       if (!entry.old_signing_keys.includes(old.signing_key)) {
         throw new ManifestInvalid(`old keys of ${entry.id}`);
       }
+    } else if (!old && typeof entry.rotation === "string") {
+      // An anchor (or a new entry) with a rotation: it must verify with a listed old key.
+      if (!verifyObject(certified, entry.rotation, entry.old_signing_keys, "cert", "rotation")) {
+        throw new ManifestInvalid(`rotation of ${entry.id}`);
+      }
     }
-    if (old?.removed && !entry.removed) throw new ManifestInvalid(`${entry.id} returned`);
   }
   for (const id of before.keys()) {
     if (!manifest.members.some((m) => m.id === id)) throw new ManifestInvalid(`${id} dropped`);
   }
 }
 
+const jcsOf = (x) => new TextDecoder().decode(jcsBytes(x));
+
 /** At least `signers.threshold` distinct admins of `signers` signed `manifest`. */
 function checkSignatures(manifest, signers) {
   const admins = new Map(activeMembers(signers).filter((m) => m.role === "admin").map((m) => [m.id, m]));
   const body = without(manifest, "sigs");
   const signed = new Set();
-  for (const { member, sig } of manifest.sigs) {
+  for (const item of manifest.sigs) {
+    const { member, sig } = item ?? {};
+    if (signed.has(member)) throw new ManifestInvalid("signed twice");
     const admin = admins.get(member);
-    if (!admin || signed.has(member)) continue;
-    // An admin who rotated in this very version may sign with the new key,
-    // which the (already verified) rotation links to the old one.
-    const keys = [admin.signing_key];
-    const entry = manifest.members.find((m) => m.id === member);
-    if (entry) keys.push(entry.signing_key);
-    if (verifyObject(body, sig, keys)) signed.add(member);
+    // Only the signers' own keys count: an admin's key new in `manifest` proves nothing yet.
+    if (admin && typeof sig === "string" && verifyObject(body, sig, [admin.signing_key])) signed.add(member);
   }
   if (signed.size < signers.threshold) throw new ManifestInvalid("threshold");
 }
@@ -122,26 +161,33 @@ function checkSignatures(manifest, signers) {
  * valid certs; version 1 must also be signed by its own admins.
  * @throws {ManifestInvalid}
  */
-export function verifyBuiltIn(manifest) {
+export function verifyBuiltIn(manifest, today = null) {
   checkShape(manifest);
   manifestRecipientType(manifest);
   checkEntries(manifest, null);
   if (manifest.version === 1) checkSignatures(manifest, manifest);
+  if (today !== null) checkUnexpired(manifest, today);
   return manifest;
+}
+
+function checkUnexpired(manifest, today) {
+  if (parseDay(today) > parseDay(manifest.expires)) throw new ManifestInvalid("expired");
 }
 
 /**
  * Check that `next` validly follows `previous` (SPEC §4.5).
  * @throws {ManifestInvalid}
  */
-export function verifyNext(previous, next) {
+export function verifyNext(previous, next, today = null) {
   checkShape(next);
   if (next.version !== previous.version + 1) throw new ManifestInvalid("version");
+  if (parseDay(next.issued) < parseDay(previous.issued)) throw new ManifestInvalid("issued goes back");
   if (manifestRecipientType(next) !== manifestRecipientType(previous)) {
     throw new ManifestInvalid("recipient type changed");
   }
   checkEntries(next, previous);
   checkSignatures(next, previous);
+  if (today !== null) checkUnexpired(next, today);
   return next;
 }
 
@@ -153,12 +199,9 @@ export function verifyNext(previous, next) {
  */
 export function verifyChain(builtIn, newer, today = todayUtc()) {
   const chain = [verifyBuiltIn(builtIn)];
-  for (const next of newer) {
-    if (next.version <= builtIn.version) continue;
-    chain.push(verifyNext(chain[chain.length - 1], next));
-  }
-  const latest = chain[chain.length - 1];
-  if (parseDay(today) > parseDay(latest.expires)) throw new ManifestInvalid("expired");
+  for (const next of newer) chain.push(verifyNext(chain[chain.length - 1], next));
+  // Only the newest must be current: older versions are superseded, not expired.
+  checkUnexpired(chain[chain.length - 1], today);
   return chain;
 }
 

@@ -4,6 +4,7 @@
 export function padme(length) {
   if (!Number.isSafeInteger(length) || length < 1) throw new RangeError("padme needs L ≥ 1");
   const e = Math.floor(Math.log2(length));
+  if (e === 0) return length;
   const s = Math.floor(Math.log2(e)) + 1;
   const z = e - s;
   // (L + m) & ~m with m = 2^z − 1 is L rounded up to a multiple of 2^z;
@@ -28,6 +29,7 @@ export function padDocument(jsonBytes) {
  * @throws {SyntaxError}
  */
 export function unpadDocument(bytes) {
+  if (bytes[0] !== 0x7b) throw new SyntaxError("document does not start with {");
   let end = bytes.length;
   while (end > 0 && bytes[end - 1] === 0x20) end--;
   if (end === 0 || bytes[end - 1] !== 0x7d) throw new SyntaxError("document does not end in }");
@@ -54,4 +56,15 @@ export function attachmentPadder(size) {
       }
     },
   });
+}
+
+/**
+ * An attachment's bytes: truncated to the listed `size`; everything after
+ * must be 0x00 padding (SPEC §2.2).
+ * @throws {RangeError}
+ */
+export function unpadAttachment(bytes, size) {
+  if (!Number.isSafeInteger(size) || size < 0 || size > bytes.length) throw new RangeError("attachment size");
+  for (let i = size; i < bytes.length; i++) if (bytes[i] !== 0) throw new RangeError("attachment padding");
+  return bytes.subarray(0, size);
 }

@@ -9,6 +9,8 @@ const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CHECK_LABEL = utf8("candor/v1 receipt check");
 const AUTH_INFO = "candor/v1 receipt auth";
 const KEK_INFO = "candor/v1 receipt key";
+// What people type between groups: whitespace and - _ . , : ; / | and dash-like characters.
+const SEPARATORS = /[\s\-_.,:;/|\u2010-\u2015\u2212\u30fc]/gu;
 
 /** Why a typed receipt was refused: "symbols" (a character outside the alphabet), "length", "typo" (check mismatch). */
 export class ReceiptFormatError extends Error {
@@ -52,12 +54,10 @@ export const receiptGroups = (symbols) => symbols.replace(/-/g, "").match(/.{4}/
  * @throws {ReceiptFormatError} reason "symbols", "length" or "typo".
  */
 export function parseReceipt(text) {
-  const symbols = text
-    .normalize("NFKC")
-    .toUpperCase()
-    .replace(/[\s\p{P}\p{S}]/gu, "")
-    .replace(/[IL]/g, "1")
-    .replace(/O/g, "0");
+  const stripped = String(text).replace(SEPARATORS, "");
+  // Only ASCII letters and digits: case-mapping others (ı → I, full-width ０) would let look-alikes through.
+  if (!/^[0-9A-Za-z]*$/.test(stripped)) throw new ReceiptFormatError("symbols");
+  const symbols = stripped.toUpperCase().replace(/[IL]/g, "1").replace(/O/g, "0");
   if ([...symbols].some((c) => !ALPHABET.includes(c))) throw new ReceiptFormatError("symbols");
   if (symbols.length !== 28) throw new ReceiptFormatError("length");
   let value = 0n;

@@ -5,13 +5,14 @@
 import * as defaultApi from "./api.js";
 import { ApiError, downloadSealed } from "./api.js";
 import {
-  blobHash, buildReporterMessage, checkMessage, decodeDocument, encodeDocument, findGaps,
+  blobHash, buildReporterMessage, checkMessage, decodeDocument, decodeV1, encodeDocument, findGaps,
   openBytes, openDocument, reporterKeyOf, sealBytes,
 } from "./documents.js";
 import { b64u, equalBytes, fromB64u, fromHex, randomBytes, sha256 } from "./encoding.js";
 import { identityToRecipient } from "age-encryption";
 import { sealCaseState } from "./intake.js";
 import { accessRecipients, memberSigningKeys } from "./manifest.js";
+import { unpadAttachment } from "./padding.js";
 import { deriveReceipt, generateReceipt, receiptText } from "./receipt.js";
 
 /** The receipt worked a moment ago but another visit retired it first. */
@@ -119,7 +120,7 @@ export class Visit {
     const problems = [];
     let report = null;
     try {
-      report = decodeDocument(await openBytes(bytes, [this.state.identity]));
+      report = decodeV1(await openBytes(bytes, [this.state.identity]));
     } catch {
       return { report: null, reportProblems: ["unreadable"] };
     }
@@ -170,8 +171,6 @@ export class Visit {
     const { url } = await defaultApi.withRetry(() => this.api.fetchBlob(this.current.auth, this.visit, entry.id));
     const sealed = await (this.api.downloadSealed ?? downloadSealed)(url);
     if (!equalBytes(sha256(sealed), fromHex(entry.sha256))) throw new Error("attachment hash");
-    const plain = await openBytes(sealed, [this.state.identity]);
-    if (plain.length < entry.size) throw new Error("attachment size");
-    return plain.subarray(0, entry.size);
+    return unpadAttachment(await openBytes(sealed, [this.state.identity]), entry.size);
   }
 }

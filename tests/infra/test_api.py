@@ -1,0 +1,227 @@
+"""API Gateway stage, Lambda functions and the role: logging off, throttled,
+least privilege (SPEC §1, §4.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import DOMAIN, Synth, resources
+
+STAGES = ["prod", "alt"]
+DATA_SERVICES = ("s3:", "dynamodb:", "kms:", "sns:", "sqs:", "secretsmanager:", "ssm:")
+APP_ENV = {
+    "CANDOR_LOG_LEVEL",
+    "CANDOR_BACKEND",
+    "CANDOR_BUCKET",
+    "CANDOR_TABLE",
+    "CANDOR_PUBLIC_BASE_URL",
+    "CANDOR_RETENTION_DAYS",
+    "CANDOR_NOTIFY_TOPIC",
+}
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return resources(template, "AWS::Serverless::Function")
+
+
+def rest_api(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]["RestAPI"]["Properties"]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_stage_is_throttled_from_parameters_with_logging_and_tracing_off(
+    synth: Synth, stage: str
+) -> None:
+    api = rest_api(synth.templates[stage])
+    (settings,) = api["MethodSettings"]
+    assert settings["ResourcePath"] == "/*"
+    assert settings["HttpMethod"] == "*"
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottleRate"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ThrottleBurst"}
+    assert settings["LoggingLevel"] == "OFF"
+    assert settings["DataTraceEnabled"] is False
+    assert api["TracingEnabled"] is False
+    assert "AccessLogSetting" not in api
+    assert api["EndpointConfiguration"] == "REGIONAL"
+
+
+def test_throttling_and_concurrency_defaults_come_from_context(synth: Synth) -> None:
+    prod = synth.templates["prod"]["Parameters"]
+    assert prod["ThrottleRate"]["Default"] == 20
+    assert prod["ThrottleBurst"]["Default"] == 40
+    assert prod["ReservedConcurrency"]["Default"] == 50
+    alt = synth.templates["alt"]["Parameters"]
+    assert (alt["ThrottleRate"]["Default"], alt["ThrottleBurst"]["Default"]) == (7, 9)
+    assert alt["ReservedConcurrency"]["Default"] == 3
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_no_access_logs_or_xray_anywhere(synth: Synth, stage: str) -> None:
+    template = synth.templates[stage]
+    kinds = {r["Type"] for r in template["Resources"].values()}
+    # The account-level CloudWatch role is what API Gateway execution and
+    # access logs need; trails, WAF and real-time logs record addresses.
+    assert not kinds & {
+        "AWS::ApiGateway::Account",
+        "AWS::ApiGateway::Stage",
+        "AWS::CloudTrail::Trail",
+        "AWS::WAFv2::WebACL",
+        "AWS::WAFv2::LoggingConfiguration",
+        "AWS::CloudFront::RealtimeLogConfig",
+        "AWS::Logs::SubscriptionFilter",
+        "AWS::XRay::Group",
+        "AWS::XRay::SamplingRule",
+    }
+    for props in functions(template).values():
+        assert props.get("Tracing") != "Active"
+        assert "VpcConfig" not in props
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_function_has_reserved_concurrency(synth: Synth, stage: str) -> None:
+    fns = functions(synth.templates[stage])
+    assert set(fns) >= {"APIHandler"} and len(fns) >= 2  # the API and the daily purge
+    assert fns["APIHandler"]["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    for lid, props in fns.items():
+        if lid != "APIHandler":
+            assert props["ReservedConcurrentExecutions"] == 1
+            assert props["Events"][f"{lid}Event"]["Type"] == "Schedule"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_functions_use_the_candor_role_and_name_resources_in_the_environment(
+    synth: Synth, stage: str
+) -> None:
+    template = synth.templates[stage]
+    (role,) = resources(template, "AWS::IAM::Role")
+    (distribution,) = resources(template, "AWS::CloudFront::Distribution")
+    for props in functions(template).values():
+        assert props["Role"] == {"Fn::GetAtt": [role, "Arn"]}
+        env = props["Environment"]["Variables"]
+        # Names and numbers only: nothing secret travels in the environment.
+        assert set(env) <= APP_ENV
+        assert env["CANDOR_BACKEND"] == "aws"
+        assert set(env["CANDOR_BUCKET"]) == {"Ref"}
+        assert set(env["CANDOR_TABLE"]) == {"Ref"}
+        if stage == "prod":
+            assert env["CANDOR_PUBLIC_BASE_URL"] == {
+                "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution, "DomainName"]}]]
+            }
+            assert env["CANDOR_RETENTION_DAYS"] == "365"
+            assert "CANDOR_NOTIFY_TOPIC" not in env
+        else:
+            assert env["CANDOR_PUBLIC_BASE_URL"] == f"https://{DOMAIN}"
+            assert env["CANDOR_RETENTION_DAYS"] == "30"
+            (topic,) = resources(template, "AWS::SNS::Topic")
+            assert env["CANDOR_NOTIFY_TOPIC"] == {"Ref": topic}
+
+
+def test_the_api_routes_invoke_the_handler_by_name_not_by_reference(synth: Synth) -> None:
+    api = rest_api(synth.templates["prod"])
+    uris = [
+        op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+        for path in api["DefinitionBody"]["paths"].values()
+        for op in path.values()
+        if isinstance(op, dict) and "x-amazon-apigateway-integration" in op
+    ]
+    assert len(uris) > 5
+    assert all(uri.endswith(":function:candor-prod-api/invocations") for uri in uris)
+    fns = functions(synth.templates["prod"])
+    assert fns["APIHandler"]["FunctionName"] == "candor-prod-api"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_no_managed_policies_and_no_wildcard_resource_on_data_actions(
+    synth: Synth, stage: str
+) -> None:
+    template = synth.templates[stage]
+    statements = []
+    for props in resources(template, "AWS::IAM::Role").values():
+        assert not props.get("ManagedPolicyArns")
+        for policy in props.get("Policies", []):
+            statements += policy["PolicyDocument"]["Statement"]
+    for props in resources(template, "AWS::IAM::Policy").values():
+        statements += props["PolicyDocument"]["Statement"]
+    assert statements
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = as_list(statement["Action"])
+        assert all("*" not in action for action in actions), actions
+        if any(action.startswith(DATA_SERVICES) for action in actions):
+            for resource in as_list(statement["Resource"]):
+                assert resource != "*", statement
+                assert not (isinstance(resource, str) and resource.endswith(":*")), statement
+
+
+def _role_statements(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    ((_, role),) = resources(template, "AWS::IAM::Role").items()
+    (policy,) = role["Policies"]
+    return {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_role_reaches_only_the_bucket_prefixes_the_table_and_the_key(
+    synth: Synth, stage: str
+) -> None:
+    template = synth.templates[stage]
+    statements = _role_statements(template)
+    bucket = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"][
+        "CANDOR_BUCKET"
+    ]["Ref"]
+    arn = {"Fn::GetAtt": [bucket, "Arn"]}
+    objects = statements["BlobObjects"]
+    assert set(objects["Action"]) == {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+    }
+    assert objects["Resource"] == [
+        {"Fn::Join": ["", [arn, "/blobs/*"]]},
+        {"Fn::Join": ["", [arn, "/uploads/*"]]},
+    ]
+    assert statements["BlobVersions"]["Resource"] == arn
+    assert statements["BlobVersions"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["blobs/*", "uploads/*"]}
+    }
+    table = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"][
+        "CANDOR_TABLE"
+    ]["Ref"]
+    assert statements["Index"]["Resource"] == {"Fn::GetAtt": [table, "Arn"]}
+    assert "dynamodb:Scan" not in statements["Index"]["Action"]
+    (key,) = resources(template, "AWS::KMS::Key")
+    assert statements["DataKey"]["Resource"] == {"Fn::GetAtt": [key, "Arn"]}
+    assert "kms:ViaService" in statements["DataKey"]["Condition"]["StringEquals"]
+    if stage == "alt":
+        (topic,) = resources(template, "AWS::SNS::Topic")
+        assert statements["Notify"] == {
+            "Action": "sns:Publish",
+            "Effect": "Allow",
+            "Resource": {"Ref": topic},
+            "Sid": "Notify",
+        }
+    else:
+        assert "Notify" not in statements
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_log_groups_exist_before_the_functions_with_bounded_retention(
+    synth: Synth, stage: str
+) -> None:
+    template = synth.templates[stage]
+    groups = resources(template, "AWS::Logs::LogGroup")
+    names = {props["LogGroupName"]: props for props in groups.values()}
+    for lid, props in functions(template).items():
+        group = names[f"/aws/lambda/{props['FunctionName']}"]
+        assert group["RetentionInDays"] <= 30
+        assert any(
+            template["Resources"][g]["Properties"] is not None
+            and g in as_list(template["Resources"][lid].get("DependsOn", []))
+            for g in groups
+        )

@@ -1,0 +1,148 @@
+"""Blob bucket, index table and KMS key: SPEC §1, §4, §4.7 on the template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import DOMAIN, Synth, resources
+
+STAGES = ["prod", "alt"]
+
+
+def _env(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+
+
+def blob_bucket(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"][_env(template)["CANDOR_BUCKET"]["Ref"]]["Properties"]
+
+
+def index_table(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"][_env(template)["CANDOR_TABLE"]["Ref"]]["Properties"]
+
+
+def data_key_id(template: dict[str, Any]) -> str:
+    (lid,) = resources(template, "AWS::KMS::Key")
+    return lid
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_blob_bucket_is_encrypted_with_the_customer_key_and_bucket_keys(
+    synth: Synth, stage: str
+) -> None:
+    template = synth.templates[stage]
+    (rule,) = blob_bucket(template)["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["BucketKeyEnabled"] is True
+    default = rule["ServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    assert default["KMSMasterKeyID"] == {"Fn::GetAtt": [data_key_id(template), "Arn"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_key_rotates_and_is_kept(synth: Synth, stage: str) -> None:
+    template = synth.templates[stage]
+    key = template["Resources"][data_key_id(template)]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_bucket_blocks_public_access_enforces_ownership_and_versions(
+    synth: Synth, stage: str
+) -> None:
+    buckets = resources(synth.templates[stage], "AWS::S3::Bucket")
+    assert len(buckets) == 2  # blobs and pages
+    for props in buckets.values():
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert "BucketEncryption" in props
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_no_bucket_has_server_access_logging(synth: Synth, stage: str) -> None:
+    for props in resources(synth.templates[stage], "AWS::S3::Bucket").values():
+        assert "LoggingConfiguration" not in props
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_bucket_policy_refuses_plain_http_and_old_tls(synth: Synth, stage: str) -> None:
+    template = synth.templates[stage]
+    policies = resources(template, "AWS::S3::BucketPolicy")
+    assert len(policies) == 2
+    for props in policies.values():
+        denies = [s for s in props["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+        assert {
+            "Action": "s3:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": denies[0]["Resource"],
+        } in denies
+        assert any(s["Condition"] == {"NumericLessThan": {"s3:TlsVersion": 1.2}} for s in denies)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_lifecycle_expires_unclaimed_uploads_after_a_day_and_old_versions(
+    synth: Synth, stage: str
+) -> None:
+    rules = {
+        r["Id"]: r for r in blob_bucket(synth.templates[stage])["LifecycleConfiguration"]["Rules"]
+    }
+    tagged = rules["unclaimed-attachments"]
+    assert tagged["Status"] == "Enabled"
+    assert tagged["Prefix"] == "blobs/"
+    assert tagged["TagFilters"] == [{"Key": "candor-state", "Value": "unclaimed"}]
+    assert tagged["ExpirationInDays"] == 1
+    assert tagged["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    staged = rules["unclaimed-uploads"]
+    assert staged["Prefix"] == "uploads/"
+    assert staged["ExpirationInDays"] == 1
+    old = rules["old-versions"]
+    assert old["NoncurrentVersionExpiration"]["NoncurrentDays"] <= 35
+    assert old["ExpiredObjectDeleteMarker"] is True
+
+
+def test_cors_allows_only_put_and_get_from_the_pages_origin(synth: Synth) -> None:
+    template = synth.templates["prod"]
+    (rule,) = blob_bucket(template)["CorsConfiguration"]["CorsRules"]
+    assert sorted(rule["AllowedMethods"]) == ["GET", "PUT"]
+    (distribution,) = resources(template, "AWS::CloudFront::Distribution")
+    assert rule["AllowedOrigins"] == [
+        {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution, "DomainName"]}]]}
+    ]
+    assert "*" not in rule["AllowedHeaders"]
+    assert {"if-none-match", "x-amz-tagging"} <= set(rule["AllowedHeaders"])
+
+
+def test_cors_origin_is_the_custom_domain_when_one_is_set(synth: Synth) -> None:
+    (rule,) = blob_bucket(synth.templates["alt"])["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == [f"https://{DOMAIN}"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_table_is_on_demand_with_pitr_sse_kms_and_ttl(synth: Synth, stage: str) -> None:
+    template = synth.templates[stage]
+    table = index_table(template)
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    # SPEC §4.7: purged index entries survive in backups for at most 35 days.
+    assert table["PointInTimeRecoverySpecification"].get("RecoveryPeriodInDays", 35) <= 35
+    assert table["SSESpecification"] == {
+        "KMSMasterKeyId": {"Fn::GetAtt": [data_key_id(template), "Arn"]},
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+    }
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert "GlobalSecondaryIndexes" not in table
+    assert "StreamSpecification" not in table

@@ -150,6 +150,23 @@ class _Verifier(hms.HTTPMessageVerifier):  # type: ignore[misc]
     max_clock_skew = datetime.timedelta(days=365 * 100)
 
 
+def _signature_valid(msg: _Message, keyid: str, public_key: bytes) -> bool:
+    """The library's RFC 9421 verification of the ``candor`` signature."""
+    try:
+        verifier = _Verifier(
+            signature_algorithm=hms.algorithms.ED25519,
+            key_resolver=hms.MappingKeyResolver(
+                public_keys={keyid: Ed25519PublicKey.from_public_bytes(public_key)},
+                private_keys={},
+            ),
+        )
+        verifier.verify(msg, max_age=None, expect_tag=TAG, expect_label=LABEL,
+                        require_components=components_for(msg.method))
+    except (hms.InvalidSignature, hms.HTTPMessageSignaturesException, ValueError):
+        return False
+    return True
+
+
 def verify_request(
     req: RequestView, sig_input: SignatureInput, public_key: bytes, *, now: int, base_url: str
 ) -> dict[str, Any]:
@@ -165,20 +182,30 @@ def verify_request(
         "Signature": req.header("Signature") or "",
         **({"Content-Digest": digest} if digest is not None else {}),
     })
-    key = Ed25519PublicKey.from_public_bytes(public_key)
-    verifier = _Verifier(
-        signature_algorithm=hms.algorithms.ED25519,
-        key_resolver=hms.MappingKeyResolver(
-            public_keys={sig_input.keyid: key}, private_keys={}
-        ),
-    )
-    try:
-        verifier.verify(msg, max_age=None, expect_tag=TAG, expect_label=LABEL,
-                        require_components=components_for(req.method))
-    except (hms.InvalidSignature, hms.HTTPMessageSignaturesException):
-        raise SignatureRefused("bad_signature") from None
+    if not _signature_valid(msg, sig_input.keyid, public_key):
+        raise SignatureRefused("bad_signature")
     return {
         "@method": req.method, "@path": urlsplit(msg.url).path, "@query": canonical_query(req.query),
         "Content-Digest": digest, "Signature-Input": msg.headers["Signature-Input"],
         "Signature": msg.headers["Signature"],
     }
+
+
+def verify_recorded(record: Mapping[str, Any], member_id: str, public_keys: list[bytes]) -> bool:
+    """Whether an audit entry's recorded request (SPEC §4.6) carries a valid
+    ``candor`` signature by ``member_id`` under one of ``public_keys``.
+    Clock skew and nonces are not rechecked: they were, when it was made."""
+    try:
+        headers = {"Signature-Input": str(record["Signature-Input"]),
+                   "Signature": str(record["Signature"])}
+        if record.get("Content-Digest") is not None:
+            headers["Content-Digest"] = str(record["Content-Digest"])
+        method = str(record["@method"])
+        view = RequestView(method, str(record["@path"]), {}, headers)
+        if parse_signature_input(view).keyid != member_id:
+            return False
+        msg = _Message(method, "http://candor.invalid" + record["@path"] + record["@query"],
+                       headers)
+    except (KeyError, TypeError, SignatureRefused):
+        return False
+    return any(_signature_valid(msg, member_id, key) for key in public_keys)

@@ -264,6 +264,23 @@ def verify_member_entry(entry: object, previous: Entry | None) -> None:
         _verify_transition(entry, previous)
 
 
+def _rotation_from(
+    previous_entry: Entry | None, signing_key: str, previous_seed: bytes | None
+) -> tuple[list[str], bytes | None]:
+    """The new entry's old_signing_keys, and the seed that signs `rotation`
+    (None when the signing key is unchanged)."""
+    if previous_entry is None:
+        return [], None
+    old = list(previous_entry["old_signing_keys"])
+    if previous_entry["signing_key"] == signing_key:
+        return old, None
+    if previous_seed is None or (
+        b64u_encode(signing.public_key_from_seed(previous_seed)) != previous_entry["signing_key"]
+    ):
+        raise ValueError("rotating needs the seed of the previous signing key")
+    return [*old, previous_entry["signing_key"]], previous_seed
+
+
 def build_member_entry(
     member_id: str,
     name: str,
@@ -282,20 +299,7 @@ def build_member_entry(
     previous seed.
     """
     signing_key = b64u_encode(signing.public_key_from_seed(seed))
-    old: list[str] = []
-    rotating = False
-    if previous_entry is not None:
-        old = list(previous_entry["old_signing_keys"])
-        rotating = previous_entry["signing_key"] != signing_key
-    if rotating:
-        assert previous_entry is not None
-        if (
-            previous_seed is None
-            or b64u_encode(signing.public_key_from_seed(previous_seed))
-            != previous_entry["signing_key"]
-        ):
-            raise ValueError("rotating needs the seed of the previous signing key")
-        old.append(previous_entry["signing_key"])
+    old, rotation_seed = _rotation_from(previous_entry, signing_key, previous_seed)
     entry: dict[str, Any] = {
         "id": member_id, "name": name, "function": function, "role": role,
         "recipient": recipient, "signing_key": signing_key, "old_signing_keys": old,
@@ -303,9 +307,8 @@ def build_member_entry(
     }  # fmt: skip
     certified = _certified_bytes(entry)
     entry["cert"] = b64u_encode(signing.sign_bytes(certified, seed))
-    if rotating:
-        assert previous_seed is not None
-        entry["rotation"] = b64u_encode(signing.sign_bytes(certified, previous_seed))
+    if rotation_seed is not None:
+        entry["rotation"] = b64u_encode(signing.sign_bytes(certified, rotation_seed))
     verify_member_entry(entry, previous_entry)
     return entry
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.backends import FakeClock
+from tests.support.live import LiveServer, start_live_server
 from tests.support.team import Api, Team, make_api, make_team
 
 pytest_plugins = ["tests.backends"]
@@ -32,3 +33,14 @@ def local_api(tmp_path: Path, team: Team, clock: FakeClock) -> Iterator[Api]:
     from chalicelib.store.local import LocalCaseStore
 
     yield make_api(LocalCaseStore(tmp_path / "data", clock=clock), team, clock)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, team: Team) -> Iterator[LiveServer]:
+    """``candor serve`` in a subprocess on a free port, with ``team``
+    installed and the pages built for its manifest."""
+    server = start_live_server(tmp_path, team)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -135,11 +136,26 @@ def decrypt_bytes(identities: Sequence[Identity], data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` exists and is not a regular file (a device such as
+    /dev/null, a FIFO, a terminal): those are written in place, since
+    renaming a file over them would replace the device itself."""
+    try:
+        return not stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        return False
+
+
 @contextlib.contextmanager
 def _atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """A temporary file next to ``path`` (mode 0600), renamed onto ``path``
-    when the block succeeds and deleted when it raises."""
-    target = Path(path)
+    when the block succeeds and deleted when it raises. Symbolic links are
+    followed; special files are written directly."""
+    target = Path(os.path.realpath(path))
+    if _is_special(target):
+        with target.open("wb") as out:
+            yield out
+        return
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -155,7 +171,8 @@ def decrypt_file(
 ) -> None:
     """Decrypt into ``path``, which appears only once the whole file has
     authenticated; on failure nothing is left behind and an existing
-    ``path`` is untouched. Raises AgeError or OSError."""
+    ``path`` is untouched. (A device or FIFO is written as the file
+    decrypts, like ``decrypt``.) Raises AgeError or OSError."""
     with _atomic_output(path) as out:
         decrypt(identities, src, out)
 

@@ -122,35 +122,48 @@ class AwsCaseStore:
 
     def _config(self, **extra: Any) -> Config:
         return Config(
-            retries={"mode": "standard", "max_attempts": 4},
-            connect_timeout=3,
-            read_timeout=10,
+            # Worst case well inside API Gateway's 29 s integration timeout.
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=2,
+            read_timeout=5,
             **extra,
         )
 
+    def _boto_session(self) -> boto3.session.Session:
+        # Called under self._lock: a boto3 Session is not thread-safe (its
+        # clients are).
+        if self._session is None:
+            self._session = boto3.session.Session()
+        return self._session
+
     @property
     def _s3(self) -> S3Client:
-        with self._lock:  # a boto3 Session is not thread-safe; clients are
+        with self._lock:
             if self._s3_client is None:
-                session = self._session or boto3.session.Session()
-                # Presigned URLs must be SigV4: SigV2 signs neither
-                # Content-Length nor the tagging header.
-                config = self._config(signature_version="s3v4")
-                client = session.client("s3", endpoint_url=self._endpoint_url, config=config)
-                if not client.meta.endpoint_url.endswith(".amazonaws.com"):
-                    # A custom endpoint (SeaweedFS, moto; from endpoint_url or
-                    # AWS_ENDPOINT_URL) has no per-bucket host names.
-                    config = config.merge(Config(s3={"addressing_style": "path"}))
-                    client = session.client("s3", endpoint_url=self._endpoint_url, config=config)
-                self._s3_client = client
+                self._s3_client = self._make_s3()
             return self._s3_client
+
+    def _make_s3(self) -> S3Client:
+        session = self._boto_session()
+        # Presigned URLs must be SigV4: SigV2 signs neither Content-Length nor
+        # the tagging header. On AWS they name the regional virtual host,
+        # https://<bucket>.s3.<region>.amazonaws.com, the origin the pages'
+        # CSP and the bucket's CORS rule must allow.
+        s3opts = {"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"}
+        config = self._config(signature_version="s3v4", s3=s3opts)
+        client = session.client("s3", endpoint_url=self._endpoint_url, config=config)
+        if not client.meta.endpoint_url.endswith(".amazonaws.com"):
+            # A custom endpoint (SeaweedFS, moto; from endpoint_url or
+            # AWS_ENDPOINT_URL) has no per-bucket host names.
+            config = config.merge(Config(s3={"addressing_style": "path"}))
+            client = session.client("s3", endpoint_url=self._endpoint_url, config=config)
+        return client
 
     @property
     def _ddb(self) -> DynamoDBClient:
         with self._lock:
             if self._ddb_client is None:
-                session = self._session or boto3.session.Session()
-                self._ddb_client = session.client(
+                self._ddb_client = self._boto_session().client(
                     "dynamodb", endpoint_url=self._endpoint_url, config=self._config()
                 )
             return self._ddb_client
@@ -170,7 +183,8 @@ class AwsCaseStore:
             None if ttl is None else int(ttl["N"]),
         )
 
-    def _live(self, raw: dict[str, Any] | None, now: int) -> bool:
+    @staticmethod
+    def _live(raw: dict[str, Any] | None, now: int) -> bool:
         return raw is not None and ("ttl" not in raw or int(raw["ttl"]["N"]) > now)
 
     # -- index ---------------------------------------------------------------
@@ -188,21 +202,24 @@ class AwsCaseStore:
     ) -> list[Item]:
         if limit is not None and limit <= 0:
             return []
+        if after is not None and after >= prefix and not after.startswith(prefix):
+            # Every key with the prefix sorts before `after`. DynamoDB would
+            # refuse this start key as "outside query boundaries".
+            return []
         now = self._now()
         out: list[Item] = []
         try:
-            for raw in self._query_pages(pk, prefix, after, now):
-                if self._live(raw, now):
-                    out.append(self._item(raw))
-                    if limit is not None and len(out) >= limit:
-                        break
+            for page in self._query_pages(pk, prefix, after, limit):
+                out += [self._item(raw) for raw in page if self._live(raw, now)]
+                if limit is not None and len(out) >= limit:
+                    return out[:limit]
         except (ClientError, BotoCoreError) as exc:
             raise _unavailable(exc) from exc
         return out
 
     def _query_pages(
-        self, pk: str, prefix: str, after: str | None, now: int
-    ) -> Iterator[dict[str, Any]]:
+        self, pk: str, prefix: str, after: str | None, limit: int | None
+    ) -> Iterator[list[dict[str, Any]]]:
         args: dict[str, Any] = {
             "TableName": self.table,
             "ConsistentRead": True,
@@ -214,11 +231,16 @@ class AwsCaseStore:
             args["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"
             args["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
         if after is not None and after >= prefix:
-            # A start key need not exist: DynamoDB resumes strictly after it.
+            # The start key need not exist, only match the key condition;
+            # DynamoDB resumes strictly after it.
             args["ExclusiveStartKey"] = self._key(pk, after)
+        if limit is not None:
+            # Read no more than needed; expired items are dropped afterwards,
+            # so a short page just means one more round.
+            args["Limit"] = limit
         while True:
             page = self._ddb.query(**args)
-            yield from page.get("Items", [])
+            yield page.get("Items", [])
             if "LastEvaluatedKey" not in page:
                 return
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -329,12 +351,7 @@ class AwsCaseStore:
             if self.blob_size(key) is None:
                 raise BlobMissing(key)
             return b""
-        try:
-            return self._get(key, f"bytes=0-{length - 1}")
-        except StorageUnavailable as exc:
-            if str(exc) != "InvalidRange":  # an empty blob has no byte 0
-                raise
-            return b""
+        return self._get(key, f"bytes=0-{length - 1}")
 
     def _get(self, key: str, byte_range: str | None) -> bytes:
         args: dict[str, Any] = {"Bucket": self.bucket, "Key": BLOB_PREFIX + key}
@@ -349,6 +366,8 @@ class AwsCaseStore:
         except ClientError as exc:
             if _not_found(exc):
                 raise BlobMissing(key) from None
+            if byte_range and exc.response["Error"].get("Code") == "InvalidRange":
+                return b""  # an empty blob has no byte 0
             raise _unavailable(exc) from exc
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc

@@ -6,7 +6,6 @@ import os
 from typing import Any
 
 import aws_cdk as cdk
-
 from aws_cdk import CfnOutput, Environment, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns

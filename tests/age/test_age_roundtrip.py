@@ -4,7 +4,9 @@ chunk boundaries, armor, and the rules on mixing recipient types."""
 from __future__ import annotations
 
 import io
+import os
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -99,10 +101,8 @@ def test_scrypt_round_trip_and_limits() -> None:
         api.decrypt_bytes([X], sealed)  # an identity that ignores scrypt: no match
 
 
-def test_decrypt_file_is_atomic(tmp_path: pytest.TempPathFactory) -> None:
-    from pathlib import Path
-
-    target = Path(str(tmp_path)) / "out.bin"
+def test_decrypt_file_is_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
     data = random.Random(1).randbytes(3 * CHUNK_SIZE)
     sealed = api.encrypt_bytes([X.recipient()], data)
     api.decrypt_file([X], io.BytesIO(sealed), target)
@@ -114,4 +114,25 @@ def test_decrypt_file_is_atomic(tmp_path: pytest.TempPathFactory) -> None:
     with pytest.raises(AgeError):
         api.decrypt_file([X], io.BytesIO(bytes(bad)), target)
     assert target.read_bytes() == b"previous"
-    assert [p.name for p in Path(str(tmp_path)).iterdir()] == ["out.bin"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_special_files_are_never_replaced(tmp_path: Path) -> None:
+    from chalicelib.age.api import _is_special
+
+    # Renaming a temporary file over /dev/null would replace the device.
+    assert _is_special(Path(os.devnull))
+    assert not _is_special(tmp_path / "missing")
+    regular = tmp_path / "regular"
+    regular.write_bytes(b"")
+    assert not _is_special(regular)
+
+
+def test_decrypt_file_follows_symlinks(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.write_bytes(b"old")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    sealed = api.encrypt_bytes([X.recipient()], b"new")
+    api.decrypt_file([X], io.BytesIO(sealed), link)
+    assert link.is_symlink() and real.read_bytes() == b"new"

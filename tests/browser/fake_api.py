@@ -156,7 +156,7 @@ def make_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 self.json(201, {"id": aid, "upload": {"method": "PUT", "url": f"/v1/uploads/{aid}",
                                                       "headers": {"Content-Type": "application/octet-stream"}}})
             elif p == "/v1/reports":
-                assert set(req) == {"report", "token_id", "sealed_identity", "access", "attachments"}
+                assert set(req) == {"report", "token_id", "sealed_identity", "reply_to", "access", "attachments"}
                 for aid in req["attachments"]:
                     if api.uploads.get(aid, {}).get("data") is None:
                         self.error(422, "attachment_missing")

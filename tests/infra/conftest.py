@@ -10,7 +10,6 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,7 @@ class Synth:
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
     from candor_infra.stack import build_stacks
@@ -75,7 +74,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
         )
         for stack in assembly.stacks
     }
-    yield Synth(outdir=outdir, templates=templates, assertions=assertions)
+    return Synth(outdir=outdir, templates=templates, assertions=assertions)
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

@@ -85,7 +85,8 @@ def test_no_access_logs_or_xray_anywhere(synth: Synth, stage: str) -> None:
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_function_has_reserved_concurrency(synth: Synth, stage: str) -> None:
     fns = functions(synth.templates[stage])
-    assert set(fns) >= {"APIHandler"} and len(fns) >= 2  # the API and the daily purge
+    assert set(fns) >= {"APIHandler"}
+    assert len(fns) >= 2
     assert fns["APIHandler"]["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
     for lid, props in fns.items():
         if lid != "APIHandler":
@@ -225,3 +226,25 @@ def test_log_groups_exist_before_the_functions_with_bounded_retention(
             and g in as_list(template["Resources"][lid].get("DependsOn", []))
             for g in groups
         )
+
+
+def test_plain_chalice_policy_grants_the_same_data_actions_on_named_resources() -> None:
+    # `.chalice/policy-prod.json` is for `chalice deploy` without CDK; it must
+    # not drift from the role above nor widen to `*`.
+    import json
+
+    from candor_infra.api import DYNAMODB_ACTIONS, KMS_ACTIONS, S3_OBJECT_ACTIONS
+    from conftest import REPO_ROOT
+
+    policy = json.loads((REPO_ROOT / ".chalice" / "policy-prod.json").read_text("utf-8"))
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(statements["BlobObjects"]["Action"]) == set(S3_OBJECT_ACTIONS)
+    assert set(statements["Index"]["Action"]) == set(DYNAMODB_ACTIONS)
+    assert set(statements["DataKey"]["Action"]) == set(KMS_ACTIONS)
+    assert statements["DataKey"]["Condition"]["ForAnyValue:StringEquals"] == {
+        "kms:ResourceAliases": "alias/candor-prod"
+    }
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert all("*" not in a for a in as_list(statement["Action"]))
+        assert "*" not in as_list(statement["Resource"])

@@ -139,11 +139,13 @@ def test_pages_carry_the_frontend_csp_plus_storage_origin_and_security_headers(
             assert directive.strip() in csp
     connect = next(d for d in csp.split(";") if d.split()[0] == "connect-src").split()
     assert connect[1] == "'self'"
-    assert all(f"https://candor-{stage}-blobs-" in o for o in connect[2:]) and connect[2:]
+    assert all(f"https://candor-{stage}-blobs-" in o for o in connect[2:])
+    assert connect[2:]
     assert "frame-ancestors 'none'" in csp
     assert security["ContentSecurityPolicy"]["Override"] is True
     hsts = security["StrictTransportSecurity"]
-    assert hsts["AccessControlMaxAgeSec"] >= 31_536_000 and hsts["Override"] is True
+    assert hsts["AccessControlMaxAgeSec"] >= 31_536_000
+    assert hsts["Override"] is True
     assert security["ReferrerPolicy"] == {"ReferrerPolicy": "no-referrer", "Override": True}
     assert security["ContentTypeOptions"] == {"Override": True}
     assert security["FrameOptions"] == {"FrameOption": "DENY", "Override": True}

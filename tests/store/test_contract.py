@@ -187,11 +187,12 @@ def test_delete(any_store: CaseStore) -> None:
 def test_all_or_nothing(any_store: CaseStore, failing: int, how: str) -> None:
     any_store.transact([Put("p", "exists", {}, expect=ABSENT)])
     ops: list[Op] = [Put("p", f"new{i}", {"i": i}, expect=ABSENT) for i in range(4)]
-    ops[failing] = {
+    failing_ops: dict[str, Op] = {
         "put": Put("p", "exists", {"x": 1}, expect=ABSENT),
         "delete": Delete("p", "exists", expect=2),
         "check": Check("p", "exists", 7),
-    }[how]
+    }
+    ops[failing] = failing_ops[how]
     with pytest.raises(ConditionFailed) as failed:
         any_store.transact(ops)
     assert failed.value.index == failing
@@ -548,7 +549,7 @@ class IndexModel(RuleBasedStateMachine):
 
 def test_model(any_store: CaseStore, clock: FakeClock, store_kind: str) -> None:
     run_state_machine_as_test(
-        lambda: IndexModel(any_store, clock),
+        lambda: IndexModel(any_store, clock),  # type: ignore[arg-type]  # hypothesis accepts any factory
         settings=settings(
             max_examples=25 if store_kind == "local" else 12,
             stateful_step_count=15,

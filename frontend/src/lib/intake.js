@@ -122,6 +122,9 @@ export async function submitCase(prepared, { form, lang, files }, api = defaultA
     report: b64u(sealedReport),
     token_id: derived.tokenId,
     sealed_identity: b64u(sealedState),
+    // The server keeps the reply recipient to show the team (SPEC §4.2);
+    // the console checks it against the sealed report before replying.
+    reply_to: replyTo,
     access,
     attachments: files.map((f) => f.id),
   };

@@ -1,0 +1,226 @@
+"""What a team member does, in Python: the logic behind ``candor`` team
+commands and the console's twin (SPEC §2.3, §2.4, §4.4-§4.6).
+
+Keys are trusted only through the manifest chain from an anchor (the
+built-in ``frontend/manifest.json`` or ``--manifest FILE``). Decryption and
+signing happen here, never in the server; every message and note shown has
+its signature checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from candor import documents
+from candor.client import ApiClient
+from candor.keyfile import KeyFile
+from chalicelib import manifest as mf
+from chalicelib.b64 import b64u_decode, b64u_encode
+from chalicelib.domain.audit import GENESIS, entry_hash
+from chalicelib.httpsig import verify_recorded
+
+
+class TeamError(Exception):
+    """Something a member must see and act on (one line)."""
+
+
+@dataclass
+class Session:
+    """A member's API client and the verified current manifest."""
+
+    api: ApiClient
+    key: KeyFile
+    anchor: Mapping[str, Any]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.manifest = self.refresh_manifest()
+
+    def refresh_manifest(self) -> dict[str, Any]:
+        """Follow the chain from the anchor (SPEC §4.5). Raises TeamError."""
+        later = self.api.call("GET", "/v1/manifest", query={"since": str(self.anchor["version"])},
+                              signed=False)["manifests"]
+        try:
+            return mf.verify_chain(self.anchor, later, today=_today())
+        except mf.ManifestInvalid as exc:
+            raise TeamError(f"the server's manifest chain does not verify: {exc.reason}") from None
+
+    def get(self, path: str, **query: str) -> Any:
+        return self.api.call("GET", path, query=query)
+
+
+def _today() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date()
+
+
+@dataclass
+class Shown:
+    """A decrypted message or note and whether it may be trusted."""
+
+    meta: dict[str, Any]
+    doc: dict[str, Any] | None
+    ok: bool
+    reason: str | None = None
+
+
+@dataclass
+class CaseView:
+    case: dict[str, Any]
+    report: dict[str, Any]
+    report_sealed: bytes = field(repr=False)
+    messages: list[Shown]
+    notes: list[Shown]
+    warnings: list[str]
+
+
+def _sealed(s: Session, case_id: str, blob_id: str) -> bytes:
+    return b64u_decode(s.get(f"/v1/team/cases/{case_id}/blobs/{blob_id}")["sealed"])
+
+
+def read_case(s: Session, case_id: str) -> CaseView:
+    """Decrypt a case; check the report against the stored case and every
+    message and note's signature. Raises TeamError when it cannot decrypt."""
+    case = s.get(f"/v1/team/cases/{case_id}")
+    sealed = _sealed(s, case_id, case["report"]["id"])
+    try:
+        report = documents.open_document(sealed, s.key.identities)
+    except (documents.DocumentUnreadable, documents.DocumentInvalid) as exc:
+        raise TeamError(f"cannot open the report: {type(exc).__name__}") from None
+    warnings = consistency_warnings(s, case, report)
+    shown = {kind: [_show(s, case, report, kind, meta) for meta in case[f"{kind}s"]]
+             for kind in ("message", "note")}
+    return CaseView(case, report, sealed, shown["message"], shown["note"], warnings)
+
+
+def consistency_warnings(
+    s: Session, case: Mapping[str, Any], report: Mapping[str, Any]
+) -> list[str]:
+    """What the stored case says that the sealed report does not (SPEC §4.5)."""
+    warnings = []
+    verdict = documents.check_report(report, case["reply_to"])
+    if not verdict.ok:
+        warnings.append(f"report: {verdict.reason}")
+    if list(report.get("access", [])) != list(case["access"]):
+        warnings.append("the stored access list differs from the report's")
+    changed = _rotated_since(s, report.get("manifest"), case["access"])
+    warnings += [f"{name} changed keys since this report was sealed" for name in changed]
+    return warnings
+
+
+def _rotated_since(s: Session, version: object, access: Sequence[str]) -> list[str]:
+    if not isinstance(version, int) or version == s.manifest["version"]:
+        return []
+    chain = s.api.call("GET", "/v1/manifest", signed=False)["manifests"]
+    then = next((m for m in chain if m["version"] == version), None)
+    if then is None:
+        return []
+    old = {m["id"]: m for m in then["members"]}
+    return [m["name"] for m in s.manifest["members"] if m["id"] in access and m["id"] in old
+            and (m["recipient"], m["signing_key"]) !=
+            (old[m["id"]]["recipient"], old[m["id"]]["signing_key"])]
+
+
+def _show(s: Session, case: Mapping[str, Any], report: Mapping[str, Any], kind: str,
+          meta: dict[str, Any]) -> Shown:
+    try:
+        doc = documents.open_document(_sealed(s, case["id"], meta["id"]), s.key.identities)
+    except (documents.DocumentUnreadable, documents.DocumentInvalid):
+        return Shown(meta, None, False, "cannot be decrypted")
+    keys = documents.author_keys(doc, s.manifest, report.get("reporter_key", ""))
+    verdict = documents.check_message(doc, kind, meta["from"], case["reply_to"], keys, meta["id"])
+    return Shown(meta, doc, verdict.ok, verdict.reason)
+
+
+def _recipients(s: Session, view: CaseView, kind: str) -> list[str]:
+    try:
+        access = mf.access_recipients(s.manifest, view.case["access"])
+    except ValueError as exc:
+        raise TeamError(str(exc)) from None
+    return [*access, view.case["reply_to"]] if kind == "message" else access
+
+
+def write(s: Session, view: CaseView, kind: str, text: str,
+          files: Sequence[tuple[str, str, bytes]] = ()) -> dict[str, Any]:
+    """Sign, seal and post a reply (``message``) or a ``note``. Refused when
+    the stored case and the sealed report disagree (SPEC §4.5)."""
+    if any(w.startswith(("report:", "the stored access")) for w in view.warnings):
+        raise TeamError("refusing to write: the stored case does not match the sealed report")
+    recipients = _recipients(s, view, kind)
+    attachments = [_upload(s, name, ctype, data, recipients) for name, ctype, data in files]
+    previous = [m for m in view.messages if m.ok]
+    prev = documents.blob_hash(_sealed(s, view.case["id"], previous[-1].meta["id"])) \
+        if previous and kind == "message" else None
+    doc = documents.new_message(kind, view.case["reply_to"], "team", s.key.member, prev, text,
+                                attachments, s.key.signing_seed)
+    sealed = documents.seal_document(doc, recipients)
+    body = {"id": doc["id"], kind: b64u_encode(sealed), "attachments": [a["id"] for a in attachments]}
+    return dict(s.api.call("POST", f"/v1/team/cases/{view.case['id']}/{kind}s", body))
+
+
+def _upload(s: Session, name: str, ctype: str, data: bytes,
+            recipients: Sequence[str]) -> dict[str, Any]:
+    sealed = documents.seal_attachment(data, recipients)
+    announced = s.api.call("POST", "/v1/attachments", {"size": len(sealed)}, signed=False)
+    s.api.upload(announced["upload"], sealed)
+    return documents.attachment_entry(announced["id"], name, ctype, len(data), sealed)
+
+
+def attachment(s: Session, case_id: str, entry: Mapping[str, Any]) -> bytes:
+    """Download, check against its hash, decrypt. Raises TeamError."""
+    url = s.get(f"/v1/team/cases/{case_id}/blobs/{entry['id']}")["url"]
+    try:
+        return documents.open_attachment(s.api.download(url), s.key.identities, entry)
+    except (documents.DocumentUnreadable, documents.DocumentInvalid) as exc:
+        raise TeamError(f"attachment {entry['id']}: {exc}") from None
+
+
+# -- audit ---------------------------------------------------------------------
+@dataclass
+class AuditResult:
+    entries: int
+    head: tuple[int, str]
+    problems: list[str]
+
+
+def verify_audit(s: Session, remembered: tuple[int, str] | None = None) -> AuditResult:
+    """Check the chain links, each request's signature against the member's
+    current and old keys, and that a previously seen head is still there."""
+    entries: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        page = s.api.call("GET", "/v1/team/audit", query={"cursor": cursor or ""})
+        entries += page["entries"]
+        cursor = page["cursor"]
+        if not cursor:
+            break
+    problems, prev = [], GENESIS
+    for index, entry in enumerate(entries, start=1):
+        if entry["seq"] != index or entry["prev"] != prev:
+            problems.append(f"entry {index}: the chain is broken")
+        prev = entry_hash(entry)
+        problems += _request_problem(s, entry)
+    if remembered is not None:
+        seq, digest = remembered
+        if seq > len(entries) or entry_hash(entries[seq - 1]) != digest:
+            problems.append(f"the head seen before (entry {seq}) is gone or changed")
+    head = (len(entries), prev)
+    return AuditResult(len(entries), head, problems)
+
+
+def _request_problem(s: Session, entry: Mapping[str, Any]) -> list[str]:
+    member, record = entry.get("member"), entry.get("request")
+    if member is None and record is None:
+        return []  # a system action (retention purge)
+    keys = mf.member_public_keys(s.manifest, member) if isinstance(member, str) else []
+    if not keys or not isinstance(record, Mapping) or not verify_recorded(record, member, keys):
+        return [f"entry {entry['seq']}: the request signature does not verify"]
+    return []
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -8,6 +8,8 @@ knows nothing of HTTP. No boto3 here: storage is opened lazily by
 from __future__ import annotations
 
 import logging
+import threading
+from typing import Any
 
 from chalice import Chalice, Rate  # type: ignore[attr-defined]
 
@@ -15,7 +17,31 @@ from chalicelib.domain import retention
 from chalicelib.http import runtime
 from chalicelib.routes import reporter, team
 
-app = Chalice(app_name="candor")
+class CandorApp(Chalice):  # type: ignore[misc]
+    """Chalice keeps the current request on the app object. Lambda runs one
+    request at a time, but ``candor serve`` answers requests in threads, so
+    the request and Lambda context are kept per thread."""
+
+    _per_thread = threading.local()
+
+    @property
+    def current_request(self) -> Any:
+        return getattr(self._per_thread, "request", None)
+
+    @current_request.setter
+    def current_request(self, value: Any) -> None:
+        self._per_thread.request = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return getattr(self._per_thread, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._per_thread.context = value
+
+
+app = CandorApp(app_name="candor")
 app.debug = False
 # Only our own lines (route, status, latency, member id); never request data.
 app.log.setLevel(logging.INFO)

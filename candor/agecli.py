@@ -8,11 +8,9 @@ appears only once the whole file has authenticated.
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import BinaryIO
 
 from chalicelib.age import api, keys
@@ -36,6 +34,8 @@ def _read_passphrase(confirm: bool) -> str:
     env = os.environ.get(PASSPHRASE_ENV)
     if env is not None:
         return env
+    import getpass  # only people need it; the CLI starts faster without
+
     try:
         first = getpass.getpass("Passphrase: ")
         if confirm and getpass.getpass("Confirm passphrase: ") != first:
@@ -62,11 +62,12 @@ class _PassphraseOnDemand:
 def _open_input(path: str | None) -> BinaryIO:
     if path is None or path == "-":
         return sys.stdin.buffer
-    return Path(path).open("rb")
+    return open(path, "rb")
 
 
 def _read_lines(path: str) -> list[str]:
-    text = Path(path).read_text(encoding="utf-8")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     return [
         ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
     ]
@@ -120,7 +121,8 @@ def _identities(args: argparse.Namespace) -> list[api.Identity]:
     identities: list[api.Identity] = []
     for path in args.identity:
         try:
-            identities += keys.parse_identities_file(Path(path).read_text(encoding="utf-8"))
+            with open(path, encoding="utf-8") as f:
+                identities += keys.parse_identities_file(f.read())
         except ValueError as e:
             raise CliError(f"{path}: {e}") from None
     return identities

@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -43,7 +45,16 @@ class Runtime:
 
     _ctx: Context | None = None
     _settings: Settings | None = None
-    member: str | None = field(default=None)
+    _call: threading.local = field(default_factory=threading.local)
+
+    @property
+    def member(self) -> str | None:
+        """The member id of the team call this thread answers (for the log)."""
+        return getattr(self._call, "member", None)
+
+    @member.setter
+    def member(self, value: str | None) -> None:
+        self._call.member = value
 
     def configure(self, ctx: Context, settings: Settings) -> None:
         self._ctx, self._settings = ctx, settings
@@ -114,7 +125,10 @@ def endpoint(name: str) -> Callable[[Callable[..., Response]], Callable[..., Res
                 log.warning("storage failure: %s", type(exc).__name__)
                 response = error_response(errors.Unavailable())
             except Exception as exc:  # no input may yield anything but a clean answer
-                log.error("unexpected %s in %s", type(exc).__name__, name)
+                # Where, never what: the message could carry request data.
+                frame = traceback.extract_tb(exc.__traceback__)[-1]
+                log.error("unexpected %s in %s at %s:%d", type(exc).__name__, name,
+                          frame.filename.rsplit("/", 2)[-1], frame.lineno)
                 response = error_response(errors.Unavailable())
             log.info("route=%s status=%d ms=%d%s", name, response.status_code,
                      (time.monotonic() - start) * 1000,

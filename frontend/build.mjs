@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Build the reporter pages into static files:
+// Build the reporter pages and the review console into static files:
 //   node frontend/build.mjs [--manifest PATH] [--out DIR]
 // Bundles frontend/src/*.js (ESM, minified, content-hashed), embeds the
 // manifest, questionnaire and catalogues in the bundle so Subresource
@@ -24,6 +24,13 @@ function parseArgs(argv) {
   }
   return args;
 }
+
+/** The pages, and how far each is below the site's root (for asset paths). */
+const PAGES = [
+  { file: "index.html", up: "" },
+  { file: "followup.html", up: "" },
+  { file: "console/index.html", up: "../" },
+];
 
 const readJson = (path) => JSON.parse(readFileSync(path, "utf8"));
 const sri = (bytes) => "sha384-" + createHash("sha384").update(bytes).digest("base64");
@@ -69,8 +76,9 @@ async function main() {
   const out = args.out;
   const assets = join(out, "assets");
   rmSync(assets, { recursive: true, force: true });
-  for (const f of ["index.html", "followup.html", "headers.json", "favicon.svg"]) rmSync(join(out, f), { force: true });
+  for (const f of ["index.html", "followup.html", "headers.json", "favicon.svg", ...PAGES.map((p) => p.file)]) rmSync(join(out, f), { force: true });
   mkdirSync(assets, { recursive: true });
+  mkdirSync(join(out, "console"), { recursive: true });
 
   const entries = readdirSync(join(HERE, "src")).filter((f) => f.endsWith(".js")).map((f) => join(HERE, "src", f));
   const result = await esbuild.build({
@@ -96,20 +104,24 @@ async function main() {
     const name = basename(meta.entryPoint, ".js");
     scripts[name] = { href: relative(out, resolve(path)).split("\\").join("/"), integrity: sri(readFileSync(path)) };
   }
-  const css = readFileSync(join(HERE, "styles.css"));
-  const cssName = `assets/styles-${shortHash(css)}.css`;
-  writeFileSync(join(out, cssName), css);
+  const styles = {};
+  for (const [name, path] of [["styles", join(HERE, "styles.css")], ["console", join(HERE, "console", "console.css")]]) {
+    const css = readFileSync(path);
+    styles[name] = { href: `assets/${name}-${shortHash(css)}.css`, integrity: sri(css) };
+    writeFileSync(join(out, styles[name].href), css);
+  }
 
-  for (const page of ["index.html", "followup.html"]) {
-    let html = readFileSync(join(HERE, page), "utf8");
-    checkNoInline(page, html);
+  for (const { file, up } of PAGES) {
+    let html = readFileSync(join(HERE, file), "utf8");
+    checkNoInline(file, html);
     html = html.replace(/<script type="module" src="src\/([\w-]+)\.js"><\/script>/g, (m, name) => {
-      if (!scripts[name]) throw new Error(`${page}: no entry point src/${name}.js`);
-      return `<script type="module" src="${scripts[name].href}" integrity="${scripts[name].integrity}"></script>`;
+      if (!scripts[name]) throw new Error(`${file}: no entry point src/${name}.js`);
+      return `<script type="module" src="${up}${scripts[name].href}" integrity="${scripts[name].integrity}"></script>`;
     });
-    html = html.replace('<link rel="stylesheet" href="styles.css">', `<link rel="stylesheet" href="${cssName}" integrity="${sri(css)}">`);
-    if (/src="src\/|href="styles\.css"/.test(html)) throw new Error(`${page}: an asset reference was not rewritten`);
-    writeFileSync(join(out, page), html);
+    html = html.replace(/<link rel="stylesheet" href="(styles|console)\.css">/g, (m, name) =>
+      `<link rel="stylesheet" href="${up}${styles[name].href}" integrity="${styles[name].integrity}">`);
+    if (/src="src\/|href="(styles|console)\.css"/.test(html)) throw new Error(`${file}: an asset reference was not rewritten`);
+    writeFileSync(join(out, file), html);
   }
   writeFileSync(join(out, "favicon.svg"), FAVICON);
   const { headers } = readJson(join(HERE, "headers.json"));

@@ -101,16 +101,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _moto_write_lock = threading.RLock()
-_SERIALIZED = ("transact_write_items", "put_item", "update_item", "delete_item")
+_SERIALIZED = ("transact_write_items", "put_item", "update_item", "delete_item",
+               "get_item", "query", "scan")
 
 
 @contextlib.contextmanager
 def serialized_moto_dynamodb() -> Iterator[None]:
-    """Make moto's DynamoDB writes atomic with respect to each other.
+    """Make moto's DynamoDB calls atomic with respect to each other.
 
     moto checks a condition and then writes without a lock, and rolls a
     cancelled transaction back by restoring a deep copy of the whole table,
-    which can undo another thread's committed write. DynamoDB serializes
+    which can undo another thread's committed write (and break a reader
+    iterating the table meanwhile). DynamoDB serializes
     conflicting writes, and the race tests are about our conditions, not
     about moto, so the tests give moto that property.
     """

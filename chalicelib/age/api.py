@@ -8,9 +8,7 @@ import contextlib
 import io
 import os
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from chalicelib.age.armor import ArmorReader, ArmorWriter
@@ -136,12 +134,12 @@ def decrypt_bytes(identities: Sequence[Identity], data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _is_special(path: Path) -> bool:
+def _is_special(path: str) -> bool:
     """Whether ``path`` exists and is not a regular file (a device such as
     /dev/null, a FIFO, a terminal): those are written in place, since
     renaming a file over them would replace the device itself."""
     try:
-        return not stat.S_ISREG(path.stat().st_mode)
+        return not stat.S_ISREG(os.stat(path).st_mode)
     except FileNotFoundError:
         return False
 
@@ -151,18 +149,21 @@ def _atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """A temporary file next to ``path`` (mode 0600), renamed onto ``path``
     when the block succeeds and deleted when it raises. Symbolic links are
     followed; special files are written directly."""
-    target = Path(os.path.realpath(path))
+    target = os.path.realpath(path)
     if _is_special(target):
-        with target.open("wb") as out:
+        with open(target, "wb") as out:
             yield out
         return
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    directory, name = os.path.split(target)
+    tmp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
 

@@ -122,14 +122,12 @@ def decrypt_chunks(key: bytes, src: Source) -> Iterator[memoryview]:
                 continue
             # Otherwise this must be the last chunk: short, or full and last.
             # It may be empty only if it is the only one.
-            if len(chunk) >= TAG_SIZE and (counter == 0 or len(out) > 0):
-                if _open(aead, counter, True, chunk, out):
-                    yield plain[: done + len(out)]
-                    if start + len(chunk) == size and (
-                        size < len(sealed) or not src.fill(sealed[:1])
-                    ):
-                        return
-                    raise AgeError()  # data after the last chunk
+            allowed = len(chunk) >= TAG_SIZE and (counter == 0 or len(out) > 0)
+            if allowed and _open(aead, counter, True, chunk, out):
+                yield plain[: done + len(out)]
+                if start + len(chunk) == size and (size < len(sealed) or not src.fill(sealed[:1])):
+                    return
+                raise AgeError()  # data after the last chunk
             if done:
                 yield plain[:done]
             raise AgeError()

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 from urllib.parse import quote
 
 from chalicelib.store.base import (
@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS uploads (
     created INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+
+
+class ByteSource(Protocol):
+    """What an upload body must offer: a request's ``rfile``, a BytesIO."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 class UploadRefused(Exception):
@@ -308,7 +314,7 @@ class LocalCaseStore:
         return f"/v1/downloads/{quote(key)}?expires={deadline}&sig={sig}"
 
     def receive_upload(
-        self, key: str, size: int, expires: int, sig: str, body: BinaryIO, length: int
+        self, key: str, size: int, expires: int, sig: str, body: ByteSource, length: int
     ) -> None:
         """Check a local upload URL and store its body. Raises UploadRefused."""
         good = self._sign("put", _valid_key(key), str(size), str(expires))

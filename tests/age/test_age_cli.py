@@ -65,9 +65,11 @@ def test_keygen(key_file: Path, tmp_path: Path) -> None:
     (identity,) = keys.parse_identities_file(key_file.read_text())
     assert identity.recipient().encode() == _recipient(key_file)  # type: ignore[attr-defined]
     again = run("keygen", "-o", str(key_file))
-    assert again.returncode != 0 and len(errors(again)) == 1
+    assert again.returncode != 0
+    assert len(errors(again)) == 1
     plain = run("keygen")
-    assert plain.returncode == 0 and b"AGE-SECRET-KEY-1" in plain.stdout
+    assert plain.returncode == 0
+    assert b"AGE-SECRET-KEY-1" in plain.stdout
 
 
 def test_encrypt_decrypt_files_and_pipes(key_file: Path, tmp_path: Path) -> None:
@@ -78,11 +80,13 @@ def test_encrypt_decrypt_files_and_pipes(key_file: Path, tmp_path: Path) -> None
     recipients.write_text(f"# team\n{_recipient(key_file)}\n")
     assert run("encrypt", "-R", str(recipients), "-o", str(sealed), str(plain)).returncode == 0
     out = run("decrypt", "-i", str(key_file), str(sealed))
-    assert out.returncode == 0 and out.stdout == plain.read_bytes()
+    assert out.returncode == 0
+    assert out.stdout == plain.read_bytes()
     armored = run("encrypt", "-a", "-r", _recipient(key_file), stdin=b"piped")
     assert armored.stdout.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----\n")
     back = run("decrypt", "-i", str(key_file), "-o", str(tmp_path / "back"), stdin=armored.stdout)
-    assert back.returncode == 0 and (tmp_path / "back").read_bytes() == b"piped"
+    assert back.returncode == 0
+    assert (tmp_path / "back").read_bytes() == b"piped"
 
 
 def test_passphrase_from_environment(tmp_path: Path) -> None:
@@ -94,7 +98,8 @@ def test_passphrase_from_environment(tmp_path: Path) -> None:
     )
     assert run("decrypt", stdin=sealed.stdout, env=env).stdout == b"key file"
     wrong = run("decrypt", stdin=sealed.stdout, env={"CANDOR_PASSPHRASE": "wrong"})
-    assert wrong.returncode != 0 and len(errors(wrong)) == 1
+    assert wrong.returncode != 0
+    assert len(errors(wrong)) == 1
 
 
 def test_failures_are_one_line_and_leave_no_output(key_file: Path, tmp_path: Path) -> None:
@@ -142,10 +147,12 @@ def test_one_gib_streams_in_bounded_memory(key_file: Path, tmp_path: Path) -> No
         env=env,
         check=False,
     )
-    assert encrypt.stdout is not None and encrypt.stderr is not None
+    assert encrypt.stdout is not None
+    assert encrypt.stderr is not None
     encrypt.stdout.close()
     encrypt_err = encrypt.stderr.read().decode()
-    assert encrypt.wait() == 0 and decrypt.returncode == 0, (encrypt_err, decrypt.stderr)
+    assert encrypt.wait() == 0, encrypt_err
+    assert decrypt.returncode == 0, decrypt.stderr
     for err in (encrypt_err, decrypt.stderr.decode()):
         peak_kib = int(err.split("peak_rss_kib")[1].split()[0])
         assert peak_kib < 64 * 1024

@@ -87,7 +87,7 @@ def test_encrypt_refuses_mixing() -> None:
         [scrypt, ScryptRecipient("other", work_factor=2)],
         [],
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"recipient|passphrase"):
             api.encrypt_bytes(recipients, b"data")
 
 
@@ -135,4 +135,5 @@ def test_decrypt_file_follows_symlinks(tmp_path: Path) -> None:
     link.symlink_to(real)
     sealed = api.encrypt_bytes([X.recipient()], b"new")
     api.decrypt_file([X], io.BytesIO(sealed), link)
-    assert link.is_symlink() and real.read_bytes() == b"new"
+    assert link.is_symlink()
+    assert real.read_bytes() == b"new"

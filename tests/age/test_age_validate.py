@@ -56,9 +56,11 @@ def test_refusals() -> None:
         "empty": b"",
     }
     for name, data in cases.items():
-        with pytest.raises(SealedBlobInvalid):
+        try:
             validate_sealed_blob(data)
-            pytest.fail(name)
+        except SealedBlobInvalid:
+            continue
+        pytest.fail(f"{name} accepted")
     assert validate_sealed_blob(_with_stanzas(blob, list(pq_stanzas) * 10)).stanza_count == 30
     with pytest.raises(SealedBlobInvalid):
         validate_sealed_blob(blob, max_stanzas=2)

@@ -18,9 +18,15 @@ from botocore.stub import Stubber
 
 from chalicelib.store.aws import AwsCaseStore
 from chalicelib.store.base import ABSENT, BlobMissing, ConditionFailed, Put, StorageUnavailable
-from tests.backends import FakeClock
+from tests.backends import FakeClock, fake_aws_env
 
 NO_RETRY = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=1)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws() -> Iterator[None]:
+    with fake_aws_env():  # no endpoint, profile or credentials of the caller
+        yield
 
 
 def _session() -> boto3.session.Session:

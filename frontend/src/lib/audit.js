@@ -1,0 +1,49 @@
+// The audit log (SPEC §4.6), checked in the browser: every entry links to
+// the previous one (prev = b64u(H(JCS(previous entry))), 32 zero bytes for
+// the first), seq counts from 1, and every member action carries the signed
+// request, verified against the member's current and old keys. The twin of
+// candor/teamops.py's verify_audit.
+import { b64u, sha256 } from "./encoding.js";
+import { jcsBytes } from "./jcs.js";
+import { verifyRecorded } from "./rfc9421.js";
+
+export const GENESIS = b64u(new Uint8Array(32));
+
+export const entryHash = (entry) => b64u(sha256(jcsBytes(entry)));
+
+/**
+ * Check `entries` (all of them, by seq). `keysOf(memberId)` gives the b64u
+ * signing keys the manifest chain ever listed for a member. `remembered`
+ * ({seq, hash}) is a head seen before, which must still be there.
+ * Returns {count, head: {seq, hash}, problems: [{seq, problem}], verdicts}
+ * where problem is "chain", "signature" or "head" and verdicts[i] is
+ * "ok", "system" or "bad" for entry i.
+ */
+export function verifyAudit(entries, keysOf, remembered = null) {
+  const problems = [];
+  const verdicts = [];
+  let prev = GENESIS;
+  entries.forEach((entry, i) => {
+    let verdict = "ok";
+    if (entry.seq !== i + 1 || entry.prev !== prev) {
+      problems.push({ seq: i + 1, problem: "chain" });
+      verdict = "bad";
+    }
+    prev = entryHash(entry);
+    if (entry.member === null && entry.request === null) {
+      if (verdict === "ok") verdict = "system";
+    } else {
+      const keys = typeof entry.member === "string" ? keysOf(entry.member) : [];
+      const record = entry.request;
+      if (!keys.length || !record || typeof record !== "object" || !verifyRecorded(record, entry.member, keys)) {
+        problems.push({ seq: entry.seq, problem: "signature" });
+        verdict = "bad";
+      }
+    }
+    verdicts.push(verdict);
+  });
+  if (remembered && (remembered.seq > entries.length || entryHash(entries[remembered.seq - 1]) !== remembered.hash)) {
+    problems.push({ seq: remembered.seq, problem: "head" });
+  }
+  return { count: entries.length, head: { seq: entries.length, hash: prev }, problems, verdicts };
+}

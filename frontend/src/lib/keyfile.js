@@ -1,0 +1,122 @@
+// The team key file (SPEC §5), opened in the browser: an age file sealed
+// with an scrypt passphrase (work factor 2^18..2^20) whose plaintext is
+// {"v": 1, "member", "identities": [current, …older], "signing_seed", "api"}.
+// The twin of candor/keyfile.py. Keys live only in the returned object.
+import { armor, Decrypter, Encrypter, generateHybridIdentity, generateX25519Identity, identityToRecipient } from "age-encryption";
+import { b64u, fromB64u, fromUtf8 } from "./encoding.js";
+import { jcsBytes } from "./jcs.js";
+import { publicKey } from "./sign.js";
+import { parseStrict } from "./strict-json.js";
+
+export const MIN_WORK_FACTOR = 18;
+export const MAX_WORK_FACTOR = 20;
+const MEMBER_ID = /^m_[A-Za-z0-9_-]{20}$/;
+const ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
+
+/** The passphrase does not open the file, or the file is damaged. Says no more. */
+export class KeyFileLocked extends Error {}
+/** The file opened but is not a v1 key file, or its work factor is out of range. */
+export class KeyFileInvalid extends Error {}
+
+function binary(bytes) {
+  const head = new TextDecoder().decode(bytes.subarray(0, ARMOR_BEGIN.length));
+  if (head !== ARMOR_BEGIN) return bytes;
+  try {
+    return armor.decode(new TextDecoder().decode(bytes));
+  } catch {
+    throw new KeyFileLocked("damaged");
+  }
+}
+
+/** The scrypt work factor of a passphrase-sealed age file, checked before the expensive derivation. */
+export function workFactor(sealed) {
+  const text = new TextDecoder("latin1").decode(sealed.subarray(0, 512));
+  const lines = text.split("\n");
+  if (lines[0] !== "age-encryption.org/v1") throw new KeyFileLocked("not an age file");
+  const stanza = /^-> scrypt [A-Za-z0-9+/]{22} ([1-9][0-9]*)$/.exec(lines[1] ?? "");
+  // A second stanza would follow the scrypt stanza's body line.
+  if (!stanza || !(lines[3] ?? "").startsWith("--- ")) throw new KeyFileInvalid("not a passphrase-sealed key file");
+  const n = Number(stanza[1]);
+  if (n < MIN_WORK_FACTOR || n > MAX_WORK_FACTOR) throw new KeyFileInvalid("work factor");
+  return n;
+}
+
+const identityType = (identity) => (identity.startsWith("AGE-SECRET-KEY-PQ-1") ? "mlkem768x25519" : "x25519");
+
+/** Check the plaintext's fields and return the key in memory. @throws {KeyFileInvalid} */
+export async function keyFromPlaintext(plaintext) {
+  let data;
+  try {
+    data = parseStrict(fromUtf8(plaintext));
+  } catch {
+    throw new KeyFileInvalid("not JSON");
+  }
+  const ok = data && data.v === 1 && MEMBER_ID.test(data.member ?? "") && Array.isArray(data.identities) &&
+    data.identities.length > 0 && data.identities.every((i) => typeof i === "string" && /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(i)) &&
+    new Set(data.identities.map(identityType)).size === 1 && typeof data.api === "string";
+  if (!ok) throw new KeyFileInvalid("fields");
+  let signingSeed;
+  try {
+    signingSeed = fromB64u(data.signing_seed);
+  } catch {
+    throw new KeyFileInvalid("signing_seed");
+  }
+  if (signingSeed.length !== 32) throw new KeyFileInvalid("signing_seed");
+  let recipient;
+  try {
+    recipient = await identityToRecipient(data.identities[0]);
+  } catch {
+    throw new KeyFileInvalid("identity");
+  }
+  return {
+    member: data.member,
+    identities: [...data.identities],
+    signingSeed,
+    api: data.api,
+    recipient,
+    signingKey: b64u(publicKey(signingSeed)),
+  };
+}
+
+/**
+ * Open a key file's bytes with the passphrase.
+ * @throws {KeyFileLocked} wrong passphrase or damaged file
+ * @throws {KeyFileInvalid} work factor outside 18..20 or a bad plaintext
+ */
+export async function openKeyFile(bytes, passphrase) {
+  const sealed = binary(bytes);
+  workFactor(sealed);
+  const decrypter = new Decrypter();
+  decrypter.addPassphrase(passphrase);
+  let plaintext;
+  try {
+    plaintext = await decrypter.decrypt(sealed);
+  } catch {
+    throw new KeyFileLocked("locked");
+  }
+  return keyFromPlaintext(plaintext);
+}
+
+/** The plaintext Python writes: JCS of the five fields. */
+export const keyPlaintext = (key) =>
+  jcsBytes({ v: 1, member: key.member, identities: key.identities, signing_seed: b64u(key.signingSeed), api: key.api });
+
+/** Seal a key in memory as a key file (binary age, scrypt at `logN`). */
+export async function sealKeyFile(key, passphrase, logN = MIN_WORK_FACTOR) {
+  if (logN < MIN_WORK_FACTOR || logN > MAX_WORK_FACTOR) throw new RangeError("work factor");
+  const encrypter = new Encrypter();
+  encrypter.setPassphrase(passphrase);
+  encrypter.setScryptWorkFactor(logN);
+  return encrypter.encrypt(keyPlaintext(key));
+}
+
+/**
+ * New identity (first; older ones kept to read older cases) and new
+ * signing seed. Returns the rotated key and the old seed, which signs the
+ * member entry's `rotation` (SPEC §4.5).
+ */
+export async function rotateKey(key, newSeed) {
+  const identity = identityType(key.identities[0]) === "x25519" ? await generateX25519Identity() : await generateHybridIdentity();
+  const rotated = await keyFromPlaintext(keyPlaintext({ ...key, identities: [identity, ...key.identities], signingSeed: newSeed }));
+  return { rotated, oldSeed: key.signingSeed };
+}

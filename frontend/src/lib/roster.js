@@ -1,0 +1,116 @@
+// Member entries and the next manifest (SPEC §4.5): the twin of
+// chalicelib/manifest.py's build_member_entry, unsigned_manifest,
+// sign_manifest and manifest_diff. What an admin signs is checked with
+// manifest.js's verifyNext before it leaves the browser.
+import { b64u } from "./encoding.js";
+import { publicKey, signObject, verifyObject } from "./sign.js";
+import { ManifestInvalid, todayUtc, verifyNext } from "./manifest.js";
+
+export const MAX_LIFETIME_DAYS = 90;
+const ENTRY_FIELDS = ["cert", "function", "id", "name", "old_signing_keys", "recipient", "removed", "role", "rotation", "signing_key"];
+
+/** The bytes an entry's cert and rotation sign: JCS(entry without cert and rotation, removed false). */
+const certified = (entry) => ({ ...entry, removed: false });
+
+/**
+ * A member entry whose cert is signed with `seed`. When the signing key
+ * differs from `previous`'s, `previousSeed` (that key's seed) signs
+ * `rotation` and the previous key joins old_signing_keys.
+ */
+export function buildMemberEntry({ id, name, function: fn, role, recipient }, seed, previous = null, previousSeed = null) {
+  const signingKey = b64u(publicKey(seed));
+  let old = previous ? [...previous.old_signing_keys] : [];
+  let rotationSeed = null;
+  if (previous && previous.signing_key !== signingKey) {
+    if (!previousSeed || b64u(publicKey(previousSeed)) !== previous.signing_key) {
+      throw new Error("rotating needs the seed of the previous signing key");
+    }
+    old = [...old, previous.signing_key];
+    rotationSeed = previousSeed;
+  }
+  const entry = { id, name, function: fn, role, recipient, signing_key: signingKey, old_signing_keys: old, removed: false, cert: null, rotation: null };
+  entry.cert = signObject(certified(entry), seed, "cert", "rotation");
+  if (rotationSeed) entry.rotation = signObject(certified(entry), rotationSeed, "cert", "rotation");
+  return entry;
+}
+
+/**
+ * Check a public card (a new member's entry, certified by its own key).
+ * @throws {ManifestInvalid}
+ */
+export function checkCard(card) {
+  const fields = card && typeof card === "object" ? Object.keys(card).sort().join() : "";
+  if (fields !== ENTRY_FIELDS.join()) throw new ManifestInvalid("card fields");
+  if (card.removed !== false || card.rotation !== null || card.old_signing_keys.length !== 0) {
+    throw new ManifestInvalid("a new member entry has no history");
+  }
+  if (!verifyObject(certified(card), card.cert, [card.signing_key], "cert", "rotation")) {
+    throw new ManifestInvalid("card cert");
+  }
+  return card;
+}
+
+const addDays = (day, n) => new Date(Date.parse(day + "T00:00:00Z") + n * 86400000).toISOString().slice(0, 10);
+
+/** The next manifest from the roster, not yet signed. */
+export function unsignedManifest(version, members, threshold, issued = todayUtc()) {
+  return {
+    v: 1, version, issued, expires: addDays(issued, MAX_LIFETIME_DAYS), threshold,
+    members: members.map((m) => ({ ...m, old_signing_keys: [...m.old_signing_keys] })), sigs: [],
+  };
+}
+
+/** `unsigned` with this admin's signature over JCS(manifest without sigs) appended. */
+export function signManifest(unsigned, memberId, seed) {
+  if (unsigned.sigs.some((s) => s.member === memberId)) throw new Error("already signed");
+  return { ...unsigned, sigs: [...unsigned.sigs, { member: memberId, sig: signObject(unsigned, seed, "sigs") }] };
+}
+
+/**
+ * Prepare the next manifest from the server's roster and check it as the
+ * successor of `current` (so a server cannot slip in an invalid entry).
+ * Returns {unsigned, changes}. @throws {ManifestInvalid}
+ */
+export function nextManifest(current, roster, today = todayUtc()) {
+  const order = new Map(current.members.map((m, i) => [m.id, i]));
+  const members = [...roster].sort((a, b) => (order.get(a.id) ?? 1e9) - (order.get(b.id) ?? 1e9));
+  const unsigned = unsignedManifest(current.version + 1, members, current.threshold, today);
+  const probe = { ...unsigned, sigs: [] };
+  // verifyNext checks everything but the signatures here; those come next.
+  try {
+    verifyNext(current, probe, today);
+  } catch (err) {
+    if (!(err instanceof ManifestInvalid) || err.reason !== "threshold") throw err;
+  }
+  return { unsigned, changes: manifestDiff(current, unsigned) };
+}
+
+/**
+ * What `next` changes from `previous`, as {change, entry, from?, to?}
+ * records the page words in the reader's language.
+ */
+export function manifestDiff(previous, next) {
+  const changes = [];
+  if (previous.threshold !== next.threshold) changes.push({ change: "threshold", from: previous.threshold, to: next.threshold });
+  const before = new Map(previous.members.map((m) => [m.id, m]));
+  for (const entry of next.members) {
+    const old = before.get(entry.id);
+    if (!old) {
+      changes.push({ change: "added", entry });
+      continue;
+    }
+    if (entry.removed && !old.removed) {
+      changes.push({ change: "removed", entry });
+      continue;
+    }
+    if (old.name !== entry.name) changes.push({ change: "renamed", entry, from: old.name });
+    if (old.function !== entry.function) changes.push({ change: "function", entry, from: old.function });
+    if (old.role !== entry.role) changes.push({ change: "role", entry, from: old.role });
+    if (old.signing_key !== entry.signing_key) changes.push({ change: "signing_key", entry });
+    if (old.recipient !== entry.recipient) changes.push({ change: "recipient", entry });
+  }
+  for (const old of previous.members) {
+    if (!next.members.some((m) => m.id === old.id)) changes.push({ change: "dropped", entry: old });
+  }
+  return changes;
+}

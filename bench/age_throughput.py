@@ -162,12 +162,16 @@ def report(size_mib: int, tools: dict[str, Tool], limit: float) -> None:
         print(f"{name:<12}" + "".join(f"{c:>18}" for c in cells))
     limit_mib = limit / MIB
     print(f"ChaCha20-Poly1305 one-core limit (openssl speed, 16 KiB): {limit_mib:.0f} MiB/s")
-    ours = tools["candor CLI"]
-    for other in ("age (Go)", "GnuPG"):
-        for op in OPS if other in tools else ():
-            wall = tools[other][op].wall / ours[op].wall
-            cpu = tools[other][op].cpu / ours[op].cpu
-            print(f"candor CLI {op} vs {other}: {wall:.2f}x wall, {cpu:.2f}x CPU")
+    for name in ("candor api", "candor CLI"):
+        for other in ("age (Go)", "GnuPG"):
+            if other not in tools:
+                continue
+            ratios = [
+                f"{op} {tools[other][op].wall / tools[name][op].wall:.2f}x"
+                f" ({tools[other][op].cpu / tools[name][op].cpu:.2f}x CPU)"
+                for op in OPS
+            ]
+            print(f"{name} vs {other}, speed-up wall (CPU): {', '.join(ratios)}")
     for name in ("candor api", "candor CLI"):
         shares = [f"{op} {rate(tools[name][op].cpu) / limit_mib:.0%}" for op in OPS]
         print(f"{name} share of the ChaCha20-Poly1305 limit (CPU): {', '.join(shares)}")

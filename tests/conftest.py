@@ -44,3 +44,13 @@ def live_server(tmp_path: Path, team: Team) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def live_api(tmp_path: Path, team: Team) -> Iterator[LiveServer]:
+    """``live_server`` without the pages: for API and command-line tests."""
+    server = start_live_server(tmp_path, team, build=False)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -67,23 +67,23 @@ class LiveServer:
             self.process.wait()
 
 
-def start_live_server(tmp: Path, team: Team, *, write_keys: bool = True) -> LiveServer:
+def start_live_server(tmp: Path, team: Team, *, build: bool = True) -> LiveServer:
     data, site = tmp / "data", tmp / "site"
     team_roster.bootstrap(Context(LocalCaseStore(data)), team.manifest)
     manifest_path = tmp / "manifest.json"
     manifest_path.write_text(json.dumps(team.manifest))
-    build_site(manifest_path, site)
+    if build:
+        build_site(manifest_path, site)
     members = []
     for m in team.members:
         path = tmp / f"{m.name.split()[0].lower()}.candor-key"
-        if write_keys:
-            kf.write_keyfile(m.key, path, PASSPHRASE)
+        kf.write_keyfile(m.key, path, PASSPHRASE)
         members.append(LiveMember(m.name, m.role, m.id, path, PASSPHRASE, m.key))
     log_path = tmp / "serve.log"
     log = open(log_path, "w")  # noqa: SIM115 -- closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "candor", "serve", "--data-dir", str(data), "--static", str(site),
-         "--port", "0"],
+        [sys.executable, "-m", "candor", "serve", "--data-dir", str(data), "--port", "0",
+         *(["--static", str(site)] if build else [])],
         stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

@@ -1,0 +1,229 @@
+// The inbox: every case this member may read, with its report decrypted in
+// the browser (bounded concurrency), filters, search over the decrypted
+// text, and sorting. Overdue cases stand out.
+import questionnaire from "candor:questionnaire";
+import { fromB64u } from "../lib/encoding.js";
+import { todayUtc } from "../lib/manifest.js";
+import { OpenFailed } from "../lib/teamops.js";
+import { $, el, tr } from "../page/common.js";
+import { i18n, memberName, session, showError, stillOpen } from "./session.js";
+import { showView } from "./views.js";
+import { openCase } from "./case.js";
+
+export const STATUSES = ["received", "acknowledged", "investigating", "closed"];
+const CONCURRENCY = 8;
+const categoryField = questionnaire.fields.find((f) => f.key === "category");
+const SORTS = ["received_desc", "received_asc", "acknowledge_by", "feedback_by", "status"];
+
+let rows = new Map(); // case id → {summary, report, text, tr}
+let loading = null;
+
+/** Run `task` over `items` with at most `limit` at a time. */
+export async function pool(items, limit, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export function categoryLabel(value) {
+  const option = categoryField?.options.find((o) => o.value === value);
+  return option ? i18n().local(option.label) : value ?? "";
+}
+
+function fillSelect(select, options) {
+  const keep = select.value;
+  select.replaceChildren(...options.map(([value, label]) => el("option", { value }, label)));
+  if (options.some(([v]) => v === keep)) select.value = keep;
+}
+
+function fillFilters() {
+  const t = (k) => i18n().t(k);
+  fillSelect($("f-status"), [["", t("console.inbox.all")], ...STATUSES.map((s) => [s, t(`console.status.${s}`)])]);
+  fillSelect($("f-category"), [["", t("console.inbox.all")], ...(categoryField?.options ?? []).map((o) => [o.value, i18n().local(o.label)])]);
+  const assignees = new Set([...rows.values()].map((r) => r.summary.assignee).filter(Boolean));
+  fillSelect($("f-assignee"), [["", t("console.inbox.all")], ["-", t("console.inbox.unassigned")],
+    ...[...assignees].map((id) => [id, memberName(id)])]);
+  fillSelect($("f-sort"), SORTS.map((s) => [s, t(`console.sort.${s}`)]));
+}
+
+export function initInbox() {
+  for (const id of ["f-status", "f-category", "f-assignee", "f-sort", "f-overdue"]) $(id).addEventListener("change", render);
+  let timer = null;
+  $("f-search").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(render, 120);
+  });
+  i18n().onChange(() => {
+    if (!session.key) return;
+    fillFilters();
+    for (const row of rows.values()) paintRow(row);
+    render();
+  });
+}
+
+export function clearInbox() {
+  rows = new Map();
+  loading = null;
+  $("inbox-rows").replaceChildren();
+  $("inbox-count").textContent = "";
+  $("inbox-progress").replaceChildren();
+  $("f-search").value = "";
+  $("inbox-error").hidden = true;
+}
+
+export function showInbox() {
+  showView("view-inbox");
+  if (!loading) loading = loadInbox();
+  return loading;
+}
+
+/** Reload the list (after a change), keeping decrypted reports that are already in memory. */
+export function refreshInbox() {
+  loading = loadInbox();
+  return loading;
+}
+
+async function loadInbox() {
+  const epoch = session.epoch;
+  const started = performance.now();
+  const progress = $("inbox-progress");
+  fillFilters();
+  try {
+    const summaries = [];
+    let cursor = "";
+    do {
+      const page = await session.client.get("/v1/team/cases", { cursor });
+      if (!stillOpen(epoch)) return;
+      summaries.push(...page.cases);
+      cursor = page.cursor ?? "";
+    } while (cursor);
+    const fresh = new Map();
+    for (const summary of summaries) {
+      const row = rows.get(summary.id) ?? { report: null, failed: false, text: "" };
+      row.summary = summary;
+      fresh.set(summary.id, row);
+    }
+    rows = fresh;
+    for (const row of rows.values()) paintRow(row);
+    fillFilters();
+    render();
+    const todo = [...rows.values()].filter((r) => !r.report);
+    let done = rows.size - todo.length;
+    const say = () => progress.replaceChildren(tr("console.inbox.decrypting", { done, total: rows.size }));
+    say();
+    i18n().apply(progress);
+    let renderTimer = null;
+    await pool(todo, CONCURRENCY, async (row) => {
+      if (!stillOpen(epoch)) return;
+      await decryptRow(row, epoch);
+      if (!stillOpen(epoch)) return;
+      done++;
+      paintRow(row);
+      say();
+      i18n().apply(progress);
+      renderTimer ??= setTimeout(() => { renderTimer = null; render(); }, 250);
+    });
+    if (!stillOpen(epoch)) return;
+    clearTimeout(renderTimer);
+    fillFilters();
+    render();
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    progress.replaceChildren(tr("console.inbox.loaded", { total: rows.size, seconds }));
+    progress.dataset.loadedMs = String(Math.round(performance.now() - started));
+    progress.dataset.state = "done";
+    i18n().apply(progress);
+  } catch (err) {
+    if (stillOpen(epoch)) showError($("inbox-error"), err);
+    loading = null;
+  }
+}
+
+async function decryptRow(row, epoch) {
+  const id = row.summary.id;
+  try {
+    const detail = await session.client.get(`/v1/team/cases/${id}`);
+    const { sealed } = await session.client.get(`/v1/team/cases/${id}/blobs/${detail.report.id}`);
+    const bytes = fromB64u(sealed);
+    const report = await session.opener.document(bytes, detail.access.indexOf(session.key.member));
+    if (!stillOpen(epoch)) return;
+    row.report = report;
+    row.text = Object.values(report.form ?? {}).filter((v) => typeof v === "string").join("\n").toLowerCase();
+    session.cases.set(id, { detail, reportSealed: bytes, report });
+  } catch (err) {
+    row.failed = err instanceof OpenFailed ? "unreadable" : "error";
+  }
+}
+
+function dayCell(day, late) {
+  return el("td", { class: late ? "late" : null }, day ?? "—", late ? el("span", { class: "visually-hidden" }, " ", tr("console.inbox.overdue")) : null);
+}
+
+function paintRow(row) {
+  const s = row.summary;
+  const form = row.report?.form ?? {};
+  const open = el("button", { type: "button", class: "link case-link", dataset: { case: s.id } },
+    row.report ? String(form.summary ?? "").slice(0, 160) || s.id : row.failed ? tr("console.inbox.unreadable") : tr("console.inbox.pending"));
+  open.addEventListener("click", () => openCase(s.id));
+  // The summary does not say which deadline passed: past acknowledge_by while still "received" is the likely one.
+  const ackLate = s.overdue && s.status === "received" && todayUtc() > s.acknowledge_by;
+  row.tr = el("tr", { class: s.overdue ? "overdue" : null, dataset: { case: s.id, status: s.status } },
+    el("td", {}, s.received),
+    el("td", {}, open, s.overdue ? el("span", { class: "badge badge-late" }, tr("console.inbox.overdue")) : null),
+    el("td", {}, row.report ? categoryLabel(form.category) : ""),
+    el("td", {}, tr(`console.status.${s.status}`)),
+    el("td", {}, s.assignee ? memberName(s.assignee) : tr("console.inbox.unassigned")),
+    dayCell(s.acknowledge_by, s.overdue && ackLate),
+    dayCell(s.feedback_by, s.overdue && !ackLate));
+  i18n().apply(row.tr);
+}
+
+function matches(row, f) {
+  const s = row.summary;
+  if (f.status && s.status !== f.status) return false;
+  if (f.overdue && !s.overdue) return false;
+  if (f.assignee === "-" ? s.assignee : f.assignee && s.assignee !== f.assignee) return false;
+  if (f.category && row.report?.form?.category !== f.category) return false;
+  if (f.words.length && !f.words.every((w) => row.text.includes(w) || s.id.toLowerCase().includes(w))) return false;
+  return true;
+}
+
+const BY = {
+  received_desc: (a, b) => cmp(b.summary.received, a.summary.received) || cmp(a.summary.id, b.summary.id),
+  received_asc: (a, b) => cmp(a.summary.received, b.summary.received) || cmp(a.summary.id, b.summary.id),
+  acknowledge_by: (a, b) => cmp(a.summary.acknowledge_by, b.summary.acknowledge_by),
+  feedback_by: (a, b) => cmp(a.summary.feedback_by, b.summary.feedback_by),
+  status: (a, b) => STATUSES.indexOf(a.summary.status) - STATUSES.indexOf(b.summary.status),
+};
+const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+function render() {
+  const filters = {
+    status: $("f-status").value,
+    category: $("f-category").value,
+    assignee: $("f-assignee").value,
+    overdue: $("f-overdue").checked,
+    words: $("f-search").value.toLowerCase().split(/\s+/).filter(Boolean),
+  };
+  const shown = [...rows.values()].filter((r) => matches(r, filters)).sort(BY[$("f-sort").value] ?? BY.received_desc);
+  $("inbox-rows").replaceChildren(...shown.map((r) => r.tr));
+  const count = $("inbox-count");
+  count.replaceChildren(tr("console.inbox.count", { shown: shown.length, total: rows.size }));
+  i18n().apply(count);
+}
+
+/** Update one case's summary after a change made in the case view. */
+export function updateSummary(id, detail) {
+  const row = rows.get(id);
+  if (!row) return;
+  Object.assign(row.summary, {
+    status: detail.status, assignee: detail.assignee, overdue: detail.overdue,
+    acknowledge_by: detail.acknowledge_by, feedback_by: detail.feedback_by, updated: detail.updated,
+  });
+  paintRow(row);
+  render();
+}

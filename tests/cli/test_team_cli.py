@@ -1,0 +1,89 @@
+"""The team's command line against ``candor serve`` over HTTP (issue 4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from candor import keyfile as kf
+from candor.client import ApiClient, HttpTransport
+from candor.reporter import Evidence, follow_up, submit
+from tests.support.live import PASSPHRASE, LiveMember, LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def candor(server: LiveServer, member: LiveMember, *args: str,
+           ok: bool = True) -> subprocess.CompletedProcess[str]:
+    anchor = server.data_dir.parent / "manifest.json"
+    cmd = [sys.executable, "-m", "candor", *args, "--key", str(member.keyfile_path),
+           "--api", server.url, "--manifest", str(anchor)]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "CANDOR_PASSPHRASE": PASSPHRASE,
+                               "COLUMNS": "200"})
+    assert (done.returncode == 0) == ok, done.stderr + done.stdout
+    return done
+
+
+def test_reviewer_reads_and_answers_and_admin_manages_the_team(
+    live_api: LiveServer, tmp_path: Path
+) -> None:
+    ada, grace, alan = live_api.team
+    reporter = ApiClient(HttpTransport(live_api.url))
+    sub = submit(reporter, live_api.manifest,
+                 {"category": "data_leak", "summary": "Customer list on a forum"},
+                 exclude=[alan.member_id], files=[Evidence("list.csv", b"name,email\n")])
+
+    listed = candor(live_api, grace, "cases", "list").stdout
+    assert "Customer list on a forum" in listed
+    case_id = next(w for w in listed.split() if w.startswith("c_"))
+    assert "Customer list" not in candor(live_api, alan, "cases", "list").stdout
+    refused = candor(live_api, alan, "cases", "show", case_id, ok=False)
+    assert "not_found" in refused.stderr and refused.stderr.count("\n") == 1
+
+    shown = candor(live_api, grace, "cases", "show", case_id).stdout
+    assert "data_leak" in shown and "list.csv" not in shown  # names only in the export
+    candor(live_api, grace, "cases", "reply", case_id, "Thank you. Is it still online?")
+    candor(live_api, grace, "cases", "note", case_id, "Legal informed.")
+    candor(live_api, grace, "cases", "status", case_id, "acknowledged")
+
+    visit = follow_up(reporter, sub.receipt, live_api.manifest)
+    assert [(d["text"], ok) for d, ok in visit.read_messages(live_api.manifest)] == [
+        ("Thank you. Is it still online?", True)]
+    assert visit.status["status"] == "acknowledged"
+
+    export = tmp_path / "export"
+    candor(live_api, grace, "cases", "export", case_id, "-o", str(export))
+    attachments = json.loads((export / "attachments.json").read_text())
+    assert [a["name"] for a in attachments] == ["list.csv"]
+    assert (export / attachments[0]["file"]).read_bytes() == b"name,email\n"
+    assert json.loads((export / "notes.json").read_text())[0]["text"] == "Legal informed."
+
+    newcomer = kf.create_keyfile(live_api.url)
+    card = tmp_path / "hedy.card.json"
+    card.write_text(json.dumps(kf.public_card(newcomer, "Hedy Lamarr", "Comms", "reviewer")))
+    refused = candor(live_api, grace, "members", "add", str(card), ok=False)
+    assert "forbidden" in refused.stderr
+    candor(live_api, ada, "members", "add", str(card))
+    out = tmp_path / "manifest-v2.json"
+    published = candor(live_api, ada, "manifest", "publish", "--yes", "--out", str(out))
+    assert "Hedy Lamarr" in published.stdout
+    assert json.loads(out.read_text())["version"] == 2
+    assert "Hedy Lamarr" in candor(live_api, grace, "members", "list").stdout
+
+    verified = candor(live_api, ada, "audit", "verify")
+    assert "audit log verified" in verified.stdout
+    candor(live_api, ada, "audit", "verify")  # the remembered head is still there
+
+
+def test_keys_rotate(live_api: LiveServer) -> None:
+    _, grace, _ = live_api.team
+    before = kf.open_keyfile(grace.keyfile_path, PASSPHRASE)
+    candor(live_api, grace, "keys", "rotate")
+    after = kf.open_keyfile(grace.keyfile_path, PASSPHRASE)
+    assert after.identities[1:] == before.identities
+    assert after.signing_seed != before.signing_seed
+    candor(live_api, grace, "cases", "list")  # the new key signs

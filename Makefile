@@ -7,7 +7,12 @@ DEMO_DIR ?= .candor-demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test deps build lint typecheck pytest test-js bench synth clean
+INFRA_VENV := .venv-infra
+INFRA_PY := $(INFRA_VENV)/bin/python
+# jsii warns on every run that Node.js 20 is past its end of life.
+INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+
+.PHONY: run test deps build lint typecheck pytest test-js test-infra bench synth clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
@@ -20,6 +25,20 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 deps: $(VENV)/.installed node_modules/.installed
+
+# The CDK toolchain (aws-cdk-lib, cfn-lint, checkov) lives in its own venv,
+# away from the app's dependencies; uv installs it in seconds, pip in minutes.
+$(INFRA_VENV)/.installed: infra/requirements.txt
+	test -x $(INFRA_PY) || $(PYTHON313) -m venv $(INFRA_VENV)
+	$(INFRA_PY) -m pip install --quiet uv
+	$(INFRA_VENV)/bin/uv pip install --quiet --python $(INFRA_PY) -r infra/requirements.txt
+	touch $@
+
+synth: $(INFRA_VENV)/.installed node_modules/.installed
+	$(INFRA_ENV) $(INFRA_PY) infra/app.py
+
+test-infra: $(INFRA_VENV)/.installed node_modules/.installed
+	$(INFRA_ENV) $(INFRA_PY) -m pytest -q tests/infra --confcutdir=tests/infra
 
 build: deps
 	node frontend/build.mjs
@@ -39,11 +58,11 @@ test-js: deps
 pytest: deps
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadgroup
 
-test: lint typecheck test-js pytest
+test: lint typecheck test-js pytest test-infra
 
 bench: deps
 	$(PY) bench/age_throughput.py
 	$(PY) bench/api_latency.py
 
 clean:
-	rm -rf $(VENV) node_modules frontend/dist infra/cdk.out $(DEMO_DIR)
+	rm -rf $(VENV) $(INFRA_VENV) node_modules frontend/dist infra/cdk.out infra/build $(DEMO_DIR)

@@ -11,13 +11,14 @@ import logging
 import threading
 from typing import Any
 
-from chalice import Chalice, Rate  # type: ignore[attr-defined]
+from chalice.app import Chalice, Rate
 
 from chalicelib.domain import retention
 from chalicelib.http import runtime
 from chalicelib.routes import reporter, team
 
-class CandorApp(Chalice):  # type: ignore[misc]
+
+class CandorApp(Chalice):
     """Chalice keeps the current request on the app object. Lambda runs one
     request at a time, but ``candor serve`` answers requests in threads, so
     the request and Lambda context are kept per thread."""

@@ -31,6 +31,14 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def _web_url(url: str) -> str:
+    """Refuse anything but http(s): an API or storage URL comes from a key
+    file or the server, and urllib would also open ``file:`` URLs."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) URL: {url[:60]}")
+    return url
+
+
 class Transport(Protocol):
     base_url: str
 
@@ -46,10 +54,11 @@ class HttpTransport:
     def send(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, bytes]:
-        url = self.base_url.rstrip("/") + target
-        req = urllib.request.Request(url, data=body or None, method=method, headers=dict(headers))
+        url = _web_url(self.base_url.rstrip("/") + target)
+        req = urllib.request.Request(  # noqa: S310 -- http(s) only, see _web_url
+            url, data=body or None, method=method, headers=dict(headers))
         try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 -- http(s) only, see _web_url
                 return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
@@ -61,8 +70,8 @@ class InProcessTransport:
 
     def __init__(self, store: Any, base_url: str = "http://127.0.0.1:8000",
                  ctx: Any = None) -> None:
-        from chalice.config import Config  # type: ignore[attr-defined]
-        from chalice.local import LocalGateway  # type: ignore[attr-defined]
+        from chalice.config import Config
+        from chalice.local import LocalGateway
 
         from app import app
         from chalicelib.config import Settings
@@ -135,9 +144,10 @@ class ApiClient:
         store = getattr(self.transport, "store", None)
         if store is not None and hasattr(store, "receive_upload"):
             return _local_blob(store, method, url, data)
-        req = urllib.request.Request(url, data=data or None, method=method, headers=headers)
+        req = urllib.request.Request(  # noqa: S310 -- http(s) only, see _web_url
+            _web_url(url), data=data or None, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 -- http(s) only, see _web_url
                 return bytes(resp.read())
         except urllib.error.HTTPError as exc:
             raise ApiError(exc.code, "storage_refused", "object storage refused") from None
@@ -159,6 +169,6 @@ def _local_blob(store: Any, method: str, url: str, data: bytes) -> bytes:
                                            io.BytesIO(data), len(data))
             return b""
         with store.open_download(key, int(q["expires"]), q["sig"]) as f:
-            return f.read()
+            return bytes(f.read())
     except (UploadRefused, KeyError, ValueError):
         raise ApiError(403, "storage_refused", "object storage refused") from None

@@ -18,8 +18,9 @@ from candor import documents
 from candor.client import ApiClient, ApiError
 from candor.receipt import Receipt
 from chalicelib import manifest as mf
-from chalicelib.age.keys import parse_identity
+from chalicelib.age.mlkem import MlkemX25519Identity
 from chalicelib.age.recipient_types import recipient_type
+from chalicelib.age.x25519 import X25519Identity
 from chalicelib.b64 import b64u_decode, b64u_encode
 
 
@@ -38,6 +39,13 @@ class Submission:
     state: dict[str, Any]
     body: dict[str, Any] = field(repr=False)
     answer: dict[str, Any] = field(default_factory=dict)
+
+
+def identity_recipient(identity: str) -> str:
+    """The recipient string of an age identity string."""
+    if identity.startswith("AGE-SECRET-KEY-PQ-"):
+        return MlkemX25519Identity.parse(identity).recipient().encode()
+    return X25519Identity.parse(identity).recipient().encode()
 
 
 def _upload(api: ApiClient, sealed: bytes) -> str:
@@ -69,7 +77,7 @@ def submit(
     recipients = mf.access_recipients(manifest, access)
     kind = recipient_type(recipients[0])
     identity = documents.new_reply_identity(kind)
-    reply_to = parse_identity(identity).recipient().encode()
+    reply_to = identity_recipient(identity)
     seed = os.urandom(32)
     attachments = seal_evidence(api, files, [*recipients, reply_to])
     report = documents.seal_report(form, reply_to, seed, access, manifest["version"],

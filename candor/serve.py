@@ -69,23 +69,23 @@ class Handler(BaseHTTPRequestHandler):
     store: LocalCaseStore
     site: Site
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Never log requests: the default line holds the client address."""
 
     # -- dispatch ------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._dispatch()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch()
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._dispatch()
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         self._dispatch()
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._dispatch()
 
     def _dispatch(self) -> None:
@@ -191,8 +191,8 @@ def make_server(
     settings: Settings, store: LocalCaseStore, site_dir: Path | None, host: str, port: int
 ) -> ThreadingHTTPServer:
     """A ready server (not yet serving). ``port`` 0 picks a free one."""
-    from chalice.config import Config  # type: ignore[attr-defined]
-    from chalice.local import LocalGateway  # type: ignore[attr-defined]
+    from chalice.config import Config
+    from chalice.local import LocalGateway
 
     from app import app
 

@@ -204,8 +204,11 @@ def cases_export(args: argparse.Namespace) -> int:
 def audit_verify(args: argparse.Namespace) -> int:
     s = _session(args)
     state = Path(args.state or args.key + ".audit-head")
-    remembered = tuple(json.loads(state.read_text())) if state.exists() else None
-    result = teamops.verify_audit(s, remembered)  # type: ignore[arg-type]
+    remembered: tuple[int, str] | None = None
+    if state.exists():
+        seq, digest = json.loads(state.read_text())
+        remembered = (int(seq), str(digest))
+    result = teamops.verify_audit(s, remembered)
     for problem in result.problems:
         out.print(f"[bold red]problem:[/bold red] {problem}")
     if result.problems:

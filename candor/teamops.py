@@ -158,7 +158,8 @@ def write(s: Session, view: CaseView, kind: str, text: str,
     doc = documents.new_message(kind, view.case["reply_to"], "team", s.key.member, prev, text,
                                 attachments, s.key.signing_seed)
     sealed = documents.seal_document(doc, recipients)
-    body = {"id": doc["id"], kind: b64u_encode(sealed), "attachments": [a["id"] for a in attachments]}
+    body = {"id": doc["id"], kind: b64u_encode(sealed),
+            "attachments": [a["id"] for a in attachments]}
     return dict(s.api.call("POST", f"/v1/team/cases/{view.case['id']}/{kind}s", body))
 
 
@@ -217,7 +218,8 @@ def _request_problem(s: Session, entry: Mapping[str, Any]) -> list[str]:
     if member is None and record is None:
         return []  # a system action (retention purge)
     keys = mf.member_public_keys(s.manifest, member) if isinstance(member, str) else []
-    if not keys or not isinstance(record, Mapping) or not verify_recorded(record, member, keys):
+    if (not isinstance(member, str) or not keys or not isinstance(record, Mapping)
+            or not verify_recorded(record, member, keys)):
         return [f"entry {entry['seq']}: the request signature does not verify"]
     return []
 

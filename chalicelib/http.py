@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
 
-from chalice import Response  # type: ignore[attr-defined]
+from chalice.app import Response
 
 from chalicelib import errors, wire
 from chalicelib.config import Settings, load_settings

@@ -19,11 +19,11 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import http_message_signatures as hms
-from http_sf.compat import Dictionary, InnerList
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from http_sf.compat import Dictionary, InnerList
 
 LABEL = "candor"
 TAG = "candor/v1"
@@ -144,7 +144,7 @@ def parse_signature_input(req: RequestView) -> SignatureInput:
     return SignatureInput(params["keyid"], params["created"], params["nonce"])
 
 
-class _Verifier(hms.HTTPMessageVerifier):  # type: ignore[misc]
+class _Verifier(hms.HTTPMessageVerifier):
     # Skew is checked against the server's injectable clock in
     # verify_request; the library's own wall-clock check is relaxed.
     max_clock_skew = datetime.timedelta(days=365 * 100)
@@ -185,7 +185,8 @@ def verify_request(
     if not _signature_valid(msg, sig_input.keyid, public_key):
         raise SignatureRefused("bad_signature")
     return {
-        "@method": req.method, "@path": urlsplit(msg.url).path, "@query": canonical_query(req.query),
+        "@method": req.method, "@path": urlsplit(msg.url).path,
+        "@query": canonical_query(req.query),
         "Content-Digest": digest, "Signature-Input": msg.headers["Signature-Input"],
         "Signature": msg.headers["Signature"],
     }

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends import FakeClock
-from tests.support.live import LiveServer, start_live_server
-from tests.support.team import Api, Team, make_api, make_team
+pytest.register_assert_rewrite("tests.backends", "tests.support")
+
+from tests.backends import FakeClock  # noqa: E402
+from tests.support.live import LiveServer, start_live_server  # noqa: E402
+from tests.support.team import Api, Team, make_api, make_team  # noqa: E402
 
 pytest_plugins = ["tests.backends"]
 
@@ -22,17 +24,17 @@ def team() -> Team:
 
 
 @pytest.fixture
-def api(any_store: object, team: Team, clock: FakeClock) -> Iterator[Api]:
+def api(any_store: object, team: Team, clock: FakeClock) -> Api:
     """The Chalice app in-process on each backend, with ``team`` installed."""
-    yield make_api(any_store, team, clock)
+    return make_api(any_store, team, clock)
 
 
 @pytest.fixture
-def local_api(tmp_path: Path, team: Team, clock: FakeClock) -> Iterator[Api]:
+def local_api(tmp_path: Path, team: Team, clock: FakeClock) -> Api:
     """The same on the local backend only."""
     from chalicelib.store.local import LocalCaseStore
 
-    yield make_api(LocalCaseStore(tmp_path / "data", clock=clock), team, clock)
+    return make_api(LocalCaseStore(tmp_path / "data", clock=clock), team, clock)
 
 
 @pytest.fixture

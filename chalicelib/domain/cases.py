@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -47,7 +47,7 @@ class Context:
 
     store: CaseStore
     clock: Clock = utc_now
-    limits: Limits = Limits()
+    limits: Limits = field(default_factory=Limits)
     retention_days: int = 365
 
     def today(self) -> date:

@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib import wire
 from chalicelib.domain import blobs
 from chalicelib.domain.cases import Context, entries_pk, load_case
-from chalicelib.errors import Conflict, NotFound, ThreadFull
+from chalicelib.errors import AttachmentClaimed, Conflict, NotFound, ThreadFull
 from chalicelib.store.base import ABSENT, ConditionFailed, Item, Put
 
 DOWNLOAD_SECONDS = 5 * 60
@@ -57,7 +57,7 @@ def append(
                  "attachments": blobs.attachment_refs(attachments), "hash": digest}
         try:
             ctx.store.transact([
-                Put(case.pk, case.sk, _after_entry(case.data, kind, author, day),
+                Put(case.pk, case.sk, _after_entry(dict(case.data), kind, author, day),
                     expect=case.version),
                 Put(*_entry_key(case_id, blob_id), entry, expect=ABSENT),
                 *blobs.claim_ops(attachments, case_id),
@@ -65,7 +65,7 @@ def append(
             return answer
         except ConditionFailed as exc:
             if exc.index > 1:
-                raise blobs.AttachmentClaimed() from None
+                raise AttachmentClaimed() from None
             case = load_case(ctx, case_id)  # another write won the race: retry
     raise Conflict("The case changed too often; try again.")
 

@@ -24,9 +24,10 @@ from chalicelib.domain.cases import (
     receipt_key,
 )
 from chalicelib.errors import (
+    AttachmentClaimed,
     InvalidAccess,
+    InvalidBlob,
     Malformed,
-    NotFound,
     ReceiptUnknown,
     RotateFirst,
     TokenInUse,
@@ -108,7 +109,7 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, A
             if repeat is not None:
                 return repeat
             raise TokenInUse() from None
-        raise blobs.AttachmentClaimed() from None
+        raise AttachmentClaimed() from None
     return {"received": day, "status": "received"}
 
 
@@ -123,7 +124,7 @@ def _check_sealed_identity(ctx: Context, sealed: bytes) -> None:
     # Sealed to recipient(kek) alone: one post-quantum stanza (SPEC §2.4).
     info = blobs.check_blob(sealed, ctx, recipient_type="mlkem768x25519")
     if info.stanza_count != 1:
-        raise blobs.InvalidBlob("'sealed_identity' must be sealed to one recipient.")
+        raise InvalidBlob("'sealed_identity' must be sealed to one recipient.")
 
 
 def _repeated_submission(ctx: Context, token_id: str, submit_hash: str) -> dict[str, Any] | None:
@@ -229,7 +230,7 @@ def fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     blob_id = body["id"]
     if not isinstance(blob_id, str):
         raise Malformed("'id' must be a string.")
-    return entries.fetch_blob(ctx, case.data, blob_id, kinds=("message",))
+    return entries.fetch_blob(ctx, dict(case.data), blob_id, kinds=("message",))
 
 
 def post_message(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def list_cases(
     if after is not None:
         rows = [c for c in rows if (_descending(c["received"]), c["id"]) > after]
     page = rows[:PAGE]
-    next_cursor = _encode_cursor(page[-1]) if len(rows) > PAGE else None
+    next_cursor = _encode_cursor(dict(page[-1])) if len(rows) > PAGE else None
     cases = [{**{k: c[k] for k in _SUMMARY}, **deadlines(c, today)} for c in page]
     return {"cases": cases, "cursor": next_cursor}
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import manifest as mf
-from chalicelib.age.recipient_types import recipient_type
 from chalicelib import wire
+from chalicelib.age.recipient_types import recipient_type
 from chalicelib.domain import audit
 from chalicelib.domain.cases import Context
 from chalicelib.errors import (

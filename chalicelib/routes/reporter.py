@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response  # type: ignore[attr-defined]
+from collections.abc import Mapping
+
+from chalice.app import Blueprint, Response
 
 from chalicelib.domain import reporter, team_roster
 from chalicelib.http import endpoint, json_body, respond, runtime
@@ -14,7 +16,8 @@ ANY_TYPE = ["*/*"]  # the content type is checked by json_body, with SPEC errors
 @bp.route("/v1/manifest", methods=["GET"])
 @endpoint("manifest.get")
 def get_manifests() -> Response:
-    since = team_roster.since_param((bp.current_request.query_params or {}).get("since"))
+    query: Mapping[str, str] = bp.current_request.query_params or {}
+    since = team_roster.since_param(query.get("since"))
     return respond({"manifests": team_roster.manifests(runtime.ctx, since)})
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from chalice import Blueprint, Response  # type: ignore[attr-defined]
+from chalice.app import Blueprint, Response
 
 from chalicelib import wire
 from chalicelib.domain import audit, team, team_roster
 from chalicelib.domain.team_roster import Caller
-from chalicelib.httpsig import RequestView
 from chalicelib.http import endpoint, raw_body, respond, runtime
+from chalicelib.httpsig import RequestView
 
 bp = Blueprint(__name__)
 ANY_TYPE = ["*/*"]
@@ -34,13 +35,14 @@ def _call(sealed_limit: int = 0) -> tuple[Caller, dict[str, Any], bytes]:
                        dict(request.headers), raw)
     caller = team_roster.authenticate(runtime.ctx, view, runtime.settings.public_base_url)
     runtime.member = caller.id
-    body = wire.parse_body(raw, len(raw)) if raw or request.method != "GET" and \
-        request.method != "DELETE" else {}
+    body = wire.parse_body(raw, len(raw)) if raw or (request.method != "GET" and \
+        request.method != "DELETE") else {}
     return caller, body, raw
 
 
 def _query(name: str) -> str | None:
-    return (bp.current_request.query_params or {}).get(name)
+    query: Mapping[str, str] = bp.current_request.query_params or {}
+    return query.get(name)
 
 
 @bp.route("/v1/team/cases", methods=["GET"])

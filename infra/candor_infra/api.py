@@ -18,10 +18,11 @@ from typing import Any
 from aws_cdk import Aws, CfnParameter, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from chalice.cdk import Chalice
+
 from candor_infra.scanners import NO_ACCESS_LOGS, NO_VPC, NO_XRAY, skip_checks
 from candor_infra.settings import API_STAGE, StageSettings
 from candor_infra.storage import BLOB_PREFIX, UPLOAD_PREFIX, Storage
-from chalice.cdk import Chalice
 
 API_HANDLER = "APIHandler"
 REST_API = "RestAPI"

@@ -11,10 +11,11 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
 from candor_infra.headers import PageHeaders
 from candor_infra.scanners import NO_ACCESS_LOGS, skip_checks
 from candor_infra.settings import API_STAGE
-from constructs import Construct
 
 # Everything the API reads from a request besides method, path, query and
 # body (SPEC §4.3). Not forwarded, User-Agent and Accept-Language never reach

@@ -9,12 +9,13 @@ import aws_cdk as cdk
 from aws_cdk import CfnOutput, Environment, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from constructs import Construct
+
 from candor_infra.api import Api
 from candor_infra.edge import Edge
 from candor_infra.headers import load_page_headers
 from candor_infra.settings import StageSettings, stage_settings
 from candor_infra.storage import Storage, storage_origins
-from constructs import Construct
 
 
 class CandorStack(Stack):

@@ -11,8 +11,9 @@ from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from candor_infra.scanners import NO_ACCESS_LOGS, skip_checks
 from constructs import Construct
+
+from candor_infra.scanners import NO_ACCESS_LOGS, skip_checks
 
 BLOB_PREFIX = "blobs/"
 UPLOAD_PREFIX = "uploads/"

@@ -24,8 +24,16 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
@@ -33,7 +41,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def node(*args: str) -> str:
-    return subprocess.run(["node", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["node", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +62,12 @@ def test_team(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     node("tests/js/support/team.mjs", str(out))
     site = out / "site"
     node("frontend/build.mjs", "--manifest", str(out / "manifest.json"), "--out", str(site))
-    return {"dir": out, "site": site, "manifest": json.loads((out / "manifest.json").read_text()),
-            "members": json.loads((out / "team.json").read_text())}
+    return {
+        "dir": out,
+        "site": site,
+        "manifest": json.loads((out / "manifest.json").read_text()),
+        "members": json.loads((out / "team.json").read_text()),
+    }
 
 
 @pytest.fixture
@@ -122,8 +136,12 @@ def make_page(browser: Any) -> Iterator[Any]:
     contexts: list[tuple[Any, Watch]] = []
 
     def make(origin: str, viewport: str = "desktop", locale: str = "en-US") -> tuple[Any, Watch]:
-        context = browser.new_context(viewport=VIEWPORTS[viewport], locale=locale, accept_downloads=True,
-                                      service_workers="block")
+        context = browser.new_context(
+            viewport=VIEWPORTS[viewport],
+            locale=locale,
+            accept_downloads=True,
+            service_workers="block",
+        )
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
         watch = watch_page(context, origin)
         page = context.new_page()

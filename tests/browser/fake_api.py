@@ -16,8 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json"}
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+}
 
 
 def b64u(data: bytes) -> str:
@@ -66,8 +71,9 @@ class FakeApi:
         return dt.datetime.now(dt.UTC).date().isoformat()
 
     def add_team_message(self, case: Case, sealed: bytes, msg_id: str) -> None:
-        case.messages.append({"id": msg_id, "from": "team", "sealed": sealed, "day": self.today(),
-                              "attachments": []})
+        case.messages.append(
+            {"id": msg_id, "from": "team", "sealed": sealed, "day": self.today(), "attachments": []}
+        )
         case.status = "acknowledged"
 
 
@@ -80,7 +86,9 @@ def make_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:  # no access log, as in production
             pass
 
-        def send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
+        def send(
+            self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
             for k, v in {**headers, **(extra or {})}.items():
                 self.send_header(k, v)
@@ -138,7 +146,7 @@ def make_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             up["data"] = data
             self.send(200, b"", "text/plain")
 
-        def do_POST(self) -> None:  # noqa: C901 - a fake: one table of routes
+        def do_POST(self) -> None:
             api.requests.append(("POST", self.path))
             try:
                 req = json.loads(self.body())
@@ -153,34 +161,67 @@ def make_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             if p == "/v1/attachments":
                 aid = "a_" + b64u(secrets.token_bytes(16))
                 api.uploads[aid] = {"size": req["size"], "data": None}
-                self.json(201, {"id": aid, "upload": {"method": "PUT", "url": f"/v1/uploads/{aid}",
-                                                      "headers": {"Content-Type": "application/octet-stream"}}})
+                self.json(
+                    201,
+                    {
+                        "id": aid,
+                        "upload": {
+                            "method": "PUT",
+                            "url": f"/v1/uploads/{aid}",
+                            "headers": {"Content-Type": "application/octet-stream"},
+                        },
+                    },
+                )
             elif p == "/v1/reports":
-                assert set(req) == {"report", "token_id", "sealed_identity", "reply_to", "access", "attachments"}
+                assert set(req) == {
+                    "report",
+                    "token_id",
+                    "sealed_identity",
+                    "reply_to",
+                    "access",
+                    "attachments",
+                }
                 for aid in req["attachments"]:
                     if api.uploads.get(aid, {}).get("data") is None:
                         self.error(422, "attachment_missing")
                         return
                 cid = "c_" + b64u(secrets.token_bytes(16))
-                api.cases[cid] = Case(req["token_id"], req["sealed_identity"], req["access"],
-                                      unb64u(req["report"]), "b_" + b64u(secrets.token_bytes(16)),
-                                      req["attachments"])
+                api.cases[cid] = Case(
+                    req["token_id"],
+                    req["sealed_identity"],
+                    req["access"],
+                    unb64u(req["report"]),
+                    "b_" + b64u(secrets.token_bytes(16)),
+                    req["attachments"],
+                )
                 self.json(201, {"received": api.today(), "status": "received"})
             elif p == "/v1/followup/open":
                 case = api.case_by_auth(req.get("auth"))
                 if not case:
                     self.error(404, "receipt_unknown")
                     return
-                self.json(200, {"status": case.status, "received": api.today(), "updated": api.today(),
-                                "acknowledge_by": api.today(), "feedback_by": api.today(),
-                                "sealed_identity": case.sealed_identity})
+                self.json(
+                    200,
+                    {
+                        "status": case.status,
+                        "received": api.today(),
+                        "updated": api.today(),
+                        "acknowledge_by": api.today(),
+                        "feedback_by": api.today(),
+                        "sealed_identity": case.sealed_identity,
+                    },
+                )
             elif p == "/v1/followup/rotate":
                 case = api.case_by_auth(req.get("auth"))
                 if not case:
                     self.error(404, "receipt_unknown")
                     return
                 case.retired.append(case.token_id)
-                case.token_id, case.sealed_identity, case.visit = req["token_id"], req["sealed_identity"], req["visit"]
+                case.token_id, case.sealed_identity, case.visit = (
+                    req["token_id"],
+                    req["sealed_identity"],
+                    req["visit"],
+                )
                 self.json(200, {})
             else:
                 self.visit_route(p, req)
@@ -190,14 +231,30 @@ def make_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             if not case:
                 self.error(404, "receipt_unknown")
                 return
-            if case.visit is None or b64u(hashlib.sha256(unb64u(req.get("visit", ""))).digest()) != case.visit:
+            if (
+                case.visit is None
+                or b64u(hashlib.sha256(unb64u(req.get("visit", ""))).digest()) != case.visit
+            ):
                 self.error(409, "rotate_first")
                 return
             if p == "/v1/followup/thread":
-                self.json(200, {"report": {"id": case.report_id, "size": len(case.report)},
-                                "messages": [{"id": m["id"], "seq": i + 1, "from": m["from"], "day": m["day"],
-                                              "size": len(m["sealed"]), "attachments": m["attachments"]}
-                                             for i, m in enumerate(case.messages)]})
+                self.json(
+                    200,
+                    {
+                        "report": {"id": case.report_id, "size": len(case.report)},
+                        "messages": [
+                            {
+                                "id": m["id"],
+                                "seq": i + 1,
+                                "from": m["from"],
+                                "day": m["day"],
+                                "size": len(m["sealed"]),
+                                "attachments": m["attachments"],
+                            }
+                            for i, m in enumerate(case.messages)
+                        ],
+                    },
+                )
             elif p == "/v1/followup/fetch":
                 if req["id"] == case.report_id:
                     self.json(200, {"sealed": b64u(case.report)})
@@ -210,9 +267,17 @@ def make_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                     else:
                         self.json(200, {"sealed": b64u(m["sealed"])})
             elif p == "/v1/followup/messages":
-                case.messages.append({"id": req["id"], "from": "reporter", "sealed": unb64u(req["message"]),
-                                      "day": api.today(), "attachments": [
-                                          {"id": a, "size": api.uploads[a]["size"]} for a in req["attachments"]]})
+                case.messages.append(
+                    {
+                        "id": req["id"],
+                        "from": "reporter",
+                        "sealed": unb64u(req["message"]),
+                        "day": api.today(),
+                        "attachments": [
+                            {"id": a, "size": api.uploads[a]["size"]} for a in req["attachments"]
+                        ],
+                    }
+                )
                 self.json(201, {"id": req["id"], "seq": len(case.messages), "day": api.today()})
             else:
                 self.error(404, "not_found")

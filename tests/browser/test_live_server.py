@@ -54,7 +54,11 @@ def test_end_to_end(make_page: Any, live_server: Any) -> None:
 
     (summary,) = live_server.team_get(admin, "/v1/team/cases")["cases"]
     case = live_server.team_get(admin, f"/v1/team/cases/{summary['id']}")
-    sealed = unb64u(live_server.team_get(admin, f"/v1/team/cases/{case['id']}/blobs/{case['report']['id']}")["sealed"])
+    sealed = unb64u(
+        live_server.team_get(admin, f"/v1/team/cases/{case['id']}/blobs/{case['report']['id']}")[
+            "sealed"
+        ]
+    )
     report = json.loads(decrypt(admin, sealed).rstrip(b" "))
     assert report["form"]["category"] == "account_compromised"
     entry = next(a for a in report["attachments"] if a["name"] == "evidence.jpg")

@@ -12,7 +12,10 @@ from tests.browser.conftest import run_axe, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-GERMAN_TITLES = {"index": "Einen Vorfall sicher und anonym melden", "followup": "Rückfragen zu Ihrer Meldung"}
+GERMAN_TITLES = {
+    "index": "Einen Vorfall sicher und anonym melden",
+    "followup": "Rückfragen zu Ihrer Meldung",
+}
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
@@ -27,7 +30,9 @@ def test_page(make_page: Any, fake_server: Any, page_name: str, lang: str, viewp
         page.click(".lang-btn[data-lang=de]")
         assert page.inner_text("h1:visible") == GERMAN_TITLES[page_name]
         assert page.evaluate("document.documentElement.lang") == "de"
-        assert page.evaluate("window.__sameDocument") is True, "switching language reloaded the page"
+        assert page.evaluate("window.__sameDocument") is True, (
+            "switching language reloaded the page"
+        )
     assert run_axe(page) == []
     screenshot(page, f"{page_name}-{viewport}-{lang}")
     if page_name == "index":
@@ -38,7 +43,8 @@ def test_page(make_page: Any, fake_server: Any, page_name: str, lang: str, viewp
         # Every text field keeps typed text away from spell-check services (SPEC §6).
         fields = page.eval_on_selector_all(
             "input[type=text], textarea",
-            "els => els.map(e => [e.getAttribute('spellcheck'), e.getAttribute('autocomplete')])")
+            "els => els.map(e => [e.getAttribute('spellcheck'), e.getAttribute('autocomplete')])",
+        )
         assert fields and all(f == ["false", "off"] for f in fields)
 
 

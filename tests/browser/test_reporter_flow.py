@@ -21,8 +21,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def team_tool(*args: str) -> Any:
-    out = subprocess.run(["node", "tests/js/support/team-tools.mjs", *args], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["node", "tests/js/support/team-tools.mjs", *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -44,18 +49,29 @@ def fill_report(page: Any, image: bytes) -> None:
     page.click("#start")
     page.select_option("#q-category-input", "account_compromised")
     page.fill("#q-summary-input", "The company's social media account posted a scam link.")
-    page.fill("#q-details-input", "At 09:10 the account posted a crypto giveaway link. It is still up.")
+    page.fill(
+        "#q-details-input", "At 09:10 the account posted a crypto giveaway link. It is still up."
+    )
     page.fill("#q-where-input", "https://social.example/company/status/1")
     page.check("#q-ongoing-0")
     page.select_option("#q-urgency-input", "immediate")
-    page.set_input_files("#files", [
-        {"name": "evidence.jpg", "mimeType": "image/jpeg", "buffer": image},
-        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"timeline: 09:10 post, 09:12 reported\n"},
-    ])
+    page.set_input_files(
+        "#files",
+        [
+            {"name": "evidence.jpg", "mimeType": "image/jpeg", "buffer": image},
+            {
+                "name": "notes.txt",
+                "mimeType": "text/plain",
+                "buffer": b"timeline: 09:10 post, 09:12 reported\n",
+            },
+        ],
+    )
     page.wait_for_selector("#file-list li:nth-child(2) .small.warn-text")
 
 
-def test_report_and_followup(make_page: Any, fake_server: Any, test_team: dict[str, Any], tmp_path: Path) -> None:
+def test_report_and_followup(
+    make_page: Any, fake_server: Any, test_team: dict[str, Any], tmp_path: Path
+) -> None:
     origin = fake_server.url
     page, watch = make_page(origin)
     page.goto(origin + "/")
@@ -134,19 +150,31 @@ def test_report_and_followup(make_page: Any, fake_server: Any, test_team: dict[s
     plain = bytes.fromhex(open_as(test_team, 0, sealed_jpeg, tmp_path)["bytes"])
     assert len(plain) == 4096 or len(plain) >= jpeg_entry["size"]
     cleaned_jpeg = plain[: jpeg_entry["size"]]
-    assert cleaned_jpeg[:2] == b"\xff\xd8" and b"Exif" not in cleaned_jpeg and b"CandorCam" not in cleaned_jpeg
-    assert set(plain[jpeg_entry["size"]:]) <= {0}
+    assert (
+        cleaned_jpeg[:2] == b"\xff\xd8"
+        and b"Exif" not in cleaned_jpeg
+        and b"CandorCam" not in cleaned_jpeg
+    )
+    assert set(plain[jpeg_entry["size"] :]) <= {0}
 
     # The team replies (signed), and a forged "team" message is slipped in.
     report_path = tmp_path / "report.json"
     report_path.write_text(json.dumps(report))
-    reply = team_tool("reply", str(test_team["dir"] / "team.json"), "0", str(report_path), "null",
-                      "Thank you, we took the post down. Did anyone else have the password?")
+    reply = team_tool(
+        "reply",
+        str(test_team["dir"] / "team.json"),
+        "0",
+        str(report_path),
+        "null",
+        "Thank you, we took the post down. Did anyone else have the password?",
+    )
     fake_server.add_team_message(case, unb64u(reply["sealed"]), reply["id"])
     forged_team = [dict(m) for m in members]
     forged_team[0]["seed"] = members[1]["seed"]
     (tmp_path / "forged.json").write_text(json.dumps(forged_team))
-    forged = team_tool("reply", str(tmp_path / "forged.json"), "0", str(report_path), "null", "Send us your name.")
+    forged = team_tool(
+        "reply", str(tmp_path / "forged.json"), "0", str(report_path), "null", "Send us your name."
+    )
     fake_server.add_team_message(case, unb64u(forged["sealed"]), forged["id"])
 
     # Follow-up: a typo is caught locally, nothing is sent.
@@ -182,7 +210,9 @@ def test_report_and_followup(make_page: Any, fake_server: Any, test_team: dict[s
 
     # The reporter answers with an attachment, signed with the case's key.
     page.fill("#compose-text", "Only the social media team had it. Screenshot attached.")
-    page.set_input_files("#compose-files", [{"name": "shot.png", "mimeType": "image/png", "buffer": image}])
+    page.set_input_files(
+        "#compose-files", [{"name": "shot.png", "mimeType": "image/png", "buffer": image}]
+    )
     page.wait_for_selector("#compose-file-list li .small")
     page.click("#compose-send")
     page.wait_for_selector("#messages > li:nth-child(3)")
@@ -204,4 +234,8 @@ def test_report_and_followup(make_page: Any, fake_server: Any, test_team: dict[s
     page2.fill("#receipt-input", next_receipt)
     page2.click("#open")
     page2.wait_for_selector("#step-status:not([hidden])")
-    assert all(origin in r.split(" ", 1)[1] for r in watch.requests if not r.split(" ", 1)[1].startswith("blob:"))
+    assert all(
+        origin in r.split(" ", 1)[1]
+        for r in watch.requests
+        if not r.split(" ", 1)[1].startswith("blob:")
+    )

@@ -21,7 +21,7 @@ from chalicelib.domain.cases import Context
 from chalicelib.store.local import LocalCaseStore
 from tests.support.team import Team
 
-PASSPHRASE = "test passphrase, not a secret"  # noqa: S105
+PASSPHRASE = "test passphrase, not a secret"
 ROOT = Path(__file__).resolve().parents[2]
 
 

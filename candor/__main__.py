@@ -7,36 +7,42 @@ they call is pure. Failures print one line on stderr and exit non-zero.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from candor import agecli, opscli, teamcli
+from candor.prompt import CliError
+
+# ``candor age`` is used in pipelines on large files, where start-up counts:
+# it loads only its own module, not the team and server commands.
+_MODULES = ("candor.opscli", "candor.teamcli", "candor.agecli")
 
 
 class CommandFailed(Exception):
     """A command could not do its job; the message is the one line shown."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="candor",
         description="Candor: anonymous, end-to-end encrypted incident intake.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    opscli.add_commands(sub)
-    teamcli.add_commands(sub)
-    agecli.add_commands(sub)
+    modules = ("candor.agecli",) if list(argv[:1]) == ["age"] else _MODULES
+    for name in modules:
+        importlib.import_module(name).add_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         print("candor: interrupted", file=sys.stderr)
         return 130
-    except (opscli.CliError, OSError, ValueError) as exc:
+    except (CliError, OSError, ValueError) as exc:
         print(f"candor: {exc}", file=sys.stderr)
         return 1
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
+from candor.prompt import PASSPHRASE_ENV, CliError, read_passphrase
 from chalicelib.age import api, keys
 from chalicelib.age.errors import AgeError
 from chalicelib.age.format import Stanza
@@ -21,30 +22,11 @@ from chalicelib.age.recipient_types import SCRYPT
 from chalicelib.age.scrypt import ScryptIdentity, ScryptRecipient
 from chalicelib.age.x25519 import X25519Identity
 
-PASSPHRASE_ENV = "CANDOR_PASSPHRASE"  # noqa: S105 -- a variable name, not a secret
 _PROG = "candor age"
 
 
-class CliError(Exception):
-    """A one-line message for the user."""
-
-
 def _read_passphrase(confirm: bool) -> str:
-    # The environment variable exists for scripts and tests; people get a prompt.
-    env = os.environ.get(PASSPHRASE_ENV)
-    if env is not None:
-        return env
-    import getpass  # only people need it; the CLI starts faster without
-
-    try:
-        first = getpass.getpass("Passphrase: ")
-        if confirm and getpass.getpass("Confirm passphrase: ") != first:
-            raise CliError("passphrases do not match")
-    except (EOFError, OSError):
-        raise CliError(f"no terminal to ask for a passphrase; set {PASSPHRASE_ENV}") from None
-    if not first:
-        raise CliError("empty passphrase")
-    return first
+    return read_passphrase(confirm=confirm)
 
 
 class _PassphraseOnDemand:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import secrets
 import subprocess
 from datetime import UTC, datetime
@@ -13,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from candor import keyfile as kf
+from candor import prompt
+from candor.prompt import CliError
 from chalicelib import manifest as mf
 
-PASSPHRASE_ENV = "CANDOR_PASSPHRASE"  # noqa: S105 -- a variable name, not a secret
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_TEAM = (
     ("Ada Lovelace", "Legal", "admin"),
@@ -24,24 +23,9 @@ DEMO_TEAM = (
 )
 
 
-class CliError(Exception):
-    """A one-line message for the user."""
-
-
 def read_passphrase(*, confirm: bool) -> str:
-    """From ``CANDOR_PASSPHRASE`` (scripts, tests) or a prompt (people)."""
-    env = os.environ.get(PASSPHRASE_ENV)
-    if env is not None:
-        return env
-    try:
-        first = getpass.getpass("Passphrase: ")
-        if confirm and getpass.getpass("Confirm passphrase: ") != first:
-            raise CliError("passphrases do not match")
-    except (EOFError, OSError):
-        raise CliError(f"no terminal to ask for a passphrase; set {PASSPHRASE_ENV}") from None
-    if len(first) < 10:
-        raise CliError("use a passphrase of at least 10 characters")
-    return first
+    """A key file's passphrase: at least 10 characters when new."""
+    return prompt.read_passphrase(confirm=confirm, min_length=10 if confirm else 1)
 
 
 def open_key(path: str) -> kf.KeyFile:
@@ -84,20 +68,37 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init_store(args: argparse.Namespace) -> Any:
+    """The store ``init`` writes to: a local data directory, or the cloud's
+    table and bucket with the operator's own AWS credentials. There is no
+    API route for version 1: whoever reached it first after a deployment
+    would own the team."""
+    from chalicelib.config import Settings
+    from chalicelib.store.factory import open_store
+
+    if args.data_dir:
+        return open_store(Settings(backend="local", data_dir=args.data_dir))
+    if not (args.aws_table and args.aws_bucket):
+        raise CliError("give --data-dir DIR, or --aws-table and --aws-bucket")
+    return open_store(Settings(backend="aws", table=args.aws_table, bucket=args.aws_bucket))
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from chalicelib.domain import team_roster
     from chalicelib.domain.cases import Context
     from chalicelib.errors import CandorError
-    from chalicelib.store.local import LocalCaseStore
+    from chalicelib.store.base import StoreError
 
     key = open_key(args.admin_key)
     card = json.loads(card_path(args.admin_key).read_text())
     manifest = first_manifest([card], [key])
     try:
-        team_roster.bootstrap(Context(LocalCaseStore(args.data_dir)), manifest)
+        team_roster.bootstrap(Context(_init_store(args)), manifest)
     except CandorError as exc:
         raise CliError(exc.message) from None
-    out = Path(args.manifest_out or Path(args.data_dir) / "manifest.json")
+    except StoreError as exc:
+        raise CliError(f"storage refused: {type(exc).__name__}") from None
+    out = Path(args.manifest_out or Path(args.data_dir or ".") / "manifest.json")
     out.write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"team initialised in {args.data_dir}; manifest version 1 written to {out}")
     print(f"fingerprint {mf.fingerprint(manifest)}")
@@ -185,8 +186,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("-o", "--output", required=True, help="FILE.candor-key")
     p.set_defaults(func=cmd_keygen)
 
-    p = sub.add_parser("init", help="first admin and manifest version 1 in a data directory")
-    p.add_argument("--data-dir", required=True)
+    p = sub.add_parser("init", help="first admin and manifest version 1")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data-dir", help="a local data directory")
+    where.add_argument("--aws-table", help="the DynamoDB table (stack output TableName)")
+    p.add_argument("--aws-bucket", help="the blob bucket (stack output BlobBucketName)")
     p.add_argument("--admin-key", required=True)
     p.add_argument("--manifest-out", help="where to write manifest.json (default: DATA_DIR)")
     p.set_defaults(func=cmd_init)

@@ -20,7 +20,8 @@ from rich.table import Table
 from candor import keyfile as kf
 from candor import teamops
 from candor.client import ApiClient, ApiError, HttpTransport, local_transport
-from candor.opscli import ROOT, CliError, open_key, read_passphrase
+from candor.opscli import ROOT, open_key, read_passphrase
+from candor.prompt import CliError
 from chalicelib import manifest as mf
 
 out = Console(highlight=False)

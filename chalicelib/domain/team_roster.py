@@ -119,6 +119,7 @@ def _team_kind(ctx: Context) -> str | None:
 def add_member(ctx: Context, caller: Caller, entry: dict[str, Any]) -> dict[str, Any]:
     """``POST /v1/team/members`` (admin). Raises InvalidManifest, Conflict."""
     caller.require_admin()
+    wire.fields(entry, sorted(mf.ENTRY_FIELDS))  # unknown or missing fields: 400 (SPEC §0)
     try:
         mf.verify_member_entry(entry, None)
     except mf.ManifestInvalid as exc:
@@ -142,6 +143,7 @@ def rotate_member(
     """``PUT /v1/team/members/{id}``: only the member itself, with ``rotation``."""
     if caller.id != member_id:
         raise Forbidden("Only the member itself can change its keys.")
+    wire.fields(entry, sorted(mf.ENTRY_FIELDS))
     current = ctx.store.get(MEMBERS, member_id)
     if current is None or entry.get("id") != member_id:
         raise NotFound()
@@ -202,6 +204,7 @@ def put_manifest(ctx: Context, caller: Caller | None, candidate: dict[str, Any])
     """
     if caller is not None:
         caller.require_admin()
+    wire.fields(candidate, sorted(mf.MANIFEST_FIELDS))
     current = current_manifest(ctx)
     version = candidate.get("version")
     expected = current["version"] + 1 if current else 1
@@ -240,6 +243,6 @@ def bootstrap(ctx: Context, first: dict[str, Any]) -> None:
 def since_param(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 9:
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise Malformed("'since' must be a manifest version.")
     return int(value)

@@ -217,15 +217,15 @@ function showPreview(bytes, entry) {
   closePreview();
   previewUrl = URL.createObjectURL(new Blob([bytes], { type }));
   $("preview-title").textContent = entry.name;
-  const frame = $("preview-frame");
-  frame.setAttribute("sandbox", "");
+  // No allow-same-origin, no allow-scripts: the image renders in an opaque origin.
+  const frame = el("iframe", { id: "preview-frame", sandbox: "", referrerpolicy: "no-referrer", title: i18n().t("console.preview.frame") });
   frame.src = previewUrl;
+  $("preview-slot").replaceChildren(frame);
   $("preview").hidden = false;
 }
 
 function closePreview() {
-  const frame = $("preview-frame");
-  frame.removeAttribute("src");
+  $("preview-slot").replaceChildren();
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = null;
   $("preview").hidden = true;

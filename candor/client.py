@@ -9,9 +9,10 @@ Chalice app through Chalice's local gateway.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -102,9 +103,11 @@ def local_transport(data_dir: str | Path) -> InProcessTransport:
 class ApiClient:
     """JSON calls; signed when a key file is given."""
 
-    def __init__(self, transport: Transport, keyfile: KeyFile | None = None) -> None:
+    def __init__(self, transport: Transport, keyfile: KeyFile | None = None, *,
+                 clock: Callable[[], float] = time.time) -> None:
         self.transport = transport
         self.keyfile = keyfile
+        self.clock = clock
         self.base_path = urlsplit(transport.base_url).path.rstrip("/")
 
     def call(
@@ -121,6 +124,7 @@ class ApiClient:
             headers.update(sign_request(
                 method, self.base_path + path, query, raw,
                 member_id=self.keyfile.member, seed=self.keyfile.signing_seed,
+                created=int(self.clock()),
             ))
         qs = canonical_query(query)
         status, payload = self.transport.send(method, path + (qs if qs != "?" else ""),

@@ -39,7 +39,7 @@ from tests.backends import FakeClock
 from tests.support.team import Api, Member, Team, make_api
 
 FORM = {"category": "fraud", "summary": "Invoices", "details": "Paid twice."}
-FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 OPERATIONS = sorted((method, path) for path, item in load_doc()["paths"].items()
@@ -431,6 +431,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, team: Team) -> Iterator[Any
 
 def test_schemathesis_over_http(served: Any) -> None:
     schemathesis = pytest.importorskip("schemathesis")
+    from schemathesis import GenerationMode
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
@@ -446,9 +447,9 @@ def test_schemathesis_over_http(served: Any) -> None:
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=4, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=6, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
+        @given(case=st.one_of(operation.as_strategy(mode) for mode in GenerationMode))
         def run(case: Any) -> None:
             response = case.call(base_url=served.url, timeout=30)
             statuses.append(response.status_code)

@@ -70,7 +70,8 @@ class Api:
         return ApiClient(self.transport)
 
     def as_member(self, member: Member) -> ApiClient:
-        return ApiClient(self.transport, member.key)
+        """Signs with the test clock, as a member whose clock is right."""
+        return ApiClient(self.transport, member.key, clock=self.clock.time)
 
 
 def make_api(store: Any, team: Team, clock: Any) -> Api:

@@ -13,7 +13,7 @@ from typing import Any
 
 from chalice.app import Chalice, Rate
 
-from chalicelib.domain import retention
+from chalicelib.domain import notify, retention
 from chalicelib.http import runtime
 from chalicelib.routes import reporter, team
 
@@ -51,7 +51,12 @@ app.register_blueprint(reporter.bp)
 app.register_blueprint(team.bp)
 
 
-@app.schedule(Rate(1, unit=Rate.DAYS))
-def retention_job(event: object) -> dict[str, int]:
-    """Daily: purge closed cases past retention, sweep unclaimed uploads (SPEC §4.7)."""
-    return {"purged": retention.run(runtime.ctx)}
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def housekeeping(event: object) -> dict[str, int]:
+    """Hourly: purge closed cases past retention and sweep unclaimed uploads
+    (SPEC §4.7); tell the team how many reports arrived, if it asked to be told."""
+    done = {"purged": retention.run(runtime.ctx)}
+    if runtime.settings.notify_topic:
+        publish = notify.sns_publisher(runtime.settings.notify_topic)
+        done["notified"] = notify.run(runtime.ctx, publish)
+    return done

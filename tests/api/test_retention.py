@@ -93,7 +93,9 @@ def test_unclaimed_uploads_go_after_a_day(local_api: Api) -> None:
     assert local_api.store.blob_size(announced["id"]) is None
 
 
-def test_interrupted_purge_is_finished_by_the_next_run(local_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_purge_is_finished_by_the_next_run(
+    local_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     case_id, blobs, _ = _closed_case(local_api, "local")
     ctx = _later(local_api, 31)
 

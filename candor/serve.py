@@ -61,11 +61,33 @@ class Site:
         return target
 
 
+class TokenBucket:
+    """One bucket for all API calls together: anonymous routes are throttled
+    by the API layer, never by anything that identifies a client (SPEC
+    §4.1), as API Gateway's stage throttling does in the cloud."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._tokens, self._at = float(burst), time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "candor"
     sys_version = ""
     protocol_version = "HTTP/1.1"
     gateway: Any
+    bucket: TokenBucket
     store: LocalCaseStore
     site: Site
 
@@ -127,6 +149,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- API -------------------------------------------------------------------
     def _api(self) -> None:
+        if not self.bucket.take():
+            self._refuse(429, "throttled", "Too many requests; try again shortly.")
+            return
         length = self._length()
         if length < 0 or length > 16 * 1024 * 1024:
             self._refuse(413, "too_large", "The request is too large.")
@@ -188,7 +213,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    settings: Settings, store: LocalCaseStore, site_dir: Path | None, host: str, port: int
+    settings: Settings, store: LocalCaseStore, site_dir: Path | None, host: str, port: int,
+    *, rate: float = 50.0, burst: int = 200,
 ) -> ThreadingHTTPServer:
     """A ready server (not yet serving). ``port`` 0 picks a free one."""
     from chalice.config import Config
@@ -198,7 +224,7 @@ def make_server(
 
     handler = type("BoundHandler", (Handler,), {
         "gateway": LocalGateway(app, Config(chalice_stage="local")),
-        "store": store, "site": Site.load(site_dir),
+        "store": store, "site": Site.load(site_dir), "bucket": TokenBucket(rate, burst),
     })
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True

@@ -165,6 +165,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise
             self._refuse(404, "not_found", "Not found.")
             return
+        if answer["statusCode"] == 405:  # Chalice's own body: answer like an unknown route
+            self._refuse(404, "not_found", "Not found.")
+            return
         payload = answer.get("body") or b""
         if isinstance(payload, str):
             payload = payload.encode()

@@ -25,7 +25,7 @@ from chalice.app import Response
 from chalicelib import errors, wire
 from chalicelib.config import Settings, load_settings
 from chalicelib.domain.cases import Context
-from chalicelib.store.base import StoreError
+from chalicelib.store.base import ConditionFailed, StoreError
 
 log = logging.getLogger("candor.api")
 
@@ -121,6 +121,8 @@ def endpoint(name: str) -> Callable[[Callable[..., Response]], Callable[..., Res
                 response = view(*args, **kwargs)
             except errors.CandorError as exc:
                 response = error_response(exc)
+            except ConditionFailed:  # a concurrent change won: the client may retry
+                response = error_response(errors.Conflict())
             except StoreError as exc:
                 log.warning("storage failure: %s", type(exc).__name__)
                 response = error_response(errors.Unavailable())

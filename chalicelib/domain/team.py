@@ -69,7 +69,7 @@ def list_cases(
 
 def _descending(day: str) -> str:
     # Sorts ISO days newest first as plain strings.
-    return "".join(chr(ord("9") - ord(ch) + ord("0")) if ch.isdigit() else ch for ch in day)
+    return "".join(chr(ord("9") - ord(ch) + ord("0")) if "0" <= ch <= "9" else ch for ch in day)
 
 
 def _encode_cursor(case: dict[str, Any]) -> str:

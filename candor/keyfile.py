@@ -213,7 +213,8 @@ def _work_factor(sealed: bytes) -> int:
     if len(stanzas) != 1 or stanzas[0].type != SCRYPT or len(stanzas[0].args) != 2:
         raise KeyFileInvalid("not a passphrase-sealed key file")
     factor = stanzas[0].args[1]
-    if not (factor.isascii() and factor.isdigit()) or not MIN_WORK_FACTOR <= int(factor) <= MAX_WORK_FACTOR:
+    in_range = factor.isascii() and factor.isdigit() and len(factor) <= 2
+    if not in_range or not MIN_WORK_FACTOR <= int(factor) <= MAX_WORK_FACTOR:
         raise KeyFileInvalid(f"work factor must be {MIN_WORK_FACTOR}..{MAX_WORK_FACTOR}")
     return int(factor)
 

@@ -19,9 +19,15 @@ FORM = {"category": "account-compromised", "summary": "Our X account posts spam"
 
 
 def _case(api: Api, exclude: tuple[str, ...] = ()) -> str:
+    """Submit a report; the new case's id."""
+    def ids() -> set[str]:
+        cases = api.as_member(api.team.admin).call("GET", "/v1/team/cases")["cases"]
+        return {c["id"] for c in cases}
+
+    before = ids()
     submit(api.anonymous, api.team.manifest, FORM, exclude=exclude)
-    cases = api.as_member(api.team.admin).call("GET", "/v1/team/cases")["cases"]
-    return str(cases[0]["id"])
+    (new,) = ids() - before
+    return new
 
 
 def _patch(client: ApiClient, case_id: str, **body: object) -> dict[str, object]:
@@ -63,6 +69,13 @@ def test_every_allowed_transition_from_received(api: Api) -> None:
         assert _patch(admin, _case(api), status=target)["status"] == target
     closed = _patch(admin, _case(api), status="closed", resolution="spam")
     assert closed["status"] == "closed"
+    assert _patch(admin, closed["id"], status="closed")["resolution"] == "spam"  # no-op
+    for bad in ("received", "acknowledged"):
+        with pytest.raises(ApiError) as exc:
+            _patch(admin, closed["id"], status=bad)
+        assert _refused(exc) == (422, "bad_transition")
+    acked = _patch(admin, _case(api), status="acknowledged")
+    assert _patch(admin, acked["id"], status="closed", resolution="withdrawn")["status"] == "closed"
 
 
 def test_access_list_hides_the_case_from_excluded_members(api: Api) -> None:

@@ -2,14 +2,12 @@
 Playwright, a recorder that fails on any request to another origin, console
 error capture, storage checks, axe-core and screenshots.
 
-The pages are built with frontend/build.mjs for a test team made in JS
-(tests/js/support/team.mjs) and served by a throwaway fake API
-(fake_api.py) until `candor serve` exists; tests marked `live` use the
-lead's `live_server` fixture from tests/conftest.py instead."""
+The pages are built with frontend/build.mjs for the test team and served,
+with the API, by `candor serve` (the `live_server` fixture of
+tests/conftest.py)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -54,31 +52,6 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-@pytest.fixture(scope="session")
-def test_team(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("team")
-    node("tests/js/support/team.mjs", str(out))
-    site = out / "site"
-    node("frontend/build.mjs", "--manifest", str(out / "manifest.json"), "--out", str(site))
-    return {
-        "dir": out,
-        "site": site,
-        "manifest": json.loads((out / "manifest.json").read_text()),
-        "members": json.loads((out / "team.json").read_text()),
-    }
-
-
-@pytest.fixture
-def fake_server(test_team: dict[str, Any]) -> Iterator[Any]:
-    from tests.browser.fake_api import FakeApi, serve
-
-    api = FakeApi(site=test_team["site"], manifests=[test_team["manifest"]])
-    server, url = serve(api)
-    api.url = url  # type: ignore[attr-defined]
-    yield api
-    server.shutdown()
 
 
 @dataclass

@@ -21,9 +21,9 @@ GERMAN_TITLES = {
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 @pytest.mark.parametrize("lang", ["en", "de"])
 @pytest.mark.parametrize("page_name", ["index", "followup"])
-def test_page(make_page: Any, fake_server: Any, page_name: str, lang: str, viewport: str) -> None:
-    page, _ = make_page(fake_server.url, viewport=viewport)
-    page.goto(f"{fake_server.url}/{page_name}.html")
+def test_page(make_page: Any, live_server: Any, page_name: str, lang: str, viewport: str) -> None:
+    page, _ = make_page(live_server.url, viewport=viewport)
+    page.goto(f"{live_server.url}/{page_name}.html")
     page.wait_for_selector("main:not([hidden]) h1:not(:empty)")
     page.evaluate("window.__sameDocument = true")
     if lang == "de":
@@ -48,10 +48,10 @@ def test_page(make_page: Any, fake_server: Any, page_name: str, lang: str, viewp
         assert fields and all(f == ["false", "off"] for f in fields)
 
 
-def test_keyboard_only(make_page: Any, fake_server: Any) -> None:
+def test_keyboard_only(make_page: Any, live_server: Any) -> None:
     """The report can be started and the first field reached with the keyboard alone."""
-    page, _ = make_page(fake_server.url)
-    page.goto(fake_server.url + "/")
+    page, _ = make_page(live_server.url)
+    page.goto(live_server.url + "/")
     page.wait_for_selector("#fingerprint:not(:empty)")
     page.focus("#start")
     page.keyboard.press("Enter")

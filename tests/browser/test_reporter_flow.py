@@ -1,48 +1,82 @@
-"""The reporter pages in real Chromium against the fake API: report with an
-image carrying GPS EXIF, receipt, team decrypts, follow-up with rotate,
-thread checks (forged message flagged), reply, old receipt refused. No
-request leaves the origin, nothing is stored, no console error."""
+"""The reporter pages in real Chromium against ``candor serve``: report with
+an image carrying GPS EXIF, receipt, team decrypts, follow-up with rotate,
+thread checks (a forged team message flagged), answer with an attachment,
+old receipt refused. No request leaves the origin, nothing is stored in the
+browser, no console error."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
-import subprocess
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, run_axe, screenshot
+from candor import documents
+from chalicelib import manifest as mf
+from chalicelib.b64 import b64u_decode, b64u_encode
+from tests.browser.conftest import run_axe, screenshot
 from tests.browser.images import jpeg_with_gps
+from tests.support.live import LiveMember, LiveServer, start_live_server
+from tests.support.team import make_team
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-
-def team_tool(*args: str) -> Any:
-    out = subprocess.run(
-        ["node", "tests/js/support/team-tools.mjs", *args],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out)
+TWO_ADMINS = (
+    ("Alice Admin", "Legal", "admin"),
+    ("Bob Reviewer", "Communications", "reviewer"),
+    ("Carol Admin", "Security", "admin"),
+)
 
 
-def b64u(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """``candor serve`` for a team with two admins, so the page can lock the last one."""
+    live = start_live_server(tmp_path, make_team(TWO_ADMINS))
+    try:
+        yield live
+    finally:
+        live.stop()
 
 
-def unb64u(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _member(server: LiveServer, first_name: str) -> LiveMember:
+    return next(m for m in server.team if m.name.startswith(first_name))
 
 
-def open_as(team: dict[str, Any], member: int, sealed: bytes, tmp: Path) -> Any:
-    path = tmp / "sealed.age"
-    path.write_bytes(sealed)
-    return team_tool("open", str(team["dir"] / "team.json"), str(member), str(path))
+def _sealed(server: LiveServer, member: LiveMember, case_id: str, blob_id: str) -> bytes:
+    path = f"/v1/team/cases/{case_id}/blobs/{blob_id}"
+    return b64u_decode(server.team_get(member, path)["sealed"])
+
+
+def _download(server: LiveServer, member: LiveMember, case_id: str, blob_id: str) -> bytes:
+    url = server.team_get(member, f"/v1/team/cases/{case_id}/blobs/{blob_id}")["url"]
+    with urllib.request.urlopen(server.url + url) as answer:  # noqa: S310 -- local server
+        return bytes(answer.read())
+
+
+def _forge_team_message(server: LiveServer, case: dict[str, Any], text: str) -> None:
+    """A message that claims to be Alice's but is signed with Carol's key: the
+    server cannot tell (it holds no plaintext); the reporter's page must."""
+    alice, carol = _member(server, "Alice"), _member(server, "Carol")
+    doc = documents.new_message(
+        "message",
+        case["reply_to"],
+        "team",
+        alice.member_id,
+        None,
+        text,
+        [],
+        carol.keyfile.signing_seed,
+    )
+    recipients = [*mf.access_recipients(server.manifest, case["access"]), case["reply_to"]]
+    sealed = documents.seal_document(doc, recipients)
+    server.client(alice).call(
+        "POST",
+        f"/v1/team/cases/{case['id']}/messages",
+        {"id": doc["id"], "message": b64u_encode(sealed), "attachments": []},
+    )
 
 
 def fill_report(page: Any, image: bytes) -> None:
@@ -69,13 +103,13 @@ def fill_report(page: Any, image: bytes) -> None:
     page.wait_for_selector("#file-list li:nth-child(2) .small.warn-text")
 
 
-def test_report_and_followup(
-    make_page: Any, fake_server: Any, test_team: dict[str, Any], tmp_path: Path
-) -> None:
-    origin = fake_server.url
+def test_report_and_followup(make_page: Any, server: LiveServer) -> None:
+    origin = server.url
+    alice, bob, carol = (_member(server, n) for n in ("Alice", "Bob", "Carol"))
     page, watch = make_page(origin)
     page.goto(origin + "/")
     page.wait_for_selector("#fingerprint:not(:empty)")
+    assert page.inner_text("#fingerprint").strip() == mf.fingerprint(server.manifest)
     screenshot(page, "index-landing-desktop-en")
 
     # Required fields are checked locally, with a focused summary of errors.
@@ -86,7 +120,6 @@ def test_report_and_followup(
     assert page.get_attribute("#q-summary-input", "aria-invalid") == "true"
     screenshot(page, "index-form-errors-desktop-en")
     assert run_axe(page) == []
-    page.click("#back-to-form") if page.is_visible("#back-to-form") else None
     page.goto(origin + "/")
 
     blank, _ = make_page(origin)
@@ -98,13 +131,10 @@ def test_report_and_followup(
         assert name in cleaned
 
     # Conflict of interest: exclude the reviewer and one admin; the last admin is locked.
-    members = test_team["members"]
-    bob = next(m for m in members if m["role"] == "reviewer")
-    admins = [m for m in members if m["role"] == "admin"]
-    page.check(f"#exclude-{bob['id']}")
-    page.check(f"#exclude-{admins[1]['id']}")
-    assert page.is_disabled(f"#exclude-{admins[0]['id']}")
-    page.uncheck(f"#exclude-{admins[1]['id']}")
+    page.check(f"#exclude-{bob.member_id}")
+    page.check(f"#exclude-{carol.member_id}")
+    assert page.is_disabled(f"#exclude-{alice.member_id}")
+    page.uncheck(f"#exclude-{carol.member_id}")
     screenshot(page, "index-form-filled-desktop-en")
 
     page.click("#report-form button[type=submit]")
@@ -112,8 +142,9 @@ def test_report_and_followup(
     assert "Bob Reviewer" in page.inner_text("#review-excluded")
     screenshot(page, "index-review-desktop-en")
     assert run_axe(page) == []
-    posts_before = [r for r in fake_server.requests if r[0] != "GET"]
-    assert posts_before == [], "nothing may be sent before the reporter presses send"
+    assert [r for r in watch.requests if not r.startswith("GET ")] == [], (
+        "nothing may be sent before the reporter presses send"
+    )
     page.click("#send")
     page.wait_for_selector("#step-receipt:not([hidden])", timeout=60000)
     receipt = page.get_attribute("#receipt-text", "data-receipt")
@@ -136,56 +167,40 @@ def test_report_and_followup(
     page.check("#receipt-saved")
     page.click("#receipt-continue")
 
-    # The team decrypts: the report, and the image without its metadata.
-    (case,) = fake_server.cases.values()
-    assert bob["id"] not in case.access
-    report = open_as(test_team, 0, case.report, tmp_path)
+    # The team decrypts the report, and the image without its metadata; Bob cannot.
+    (summary,) = server.team_get(alice, "/v1/team/cases")["cases"]
+    case = server.team_get(alice, f"/v1/team/cases/{summary['id']}")
+    assert bob.member_id not in case["access"]
+    assert server.team_get(bob, "/v1/team/cases")["cases"] == []
+    sealed_report = _sealed(server, alice, case["id"], case["report"]["id"])
+    report = documents.open_document(sealed_report, alice.keyfile.identities)
     assert report["type"] == "report" and report["form"]["category"] == "account_compromised"
-    assert report["form"]["ongoing"] == "yes" and report["access"] == case.access
-    with pytest.raises(subprocess.CalledProcessError):
-        open_as(test_team, members.index(bob), case.report, tmp_path)
+    assert report["form"]["ongoing"] == "yes" and report["access"] == case["access"]
+    assert report["reply_to"] == case["reply_to"]
+    with pytest.raises(documents.DocumentUnreadable):
+        documents.open_document(sealed_report, bob.keyfile.identities)
     jpeg_entry = next(a for a in report["attachments"] if a["name"] == "evidence.jpg")
-    sealed_jpeg = fake_server.uploads[jpeg_entry["id"]]["data"]
+    sealed_jpeg = _download(server, alice, case["id"], jpeg_entry["id"])
     assert hashlib.sha256(sealed_jpeg).hexdigest() == jpeg_entry["sha256"]
-    plain = bytes.fromhex(open_as(test_team, 0, sealed_jpeg, tmp_path)["bytes"])
-    assert len(plain) == 4096 or len(plain) >= jpeg_entry["size"]
-    cleaned_jpeg = plain[: jpeg_entry["size"]]
-    assert (
-        cleaned_jpeg[:2] == b"\xff\xd8"
-        and b"Exif" not in cleaned_jpeg
-        and b"CandorCam" not in cleaned_jpeg
-    )
-    assert set(plain[jpeg_entry["size"] :]) <= {0}
+    cleaned_jpeg = documents.open_attachment(sealed_jpeg, alice.keyfile.identities, jpeg_entry)
+    assert cleaned_jpeg[:2] == b"\xff\xd8"
+    assert b"Exif" not in cleaned_jpeg and b"CandorCam" not in cleaned_jpeg
 
     # The team replies (signed), and a forged "team" message is slipped in.
-    report_path = tmp_path / "report.json"
-    report_path.write_text(json.dumps(report))
-    reply = team_tool(
-        "reply",
-        str(test_team["dir"] / "team.json"),
-        "0",
-        str(report_path),
-        "null",
-        "Thank you, we took the post down. Did anyone else have the password?",
+    server.reply_as(
+        alice, case["id"], "Thank you, we took the post down. Did anyone else have the password?"
     )
-    fake_server.add_team_message(case, unb64u(reply["sealed"]), reply["id"])
-    forged_team = [dict(m) for m in members]
-    forged_team[0]["seed"] = members[1]["seed"]
-    (tmp_path / "forged.json").write_text(json.dumps(forged_team))
-    forged = team_tool(
-        "reply", str(tmp_path / "forged.json"), "0", str(report_path), "null", "Send us your name."
-    )
-    fake_server.add_team_message(case, unb64u(forged["sealed"]), forged["id"])
+    _forge_team_message(server, case, "Send us your name.")
 
     # Follow-up: a typo is caught locally, nothing is sent.
     page.goto(origin + "/followup.html")
     typo = receipt[:-1] + ("0" if receipt[-1] != "0" else "1")
-    sent_before = len(fake_server.requests)
+    sent_before = len(watch.requests)
     page.fill("#receipt-input", typo)
     page.click("#open")
     page.wait_for_selector("#receipt-error:not(:empty)")
     assert "typo" in page.inner_text("#receipt-error")
-    assert [r for r in fake_server.requests[sent_before:] if r[0] == "POST"] == []
+    assert [r for r in watch.requests[sent_before:] if r.startswith("POST ")] == []
     screenshot(page, "followup-typo-desktop-en")
 
     page.fill("#receipt-input", receipt.lower().replace("-", " "))
@@ -216,11 +231,16 @@ def test_report_and_followup(
     page.wait_for_selector("#compose-file-list li .small")
     page.click("#compose-send")
     page.wait_for_selector("#messages > li:nth-child(3)")
-    mine = case.messages[-1]
-    doc = open_as(test_team, 0, mine["sealed"], tmp_path)
+    case = server.team_get(alice, f"/v1/team/cases/{case['id']}")
+    assert [m["from"] for m in case["messages"]] == ["team", "team", "reporter"]
+    mine = _sealed(server, alice, case["id"], case["messages"][2]["id"])
+    doc = documents.open_document(mine, alice.keyfile.identities)
     assert doc["from"] == "reporter" and doc["member"] is None and doc["sig"]
+    keys = documents.author_keys(doc, server.manifest, report["reporter_key"])
+    assert documents.check_message(doc, "message", "reporter", case["reply_to"], keys).ok
     # prev names the last message the reporter saw (the forged one is still a blob in the thread).
-    assert doc["prev"] == b64u(hashlib.sha256(case.messages[1]["sealed"]).digest())
+    forged = _sealed(server, alice, case["id"], case["messages"][1]["id"])
+    assert doc["prev"] == documents.blob_hash(forged)
     assert doc["attachments"][0]["name"] == "shot.png"
 
     # The old receipt is dead; the new one opens.
@@ -234,8 +254,5 @@ def test_report_and_followup(
     page2.fill("#receipt-input", next_receipt)
     page2.click("#open")
     page2.wait_for_selector("#step-status:not([hidden])")
-    assert all(
-        origin in r.split(" ", 1)[1]
-        for r in watch.requests
-        if not r.split(" ", 1)[1].startswith("blob:")
-    )
+    urls = [r.split(" ", 1)[1] for r in watch.requests]
+    assert all(u.startswith((origin + "/", "blob:")) for u in urls)

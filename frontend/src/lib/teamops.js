@@ -12,6 +12,7 @@ import { attachmentPadder, unpadAttachment } from "./padding.js";
 import { signRequest, canonicalQuery } from "./rfc9421.js";
 import { signDocument, verifyDocument } from "./sign.js";
 
+const RETRIES = 8;
 const FETCH_OPTIONS = { credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer", redirect: "error" };
 const MEMBER_ID = /^m_[A-Za-z0-9_-]{20}$/;
 const BLOB_ID = /^b_[A-Za-z0-9_-]{22}$/;
@@ -24,8 +25,23 @@ export class TeamClient {
     Object.assign(this, { key, base, fetchImpl, onCall });
   }
 
-  /** One signed request. Returns the parsed answer (null for 204). @throws {ApiError} */
-  async call(method, path, { query = {}, body } = {}) {
+  /**
+   * One signed request, retried while the API is throttled or unavailable
+   * (signed anew each time: a new nonce; SPEC §4.1 makes retries safe).
+   * Returns the parsed answer (null for 204). @throws {ApiError}
+   */
+  async call(method, path, options = {}) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(method, path, options);
+      } catch (err) {
+        if (!(err instanceof ApiError) || !err.retryable || attempt >= RETRIES) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** attempt) * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  async once(method, path, { query = {}, body } = {}) {
     const raw = body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(body));
     const fullPath = this.base + path;
     const headers = signRequest(method, fullPath, query, raw, { memberId: this.key.member, seed: this.key.signingSeed });

@@ -62,7 +62,7 @@ class Site:
 
 
 class TokenBucket:
-    """One bucket for all API calls together: anonymous routes are throttled
+    """One bucket for all anonymous API calls together: they are throttled
     by the API layer, never by anything that identifies a client (SPEC
     §4.1), as API Gateway's stage throttling does in the cloud."""
 
@@ -149,7 +149,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- API -------------------------------------------------------------------
     def _api(self) -> None:
-        if not self.bucket.take():
+        # Anonymous routes share one bucket; signed team calls are
+        # authenticated per member and not limited here.
+        if not self.path.startswith("/v1/team/") and not self.bucket.take():
             self._refuse(429, "throttled", "Too many requests; try again shortly.")
             return
         length = self._length()

@@ -66,6 +66,13 @@ def get_blob(case_id: str, blob_id: str) -> Response:
     return respond(team.fetch(runtime.ctx, caller, case_id, blob_id))
 
 
+@bp.route("/v1/team/reports", methods=["GET"])
+@endpoint("team.reports")
+def read_reports() -> Response:
+    caller, _, _ = _call()
+    return respond(team.read_reports(runtime.ctx, caller, _query("cases")))
+
+
 @bp.route("/v1/team/cases/{case_id}/messages", methods=["POST"], content_types=ANY_TYPE)
 @endpoint("team.cases.message")
 def post_message(case_id: str) -> Response:

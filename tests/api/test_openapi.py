@@ -257,6 +257,8 @@ def _flow(api: Api, store_kind: str) -> Recorder:
 
     case_id = as_grace.call("GET", "/v1/team/cases")["cases"][0]["id"]
     as_grace.call("GET", "/v1/team/cases", query={"status": "received"})
+    as_grace.call("GET", "/v1/team/reports", query={"cases": case_id})
+    _expect(ApiError, lambda: as_grace.call("GET", "/v1/team/reports", query={"cases": "x"}))
     session = teamops.Session(as_grace, grace.key, manifest)
     view = teamops.read_case(session, case_id)
     teamops.write(session, view, "message", "Thank you, we are looking into it.")

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from candor import documents
 from candor import keyfile as kf
 from candor.client import ApiClient, ApiError
 from candor.reporter import submit
 from chalicelib import manifest as mf
+from chalicelib.b64 import b64u_decode
 from chalicelib.domain.audit import GENESIS, entry_hash
 from chalicelib.domain.cases import add_months, deadlines
 from tests.support.team import Api
@@ -224,3 +226,26 @@ def test_expired_and_invalid_manifests_are_refused(api: Api) -> None:
     with pytest.raises(ApiError) as exc:
         admin.call("PUT", "/v1/team/manifest", signed)
     assert _refused(exc) == (422, "invalid_manifest")
+
+
+def test_reports_in_one_audited_call(api: Api) -> None:
+    alan = api.team.by_name("Alan")
+    visible = [_case(api) for _ in range(3)]
+    hidden = _case(api, exclude=(alan.id,))
+    unknown = "c_" + "A" * 22
+    client = api.as_member(alan)
+    before = len(api.as_member(api.team.admin).call("GET", "/v1/team/audit")["entries"])
+    answer = client.call("GET", "/v1/team/reports",
+                         query={"cases": ",".join([*visible, hidden, unknown])})
+    assert [r["case"] for r in answer["reports"]] == visible
+    assert answer["missing"] == [hidden, unknown] and answer["more"] == []
+    for report in answer["reports"]:
+        sealed = b64u_decode(report["sealed"])
+        assert documents.open_document(sealed, alan.key.identities)["form"] == FORM
+    entries = api.as_member(api.team.admin).call("GET", "/v1/team/audit")["entries"]
+    assert [e["action"] for e in entries[before:]] == ["reports.read"]
+    assert hidden in entries[before]["request"]["@query"]  # the signed query names the cases
+    for bad in ("", "c_x", ",".join([visible[0]] * 2), ",".join([unknown] * 51)):
+        with pytest.raises(ApiError) as exc:
+            client.call("GET", "/v1/team/reports", query={"cases": bad} if bad else None)
+        assert _refused(exc) == (400, "malformed")

@@ -122,9 +122,9 @@ def cases_list(args: argparse.Namespace) -> int:
     cursor = ""
     while True:
         page = s.get("/v1/team/cases", status=args.status or "", cursor=cursor)
+        summaries = teamops.report_summaries(s, page["cases"])
         for c in page["cases"]:
-            view = teamops.read_case(s, c["id"])
-            summary = str(view.report.get("form", {}).get("summary", ""))[:60]
+            summary = summaries.get(c["id"], "")[:60]
             style = "bold red" if c["overdue"] else None
             table.add_row(c["id"], c["status"], c["received"], c["acknowledge_by"],
                           c["feedback_by"], c["assignee"] or "", summary, style=style)

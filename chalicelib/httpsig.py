@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ NONCE_SECONDS = 600
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 PARAMS = ("created", "nonce", "keyid", "alg", "tag")
 _UNRESERVED = "-._~"
+# Checked before any lookup: a key id is a member id (SPEC §4.4) and a nonce
+# b64u of 16 bytes (§4.3), so nothing unbounded reaches the store's keys.
+_KEYID = re.compile(r"m_[A-Za-z0-9_-]{20}")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 class SignatureRefused(Exception):
@@ -137,8 +142,8 @@ def parse_signature_input(req: RequestView) -> SignatureInput:
         or tuple(sorted(params)) != tuple(sorted(PARAMS))
         or params["alg"] != "ed25519" or params["tag"] != TAG
         or not isinstance(params["created"], int) or isinstance(params["created"], bool)
-        or not isinstance(params["keyid"], str) or not isinstance(params["nonce"], str)
-        or not 16 <= len(params["nonce"]) <= 64
+        or not isinstance(params["keyid"], str) or not _KEYID.fullmatch(params["keyid"])
+        or not isinstance(params["nonce"], str) or not _NONCE.fullmatch(params["nonce"])
     ):
         raise SignatureRefused("bad_signature")
     return SignatureInput(params["keyid"], params["created"], params["nonce"])

@@ -7,14 +7,14 @@ so gaps in the reporter's thread reveal nothing about notes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from chalicelib import wire
 from chalicelib.domain import blobs
 from chalicelib.domain.cases import Context, entries_pk, load_case
 from chalicelib.errors import AttachmentClaimed, Conflict, NotFound, ThreadFull
-from chalicelib.store.base import ABSENT, ConditionFailed, Item, Put
+from chalicelib.store.base import ABSENT, ConditionFailed, Item, Op, Put
 
 DOWNLOAD_SECONDS = 5 * 60
 _RETRIES = 8
@@ -28,14 +28,29 @@ def _request_hash(sealed: bytes, attachment_ids: list[str]) -> str:
     return hashlib.sha256(sealed + ",".join(attachment_ids).encode()).hexdigest()
 
 
+def storage_key(case_id: str, blob_id: str) -> str:
+    """Where a message or note is stored: derived from the case and the
+    author's id, so an id chosen by an author can never name (and a purge
+    never delete) another case's blob."""
+    digest = hashlib.sha256(f"candor/v1 entry\n{case_id}\n{blob_id}".encode()).digest()
+    return "e_" + wire.b64u_encode(digest)
+
+
+Commit = Callable[[Sequence[Op]], None]
+
+
 def append(
     ctx: Context, case: Item, body: dict[str, Any], raw: bytes, *,
-    kind: str, author: str, member: str | None,
+    kind: str, author: str, member: str | None, commit: Commit | None = None,
 ) -> dict[str, Any]:
-    """Store one sealed message or note. Raises Conflict, ThreadFull,
+    """Store one sealed message or note; ``commit`` applies the transaction
+    (the team's adds its audit entry to it). Raises Conflict, ThreadFull,
     InvalidBlob, AttachmentMissing, AttachmentClaimed."""
     del raw  # idempotency compares the document, not a re-signed request
+    commit = commit or ctx.store.transact
     blob_id = wire.identifier(body.get("id"), "b", "'id'")
+    if blob_id == case.data["report"]["id"]:
+        raise Conflict("That id is the report's.")
     sealed = wire.b64u_field(body, kind, max_size=ctx.limits.message)
     attachment_ids = wire.id_list(body, "attachments", "a", max_items=ctx.limits.attachment_ids)
     digest = _request_hash(sealed, attachment_ids)
@@ -49,14 +64,15 @@ def append(
             raise ThreadFull()
         blobs.check_blob(sealed, ctx, recipient_type=case.data["type"])
         attachments = blobs.load_attachments(ctx, attachment_ids, case.data["type"])
-        _put_once(ctx, blob_id, sealed)
+        key = storage_key(case_id, blob_id)
+        _put_once(ctx, key, sealed)
         blobs.keep_uploads(ctx, attachments)
         day = ctx.day()
         answer = {"id": blob_id, "seq": count + 1, "day": day}
         entry = {**answer, "kind": kind, "from": author, "member": member, "size": len(sealed),
-                 "attachments": blobs.attachment_refs(attachments), "hash": digest}
+                 "attachments": blobs.attachment_refs(attachments), "hash": digest, "blob": key}
         try:
-            ctx.store.transact([
+            commit([
                 Put(case.pk, case.sk, _after_entry(dict(case.data), kind, author, day),
                     expect=case.version),
                 Put(*_entry_key(case_id, blob_id), entry, expect=ABSENT),
@@ -76,12 +92,13 @@ def _repeat(existing: Item, digest: str) -> dict[str, Any]:
     return {k: existing.data[k] for k in ("id", "seq", "day")}
 
 
-def _put_once(ctx: Context, blob_id: str, sealed: bytes) -> None:
-    """Write-once blob; a crashed earlier attempt with the same bytes is fine."""
+def _put_once(ctx: Context, key: str, sealed: bytes) -> None:
+    """Write-once blob; this case's own crashed earlier attempt with the same
+    id and bytes is fine (the key names the case)."""
     try:
-        ctx.store.put_blob(blob_id, sealed)
+        ctx.store.put_blob(key, sealed)
     except ConditionFailed:
-        if ctx.store.get_blob(blob_id) != sealed:
+        if ctx.store.get_blob(key) != sealed:
             raise Conflict("Another document with this id is stored.") from None
 
 
@@ -124,6 +141,8 @@ def fetch_blob(
         listed += [a["id"] for e in entries for a in e.data["attachments"]]
         if blob_id in listed:
             return {"url": ctx.store.download_url(blob_id, DOWNLOAD_SECONDS)}
-    elif any(e.data["id"] == blob_id for e in entries):
-        return {"sealed": wire.b64u_encode(ctx.store.get_blob(blob_id))}
+    else:
+        for e in entries:
+            if e.data["id"] == blob_id:
+                return {"sealed": wire.b64u_encode(ctx.store.get_blob(e.data["blob"]))}
     raise NotFound()

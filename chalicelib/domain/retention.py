@@ -24,7 +24,7 @@ def _blob_ids(ctx: Context, case: dict[str, Any]) -> tuple[list[str], list[str]]
     """The case's document blob ids and attachment ids."""
     docs, attachments = [case["report"]["id"]], [a["id"] for a in case["report"]["attachments"]]
     for item in ctx.store.query(entries_pk(case["id"]), prefix="blob#"):
-        docs.append(item.data["id"])
+        docs.append(item.data["blob"])
         attachments += [a["id"] for a in item.data["attachments"]]
     return docs, attachments
 

@@ -7,6 +7,7 @@ list, admins included. Every action commits with its audit entry.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib import wire
@@ -31,7 +32,7 @@ from chalicelib.errors import (
     Malformed,
     NotFound,
 )
-from chalicelib.store.base import ConditionFailed, Item, Put
+from chalicelib.store.base import BlobMissing, ConditionFailed, Item, Op, Put
 
 PAGE = 50
 _SUMMARY = ("id", "status", "received", "updated", "assignee", "access")
@@ -143,7 +144,11 @@ def read_reports(ctx: Context, caller: Caller, cases: str | None) -> dict[str, A
             more.append(case_id)
         else:
             report = case.data["report"]
-            sealed = ctx.store.get_blob(report["id"])
+            try:
+                sealed = ctx.store.get_blob(report["id"])
+            except BlobMissing:  # purged meanwhile: like a case that does not exist
+                missing.append(case_id)
+                continue
             budget -= len(sealed)
             reports.append({"case": case_id, "id": report["id"],
                             "sealed": wire.b64u_encode(sealed)})
@@ -158,10 +163,13 @@ def add_entry(
     """A team message (the reporter sees it) or a note (team only)."""
     wire.fields(body, ["id", kind, "attachments"])
     case = _visible(ctx, caller, case_id)
-    answer = entries.append(ctx, case, body, raw, kind=kind, author="team", member=caller.id)
-    audit.commit(ctx, [], member=caller.id, action=f"{kind}.add", case=case_id,
-                 request=caller.request)
-    return answer
+
+    def with_audit(ops: Sequence[Op]) -> None:  # the entry and its audit entry, together
+        audit.commit(ctx, ops, member=caller.id, action=f"{kind}.add", case=case_id,
+                     request=caller.request)
+
+    return entries.append(ctx, case, body, raw, kind=kind, author="team", member=caller.id,
+                          commit=with_audit)
 
 
 def patch_case(

@@ -12,7 +12,7 @@ from candor import keyfile as kf
 from candor.client import ApiClient, ApiError
 from candor.reporter import submit
 from chalicelib import manifest as mf
-from chalicelib.b64 import b64u_decode
+from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.domain.audit import GENESIS, entry_hash
 from chalicelib.domain.cases import add_months, deadlines
 from tests.support.team import Api
@@ -249,3 +249,57 @@ def test_reports_in_one_audited_call(api: Api) -> None:
         with pytest.raises(ApiError) as exc:
             client.call("GET", "/v1/team/reports", query={"cases": bad} if bad else None)
         assert _refused(exc) == (400, "malformed")
+
+
+def test_an_author_chosen_id_cannot_name_another_cases_blob(api: Api) -> None:
+    """An admin who can read case B posts B's sealed report and message into
+    case A under B's ids, then purges A: B keeps all its blobs."""
+    admin = api.as_member(api.team.admin)
+    b = _case(api)
+    b_view = admin.call("GET", f"/v1/team/cases/{b}")
+    session_case = admin.call("GET", f"/v1/team/cases/{b}/blobs/{b_view['report']['id']}")
+    report_sealed = session_case["sealed"]
+    a = _case(api)
+    answer = admin.call("POST", f"/v1/team/cases/{a}/messages",
+                        {"id": b_view["report"]["id"], "message": report_sealed,
+                         "attachments": []})
+    assert answer["seq"] == 1  # stored, but as case A's own blob
+    with pytest.raises(ApiError) as exc:  # and a case's own report id is refused
+        a_view = admin.call("GET", f"/v1/team/cases/{a}")
+        admin.call("POST", f"/v1/team/cases/{a}/messages",
+                   {"id": a_view["report"]["id"], "message": report_sealed, "attachments": []})
+    assert _refused(exc) == (409, "conflict")
+    _patch(admin, a, status="closed", resolution="spam")
+    admin.call("DELETE", f"/v1/team/cases/{a}")
+    again = admin.call("GET", f"/v1/team/cases/{b}/blobs/{b_view['report']['id']}")
+    assert again["sealed"] == report_sealed
+
+
+def test_team_entries_and_their_audit_entry_commit_together(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.domain import audit
+    from chalicelib.store.base import StorageUnavailable
+
+    admin = api.as_member(api.team.admin)
+    case_id = _case(api)
+    real = api.store.transact
+
+    def failing(ops: object) -> None:
+        if any(getattr(op, "pk", "") == audit.AUDIT for op in ops):  # type: ignore[attr-defined]
+            raise StorageUnavailable("injected")
+        real(ops)  # type: ignore[arg-type]
+
+    case = admin.call("GET", f"/v1/team/cases/{case_id}")
+    doc = documents.new_message("note", case["reply_to"], "team", api.team.admin.id, None,
+                                "internal", [], api.team.admin.key.signing_seed)
+    sealed = documents.seal_document(doc, mf.access_recipients(api.team.manifest, case["access"]))
+    body = {"id": doc["id"], "note": b64u_encode(sealed), "attachments": []}
+    monkeypatch.setattr(api.store, "transact", failing)
+    with pytest.raises(ApiError) as exc:
+        admin.call("POST", f"/v1/team/cases/{case_id}/notes", body)
+    monkeypatch.undo()
+    assert (exc.value.status, exc.value.code) == (503, "unavailable")
+    assert admin.call("GET", f"/v1/team/cases/{case_id}")["notes"] == []
+    admin.call("POST", f"/v1/team/cases/{case_id}/notes", body)  # the retry succeeds
+    assert len(admin.call("GET", f"/v1/team/cases/{case_id}")["notes"]) == 1

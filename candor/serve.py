@@ -10,6 +10,7 @@ route, status, latency and member id.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import mimetypes
@@ -54,11 +55,14 @@ class Site:
         rel = unquote(path).lstrip("/") or "index.html"
         if rel.endswith("/"):
             rel += "index.html"
-        target = (self.root / rel).resolve()
-        root = self.root.resolve()
-        if root not in target.parents or not target.is_file() or target.name == "headers.json":
+        try:
+            target = (self.root / rel).resolve()
+            root = self.root.resolve()
+            if root not in target.parents or not target.is_file():
+                return None
+        except (ValueError, OSError):  # NUL bytes, names too long, loops
             return None
-        return target
+        return None if target.name == "headers.json" else target
 
 
 class TokenBucket:
@@ -88,8 +92,12 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     gateway: Any
     bucket: TokenBucket
+    team_bucket: TokenBucket
     store: LocalCaseStore
     site: Site
+
+    # A client that stops sending is dropped instead of holding a thread.
+    timeout = 60
 
     def log_message(self, format: str, *args: Any) -> None:
         """Never log requests: the default line holds the client address."""
@@ -112,6 +120,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
+        if self.command not in ("PUT", "POST", "PATCH") and self.headers.get("Content-Length"):
+            # A body where none is read would be parsed as the next request.
+            self.close_connection = True
         try:
             if url.path.startswith("/v1/uploads/") and self.command == "PUT":
                 self._upload(url.path.removeprefix("/v1/uploads/"), parse_qs(url.query))
@@ -125,6 +136,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(405, b"", {"Content-Type": "text/plain"})
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+        except Exception as exc:  # never socketserver's handler: it logs the client address
+            log.error("unexpected %s in candor serve", type(exc).__name__)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._refuse(503, "unavailable", "The server failed; try again.")
 
     def _length(self) -> int:
         try:
@@ -149,9 +165,10 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- API -------------------------------------------------------------------
     def _api(self) -> None:
-        # Anonymous routes share one bucket; signed team calls are
-        # authenticated per member and not limited here.
-        if not self.path.startswith("/v1/team/") and not self.bucket.take():
+        # Anonymous routes share one bucket; team routes another, larger one
+        # (their calls are signed, but checking costs work too).
+        bucket = self.team_bucket if self.path.startswith("/v1/team/") else self.bucket
+        if not bucket.take():
             self._refuse(429, "throttled", "Too many requests; try again shortly.")
             return
         length = self._length()
@@ -217,6 +234,13 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, target.read_bytes(), {**self.site.headers, "Content-Type": ctype})
 
 
+class QuietServer(ThreadingHTTPServer):
+    """socketserver's default error handler prints the client's address."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.error("connection failed")
+
+
 def make_server(
     settings: Settings, store: LocalCaseStore, site_dir: Path | None, host: str, port: int,
     *, rate: float = 50.0, burst: int = 200,
@@ -230,8 +254,9 @@ def make_server(
     handler = type("BoundHandler", (Handler,), {
         "gateway": LocalGateway(app, Config(chalice_stage="local")),
         "store": store, "site": Site.load(site_dir), "bucket": TokenBucket(rate, burst),
+        "team_bucket": TokenBucket(rate * 10, burst * 10),
     })
-    server = ThreadingHTTPServer((host, port), handler)
+    server = QuietServer((host, port), handler)
     server.daemon_threads = True
     # Signed team requests verify against the origin the clients use (SPEC §4.3).
     base = settings.public_base_url

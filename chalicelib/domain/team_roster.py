@@ -32,6 +32,7 @@ from chalicelib.errors import (
 )
 from chalicelib.httpsig import (
     NONCE_SECONDS,
+    SKEW_SECONDS,
     RequestView,
     SignatureRefused,
     parse_signature_input,
@@ -79,8 +80,10 @@ def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
     # Recorded only after the signature verified, so nobody can burn nonces.
     nonce_key = (f"nonce#{sig_input.keyid}#{sig_input.nonce}", "nonce")
     try:
-        ctx.store.transact([Put(*nonce_key, {}, expect=ABSENT,
-                                expires=ctx.epoch() + NONCE_SECONDS)])
+        # Kept while the signature could still be accepted: created may lie
+        # up to SKEW_SECONDS ahead of this clock.
+        expires = max(ctx.epoch() + NONCE_SECONDS, sig_input.created + SKEW_SECONDS + 1)
+        ctx.store.transact([Put(*nonce_key, {}, expect=ABSENT, expires=expires)])
     except ConditionFailed:
         raise NonceReplayed() from None
     return Caller(member.data, record)
@@ -153,6 +156,8 @@ def rotate_member(
         raise InvalidManifest(f"The member entry is not valid: {exc.reason}.") from None
     if entry["removed"] or entry["role"] != current.data["role"]:
         raise InvalidManifest("A key rotation changes keys only.")
+    if _kind(entry["recipient"]) != _kind(current.data["recipient"]):
+        raise InvalidManifest("A key rotation keeps the team's recipient type.")
     try:
         audit.commit(ctx, [Put(MEMBERS, member_id, entry, expect=current.version)],
                      member=caller.id, action="member.rotate", case=None,
@@ -196,31 +201,26 @@ def current_manifest(ctx: Context) -> dict[str, Any] | None:
     return dict(chain[-1].data) if chain else None
 
 
-def put_manifest(ctx: Context, caller: Caller | None, candidate: dict[str, Any]) -> None:
+def put_manifest(ctx: Context, caller: Caller, candidate: dict[str, Any]) -> None:
     """``PUT /v1/team/manifest`` (admin): only version current + 1, only valid.
-
-    ``caller`` is None only for ``candor init``'s first manifest. Raises
-    Forbidden, Conflict, InvalidManifest.
-    """
-    if caller is not None:
-        caller.require_admin()
+    Version 1 comes only from ``candor init`` (``bootstrap``), never over the
+    API. Raises Forbidden, Conflict, InvalidManifest."""
+    caller.require_admin()
     wire.fields(candidate, sorted(mf.MANIFEST_FIELDS))
     current = current_manifest(ctx)
+    if current is None:
+        raise Conflict("There is no team yet: run candor init.")
     version = candidate.get("version")
-    expected = current["version"] + 1 if current else 1
-    if not isinstance(version, int) or version != expected:
-        raise Conflict(f"The next manifest must be version {expected}.")
+    if not isinstance(version, int) or version != current["version"] + 1:
+        raise Conflict(f"The next manifest must be version {current['version'] + 1}.")
     try:
-        if current is None:
-            mf.verify_first_manifest(candidate, ctx.today())
-        else:
-            mf.verify_next_manifest(current, candidate, ctx.today())
+        mf.verify_next_manifest(current, candidate, ctx.today())
     except mf.ManifestInvalid as exc:
         raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
     try:
         audit.commit(ctx, [Put(MANIFESTS, f"{version:08d}", candidate, expect=ABSENT)],
-                     member=caller.id if caller else None, action="manifest.publish",
-                     case=None, request=caller.request if caller else None)
+                     member=caller.id, action="manifest.publish", case=None,
+                     request=caller.request)
     except ConditionFailed:
         raise Conflict("That manifest version was just published.") from None
 
@@ -236,8 +236,14 @@ def bootstrap(ctx: Context, first: dict[str, Any]) -> None:
         mf.verify_first_manifest(first, ctx.today())
     except mf.ManifestInvalid as exc:
         raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
-    ctx.store.transact([Put(MEMBERS, m["id"], m, expect=ABSENT) for m in first["members"]])
-    put_manifest(ctx, None, first)
+    # The members, the manifest and its audit entry in one transaction: a
+    # crash cannot leave a roster without the manifest that vouches for it.
+    try:
+        audit.commit(ctx, [*(Put(MEMBERS, m["id"], m, expect=ABSENT) for m in first["members"]),
+                           Put(MANIFESTS, f"{1:08d}", first, expect=ABSENT)],
+                     member=None, action="manifest.publish", case=None, request=None)
+    except ConditionFailed:
+        raise Conflict("This data directory already has a team.") from None
 
 
 def since_param(value: str | None) -> int | None:

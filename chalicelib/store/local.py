@@ -98,6 +98,8 @@ class LocalCaseStore:
         self.tmp = self.root / "tmp"
         for d in (self.root, self.blobs, self.uploads, self.tmp):
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # mkdir leaves an existing directory's mode alone: make it private.
+        self.root.chmod(0o700)
         self._clock = clock
         self._local = threading.local()
         self._url_key = self._load_url_key()
@@ -122,6 +124,9 @@ class LocalCaseStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=30000")
+        # Deleted and overwritten rows (retired receipts' links, purged
+        # cases) are zeroed in the database file, not left in free pages.
+        db.execute("PRAGMA secure_delete=ON")
         return db
 
     @contextlib.contextmanager
@@ -374,4 +379,13 @@ class LocalCaseStore:
             with contextlib.suppress(FileNotFoundError):
                 if tmp.stat().st_mtime < now - 3600:
                     tmp.unlink(missing_ok=True)
+        self.checkpoint()
         return n + len(stale)
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database and empty it: old page
+        images in the WAL still hold what was overwritten (a rotated
+        receipt's link to its case, a purged case), until this runs (hourly,
+        from ``sweep``)."""
+        with self._db() as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -117,3 +117,30 @@ def test_roles(api: Api) -> None:
     with pytest.raises(ApiError) as exc:
         reviewer.call("PUT", "/v1/team/manifest", {"version": 2})
     assert (exc.value.status, exc.value.code) == (403, "forbidden")
+
+
+def test_a_nonce_outlives_its_signature(api: Api) -> None:
+    """A signature dated 300 s ahead is acceptable for 600 s: its nonce must
+    be remembered at least that long."""
+    headers = _signed(api.team.admin, created=int(api.clock.time()) + 300)
+    assert _send(api, "GET", "/v1/team/cases", headers)[0] == 200
+    api.clock.advance(600)
+    assert _code(_send(api, "GET", "/v1/team/cases", headers)) == (401, "nonce_replayed")
+    api.clock.advance(1)
+    assert _code(_send(api, "GET", "/v1/team/cases", headers)) == (401, "clock_skew")
+
+
+def test_a_rotation_keeps_the_recipient_type(api: Api) -> None:
+    from candor import keyfile as kf
+    from chalicelib.age.recipient_types import X25519
+
+    grace = api.team.by_name("Grace")
+    rotated, old_seed = kf.rotate_keys(grace.key)
+    classic = kf.create_keyfile("", kind=X25519)
+    entry = kf.public_card(
+        kf.KeyFile(grace.id, classic.identities, rotated.signing_seed, ""),
+        grace.name, grace.function, grace.role, grace.card, old_seed)
+    with pytest.raises(ApiError) as exc:
+        ApiClient(api.transport, grace.key, clock=api.clock.time).call(
+            "PUT", f"/v1/team/members/{grace.id}", entry)
+    assert (exc.value.status, exc.value.code) == (422, "invalid_manifest")

@@ -264,10 +264,10 @@ def test_an_author_chosen_id_cannot_name_another_cases_blob(api: Api) -> None:
                         {"id": b_view["report"]["id"], "message": report_sealed,
                          "attachments": []})
     assert answer["seq"] == 1  # stored, but as case A's own blob
+    a_view = admin.call("GET", f"/v1/team/cases/{a}")
+    own_report_id = {"id": a_view["report"]["id"], "message": report_sealed, "attachments": []}
     with pytest.raises(ApiError) as exc:  # and a case's own report id is refused
-        a_view = admin.call("GET", f"/v1/team/cases/{a}")
-        admin.call("POST", f"/v1/team/cases/{a}/messages",
-                   {"id": a_view["report"]["id"], "message": report_sealed, "attachments": []})
+        admin.call("POST", f"/v1/team/cases/{a}/messages", own_report_id)
     assert _refused(exc) == (409, "conflict")
     _patch(admin, a, status="closed", resolution="spam")
     admin.call("DELETE", f"/v1/team/cases/{a}")

@@ -61,7 +61,7 @@ def test_static_pages_carry_the_site_headers(served: tuple[str, LocalCaseStore])
 def test_the_api_is_throttled_as_a_whole(served: tuple[str, LocalCaseStore]) -> None:
     base, _ = served
     answers = [_get(base + "/v1/manifest") for _ in range(5)]
-    assert _get(base + "/v1/team/cases")[0] == 401  # signed calls are not in the bucket
+    assert _get(base + "/v1/team/cases")[0] == 401  # team calls have a bucket of their own
     assert [a[0] for a in answers] == [200, 200, 200, 429, 429]
     assert json.loads(answers[-1][2])["error"]["code"] == "throttled"
 
@@ -80,3 +80,14 @@ def test_upload_urls_are_checked(served: tuple[str, LocalCaseStore]) -> None:
     status, headers, body = _get(base + store.download_url("a_" + "A" * 22, 60))
     assert (status, body) == (200, b"data")
     assert headers["Content-Type"] == "application/octet-stream"
+
+
+def test_odd_paths_answer_404_and_log_no_address(
+    served: tuple[str, LocalCaseStore], capfd: pytest.CaptureFixture[str]
+) -> None:
+    base, _ = served
+    for path in ("/%00", "/" + "a" * 300, "/a/" * 100 + "x"):
+        status, _, _ = _get(base + path)
+        assert status == 404
+    captured = capfd.readouterr()
+    assert "127.0.0.1" not in captured.out + captured.err

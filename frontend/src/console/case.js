@@ -12,8 +12,9 @@ import {
   OpenFailed, sealAttachmentBytes, sealEntry,
 } from "../lib/teamops.js";
 import { $, el, formatSize, saveBytes, tr } from "../page/common.js";
-import { i18n, isAdmin, manifest, memberName, session, showError, stillOpen } from "./session.js";
-import { categoryLabel, pool, updateSummary } from "./inbox.js";
+import { ApiError } from "../lib/api.js";
+import { i18n, isAdmin, manifest, memberName, session, showError, showNotice, stillOpen } from "./session.js";
+import { categoryLabel, forgetCase, markStale, pool, showInbox, updateSummary } from "./inbox.js";
 import { showView } from "./views.js";
 
 const TRANSITIONS = {
@@ -33,7 +34,10 @@ let view = null; // {id, detail, report, reportSealed, messages, notes, warnings
 let previewUrl = null;
 
 export function initCase() {
-  $("back-to-inbox").addEventListener("click", () => showView("view-inbox"));
+  $("back-to-inbox").addEventListener("click", () => showInbox());
+  $("delete-start").addEventListener("click", () => askDelete(true));
+  $("delete-no").addEventListener("click", () => askDelete(false));
+  $("delete-yes").addEventListener("click", deleteCase);
   $("reply-form").addEventListener("submit", (e) => { e.preventDefault(); write("message"); });
   $("note-form").addEventListener("submit", (e) => { e.preventDefault(); write("note"); });
   $("status-form").addEventListener("submit", (e) => { e.preventDefault(); saveStatus(); });
@@ -46,7 +50,9 @@ export function clearCase() {
   closePreview();
   view = null;
   for (const id of ["case-warnings", "case-meta", "case-report", "case-attachments", "case-thread", "case-notes",
-    "reply-status", "note-status", "status-result"]) $(id).replaceChildren();
+    "reply-status", "note-status", "status-result", "delete-status", "delete-question", "delete-yes"]) $(id).replaceChildren();
+  $("delete-case").hidden = true;
+  $("delete-confirm").hidden = true;
   $("case-title").textContent = "";
   $("reply-text").value = "";
   $("note-text").value = "";
@@ -276,6 +282,8 @@ function renderActions() {
   // Only admins clear a legal hold (SPEC §4.4).
   $("set-hold").disabled = d.legal_hold && !isAdmin();
   syncResolution();
+  // Deleting is for admins in the case's access list (SPEC §4.4, §4.7); reviewers never see the control.
+  $("delete-case").hidden = !(isAdmin() && d.access.includes(session.key.member));
 }
 
 function syncResolution() {
@@ -310,6 +318,7 @@ async function saveStatus() {
     view.detail = { ...view.detail, ...updated };
     session.cases.get(view.id).detail = view.detail;
     updateSummary(view.id, view.detail);
+    markStale();
     renderMeta();
     renderActions();
     result.replaceChildren(tr("console.case.saved"));
@@ -361,6 +370,7 @@ async function write(kind) {
     if (!stillOpen(epoch)) return;
     renderAll();
     updateSummary(caseId, view.detail);
+    markStale();
     say(kind === "message" ? "console.case.replied" : "console.case.noted");
   } catch (err) {
     if (!stillOpen(epoch)) return;
@@ -371,3 +381,48 @@ async function write(kind) {
   }
 }
 
+
+// -- deleting (admins in the access list) ------------------------------------------------------
+
+/** Step one shows a question naming the case; step two (deleteCase) sends DELETE. */
+function askDelete(open) {
+  $("delete-status").replaceChildren();
+  $("delete-confirm").hidden = !open;
+  $("delete-start").hidden = open;
+  if (!open) {
+    $("delete-start").focus();
+    return;
+  }
+  const args = { summary: String(view.report.form?.summary ?? "").slice(0, 160), id: view.id };
+  $("delete-question").replaceChildren(tr("console.case.delete.question", args));
+  $("delete-yes").replaceChildren(tr("console.case.delete.confirm", { id: view.id }));
+  i18n().apply($("delete-case"));
+  $("delete-no").focus();
+}
+
+async function deleteCase() {
+  if (!view) return;
+  const { id } = view;
+  const epoch = session.epoch;
+  $("delete-yes").disabled = true;
+  try {
+    try {
+      await session.client.call("DELETE", `/v1/team/cases/${id}`);
+    } catch (err) {
+      // A retried DELETE whose first attempt went through finds nothing: the case is gone either way.
+      if (!(err instanceof ApiError && err.code === "not_found")) throw err;
+    }
+    if (!stillOpen(epoch)) return;
+    forgetCase(id);
+    clearCase();
+    markStale();
+    showInbox();
+    showNotice("console.case.delete.done", { id });
+  } catch (err) {
+    if (!stillOpen(epoch) || view?.id !== id) return;
+    askDelete(false);
+    showError($("delete-status"), err);
+  } finally {
+    $("delete-yes").disabled = false;
+  }
+}

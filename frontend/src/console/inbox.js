@@ -55,6 +55,7 @@ function fillFilters() {
 
 export function initInbox() {
   for (const id of ["f-status", "f-category", "f-assignee", "f-sort", "f-overdue"]) $(id).addEventListener("change", render);
+  $("inbox-refresh").addEventListener("click", () => refreshInbox());
   let timer = null;
   $("f-search").addEventListener("input", () => {
     clearTimeout(timer);
@@ -71,29 +72,56 @@ export function initInbox() {
 export function clearInbox() {
   rows = new Map();
   loading = null;
+  stale = false;
   $("inbox-rows").replaceChildren();
   $("inbox-count").textContent = "";
   $("inbox-progress").replaceChildren();
   $("f-search").value = "";
   $("inbox-error").hidden = true;
+  $("inbox-refresh").disabled = false;
+  delete $("inbox-progress").dataset.state;
 }
 
 export function showInbox() {
   showView("view-inbox");
   if (!loading) loading = loadInbox();
+  else if (stale) refreshInbox();
   return loading;
 }
 
-/** Reload the list (after a change), keeping decrypted reports that are already in memory. */
+let stale = false;
+/** The member changed a case: the listing is reloaded when the inbox is shown next. */
+export function markStale() {
+  stale = true;
+}
+
+/**
+ * Reload the listing, keeping the reports already decrypted in memory: only
+ * cases new since the last load are fetched and decrypted. A refresh asked
+ * for while a load runs starts after it, so no report is decrypted twice.
+ */
 export function refreshInbox() {
-  loading = loadInbox();
+  stale = false;
+  $("inbox-progress").dataset.state = "loading";
+  const previous = loading ?? Promise.resolve();
+  loading = previous.catch(() => {}).then(() => loadInbox());
   return loading;
+}
+
+/** Drop a case that is gone (deleted in the case view) from the listing. */
+export function forgetCase(id) {
+  rows.get(id)?.tr?.remove();
+  rows.delete(id);
+  session.cases.delete(id);
+  render();
 }
 
 async function loadInbox() {
   const epoch = session.epoch;
   const started = performance.now();
   const progress = $("inbox-progress");
+  progress.dataset.state = "loading";
+  $("inbox-refresh").disabled = true;
   fillFilters();
   try {
     const summaries = [];
@@ -111,10 +139,13 @@ async function loadInbox() {
       fresh.set(summary.id, row);
     }
     rows = fresh;
+    // Cases that are gone (deleted, or no longer visible) leave the memory too.
+    for (const id of [...session.cases.keys()]) if (!rows.has(id)) session.cases.delete(id);
     for (const row of rows.values()) paintRow(row);
     fillFilters();
     render();
     const todo = [...rows.values()].filter((r) => !r.report);
+    progress.dataset.fetched = String(todo.length);
     let done = rows.size - todo.length;
     const say = () => progress.replaceChildren(tr("console.inbox.decrypting", { done, total: rows.size }));
     say();
@@ -151,6 +182,8 @@ async function loadInbox() {
   } catch (err) {
     if (stillOpen(epoch)) showError($("inbox-error"), err);
     loading = null;
+  } finally {
+    if (stillOpen(epoch)) $("inbox-refresh").disabled = false;
   }
 }
 

@@ -1,23 +1,24 @@
 // The team: members (from the server's roster, compared with the trusted
 // manifest), and for admins adding a member from a public card, removing
-// one, publishing the next signed manifest after reviewing the difference,
-// and the audit log verified in the browser. Every member rotates their own
+// one, publishing the next signed manifest after reviewing the difference
+// (collecting several admins' signatures when the threshold asks for it);
+// the audit log is in audit.js. Every member rotates their own
 // keys; the new key file is saved before the server switches keys.
-import { verifyAudit } from "../lib/audit.js";
 import { Opener } from "../lib/teamops.js";
 import { fetchManifests } from "../lib/api.js";
-import { fromUtf8 } from "../lib/encoding.js";
+import { fromUtf8, utf8 } from "../lib/encoding.js";
 import { fingerprint, ManifestInvalid, verifyChain, verifyNext } from "../lib/manifest.js";
 import { generateSeed } from "../lib/sign.js";
-import { buildMemberEntry, checkCard, nextManifest, signManifest } from "../lib/roster.js";
+import { addSignature, buildMemberEntry, checkCard, checkPartial, manifestDiff, nextManifest } from "../lib/roster.js";
 import { rotateKey, sealKeyFile } from "../lib/keyfile.js";
 import { parseStrict } from "../lib/strict-json.js";
 import { $, builtIn, el, saveBytes, tr } from "../page/common.js";
-import { i18n, isAdmin, keysOf, manifest, me, memberName, session, showError, stillOpen } from "./session.js";
+import { i18n, isAdmin, manifest, me, memberName, session, showError, stillOpen } from "./session.js";
 import { showView } from "./views.js";
+import { clearAudit, initAudit } from "./audit.js";
 
 let card = null;
-let pending = null; // the prepared, unsigned next manifest
+let pending = null; // the next manifest under review, with the signatures collected so far
 let rotation = null; // {rotated, entry, saved}
 let removing = null;
 
@@ -32,7 +33,8 @@ export function initTeam() {
   $("card-add").addEventListener("click", addMember);
   $("publish-prepare").addEventListener("click", preparePublish);
   $("publish-sign").addEventListener("click", publish);
-  $("audit-verify").addEventListener("click", verifyLog);
+  $("publish-file").addEventListener("change", loadPartial);
+  initAudit();
   $("rotate-form").addEventListener("submit", (e) => { e.preventDefault(); saveRotatedKey(); });
   $("rotate-publish").addEventListener("click", publishRotation);
   i18n().onChange(() => { if (session.key && !$("view-team").hidden) renderMembers(); });
@@ -43,10 +45,11 @@ export function clearTeam() {
   pending = null;
   rotation = null;
   removing = null;
-  for (const id of ["members-rows", "card-preview", "card-status", "publish-diff", "publish-status", "audit-result", "audit-rows", "rotate-status"]) $(id).replaceChildren();
+  clearAudit();
+  for (const id of ["members-rows", "card-preview", "card-status", "publish-diff", "publish-signers", "publish-status", "rotate-status"]) $(id).replaceChildren();
+  $("publish-file").value = "";
   $("card-preview").hidden = true;
   $("publish-review").hidden = true;
-  $("audit-table").hidden = true;
   $("card-add").disabled = true;
   $("rotate-publish").disabled = true;
   $("rotate-passphrase").value = "";
@@ -61,6 +64,7 @@ export async function showTeam() {
   $("admin-tools").hidden = !isAdmin();
   $("team-fingerprint").textContent = fingerprint(manifest());
   $("team-version").textContent = String(manifest().version);
+  $("publish-load").hidden = manifest().threshold < 2;
   await loadMembers();
 }
 
@@ -86,16 +90,25 @@ function memberState(entry) {
   return "active";
 }
 
-function renderMembers() {
+/** `focus`: a selector in the table to focus after rendering (the row's button that replaced the clicked one). */
+function renderMembers(focus = null) {
   const mine = session.key.member;
   const rows = roster.map((m) => {
     const state = memberState(m);
     let action = null;
     if (isAdmin() && !m.removed && m.id !== mine) {
+      // Two steps: "Remove" asks, "Confirm: remove NAME now" removes; "Cancel" steps back.
       const confirming = removing === m.id;
-      action = el("button", { type: "button", class: confirming ? "danger" : "link", dataset: { remove: m.id } },
-        tr(confirming ? "console.team.remove_confirm" : "console.team.remove", { name: m.name }));
-      action.addEventListener("click", () => (confirming ? removeMember(m) : ((removing = m.id), renderMembers())));
+      const button = el("button", { type: "button", class: confirming ? "danger" : "link", dataset: { remove: m.id },
+        "aria-label": confirming ? null : i18n().t("console.team.remove_named", { name: m.name }) },
+      tr(confirming ? "console.team.remove_confirm" : "console.team.remove", { name: m.name }));
+      button.addEventListener("click", () => (confirming ? removeMember(m) : ((removing = m.id), renderMembers(`[data-remove="${m.id}"]`))));
+      action = [button];
+      if (confirming) {
+        const cancel = el("button", { type: "button", class: "link", dataset: { removeCancel: m.id } }, tr("console.team.remove_cancel"));
+        cancel.addEventListener("click", () => { removing = null; renderMembers(`[data-remove="${m.id}"]`); });
+        action.push(" ", cancel);
+      }
     }
     return el("tr", { dataset: { member: m.id } },
       el("td", {}, m.name, m.id === mine ? [" ", el("span", { class: "badge" }, tr("console.team.you"))] : null),
@@ -104,6 +117,7 @@ function renderMembers() {
   });
   $("members-rows").replaceChildren(...rows);
   i18n().apply($("members-rows"));
+  if (focus) $("members-rows").querySelector(focus)?.focus();
 }
 
 async function removeMember(m) {
@@ -180,27 +194,68 @@ async function preparePublish() {
   try {
     const answer = await session.client.get("/v1/team/members");
     roster = answer.members;
-    const { unsigned, changes } = nextManifest(manifest(), roster);
-    pending = unsigned;
-    $("publish-diff").replaceChildren(
-      el("li", {}, tr("console.team.diff.version", { from: manifest().version, to: unsigned.version, issued: unsigned.issued, expires: unsigned.expires })),
-      ...(changes.length ? changes.map(describe) : [el("li", {}, tr("console.team.diff.none"))]));
-    i18n().apply($("publish-diff"));
-    $("publish-review").hidden = false;
-    $("publish-sign").focus();
+    const { unsigned } = nextManifest(manifest(), roster);
+    review(unsigned, []);
   } catch (err) {
     if (err instanceof ManifestInvalid) say("publish-status", "console.team.publish.invalid", {}, "error");
     else showError($("publish-status"), err);
   }
 }
 
+/**
+ * With a threshold above 1 (SPEC §4.5), an admin loads the next manifest
+ * another admin signed and saved, reviews the same difference, and adds
+ * their signature. Every signature in it must verify already.
+ */
+async function loadPartial() {
+  pending = null;
+  $("publish-review").hidden = true;
+  say("publish-status", null);
+  const file = $("publish-file").files[0];
+  if (!file) return;
+  try {
+    const candidate = parseStrict(fromUtf8(new Uint8Array(await file.arrayBuffer())));
+    const { signers } = checkPartial(manifest(), candidate);
+    review(candidate, signers);
+  } catch {
+    say("publish-status", "console.team.publish.load_invalid", { version: manifest().version + 1 }, "error");
+  }
+}
+
+/** Show the difference `candidate` makes and who signed it so far. */
+function review(candidate, signers) {
+  pending = candidate;
+  const changes = manifestDiff(manifest(), candidate);
+  const threshold = manifest().threshold;
+  $("publish-diff").replaceChildren(
+    el("li", {}, tr("console.team.diff.version", { from: manifest().version, to: candidate.version, issued: candidate.issued, expires: candidate.expires })),
+    ...(changes.length ? changes.map(describe) : [el("li", {}, tr("console.team.diff.none"))]));
+  const mine = signers.includes(session.key.member);
+  $("publish-signers").replaceChildren(threshold > 1
+    ? tr("console.team.publish.signers", { n: signers.length, threshold, names: signers.map(memberName).join(", ") || "—" })
+    : "");
+  $("publish-sign").replaceChildren(tr(signers.length + 1 >= threshold ? "console.team.publish.sign" : "console.team.publish.sign_partial",
+    { n: signers.length + 1, threshold }));
+  $("publish-sign").hidden = mine;
+  if (mine) say("publish-status", "console.team.publish.already_signed", {}, "error");
+  i18n().apply($("publish-review"));
+  $("publish-review").hidden = false;
+  if (!mine) $("publish-sign").focus();
+}
+
 async function publish() {
   if (!pending) return;
   const epoch = session.epoch;
   try {
-    if (manifest().threshold > 1) return say("publish-status", "console.team.publish.threshold", { n: manifest().threshold }, "error");
-    const signed = signManifest(pending, session.key.member, session.key.signingSeed);
-    verifyNext(manifest(), signed);
+    const { manifest: signed, signers, missing } = addSignature(manifest(), pending, session.key.member, session.key.signingSeed);
+    if (missing) {
+      // Not enough yet: the file goes to the next admin, who loads it above.
+      saveBytes(utf8(JSON.stringify(signed, null, 2) + "\n"), `candor-manifest-v${signed.version}-signed-${signers.length}-of-${manifest().threshold}.json`);
+      pending = null;
+      $("publish-review").hidden = true;
+      say("publish-status", "console.team.publish.partial", { n: signers.length, threshold: manifest().threshold, missing });
+      return;
+    }
     await session.client.call("PUT", "/v1/team/manifest", { body: signed });
     const newer = (await fetchManifests(builtIn.version)).manifests ?? [];
     const chain = verifyChain(builtIn, newer);
@@ -208,47 +263,15 @@ async function publish() {
     session.chain = chain;
     pending = null;
     $("publish-review").hidden = true;
+    $("publish-file").value = "";
     $("team-fingerprint").textContent = fingerprint(manifest());
     $("team-version").textContent = String(manifest().version);
+    $("publish-load").hidden = manifest().threshold < 2;
     say("publish-status", "console.team.published", { version: manifest().version, fingerprint: fingerprint(manifest()) });
     renderMembers();
   } catch (err) {
     if (err instanceof ManifestInvalid) say("publish-status", "console.team.publish.invalid", {}, "error");
     else showError($("publish-status"), err);
-  }
-}
-
-// -- the audit log ------------------------------------------------------------------------------
-
-async function verifyLog() {
-  const epoch = session.epoch;
-  say("audit-result", "console.team.audit.loading");
-  try {
-    const entries = [];
-    let cursor = "";
-    do {
-      const page = await session.client.get("/v1/team/audit", { cursor });
-      entries.push(...page.entries);
-      cursor = page.cursor ?? "";
-    } while (cursor);
-    if (!stillOpen(epoch)) return;
-    const result = verifyAudit(entries, keysOf, session.auditHead);
-    if (!result.problems.length) session.auditHead = result.head;
-    const rows = entries.map((e, i) => el("tr", { class: result.verdicts[i] === "bad" ? "bad" : null, dataset: { seq: String(e.seq), verdict: result.verdicts[i] } },
-      el("td", {}, String(e.seq)), el("td", {}, e.day_time), el("td", {}, e.member ? memberName(e.member) : tr("console.team.audit.system")),
-      el("td", { class: "mono" }, e.action), el("td", { class: "mono" }, e.case ?? ""),
-      el("td", {}, tr(`console.team.audit.${result.verdicts[i]}`))));
-    $("audit-rows").replaceChildren(...rows.reverse());
-    $("audit-table").hidden = false;
-    i18n().apply($("audit-rows"));
-    const node = $("audit-result");
-    node.replaceChildren(result.problems.length
-      ? el("div", { class: "alert alert-error", dataset: { result: "bad" } }, tr("console.team.audit.problems", { n: result.problems.length }),
-        el("ul", {}, ...result.problems.map((p) => el("li", {}, tr(`console.team.audit.problem.${p.problem}`, { seq: p.seq })))))
-      : el("div", { class: "alert alert-ok", dataset: { result: "ok" } }, tr("console.team.audit.ok", { n: result.count, head: result.head.hash })));
-    i18n().apply(node);
-  } catch (err) {
-    showError($("audit-result"), err);
   }
 }
 

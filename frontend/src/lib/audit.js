@@ -47,3 +47,26 @@ export function verifyAudit(entries, keysOf, remembered = null) {
   }
   return { count: entries.length, head: { seq: entries.length, hash: prev }, problems, verdicts };
 }
+
+// -- the last head seen, kept by the admin as a small file ------------------------------
+// Nothing is stored in the browser (SPEC §6), so "remember the last head
+// seen" (SPEC §4.6) is a file the admin saves and later checks against.
+
+export const HEAD_TYPE = "candor/audit-head";
+
+/** The JSON text of a head file: {v, type, seq, hash, day_time}. */
+export function headFile(head, dayTime) {
+  return JSON.stringify({ v: 1, type: HEAD_TYPE, seq: head.seq, hash: head.hash, day_time: dayTime ?? null }, null, 2) + "\n";
+}
+
+/** A head ({seq, hash}) from a parsed head file. @throws {TypeError} not a head file */
+export function parseHead(data) {
+  const ok = data && typeof data === "object" && data.v === 1 && data.type === HEAD_TYPE &&
+    Number.isSafeInteger(data.seq) && data.seq >= 1 && typeof data.hash === "string" && /^[A-Za-z0-9_-]{43}$/.test(data.hash);
+  if (!ok) throw new TypeError("not an audit head file");
+  return { seq: data.seq, hash: data.hash };
+}
+
+/** True when entry `head.seq` of `entries` still hashes to `head.hash`. */
+export const headInChain = (entries, head) =>
+  head.seq <= entries.length && entryHash(entries[head.seq - 1]) === head.hash;

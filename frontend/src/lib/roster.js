@@ -4,7 +4,7 @@
 // manifest.js's verifyNext before it leaves the browser.
 import { b64u } from "./encoding.js";
 import { publicKey, signObject, verifyObject } from "./sign.js";
-import { ManifestInvalid, todayUtc, verifyNext } from "./manifest.js";
+import { activeMembers, ManifestInvalid, todayUtc, verifyNext } from "./manifest.js";
 
 export const MAX_LIFETIME_DAYS = 90;
 const ENTRY_FIELDS = ["cert", "function", "id", "name", "old_signing_keys", "recipient", "removed", "role", "rotation", "signing_key"];
@@ -113,4 +113,49 @@ export function manifestDiff(previous, next) {
     if (!next.members.some((m) => m.id === old.id)) changes.push({ change: "dropped", entry: old });
   }
   return changes;
+}
+
+// -- collecting signatures (threshold > 1) ----------------------------------------------
+
+/**
+ * Check a next manifest that is signed by fewer than `current.threshold`
+ * admins so far, as one admin hands it to the next: everything
+ * chalicelib/manifest.py's verify_next_manifest checks except the count,
+ * and every signature already in `sigs` must be by a distinct admin of
+ * `current` and verify (the server refuses the whole manifest otherwise).
+ * Returns {signers: [member ids], missing: signatures still needed}.
+ * @throws {ManifestInvalid}
+ */
+export function checkPartial(current, candidate, today = todayUtc()) {
+  if (!candidate || typeof candidate !== "object" || !Array.isArray(candidate.sigs)) throw new ManifestInvalid("shape");
+  const admins = new Map(activeMembers(current).filter((m) => m.role === "admin").map((m) => [m.id, m.signing_key]));
+  const signers = [];
+  for (const item of candidate.sigs) {
+    const { member, sig } = item && typeof item === "object" ? item : {};
+    if (Object.keys(item ?? {}).sort().join() !== "member,sig") throw new ManifestInvalid("sig fields");
+    if (signers.includes(member)) throw new ManifestInvalid("signed twice");
+    if (!admins.has(member)) throw new ManifestInvalid("signed by a non-admin");
+    if (typeof sig !== "string" || !verifyObject(candidate, sig, [admins.get(member)], "sigs")) throw new ManifestInvalid("bad signature");
+    signers.push(member);
+  }
+  try {
+    verifyNext(current, candidate, today);
+  } catch (err) {
+    if (!(err instanceof ManifestInvalid) || err.reason !== "threshold") throw err;
+  }
+  return { signers, missing: Math.max(0, current.threshold - signers.length) };
+}
+
+/**
+ * Add this admin's signature to a (partly signed) next manifest. Returns
+ * {manifest, signers, missing}; `missing` is 0 when it can be published.
+ * @throws {ManifestInvalid} the candidate is invalid, or this member is not an admin of `current` or already signed
+ */
+export function addSignature(current, candidate, memberId, seed, today = todayUtc()) {
+  const { signers } = checkPartial(current, candidate, today);
+  if (signers.includes(memberId)) throw new ManifestInvalid("already signed");
+  const signed = signManifest(candidate, memberId, seed);
+  const result = checkPartial(current, signed, today);
+  if (!result.missing) verifyNext(current, signed, today);
+  return { manifest: signed, ...result };
 }

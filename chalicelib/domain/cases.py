@@ -5,6 +5,8 @@ The index layout (``pk`` / ``sk``):
 - ``cases`` / ``<case id>``: the case record (one partition, so the team's
   inbox is one query; case ids are random, so its order reveals nothing)
 - ``case#<case id>`` / ``blob#<blob id>``: a message or note of the case
+- ``case#<case id>`` / ``state``: the receipt state (current ``token_id``,
+  visit proof, ``sealed_identity``), apart from the record the team sees
 - ``receipt#<token_id>`` / ``receipt``: a current or retired receipt; a
   retired one holds no case id (kept unlinked, SPEC §3.3)
 - ``attachment#<id>`` / ``attachment``: an announced upload, claimed or not
@@ -71,6 +73,13 @@ def case_key(case_id: str) -> tuple[str, str]:
 
 def entries_pk(case_id: str) -> str:
     return f"case#{case_id}"
+
+
+def state_key(case_id: str) -> tuple[str, str]:
+    """The receipt state of a case: current ``token_id``, ``H(v)`` of the
+    visit that rotated, ``sealed_identity``. Kept apart from the case record
+    so team writes and listings never touch it."""
+    return entries_pk(case_id), "state"
 
 
 def receipt_key(token_id: str) -> tuple[str, str]:

@@ -1,14 +1,16 @@
 """"New case" notifications that carry a count and nothing else (issue 7).
 
-Once an hour the scheduled job compares the cases still ``received`` with
-the ones it saw last time and tells the team how many are new. Batching by
-the hour keeps the message's own timestamp from saying when a report came in
-more precisely than the team's inbox does.
+Once an hour the scheduled job counts the cases received today and
+yesterday, compares with the counts it sent before and tells the team how
+many are new. Batching by the hour keeps the message's own timestamp from
+saying when a report came in more precisely than the team's inbox does; the
+state it keeps is two counts, whatever the number of cases.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from chalicelib.domain.cases import CASES, Context
 from chalicelib.store.base import ABSENT, ConditionFailed, Put
@@ -23,16 +25,21 @@ def message(count: int) -> str:
 
 
 def new_cases(ctx: Context) -> int:
-    """How many cases became ``received`` since the last call; remembers them."""
-    received = sorted(c.sk for c in ctx.store.query(CASES) if c.data["status"] == "received")
+    """How many cases arrived since the last call; remembers the counts."""
+    today = ctx.today()
+    days = [(today - timedelta(days=n)).isoformat() for n in (1, 0)]
+    counts = {day: 0 for day in days}
+    for case in ctx.store.query(CASES):
+        if case.data["received"] in counts:
+            counts[case.data["received"]] += 1
     state = ctx.store.get(*STATE)
-    seen = set(state.data["seen"]) if state else set()
+    sent = dict(state.data["counts"]) if state else {}
     try:
-        ctx.store.transact([Put(*STATE, {"seen": received},
+        ctx.store.transact([Put(*STATE, {"counts": counts},
                                 expect=state.version if state else ABSENT)])
     except ConditionFailed:
         return 0  # another run is counting these
-    return len(set(received) - seen)
+    return sum(max(0, n - sent.get(day, 0)) for day, n in counts.items())
 
 
 def run(ctx: Context, publish: Callable[[str, str], None]) -> int:

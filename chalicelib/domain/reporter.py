@@ -22,9 +22,11 @@ from chalicelib.domain.cases import (
     load_case,
     new_id,
     receipt_key,
+    state_key,
 )
 from chalicelib.errors import (
     AttachmentClaimed,
+    Conflict,
     InvalidAccess,
     InvalidBlob,
     Malformed,
@@ -90,16 +92,17 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, A
         "closed": None,
         "report": {"id": report_id, "size": len(report),
                    "attachments": blobs.attachment_refs(attachments)},
-        "token_id": token_id, "visit": None, "rotated": False,
-        "sealed_identity": wire.b64u_encode(sealed_identity), "submit_hash": submit_hash,
         "messages": 0, "notes": 0,
     }
+    state = {"token_id": token_id, "visit": None, "rotated": False,
+             "sealed_identity": wire.b64u_encode(sealed_identity), "submit_hash": submit_hash}
     ctx.store.put_blob(report_id, report)
     blobs.keep_uploads(ctx, attachments)
     try:
         ctx.store.transact([
             Put(*case_key(case_id), case, expect=ABSENT),
             Put(*receipt_key(token_id), {"case": case_id}, expect=ABSENT),
+            Put(*state_key(case_id), state, expect=ABSENT),
             *blobs.claim_ops(attachments, case_id),
         ])
     except ConditionFailed as exc:
@@ -109,7 +112,9 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, A
             if repeat is not None:
                 return repeat
             raise TokenInUse() from None
-        raise AttachmentClaimed() from None
+        if exc.index >= 3:
+            raise AttachmentClaimed() from None
+        raise Conflict() from None
     return {"received": day, "status": "received"}
 
 
@@ -135,16 +140,18 @@ def _repeated_submission(ctx: Context, token_id: str, submit_hash: str) -> dict[
         return None
     case_id = receipt.data.get("case")
     case = ctx.store.get(*case_key(case_id)) if case_id else None
-    if case is None or case.data["rotated"] or not hmac.compare_digest(
-        case.data["submit_hash"], submit_hash
+    state = ctx.store.get(*state_key(case_id)) if case_id else None
+    if case is None or state is None or state.data["rotated"] or not hmac.compare_digest(
+        state.data["submit_hash"], submit_hash
     ):
         raise TokenInUse()
     return {"received": case.data["received"], "status": "received"}
 
 
 # -- follow-up -------------------------------------------------------------------
-def _auth(ctx: Context, body: dict[str, Any]) -> tuple[Item, Item]:
-    """The receipt and case of a current ``auth``. Raises Malformed, ReceiptUnknown."""
+def _auth(ctx: Context, body: dict[str, Any]) -> tuple[Item, Item, Item]:
+    """The receipt, case and receipt state of a current ``auth``. Raises
+    Malformed, ReceiptUnknown."""
     value = body.get("auth")
     if not isinstance(value, str):
         raise Malformed("'auth' must be a string.")
@@ -155,13 +162,14 @@ def _auth(ctx: Context, body: dict[str, Any]) -> tuple[Item, Item]:
     token_id = wire.b64u_encode(hashlib.sha256(auth).digest())
     receipt = ctx.store.get(*receipt_key(token_id))
     case_id = receipt.data.get("case") if receipt else None
+    state = ctx.store.get(*state_key(case_id)) if case_id else None
     case = ctx.store.get(*case_key(case_id)) if case_id else None
-    if receipt is None or case is None or case.data["token_id"] != token_id:
+    if receipt is None or case is None or state is None or state.data["token_id"] != token_id:
         raise ReceiptUnknown()
-    return receipt, case
+    return receipt, case, state
 
 
-def _visit(case: Item, body: dict[str, Any]) -> None:
+def _visit(state: Item, body: dict[str, Any]) -> None:
     """Content only for the visit that rotated (SPEC §3.3 step 4). Raises RotateFirst."""
     value = body.get("visit")
     if not isinstance(value, str):
@@ -170,7 +178,7 @@ def _visit(case: Item, body: dict[str, Any]) -> None:
         proof = wire.b64u_encode(hashlib.sha256(wire.b64u_decode(value)).digest())
     except Malformed:
         raise RotateFirst() from None
-    stored = case.data.get("visit")
+    stored = state.data.get("visit")
     if not stored or not hmac.compare_digest(stored, proof):
         raise RotateFirst()
 
@@ -178,32 +186,34 @@ def _visit(case: Item, body: dict[str, Any]) -> None:
 def open_case(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /v1/followup/open``: status, deadlines and the sealed case state."""
     wire.fields(body, ["auth"])
-    _, case = _auth(ctx, body)
+    _, case, state = _auth(ctx, body)
     data = case.data
     return {
         "status": data["status"], "received": data["received"], "updated": data["updated"],
         **{k: v for k, v in deadlines(data, ctx.today()).items() if k != "overdue"},
-        "sealed_identity": data["sealed_identity"],
+        "sealed_identity": state.data["sealed_identity"],
     }
 
 
 def rotate_receipt(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /v1/followup/rotate``: swap the receipt atomically (SPEC §3.3 step 3)."""
     wire.fields(body, ["auth", "token_id", "sealed_identity", "visit"])
-    receipt, case = _auth(ctx, body)
+    receipt, case, state = _auth(ctx, body)
     new_token = wire.b64u_encode(wire.b64u_field(body, "token_id", size=32))
     sealed = wire.b64u_field(body, "sealed_identity", max_size=ctx.limits.sealed_identity)
     visit = wire.b64u_encode(wire.b64u_field(body, "visit", size=32))
     if ctx.store.get(*receipt_key(new_token)) is not None:
         raise TokenInUse()
     _check_sealed_identity(ctx, sealed)
-    updated = {**case.data, "token_id": new_token, "visit": visit, "rotated": True,
+    updated = {**state.data, "token_id": new_token, "visit": visit, "rotated": True,
                "sealed_identity": wire.b64u_encode(sealed)}
+    # The case record is not part of this: a team write meanwhile cannot
+    # make a reporter's rotation fail.
     try:
         ctx.store.transact([
             Put(receipt.pk, receipt.sk, {"case": None}, expect=receipt.version),
             Put(*receipt_key(new_token), {"case": case.data["id"]}, expect=ABSENT),
-            Put(case.pk, case.sk, updated, expect=case.version),
+            Put(state.pk, state.sk, updated, expect=state.version),
         ])
     except ConditionFailed as exc:
         if exc.index == 1:
@@ -215,8 +225,8 @@ def rotate_receipt(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def thread(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /v1/followup/thread``: the report and the messages, never notes."""
     wire.fields(body, ["auth", "visit"])
-    _, case = _auth(ctx, body)
-    _visit(case, body)
+    _, case, state = _auth(ctx, body)
+    _visit(state, body)
     report = case.data["report"]
     return {"report": {"id": report["id"], "size": report["size"]},
             "messages": entries.listing(ctx, case.data["id"], "message", team=False)}
@@ -225,8 +235,8 @@ def thread(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /v1/followup/fetch``: a sealed report or message, or an attachment URL."""
     wire.fields(body, ["auth", "visit", "id"])
-    _, case = _auth(ctx, body)
-    _visit(case, body)
+    _, case, state = _auth(ctx, body)
+    _visit(state, body)
     blob_id = body["id"]
     if not isinstance(blob_id, str):
         raise Malformed("'id' must be a string.")
@@ -236,7 +246,7 @@ def fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def post_message(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
     """``POST /v1/followup/messages``: the reporter's signed, sealed message."""
     wire.fields(body, ["auth", "visit", "id", "message", "attachments"])
-    _, case = _auth(ctx, body)
-    _visit(case, body)
+    _, case, state = _auth(ctx, body)
+    _visit(state, body)
     return entries.append(ctx, load_case(ctx, case.data["id"]), body, raw,
                           kind="message", author="reporter", member=None)

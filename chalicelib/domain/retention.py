@@ -14,7 +14,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.domain import audit
-from chalicelib.domain.cases import CASES, Context, attachment_key, entries_pk, receipt_key
+from chalicelib.domain.cases import (
+    CASES,
+    Context,
+    attachment_key,
+    entries_pk,
+    receipt_key,
+    state_key,
+)
 from chalicelib.store.base import ConditionFailed, Delete, Item, Put
 
 PURGES = "purges"
@@ -33,10 +40,12 @@ def purge(ctx: Context, case: Item, *, member: str | None, request: dict[str, An
     """Remove a case for good. Raises ConditionFailed if it changed meanwhile."""
     docs, attachments = _blob_ids(ctx, dict(case.data))
     marker = {"case": case.data["id"], "docs": docs, "attachments": attachments}
+    state = ctx.store.get(*state_key(case.data["id"]))
+    receipt = [Delete(*receipt_key(state.data["token_id"])),
+               Delete(state.pk, state.sk, expect=state.version)] if state else []
     audit.commit(
         ctx,
-        [Delete(case.pk, case.sk, expect=case.version),
-         Delete(*receipt_key(case.data["token_id"])),
+        [Delete(case.pk, case.sk, expect=case.version), *receipt,
          Put(PURGES, case.data["id"], marker)],
         member=member, action="case.purge", case=case.data["id"], request=request,
     )

@@ -120,3 +120,24 @@ def test_attachment_round_trip(api: Api, store_kind: str) -> None:
     with pytest.raises(ApiError) as exc:
         api.anonymous.call("POST", "/v1/reports", again, signed=False)
     assert _error(exc) == (409, "attachment_claimed")
+
+
+def test_a_team_write_does_not_break_a_rotation(api: Api) -> None:
+    """The receipt state lives apart from the case record: a status change
+    between open and rotate leaves the reporter's rotation unharmed, and the
+    team's records never carry the receipt fields."""
+    sub = submit(api.anonymous, api.team.manifest, FORM)
+    status = api.anonymous.call("POST", "/v1/followup/open", {"auth": sub.receipt.auth_b64},
+                                signed=False)
+    admin = api.as_member(api.team.admin)
+    case_id = admin.call("GET", "/v1/team/cases")["cases"][0]["id"]
+    admin.call("PATCH", f"/v1/team/cases/{case_id}", {"status": "acknowledged"})
+    state = documents.open_case_state(b64u_decode(status["sealed_identity"]), sub.receipt)
+    new = Receipt.generate()
+    api.anonymous.call("POST", "/v1/followup/rotate", {
+        "auth": sub.receipt.auth_b64, "token_id": new.token_id,
+        "sealed_identity": b64u_encode(documents.seal_case_state(state, new)),
+        "visit": b64u_encode(hashlib.sha256(os.urandom(32)).digest())}, signed=False)
+    record = api.store.get("cases", case_id)
+    assert record is not None
+    assert not {"token_id", "visit", "sealed_identity", "submit_hash"} & set(record.data)

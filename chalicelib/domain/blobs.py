@@ -70,5 +70,14 @@ def keep_uploads(ctx: Context, items: Sequence[Item]) -> None:
         ctx.store.claim_blob(item.pk.removeprefix("attachment#"))
 
 
+def release_uploads(ctx: Context, items: Sequence[Item]) -> None:
+    """After a claiming transaction failed: let storage remove the uploads
+    nobody claimed, as if they had never been kept (best effort)."""
+    for item in items:
+        current = ctx.store.get(item.pk, item.sk)
+        if current is None or not current.data.get("case"):
+            ctx.store.release_blob(item.pk.removeprefix("attachment#"))
+
+
 def attachment_refs(items: Sequence[Item]) -> list[dict[str, Any]]:
     return [{"id": i.pk.removeprefix("attachment#"), "size": i.data["size"]} for i in items]

@@ -80,6 +80,7 @@ def append(
             ])
             return answer
         except ConditionFailed as exc:
+            blobs.release_uploads(ctx, attachments)
             if exc.index > 1:
                 raise AttachmentClaimed() from None
             case = load_case(ctx, case_id)  # another write won the race: retry

@@ -107,6 +107,7 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, A
         ])
     except ConditionFailed as exc:
         ctx.store.delete_blob(report_id)
+        blobs.release_uploads(ctx, attachments)
         if exc.index == 1:
             repeat = _repeated_submission(ctx, token_id, submit_hash)
             if repeat is not None:

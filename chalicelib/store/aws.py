@@ -442,6 +442,21 @@ class AwsCaseStore:
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc
 
+    def release_blob(self, key: str) -> None:
+        # Tagged unclaimed again, the lifecycle rule removes it a day later.
+        try:
+            self._s3.put_object_tagging(
+                Bucket=self.bucket,
+                Key=BLOB_PREFIX + key,
+                Tagging={"TagSet": [{"Key": STATE_TAG, "Value": UNCLAIMED}]},
+            )
+        except ClientError as exc:
+            if _not_found(exc):
+                return
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from exc
+
     def download_url(self, key: str, expires_in: int) -> str:
         try:
             return self._s3.generate_presigned_url(

@@ -184,6 +184,11 @@ class CaseStore(Protocol):
         24 h after it was announced (S3: lifecycle on the object's tag; local:
         ``sweep``). Claiming twice is fine. Raises BlobMissing."""
 
+    def release_blob(self, key: str) -> None:
+        """Undo ``claim_blob`` for a claim whose transaction did not commit:
+        the upload is removed 24 h from now unless claimed again. Absent is
+        fine."""
+
     def download_url(self, key: str, expires_in: int) -> str:
         """A URL that returns the blob for ``expires_in`` seconds."""
 

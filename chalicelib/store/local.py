@@ -297,6 +297,18 @@ class LocalCaseStore:
         with self._db() as db:
             db.execute("DELETE FROM uploads WHERE key=?", (key,))
 
+    def release_blob(self, key: str) -> None:
+        src = self.blobs / _valid_key(key)
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO uploads (key, size, deadline, created) "
+                       "VALUES (?,?,?,?)", (key, 0, 0, self._now()))
+        try:
+            os.replace(src, self.uploads / key)
+        except FileNotFoundError:
+            return
+        _fsync_dir(self.blobs)
+        _fsync_dir(self.uploads)
+
     # -- local upload and download URLs ------------------------------------
     def _sign(self, *parts: str) -> str:
         mac = hmac.new(self._url_key, "\n".join(parts).encode(), hashlib.sha256)

@@ -141,3 +141,27 @@ def test_a_team_write_does_not_break_a_rotation(api: Api) -> None:
     record = api.store.get("cases", case_id)
     assert record is not None
     assert not {"token_id", "visit", "sealed_identity", "submit_hash"} & set(record.data)
+
+
+def test_a_failed_claim_lets_the_uploads_go(
+    local_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the claiming transaction loses (a racing submission), the uploads
+    it kept are released, so an attacker cannot keep files for good."""
+    from chalicelib.store.base import ConditionFailed
+
+    real = local_api.store.transact
+
+    def lose(ops: list[object]) -> None:
+        if any(getattr(op, "pk", "").startswith("receipt#") for op in ops):
+            raise ConditionFailed(1)  # the submission's transaction loses a race
+        real(ops)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(local_api.store, "transact", lose)
+    with pytest.raises(ApiError):
+        submit(local_api.anonymous, local_api.team.manifest, FORM,
+               files=[Evidence("x.bin", os.urandom(100))])
+    monkeypatch.undo()
+    store = local_api.store
+    assert list(store.blobs.iterdir()) == []  # neither the report nor the upload is kept
+    assert len(list(store.uploads.iterdir())) == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from chalicelib import manifest as mf
@@ -215,6 +216,9 @@ def put_manifest(ctx: Context, caller: Caller, candidate: dict[str, Any]) -> Non
         raise Conflict(f"The next manifest must be version {current['version'] + 1}.")
     try:
         mf.verify_next_manifest(current, candidate, ctx.today())
+        # A manifest dated ahead would stay valid long past the 90-day rule.
+        if str(candidate["issued"]) > (ctx.today() + timedelta(days=1)).isoformat():
+            raise mf.ManifestInvalid("issued in the future")
     except mf.ManifestInvalid as exc:
         raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
     try:

@@ -303,3 +303,13 @@ def test_team_entries_and_their_audit_entry_commit_together(
     assert admin.call("GET", f"/v1/team/cases/{case_id}")["notes"] == []
     admin.call("POST", f"/v1/team/cases/{case_id}/notes", body)  # the retry succeeds
     assert len(admin.call("GET", f"/v1/team/cases/{case_id}")["notes"]) == 1
+
+
+def test_a_manifest_dated_ahead_is_refused(api: Api) -> None:
+    admin = api.as_member(api.team.admin)
+    roster = admin.call("GET", "/v1/team/members")["members"]
+    ahead = mf.unsigned_manifest(2, api.ctx.today() + timedelta(days=30), roster, threshold=1)
+    signed = mf.sign_manifest(ahead, api.team.admin.id, api.team.admin.key.signing_seed)
+    with pytest.raises(ApiError) as exc:
+        admin.call("PUT", "/v1/team/manifest", signed)
+    assert _refused(exc) == (422, "invalid_manifest")

@@ -39,10 +39,11 @@ from chalicelib.httpsig import (
     parse_signature_input,
     verify_request,
 )
-from chalicelib.store.base import ABSENT, ConditionFailed, Put
+from chalicelib.store.base import ABSENT, ANY, ConditionFailed, Op, Put
 
 MEMBERS = "members"
 MANIFESTS = "manifests"
+MANIFEST_HEAD = ("manifest-head", "head")
 _REFUSALS = {"clock_skew": ClockSkew, "bad_signature": BadSignature}
 
 
@@ -52,14 +53,11 @@ class Caller:
 
     member: Mapping[str, Any]
     request: dict[str, Any]
+    is_admin: bool = False
 
     @property
     def id(self) -> str:
         return str(self.member["id"])
-
-    @property
-    def is_admin(self) -> bool:
-        return bool(self.member["role"] == "admin")
 
     def require_admin(self) -> None:
         if not self.is_admin:
@@ -87,7 +85,19 @@ def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
         ctx.store.transact([Put(*nonce_key, {}, expect=ABSENT, expires=expires)])
     except ConditionFailed:
         raise NonceReplayed() from None
-    return Caller(member.data, record)
+    return Caller(member.data, record, is_admin=_admin(ctx, member.data))
+
+
+def _admin(ctx: Context, member: Mapping[str, Any]) -> bool:
+    """Admin in the roster *and* in the published manifest: adding an admin
+    to the roster gives no admin powers until the admins' threshold signed a
+    manifest that lists them (SPEC §4.5)."""
+    if member["role"] != "admin":
+        return False
+    current = current_manifest(ctx)
+    return current is not None and any(
+        m["id"] == member["id"] and m["role"] == "admin" and not m["removed"]
+        for m in current["members"])
 
 
 # -- members ---------------------------------------------------------------------
@@ -198,8 +208,20 @@ def manifests(ctx: Context, since: int | None) -> list[dict[str, Any]]:
 
 
 def current_manifest(ctx: Context) -> dict[str, Any] | None:
-    chain = ctx.store.query(MANIFESTS)
-    return dict(chain[-1].data) if chain else None
+    head = ctx.store.get(*MANIFEST_HEAD)
+    if head is None:
+        return None
+    item = ctx.store.get(MANIFESTS, f"{head.data['version']:08d}")
+    return dict(item.data) if item else None
+
+
+def _publish_ops(manifest: Mapping[str, Any]) -> list[Op]:
+    """The manifest and the head that names it, conditional on the version
+    before: two admins cannot both publish the same version."""
+    version = manifest["version"]
+    return [Put(MANIFESTS, f"{version:08d}", manifest, expect=ABSENT),
+            Put(*MANIFEST_HEAD, {"version": version},
+                expect=ABSENT if version == 1 else ANY)]
 
 
 def put_manifest(ctx: Context, caller: Caller, candidate: dict[str, Any]) -> None:
@@ -222,7 +244,7 @@ def put_manifest(ctx: Context, caller: Caller, candidate: dict[str, Any]) -> Non
     except mf.ManifestInvalid as exc:
         raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
     try:
-        audit.commit(ctx, [Put(MANIFESTS, f"{version:08d}", candidate, expect=ABSENT)],
+        audit.commit(ctx, _publish_ops(candidate),
                      member=caller.id, action="manifest.publish", case=None,
                      request=caller.request)
     except ConditionFailed:
@@ -244,7 +266,7 @@ def bootstrap(ctx: Context, first: dict[str, Any]) -> None:
     # crash cannot leave a roster without the manifest that vouches for it.
     try:
         audit.commit(ctx, [*(Put(MEMBERS, m["id"], m, expect=ABSENT) for m in first["members"]),
-                           Put(MANIFESTS, f"{1:08d}", first, expect=ABSENT)],
+                           *_publish_ops(first)],
                      member=None, action="manifest.publish", case=None, request=None)
     except ConditionFailed:
         raise Conflict("This data directory already has a team.") from None

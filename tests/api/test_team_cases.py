@@ -313,3 +313,18 @@ def test_a_manifest_dated_ahead_is_refused(api: Api) -> None:
     with pytest.raises(ApiError) as exc:
         admin.call("PUT", "/v1/team/manifest", signed)
     assert _refused(exc) == (422, "invalid_manifest")
+
+
+def test_a_new_admin_has_powers_only_once_a_manifest_lists_them(api: Api) -> None:
+    admin = api.as_member(api.team.admin)
+    newcomer = kf.create_keyfile("")
+    admin.call("POST", "/v1/team/members", kf.public_card(newcomer, "Eve", "Board", "admin"))
+    new_admin = ApiClient(api.transport, newcomer, clock=api.clock.time)
+    with pytest.raises(ApiError) as exc:
+        new_admin.call("GET", "/v1/team/audit")
+    assert _refused(exc) == (403, "forbidden")
+    roster = admin.call("GET", "/v1/team/members")["members"]
+    unsigned = mf.unsigned_manifest(2, api.ctx.today(), roster, threshold=1)
+    admin.call("PUT", "/v1/team/manifest",
+               mf.sign_manifest(unsigned, api.team.admin.id, api.team.admin.key.signing_seed))
+    assert new_admin.call("GET", "/v1/team/audit")["entries"]

@@ -75,6 +75,14 @@ def _identity_type(identity: str) -> str:
     return X25519 if identity.startswith("AGE-SECRET-KEY-1") else MLKEM768X25519
 
 
+def identity_recipient(identity: str) -> str:
+    """The recipient string of an X25519 or post-quantum identity string.
+    Raises ValueError for anything else."""
+    if _identity_type(identity) == X25519:
+        return X25519Identity.parse(identity).recipient().encode()
+    return MlkemX25519Identity.parse(identity).recipient().encode()
+
+
 @dataclass(frozen=True)
 class KeyFile:
     """A member's secrets. The repr shows no key material.
@@ -107,10 +115,7 @@ class KeyFile:
     @property
     def recipient(self) -> str:
         """The recipient of the current identity."""
-        current = self.identities[0]
-        if _identity_type(current) == X25519:
-            return X25519Identity.parse(current).recipient().encode()
-        return MlkemX25519Identity.parse(current).recipient().encode()
+        return identity_recipient(self.identities[0])
 
     @property
     def signing_key(self) -> bytes:

@@ -16,11 +16,10 @@ from typing import Any
 
 from candor import documents
 from candor.client import ApiClient, ApiError
+from candor.keyfile import identity_recipient
 from candor.receipt import Receipt
 from chalicelib import manifest as mf
-from chalicelib.age.mlkem import MlkemX25519Identity
 from chalicelib.age.recipient_types import recipient_type
-from chalicelib.age.x25519 import X25519Identity
 from chalicelib.b64 import b64u_decode, b64u_encode
 
 
@@ -39,13 +38,6 @@ class Submission:
     state: dict[str, Any]
     body: dict[str, Any] = field(repr=False)
     answer: dict[str, Any] = field(default_factory=dict)
-
-
-def identity_recipient(identity: str) -> str:
-    """The recipient string of an age identity string."""
-    if identity.startswith("AGE-SECRET-KEY-PQ-"):
-        return MlkemX25519Identity.parse(identity).recipient().encode()
-    return X25519Identity.parse(identity).recipient().encode()
 
 
 def _upload(api: ApiClient, sealed: bytes) -> str:

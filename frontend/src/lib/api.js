@@ -29,6 +29,15 @@ async function request(method, path, body) {
   } catch {
     throw new ApiError(0, "network");
   }
+  return readAnswer(response);
+}
+
+/**
+ * The JSON of an API answer (null for 204), or its SPEC §4.1 error.
+ * @throws {ApiError}
+ */
+export async function readAnswer(response) {
+  if (response.status === 204) return null;
   let data = null;
   try {
     data = await response.json();

@@ -4,7 +4,7 @@
 // case, route and id checked (SPEC §2.3); a reply is refused when the stored
 // case and the sealed report disagree (SPEC §4.5).
 import { Decrypter } from "age-encryption";
-import { ApiError } from "./api.js";
+import { ApiError, readAnswer } from "./api.js";
 import { b64u, fromB64u, hex, randomId, sha256, utf8 } from "./encoding.js";
 import { blobHash, caseHash, decodeV1, OpenFailed, sealBytes, sealDocument } from "./documents.js";
 import { accessRecipients, memberSigningKeys, recipientType } from "./manifest.js";
@@ -56,18 +56,7 @@ export class TeamClient {
     } catch {
       throw new ApiError(0, "network");
     }
-    if (response.status === 204) return null;
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      if (response.ok) throw new ApiError(response.status, "unexpected");
-    }
-    if (!response.ok) {
-      const error = data?.error ?? {};
-      throw new ApiError(response.status, typeof error.code === "string" ? error.code : "unexpected", error.message);
-    }
-    return data;
+    return readAnswer(response);
   }
 
   get(path, query) {

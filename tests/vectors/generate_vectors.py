@@ -420,6 +420,8 @@ def _next_invalid(chain: dict[str, Any]) -> list[dict[str, Any]]:
                 threshold=3),
         variant("no signatures", "threshold of v1's admins must sign", signers=()),
         variant("signed by a reviewer", "only v1's admins sign", signers=(("carol", 1),)),
+        variant("an admin's signature and a reviewer's", "every signature must be an admin's",
+                signers=(("alice", 1), ("carol", 1))),
         variant("signed by an admin new in this version", "only v1's admins sign",
                 members=[*members[:3], _entry("dave", role="admin")],
                 signers=(("dave", 1),)),

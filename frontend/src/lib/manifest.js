@@ -141,7 +141,12 @@ function checkEntries(manifest, previous) {
 
 const jcsOf = (x) => new TextDecoder().decode(jcsBytes(x));
 
-/** At least `signers.threshold` distinct admins of `signers` signed `manifest`. */
+/**
+ * At least `signers.threshold` distinct admins of `signers` signed
+ * `manifest`, and every entry of `sigs` is such a signature: as in
+ * chalicelib/manifest.py, one bad or foreign signature refuses the whole
+ * manifest rather than being skipped.
+ */
 function checkSignatures(manifest, signers) {
   const admins = new Map(activeMembers(signers).filter((m) => m.role === "admin").map((m) => [m.id, m]));
   const body = without(manifest, "sigs");
@@ -150,8 +155,12 @@ function checkSignatures(manifest, signers) {
     const { member, sig } = item ?? {};
     if (signed.has(member)) throw new ManifestInvalid("signed twice");
     const admin = admins.get(member);
+    if (!admin) throw new ManifestInvalid("signed by someone who is not an admin");
     // Only the signers' own keys count: an admin's key new in `manifest` proves nothing yet.
-    if (admin && typeof sig === "string" && verifyObject(body, sig, [admin.signing_key])) signed.add(member);
+    if (typeof sig !== "string" || !verifyObject(body, sig, [admin.signing_key])) {
+      throw new ManifestInvalid("bad signature");
+    }
+    signed.add(member);
   }
   if (signed.size < signers.threshold) throw new ManifestInvalid("threshold");
 }

@@ -54,6 +54,37 @@ DYNAMODB_ACTIONS = [
 KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 
 
+# What API Gateway answers by itself (unknown route, throttling, a body over
+# its limit, a Lambda that failed or timed out) in SPEC §4.1's error shape
+# and headers; 503 is the only 5xx.
+_GATEWAY_ANSWERS = {
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "Not found."),
+    "THROTTLED": (429, "throttled", "Too many requests; try again shortly."),
+    "REQUEST_TOO_LARGE": (413, "too_large", "The request is too large."),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type", "Send application/json."),
+    "DEFAULT_4XX": (None, "malformed", "The request is malformed."),
+    "DEFAULT_5XX": (503, "unavailable", "The service is unavailable; try again."),
+}
+
+
+def gateway_responses() -> dict[str, Any]:
+    """``x-amazon-apigateway-gateway-responses`` for the REST API."""
+    headers = {
+        "gatewayresponse.header.Cache-Control": "'no-store'",
+        "gatewayresponse.header.Referrer-Policy": "'no-referrer'",
+        "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
+    }
+    answers: dict[str, Any] = {}
+    for kind, (status, code, message) in _GATEWAY_ANSWERS.items():
+        body = json.dumps({"error": {"code": code, "message": message}})
+        answer: dict[str, Any] = {"responseParameters": headers,
+                                  "responseTemplates": {"application/json": body}}
+        if status is not None:
+            answer["statusCode"] = str(status)
+        answers[kind] = answer
+    return answers
+
+
 @dataclass(frozen=True)
 class ApiParameters:
     """Deploy-time knobs (`cdk deploy --parameters Name=value`)."""
@@ -175,7 +206,9 @@ class Api:
         )
         body = json.dumps(sam["Resources"][REST_API]["Properties"]["DefinitionBody"])
         body = body.replace("${" + API_HANDLER + ".Arn}", handler_arn)
-        rest.add_property_override("DefinitionBody", json.loads(body))
+        definition = json.loads(body)
+        definition["x-amazon-apigateway-gateway-responses"] = gateway_responses()
+        rest.add_property_override("DefinitionBody", definition)
         rest.add_property_override("TracingEnabled", False)
         rest.add_property_override(
             "MethodSettings",

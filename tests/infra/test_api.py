@@ -248,3 +248,18 @@ def test_plain_chalice_policy_grants_the_same_data_actions_on_named_resources() 
         assert statement["Effect"] == "Allow"
         assert all("*" not in a for a in as_list(statement["Action"]))
         assert "*" not in as_list(statement["Resource"])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_gateway_answers_use_the_spec_error_shape(synth: Synth, stage: str) -> None:
+    import json
+
+    answers = rest_api(synth.templates[stage])["DefinitionBody"][
+        "x-amazon-apigateway-gateway-responses"]
+    assert answers["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert answers["DEFAULT_5XX"]["statusCode"] == "503"  # the only 5xx (SPEC §4.1)
+    for kind, answer in answers.items():
+        body = json.loads(answer["responseTemplates"]["application/json"])
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, kind
+        assert answer["responseParameters"]["gatewayresponse.header.Cache-Control"] == \
+            "'no-store'"

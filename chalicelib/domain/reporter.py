@@ -38,7 +38,6 @@ from chalicelib.errors import (
 from chalicelib.store.base import ABSENT, ConditionFailed, Item, Put
 
 UPLOAD_SECONDS = 15 * 60
-DOWNLOAD_SECONDS = 5 * 60
 UNCLAIMED_SECONDS = 24 * 3600
 
 

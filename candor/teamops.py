@@ -9,7 +9,6 @@ its signature checked.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -243,6 +242,3 @@ def _request_problem(s: Session, entry: Mapping[str, Any]) -> list[str]:
         return [f"entry {entry['seq']}: the request signature does not verify"]
     return []
 
-
-def digest_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -7,7 +7,6 @@ refused, every field of the expected type. Every failure is ``Malformed``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -105,9 +104,6 @@ def b64u_decode(value: str, what: str = "value") -> bytes:
 def b64u_encode(data: bytes) -> str:
     return b64.b64u_encode(data)
 
-
-def sha256_b64u(data: bytes) -> str:
-    return b64u_encode(hashlib.sha256(data).digest())
 
 
 def b64u_field(

@@ -165,3 +165,23 @@ def test_a_failed_claim_lets_the_uploads_go(
     store = local_api.store
     assert list(store.blobs.iterdir()) == []  # neither the report nor the upload is kept
     assert len(list(store.uploads.iterdir())) == 1
+
+
+def test_a_lost_rotate_answer_is_recovered_as_the_spec_says(api: Api) -> None:
+    """SPEC §3.3: the browser holds T_{n+1} and v before rotate commits; when
+    the answer is lost it retries, gets 404, and reads with T_{n+1} and v."""
+    sub = submit(api.anonymous, api.team.manifest, FORM)
+    status = api.anonymous.call("POST", "/v1/followup/open", {"auth": sub.receipt.auth_b64},
+                                signed=False)
+    state = documents.open_case_state(b64u_decode(status["sealed_identity"]), sub.receipt)
+    new, visit = Receipt.generate(), os.urandom(32)
+    body = {"auth": sub.receipt.auth_b64, "token_id": new.token_id,
+            "sealed_identity": b64u_encode(documents.seal_case_state(state, new)),
+            "visit": b64u_encode(hashlib.sha256(visit).digest())}
+    api.anonymous.call("POST", "/v1/followup/rotate", body, signed=False)  # answer "lost"
+    with pytest.raises(ApiError) as exc:
+        api.anonymous.call("POST", "/v1/followup/rotate", body, signed=False)
+    assert (exc.value.status, exc.value.code) == (404, "receipt_unknown")
+    thread = api.anonymous.call("POST", "/v1/followup/thread",
+                                {"auth": new.auth_b64, "visit": b64u_encode(visit)}, signed=False)
+    assert thread["messages"] == []

@@ -429,33 +429,29 @@ class AwsCaseStore:
         return Upload("PUT", url, dict(_UPLOAD_HEADERS))
 
     def claim_blob(self, key: str) -> None:
-        try:
-            self._s3.put_object_tagging(
-                Bucket=self.bucket,
-                Key=BLOB_PREFIX + key,
-                Tagging={"TagSet": [{"Key": STATE_TAG, "Value": CLAIMED}]},
-            )
-        except ClientError as exc:
-            if _not_found(exc):
-                raise BlobMissing(key) from None
-            raise _unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise _unavailable(exc) from exc
+        if not self._tag_state(key, CLAIMED):
+            raise BlobMissing(key)
 
     def release_blob(self, key: str) -> None:
         # Tagged unclaimed again, the lifecycle rule removes it a day later.
+        self._tag_state(key, UNCLAIMED)
+
+    def _tag_state(self, key: str, state: str) -> bool:
+        """Set the object's ``candor-state`` tag; False when there is no such
+        object. Raises StorageUnavailable."""
         try:
             self._s3.put_object_tagging(
                 Bucket=self.bucket,
                 Key=BLOB_PREFIX + key,
-                Tagging={"TagSet": [{"Key": STATE_TAG, "Value": UNCLAIMED}]},
+                Tagging={"TagSet": [{"Key": STATE_TAG, "Value": state}]},
             )
         except ClientError as exc:
             if _not_found(exc):
-                return
+                return False
             raise _unavailable(exc) from exc
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc
+        return True
 
     def download_url(self, key: str, expires_in: int) -> str:
         try:

@@ -1,4 +1,4 @@
-"""Candor's API: a Chalice app with one Blueprint per actor (SPEC §4).
+"""Candor's API: a Chalice app with one Blueprint per actor (protocol §4).
 
 Routes live in ``chalicelib/routes``; the domain in ``chalicelib/domain``
 knows nothing of HTTP. No boto3 here: storage is opened lazily by
@@ -54,7 +54,7 @@ app.register_blueprint(team.bp)
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def housekeeping(event: object) -> dict[str, int]:
     """Hourly: purge closed cases past retention and sweep unclaimed uploads
-    (SPEC §4.7); tell the team how many reports arrived, if it asked to be told."""
+    (protocol §4.7); tell the team how many reports arrived, if it asked to be told."""
     done = {"purged": retention.run(runtime.ctx)}
     if runtime.settings.notify_topic:
         publish = notify.sns_publisher(runtime.settings.notify_topic)

@@ -1,6 +1,6 @@
 """A client of the Candor API for the CLI and the tests.
 
-Team requests are signed with the member's key file (SPEC §4.3); reporter
+Team requests are signed with the member's key file (protocol §4.3); reporter
 requests are anonymous. Two transports: HTTP (``--api URL``) and in-process
 against a local data directory (``--data-dir DIR``), which runs the same
 Chalice app through Chalice's local gateway.
@@ -25,7 +25,7 @@ TIMEOUT = 60
 
 
 class ApiError(Exception):
-    """The API answered with an error (SPEC §4.1)."""
+    """The API answered with an error (protocol §4.1)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{status} {code}: {message}")

@@ -1,7 +1,7 @@
 """Reports, messages, notes and the case state: build, sign, seal, open
-(SPEC §2.2-2.4, §3.2).
+(protocol §2.2-2.4, §3.2).
 
-Sealing pads the document (SPEC §2.2) and age-encrypts it to recipients of
+Sealing pads the document (protocol §2.2) and age-encrypts it to recipients of
 one type. Opening decrypts, then parses strictly. Readers never trust a
 message because it decrypted: `check_message` verifies its signature, its
 case and its route, and a failure is shown as forged, not as content.
@@ -92,7 +92,7 @@ def new_blob_id() -> str:
 
 
 def case_hash(reply_to: str) -> str:
-    """`b64u(H(reply_to))`, a message's `case` (SPEC §2.2)."""
+    """`b64u(H(reply_to))`, a message's `case` (protocol §2.2)."""
     return b64u_encode(hashlib.sha256(reply_to.encode("utf-8")).digest())
 
 
@@ -118,7 +118,7 @@ def _is_int(value: object) -> bool:
 def sealing_recipients(
     kind: BlobKind, access_recipients: Sequence[str], reply_to: str
 ) -> list[str]:
-    """Who a blob is sealed to (SPEC §2.4): notes leave out `reply_to`."""
+    """Who a blob is sealed to (protocol §2.4): notes leave out `reply_to`."""
     if kind == "note":
         return list(access_recipients)
     return [*access_recipients, reply_to]
@@ -129,7 +129,7 @@ def _parse_recipients(recipients: Iterable[str]) -> list[api.Recipient]:
     if not unique:
         raise ValueError("a blob needs at least one recipient")
     if len({recipient_type(r) for r in unique}) != 1:
-        # SPEC §2.1: all recipients of one blob are of one type.
+        # protocol §2.1: all recipients of one blob are of one type.
         raise ValueError("recipients of one blob must be of one type")
     return [parse_recipient(r) for r in unique]
 
@@ -156,7 +156,7 @@ def open_document(sealed: bytes, identities: Identities) -> dict[str, Any]:
     """Decrypt and parse a report, message or note.
 
     Raises DocumentUnreadable when decryption fails, DocumentInvalid when
-    the plaintext is not a padded JSON object (SPEC §2.2).
+    the plaintext is not a padded JSON object (protocol §2.2).
     """
     return _unpad_document(_decrypt(sealed, identities))
 
@@ -283,7 +283,7 @@ def new_message(
     attachments: Sequence[Mapping[str, Any]],
     seed: bytes,
 ) -> dict[str, Any]:
-    """A signed message or note with a fresh id (SPEC §2.2, §2.3).
+    """A signed message or note with a fresh id (protocol §2.2, §2.3).
 
     `prev` is `blob_hash` of the last message the author saw, or None.
     Raises ValueError for fields that check_message would refuse.
@@ -343,7 +343,7 @@ def check_message(
     public_keys: Iterable[bytes],
     expected_id: str | None = None,
 ) -> Verdict:
-    """Decide whether a decrypted message or note may be shown (SPEC §2.3).
+    """Decide whether a decrypted message or note may be shown (protocol §2.3).
 
     Checks the shape, that `type` and `from` match the route the blob came
     from, that `case` is this case's, that `id` is the one the route gave
@@ -383,7 +383,7 @@ def author_keys(
     return []
 
 
-# --- the case state (SPEC §3.2) ----------------------------------------------------
+# --- the case state (protocol §3.2) ----------------------------------------------------
 
 
 def new_reply_identity(kind: str = MLKEM768X25519) -> str:
@@ -429,8 +429,8 @@ def _case_state_problem(state: Mapping[str, Any]) -> str | None:
 
 
 def seal_case_state(state: Mapping[str, Any], receipt: Receipt) -> bytes:
-    """Seal the state to `recipient(kek)` only (SPEC §2.4). Not padded:
-    SPEC §2.2 pads documents, and the state's size is public anyway."""
+    """Seal the state to `recipient(kek)` only (protocol §2.4). Not padded:
+    protocol §2.2 pads documents, and the state's size is public anyway."""
     problem = _case_state_problem(state)
     if problem is not None:
         raise ValueError(problem)
@@ -454,7 +454,7 @@ def open_case_state(sealed: bytes, receipt: Receipt) -> dict[str, Any]:
 def check_own_report(
     state: Mapping[str, Any], sealed_report: bytes, report: Mapping[str, Any]
 ) -> Verdict:
-    """SPEC §3.2: the report shown to its reporter is the one they sent."""
+    """protocol §3.2: the report shown to its reporter is the one they sent."""
     if blob_hash(sealed_report) != state.get("report"):
         return _forged("the report is not the one this receipt's case was filed with")
     try:

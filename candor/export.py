@@ -1,4 +1,4 @@
-"""``candor cases export``: a decrypted case for legal counsel (SPEC §6).
+"""``candor cases export``: a decrypted case for legal counsel (protocol §6).
 
 Never uses a document's file name as a path: attachments are written as
 ``attachments/NN.bin`` and their original names, types and hashes are

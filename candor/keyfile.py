@@ -1,4 +1,4 @@
-"""The team key file, `*.candor-key` (SPEC §5).
+"""The team key file, `*.candor-key` (protocol §5).
 
 An age file sealed with an scrypt passphrase (work factor 2^18..2^20) whose
 plaintext is
@@ -132,7 +132,7 @@ def create_keyfile(api: str, kind: str = MLKEM768X25519) -> KeyFile:
 def rotate_keys(keyfile: KeyFile) -> tuple[KeyFile, bytes]:
     """New identity (first; older ones kept to read older cases) and new
     signing seed. Returns the new key file and the old seed, which signs
-    the member entry's `rotation` (SPEC §4.5)."""
+    the member entry's `rotation` (protocol §4.5)."""
     identity = _new_identity(_identity_type(keyfile.identities[0]))
     rotated = replace(
         keyfile,
@@ -150,7 +150,7 @@ def public_card(
     previous_entry: Mapping[str, Any] | None = None,
     previous_seed: bytes | None = None,
 ) -> dict[str, Any]:
-    """The member entry an admin lists (SPEC §4.5), certified by this key file.
+    """The member entry an admin lists (protocol §4.5), certified by this key file.
 
     After `rotate_keys`, pass the entry of the current manifest and the old
     seed to sign `rotation`. Raises ValueError (ManifestInvalid) for bad fields.

@@ -51,7 +51,7 @@ def make_member(
 
 
 def first_manifest(cards: list[dict[str, Any]], signers: list[kf.KeyFile]) -> dict[str, Any]:
-    """Manifest version 1, signed by ``signers`` (SPEC §4.5)."""
+    """Manifest version 1, signed by ``signers`` (protocol §4.5)."""
     unsigned = mf.unsigned_manifest(1, datetime.now(UTC).date(), cards, threshold=1)
     for key in signers:
         unsigned = mf.sign_manifest(unsigned, key.member, key.signing_seed)

@@ -1,4 +1,4 @@
-"""Padding of documents and attachments before sealing (SPEC §2.2).
+"""Padding of documents and attachments before sealing (protocol §2.2).
 
 Sizes leak through encryption, so every plaintext is padded to
 `padme(max(len, 4096))` (Padmé, Nikitin et al., PETS 2019): at most about
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 MIN_PADDED = 4096
-MAX_DEPTH = 8  # SPEC §0: nesting depth <= 8, the top-level object counting 1
+MAX_DEPTH = 8  # protocol §0: nesting depth <= 8, the top-level object counting 1
 
 
 class DocumentInvalid(ValueError):

@@ -1,4 +1,4 @@
-"""Receipts: the reporter's one-time follow-up tokens (SPEC §3.1).
+"""Receipts: the reporter's one-time follow-up tokens (protocol §3.1).
 
 A receipt `T` is 15 random bytes. Its text form is 24 symbols of the
 Crockford-style alphabet below (T as a 120-bit big-endian integer), then 4
@@ -42,7 +42,7 @@ AUTH_LABEL = b"candor/v1 receipt auth"
 KEK_LABEL = b"candor/v1 receipt key"
 
 _VALUES = {symbol: value for value, symbol in enumerate(ALPHABET)}
-# Read as the digits people mean (SPEC §3.1).
+# Read as the digits people mean (protocol §3.1).
 _VALUES.update({"I": 1, "L": 1, "O": 0})
 # What people type between groups: any whitespace, plus these. Everything
 # else (other letters such as U, other punctuation) is refused.
@@ -62,7 +62,7 @@ class ReceiptTypo(ReceiptInvalid):
 
 
 def _hkdf(secret: bytes, info: bytes) -> bytes:
-    # SPEC §0: empty salt. RFC 5869 pads an absent salt to zeros, same key.
+    # protocol §0: empty salt. RFC 5869 pads an absent salt to zeros, same key.
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"", info=info).derive(secret)
 
 
@@ -169,7 +169,7 @@ class Receipt:
 
     @property
     def kek_recipient(self) -> str:
-        """`recipient(kek)`: the case state is sealed to this alone (SPEC §2.4)."""
+        """`recipient(kek)`: the case state is sealed to this alone (protocol §2.4)."""
         return self._kek_key.recipient().encode()
 
     def __eq__(self, other: object) -> bool:

@@ -1,5 +1,5 @@
 """The reporter's side in Python: what the reporter page does, for tests,
-benchmarks and scripted drills (SPEC §3).
+benchmarks and scripted drills (protocol §3).
 
 It follows the page's rules: it seals to the access recipients of a
 manifest it was given, holds the next receipt before rotating, and checks
@@ -140,7 +140,7 @@ class Visit:
 
 
 def follow_up(api: ApiClient, old: Receipt, manifest: Mapping[str, Any]) -> Visit:
-    """Open with ``old``, make and "save" the next receipt, rotate (SPEC §3.3).
+    """Open with ``old``, make and "save" the next receipt, rotate (protocol §3.3).
 
     Raises ApiError (404 ``receipt_unknown`` when ``old`` is not current).
     """

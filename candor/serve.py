@@ -2,7 +2,7 @@
 
 The API runs the same Chalice app as Lambda through Chalice's local
 gateway; uploads and downloads of attachments (the object-storage role
-that S3 plays in the cloud, SPEC §4) are same-origin URLs signed by the
+that S3 plays in the cloud, protocol §4) are same-origin URLs signed by the
 local store. Nothing here logs a client address, header or body: the
 request handler's own access log is switched off, and the API logs only
 route, status, latency and member id.
@@ -67,7 +67,7 @@ class Site:
 
 class TokenBucket:
     """One bucket for all anonymous API calls together: they are throttled
-    by the API layer, never by anything that identifies a client (SPEC
+    by the API layer, never by anything that identifies a client (protocol
     §4.1), as API Gateway's stage throttling does in the cloud."""
 
     def __init__(self, rate: float, burst: int) -> None:
@@ -258,7 +258,7 @@ def make_server(
     })
     server = QuietServer((host, port), handler)
     server.daemon_threads = True
-    # Signed team requests verify against the origin the clients use (SPEC §4.3).
+    # Signed team requests verify against the origin the clients use (protocol §4.3).
     base = settings.public_base_url
     if base == Settings().public_base_url:
         base = f"http://{host}:{server.server_address[1]}"

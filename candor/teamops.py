@@ -1,5 +1,5 @@
 """What a team member does, in Python: the logic behind ``candor`` team
-commands and the console's twin (SPEC §2.3, §2.4, §4.4-§4.6).
+commands and the console's twin (protocol §2.3, §2.4, §4.4-§4.6).
 
 Keys are trusted only through the manifest chain from an anchor (the
 built-in ``frontend/manifest.json`` or ``--manifest FILE``). Decryption and
@@ -39,7 +39,7 @@ class Session:
         self.manifest = self.refresh_manifest()
 
     def refresh_manifest(self) -> dict[str, Any]:
-        """Follow the chain from the anchor (SPEC §4.5). Raises TeamError."""
+        """Follow the chain from the anchor (protocol §4.5). Raises TeamError."""
         later = self.api.call("GET", "/v1/manifest", query={"since": str(self.anchor["version"])},
                               signed=False)["manifests"]
         try:
@@ -119,7 +119,7 @@ def read_case(s: Session, case_id: str) -> CaseView:
 def consistency_warnings(
     s: Session, case: Mapping[str, Any], report: Mapping[str, Any]
 ) -> list[str]:
-    """What the stored case says that the sealed report does not (SPEC §4.5)."""
+    """What the stored case says that the sealed report does not (protocol §4.5)."""
     warnings = []
     verdict = documents.check_report(report, case["reply_to"])
     if not verdict.ok:
@@ -166,7 +166,7 @@ def _recipients(s: Session, view: CaseView, kind: str) -> list[str]:
 def write(s: Session, view: CaseView, kind: str, text: str,
           files: Sequence[tuple[str, str, bytes]] = ()) -> dict[str, Any]:
     """Sign, seal and post a reply (``message``) or a ``note``. Refused when
-    the stored case and the sealed report disagree (SPEC §4.5)."""
+    the stored case and the sealed report disagree (protocol §4.5)."""
     if any(w.startswith(("report:", "the stored access")) for w in view.warnings):
         raise TeamError("refusing to write: the stored case does not match the sealed report")
     recipients = _recipients(s, view, kind)

@@ -1,4 +1,4 @@
-"""Strict base64url without padding (SPEC §0 "Conventions").
+"""Strict base64url without padding (protocol §0 "Conventions").
 
 Decoders refuse `=`, characters outside `A-Z a-z 0-9 - _` and non-zero
 trailing bits, so every byte string has exactly one accepted text form. That

@@ -1,4 +1,4 @@
-"""Configuration: the only module that reads the environment (STYLE rule 3)."""
+"""Configuration: the only module that reads the environment (docs/architecture.md rule 3)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ GiB = 1024 * MiB
 
 @dataclass(frozen=True)
 class Limits:
-    """SPEC §4.1 defaults; all sizes are of decoded (sealed) bytes."""
+    """protocol §4.1 defaults; all sizes are of decoded (sealed) bytes."""
 
     report: int = 1 * MiB
     message: int = 256 * KiB
@@ -26,7 +26,7 @@ class Limits:
     answer: int = 4 * MiB
 
     def body_limit(self, sealed_limit: int) -> int:
-        """Largest request body accepted for a blob limit (SPEC §0)."""
+        """Largest request body accepted for a blob limit (protocol §0)."""
         return -(-sealed_limit * 4 // 3) + 64 * KiB
 
 

@@ -1,4 +1,4 @@
-"""Domain errors, one class per SPEC §4.1 error code.
+"""Domain errors, one class per protocol §4.1 error code.
 
 Routes never build error responses themselves: ``STATUS`` maps every code to
 its HTTP status in one table.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 class CandorError(Exception):
-    """Base of every error an API client may see; ``code`` is SPEC §4.1's."""
+    """Base of every error an API client may see; ``code`` is protocol §4.1's."""
 
     code = "malformed"
     default_message = "The request could not be processed."
@@ -145,5 +145,5 @@ STATUS: dict[str, int] = {
 
 
 def status_of(error: CandorError) -> int:
-    """The HTTP status of ``error`` (SPEC §4.1)."""
+    """The HTTP status of ``error`` (protocol §4.1)."""
     return STATUS[error.code]

@@ -1,4 +1,4 @@
-"""The thin layer between Chalice and the domain (SPEC §4.1).
+"""The thin layer between Chalice and the domain (protocol §4.1).
 
 Every route runs inside :func:`endpoint`, which sets the response headers,
 maps domain errors to statuses through ``errors.STATUS``, turns storage
@@ -91,7 +91,7 @@ def error_response(error: errors.CandorError) -> Response:
 
 
 def raw_body(request: Any, sealed_limit: int) -> bytes:
-    """The body's bytes, refused before parsing when too large (SPEC §0).
+    """The body's bytes, refused before parsing when too large (protocol §0).
     Raises UnsupportedMediaType, TooLarge."""
     content_type = (request.headers.get("content-type") or "").lower().replace(" ", "")
     if content_type.replace(";charset=utf-8", "") != "application/json":

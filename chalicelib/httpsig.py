@@ -1,4 +1,4 @@
-"""Team request signatures: the RFC 9421 profile of SPEC §4.3.
+"""Team request signatures: the RFC 9421 profile of protocol §4.3.
 
 One signature labelled ``candor`` covering exactly ``"@method" "@path"
 "@query"`` (plus ``"content-digest"`` when there is a body) with exactly the
@@ -33,14 +33,14 @@ NONCE_SECONDS = 600
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 PARAMS = ("created", "nonce", "keyid", "alg", "tag")
 _UNRESERVED = "-._~"
-# Checked before any lookup: a key id is a member id (SPEC §4.4) and a nonce
+# Checked before any lookup: a key id is a member id (protocol §4.4) and a nonce
 # b64u of 16 bytes (§4.3), so nothing unbounded reaches the store's keys.
 _KEYID = re.compile(r"m_[A-Za-z0-9_-]{20}")
 _NONCE = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 class SignatureRefused(Exception):
-    """Why a signature was refused: ``reason`` is an error code of SPEC §4.1."""
+    """Why a signature was refused: ``reason`` is an error code of protocol §4.1."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -73,7 +73,7 @@ class _Message:
 
 
 def canonical_query(params: Mapping[str, str]) -> str:
-    """``?`` and the non-empty parameters sorted by name (SPEC §4.3)."""
+    """``?`` and the non-empty parameters sorted by name (protocol §4.3)."""
     pairs = sorted((k, v) for k, v in params.items() if v != "")
     return "?" + "&".join(
         f"{quote(k, safe=_UNRESERVED)}={quote(v, safe=_UNRESERVED)}" for k, v in pairs
@@ -176,7 +176,7 @@ def verify_request(
     req: RequestView, sig_input: SignatureInput, public_key: bytes, *, now: int, base_url: str
 ) -> dict[str, Any]:
     """Verify the signature with the member's current key. Returns the audit
-    record of the request (SPEC §4.6). Raises SignatureRefused."""
+    record of the request (protocol §4.6). Raises SignatureRefused."""
     if abs(now - sig_input.created) > SKEW_SECONDS:
         raise SignatureRefused("clock_skew")
     digest = req.header("Content-Digest")
@@ -198,7 +198,7 @@ def verify_request(
 
 
 def verify_recorded(record: Mapping[str, Any], member_id: str, public_keys: list[bytes]) -> bool:
-    """Whether an audit entry's recorded request (SPEC §4.6) carries a valid
+    """Whether an audit entry's recorded request (protocol §4.6) carries a valid
     ``candor`` signature by ``member_id`` under one of ``public_keys``.
     Clock skew and nonces are not rechecked: they were, when it was made."""
     try:

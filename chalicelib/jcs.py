@@ -1,4 +1,4 @@
-"""RFC 8785 (JCS) canonical JSON for Candor's restricted value set (SPEC §0).
+"""RFC 8785 (JCS) canonical JSON for Candor's restricted value set (protocol §0).
 
 Signed and hashed objects hold only strings, integers, booleans, null,
 arrays and objects. Anything else is refused rather than approximated:
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 __all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "canonicalize"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
-# Far above SPEC §0's depth limit of 8 for bodies; only a guard against
+# Far above protocol §0's depth limit of 8 for bodies; only a guard against
 # RecursionError on hostile input, which must fail with a typed error.
 MAX_DEPTH = 64
 

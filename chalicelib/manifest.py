@@ -1,17 +1,17 @@
-"""The team manifest: the only source of keys clients trust (SPEC §4.5).
+"""The team manifest: the only source of keys clients trust (protocol §4.5).
 
 Shared by the server (which accepts `PUT /v1/team/manifest` only for a valid
 version current + 1) and the clients (which follow an unbroken chain from
 a built-in anchor). It imports no identity or decryption code: recipient
 strings are only classified, through `chalicelib.age.recipient_types`
-(STYLE rule 7).
+(docs/architecture.md rule 7).
 
-Rules this module adds where SPEC §4.5 is silent (each is a refusal, so a
+Rules this module adds where protocol §4.5 is silent (each is a refusal, so a
 stricter reader can never be tricked by a laxer writer):
 
 - A member entry's `cert` covers `JCS(entry without cert and rotation)`
   with `removed` read as `false`. For a live member that is exactly the
-  SPEC's bytes; for a removed one it lets admins remove a member without
+  protocol's bytes; for a removed one it lets admins remove a member without
   the member's cooperation while the member's certified keys stay
   unforgeable: a removed entry must equal the previous version's entry
   except for `"removed": true`, and stays so in every later version.
@@ -27,7 +27,7 @@ stricter reader can never be tricked by a laxer writer):
   by keys it does not list.
 - A chain is checked for expiry only at its latest version: the built-in
   anchor and intermediate versions may have expired since.
-- Manifests and member entries carry exactly the SPEC's fields.
+- Manifests and member entries carry exactly the protocol's fields.
 """
 
 import hashlib
@@ -86,7 +86,7 @@ Manifest = Mapping[str, Any]
 
 
 class ManifestInvalid(ValueError):
-    """A manifest or member entry breaks SPEC §4.5; `reason` says which rule."""
+    """A manifest or member entry breaks protocol §4.5; `reason` says which rule."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -94,7 +94,7 @@ class ManifestInvalid(ValueError):
 
 
 def is_member_id(value: object) -> bool:
-    """True for `m_` followed by b64u of 15 bytes (SPEC §4.4)."""
+    """True for `m_` followed by b64u of 15 bytes (protocol §4.4)."""
     return isinstance(value, str) and _MEMBER_ID.fullmatch(value) is not None
 
 
@@ -135,7 +135,7 @@ def _check_label(value: object, what: str, *, empty_ok: bool) -> None:
 def _check_entry_shape(entry: object) -> None:
     _require(isinstance(entry, Mapping), "member entry is not an object")
     assert isinstance(entry, Mapping)
-    _require(set(entry) == ENTRY_FIELDS, "member entry does not have exactly the SPEC fields")
+    _require(set(entry) == ENTRY_FIELDS, "member entry does not have exactly the protocol fields")
     member = entry["id"]
     _require(is_member_id(member), "member id is not m_ + b64u(15 bytes)")
     _check_label(entry["name"], f"{member}: name", empty_ok=False)
@@ -181,7 +181,7 @@ def _check_manifest_shape(manifest: object) -> str:
     """Check everything that needs no other version; return the recipient type."""
     _require(isinstance(manifest, Mapping), "manifest is not an object")
     assert isinstance(manifest, Mapping)
-    _require(set(manifest) == MANIFEST_FIELDS, "manifest does not have exactly the SPEC fields")
+    _require(set(manifest) == MANIFEST_FIELDS, "manifest does not have exactly the protocol fields")
     _require(manifest["v"] == 1 and _is_int(manifest["v"]), "v is not 1")
     _require(_is_int(manifest["version"]) and manifest["version"] >= 1, "bad version")
     issued = _parse_day(manifest["issued"], "issued")
@@ -467,7 +467,7 @@ def member_public_keys(manifest: Manifest, member_id: str) -> list[bytes]:
 
 
 def access_recipients(manifest: Manifest, access: Iterable[str]) -> list[str]:
-    """The current recipients of the members in `access` (SPEC §2.4).
+    """The current recipients of the members in `access` (protocol §2.4).
 
     Raises ValueError for an unknown or removed member.
     """

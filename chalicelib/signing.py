@@ -1,9 +1,9 @@
-"""Ed25519 signatures over canonical JSON (SPEC §2.3, §4.5).
+"""Ed25519 signatures over canonical JSON (protocol §2.3, §4.5).
 
 A signed document carries `"sig": b64u(Ed25519(seed, JCS(document without
 "sig")))`. Verification never raises on bad input: a forged, malformed or
 unverifiable document is simply not verified, and readers show it as
-forged (SPEC §2.3).
+forged (protocol §2.3).
 """
 
 from collections.abc import Iterable, Mapping

@@ -1,4 +1,4 @@
-"""Strict parsing of request bodies (SPEC §0, §4.1).
+"""Strict parsing of request bodies (protocol §0, §4.1).
 
 UTF-8 without BOM, no duplicate keys, nesting depth ≤ 8, unknown fields
 refused, every field of the expected type. Every failure is ``Malformed``
@@ -94,7 +94,7 @@ def string(body: Mapping[str, Any], name: str, *, max_len: int = 256) -> str:
 
 
 def b64u_decode(value: str, what: str = "value") -> bytes:
-    """Strict base64url without padding (SPEC §0). Raises Malformed."""
+    """Strict base64url without padding (protocol §0). Raises Malformed."""
     try:
         return b64.b64u_decode(value)
     except (TypeError, ValueError):

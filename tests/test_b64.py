@@ -1,4 +1,4 @@
-"""Strict b64u (SPEC §0)."""
+"""Strict b64u (protocol §0)."""
 
 import pytest
 from hypothesis import given

@@ -1,4 +1,4 @@
-"""Reports, messages, notes and the case state (SPEC §2.2-2.4, §3.2)."""
+"""Reports, messages, notes and the case state (protocol §2.2-2.4, §3.2)."""
 
 import hashlib
 import json

@@ -64,7 +64,7 @@ JSON_VALUES = st.recursive(
 
 @given(JSON_VALUES)
 def test_matches_json_dumps_for_bmp_keys(value: Any) -> None:
-    # SPEC §0: json.dumps(sort_keys=True, ...) produces JCS when the two
+    # protocol §0: json.dumps(sort_keys=True, ...) produces JCS when the two
     # orders agree, which they do for keys without astral characters.
     try:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

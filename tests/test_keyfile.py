@@ -1,4 +1,4 @@
-"""The team key file (SPEC §5)."""
+"""The team key file (protocol §5)."""
 
 import os
 import stat

@@ -1,4 +1,4 @@
-"""The team manifest (SPEC §4.5), from tests/vectors/manifest.json (shared with the browser)."""
+"""The team manifest (protocol §4.5), from tests/vectors/manifest.json (shared with the browser)."""
 
 import json
 import subprocess
@@ -220,7 +220,7 @@ def test_manifest_diff_names_renames() -> None:
 
 
 def test_the_server_imports_no_identity_code() -> None:
-    # STYLE rule 7: the Lambda only classifies recipient strings.
+    # docs/architecture.md rule 7: the Lambda only classifies recipient strings.
     code = (
         "import sys, chalicelib.manifest\n"
         "loaded = [m for m in sys.modules if m.startswith('chalicelib.age.')]\n"

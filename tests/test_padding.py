@@ -1,4 +1,4 @@
-"""Padding (SPEC §2.2), from tests/vectors/padding.json (shared with the browser)."""
+"""Padding (protocol §2.2), from tests/vectors/padding.json (shared with the browser)."""
 
 import json
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Receipts (SPEC §3.1), from tests/vectors/receipt.json (shared with the browser)."""
+"""Receipts (protocol §3.1), from tests/vectors/receipt.json (shared with the browser)."""
 
 import hashlib
 import json

@@ -1,6 +1,6 @@
 """Encrypting and decrypting age files (C2SP age), the two one-method
 interfaces every recipient and identity type implements, and the rules on
-mixing them (SPEC.md section 2.1)."""
+mixing them (protocol §2.1)."""
 
 from __future__ import annotations
 

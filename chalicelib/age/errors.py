@@ -16,4 +16,4 @@ class AgeError(Exception):
 
 
 class SealedBlobInvalid(ValueError):
-    """A sealed blob's header breaks the rules of SPEC.md section 2.1."""
+    """A sealed blob's header breaks the rules of protocol §2.1."""

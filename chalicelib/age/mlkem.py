@@ -94,7 +94,7 @@ class MlkemX25519Identity:
 
     @classmethod
     def from_seed(cls, seed: bytes) -> MlkemX25519Identity:
-        """The identity whose X-Wing seed is ``seed`` (SPEC.md section 3.1,
+        """The identity whose X-Wing seed is ``seed`` (protocol §3.1,
         ``kek_identity``). Raises ValueError unless it is 32 bytes."""
         return cls(bytes(seed))
 

@@ -2,7 +2,7 @@
 
 A light module on purpose: the server (``validate.py``) and the manifest code
 use it to name the type of a recipient string or stanza without importing any
-identity parsing or decryption code (SPEC.md section 2.1, STYLE.md rule 7).
+identity parsing or decryption code (protocol §2.1, docs/architecture.md rule 7).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ X25519 = "X25519"
 MLKEM768X25519 = "mlkem768x25519"
 SCRYPT = "scrypt"
 
-# Public recipient types a sealed blob may use (SPEC.md section 2.1).
+# Public recipient types a sealed blob may use (protocol §2.1).
 PUBLIC_KEY_TYPES = frozenset({X25519, MLKEM768X25519})
 
 X25519_RECIPIENT_HRP = "age"

@@ -1,4 +1,4 @@
-"""Header-only checks the server runs on a sealed blob (SPEC.md 2.1, 4.1).
+"""Header-only checks the server runs on a sealed blob (protocol §2.1, §4.1).
 
 The server can read an age header but holds no identity, so it checks shape
 only: a binary age v1 header that parses strictly, at most ``max_stanzas``

@@ -1,4 +1,4 @@
-"""The tamper-evident audit chain (SPEC §4.6).
+"""The tamper-evident audit chain (protocol §4.6).
 
 Entries live at ``audit`` / ``<seq, zero-padded>``; a head item
 (``audit-head`` / ``head``) holds the last ``seq`` and its hash. Every team

@@ -1,4 +1,4 @@
-"""Sealed-blob rules the server can check without any key (SPEC §2.1, §4.1).
+"""Sealed-blob rules the server can check without any key (protocol §2.1, §4.1).
 
 The server only ever reads age *headers*: it counts stanzas and checks that
 all recipients are of one type. It never imports identity parsing or

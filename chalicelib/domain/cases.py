@@ -1,4 +1,4 @@
-"""Case records, their index keys and the legal deadlines (SPEC §4.2, §4.4).
+"""Case records, their index keys and the legal deadlines (protocol §4.2, §4.4).
 
 The index layout (``pk`` / ``sk``):
 
@@ -8,7 +8,7 @@ The index layout (``pk`` / ``sk``):
 - ``case#<case id>`` / ``state``: the receipt state (current ``token_id``,
   visit proof, ``sealed_identity``), apart from the record the team sees
 - ``receipt#<token_id>`` / ``receipt``: a current or retired receipt; a
-  retired one holds no case id (kept unlinked, SPEC §3.3)
+  retired one holds no case id (kept unlinked, protocol §3.3)
 - ``attachment#<id>`` / ``attachment``: an announced upload, claimed or not
 """
 
@@ -63,7 +63,7 @@ class Context:
 
 
 def new_id(prefix: str) -> str:
-    """``prefix`` + b64u of 16 random bytes (SPEC §2.2, §4.2)."""
+    """``prefix`` + b64u of 16 random bytes (protocol §2.2, §4.2)."""
     return prefix + b64u_encode(secrets.token_bytes(16))
 
 
@@ -98,7 +98,7 @@ def load_case(ctx: Context, case_id: str) -> Item:
     return item
 
 
-# -- deadlines (SPEC §4.4; EU Directive 2019/1937 art. 9) ---------------------
+# -- deadlines (protocol §4.4; EU Directive 2019/1937 art. 9) ---------------------
 def add_months(day: date, months: int) -> date:
     """Calendar months later, clamped to the month's last day."""
     month0 = day.month - 1 + months

@@ -1,4 +1,4 @@
-"""Messages and notes of a case: append, list, fetch (SPEC §2.2, §4.1, §4.2, §4.4).
+"""Messages and notes of a case: append, list, fetch (protocol §2.2, §4.1, §4.2, §4.4).
 
 Messages (reporter and team) and notes (team only) are numbered separately,
 so gaps in the reporter's thread reveal nothing about notes.
@@ -105,7 +105,7 @@ def _put_once(ctx: Context, key: str, sealed: bytes) -> None:
 
 def _after_entry(case: dict[str, Any], kind: str, author: str, day: str) -> dict[str, Any]:
     """The case after a new entry; team messages acknowledge and give feedback
-    (SPEC §4.4: ``feedback`` is the first team message other than the one
+    (protocol §4.4: ``feedback`` is the first team message other than the one
     that acknowledged)."""
     updated = {**case, f"{kind}s": case[f"{kind}s"] + 1, "updated": day}
     if kind == "message" and author == "team":

@@ -1,7 +1,7 @@
-"""The anonymous reporter's side (SPEC §3.3, §4.2).
+"""The anonymous reporter's side (protocol §3.3, §4.2).
 
 Every function takes a parsed JSON body and the :class:`Context`, checks in
-SPEC §4.1's order (parse 400, ``auth`` 404, then the rest) and returns the
+protocol §4.1's order (parse 400, ``auth`` 404, then the rest) and returns the
 answer body. Nothing here knows about HTTP or any client identifier.
 """
 
@@ -126,7 +126,7 @@ def _reply_type(reply_to: str) -> str:
 
 
 def _check_sealed_identity(ctx: Context, sealed: bytes) -> None:
-    # Sealed to recipient(kek) alone: one post-quantum stanza (SPEC §2.4).
+    # Sealed to recipient(kek) alone: one post-quantum stanza (protocol §2.4).
     info = blobs.check_blob(sealed, ctx, recipient_type="mlkem768x25519")
     if info.stanza_count != 1:
         raise InvalidBlob("'sealed_identity' must be sealed to one recipient.")
@@ -134,7 +134,7 @@ def _check_sealed_identity(ctx: Context, sealed: bytes) -> None:
 
 def _repeated_submission(ctx: Context, token_id: str, submit_hash: str) -> dict[str, Any] | None:
     """The first answer for a byte-identical retry before the first rotation;
-    None when ``token_id`` is new. Raises TokenInUse otherwise (SPEC §4.1)."""
+    None when ``token_id`` is new. Raises TokenInUse otherwise (protocol §4.1)."""
     receipt = ctx.store.get(*receipt_key(token_id))
     if receipt is None:
         return None
@@ -170,7 +170,7 @@ def _auth(ctx: Context, body: dict[str, Any]) -> tuple[Item, Item, Item]:
 
 
 def _visit(state: Item, body: dict[str, Any]) -> None:
-    """Content only for the visit that rotated (SPEC §3.3 step 4). Raises RotateFirst."""
+    """Content only for the visit that rotated (protocol §3.3 step 4). Raises RotateFirst."""
     value = body.get("visit")
     if not isinstance(value, str):
         raise Malformed("'visit' must be a string.")
@@ -196,7 +196,7 @@ def open_case(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def rotate_receipt(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    """``POST /v1/followup/rotate``: swap the receipt atomically (SPEC §3.3 step 3)."""
+    """``POST /v1/followup/rotate``: swap the receipt atomically (protocol §3.3 step 3)."""
     wire.fields(body, ["auth", "token_id", "sealed_identity", "visit"])
     receipt, case, state = _auth(ctx, body)
     new_token = wire.b64u_encode(wire.b64u_field(body, "token_id", size=32))

@@ -1,4 +1,4 @@
-"""Retention and purges (SPEC §4.7).
+"""Retention and purges (protocol §4.7).
 
 A purge first removes the case record and its current receipt and records
 a purge marker (``purges`` / ``<case id>``) in the same transaction as its

@@ -1,4 +1,4 @@
-"""The crisis team's case routes (SPEC §4.4).
+"""The crisis team's case routes (protocol §4.4).
 
 Every case route answers 404 to a member outside the case's ``access``
 list, admins included. Every action commits with its audit entry.
@@ -175,7 +175,7 @@ def add_entry(
 def patch_case(
     ctx: Context, caller: Caller, case_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    """Status, resolution, assignee and legal hold (SPEC §4.4). Raises
+    """Status, resolution, assignee and legal hold (protocol §4.4). Raises
     BadTransition, InvalidAccess, Forbidden."""
     wire.fields(body, [], ["status", "resolution", "assignee", "legal_hold"])
     case = _visible(ctx, caller, case_id)

@@ -1,5 +1,5 @@
 """The team: members, the signed manifest chain, and who may call what
-(SPEC §4.3, §4.4, §4.5).
+(protocol §4.3, §4.4, §4.5).
 
 Members live at ``members`` / ``<member id>`` as their manifest entries; the
 signed manifests at ``manifests`` / ``<version, zero-padded>``. The roster is
@@ -65,7 +65,7 @@ class Caller:
 
 
 def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
-    """Verify a team request (SPEC §4.3). Raises BadSignature, ClockSkew,
+    """Verify a team request (protocol §4.3). Raises BadSignature, ClockSkew,
     UnknownMember, NonceReplayed."""
     try:
         sig_input = parse_signature_input(req)
@@ -91,7 +91,7 @@ def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
 def _admin(ctx: Context, member: Mapping[str, Any]) -> bool:
     """Admin in the roster *and* in the published manifest: adding an admin
     to the roster gives no admin powers until the admins' threshold signed a
-    manifest that lists them (SPEC §4.5)."""
+    manifest that lists them (protocol §4.5)."""
     if member["role"] != "admin":
         return False
     current = current_manifest(ctx)
@@ -133,7 +133,7 @@ def _team_kind(ctx: Context) -> str | None:
 def add_member(ctx: Context, caller: Caller, entry: dict[str, Any]) -> dict[str, Any]:
     """``POST /v1/team/members`` (admin). Raises InvalidManifest, Conflict."""
     caller.require_admin()
-    wire.fields(entry, sorted(mf.ENTRY_FIELDS))  # unknown or missing fields: 400 (SPEC §0)
+    wire.fields(entry, sorted(mf.ENTRY_FIELDS))  # unknown or missing fields: 400 (protocol §0)
     try:
         mf.verify_member_entry(entry, None)
     except mf.ManifestInvalid as exc:

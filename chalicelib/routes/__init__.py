@@ -1,1 +1,1 @@
-"""HTTP routes, one Blueprint per actor (STYLE rule 2)."""
+"""HTTP routes, one Blueprint per actor (docs/architecture.md rule 2)."""

@@ -1,4 +1,4 @@
-"""Public and reporter routes (SPEC §4.2): no identity, no client data kept."""
+"""Public and reporter routes (protocol §4.2): no identity, no client data kept."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from chalicelib.domain import reporter, team_roster
 from chalicelib.http import endpoint, json_body, respond, runtime
 
 bp = Blueprint(__name__)
-ANY_TYPE = ["*/*"]  # the content type is checked by json_body, with SPEC errors
+ANY_TYPE = ["*/*"]  # the content type is checked by json_body, with protocol errors
 
 
 @bp.route("/v1/manifest", methods=["GET"])

@@ -1,4 +1,4 @@
-"""Team routes (SPEC §4.4): every call signed (SPEC §4.3) and audited."""
+"""Team routes (protocol §4.4): every call signed (protocol §4.3) and audited."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ ANY_TYPE = ["*/*"]
 
 def _route_path(request: Any) -> str:
     """The route's path with its parameters, never the stage-less event path
-    (SPEC §4.3); the public base URL is prefixed by the verifier."""
+    (protocol §4.3); the public base URL is prefixed by the verifier."""
     path = str(request.context.get("resourcePath", ""))
     for name, value in (request.uri_params or {}).items():
         path = path.replace("{" + name + "}", quote(str(value), safe=""))

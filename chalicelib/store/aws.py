@@ -1,6 +1,6 @@
 """The cloud backend: sealed blobs in S3, the index in one DynamoDB table.
 
-Table layout (SPEC §4.2, §4.7): hash key ``pk`` (S), range key ``sk`` (S);
+Table layout (protocol §4.2, §4.7): hash key ``pk`` (S), range key ``sk`` (S);
 an item's document is the JSON string ``data`` (no DynamoDB numbers, so no
 ``Decimal``), its version ``v`` (N) and its expiry ``ttl`` (N, epoch seconds,
 the table's TTL attribute). DynamoDB deletes expired items up to days late,
@@ -384,7 +384,7 @@ class AwsCaseStore:
         return head["ContentLength"]
 
     def delete_blob(self, key: str) -> None:
-        """Delete every version and delete marker (SPEC §4.7 purge)."""
+        """Delete every version and delete marker (protocol §4.7 purge)."""
         name = BLOB_PREFIX + key
         try:
             pages = self._s3.get_paginator("list_object_versions").paginate(

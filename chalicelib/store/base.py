@@ -1,4 +1,4 @@
-"""The storage interface every backend implements (SPEC §4.2, §4.7).
+"""The storage interface every backend implements (protocol §4.2, §4.7).
 
 Candor's index is a single table of items addressed by a partition key
 (``pk``) and a sort key (``sk``), each holding a small JSON document and a
@@ -173,7 +173,7 @@ class CaseStore(Protocol):
 
     def upload_url(self, key: str, size: int, expires_in: int) -> Upload:
         """A one-shot upload of exactly ``size`` bytes to ``key`` within
-        ``expires_in`` seconds (SPEC §4.2 ``POST /v1/attachments``).
+        ``expires_in`` seconds (protocol §4.2 ``POST /v1/attachments``).
 
         The client sends ``Upload.headers`` with the body; a browser adds
         Content-Length itself (it is signed on S3, so it must equal ``size``).

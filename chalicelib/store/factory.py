@@ -1,4 +1,4 @@
-"""Pick the storage backend named in the settings (SPEC §4.2).
+"""Pick the storage backend named in the settings (protocol §4.2).
 
 ``create_aws_resources`` makes a bucket and table shaped like the ones the
 infrastructure defines, for tests and development only: in the cloud the

@@ -6,7 +6,7 @@ at any point leaves either nothing or the whole blob. The index runs in WAL
 mode with ``synchronous=FULL``; a transaction is acknowledged only after
 SQLite committed it.
 
-Uploads (SPEC §4.2) are same-origin URLs signed with an HMAC key kept in the
+Uploads (protocol §4.2) are same-origin URLs signed with an HMAC key kept in the
 data directory; ``candor serve`` checks the signature and streams the body
 into ``uploads/`` through :meth:`LocalCaseStore.receive_upload`.
 """

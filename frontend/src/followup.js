@@ -1,4 +1,4 @@
-// The follow-up page (SPEC §3.3): receipt → status → new receipt saved →
+// The follow-up page (protocol §3.3): receipt → status → new receipt saved →
 // rotate → thread (checked) → signed messages with attachments.
 import { ApiError } from "./lib/api.js";
 import { SealFailed } from "./lib/documents.js";

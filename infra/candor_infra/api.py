@@ -32,7 +32,7 @@ API_MEMORY_MB = 512
 # The daily purge may walk many cases; one copy at a time is enough.
 SCHEDULED_TIMEOUT_S = 900
 SCHEDULED_CONCURRENCY = 1
-# Application logs hold route, status, latency and member ids (SPEC §4.1).
+# Application logs hold route, status, latency and member ids (protocol §4.1).
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 PENDING_BASE_URL = "https://pending.invalid"
 
@@ -55,7 +55,7 @@ KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:Describ
 
 
 # What API Gateway answers by itself (unknown route, throttling, a body over
-# its limit, a Lambda that failed or timed out) in SPEC §4.1's error shape
+# its limit, a Lambda that failed or timed out) in protocol §4.1's error shape
 # and headers; 503 is the only 5xx.
 _GATEWAY_ANSWERS = {
     "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "Not found."),
@@ -145,7 +145,7 @@ class Api:
         self._tighten_rest_api(sam)
 
     def set_public_base_url(self, url: str) -> None:
-        """The origin and base path clients sign against (SPEC §4.3)."""
+        """The origin and base path clients sign against (protocol §4.3)."""
         for logical_id in self._functions:
             self.chalice.add_environment_variable("CANDOR_PUBLIC_BASE_URL", url, logical_id)
 
@@ -217,7 +217,7 @@ class Api:
                     "ResourcePath": "/*",
                     "HttpMethod": "*",
                     # Anonymous routes are throttled here, by nothing that
-                    # identifies a client (SPEC §4.1).
+                    # identifies a client (protocol §4.1).
                     "ThrottlingRateLimit": self.parameters.throttle_rate.value_as_number,
                     "ThrottlingBurstLimit": self.parameters.throttle_burst.value_as_number,
                     "LoggingLevel": "OFF",
@@ -291,7 +291,7 @@ def _role(stack: Stack, stage: str, storage: Storage, topic_arn: str | None) -> 
             resources=[bucket],
         ),
         iam.PolicyStatement(
-            # A purge lists the versions of one blob (SPEC §4.7).
+            # A purge lists the versions of one blob (protocol §4.7).
             sid="BlobVersions",
             actions=["s3:ListBucketVersions"],
             resources=[bucket],

@@ -1,7 +1,7 @@
 """Static pages on S3 behind CloudFront, which also routes `/v1/*` to the API.
 
 One origin for pages and API: no CORS on the API, `connect-src 'self'` plus
-the object-storage origin (SPEC §4). Nothing here logs a viewer.
+the object-storage origin (protocol §4). Nothing here logs a viewer.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from candor_infra.scanners import NO_ACCESS_LOGS, skip_checks
 from candor_infra.settings import API_STAGE
 
 # Everything the API reads from a request besides method, path, query and
-# body (SPEC §4.3). Not forwarded, User-Agent and Accept-Language never reach
+# body (protocol §4.3). Not forwarded, User-Agent and Accept-Language never reach
 # the Lambda; CloudFront sends its own User-Agent instead.
 API_REQUEST_HEADERS = ["Content-Type", "Content-Digest", "Signature-Input", "Signature"]
 # The API answers JSON only: nothing in it may load, run or be framed.

@@ -1,9 +1,9 @@
 """The pages' response headers, read from `frontend/headers.json`.
 
-The frontend build owns the header set (SPEC §6: strict CSP, no third-party
+The frontend build owns the header set (protocol §6: strict CSP, no third-party
 origin); CloudFront only serves it. The one thing the build cannot know is
 the deployed object-storage origin that presigned uploads and downloads go
-to (SPEC §4), so it is added to `connect-src` here.
+to (protocol §4), so it is added to `connect-src` here.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ def skip_checks(target: IConstruct | CfnResource, reasons: dict[str, str]) -> No
 
 
 # Reasons shared by several resources, so the wording stays the same everywhere.
-NO_ACCESS_LOGS = "access logs would record reporter addresses (SPEC §1)"
-NO_XRAY = "X-Ray traces carry client addresses and request metadata (SPEC §1)"
+NO_ACCESS_LOGS = "access logs would record reporter addresses (protocol §1)"
+NO_XRAY = "X-Ray traces carry client addresses and request metadata (protocol §1)"
 NO_VPC = (
     "talks only to S3, DynamoDB and KMS over TLS with IAM auth; a VPC adds NAT cost, no protection"
 )

@@ -9,7 +9,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The API Gateway stage; CloudFront's API origin path points at it, so clients
-# see `/v1/...` and the API's public base URL has an empty path (SPEC §4.3).
+# see `/v1/...` and the API's public base URL has an empty path (protocol §4.3).
 API_STAGE = "v1api"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
 

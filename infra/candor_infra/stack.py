@@ -49,7 +49,7 @@ class CandorStack(Stack):
             domain_name=settings.domain_name,
             certificate_arn=settings.certificate_arn,
         )
-        # The pages' origin is also the API's public base URL (SPEC §4.3):
+        # The pages' origin is also the API's public base URL (protocol §4.3):
         # CloudFront serves `/v1/*` at the root, so the base path is empty.
         page_origin = f"https://{settings.domain_name or edge.domain}"
         storage.allow_uploads_from(page_origin)

@@ -1,6 +1,6 @@
 """Sealed-blob bucket, index table and the key that encrypts both at rest.
 
-Everything stored is already end-to-end encrypted (SPEC §2); KMS adds an
+Everything stored is already end-to-end encrypted (protocol §2); KMS adds an
 operator-controlled layer and lets an admin make data unreadable by
 scheduling the key's deletion.
 """
@@ -17,16 +17,16 @@ from candor_infra.scanners import NO_ACCESS_LOGS, skip_checks
 
 BLOB_PREFIX = "blobs/"
 UPLOAD_PREFIX = "uploads/"
-# Unclaimed attachments go after 24 h (SPEC §4.2, §4.7). The app uploads them
+# Unclaimed attachments go after 24 h (protocol §4.2, §4.7). The app uploads them
 # under blobs/ tagged unclaimed and retags them when a report claims them
 # (chalicelib/store/aws.py); uploads/ is kept for a staging-prefix design.
 UPLOAD_DAYS = 1
 STATE_TAG = "candor-state"
 UNCLAIMED = "unclaimed"
-# A purge deletes every version itself (SPEC §4.7); this only catches versions
+# A purge deletes every version itself (protocol §4.7); this only catches versions
 # left behind by a delete without a version id. Same bound as PITR's 35 days.
 NONCURRENT_DAYS = 35
-# Headers the pages send with a presigned PUT (SPEC §4.2 `upload.headers`):
+# Headers the pages send with a presigned PUT (protocol §4.2 `upload.headers`):
 # If-None-Match refuses a second write, x-amz-tagging marks it unclaimed.
 UPLOAD_HEADERS = ["content-type", "if-none-match", "x-amz-tagging"]
 
@@ -95,7 +95,7 @@ class Storage(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True,
-                # SPEC §4.7: backups keep purged index entries for at most 35 days.
+                # protocol §4.7: backups keep purged index entries for at most 35 days.
                 recovery_period_in_days=35,
             ),
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
@@ -106,7 +106,7 @@ class Storage(Construct):
         )
 
     def allow_uploads_from(self, page_origin: str) -> None:
-        """CORS for presigned upload and download from the pages (SPEC §4):
+        """CORS for presigned upload and download from the pages (protocol §4):
         that one origin, PUT and GET, nothing else."""
         self.bucket.add_cors_rule(
             allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET],

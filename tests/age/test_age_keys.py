@@ -1,5 +1,5 @@
 """Key strings: bech32, the two key types, ``recipient_type`` and the
-receipt key vector of SPEC.md section 8."""
+receipt key vector of protocol §8."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from chalicelib.age import bech32, keys
 from chalicelib.age.mlkem import MlkemX25519Identity, MlkemX25519Recipient
 from chalicelib.age.x25519 import X25519Identity, X25519Recipient
 
-# SPEC.md section 8, receipt vector.
+# protocol §8, receipt vector.
 KEK = bytes.fromhex("7f5cdc6ff11c10297ee23813a774e5f155c5f4e8253c13091f02180e04b44260")
 KEK_IDENTITY = "AGE-SECRET-KEY-PQ-10AWDCML3RSGZJLHZ8QF6WA89792UTA8GY57PXZGLQGVQUP95GFSQLF2EQR"
 KEK_RECIPIENT_SHA256 = "acb55ed96a5d06b2d7c2f43ca3158aaee8e39df33f9f6b2fec4dd1391539a260"

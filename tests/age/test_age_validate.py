@@ -1,4 +1,4 @@
-"""The server's header-only validator (SPEC.md sections 2.1 and 4.1)."""
+"""The server's header-only validator (protocol §2.1 and §4.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Lambda must never load identity parsing or decryption (STYLE.md rule
+"""The Lambda must never load identity parsing or decryption (docs/architecture.md rule
 7): importing the validator, ``recipient_type`` or the app pulls in no key,
 scrypt, STREAM or API module."""
 

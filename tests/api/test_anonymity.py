@@ -1,4 +1,4 @@
-"""No reporter identifier is stored or logged (SPEC §1, §4.1).
+"""No reporter identifier is stored or logged (protocol §1, §4.1).
 
 Canary values travel in every place a client or API Gateway can put an
 identifier; then every stored byte (files, SQLite, S3 objects and their

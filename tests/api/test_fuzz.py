@@ -1,4 +1,4 @@
-"""No request yields a 5xx, and every 4xx has the SPEC §4.1 error shape.
+"""No request yields a 5xx, and every 4xx has the protocol §4.1 error shape.
 
 In-process on the local backend (fast): bodies generated from the request
 schemas of docs/openapi.yaml, then broken on purpose (wrong types, huge
@@ -259,7 +259,7 @@ def test_broken_bodies(env: Env, method: str, path: str) -> None:
 
 @pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS)
 def test_content_types_and_sizes(env: Env, method: str, path: str) -> None:
-    """Wrong or missing content type 415; over the SPEC §0 body limit 413."""
+    """Wrong or missing content type 415; over the protocol §0 body limit 413."""
     target = path.replace("{case_id}", env.case_id).replace("{member_id}", env.admin.id)
     signer = env.admin if path.startswith("/v1/team/") else None
     for ctype in ("text/plain", "application/x-www-form-urlencoded", "application/json5",

@@ -1,4 +1,4 @@
-"""docs/openapi.yaml stays in step with the API (SPEC §4).
+"""docs/openapi.yaml stays in step with the API (protocol §4).
 
 - every (method, path) of the Chalice app is documented, and nothing else;
 - the error codes documented are exactly ``chalicelib.errors.STATUS``'s, each
@@ -207,7 +207,7 @@ def test_error_codes_are_exactly_the_status_table() -> None:
 
 def test_every_operation_documents_its_common_answers() -> None:
     """Every route may fail with 503; body routes with 400, 413 and 415;
-    team routes with 401 and declare the signature (SPEC §4.1, §4.3)."""
+    team routes with 401 and declare the signature (protocol §4.1, §4.3)."""
     for path, item in load_doc()["paths"].items():
         for method in METHODS:
             if method not in item:

@@ -1,4 +1,4 @@
-"""Concurrency: one receipt, many rotations (SPEC §3.3), on every backend."""
+"""Concurrency: one receipt, many rotations (protocol §3.3), on every backend."""
 
 from __future__ import annotations
 

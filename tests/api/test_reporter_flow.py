@@ -1,4 +1,4 @@
-"""The reporter's flow through the API on every backend (SPEC §3.3, §4.2)."""
+"""The reporter's flow through the API on every backend (protocol §3.3, §4.2)."""
 
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ def test_a_failed_claim_lets_the_uploads_go(
 
 
 def test_a_lost_rotate_answer_is_recovered_as_the_spec_says(api: Api) -> None:
-    """SPEC §3.3: the browser holds T_{n+1} and v before rotate commits; when
+    """protocol §3.3: the browser holds T_{n+1} and v before rotate commits; when
     the answer is lost it retries, gets 404, and reads with T_{n+1} and v."""
     sub = submit(api.anonymous, api.team.manifest, FORM)
     status = api.anonymous.call("POST", "/v1/followup/open", {"auth": sub.receipt.auth_b64},

@@ -1,4 +1,4 @@
-"""Retention (SPEC §4.7) on every backend: closed cases purged after the
+"""Retention (protocol §4.7) on every backend: closed cases purged after the
 retention period unless held, every blob version and index entry gone,
 retired token_ids kept, unclaimed uploads swept."""
 

@@ -1,4 +1,4 @@
-"""Every refusal of SPEC §4.3 (team request signatures), on every backend."""
+"""Every refusal of protocol §4.3 (team request signatures), on every backend."""
 
 from __future__ import annotations
 

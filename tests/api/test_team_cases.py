@@ -1,5 +1,5 @@
 """Team case routes, transitions, access lists, members, manifest and audit
-(SPEC §4.4-§4.6) on every backend."""
+(protocol §4.4-§4.6) on every backend."""
 
 from __future__ import annotations
 

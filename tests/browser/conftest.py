@@ -131,7 +131,7 @@ def make_page(browser: Any) -> Iterator[Any]:
 
 
 def assert_no_storage(page: Any) -> None:
-    """No cookie, Web Storage or IndexedDB entry (SPEC §1, §6)."""
+    """No cookie, Web Storage or IndexedDB entry (protocol §1, §6)."""
     if page.url.startswith("about:"):
         return
     state = page.evaluate(

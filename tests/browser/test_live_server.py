@@ -4,7 +4,7 @@ file, team replies, reporter follows up, answers, old receipt refused.
 
 Needs from the fixture: .url, .team (members with .keyfile.identities),
 .reply_as(member, case_id, text), and .team_get(member, path) → parsed JSON
-of a signed team GET (SPEC §4.4), to read the case and its blobs."""
+of a signed team GET (protocol §4.4), to read the case and its blobs."""
 
 from __future__ import annotations
 

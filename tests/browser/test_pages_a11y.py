@@ -40,7 +40,7 @@ def test_page(make_page: Any, live_server: Any, page_name: str, lang: str, viewp
         page.wait_for_selector("#step-form:not([hidden])")
         assert run_axe(page) == []
         screenshot(page, f"index-form-{viewport}-{lang}")
-        # Every text field keeps typed text away from spell-check services (SPEC §6).
+        # Every text field keeps typed text away from spell-check services (protocol §6).
         fields = page.eval_on_selector_all(
             "input[type=text], textarea",
             "els => els.map(e => [e.getAttribute('spellcheck'), e.getAttribute('autocomplete')])",

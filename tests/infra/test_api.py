@@ -1,5 +1,5 @@
 """API Gateway stage, Lambda functions and the role: logging off, throttled,
-least privilege (SPEC §1, §4.1)."""
+least privilege (protocol §1, §4.1)."""
 
 from __future__ import annotations
 
@@ -257,7 +257,7 @@ def test_gateway_answers_use_the_spec_error_shape(synth: Synth, stage: str) -> N
     answers = rest_api(synth.templates[stage])["DefinitionBody"][
         "x-amazon-apigateway-gateway-responses"]
     assert answers["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
-    assert answers["DEFAULT_5XX"]["statusCode"] == "503"  # the only 5xx (SPEC §4.1)
+    assert answers["DEFAULT_5XX"]["statusCode"] == "503"  # the only 5xx (protocol §4.1)
     for kind, answer in answers.items():
         body = json.loads(answer["responseTemplates"]["application/json"])
         assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, kind

@@ -1,4 +1,4 @@
-"""The pages' header set comes from frontend/headers.json (SPEC §6)."""
+"""The pages' header set comes from frontend/headers.json (protocol §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Blob bucket, index table and KMS key: SPEC §1, §4, §4.7 on the template."""
+"""Blob bucket, index table and KMS key: protocol §1, §4, §4.7 on the template."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def test_table_is_on_demand_with_pitr_sse_kms_and_ttl(synth: Synth, stage: str) 
     table = index_table(template)
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
-    # SPEC §4.7: purged index entries survive in backups for at most 35 days.
+    # protocol §4.7: purged index entries survive in backups for at most 35 days.
     assert table["PointInTimeRecoverySpecification"].get("RecoveryPeriodInDays", 35) <= 35
     assert table["SSESpecification"] == {
         "KMSMasterKeyId": {"Fn::GetAtt": [data_key_id(template), "Arn"]},

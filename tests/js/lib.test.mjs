@@ -118,7 +118,7 @@ test("catalogues: same keys in every language, every key used by the pages exist
     const html = readFileSync(join(ROOT, "frontend", page), "utf8");
     for (const [, key] of html.matchAll(/data-i18n="([^"]+)"/g)) assert.ok(key in en, `${page}: ${key}`);
     for (const [, key] of html.matchAll(/:([a-z_.0-9]+)"/g)) if (key.includes(".")) assert.ok(key in en, `${page}: ${key}`);
-    // Every text field: spellcheck and autocomplete off (SPEC §6).
+    // Every text field: spellcheck and autocomplete off (protocol §6).
     for (const [tag] of html.matchAll(/<(input type="text"|textarea)[^>]*>/g)) {
       assert.match(tag, /spellcheck="false"/);
       assert.match(tag, /autocomplete="off"/);

@@ -1,4 +1,4 @@
-"""How the aws backend maps AWS failures onto the store's errors (SPEC §4.1:
+"""How the aws backend maps AWS failures onto the store's errors (protocol §4.1:
 storage failure is the only 5xx, 503 ``unavailable``).
 
 moto never throttles or reports transaction conflicts, so these use

@@ -4,7 +4,7 @@
 
 Every input is fixed (keys derive from labelled hashes), so the output is
 reproducible. The Python and browser test suites both read the JSON files;
-regenerate only when SPEC.md changes, and review the diff.
+regenerate only when docs/protocol.md changes, and review the diff.
 """
 
 import hashlib
@@ -61,7 +61,7 @@ def _parse_case(name: str, text: str) -> dict[str, Any]:
 def receipts() -> None:
     spec = bytes(range(15))
     cases = [
-        _receipt_case("SPEC section 8", spec),
+        _receipt_case("protocol §8", spec),
         _receipt_case("all zero", bytes(15)),
         _receipt_case("all 0xff", b"\xff" * 15),
         _receipt_case("top bit only", b"\x80" + bytes(14)),
@@ -105,7 +105,7 @@ def receipts() -> None:
         "malformed", "malformed", "malformed", "malformed", "malformed",
     ], parse  # fmt: skip
     _write("receipt.json", {
-        "description": "SPEC section 3.1 receipts. T, kek: hex; auth, token_id: b64u. "
+        "description": "protocol §3.1 receipts. T, kek: hex; auth, token_id: b64u. "
         "The kek recipient is given by length, first 25 characters and SHA-256 of its "
         "string. parse: input text -> T (hex) or error 'malformed' | 'typo'. Separators "
         "dropped: any whitespace and - _ . , : ; / | U+2010-U+2015 U+2212 U+30FC.",
@@ -181,7 +181,7 @@ def padding() -> None:
          "output_hex": None},
     ]  # fmt: skip
     _write("padding.json", {
-        "description": "SPEC section 2.2. padme(L) for L >= 1; padded = padme(max(n, 4096)). "
+        "description": "protocol §2.2. padme(L) for L >= 1; padded = padme(max(n, 4096)). "
         "documents: plaintext = bytes(head_hex) + tail_count copies of tail_byte_hex; "
         "valid ones parse to document. attachments: plaintext = bytes(head_hex) + "
         "zero_count zero bytes; readers truncate to size and refuse (output_hex null) a "
@@ -224,7 +224,7 @@ def jcs() -> None:
         {"name": "lone low surrogate in a key", "input_json": '{"\\udc00":1}'},
     ]
     _write("jcs.json", {
-        "description": "RFC 8785 for SPEC section 0's value set. output is the UTF-8 text "
+        "description": "RFC 8785 for protocol §0's value set. output is the UTF-8 text "
         "(also as hex). Keys sort by UTF-16 code units (what JS's default sort does; "
         "Python must not use sort_keys). invalid: parse input_json with a plain JSON "
         "parser, canonicalisation must refuse it (non-integers, integers beyond "
@@ -271,7 +271,7 @@ def signing_vectors() -> None:
          "public_keys": [pk], "valid": False},
     ]  # fmt: skip
     _write("signing.json", {
-        "description": "SPEC section 2.3. Ed25519 (RFC 8032) with seed_hex; sig is b64u of "
+        "description": "protocol §2.3. Ed25519 (RFC 8032) with seed_hex; sig is b64u of "
         "the signature over JCS(document without sig) = signed_bytes. The document is a "
         "team message of case reply_to.",
         "seed_hex": seed.hex(), "public_key": pk, "reply_to": reply_to,
@@ -408,7 +408,7 @@ def _next_invalid(chain: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         variant("version skips", "version must be current + 1", version=3),
         variant("v is 2", "only v1 manifests exist", v=2),
-        variant("unknown field", "manifests carry exactly the SPEC fields", note="hi"),
+        variant("unknown field", "manifests carry exactly the protocol fields", note="hi"),
         variant("lifetime over 90 days", "expires at most 90 days after issued",
                 expires="2026-05-31"),
         variant("expires before issued", "issued <= expires", expires="2026-02-28"),
@@ -457,7 +457,7 @@ def _next_invalid(chain: dict[str, Any]) -> list[dict[str, Any]]:
                 members=[*members[:3], _raw_entry("dave", role="owner")]),
         variant("bad recipient", "an age recipient",
                 members=[*members[:3], _raw_entry("dave", recipient="age1pq1xyz")]),
-        variant("entry field missing", "entries carry exactly the SPEC fields",
+        variant("entry field missing", "entries carry exactly the protocol fields",
                 members=[*members[:3], {k: v for k, v in dave.items() if k != "rotation"}]),
     ]  # fmt: skip
 
@@ -542,7 +542,7 @@ def manifests() -> None:
         for person in PEOPLE
     }  # fmt: skip
     _write("manifest.json", {
-        "description": "SPEC section 4.5. manifests v1 -> v2 -> v3 form a valid chain "
+        "description": "protocol §4.5. manifests v1 -> v2 -> v3 form a valid chain "
         "(v2: Bob rotates keys, Carol is removed, Dave joins, threshold 2; v3: Dave "
         "becomes admin, signed by Alice and by Bob's new key). A removed member's cert "
         "verifies over the entry with removed=false. next_invalid: each candidate must "

@@ -1,6 +1,6 @@
-// The audit log (SPEC §4.6) for admins: every entry loaded, its chain and
+// The audit log (protocol §4.6) for admins: every entry loaded, its chain and
 // request signatures verified in the browser; the head seen is saved as a
-// small file (nothing is stored in the browser, SPEC §6) and a later load is
+// small file (nothing is stored in the browser, protocol §6) and a later load is
 // checked against it.
 import { headFile, headInChain, parseHead, verifyAudit } from "../lib/audit.js";
 import { fromUtf8, utf8 } from "../lib/encoding.js";
@@ -74,7 +74,7 @@ async function verifyLog(remembered = session.auditHead) {
   }
 }
 
-/** Nothing is stored in the browser (SPEC §6): the head seen is saved as a small file instead. */
+/** Nothing is stored in the browser (protocol §6): the head seen is saved as a small file instead. */
 function saveHead() {
   if (!auditHead) return;
   saveBytes(utf8(headFile(auditHead, auditHead.day_time)), `candor-audit-head-${auditHead.seq}.json`);

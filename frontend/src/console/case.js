@@ -213,7 +213,7 @@ function attachmentItem(entry) {
     save, preview ? " · " : null, preview, status);
 }
 
-/** Images only, in a frame sandboxed without allow-same-origin or scripts (SPEC §6). */
+/** Images only, in a frame sandboxed without allow-same-origin or scripts (protocol §6). */
 function showPreview(bytes, entry) {
   const type = sniffImage(bytes);
   if (!type) {
@@ -279,10 +279,10 @@ function renderActions() {
     ...d.access.map((id) => el("option", { value: id }, memberName(id))));
   $("set-assignee").value = d.assignee ?? "";
   $("set-hold").checked = d.legal_hold;
-  // Only admins clear a legal hold (SPEC §4.4).
+  // Only admins clear a legal hold (protocol §4.4).
   $("set-hold").disabled = d.legal_hold && !isAdmin();
   syncResolution();
-  // Deleting is for admins in the case's access list (SPEC §4.4, §4.7); reviewers never see the control.
+  // Deleting is for admins in the case's access list (protocol §4.4, §4.7); reviewers never see the control.
   $("delete-case").hidden = !(isAdmin() && d.access.includes(session.key.member));
 }
 
@@ -342,7 +342,7 @@ async function write(kind) {
   };
   const text = textBox.value.trim();
   if (!text) return say("console.case.empty", "error");
-  // SPEC §4.5: never write to a case whose stored reply_to or access differs from the sealed report.
+  // protocol §4.5: never write to a case whose stored reply_to or access differs from the sealed report.
   if (blocksWriting(view.warnings)) return say("console.case.refused", "error");
   const epoch = session.epoch;
   const caseId = view.id;

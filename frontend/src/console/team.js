@@ -203,7 +203,7 @@ async function preparePublish() {
 }
 
 /**
- * With a threshold above 1 (SPEC §4.5), an admin loads the next manifest
+ * With a threshold above 1 (protocol §4.5), an admin loads the next manifest
  * another admin signed and saved, reviews the same difference, and adds
  * their signature. Every signature in it must verify already.
  */
@@ -288,7 +288,7 @@ async function saveRotatedKey() {
     const { rotated, oldSeed } = await rotateKey(session.key, generateSeed());
     const entry = buildMemberEntry({ ...current, recipient: rotated.recipient }, rotated.signingSeed, current, oldSeed);
     const sealed = await sealKeyFile(rotated, passphrase);
-    // SPEC §5: the new key file is in the member's hands before the server switches keys.
+    // protocol §5: the new key file is in the member's hands before the server switches keys.
     saveBytes(sealed, `${session.key.member}.candor-key`);
     rotation = { rotated, entry };
     $("rotate-passphrase").value = "";

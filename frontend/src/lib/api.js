@@ -1,4 +1,4 @@
-// Fetch wrappers for the API of SPEC §4. Same origin only; no credentials,
+// Fetch wrappers for the API of protocol §4. Same origin only; no credentials,
 // no referrer, no caching. Errors become ApiError with the server's `code`
 // (or "network"/"unexpected"), which pages map to catalogue messages.
 import { b64u, fromB64u } from "./encoding.js";
@@ -33,7 +33,7 @@ async function request(method, path, body) {
 }
 
 /**
- * The JSON of an API answer (null for 204), or its SPEC §4.1 error.
+ * The JSON of an API answer (null for 204), or its protocol §4.1 error.
  * @throws {ApiError}
  */
 export async function readAnswer(response) {
@@ -57,7 +57,7 @@ export const postJSON = (path, body) => request("POST", path, body);
 /**
  * Retry `call` while it fails with a retryable error, up to `attempts`
  * times, waiting a little longer each time. Requests here are idempotent by
- * design (SPEC §4.1), so a retry with the same body is safe.
+ * design (protocol §4.1), so a retry with the same body is safe.
  */
 export async function withRetry(call, { attempts = 4, delayMs = 800, onRetry = () => {} } = {}) {
   for (let i = 1; ; i++) {
@@ -83,7 +83,7 @@ export async function downloadSealed(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-// Routes (SPEC §4.2).
+// Routes (protocol §4.2).
 export const fetchManifests = (since) => getJSON(`/v1/manifest?since=${encodeURIComponent(since)}`);
 export const createAttachment = (size) => postJSON("/v1/attachments", { size });
 export const submitReport = (body) => postJSON("/v1/reports", body);

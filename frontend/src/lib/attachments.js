@@ -1,4 +1,4 @@
-// Evidence files (SPEC §2.2, §4.2): pad with 0x00, seal as a stream into a
+// Evidence files (protocol §2.2, §4.2): pad with 0x00, seal as a stream into a
 // Blob (which the browser may keep on disk), hash the sealed bytes on the
 // way, then upload to the URL the API hands out, with progress and retry.
 import { hex, sha256Stream } from "./encoding.js";

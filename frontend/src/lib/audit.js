@@ -1,4 +1,4 @@
-// The audit log (SPEC §4.6), checked in the browser: every entry links to
+// The audit log (protocol §4.6), checked in the browser: every entry links to
 // the previous one (prev = b64u(H(JCS(previous entry))), 32 zero bytes for
 // the first), seq counts from 1, and every member action carries the signed
 // request, verified against the member's current and old keys. The twin of
@@ -49,8 +49,8 @@ export function verifyAudit(entries, keysOf, remembered = null) {
 }
 
 // -- the last head seen, kept by the admin as a small file ------------------------------
-// Nothing is stored in the browser (SPEC §6), so "remember the last head
-// seen" (SPEC §4.6) is a file the admin saves and later checks against.
+// Nothing is stored in the browser (protocol §6), so "remember the last head
+// seen" (protocol §4.6) is a file the admin saves and later checks against.
 
 export const HEAD_TYPE = "candor/audit-head";
 

@@ -1,4 +1,4 @@
-// Documents and sealed blobs (SPEC §2): build, pad, seal with age, open,
+// Documents and sealed blobs (protocol §2): build, pad, seal with age, open,
 // check. Every recipient of one blob is of one type; a mixed set is refused
 // before anything is encrypted.
 import { Decrypter, Encrypter } from "age-encryption";
@@ -37,7 +37,7 @@ export async function sealBytes(plaintext, recipients) {
   }
 }
 
-/** Pad the JSON of `doc` (SPEC §2.2) and seal it. @throws {SealFailed} */
+/** Pad the JSON of `doc` (protocol §2.2) and seal it. @throws {SealFailed} */
 export const sealDocument = (doc, recipients) => sealBytes(encodeDocument(doc), recipients);
 
 export const encodeDocument = (doc) => padDocument(utf8(JSON.stringify(doc)));
@@ -94,12 +94,12 @@ export function buildReport({ form, replyTo, reporterKey, access, manifest, atta
   };
 }
 
-/** The case state sealed to recipient(kek) (SPEC §3.2). */
+/** The case state sealed to recipient(kek) (protocol §3.2). */
 export function buildCaseState({ identity, signSeed, access, manifest, reportHash }) {
   return { v: 1, identity, sign: b64u(signSeed), access, manifest, report: reportHash };
 }
 
-/** A signed reporter message (SPEC §2.2, §2.3). */
+/** A signed reporter message (protocol §2.2, §2.3). */
 export function buildReporterMessage({ replyTo, prev, text, attachments, signSeed }) {
   const doc = {
     v: 1,
@@ -121,7 +121,7 @@ export const reporterKeyOf = (signSeed) => b64u(publicKey(signSeed));
  * Check a message from the thread. Returns "ok" or "forged": the signature
  * must verify for the author (the reporter's key, or any key the member ever
  * had in the manifest chain), `case`, `type`, `from` and `id` must match the
- * route and listing it came from (SPEC §2.3).
+ * route and listing it came from (protocol §2.3).
  */
 export function checkMessage(doc, { listing, replyTo, reporterKey, memberKeys }) {
   if (doc.v !== 1) return "forged";

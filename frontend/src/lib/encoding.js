@@ -1,4 +1,4 @@
-// Byte encodings used on the wire (SPEC §0): strict base64url without
+// Byte encodings used on the wire (protocol §0): strict base64url without
 // padding, hex, UTF-8, and SHA-256. Page-agnostic; runs in browsers and node.
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 
@@ -28,7 +28,7 @@ export function b64u(bytes) {
 
 /**
  * Decode strict b64u: rejects `=`, characters outside the alphabet, an
- * impossible length and non-zero trailing bits (SPEC §0).
+ * impossible length and non-zero trailing bits (protocol §0).
  * @throws {EncodingError}
  */
 export function fromB64u(text) {
@@ -88,5 +88,5 @@ export function equalBytes(a, b) {
   return acc === 0;
 }
 
-/** A random id: a prefix (`b_`, `a_`) and b64u of 16 random bytes (SPEC §2.2). */
+/** A random id: a prefix (`b_`, `a_`) and b64u of 16 random bytes (protocol §2.2). */
 export const randomId = (prefix) => prefix + b64u(randomBytes(16));

@@ -1,4 +1,4 @@
-// Submitting a report (SPEC §2.4, §3.2, §4.2), independent of any page.
+// Submitting a report (protocol §2.4, §3.2, §4.2), independent of any page.
 // Every key and recipient is checked before the first request, so if
 // encryption cannot work nothing is sent; only sealed bytes and the
 // public fields of POST /v1/reports ever leave.
@@ -44,7 +44,7 @@ export async function prepareCase(manifest, excluded) {
 
 /**
  * Seal the case state to recipient(kek) and check that it opens to the same
- * state, as SPEC §3.2 asks before any rotate. @throws {SealFailed}
+ * state, as protocol §3.2 asks before any rotate. @throws {SealFailed}
  */
 export async function sealCaseState(state, derived) {
   const sealed = await sealBytes(encodeDocument(state), [derived.kekRecipient]);
@@ -91,7 +91,7 @@ export class PendingFile {
     return this;
   }
 
-  /** The entry the report or message lists (SPEC §2.2). */
+  /** The entry the report or message lists (protocol §2.2). */
   get entry() {
     return { id: this.id, name: this.name, type: this.type, size: this.sealed.plainSize, sha256: this.sealed.sha256 };
   }
@@ -122,13 +122,13 @@ export async function submitCase(prepared, { form, lang, files }, api = defaultA
     report: b64u(sealedReport),
     token_id: derived.tokenId,
     sealed_identity: b64u(sealedState),
-    // The server keeps the reply recipient to show the team (SPEC §4.2);
+    // The server keeps the reply recipient to show the team (protocol §4.2);
     // the console checks it against the sealed report before replying.
     reply_to: replyTo,
     access,
     attachments: files.map((f) => f.id),
   };
-  // A retry with a byte-identical body answers as the first did (SPEC §4.1).
+  // A retry with a byte-identical body answers as the first did (protocol §4.1).
   const answer = await defaultApi.withRetry(() => api.submitReport(body));
   return { text: receiptText(receipt), received: answer.received, status: answer.status };
 }

@@ -1,4 +1,4 @@
-// JCS (RFC 8785) for the values Candor signs and hashes (SPEC §0): strings,
+// JCS (RFC 8785) for the values Candor signs and hashes (protocol §0): strings,
 // integers, booleans, null, arrays and objects. Keys sort by UTF-16 code
 // units, which is what RFC 8785 specifies and what Array.prototype.sort does.
 import { utf8 } from "./encoding.js";

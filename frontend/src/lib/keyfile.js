@@ -1,4 +1,4 @@
-// The team key file (SPEC §5), opened in the browser: an age file sealed
+// The team key file (protocol §5), opened in the browser: an age file sealed
 // with an scrypt passphrase (work factor 2^18..2^20) whose plaintext is
 // {"v": 1, "member", "identities": [current, …older], "signing_seed", "api"}.
 // The twin of candor/keyfile.py. Keys live only in the returned object.
@@ -113,7 +113,7 @@ export async function sealKeyFile(key, passphrase, logN = MIN_WORK_FACTOR) {
 /**
  * New identity (first; older ones kept to read older cases) and new
  * signing seed. Returns the rotated key and the old seed, which signs the
- * member entry's `rotation` (SPEC §4.5).
+ * member entry's `rotation` (protocol §4.5).
  */
 export async function rotateKey(key, newSeed) {
   const identity = identityType(key.identities[0]) === "x25519" ? await generateX25519Identity() : await generateHybridIdentity();

@@ -1,4 +1,4 @@
-// The team manifest (SPEC §4.5): the only source of keys the pages encrypt
+// The team manifest (protocol §4.5): the only source of keys the pages encrypt
 // to and verify with. A newer manifest is accepted only through an unbroken
 // chain of valid versions from the one built into the page.
 import { bech32 } from "@scure/base";
@@ -184,7 +184,7 @@ function checkUnexpired(manifest, today) {
 }
 
 /**
- * Check that `next` validly follows `previous` (SPEC §4.5).
+ * Check that `next` validly follows `previous` (protocol §4.5).
  * @throws {ManifestInvalid}
  */
 export function verifyNext(previous, next, today = null) {

@@ -1,4 +1,4 @@
-// Padding (SPEC §2.2): Padmé, Nikitin et al., PETS 2019.
+// Padding (protocol §2.2): Padmé, Nikitin et al., PETS 2019.
 
 /** padme(L) for L ≥ 1 (integers up to 2^53). */
 export function padme(length) {
@@ -25,7 +25,7 @@ export function padDocument(jsonBytes) {
 
 /**
  * The JSON bytes of a padded document. After the closing `}` only 0x20 is
- * accepted (SPEC §2.2).
+ * accepted (protocol §2.2).
  * @throws {SyntaxError}
  */
 export function unpadDocument(bytes) {
@@ -60,7 +60,7 @@ export function attachmentPadder(size) {
 
 /**
  * An attachment's bytes: truncated to the listed `size`; everything after
- * must be 0x00 padding (SPEC §2.2).
+ * must be 0x00 padding (protocol §2.2).
  * @throws {RangeError}
  */
 export function unpadAttachment(bytes, size) {

@@ -1,4 +1,4 @@
-// Receipts (SPEC §3.1): 15 random bytes, shown as 28 symbols in seven
+// Receipts (protocol §3.1): 15 random bytes, shown as 28 symbols in seven
 // groups of four, with 4 check symbols so typos are caught locally.
 import { bech32 } from "@scure/base";
 import { identityToRecipient } from "age-encryption";

@@ -1,4 +1,4 @@
-// Team request signatures: the RFC 9421 profile of SPEC §4.3, byte for byte
+// Team request signatures: the RFC 9421 profile of protocol §4.3, byte for byte
 // what chalicelib/httpsig.py signs and verifies. One signature labelled
 // "candor" covering exactly "@method" "@path" "@query" (plus
 // "content-digest" for a body method), parameters created, keyid, alg,
@@ -23,7 +23,7 @@ function percentEncode(text) {
   return out;
 }
 
-/** `?` and the non-empty parameters sorted by name (SPEC §4.3). */
+/** `?` and the non-empty parameters sorted by name (protocol §4.3). */
 export function canonicalQuery(params = {}) {
   const pairs = Object.entries(params)
     .filter(([, v]) => v !== "" && v !== null && v !== undefined)
@@ -97,7 +97,7 @@ export function parseSignatureInput(value, method) {
 }
 
 /**
- * Whether an audit entry's recorded request (SPEC §4.6) carries a valid
+ * Whether an audit entry's recorded request (protocol §4.6) carries a valid
  * "candor" signature by `memberId` under one of `publicKeys` (b64u).
  * Clock skew and nonces are not rechecked: the server did, at the time.
  */

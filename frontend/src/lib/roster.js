@@ -1,4 +1,4 @@
-// Member entries and the next manifest (SPEC §4.5): the twin of
+// Member entries and the next manifest (protocol §4.5): the twin of
 // chalicelib/manifest.py's build_member_entry, unsigned_manifest,
 // sign_manifest and manifest_diff. What an admin signs is checked with
 // manifest.js's verifyNext before it leaves the browser.

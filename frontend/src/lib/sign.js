@@ -1,4 +1,4 @@
-// Ed25519 signatures over JCS (SPEC §2.3, §4.5). Verification is strict
+// Ed25519 signatures over JCS (protocol §2.3, §4.5). Verification is strict
 // RFC 8032 (zip215 off) so the browser accepts exactly what Python accepts.
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { b64u, fromB64u } from "./encoding.js";

@@ -1,4 +1,4 @@
-// A strict JSON parser for decrypted documents (SPEC §0): no duplicate
+// A strict JSON parser for decrypted documents (protocol §0): no duplicate
 // keys, integers only (within ±(2^53−1), no fraction or exponent), no lone
 // surrogates, nesting ≤ 8. JSON.parse accepts all of these silently.
 

@@ -1,8 +1,8 @@
 // What a team member does, in the browser: the twin of candor/teamops.py.
-// Every request is signed (SPEC §4.3); keys are trusted only through the
+// Every request is signed (protocol §4.3); keys are trusted only through the
 // verified manifest chain; every message and note shown has its signature,
-// case, route and id checked (SPEC §2.3); a reply is refused when the stored
-// case and the sealed report disagree (SPEC §4.5).
+// case, route and id checked (protocol §2.3); a reply is refused when the stored
+// case and the sealed report disagree (protocol §4.5).
 import { Decrypter } from "age-encryption";
 import { ApiError, readAnswer } from "./api.js";
 import { b64u, fromB64u, hex, randomId, sha256, utf8 } from "./encoding.js";
@@ -18,7 +18,7 @@ const MEMBER_ID = /^m_[A-Za-z0-9_-]{20}$/;
 const BLOB_ID = /^b_[A-Za-z0-9_-]{22}$/;
 const ATTACHMENT_ID = /^a_[A-Za-z0-9_-]{22}$/;
 
-/** Signed JSON calls to the team routes (SPEC §4.4), same origin. */
+/** Signed JSON calls to the team routes (protocol §4.4), same origin. */
 export class TeamClient {
   /** `key` from keyfile.js; `base` is the API's base path ("" when the API is at /v1 of this origin). */
   constructor(key, { base = "", fetchImpl = (...a) => globalThis.fetch(...a), onCall = () => {} } = {}) {
@@ -27,7 +27,7 @@ export class TeamClient {
 
   /**
    * One signed request, retried while the API is throttled or unavailable
-   * (signed anew each time: a new nonce; SPEC §4.1 makes retries safe).
+   * (signed anew each time: a new nonce; protocol §4.1 makes retries safe).
    * Returns the parsed answer (null for 204). @throws {ApiError}
    */
   async call(method, path, options = {}) {
@@ -178,7 +178,7 @@ function entryProblem(doc) {
 }
 
 /**
- * Whether a decrypted message or note may be shown (SPEC §2.3): shape,
+ * Whether a decrypted message or note may be shown (protocol §2.3): shape,
  * route (`kind`, listing.from, listing.id), case and signature. "ok" or a reason.
  */
 export function checkEntry(doc, kind, listing, replyTo, keys) {
@@ -196,7 +196,7 @@ export const authorKeys = (doc, chain, reporterKey) =>
   doc?.from === "reporter" ? [reporterKey] : doc?.from === "team" && typeof doc.member === "string" ? memberSigningKeys(chain, doc.member) : [];
 
 /**
- * What the stored case says that the sealed report does not (SPEC §4.5):
+ * What the stored case says that the sealed report does not (protocol §4.5):
  * [{code: "report"|"access"|"keys", detail}]. "report" and "access" block writing.
  */
 export function consistencyWarnings(chain, caseDetail, report) {
@@ -222,7 +222,7 @@ export const blocksWriting = (warnings) => warnings.some((w) => w.code === "repo
 
 // -- writing -------------------------------------------------------------------------
 
-/** Who a reply (message) or note is sealed to (SPEC §2.4). @throws {Error} for an access member not current */
+/** Who a reply (message) or note is sealed to (protocol §2.4). @throws {Error} for an access member not current */
 export function entryRecipients(manifest, caseDetail, kind) {
   const access = accessRecipients(manifest, caseDetail.access);
   if (access.length !== caseDetail.access.length) throw new Error("an access member is no longer current");
@@ -237,7 +237,7 @@ export async function sealAttachmentBytes(bytes, name, type, recipients) {
 }
 
 /**
- * A signed message or note document (SPEC §2.2, §2.3). `prev` is the blob
+ * A signed message or note document (protocol §2.2, §2.3). `prev` is the blob
  * hash of the last verified message (messages only).
  */
 export function buildEntry({ kind, replyTo, member, prev, text, attachments, seed }) {

@@ -1,4 +1,4 @@
-// One follow-up visit (SPEC §3.3), independent of any page:
+// One follow-up visit (protocol §3.3), independent of any page:
 //   open(T_n) → next receipt T_{n+1} shown and saved → rotate with a visit
 //   secret v kept only in memory → thread, fetch and messages with
 //   auth(T_{n+1}) and b64u(v).
@@ -113,7 +113,7 @@ export class Visit {
     return { ...report, messages: entries };
   }
 
-  /** The reporter's own report, checked against the case state (SPEC §3.2). */
+  /** The reporter's own report, checked against the case state (protocol §3.2). */
   async loadReport(listing) {
     const { sealed } = await defaultApi.withRetry(() => this.api.fetchBlob(this.current.auth, this.visit, listing.id));
     const bytes = fromB64u(sealed);
@@ -142,7 +142,7 @@ export class Visit {
     });
   }
 
-  /** Recipients of a reporter message: the access recipients now, plus reply_to (SPEC §2.4). */
+  /** Recipients of a reporter message: the access recipients now, plus reply_to (protocol §2.4). */
   get recipients() {
     return [...accessRecipients(this.manifest, this.state.access), this.replyTo];
   }

@@ -93,7 +93,7 @@ export function formatSize(bytes, lang) {
   return `${new Intl.NumberFormat(lang, { maximumFractionDigits: i ? 1 : 0 }).format(n)} ${units[i]}`;
 }
 
-/** Save bytes as a file the browser never renders (SPEC §6: application/octet-stream, sanitised name). */
+/** Save bytes as a file the browser never renders (protocol §6: application/octet-stream, sanitised name). */
 export function saveBytes(bytes, name) {
   const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
   const a = el("a", { href: url, download: sanitiseName(name) });

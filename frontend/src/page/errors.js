@@ -1,4 +1,4 @@
-// API error codes → catalogue keys (SPEC §4.1). Unknown codes fall back to
+// API error codes → catalogue keys (protocol §4.1). Unknown codes fall back to
 // a generic message, so a server cannot put its own words on the page.
 const KNOWN = new Set([
   "network", "malformed", "receipt_unknown", "rotate_first", "token_in_use", "attachment_claimed",

@@ -1,4 +1,4 @@
-// A test team and its signed manifests (SPEC §4.5), made in JS so the page
+// A test team and its signed manifests (protocol §4.5), made in JS so the page
 // can be built and tested before the Python CLI exists.
 //   node tests/js/support/team.mjs OUT_DIR   → OUT_DIR/manifest.json, OUT_DIR/team.json
 import { mkdirSync, writeFileSync } from "node:fs";

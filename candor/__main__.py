@@ -18,10 +18,6 @@ from candor.prompt import CliError
 _MODULES = ("candor.opscli", "candor.teamcli", "candor.agecli")
 
 
-class CommandFailed(Exception):
-    """A command could not do its job; the message is the one line shown."""
-
-
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="candor",

@@ -75,7 +75,7 @@ def due(case: dict[str, Any], today: date, retention_days: int) -> bool:
 
 
 def run(ctx: Context) -> int:
-    """The daily job: purge due cases, finish interrupted purges, sweep
+    """The hourly housekeeping job: purge due cases, finish interrupted purges, sweep
     expired items and unclaimed uploads. Returns the number of cases purged."""
     purged = 0
     for item in ctx.store.query(CASES):

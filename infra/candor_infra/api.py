@@ -1,4 +1,4 @@
-"""The Chalice app (API handler and scheduled purge) and its API Gateway stage.
+"""The Chalice app (API handler and hourly housekeeping) and its API Gateway stage.
 
 `chalice.cdk.Chalice` runs `chalice package` and includes the SAM template;
 this module then tightens what Chalice leaves open: a hand-written role,
@@ -29,7 +29,7 @@ REST_API = "RestAPI"
 # API Gateway gives up on an integration after 29 s.
 API_TIMEOUT_S = 29
 API_MEMORY_MB = 512
-# The daily purge may walk many cases; one copy at a time is enough.
+# The hourly housekeeping job may walk many cases; one copy at a time is enough.
 SCHEDULED_TIMEOUT_S = 900
 SCHEDULED_CONCURRENCY = 1
 # Application logs hold route, status, latency and member ids (protocol §4.1).
@@ -190,7 +190,7 @@ class Api:
             skip_checks(
                 function,
                 {
-                    "CKV_AWS_116": "API calls are synchronous; a missed purge runs again next day",
+                    "CKV_AWS_116": "API calls are synchronous; missed housekeeping runs again next hour",
                     "CKV_AWS_117": NO_VPC,
                     "CKV_AWS_173": "environment holds resource names only, no secrets",
                 },
@@ -324,7 +324,7 @@ def _role(stack: Stack, stage: str, storage: Storage, topic_arn: str | None) -> 
         stack,
         "FunctionRole",
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-        description=f"Candor {stage}: API handler and scheduled purge",
+        description=f"Candor {stage}: API handler and hourly housekeeping",
         inline_policies={"candor": iam.PolicyDocument(statements=statements)},
     )
 

@@ -11,7 +11,6 @@ from conftest import DOMAIN, Synth, resources
 STAGES = ["prod", "alt"]
 DATA_SERVICES = ("s3:", "dynamodb:", "kms:", "sns:", "sqs:", "secretsmanager:", "ssm:")
 APP_ENV = {
-    "CANDOR_LOG_LEVEL",
     "CANDOR_BACKEND",
     "CANDOR_BUCKET",
     "CANDOR_TABLE",

@@ -12,7 +12,7 @@ INFRA_PY := $(INFRA_VENV)/bin/python
 # jsii warns on every run that Node.js 20 is past its end of life.
 INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 
-.PHONY: run test deps build lint typecheck pytest test-js test-infra bench synth clean
+.PHONY: run test deps build lint typecheck pytest test-js lint-js typecheck-js test-infra bench synth clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
@@ -51,13 +51,23 @@ lint: deps
 typecheck: deps
 	$(VENV)/bin/mypy
 
+# tsx lets node load the TypeScript modules the tests import (as .js, like esbuild).
 test-js: deps
-	node --test tests/js/
+	node --import tsx --test tests/js/
+
+typecheck-js: deps
+	npx tsc --noEmit -p tsconfig.json
+
+# eslint (typescript-eslint, strict + type-checked; import-x/no-cycle is the
+# import-cycle check) and the formatter's check.
+lint-js: deps
+	npx eslint frontend/src frontend/build.mjs tests/js eslint.config.mjs
+	npx prettier --check frontend/src frontend/build.mjs tests/js eslint.config.mjs tsconfig.json .prettierrc.json
 
 pytest: deps
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadgroup
 
-test: lint typecheck test-js pytest test-infra
+test: lint typecheck lint-js typecheck-js test-js pytest test-infra
 
 bench: deps
 	$(PY) bench/age_throughput.py

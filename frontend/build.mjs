@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Build the reporter pages and the review console into static files:
 //   node frontend/build.mjs [--manifest PATH] [--out DIR]
-// Bundles frontend/src/*.js (ESM, minified, content-hashed), embeds the
+// Bundles frontend/src/*.ts (ESM, minified, content-hashed), embeds the
 // manifest, questionnaire and catalogues in the bundle so Subresource
 // Integrity covers them, rewrites the HTML to the hashed names with
 // integrity attributes, and writes DIR/headers.json for the server.
@@ -10,7 +10,12 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { fingerprint, verifyBuiltIn } from "./src/lib/manifest.js";
+import { register } from "tsx/esm/api";
+
+// The manifest checks are the browser library's own (TypeScript): tsx lets
+// this plain-node script import them, so the build and the pages agree.
+register();
+const { fingerprint, verifyBuiltIn } = await import("./src/lib/manifest.js");
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d3557"/><path d="M4 8.5l2.5 2.5L12 5" stroke="#fff" stroke-width="2" fill="none"/></svg>\n`;
@@ -80,7 +85,7 @@ async function main() {
   mkdirSync(assets, { recursive: true });
   mkdirSync(join(out, "console"), { recursive: true });
 
-  const entries = readdirSync(join(HERE, "src")).filter((f) => f.endsWith(".js")).map((f) => join(HERE, "src", f));
+  const entries = readdirSync(join(HERE, "src")).filter((f) => /\.[jt]s$/.test(f) && !f.endsWith(".d.ts")).map((f) => join(HERE, "src", f));
   const result = await esbuild.build({
     entryPoints: entries,
     bundle: true,
@@ -101,7 +106,7 @@ async function main() {
   const scripts = {};
   for (const [path, meta] of Object.entries(result.metafile.outputs)) {
     if (!meta.entryPoint) continue;
-    const name = basename(meta.entryPoint, ".js");
+    const name = basename(meta.entryPoint).replace(/\.[jt]s$/, "");
     scripts[name] = { href: relative(out, resolve(path)).split("\\").join("/"), integrity: sri(readFileSync(path)) };
   }
   const styles = {};
@@ -114,8 +119,8 @@ async function main() {
   for (const { file, up } of PAGES) {
     let html = readFileSync(join(HERE, file), "utf8");
     checkNoInline(file, html);
-    html = html.replace(/<script type="module" src="src\/([\w-]+)\.js"><\/script>/g, (m, name) => {
-      if (!scripts[name]) throw new Error(`${file}: no entry point src/${name}.js`);
+    html = html.replace(/<script type="module" src="src\/([\w-]+)\.[jt]s"><\/script>/g, (m, name) => {
+      if (!scripts[name]) throw new Error(`${file}: no entry point src/${name}.ts`);
       return `<script type="module" src="${up}${scripts[name].href}" integrity="${scripts[name].integrity}"></script>`;
     });
     html = html.replace(/<link rel="stylesheet" href="(styles|console)\.css">/g, (m, name) =>

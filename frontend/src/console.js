@@ -2,7 +2,7 @@
 // Keys and plaintext live only in memory (console/session.js).
 import { KeyFileInvalid, KeyFileLocked, openKeyFile } from "./lib/keyfile.js";
 import { $, builtIn, fingerprint, loadManifestChain, setAlert, startPage } from "./page/common.js";
-import { begin, isAdmin, lock, me, onLock, session, setI18n, showNotice } from "./console/session.js";
+import { begin, isAdmin, lock, me, memberLabel, onLock, session, setI18n, showNotice } from "./console/session.js";
 import { showInbox, clearInbox, initInbox } from "./console/inbox.js";
 import { clearCase, initCase } from "./console/case.js";
 import { clearTeam, initTeam, showTeam } from "./console/team.js";
@@ -54,7 +54,7 @@ $("unlock-form").addEventListener("submit", async (event) => {
 
 function afterUnlock() {
   const entry = me();
-  $("whoami").textContent = entry ? `${entry.name} — ${entry.function}` : session.key.member;
+  $("whoami").textContent = entry ? memberLabel(entry, "dash") : session.key.member;
   $("whoami").hidden = false;
   $("lock").hidden = false;
   $("tabs").hidden = false;

@@ -135,18 +135,20 @@ function renderWarnings() {
 
 function renderMeta() {
   const d = view.detail;
+  // Each value is a flat list of nodes and strings; an optional part is left out whole.
+  const done = (day) => (day ? [" (", tr("console.meta.done", { day }), ")"] : []);
   const rows = [
-    ["console.meta.case", d.id],
-    ["console.meta.status", [tr(`console.status.${d.status}`), d.resolution ? [" — ", tr(`console.resolution.${d.resolution}`)] : null]],
-    ["console.meta.received", d.received],
-    ["console.meta.acknowledge_by", [d.acknowledge_by, d.acknowledged ? [" (", tr("console.meta.done", { day: d.acknowledged }), ")"] : null]],
-    ["console.meta.feedback_by", [d.feedback_by, d.feedback ? [" (", tr("console.meta.done", { day: d.feedback }), ")"] : null]],
-    ["console.meta.assignee", d.assignee ? memberName(d.assignee) : tr("console.inbox.unassigned")],
-    ["console.meta.legal_hold", tr(d.legal_hold ? "console.yes" : "console.no")],
-    ["console.meta.access", d.access.map(memberName).join(", ")],
+    ["console.meta.case", [d.id]],
+    ["console.meta.status", [tr(`console.status.${d.status}`), ...(d.resolution ? [" — ", tr(`console.resolution.${d.resolution}`)] : [])]],
+    ["console.meta.received", [d.received]],
+    ["console.meta.acknowledge_by", [d.acknowledge_by, ...done(d.acknowledged)]],
+    ["console.meta.feedback_by", [d.feedback_by, ...done(d.feedback)]],
+    ["console.meta.assignee", [d.assignee ? memberName(d.assignee) : tr("console.inbox.unassigned")]],
+    ["console.meta.legal_hold", [tr(d.legal_hold ? "console.yes" : "console.no")]],
+    ["console.meta.access", [d.access.map(memberName).join(", ")]],
   ];
   const dl = $("case-meta");
-  dl.replaceChildren(...rows.flatMap(([key, value]) => [el("dt", {}, tr(key)), el("dd", {}, value)]));
+  dl.replaceChildren(...rows.flatMap(([key, value]) => [el("dt", {}, tr(key)), el("dd", {}, ...value)]));
   if (d.overdue) dl.append(el("dt", {}, tr("console.inbox.overdue")), el("dd", { class: "late" }, tr("console.meta.overdue_text")));
 }
 

@@ -43,9 +43,18 @@ export const keysOf = (memberId) => memberSigningKeys(session.chain, memberId);
 export function memberName(memberId) {
   for (let i = session.chain.length - 1; i >= 0; i--) {
     const m = session.chain[i].members.find((e) => e.id === memberId);
-    if (m) return `${m.name} (${m.function})`;
+    if (m) return memberLabel(m, "paren");
   }
   return memberId;
+}
+
+/**
+ * A member's name with their function, "Ada (Legal)" or "Ada — Legal"; the
+ * function is optional (protocol §4.5), and without one only the name shows.
+ */
+export function memberLabel(m, style) {
+  if (!m.function) return m.name;
+  return style === "paren" ? `${m.name} (${m.function})` : `${m.name} — ${m.function}`;
 }
 
 /** Drop the keys and everything decrypted. */

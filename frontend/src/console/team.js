@@ -183,7 +183,8 @@ async function addMember() {
 
 function describe(change) {
   const e = change.entry;
-  const who = e ? `${e.name} (${e.function}, ${e.role}, ${e.id})` : "";
+  // The function is optional (protocol §4.5): no empty place for it.
+  const who = e ? `${e.name} (${[e.function, e.role, e.id].filter(Boolean).join(", ")})` : "";
   return el("li", { dataset: { change: change.change } }, tr(`console.team.diff.${change.change}`, { who, from: change.from ?? "", to: change.to ?? "" }));
 }
 

@@ -1,0 +1,252 @@
+"""The render guard for the review console: every view, in English and
+German, with data in every state, shows no `[object`, `undefined`, `NaN`,
+raw catalogue key or empty punctuation where an optional value is missing
+("Ada Admin ()", "Ada Admin —", "(,…,)").
+
+The team has members without a function (the manifest allows an empty
+one, protocol §4.5) so that every place naming a member is exercised with
+and without one. Cases are seeded through the Python client in every
+status the inbox shows; one is made overdue by moving its received day
+back in the local store, as an operator's clock would."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.test_console import FORM, b64u, member, origin, submit, unlock
+from tests.support.live import LiveServer, start_live_server
+from tests.support.team import Team, make_team
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = json.loads((ROOT / "frontend" / "i18n" / "en.json").read_text())
+PREFIXES = sorted({key.split(".")[0] for key in CATALOGUE})
+RAW_KEY = re.compile(r"\b(?:" + "|".join(PREFIXES) + r")(?:\.[a-z0-9_]+)+\b")
+# Punctuation around a value that is not there: "()", "(, x", "x, )", "(,", "— (".
+EMPTY_PUNCTUATION = re.compile(r"\(\s*\)|\(\s*[,;:—]|[,;:—]\s*\)|,\s*,|—\s*[,(]")
+MEMBERS = (
+    ("Ada Admin", "", "admin"),
+    ("Grace Hopper", "Security", "reviewer"),
+    ("Alan Turing", "", "reviewer"),
+)
+
+
+def render_problems(text: str, verbatim: frozenset[str] = frozenset()) -> list[str]:
+    """What in the visible `text` of a view betrays a value rendered wrongly.
+
+    `verbatim`: protocol words a view shows as they are (the audit log's
+    actions, such as `case.read`), which may look like a catalogue key."""
+    problems = [f"{m!r}" for m in re.findall(r"\[object[^\]]*\]|\bundefined\b|\bNaN\b", text)]
+    keys = (m.group(0) for m in RAW_KEY.finditer(text))
+    problems += [f"raw key {key!r}" for key in keys if key not in verbatim]
+    for segment in re.split(r"[\n\t]", text):
+        s = segment.strip()
+        if EMPTY_PUNCTUATION.search(s):
+            problems.append(f"empty punctuation in {s!r}")
+        # A dash alone is a placeholder; a dash at either end lacks its value.
+        elif s not in ("—", "–") and (s.endswith((" —", " –")) or s.startswith(("— ", "– "))):
+            problems.append(f"dangling dash in {s!r}")
+    return problems
+
+
+class Guard:
+    """Collects every problem of every view, so one run reports them all."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.views: list[str] = []
+
+    def check(self, page: Any, view: str) -> None:
+        for lang in ("en", "de"):
+            page.click(f".lang-btn[data-lang={lang}]")
+            page.wait_for_selector(f"html[lang={lang}]")
+            self.views.append(f"{view} ({lang})")
+            text = page.inner_text("body")
+            verbatim = page.eval_on_selector_all(".mono", "nodes => nodes.map((n) => n.innerText)")
+            for problem in render_problems(text, frozenset(verbatim)):
+                if f"{view} ({lang}): {problem}" not in self.problems:
+                    self.problems.append(f"{view} ({lang}): {problem}")
+        page.click(".lang-btn[data-lang=en]")
+
+    def assert_clean(self) -> None:
+        assert self.problems == [], "\n".join(self.problems)
+
+
+def test_guard_catches_the_known_bugs() -> None:
+    """The checker itself: each broken rendering seen so far is caught, clean text is not."""
+    for broken in (
+        "Acknowledge by\t2026-12-07 (,[object HTMLSpanElement],)",
+        "Assignee\tAda Admin ()",
+        "Ada Admin —",
+        "Status\tClosed — ,[object HTMLSpanElement]",
+        "Added: Ada Admin (, admin, m_AAAAAAAAAAAAAAAAAAAA)",
+        "Total: NaN",
+        "Name: undefined",
+        "console.case.no_notes",
+        "Ada — (admin), id m_x",
+    ):
+        assert render_problems(broken), broken
+    clean = "Acknowledge by\t2026-12-07 (done 2026-12-01)\nAda Admin\t—\tAdmin\nGrace Hopper (Security)"
+    assert render_problems(clean) == []
+    assert render_problems("12:00\tcase.read\tc_x", frozenset({"case.read"})) == []
+
+
+@pytest.fixture(scope="module")
+def guard_team() -> Team:
+    return make_team(MEMBERS)
+
+
+@pytest.fixture
+def server(tmp_path: Path, guard_team: Team) -> Iterator[LiveServer]:
+    live = start_live_server(tmp_path, guard_team)
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def seed_cases(server: Any) -> dict[str, str]:
+    """One case per state the console shows; returns {state: case id}."""
+    from candor import reporter
+    from candor.client import ApiClient, HttpTransport
+
+    ada, grace = member(server, "Ada"), member(server, "Grace")
+    names = ["new", "acknowledged", "investigating", "closed", "legal_hold", "overdue", "thread"]
+    submitted = {}
+    for name in names:
+        files = [reporter.Evidence("notes.txt", b"Timeline of events.\n", "text/plain")]
+        submitted[name] = submit(
+            server,
+            form={**FORM, "summary": f"Case {name}."},
+            files=files if name == "thread" else (),
+        )
+    by_reply = {c["reply_to"]: c["id"] for c in case_details(server, ada)}
+    ids = {name: by_reply[s.body["reply_to"]] for name, s in submitted.items()}
+    admin = server.client(ada)
+    patch = {
+        "acknowledged": {"status": "acknowledged"},
+        "investigating": {"status": "investigating", "assignee": ada.member_id},
+        "closed": {"status": "closed", "resolution": "substantiated"},
+        "legal_hold": {"legal_hold": True, "assignee": grace.member_id},
+    }
+    for name, body in patch.items():
+        admin.call("PATCH", f"/v1/team/cases/{ids[name]}", body)
+    make_overdue(server, ids["overdue"])
+
+    # The thread: a reply from a member without a function, one from the
+    # reporter, a note, and a forged message naming Grace.
+    server.reply_as(ada, ids["thread"], "We are looking into it.")
+    visit = reporter.follow_up(
+        ApiClient(HttpTransport(server.url)), submitted["thread"].receipt, server.manifest
+    )
+    visit.send("Thank you, here is more detail.")
+    from candor import teamops
+
+    s = server.session(grace)
+    teamops.write(s, teamops.read_case(s, ids["thread"]), "note", "Called the IT desk.")
+    forge_message(server, ids["thread"], grace)
+    return ids
+
+
+def case_details(server: Any, who: Any) -> list[dict[str, Any]]:
+    return [
+        server.team_get(who, f"/v1/team/cases/{c['id']}")
+        for c in server.team_get(who, "/v1/team/cases")["cases"]
+    ]
+
+
+def make_overdue(server: Any, case_id: str) -> None:
+    """Received a month ago and never acknowledged: past acknowledge_by."""
+    from chalicelib.store.base import Put
+    from chalicelib.store.local import LocalCaseStore
+
+    store = LocalCaseStore(server.data_dir)
+    item = store.get("cases", case_id)
+    assert item is not None
+    received = (datetime.now(UTC).date() - timedelta(days=30)).isoformat()
+    store.transact([Put("cases", case_id, {**item.data, "received": received})])
+
+
+def forge_message(server: Any, case_id: str, named: Any) -> None:
+    """A team message naming `named` but signed with another key."""
+    from candor import documents
+    from chalicelib import manifest as mf
+
+    case = server.team_get(named, f"/v1/team/cases/{case_id}")
+    doc = documents._new_message_from_parts(
+        "message", case["reply_to"], "team", named.member_id, None,
+        "Please send us your password.", [], os.urandom(32), documents.new_blob_id(),
+    )  # fmt: skip
+    recipients = documents.sealing_recipients(
+        "message", mf.access_recipients(server.manifest, case["access"]), case["reply_to"]
+    )
+    sealed = documents.seal_document(doc, recipients)
+    server.client(named).call(
+        "POST",
+        f"/v1/team/cases/{case_id}/messages",
+        {"id": doc["id"], "message": b64u(sealed), "attachments": []},
+    )
+
+
+def visit_cases(page: Any, guard: Guard, ids: dict[str, str]) -> None:
+    for name, case_id in ids.items():
+        page.click(f"#inbox-rows .case-link[data-case='{case_id}']")
+        page.wait_for_selector("#case-meta dd")
+        page.wait_for_selector("#case-thread li")
+        guard.check(page, f"case {name}")
+        page.click("#back-to-inbox")
+        page.wait_for_selector("#inbox-progress[data-state=done]")
+
+
+def visit_team(page: Any, guard: Guard, view: str, audit: bool) -> None:
+    page.click("#tab-team")
+    page.wait_for_selector("#members-rows tr")
+    guard.check(page, view)
+    if audit:
+        page.click("#audit-verify")
+        page.wait_for_selector("#audit-result [data-result=ok]")
+        guard.check(page, f"{view}, audit")
+    page.click("#tab-inbox")
+    page.wait_for_selector("#inbox-progress[data-state=done]")
+
+
+def test_every_console_view_renders_cleanly(make_page: Any, server: Any) -> None:
+    ada, grace = member(server, "Ada"), member(server, "Grace")
+    guard = Guard()
+    page, _ = make_page(origin(server))
+    page.goto(origin(server) + "/console/")
+    page.wait_for_selector("#unlock-form")
+    guard.check(page, "unlock")
+    unlock(page, server, ada)
+    guard.check(page, "inbox, empty")
+    visit_team(page, guard, "team, admin", audit=True)
+
+    ids = seed_cases(server)
+    page.click("#inbox-refresh")
+    page.wait_for_selector(f"#inbox-count:has-text('Showing {len(ids)} of {len(ids)} cases')")
+    page.wait_for_selector("#inbox-progress[data-state=done]")
+    page.wait_for_selector("#inbox-rows tr.overdue")
+    guard.check(page, "inbox, every status")
+    visit_cases(page, guard, ids)
+    page.click("#inbox-rows .case-link[data-case='{}']".format(ids["thread"]))
+    page.wait_for_selector("#case-thread li[data-verdict=signature]")
+    page.wait_for_selector("#case-attachments li[data-attachment]")
+    page.click("#back-to-inbox")
+    visit_team(page, guard, "team, admin, after cases", audit=True)
+
+    reviewer, _ = make_page(origin(server))
+    unlock(reviewer, server, grace)
+    guard.check(reviewer, "inbox, reviewer")
+    visit_cases(reviewer, guard, {"thread": ids["thread"], "acknowledged": ids["acknowledged"]})
+    visit_team(reviewer, guard, "team, reviewer", audit=False)
+    assert len(guard.views) == 2 * (9 + len(ids) + 2)
+    guard.assert_clean()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from candor.roster import build_member_entry
 from chalicelib import signing
 from chalicelib.age import api
 from chalicelib.age.armor import ArmorReader
@@ -27,7 +28,7 @@ from chalicelib.age.scrypt import ScryptIdentity, ScryptRecipient
 from chalicelib.age.x25519 import X25519Identity
 from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.jcs import canonicalize
-from chalicelib.manifest import build_member_entry, is_member_id
+from chalicelib.manifest import MemberEntry, is_member_id
 
 __all__ = [
     "MAX_WORK_FACTOR",
@@ -149,7 +150,7 @@ def public_card(
     role: str,
     previous_entry: Mapping[str, Any] | None = None,
     previous_seed: bytes | None = None,
-) -> dict[str, Any]:
+) -> MemberEntry:
     """The member entry an admin lists (protocol §4.5), certified by this key file.
 
     After `rotate_keys`, pass the entry of the current manifest and the old

@@ -6,12 +6,13 @@ import argparse
 import json
 import secrets
 import subprocess
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from candor import keyfile as kf
-from candor import prompt
+from candor import prompt, roster
 from candor.prompt import CliError
 from chalicelib import manifest as mf
 
@@ -41,7 +42,7 @@ def card_path(key_path: str | Path) -> Path:
 
 def make_member(
     path: Path, name: str, function: str, role: str, passphrase: str, api: str = ""
-) -> tuple[kf.KeyFile, dict[str, Any]]:
+) -> tuple[kf.KeyFile, mf.MemberEntry]:
     """A new key file on disk and the member's public card beside it."""
     key = kf.create_keyfile(api)
     card = kf.public_card(key, name, function, role)
@@ -50,11 +51,13 @@ def make_member(
     return key, card
 
 
-def first_manifest(cards: list[dict[str, Any]], signers: list[kf.KeyFile]) -> dict[str, Any]:
+def first_manifest(
+    cards: Sequence[Mapping[str, Any]], signers: Sequence[kf.KeyFile]
+) -> mf.Manifest:
     """Manifest version 1, signed by ``signers`` (protocol §4.5)."""
-    unsigned = mf.unsigned_manifest(1, datetime.now(UTC).date(), cards, threshold=1)
+    unsigned = roster.unsigned_manifest(1, datetime.now(UTC).date(), cards, threshold=1)
     for key in signers:
-        unsigned = mf.sign_manifest(unsigned, key.member, key.signing_seed)
+        unsigned = roster.sign_manifest(unsigned, key.member, key.signing_seed)
     return unsigned
 
 

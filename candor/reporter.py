@@ -14,11 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from candor import documents
+from candor import documents, roster
 from candor.client import ApiClient, ApiError
 from candor.keyfile import identity_recipient
 from candor.receipt import Receipt
-from chalicelib import manifest as mf
 from chalicelib.age.recipient_types import recipient_type
 from chalicelib.b64 import b64u_decode, b64u_encode
 
@@ -66,7 +65,7 @@ def submit(
     """Seal and submit a report to every current member but ``exclude``."""
     access = [m["id"] for m in manifest["members"]
               if not m["removed"] and m["id"] not in exclude]
-    recipients = mf.access_recipients(manifest, access)
+    recipients = roster.access_recipients(manifest, access)
     kind = recipient_type(recipients[0])
     identity = documents.new_reply_identity(kind)
     reply_to = identity_recipient(identity)
@@ -129,7 +128,7 @@ class Visit:
         seed = b64u_decode(self.state["sign"])
         doc = documents.new_message("message", report["reply_to"], "reporter", None, prev,
                                     text, [], seed)
-        recipients = [*mf.access_recipients(self.manifest, self.state["access"]),
+        recipients = [*roster.access_recipients(self.manifest, self.state["access"]),
                       report["reply_to"]]
         sealed = documents.seal_document(doc, recipients)
         body = {**self._auth(), "id": doc["id"], "message": b64u_encode(sealed),

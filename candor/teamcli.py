@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from candor import keyfile as kf
-from candor import teamops
+from candor import roster, teamops
 from candor.client import ApiClient, ApiError, HttpTransport, local_transport
 from candor.opscli import ROOT, open_key, read_passphrase
 from candor.prompt import CliError
@@ -98,15 +98,15 @@ def keys_rotate(args: argparse.Namespace) -> int:
 
 def manifest_publish(args: argparse.Namespace) -> int:
     s = _session(args)
-    roster = s.get("/v1/team/members")["members"]
+    members = s.get("/v1/team/members")["members"]
     today = datetime.now(UTC).date()
-    unsigned = mf.unsigned_manifest(s.manifest["version"] + 1, today, roster,
-                                    threshold=s.manifest["threshold"])
-    for line in mf.manifest_diff(s.manifest, unsigned) or ["(no change in members)"]:
+    unsigned = roster.unsigned_manifest(s.manifest["version"] + 1, today, members,
+                                        threshold=s.manifest["threshold"])
+    for line in roster.manifest_diff(s.manifest, unsigned) or ["(no change in members)"]:
         out.print(f"  {line}")
     if not args.yes and input(f"Sign and publish version {unsigned['version']}? [y/N] ") != "y":
         raise CliError("not published")
-    signed = mf.sign_manifest(unsigned, s.key.member, s.key.signing_seed)
+    signed = roster.sign_manifest(unsigned, s.key.member, s.key.signing_seed)
     s.api.call("PUT", "/v1/team/manifest", signed)
     target = Path(args.out or ROOT / "frontend" / "manifest.json")
     target.write_text(json.dumps(signed, indent=2) + "\n")

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from candor import documents
+from candor import documents, roster
 from candor.client import ApiClient
 from candor.keyfile import KeyFile
 from chalicelib import manifest as mf
@@ -33,12 +33,12 @@ class Session:
     api: ApiClient
     key: KeyFile
     anchor: Mapping[str, Any]
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: mf.Manifest = field(init=False)
 
     def __post_init__(self) -> None:
         self.manifest = self.refresh_manifest()
 
-    def refresh_manifest(self) -> dict[str, Any]:
+    def refresh_manifest(self) -> mf.Manifest:
         """Follow the chain from the anchor (protocol §4.5). Raises TeamError."""
         later = self.api.call("GET", "/v1/manifest", query={"since": str(self.anchor["version"])},
                               signed=False)["manifests"]
@@ -157,7 +157,7 @@ def _show(s: Session, case: Mapping[str, Any], report: Mapping[str, Any], kind: 
 
 def _recipients(s: Session, view: CaseView, kind: str) -> list[str]:
     try:
-        access = mf.access_recipients(s.manifest, view.case["access"])
+        access = roster.access_recipients(s.manifest, view.case["access"])
     except ValueError as exc:
         raise TeamError(str(exc)) from None
     return [*access, view.case["reply_to"]] if kind == "message" else access
@@ -236,7 +236,7 @@ def _request_problem(s: Session, entry: Mapping[str, Any]) -> list[str]:
     member, record = entry.get("member"), entry.get("request")
     if member is None and record is None:
         return []  # a system action (retention purge)
-    keys = mf.member_public_keys(s.manifest, member) if isinstance(member, str) else []
+    keys = roster.member_public_keys(s.manifest, member) if isinstance(member, str) else []
     if (not isinstance(member, str) or not keys or not isinstance(record, Mapping)
             or not verify_recorded(record, member, keys)):
         return [f"entry {entry['seq']}: the request signature does not verify"]

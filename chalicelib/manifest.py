@@ -1,10 +1,12 @@
 """The team manifest: the only source of keys clients trust (protocol §4.5).
 
-Shared by the server (which accepts `PUT /v1/team/manifest` only for a valid
-version current + 1) and the clients (which follow an unbroken chain from
-a built-in anchor). It imports no identity or decryption code: recipient
-strings are only classified, through `chalicelib.age.recipient_types`
-(docs/architecture.md rule 7).
+This module holds the chain rules, shared by the server (which accepts
+`PUT /v1/team/manifest` only for a valid version current + 1) and the
+clients (which follow an unbroken chain from a built-in anchor). Writing a
+roster (cards, signatures, the next version) is client work and lives in
+`candor.roster`, which never ships to Lambda. This module imports no identity
+or decryption code: recipient strings are only classified, through
+`chalicelib.age.recipient_types` (docs/architecture.md rule 7).
 
 Rules this module adds where protocol §4.5 is silent (each is a refusal, so a
 stricter reader can never be tricked by a laxer writer):
@@ -33,28 +35,29 @@ stricter reader can never be tricked by a laxer writer):
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from chalicelib import signing
 from chalicelib.age.recipient_types import recipient_type
 from chalicelib.b64 import b64u_decode, b64u_encode
 
 __all__ = [
+    "ENTRY_FIELDS",
+    "MANIFEST_FIELDS",
     "MAX_LIFETIME_DAYS",
     "ROLES",
+    "Manifest",
     "ManifestInvalid",
-    "access_recipients",
-    "build_member_entry",
+    "ManifestSig",
+    "MemberEntry",
+    "certified_bytes",
     "fingerprint",
     "is_member_id",
-    "manifest_diff",
     "manifest_recipient_type",
-    "member_public_keys",
+    "parse_manifest",
     "remove_member_entry",
-    "sign_manifest",
-    "unsigned_manifest",
     "verify_chain",
     "verify_first_manifest",
     "verify_member_entry",
@@ -81,8 +84,37 @@ _DISGUISING = frozenset(
     + list("\u2066\u2067\u2068\u2069")
 )  # fmt: skip
 
-Entry = Mapping[str, Any]
-Manifest = Mapping[str, Any]
+
+class MemberEntry(TypedDict):
+    """A member entry as the protocol writes it (protocol §4.5)."""
+
+    id: str
+    name: str
+    function: str
+    role: str
+    recipient: str
+    signing_key: str
+    old_signing_keys: list[str]
+    removed: bool
+    cert: str
+    rotation: str | None
+
+
+class ManifestSig(TypedDict):
+    member: str
+    sig: str
+
+
+class Manifest(TypedDict):
+    """A manifest as the protocol writes it (protocol §4.5)."""
+
+    v: int
+    version: int
+    issued: str
+    expires: str
+    threshold: int
+    members: list[MemberEntry]
+    sigs: list[ManifestSig]
 
 
 class ManifestInvalid(ValueError):
@@ -132,7 +164,7 @@ def _check_label(value: object, what: str, *, empty_ok: bool) -> None:
     _require(size <= MAX_LABEL_BYTES, f"{what} is longer than {MAX_LABEL_BYTES} bytes")
 
 
-def _check_entry_shape(entry: object) -> None:
+def _check_entry_shape(entry: object) -> MemberEntry:
     _require(isinstance(entry, Mapping), "member entry is not an object")
     assert isinstance(entry, Mapping)
     _require(set(entry) == ENTRY_FIELDS, "member entry does not have exactly the protocol fields")
@@ -156,6 +188,7 @@ def _check_entry_shape(entry: object) -> None:
     _decoded(entry["cert"], signing.SIGNATURE_SIZE, f"{member}: cert")
     if entry["rotation"] is not None:
         _decoded(entry["rotation"], signing.SIGNATURE_SIZE, f"{member}: rotation")
+    return cast(MemberEntry, entry)
 
 
 def _parse_day(value: object, what: str) -> date:
@@ -177,8 +210,9 @@ def _check_sigs_shape(sigs: object) -> None:
     _require(len(set(signers)) == len(signers), "sigs: a member signed twice")
 
 
-def _check_manifest_shape(manifest: object) -> str:
-    """Check everything that needs no other version; return the recipient type."""
+def parse_manifest(manifest: object) -> Manifest:
+    """Check everything in a manifest that needs no other version and no
+    signature check; return it typed. Raises ManifestInvalid."""
     _require(isinstance(manifest, Mapping), "manifest is not an object")
     assert isinstance(manifest, Mapping)
     _require(set(manifest) == MANIFEST_FIELDS, "manifest does not have exactly the protocol fields")
@@ -200,19 +234,20 @@ def _check_manifest_shape(manifest: object) -> str:
     _require(_is_int(threshold) and threshold >= 1, "threshold is not an integer >= 1")
     _require(len(_admin_keys(manifest)) >= threshold, "fewer admins than the threshold")
     _check_sigs_shape(manifest["sigs"])
-    return types.pop()
+    return cast(Manifest, manifest)
 
 
 # --- member entries --------------------------------------------------------
 
 
-def _certified_bytes(entry: Entry) -> bytes:
+def certified_bytes(entry: Mapping[str, Any]) -> bytes:
+    """The bytes a member entry's `cert` and `rotation` sign."""
     return signing.signed_bytes({**entry, "removed": False}, "cert", "rotation")
 
 
-def _verify_entry_signatures(entry: Entry) -> None:
+def _verify_entry_signatures(entry: MemberEntry) -> None:
     member = entry["id"]
-    certified = _certified_bytes(entry)
+    certified = certified_bytes(entry)
     key = b64u_decode(entry["signing_key"])
     cert = b64u_decode(entry["cert"])
     _require(signing.verify_bytes(certified, cert, [key]), f"{member}: cert does not verify")
@@ -227,7 +262,7 @@ def _verify_entry_signatures(entry: Entry) -> None:
     )
 
 
-def _verify_transition(entry: Entry, previous: Entry) -> None:
+def _verify_transition(entry: MemberEntry, previous: MemberEntry) -> None:
     member = entry["id"]
     _require(previous["id"] == member, f"{member}: compared with another member's entry")
     if previous["removed"]:
@@ -250,78 +285,31 @@ def _verify_transition(entry: Entry, previous: Entry) -> None:
     )
 
 
-def verify_member_entry(entry: object, previous: Entry | None) -> None:
-    """Check a member entry, alone or as the successor of `previous`.
+def verify_member_entry(entry: object, previous: object | None) -> MemberEntry:
+    """Check a member entry, alone or as the successor of `previous`; return it typed.
 
     Raises ManifestInvalid with the rule broken.
     """
-    _check_entry_shape(entry)
-    assert isinstance(entry, Mapping)
+    checked = _check_entry_shape(entry)
+    _verify_entry_signatures(checked)
     if previous is not None:
-        _check_entry_shape(previous)
-    _verify_entry_signatures(entry)
-    if previous is not None:
-        _verify_transition(entry, previous)
+        _verify_transition(checked, _check_entry_shape(previous))
+    return checked
 
 
-def _rotation_from(
-    previous_entry: Entry | None, signing_key: str, previous_seed: bytes | None
-) -> tuple[list[str], bytes | None]:
-    """The new entry's old_signing_keys, and the seed that signs `rotation`
-    (None when the signing key is unchanged)."""
-    if previous_entry is None:
-        return [], None
-    old = list(previous_entry["old_signing_keys"])
-    if previous_entry["signing_key"] == signing_key:
-        return old, None
-    if previous_seed is None or (
-        b64u_encode(signing.public_key_from_seed(previous_seed)) != previous_entry["signing_key"]
-    ):
-        raise ValueError("rotating needs the seed of the previous signing key")
-    return [*old, previous_entry["signing_key"]], previous_seed
+def remove_member_entry(entry: object) -> MemberEntry:
+    """Return the entry listed for a removed member: the server records it at
+    `DELETE /v1/team/members/{id}`, and it needs no member signature.
 
-
-def build_member_entry(
-    member_id: str,
-    name: str,
-    function: str,
-    role: str,
-    recipient: str,
-    seed: bytes,
-    previous_entry: Entry | None = None,
-    previous_seed: bytes | None = None,
-) -> dict[str, Any]:
-    """Return a member entry whose `cert` is signed with `seed`.
-
-    When `seed` differs from the previous entry's signing key, `previous_seed`
-    must be that key's seed and signs `rotation`. Raises ManifestInvalid (a
-    ValueError) for a bad field and ValueError for a missing or wrong
-    previous seed.
+    Raises ManifestInvalid for an entry of the wrong shape.
     """
-    signing_key = b64u_encode(signing.public_key_from_seed(seed))
-    old, rotation_seed = _rotation_from(previous_entry, signing_key, previous_seed)
-    entry: dict[str, Any] = {
-        "id": member_id, "name": name, "function": function, "role": role,
-        "recipient": recipient, "signing_key": signing_key, "old_signing_keys": old,
-        "removed": False, "cert": None, "rotation": None,
-    }  # fmt: skip
-    certified = _certified_bytes(entry)
-    entry["cert"] = b64u_encode(signing.sign_bytes(certified, seed))
-    if rotation_seed is not None:
-        entry["rotation"] = b64u_encode(signing.sign_bytes(certified, rotation_seed))
-    verify_member_entry(entry, previous_entry)
-    return entry
-
-
-def remove_member_entry(entry: Entry) -> dict[str, Any]:
-    """Return the entry an admin lists for a removed member (no member signature needed)."""
-    return {**entry, "removed": True}
+    return {**_check_entry_shape(entry), "removed": True}
 
 
 # --- manifests -------------------------------------------------------------
 
 
-def _admin_keys(manifest: Manifest) -> dict[str, bytes]:
+def _admin_keys(manifest: Mapping[str, Any]) -> dict[str, bytes]:
     return {
         entry["id"]: b64u_decode(entry["signing_key"])
         for entry in manifest["members"]
@@ -350,9 +338,8 @@ def _check_unexpired(manifest: Manifest, today: date) -> None:
     _require(today <= expires, f"version {manifest['version']} expired on {expires.isoformat()}")
 
 
-def _verify_anchor(manifest: object) -> None:
-    _check_manifest_shape(manifest)
-    assert isinstance(manifest, Mapping)
+def _verify_anchor(anchor: object) -> Manifest:
+    manifest = parse_manifest(anchor)
     for entry in manifest["members"]:
         verify_member_entry(entry, None)
     # Version 1 is signed by its own admins. A later built-in version was
@@ -361,14 +348,17 @@ def _verify_anchor(manifest: object) -> None:
     # time with verify_chain from version 1).
     if manifest["version"] == 1:
         _verify_sigs(manifest, manifest)
+    return manifest
 
 
-def _verify_step(current: Manifest, candidate: object) -> None:
-    kind = _check_manifest_shape(candidate)
-    assert isinstance(candidate, Mapping)
+def _verify_step(current: Manifest, next_version: object) -> Manifest:
+    candidate = parse_manifest(next_version)
     _require(candidate["version"] == current["version"] + 1, "version is not current + 1")
     _require(candidate["issued"] >= current["issued"], "issued is before the current version's")
-    _require(kind == manifest_recipient_type(current), "recipient type changed")
+    _require(
+        manifest_recipient_type(candidate) == manifest_recipient_type(current),
+        "recipient type changed",
+    )
     entries = {entry["id"]: entry for entry in candidate["members"]}
     for previous in current["members"]:
         _require(previous["id"] in entries, f"{previous['id']} is no longer listed")
@@ -376,45 +366,42 @@ def _verify_step(current: Manifest, candidate: object) -> None:
     for entry in candidate["members"]:
         verify_member_entry(entry, earlier.get(entry["id"]))
     _verify_sigs(candidate, current)
+    return candidate
 
 
-def verify_first_manifest(manifest: object, today: date) -> None:
+def verify_first_manifest(manifest: object, today: date) -> Manifest:
     """Check a built-in anchor and that it is unexpired on `today`.
 
     Version 1 must be signed by `threshold` of its own admins; a later
     version's signatures cannot be checked without its predecessor, so only
     its shape, certs and rotations are. Raises ManifestInvalid.
     """
-    _verify_anchor(manifest)
-    assert isinstance(manifest, Mapping)
-    _check_unexpired(manifest, today)
+    anchor = _verify_anchor(manifest)
+    _check_unexpired(anchor, today)
+    return anchor
 
 
-def verify_next_manifest(current: Manifest, candidate: object, today: date) -> None:
-    """Check `candidate` as version current + 1; `current` must already be trusted.
+def verify_next_manifest(current: object, candidate: object, today: date) -> Manifest:
+    """Check `candidate` as version current + 1 and return it typed; `current`
+    must already be trusted.
 
     Raises ManifestInvalid.
     """
-    _check_manifest_shape(current)
-    _verify_step(current, candidate)
-    assert isinstance(candidate, Mapping)
-    _check_unexpired(candidate, today)
+    following = _verify_step(parse_manifest(current), candidate)
+    _check_unexpired(following, today)
+    return following
 
 
-def verify_chain(anchor: object, later: Sequence[object], *, today: date) -> dict[str, Any]:
-    """Follow `anchor` → `later[0]` → … and return the latest manifest.
+def verify_chain(anchor: object, later: Sequence[object], *, today: date) -> Manifest:
+    """Follow `anchor` → `later[0]` → … and return (a copy of) the latest manifest.
 
     Only the latest must be unexpired. Raises ManifestInvalid.
     """
-    _verify_anchor(anchor)
-    assert isinstance(anchor, Mapping)
-    current: Manifest = anchor
+    current = _verify_anchor(anchor)
     for candidate in later:
-        _verify_step(current, candidate)
-        assert isinstance(candidate, Mapping)
-        current = candidate
+        current = _verify_step(current, candidate)
     _check_unexpired(current, today)
-    return dict(current)
+    return current.copy()
 
 
 def manifest_recipient_type(manifest: Manifest) -> str:
@@ -422,106 +409,6 @@ def manifest_recipient_type(manifest: Manifest) -> str:
     return recipient_type(manifest["members"][0]["recipient"])
 
 
-def fingerprint(manifest: Manifest) -> str:
+def fingerprint(manifest: Mapping[str, Any]) -> str:
     """`b64u(H(JCS(manifest without sigs)))`, for out-of-band comparison."""
     return b64u_encode(hashlib.sha256(signing.signed_bytes(manifest, "sigs")).digest())
-
-
-def unsigned_manifest(
-    version: int,
-    issued: date,
-    members: Sequence[Entry],
-    threshold: int,
-    lifetime_days: int = MAX_LIFETIME_DAYS,
-) -> dict[str, Any]:
-    """Return a manifest with no signatures yet. Raises ManifestInvalid."""
-    manifest = {
-        "v": 1, "version": version, "issued": issued.isoformat(),
-        "expires": (issued + timedelta(days=lifetime_days)).isoformat(),
-        "threshold": threshold, "members": [dict(entry) for entry in members], "sigs": [],
-    }  # fmt: skip
-    _check_manifest_shape(manifest)
-    return manifest
-
-
-def sign_manifest(unsigned: Manifest, member_id: str, seed: bytes) -> dict[str, Any]:
-    """Return `unsigned` with a signature by `member_id` appended to `sigs`.
-
-    Raises ValueError when that member already signed.
-    """
-    sigs = list(unsigned.get("sigs", []))
-    if any(item.get("member") == member_id for item in sigs):
-        raise ValueError(f"{member_id} already signed this manifest")
-    sig = signing.sign_bytes(signing.signed_bytes(unsigned, "sigs"), seed)
-    return {**unsigned, "sigs": [*sigs, {"member": member_id, "sig": b64u_encode(sig)}]}
-
-
-def member_public_keys(manifest: Manifest, member_id: str) -> list[bytes]:
-    """A member's current and older signing keys (removed members included,
-    so their history stays verifiable); empty for an unknown member."""
-    for entry in manifest["members"]:
-        if entry["id"] == member_id:
-            keys = [entry["signing_key"], *entry["old_signing_keys"]]
-            return [b64u_decode(key) for key in keys]
-    return []
-
-
-def access_recipients(manifest: Manifest, access: Iterable[str]) -> list[str]:
-    """The current recipients of the members in `access` (protocol §2.4).
-
-    Raises ValueError for an unknown or removed member.
-    """
-    entries = {entry["id"]: entry for entry in manifest["members"]}
-    recipients = []
-    for member in access:
-        entry = entries.get(member)
-        if entry is None or entry["removed"]:
-            raise ValueError(f"{member} is not a current member")
-        recipients.append(entry["recipient"])
-    return recipients
-
-
-# --- differences, for `candor manifest publish` ------------------------------
-
-
-def _describe(entry: Entry) -> str:
-    function = f", {entry['function']}" if entry["function"] else ""
-    return f"{entry['name']} ({entry['role']}{function}, {entry['id']})"
-
-
-def _entry_diff(old: Entry, new: Entry) -> list[str]:
-    who = _describe(new)
-    if new["removed"] and not old["removed"]:
-        return [f"removed {who}"]
-    lines = []
-    if old["name"] != new["name"]:
-        lines.append(f"renamed {old['name']!r} to {new['name']!r} ({new['id']})")
-    if old["function"] != new["function"]:
-        lines.append(f"function of {who} changed from {old['function']!r}")
-    if old["role"] != new["role"]:
-        lines.append(f"role of {who} changed from {old['role']} to {new['role']}")
-    if old["signing_key"] != new["signing_key"]:
-        lines.append(f"rotated signing key of {who}")
-    if old["recipient"] != new["recipient"]:
-        lines.append(f"rotated encryption key of {who}")
-    return lines
-
-
-def manifest_diff(old: Manifest, new: Manifest) -> list[str]:
-    """Human-readable lines for what `new` changes from `old` (both shape-valid)."""
-    lines = [f"version {old['version']} -> {new['version']}"]
-    if old["threshold"] != new["threshold"]:
-        lines.append(f"threshold changed from {old['threshold']} to {new['threshold']}")
-    lines.append(f"valid {new['issued']} to {new['expires']} (UTC days)")
-    earlier = {entry["id"]: entry for entry in old["members"]}
-    listed = {entry["id"] for entry in new["members"]}
-    for entry in new["members"]:
-        previous = earlier.get(entry["id"])
-        if previous is None:
-            lines.append(f"added {_describe(entry)}")
-        else:
-            lines.extend(_entry_diff(previous, entry))
-    for entry in old["members"]:
-        if entry["id"] not in listed:
-            lines.append(f"dropped from the list (not allowed): {_describe(entry)}")
-    return lines

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from candor import documents as d
+from candor import roster
 from candor.padding import DocumentInvalid, padded_length
 from candor.receipt import Receipt
-from chalicelib import manifest as mf
 from chalicelib.age import api
 from chalicelib.age.keys import parse_identity, parse_recipient
 from chalicelib.age.mlkem import MlkemX25519Identity
@@ -36,7 +36,7 @@ def _sealed_report(**changes: Any) -> bytes:
     args: dict[str, Any] = {
         "form": {"category": "fraud", "summary": "s", "details": "d"}, "reply_to": REPLY_TO,
         "reporter_seed": REPORTER_SEED, "access": [ALICE], "manifest_version": 2,
-        "attachments": [], "recipients": mf.access_recipients(V2, [ALICE]),
+        "attachments": [], "recipients": roster.access_recipients(V2, [ALICE]),
     } | changes  # fmt: skip
     return d.seal_report(**args)
 
@@ -75,7 +75,7 @@ def test_sealed_size_is_padded() -> None:
 
 
 def test_note_is_not_sealed_to_the_reporter() -> None:
-    recipients = d.sealing_recipients("note", mf.access_recipients(V2, [ALICE]), REPLY_TO)
+    recipients = d.sealing_recipients("note", roster.access_recipients(V2, [ALICE]), REPLY_TO)
     sealed = d.seal_document(_message(kind="note"), recipients)
     assert d.open_document(sealed, [ALICE_IDENTITY])["type"] == "note"
     with pytest.raises(d.DocumentUnreadable):
@@ -124,7 +124,7 @@ def test_seal_report_refuses_bad_fields(changes: dict[str, Any]) -> None:
 
 
 def test_attachment_round_trip() -> None:
-    recipients = d.sealing_recipients("message", mf.access_recipients(V2, [ALICE]), REPLY_TO)
+    recipients = d.sealing_recipients("message", roster.access_recipients(V2, [ALICE]), REPLY_TO)
     sealed = d.seal_attachment(b"\x89PNG...", recipients)
     entry = d.attachment_entry("a_" + b64u_encode(bytes(16)), "x.png", "image/png", 7, sealed)
     assert entry["sha256"] == hashlib.sha256(sealed).hexdigest()

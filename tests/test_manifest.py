@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from candor import roster
 from chalicelib import manifest as mf
 from chalicelib.age.mlkem import MlkemX25519Identity
 from chalicelib.b64 import b64u_decode
@@ -95,7 +96,7 @@ def test_garbage_is_manifest_invalid(value: Any) -> None:
 
 def test_build_member_entry_reproduces_the_vectors() -> None:
     carol = _entry("v1", "carol")
-    built = mf.build_member_entry(
+    built = roster.build_member_entry(
         carol["id"], carol["name"], carol["function"], carol["role"], _recipient("carol"),
         _seed("carol"),
     )  # fmt: skip
@@ -104,7 +105,7 @@ def test_build_member_entry_reproduces_the_vectors() -> None:
 
 def test_rotation() -> None:
     bob1, bob2 = _entry("v1", "bob"), _entry("v2", "bob")
-    built = mf.build_member_entry(
+    built = roster.build_member_entry(
         bob1["id"], bob1["name"], bob1["function"], bob1["role"], _recipient("bob", 2),
         _seed("bob", 2), previous_entry=bob1, previous_seed=_seed("bob"),
     )  # fmt: skip
@@ -117,7 +118,7 @@ def test_rotation() -> None:
 def test_rotation_needs_the_previous_seed(previous_seed: bytes | None) -> None:
     bob1 = _entry("v1", "bob")
     with pytest.raises(ValueError, match="previous signing key"):
-        mf.build_member_entry(
+        roster.build_member_entry(
             bob1["id"], bob1["name"], bob1["function"], bob1["role"], bob1["recipient"],
             _seed("bob", 2), previous_entry=bob1, previous_seed=previous_seed,
         )  # fmt: skip
@@ -125,7 +126,7 @@ def test_rotation_needs_the_previous_seed(previous_seed: bytes | None) -> None:
 
 def test_re_certify_without_rotation() -> None:
     carol = _entry("v1", "carol")
-    built = mf.build_member_entry(
+    built = roster.build_member_entry(
         carol["id"], "Carol Smith", carol["function"], "admin", carol["recipient"],
         _seed("carol"), previous_entry=carol,
     )  # fmt: skip
@@ -145,7 +146,7 @@ def test_build_refuses_bad_fields(field: str, value: Any) -> None:
     }  # fmt: skip
     fields[{"id": "member_id"}.get(field, field)] = value
     with pytest.raises(mf.ManifestInvalid):
-        mf.build_member_entry(**fields)
+        roster.build_member_entry(**fields)
 
 
 def test_remove_member_entry() -> None:
@@ -158,63 +159,64 @@ def test_remove_member_entry() -> None:
 
 def test_sign_and_verify_a_new_first_manifest() -> None:
     entries = [_entry("v1", "alice"), _entry("v1", "bob")]
-    unsigned = mf.unsigned_manifest(1, TODAY, entries, threshold=2)
+    unsigned = roster.unsigned_manifest(1, TODAY, entries, threshold=2)
     assert unsigned["expires"] == "2026-06-13"
-    once = mf.sign_manifest(unsigned, entries[0]["id"], _seed("alice"))
+    once = roster.sign_manifest(unsigned, entries[0]["id"], _seed("alice"))
     with pytest.raises(mf.ManifestInvalid, match="fewer than 2"):
         mf.verify_first_manifest(once, TODAY)
-    twice = mf.sign_manifest(once, entries[1]["id"], _seed("bob"))
+    twice = roster.sign_manifest(once, entries[1]["id"], _seed("bob"))
     mf.verify_first_manifest(twice, TODAY)
     with pytest.raises(ValueError, match="already signed"):
-        mf.sign_manifest(twice, entries[1]["id"], _seed("bob"))
+        roster.sign_manifest(twice, entries[1]["id"], _seed("bob"))
 
 
 def test_unsigned_manifest_refuses_bad_input() -> None:
     with pytest.raises(mf.ManifestInvalid, match="threshold"):
-        mf.unsigned_manifest(1, TODAY, [_entry("v1", "alice")], threshold=2)
+        roster.unsigned_manifest(1, TODAY, [_entry("v1", "alice")], threshold=2)
     with pytest.raises(mf.ManifestInvalid, match="90 days"):
-        mf.unsigned_manifest(1, TODAY, [_entry("v1", "alice")], 1, lifetime_days=91)
+        roster.unsigned_manifest(1, TODAY, [_entry("v1", "alice")], 1, lifetime_days=91)
 
 
 def test_member_public_keys_include_old_and_removed() -> None:
     bob = MEMBERS["bob"]["id"]
-    assert mf.member_public_keys(CHAIN["v2"], bob) == [
+    assert roster.member_public_keys(CHAIN["v2"], bob) == [
         public_key_from_seed(_seed("bob", 2)),
         public_key_from_seed(_seed("bob", 1)),
     ]
     carol = _entry("v2", "carol")
-    assert mf.member_public_keys(CHAIN["v2"], carol["id"]) == [b64u_decode(carol["signing_key"])]
-    assert mf.member_public_keys(CHAIN["v2"], "m_unknown") == []
+    keys = roster.member_public_keys(CHAIN["v2"], carol["id"])
+    assert keys == [b64u_decode(carol["signing_key"])]
+    assert roster.member_public_keys(CHAIN["v2"], "m_unknown") == []
 
 
 def test_access_recipients() -> None:
     alice, carol = MEMBERS["alice"]["id"], MEMBERS["carol"]["id"]
-    assert mf.access_recipients(CHAIN["v2"], [alice]) == [_recipient("alice")]
+    assert roster.access_recipients(CHAIN["v2"], [alice]) == [_recipient("alice")]
     with pytest.raises(ValueError, match="not a current member"):
-        mf.access_recipients(CHAIN["v2"], [alice, carol])
+        roster.access_recipients(CHAIN["v2"], [alice, carol])
 
 
 def test_manifest_diff() -> None:
-    lines = mf.manifest_diff(CHAIN["v1"], CHAIN["v2"])
+    lines = roster.manifest_diff(CHAIN["v1"], CHAIN["v2"])
     assert lines[0] == "version 1 -> 2"
     assert "threshold changed from 1 to 2" in lines
     assert "rotated signing key of Bob Chen (admin, HR, m_AgICAgICAgICAgICAgIC)" in lines
     assert "rotated encryption key of Bob Chen (admin, HR, m_AgICAgICAgICAgICAgIC)" in lines
     assert any(line.startswith("removed Carol") for line in lines)
     assert "added Dave Okafor (reviewer, Security, m_BAQEBAQEBAQEBAQEBAQE)" in lines
-    later = mf.manifest_diff(CHAIN["v2"], CHAIN["v3"])
+    later = roster.manifest_diff(CHAIN["v2"], CHAIN["v3"])
     assert "role of Dave Okafor (admin, Security, m_BAQEBAQEBAQEBAQEBAQE) changed from " \
         "reviewer to admin" in later  # fmt: skip
 
 
 def test_manifest_diff_names_renames() -> None:
     carol = _entry("v1", "carol")
-    renamed = mf.build_member_entry(
+    renamed = roster.build_member_entry(
         carol["id"], "Carol Smith", "Audit", carol["role"], carol["recipient"], _seed("carol"),
         previous_entry=carol,
     )  # fmt: skip
     new = {**CHAIN["v1"], "members": [*CHAIN["v1"]["members"][:2], renamed]}
-    lines = mf.manifest_diff(CHAIN["v1"], new)
+    lines = roster.manifest_diff(CHAIN["v1"], new)
     assert f"renamed 'Carol Díaz' to 'Carol Smith' ({carol['id']})" in lines
     assert any(line.startswith("function of Carol Smith") for line in lines)
 

@@ -28,11 +28,10 @@ referencing = pytest.importorskip("referencing")
 from referencing.jsonschema import DRAFT202012  # noqa: E402
 
 from candor import keyfile as kf  # noqa: E402
-from candor import teamops  # noqa: E402
+from candor import roster, teamops  # noqa: E402
 from candor.client import ApiClient, ApiError  # noqa: E402
 from candor.reporter import Evidence, follow_up, submit  # noqa: E402
 from chalicelib import errors  # noqa: E402
-from chalicelib import manifest as mf  # noqa: E402
 from chalicelib.b64 import b64u_encode  # noqa: E402
 from tests.support.team import BASE_URL, Api  # noqa: E402
 
@@ -286,11 +285,11 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     entry = kf.public_card(rotated, card["name"], card["function"], card["role"], card, old_seed)
     ApiClient(rec, newcomer).call("PUT", f"/v1/team/members/{newcomer.member}", entry)
     _expect(ApiError, lambda: as_grace.call("PUT", f"/v1/team/members/{admin.id}", entry))
-    roster = as_grace.call("GET", "/v1/team/members")["members"]
-    unsigned = mf.unsigned_manifest(manifest["version"] + 1, api.ctx.today(), roster,
+    listed = as_grace.call("GET", "/v1/team/members")["members"]
+    unsigned = roster.unsigned_manifest(manifest["version"] + 1, api.ctx.today(), listed,
                                     threshold=manifest["threshold"])
     as_admin.call("PUT", "/v1/team/manifest",
-                  mf.sign_manifest(unsigned, admin.id, admin.key.signing_seed))
+                  roster.sign_manifest(unsigned, admin.id, admin.key.signing_seed))
     _expect(ApiError, lambda: as_admin.call("PUT", "/v1/team/manifest", manifest))
     as_admin.call("DELETE", f"/v1/team/members/{newcomer.member}")
     _expect(ApiError, lambda: ApiClient(rec, rotated).call("GET", "/v1/team/members"))

@@ -7,11 +7,10 @@ import os
 
 import pytest
 
-from candor import documents
+from candor import documents, roster
 from candor.client import ApiError
 from candor.receipt import Receipt
 from candor.reporter import Evidence, follow_up, submit
-from chalicelib import manifest as mf
 from chalicelib.b64 import b64u_decode, b64u_encode
 from tests.support.team import Api
 
@@ -87,7 +86,7 @@ def test_reporter_messages_and_team_reply(api: Api) -> None:
     assert report["reply_to"] == case["reply_to"]
     doc = documents.new_message("message", case["reply_to"], "team", reviewer.id, None,
                                 "Thank you, we are on it.", [], reviewer.key.signing_seed)
-    recipients = [*mf.access_recipients(api.team.manifest, case["access"]), case["reply_to"]]
+    recipients = [*roster.access_recipients(api.team.manifest, case["access"]), case["reply_to"]]
     sealed = documents.seal_document(doc, recipients)
     answer = api.as_member(reviewer).call("POST", f"/v1/team/cases/{case_id}/messages",
                                           {"id": doc["id"], "message": b64u_encode(sealed),

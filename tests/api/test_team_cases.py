@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from candor import documents
+from candor import documents, roster
 from candor import keyfile as kf
 from candor.client import ApiClient, ApiError
 from candor.reporter import submit
@@ -177,14 +177,14 @@ def test_members_add_rotate_and_manifest_chain(api: Api) -> None:
     assert _refused(exc) == (401, "bad_signature")
     ApiClient(api.transport, rotated).call("GET", "/v1/team/cases")
 
-    roster = admin.call("GET", "/v1/team/members")["members"]
+    listed = admin.call("GET", "/v1/team/members")["members"]
     v1 = api.team.manifest
-    unsigned = mf.unsigned_manifest(2, api.ctx.today(), roster, threshold=1)
-    v2 = mf.sign_manifest(unsigned, api.team.admin.id, api.team.admin.key.signing_seed)
+    unsigned = roster.unsigned_manifest(2, api.ctx.today(), listed, threshold=1)
+    v2 = roster.sign_manifest(unsigned, api.team.admin.id, api.team.admin.key.signing_seed)
     with pytest.raises(ApiError) as exc:
         admin.call("PUT", "/v1/team/manifest", {**v2, "version": 3})
     assert _refused(exc) == (409, "conflict")
-    bad = mf.sign_manifest(unsigned, api.team.by_name("Grace").id,
+    bad = roster.sign_manifest(unsigned, api.team.by_name("Grace").id,
                            api.team.by_name("Grace").key.signing_seed)
     with pytest.raises(ApiError) as exc:
         admin.call("PUT", "/v1/team/manifest", bad)  # not signed by an admin of v1
@@ -220,9 +220,9 @@ def test_audit_chain(api: Api) -> None:
 
 def test_expired_and_invalid_manifests_are_refused(api: Api) -> None:
     admin = api.as_member(api.team.admin)
-    roster = admin.call("GET", "/v1/team/members")["members"]
-    old = mf.unsigned_manifest(2, api.ctx.today() - timedelta(days=100), roster, threshold=1)
-    signed = mf.sign_manifest(old, api.team.admin.id, api.team.admin.key.signing_seed)
+    listed = admin.call("GET", "/v1/team/members")["members"]
+    old = roster.unsigned_manifest(2, api.ctx.today() - timedelta(days=100), listed, threshold=1)
+    signed = roster.sign_manifest(old, api.team.admin.id, api.team.admin.key.signing_seed)
     with pytest.raises(ApiError) as exc:
         admin.call("PUT", "/v1/team/manifest", signed)
     assert _refused(exc) == (422, "invalid_manifest")
@@ -293,7 +293,8 @@ def test_team_entries_and_their_audit_entry_commit_together(
     case = admin.call("GET", f"/v1/team/cases/{case_id}")
     doc = documents.new_message("note", case["reply_to"], "team", api.team.admin.id, None,
                                 "internal", [], api.team.admin.key.signing_seed)
-    sealed = documents.seal_document(doc, mf.access_recipients(api.team.manifest, case["access"]))
+    recipients = roster.access_recipients(api.team.manifest, case["access"])
+    sealed = documents.seal_document(doc, recipients)
     body = {"id": doc["id"], "note": b64u_encode(sealed), "attachments": []}
     monkeypatch.setattr(api.store, "transact", failing)
     with pytest.raises(ApiError) as exc:
@@ -307,9 +308,9 @@ def test_team_entries_and_their_audit_entry_commit_together(
 
 def test_a_manifest_dated_ahead_is_refused(api: Api) -> None:
     admin = api.as_member(api.team.admin)
-    roster = admin.call("GET", "/v1/team/members")["members"]
-    ahead = mf.unsigned_manifest(2, api.ctx.today() + timedelta(days=30), roster, threshold=1)
-    signed = mf.sign_manifest(ahead, api.team.admin.id, api.team.admin.key.signing_seed)
+    listed = admin.call("GET", "/v1/team/members")["members"]
+    ahead = roster.unsigned_manifest(2, api.ctx.today() + timedelta(days=30), listed, threshold=1)
+    signed = roster.sign_manifest(ahead, api.team.admin.id, api.team.admin.key.signing_seed)
     with pytest.raises(ApiError) as exc:
         admin.call("PUT", "/v1/team/manifest", signed)
     assert _refused(exc) == (422, "invalid_manifest")
@@ -323,8 +324,8 @@ def test_a_new_admin_has_powers_only_once_a_manifest_lists_them(api: Api) -> Non
     with pytest.raises(ApiError) as exc:
         new_admin.call("GET", "/v1/team/audit")
     assert _refused(exc) == (403, "forbidden")
-    roster = admin.call("GET", "/v1/team/members")["members"]
-    unsigned = mf.unsigned_manifest(2, api.ctx.today(), roster, threshold=1)
+    listed = admin.call("GET", "/v1/team/members")["members"]
+    unsigned = roster.unsigned_manifest(2, api.ctx.today(), listed, threshold=1)
     admin.call("PUT", "/v1/team/manifest",
-               mf.sign_manifest(unsigned, api.team.admin.id, api.team.admin.key.signing_seed))
+               roster.sign_manifest(unsigned, api.team.admin.id, api.team.admin.key.signing_seed))
     assert new_admin.call("GET", "/v1/team/audit")["entries"]

@@ -269,8 +269,7 @@ def test_roles_members_manifest_and_exclusion(
 
 
 def test_tampered_case_and_forged_message(make_page: Any, live_server: Any) -> None:
-    from candor import documents, teamops
-    from chalicelib import manifest as mf
+    from candor import documents, roster, teamops
     from chalicelib.age.keys import parse_identity
     from chalicelib.store.base import Put
     from chalicelib.store.local import LocalCaseStore
@@ -302,7 +301,7 @@ def test_tampered_case_and_forged_message(make_page: Any, live_server: Any) -> N
         documents.new_blob_id(),
     )
     recipients = documents.sealing_recipients(
-        "message", mf.access_recipients(live_server.manifest, forged["access"]), reply_to
+        "message", roster.access_recipients(live_server.manifest, forged["access"]), reply_to
     )
     sealed = documents.seal_document(doc, recipients)
     live_server.client(grace).call(

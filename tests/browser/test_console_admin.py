@@ -229,7 +229,7 @@ def two_admin_server(tmp_path: Path) -> Any:
     manifest needs both admins' signatures (threshold 2)."""
     from datetime import UTC, datetime
 
-    from chalicelib import manifest as mf
+    from candor import roster
     from tests.support.live import start_live_server
     from tests.support.team import Team, make_team
 
@@ -237,12 +237,12 @@ def two_admin_server(tmp_path: Path) -> Any:
         (("Ada Lovelace", "Legal", "admin"), ("Grace Hopper", "Security", "reviewer"),
          ("Edsger Dijkstra", "Compliance", "admin"))
     )  # fmt: skip
-    unsigned = mf.unsigned_manifest(
+    unsigned = roster.unsigned_manifest(
         1, datetime.now(UTC).date(), [m.card for m in team.members], threshold=2
     )
     for m in team.members:
         if m.role == "admin":
-            unsigned = mf.sign_manifest(unsigned, m.id, m.key.signing_seed)
+            unsigned = roster.sign_manifest(unsigned, m.id, m.key.signing_seed)
     server = start_live_server(tmp_path, Team(team.members, unsigned))
     try:
         yield server

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from candor import documents
+from candor import documents, roster
 from chalicelib import manifest as mf
 from chalicelib.b64 import b64u_decode, b64u_encode
 from tests.browser.conftest import run_axe, screenshot
@@ -70,7 +70,7 @@ def _forge_team_message(server: LiveServer, case: dict[str, Any], text: str) -> 
         [],
         carol.keyfile.signing_seed,
     )
-    recipients = [*mf.access_recipients(server.manifest, case["access"]), case["reply_to"]]
+    recipients = [*roster.access_recipients(server.manifest, case["access"]), case["reply_to"]]
     sealed = documents.seal_document(doc, recipients)
     server.client(alice).call(
         "POST",

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from candor import roster
 from candor.documents import _new_message_from_parts
 from candor.padding import padded_length, padme
 from candor.receipt import Receipt, ReceiptMalformed, ReceiptTypo
@@ -316,7 +317,7 @@ def _entry(person: str, generation: int = 1, previous: Any = None, **changes: An
     fields = {"name": name, "function": function, "role": role,
               "recipient": _recipient(person, generation)} | changes  # fmt: skip
     previous_seed = _seed(person, generation - 1) if generation > 1 else None
-    return mf.build_member_entry(
+    return roster.build_member_entry(
         _member_id(person), fields["name"], fields["function"], fields["role"],
         fields["recipient"], _seed(person, generation), previous, previous_seed,
     )  # fmt: skip
@@ -337,7 +338,7 @@ def _raw_entry(person: str, **fields: Any) -> dict[str, Any]:
 def _signed(unsigned: Any, *signers: tuple[str, int]) -> Any:
     manifest = {**unsigned, "sigs": []}
     for person, generation in signers:
-        manifest = mf.sign_manifest(manifest, _member_id(person), _seed(person, generation))
+        manifest = roster.sign_manifest(manifest, _member_id(person), _seed(person, generation))
     return manifest
 
 

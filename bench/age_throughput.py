@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.age import api  # noqa: E402 -- after the path setup above
-from chalicelib.age.x25519 import X25519Identity  # noqa: E402
+from candor.age import api  # noqa: E402 -- after the path setup above
+from candor.age.x25519 import X25519Identity  # noqa: E402
 
 MIB = 1 << 20
 OPS = ("enc", "dec", "dec>null")

@@ -13,14 +13,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
+from candor.age import api, keys
+from candor.age.mlkem import MlkemX25519Identity
+from candor.age.scrypt import ScryptIdentity, ScryptRecipient
+from candor.age.x25519 import X25519Identity
 from candor.prompt import PASSPHRASE_ENV, CliError, read_passphrase
-from chalicelib.age import api, keys
 from chalicelib.age.errors import AgeError
 from chalicelib.age.format import Stanza
-from chalicelib.age.mlkem import MlkemX25519Identity
 from chalicelib.age.recipient_types import SCRYPT
-from chalicelib.age.scrypt import ScryptIdentity, ScryptRecipient
-from chalicelib.age.x25519 import X25519Identity
 
 _PROG = "candor age"
 

@@ -14,17 +14,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from candor.age import api
+from candor.age.keys import parse_identity, parse_recipient, recipient_type
+from candor.age.mlkem import MlkemX25519Identity
+from candor.age.x25519 import X25519Identity
 from candor.padding import DocumentInvalid, pad_attachment, pad_document, unpad_attachment
 from candor.padding import unpad_document as _unpad_document
 from candor.receipt import Receipt
 from candor.roster import member_public_keys
 from chalicelib import signing
-from chalicelib.age import api
 from chalicelib.age.errors import AgeError
-from chalicelib.age.keys import parse_identity, parse_recipient, recipient_type
-from chalicelib.age.mlkem import MlkemX25519Identity
 from chalicelib.age.recipient_types import MLKEM768X25519, X25519
-from chalicelib.age.x25519 import X25519Identity
 from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.jcs import canonicalize
 from chalicelib.manifest import is_member_id

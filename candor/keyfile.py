@@ -15,17 +15,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from candor.age import api
+from candor.age.armor import ArmorReader
+from candor.age.keys import parse_identity
+from candor.age.mlkem import MlkemX25519Identity
+from candor.age.scrypt import ScryptIdentity, ScryptRecipient
+from candor.age.x25519 import X25519Identity
 from candor.roster import build_member_entry
 from chalicelib import signing
-from chalicelib.age import api
-from chalicelib.age.armor import ArmorReader
 from chalicelib.age.errors import AgeError
 from chalicelib.age.format import INTRO, ByteReader, read_header
-from chalicelib.age.keys import parse_identity
-from chalicelib.age.mlkem import MlkemX25519Identity
 from chalicelib.age.recipient_types import MLKEM768X25519, SCRYPT, X25519
-from chalicelib.age.scrypt import ScryptIdentity, ScryptRecipient
-from chalicelib.age.x25519 import X25519Identity
 from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.jcs import canonicalize
 from chalicelib.manifest import MemberEntry, is_member_id

@@ -20,7 +20,7 @@ from functools import cached_property
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from chalicelib.age.mlkem import MlkemX25519Identity
+from candor.age.mlkem import MlkemX25519Identity
 from chalicelib.b64 import b64u_encode
 
 __all__ = [

@@ -9,12 +9,12 @@ import pytest
 
 from candor import documents as d
 from candor import roster
+from candor.age import api
+from candor.age.keys import parse_identity, parse_recipient
+from candor.age.mlkem import MlkemX25519Identity
+from candor.age.x25519 import X25519Identity
 from candor.padding import DocumentInvalid, padded_length
 from candor.receipt import Receipt
-from chalicelib.age import api
-from chalicelib.age.keys import parse_identity, parse_recipient
-from chalicelib.age.mlkem import MlkemX25519Identity
-from chalicelib.age.x25519 import X25519Identity
 from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.signing import public_key_from_seed
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from candor import keyfile as k
+from candor.age import api
+from candor.age.scrypt import ScryptIdentity, ScryptRecipient
 from chalicelib import manifest as mf
-from chalicelib.age import api
-from chalicelib.age.scrypt import ScryptIdentity, ScryptRecipient
 
 PASSPHRASE = "correct horse battery staple"
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from candor import roster
+from candor.age.mlkem import MlkemX25519Identity
 from chalicelib import manifest as mf
-from chalicelib.age.mlkem import MlkemX25519Identity
 from chalicelib.b64 import b64u_decode
 from chalicelib.signing import public_key_from_seed
 
@@ -226,8 +226,8 @@ def test_the_server_imports_no_identity_code() -> None:
     code = (
         "import sys, chalicelib.manifest\n"
         "loaded = [m for m in sys.modules if m.startswith('chalicelib.age.')]\n"
-        "bad = {'chalicelib.age.mlkem', 'chalicelib.age.x25519', 'chalicelib.age.api',"
-        " 'chalicelib.age.scrypt', 'chalicelib.age.keys'}\n"
+        "bad = {'candor.age.mlkem', 'candor.age.x25519', 'candor.age.api',"
+        " 'candor.age.scrypt', 'candor.age.keys'}\n"
         "assert not bad.intersection(loaded), loaded\n"
     )
     root = Path(__file__).parent.parent

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.age import api, armor, format, keys, primitives, stream
+from candor.age import api, armor, keys, primitives, stream
+from candor.age.scrypt import ScryptIdentity
+from candor.age.x25519 import X25519Identity
+from chalicelib.age import format
 from chalicelib.age.errors import AgeError
-from chalicelib.age.scrypt import ScryptIdentity
-from chalicelib.age.x25519 import X25519Identity
 
 CCTV_BUNDLE = Path(__file__).resolve().parents[2] / "node_modules" / "cctv-age" / "index.js"
 _VECTOR = re.compile(r'// \.\./testdata/(\S+)\nvar \S+ = __toBinary\("([^"]*)"\)')

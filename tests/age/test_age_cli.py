@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.age import api, keys
-from chalicelib.age.scrypt import ScryptIdentity
+from candor.age import api, keys
+from candor.age.scrypt import ScryptIdentity
 
 ROOT = Path(__file__).resolve().parents[2]
 # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss still counts the RSS

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.age import api, keys
-from chalicelib.age.mlkem import MlkemX25519Identity
-from chalicelib.age.scrypt import ScryptIdentity, ScryptRecipient
-from chalicelib.age.stream import CHUNK_SIZE
-from chalicelib.age.x25519 import X25519Identity
+from candor.age import api, keys
+from candor.age.mlkem import MlkemX25519Identity
+from candor.age.scrypt import ScryptIdentity, ScryptRecipient
+from candor.age.stream import CHUNK_SIZE
+from candor.age.x25519 import X25519Identity
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPAGE = Path(__file__).with_name("typage_cli.mjs")

@@ -7,9 +7,10 @@ import hashlib
 
 import pytest
 
-from chalicelib.age import bech32, keys
-from chalicelib.age.mlkem import MlkemX25519Identity, MlkemX25519Recipient
-from chalicelib.age.x25519 import X25519Identity, X25519Recipient
+from candor.age import keys
+from candor.age.mlkem import MlkemX25519Identity, MlkemX25519Recipient
+from candor.age.x25519 import X25519Identity, X25519Recipient
+from chalicelib.age import bech32
 
 # protocol §8, receipt vector.
 KEK = bytes.fromhex("7f5cdc6ff11c10297ee23813a774e5f155c5f4e8253c13091f02180e04b44260")

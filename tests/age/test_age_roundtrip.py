@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.age import api, format
+from candor.age import api
+from candor.age.mlkem import MlkemX25519Identity
+from candor.age.scrypt import ScryptIdentity, ScryptRecipient
+from candor.age.stream import CHUNK_SIZE, TAG_SIZE
+from candor.age.x25519 import X25519Identity
+from chalicelib.age import format
 from chalicelib.age.errors import AgeError
-from chalicelib.age.mlkem import MlkemX25519Identity
-from chalicelib.age.scrypt import ScryptIdentity, ScryptRecipient
-from chalicelib.age.stream import CHUNK_SIZE, TAG_SIZE
-from chalicelib.age.x25519 import X25519Identity
 
 X = X25519Identity.generate()
 PQ = MlkemX25519Identity.generate()
@@ -118,7 +119,7 @@ def test_decrypt_file_is_atomic(tmp_path: Path) -> None:
 
 
 def test_special_files_are_never_replaced(tmp_path: Path) -> None:
-    from chalicelib.age.api import _is_special
+    from candor.age.api import _is_special
 
     # Renaming a temporary file over /dev/null would replace the device.
     assert _is_special(Path(os.devnull))

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.age import api, format
+from candor.age import api
+from candor.age.mlkem import MlkemX25519Identity
+from candor.age.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
+from candor.age.x25519 import X25519Identity
+from chalicelib.age import format
 from chalicelib.age.errors import AgeError
-from chalicelib.age.mlkem import MlkemX25519Identity
-from chalicelib.age.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
-from chalicelib.age.x25519 import X25519Identity
 
 IDENTITIES = {"x25519": X25519Identity.generate(), "pq": MlkemX25519Identity.generate()}
 DATA = random.Random(7).randbytes(2 * CHUNK_SIZE + 1000)  # two full chunks and a short one

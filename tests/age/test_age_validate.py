@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.age import api, format
+from candor.age import api
+from candor.age.mlkem import MlkemX25519Identity
+from candor.age.scrypt import ScryptRecipient
+from candor.age.x25519 import X25519Identity
+from chalicelib.age import format
 from chalicelib.age.errors import SealedBlobInvalid
-from chalicelib.age.mlkem import MlkemX25519Identity
-from chalicelib.age.scrypt import ScryptRecipient
 from chalicelib.age.validate import BlobInfo, validate_sealed_blob
-from chalicelib.age.x25519 import X25519Identity
 
 PQ = [MlkemX25519Identity.generate().recipient() for _ in range(3)]
 X = [X25519Identity.generate().recipient() for _ in range(3)]

@@ -29,12 +29,12 @@ def test_package_init_imports_nothing() -> None:
 
 def test_validator_is_light() -> None:
     loaded = _loaded_after("import chalicelib.age.validate")
-    assert not loaded & {*FORBIDDEN, "chalicelib.age.keys"}
+    assert not loaded & {*FORBIDDEN, "candor.age.keys"}
 
 
 def test_recipient_type_is_light() -> None:
     loaded = _loaded_after(
-        "from chalicelib.age.keys import recipient_type\n"
+        "from candor.age.keys import recipient_type\n"
         "recipient_type('age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj')"
     )
     assert not loaded & set(FORBIDDEN)

@@ -347,8 +347,8 @@ class _Hold:
 
 def _refusals(api: Api, good: dict[str, Any]) -> list[tuple[dict[str, Any], int]]:
     team = api.team
+    from candor.age.keys import parse_identity
     from candor.keyfile import create_keyfile
-    from chalicelib.age.keys import parse_identity
 
     other = create_keyfile("http://x", "X25519")
     other_recipient = parse_identity(other.identities[0]).recipient().encode()

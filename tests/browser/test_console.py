@@ -270,7 +270,7 @@ def test_roles_members_manifest_and_exclusion(
 
 def test_tampered_case_and_forged_message(make_page: Any, live_server: Any) -> None:
     from candor import documents, roster, teamops
-    from chalicelib.age.keys import parse_identity
+    from candor.age.keys import parse_identity
     from chalicelib.store.base import Put
     from chalicelib.store.local import LocalCaseStore
 

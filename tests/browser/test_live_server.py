@@ -27,8 +27,8 @@ def unb64u(text: str) -> bytes:
 
 
 def decrypt(member: Any, sealed: bytes) -> bytes:
-    from chalicelib.age.api import decrypt_bytes
-    from chalicelib.age.keys import parse_identity
+    from candor.age.api import decrypt_bytes
+    from candor.age.keys import parse_identity
 
     return decrypt_bytes([parse_identity(i) for i in member.keyfile.identities], sealed)
 

@@ -94,15 +94,15 @@ test("gaps: a missing seq or an unknown prev", () => {
   assert.deepEqual([...findGaps([e(2, "b", null)])], [0]);
 });
 
-test("a blob sealed in JS opens with the Python age module", { skip: !existsSync(join(ROOT, "chalicelib/age/api.py")) && "no chalicelib.age yet" }, async () => {
+test("a blob sealed in JS opens with the Python age module", { skip: !existsSync(join(ROOT, "candor/age/api.py")) && "no candor.age yet" }, async () => {
   const id = await generateHybridIdentity();
   const dir = mkdtempSync(join(tmpdir(), "candor-interop-"));
   const doc = { v: 1, type: "message", text: "héllo" };
   writeFileSync(join(dir, "blob"), await sealDocument(doc, [await identityToRecipient(id)]));
   const py = `
 import sys
-from chalicelib.age.api import decrypt_bytes
-from chalicelib.age.keys import parse_identity
+from candor.age.api import decrypt_bytes
+from candor.age.keys import parse_identity
 data = open(sys.argv[1], "rb").read()
 sys.stdout.buffer.write(decrypt_bytes([parse_identity(sys.argv[2])], data))`;
   const out = spawnSync(join(ROOT, ".venv/bin/python"), ["-c", py, join(dir, "blob"), id], { cwd: ROOT });

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from candor import roster
+from candor.age.mlkem import MlkemX25519Identity
+from candor.age.x25519 import X25519Identity
 from candor.documents import _new_message_from_parts
 from candor.padding import padded_length, padme
 from candor.receipt import Receipt, ReceiptMalformed, ReceiptTypo
 from chalicelib import manifest as mf
 from chalicelib import signing
-from chalicelib.age.mlkem import MlkemX25519Identity
-from chalicelib.age.x25519 import X25519Identity
 from chalicelib.b64 import b64u_encode
 from chalicelib.jcs import canonicalize
 

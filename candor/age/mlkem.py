@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey, MLKEM768PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from candor.age.primitives import FILE_KEY_SIZE
 from chalicelib.age import bech32
 from chalicelib.age.errors import AgeError
 from chalicelib.age.format import Stanza, b64decode, b64encode
-from chalicelib.age.primitives import FILE_KEY_SIZE
 from chalicelib.age.recipient_types import (
     MLKEM768X25519,
     MLKEM_ENC_SIZE,

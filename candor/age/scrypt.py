@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from candor.age.primitives import unwrap_file_key, wrap_file_key
 from chalicelib.age.errors import AgeError
 from chalicelib.age.format import Stanza, b64decode, b64encode
-from chalicelib.age.primitives import unwrap_file_key, wrap_file_key
 from chalicelib.age.recipient_types import SCRYPT
 
 LABEL = b"age-encryption.org/v1/scrypt"

@@ -11,7 +11,15 @@ import stat
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO, Protocol
 
-from chalicelib.age.armor import ArmorReader, ArmorWriter
+from candor.age.armor import ArmorReader, ArmorWriter
+from candor.age.primitives import (
+    PAYLOAD_NONCE_SIZE,
+    check_header_mac,
+    header_mac,
+    new_file_key,
+    stream_key,
+)
+from candor.age.stream import Source, Writable, decrypt_chunks, encrypt_chunks
 from chalicelib.age.errors import AgeError
 from chalicelib.age.format import (
     INTRO,
@@ -21,15 +29,7 @@ from chalicelib.age.format import (
     encode_header_without_mac,
     read_header,
 )
-from chalicelib.age.primitives import (
-    PAYLOAD_NONCE_SIZE,
-    check_header_mac,
-    header_mac,
-    new_file_key,
-    stream_key,
-)
 from chalicelib.age.recipient_types import SCRYPT
-from chalicelib.age.stream import Source, Writable, decrypt_chunks, encrypt_chunks
 
 
 class Recipient(Protocol):

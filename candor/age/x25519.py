@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from candor.age.primitives import hkdf_sha256, unwrap_file_key, wrap_file_key
 from chalicelib.age import bech32
 from chalicelib.age.errors import AgeError
 from chalicelib.age.format import Stanza, b64decode, b64encode
-from chalicelib.age.primitives import hkdf_sha256, unwrap_file_key, wrap_file_key
 from chalicelib.age.recipient_types import (
     X25519,
     X25519_IDENTITY_HRP,

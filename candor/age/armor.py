@@ -11,8 +11,8 @@ from __future__ import annotations
 import binascii
 from typing import BinaryIO
 
+from candor.age.stream import Writable
 from chalicelib.age.errors import AgeError
-from chalicelib.age.stream import Writable
 
 BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
 END = b"-----END AGE ENCRYPTED FILE-----"

@@ -17,7 +17,7 @@ from chalicelib.age.recipient_types import (
 from chalicelib.age.recipient_types import recipient_type as recipient_type
 
 if TYPE_CHECKING:
-    from chalicelib.age.api import Identity, Recipient
+    from candor.age.api import Identity, Recipient
 
 __all__ = ["parse_identities_file", "parse_identity", "parse_recipient", "recipient_type"]
 
@@ -25,8 +25,8 @@ __all__ = ["parse_identities_file", "parse_identity", "parse_recipient", "recipi
 def parse_recipient(s: str) -> Recipient:
     """Parse an ``age1…`` or ``age1pq1…`` recipient. Raises ValueError."""
     # Imported here so that importing this module for recipient_type stays light.
-    from chalicelib.age.mlkem import MlkemX25519Recipient
-    from chalicelib.age.x25519 import X25519Recipient
+    from candor.age.mlkem import MlkemX25519Recipient
+    from candor.age.x25519 import X25519Recipient
 
     if s.startswith(MLKEM_RECIPIENT_HRP + "1"):
         return MlkemX25519Recipient.parse(s)
@@ -38,8 +38,8 @@ def parse_identity(s: str) -> Identity:
 
     Raises ValueError (whose message never contains the key).
     """
-    from chalicelib.age.mlkem import MlkemX25519Identity
-    from chalicelib.age.x25519 import X25519Identity
+    from candor.age.mlkem import MlkemX25519Identity
+    from candor.age.x25519 import X25519Identity
 
     try:
         if s.startswith(MLKEM_IDENTITY_HRP + "1"):

@@ -560,8 +560,17 @@ def manifests() -> None:
 
 
 if __name__ == "__main__":
+    import audit_vectors
+    import chain_vectors
+    import documents_vectors
+    import keyfile_vectors
+
     receipts()
     padding()
     jcs()
     signing_vectors()
     manifests()
+    documents_vectors.generate()
+    chain_vectors.generate()
+    audit_vectors.generate()
+    keyfile_vectors.generate()

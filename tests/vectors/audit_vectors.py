@@ -1,0 +1,180 @@
+"""audit.json: audit chains, valid and forged (protocol §4.6, §4.3).
+
+Imported by generate_vectors.py. Requests are signed with fixed seeds,
+`created` and nonces; each case records the problems candor/teamops.py's
+verify_audit reports, as {seq, problem} with problem chain | signature | head.
+"""
+
+import hashlib
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import generate_vectors as gv
+
+from candor.teamops import verify_audit
+from chalicelib.b64 import b64u_encode
+from chalicelib.httpsig import canonical_query, sign_request
+from chalicelib.jcs import canonicalize
+
+GENESIS = b64u_encode(bytes(32))
+CASE = "c_" + b64u_encode(gv._h("audit case")[:16])
+MALLORY = "m_" + b64u_encode(bytes([9]) * 15)
+CREATED = 1772600000  # 2026-03-04, while manifest v2 is current
+_PROBLEMS = (
+    (re.compile(r"entry (\d+): the chain is broken"), "chain"),
+    (re.compile(r"entry (\d+): the request signature does not verify"), "signature"),
+    (re.compile(r"the head seen before \(entry (\d+)\) is gone or changed"), "head"),
+)
+
+
+def entry_hash(entry: Any) -> str:
+    return b64u_encode(hashlib.sha256(canonicalize(entry)).digest())
+
+
+def parse_problem(text: str) -> dict[str, Any]:
+    """verify_audit's message as {seq, problem}."""
+    for pattern, problem in _PROBLEMS:
+        match = pattern.fullmatch(text)
+        if match:
+            return {"seq": int(match.group(1)), "problem": problem}
+    raise ValueError(f"unknown audit problem {text!r}")
+
+
+def python_problems(manifest: Any, entries: Any, remembered: Any) -> list[dict[str, Any]]:
+    """Run candor/teamops.py's verify_audit on `entries` as one page."""
+    api = SimpleNamespace(call=lambda *_a, **_k: {"entries": entries, "cursor": None})
+    session = SimpleNamespace(api=api, manifest=manifest)
+    head = None if remembered is None else (remembered["seq"], remembered["hash"])
+    result = verify_audit(session, head)  # type: ignore[arg-type]  # duck-typed session
+    return [parse_problem(p) for p in result.problems]
+
+
+def _request(method: str, path: str, query: dict[str, str], body: bytes, keyid: str,
+             seed: bytes, n: int, nonce: str | None = None) -> dict[str, Any]:  # fmt: skip
+    headers = sign_request(method, path, query, body, member_id=keyid, seed=seed,
+                           created=CREATED + n,
+                           nonce=nonce or b64u_encode(gv._h(f"nonce {n}")[:16]))  # fmt: skip
+    return {"@method": method, "@path": path, "@query": canonical_query(query),
+            "Content-Digest": headers.get("Content-Digest"),
+            "Signature-Input": headers["Signature-Input"],
+            "Signature": headers["Signature"]}  # fmt: skip
+
+
+def _link(entries: list[Any]) -> list[Any]:
+    """Renumber and rehash `entries` into a chain that links."""
+    out, prev = [], GENESIS
+    for seq, entry in enumerate(entries, start=1):
+        linked = {**entry, "seq": seq, "prev": prev}
+        out.append(linked)
+        prev = entry_hash(linked)
+    return out
+
+
+def _entry(n: int, member: str | None, action: str, request: Any, case: str | None = CASE) -> Any:
+    return {"seq": n, "prev": "", "day_time": f"2026-03-04T09:{n:02d}:00Z", "member": member,
+            "action": action, "case": case, "request": request}  # fmt: skip
+
+
+def _member_entry(n: int, person: str, generation: int, action: str, method: str = "GET",
+                  keyid: str | None = None, **options: Any) -> Any:  # fmt: skip
+    member = gv._member_id(person)
+    path = options.pop("path", f"/v1/team/cases/{CASE}")
+    body = b'{"status":"acknowledged"}' if method != "GET" else b""
+    request = _request(method, path, options.pop("query", {}), body, keyid or member,
+                       gv._seed(person, generation), n, **options)  # fmt: skip
+    return _entry(n, member, action, request)
+
+
+def _valid_entries() -> list[Any]:
+    return _link([
+        _entry(1, None, "manifest.publish", None, case=None),
+        _member_entry(2, "alice", 1, "case.read"),
+        _member_entry(3, "bob", 1, "case.update", method="POST"),
+        _member_entry(4, "bob", 2, "case.read"),
+        _member_entry(5, "carol", 1, "case.read"),
+        _member_entry(6, "dave", 1, "reports.read", path="/v1/team/reports",
+                      query={"cases": CASE}),
+    ])  # fmt: skip
+
+
+def _flip(text: str, at: int) -> str:
+    return text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1:]
+
+
+def _forged(valid: list[Any]) -> list[dict[str, Any]]:
+    def case(name: str, why: str, entries: list[Any], remembered: Any = None) -> Any:
+        return {"name": name, "why": why, "entries": entries, "remembered": remembered}
+
+    def replaced(seq: int, entry: Any, relink: bool = True) -> list[Any]:
+        entries = [*valid[: seq - 1], entry, *valid[seq:]]
+        return _link(entries) if relink else entries
+
+    third = valid[2]
+    request = third["request"]
+    head6 = {"seq": 6, "hash": entry_hash(valid[5])}
+    return [
+        case("content changed", "prev links each entry to the previous one's hash",
+             replaced(3, {**third, "action": "case.purge"}, relink=False)),
+        case("reordered", "seq counts from 1 and prev links",
+             [valid[0], valid[1], valid[3], valid[2], *valid[4:]]),
+        case("entry missing", "seq has no gaps", [*valid[:2], *valid[3:]]),
+        case("first entry not linked to genesis", "the first prev is 32 zero bytes",
+             [{**valid[0], "prev": entry_hash(valid[0])}, *valid[1:]]),
+        case("signature changed", "the recorded request's signature must verify",
+             replaced(3, {**third, "request": {**request,
+                                               "Signature": _flip(request["Signature"], 12)}})),
+        case("body digest changed", "content-digest is covered by the signature",
+             replaced(3, {**third, "request": {**request, "Content-Digest":
+                                               "sha-256=:" + "A" * 43 + "=:"}})),
+        case("query changed", "@query is covered by the signature",
+             replaced(6, {**valid[5], "request": {**valid[5]["request"], "@query": "?cases=x"}})),
+        case("entry names another member", "keyid is the entry's member",
+             replaced(2, {**valid[1], "member": gv._member_id("dave")})),
+        case("signed with another member's key", "the member's own keys verify",
+             replaced(2, _member_entry(2, "bob", 2, "case.read",
+                                       keyid=gv._member_id("alice")))),
+        case("member not in the manifest", "keys come from the manifest",
+             replaced(2, _member_entry(2, "alice", 1, "case.read", keyid=MALLORY) | {
+                 "member": MALLORY})),
+        case("request without a member", "only system actions have member null",
+             replaced(2, {**valid[1], "member": None})),
+        case("member without a request", "a member action records its request",
+             replaced(2, {**valid[1], "request": None})),
+        case("nonce of 20 characters", "protocol §4.3: the nonce is b64u of 16 bytes",
+             replaced(2, _member_entry(2, "alice", 1, "case.read",
+                                       nonce=b64u_encode(bytes(15))))),
+        case("truncated below the remembered head", "a head seen before must still be there",
+             valid[:4], head6),
+        case("history rewritten before the remembered head",
+             "the remembered entry must hash the same",
+             replaced(2, {**valid[1], "action": "blob.read"}), head6),
+    ]  # fmt: skip
+
+
+def generate() -> None:
+    chain = gv._valid_chain()
+    valid = _valid_entries()
+    cases = [
+        {"name": "valid", "why": "system, old-key, new-key and removed-member entries",
+         "entries": valid, "remembered": None},
+        {"name": "valid, remembered head", "why": "the head seen before is still there",
+         "entries": valid, "remembered": {"seq": 3, "hash": entry_hash(valid[2])}},
+        {"name": "remembered head is the last", "why": "seq == count",
+         "entries": valid, "remembered": {"seq": 6, "hash": entry_hash(valid[5])}},
+        {"name": "empty", "why": "no entries yet", "entries": [], "remembered": None},
+        *_forged(valid),
+    ]  # fmt: skip
+    for case in cases:
+        case["problems"] = python_problems(chain["v2"], case["entries"], case["remembered"])
+        case["head"] = {"seq": len(case["entries"]),
+                        "hash": entry_hash(case["entries"][-1]) if case["entries"] else GENESIS}
+    gv._write("audit.json", {
+        "description": "protocol §4.6 audit chains (requests signed per protocol §4.3). "
+        "Verify entries (all, in order) with each member's keys from the chain (manifests "
+        "v1 -> v2) and the remembered head {seq, hash} or null. problems: [{seq, problem}] "
+        "in order, problem chain (seq or prev wrong at that entry) | signature (the "
+        "request does not verify for the entry's member) | head (the remembered head is "
+        "gone or changed); head: the verifier's {seq, hash} of the last entry.",
+        "genesis": GENESIS, "chain": [chain["v1"], chain["v2"]], "cases": cases,
+    })  # fmt: skip

@@ -1,5 +1,9 @@
 """The whole C2SP CCTV age corpus (npm ``cctv-age``), one test per vector.
 
+The corpus is read through the package's own module: node imports
+``cctv-age`` (one ``Uint8Array`` export per test file) and prints it as JSON,
+once per test session.
+
 Every ``success`` vector decrypts to its payload hash; every other vector
 fails with AgeError, after releasing exactly the plaintext the corpus says a
 streaming reader releases. Headers, armor and STREAM also round-trip.
@@ -8,9 +12,11 @@ streaming reader releases. Headers, armor and STREAM also round-trip.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
-import re
+import json
+import subprocess
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +29,17 @@ from candor.age.x25519 import X25519Identity
 from chalicelib.age import format
 from chalicelib.age.errors import AgeError
 
-CCTV_BUNDLE = Path(__file__).resolve().parents[2] / "node_modules" / "cctv-age" / "index.js"
-_VECTOR = re.compile(r'// \.\./testdata/(\S+)\nvar \S+ = __toBinary\("([^"]*)"\)')
+ROOT = Path(__file__).resolve().parents[2]
+# Every export of the package, name -> base64 of the test file.
+_EXPORTS = """
+const corpus = await import("cctv-age");
+const out = {};
+for (const [name, bytes] of Object.entries(corpus)) {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`cctv-age export ${name} is not bytes`);
+  out[name] = Buffer.from(bytes).toString("base64");
+}
+process.stdout.write(JSON.stringify(out));
+"""
 
 
 @dataclass
@@ -62,9 +77,16 @@ def _parse(name: str, raw: bytes) -> Vector:
     return v
 
 
+@functools.cache
 def load_vectors() -> list[Vector]:
-    bundle = CCTV_BUNDLE.read_text()
-    return [_parse(n, base64.b64decode(b)) for n, b in _VECTOR.findall(bundle)]
+    """The corpus as the package exports it (node resolves ``cctv-age`` from
+    the repository's node_modules)."""
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", _EXPORTS],
+        cwd=ROOT, capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+    exports: dict[str, str] = json.loads(done.stdout)
+    return [_parse(name, base64.b64decode(data)) for name, data in sorted(exports.items())]
 
 
 VECTORS = load_vectors()

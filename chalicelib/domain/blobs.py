@@ -8,17 +8,20 @@ decryption (a test keeps it so).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from chalicelib.age.errors import SealedBlobInvalid
 from chalicelib.age.validate import BlobInfo, validate_sealed_blob
-from chalicelib.domain.cases import Context, attachment_key
+from chalicelib.domain.cases import Context
+from chalicelib.domain.records import AttachmentRecord, AttachmentRef
 from chalicelib.errors import AttachmentClaimed, AttachmentMissing, InvalidBlob
-from chalicelib.store.base import Item, Op, Put
+from chalicelib.store import keys
+from chalicelib.store.base import Item, Op
 
 # Enough for 32 post-quantum stanzas (about 1.6 KB each) and the header MAC.
 HEADER_READ = 128 * 1024
 ATTACHMENT_PREFIX = "a_"
+CLAIM = "attachment"
+"""The name of every claiming operation in a transaction."""
 
 
 def check_blob(data: bytes, ctx: Context, *, recipient_type: str | None = None) -> BlobInfo:
@@ -32,17 +35,19 @@ def check_blob(data: bytes, ctx: Context, *, recipient_type: str | None = None) 
     return info
 
 
-def load_attachments(ctx: Context, ids: Sequence[str], recipient_type: str) -> list[Item]:
+def load_attachments(
+    ctx: Context, ids: Sequence[str], recipient_type: str
+) -> list[Item[AttachmentRecord]]:
     """The unclaimed, fully uploaded attachments ``ids``, headers checked.
 
     Raises AttachmentMissing, AttachmentClaimed, InvalidBlob.
     """
     items = []
     for attachment_id in ids:
-        item = ctx.store.get(*attachment_key(attachment_id))
+        item = ctx.store.get(keys.attachment(attachment_id))
         if item is None:
             raise AttachmentMissing()
-        if item.data.get("case"):
+        if item.data["case"]:
             raise AttachmentClaimed()
         if ctx.store.blob_size(attachment_id) != item.data["size"]:
             raise AttachmentMissing()
@@ -52,32 +57,33 @@ def load_attachments(ctx: Context, ids: Sequence[str], recipient_type: str) -> l
     return items
 
 
-def claim_ops(items: Sequence[Item], case_id: str) -> list[Op]:
+def claim_ops(items: Sequence[Item[AttachmentRecord]], case_id: str) -> list[Op]:
     """Conditional writes that claim ``items`` for a case, with no expiry."""
     return [
-        Put(item.pk, item.sk, {"size": item.data["size"], "case": case_id}, expect=item.version)
+        item.key.put({"size": item.data["size"], "case": case_id}, expect=item.version,
+                     name=CLAIM)
         for item in items
     ]
 
 
-def keep_uploads(ctx: Context, items: Sequence[Item]) -> None:
+def keep_uploads(ctx: Context, items: Sequence[Item[AttachmentRecord]]) -> None:
     """Tell object storage to keep the claimed uploads for good.
 
     Runs *before* the claiming transaction: a crash in between leaves an
     orphan blob (a leak), never a claimed attachment that storage deletes.
     """
     for item in items:
-        ctx.store.claim_blob(item.pk.removeprefix("attachment#"))
+        ctx.store.claim_blob(keys.attachment_id(item.key))
 
 
-def release_uploads(ctx: Context, items: Sequence[Item]) -> None:
+def release_uploads(ctx: Context, items: Sequence[Item[AttachmentRecord]]) -> None:
     """After a claiming transaction failed: let storage remove the uploads
     nobody claimed, as if they had never been kept (best effort)."""
     for item in items:
-        current = ctx.store.get(item.pk, item.sk)
-        if current is None or not current.data.get("case"):
-            ctx.store.release_blob(item.pk.removeprefix("attachment#"))
+        current = ctx.store.get(item.key)
+        if current is None or not current.data["case"]:
+            ctx.store.release_blob(keys.attachment_id(item.key))
 
 
-def attachment_refs(items: Sequence[Item]) -> list[dict[str, Any]]:
-    return [{"id": i.pk.removeprefix("attachment#"), "size": i.data["size"]} for i in items]
+def attachment_refs(items: Sequence[Item[AttachmentRecord]]) -> list[AttachmentRef]:
+    return [{"id": keys.attachment_id(i.key), "size": i.data["size"]} for i in items]

@@ -12,37 +12,32 @@ from typing import Any
 
 from chalicelib import wire
 from chalicelib.domain import blobs
-from chalicelib.domain.cases import Context, entries_pk, load_case
+from chalicelib.domain.cases import Context, load_case
+from chalicelib.domain.records import (
+    CaseRecord,
+    EntryAnswer,
+    EntryRecord,
+    EntrySummary,
+)
 from chalicelib.errors import AttachmentClaimed, Conflict, NotFound, ThreadFull
-from chalicelib.store.base import ABSENT, ConditionFailed, Item, Op, Put
+from chalicelib.store import keys
+from chalicelib.store.base import ABSENT, ConditionFailed, Item, Op
 
 DOWNLOAD_SECONDS = 5 * 60
 _RETRIES = 8
-
-
-def _entry_key(case_id: str, blob_id: str) -> tuple[str, str]:
-    return entries_pk(case_id), f"blob#{blob_id}"
 
 
 def _request_hash(sealed: bytes, attachment_ids: list[str]) -> str:
     return hashlib.sha256(sealed + ",".join(attachment_ids).encode()).hexdigest()
 
 
-def storage_key(case_id: str, blob_id: str) -> str:
-    """Where a message or note is stored: derived from the case and the
-    author's id, so an id chosen by an author can never name (and a purge
-    never delete) another case's blob."""
-    digest = hashlib.sha256(f"candor/v1 entry\n{case_id}\n{blob_id}".encode()).digest()
-    return "e_" + wire.b64u_encode(digest)
-
-
 Commit = Callable[[Sequence[Op]], None]
 
 
 def append(
-    ctx: Context, case: Item, body: dict[str, Any], raw: bytes, *,
+    ctx: Context, case: Item[CaseRecord], body: dict[str, Any], raw: bytes, *,
     kind: str, author: str, member: str | None, commit: Commit | None = None,
-) -> dict[str, Any]:
+) -> EntryAnswer:
     """Store one sealed message or note; ``commit`` applies the transaction
     (the team's adds its audit entry to it). Raises Conflict, ThreadFull,
     InvalidBlob, AttachmentMissing, AttachmentClaimed."""
@@ -56,41 +51,43 @@ def append(
     digest = _request_hash(sealed, attachment_ids)
     case_id = case.data["id"]
     for _ in range(_RETRIES):
-        existing = ctx.store.get(*_entry_key(case_id, blob_id))
+        existing = ctx.store.get(keys.entry(case_id, blob_id))
         if existing is not None:
             return _repeat(existing, digest)
-        count = case.data[f"{kind}s"]
+        count = case.data["messages"] if kind == "message" else case.data["notes"]
         if count >= (ctx.limits.messages if kind == "message" else ctx.limits.notes):
             raise ThreadFull()
         blobs.check_blob(sealed, ctx, recipient_type=case.data["type"])
         attachments = blobs.load_attachments(ctx, attachment_ids, case.data["type"])
-        key = storage_key(case_id, blob_id)
+        key = keys.entry_blob(case_id, blob_id)
         _put_once(ctx, key, sealed)
         blobs.keep_uploads(ctx, attachments)
         day = ctx.day()
-        answer = {"id": blob_id, "seq": count + 1, "day": day}
-        entry = {**answer, "kind": kind, "from": author, "member": member, "size": len(sealed),
-                 "attachments": blobs.attachment_refs(attachments), "hash": digest, "blob": key}
+        answer: EntryAnswer = {"id": blob_id, "seq": count + 1, "day": day}
+        entry: EntryRecord = {
+            "id": blob_id, "seq": count + 1, "day": day, "kind": kind, "from": author,
+            "member": member, "size": len(sealed),
+            "attachments": blobs.attachment_refs(attachments), "hash": digest, "blob": key}
         try:
             commit([
-                Put(case.pk, case.sk, _after_entry(dict(case.data), kind, author, day),
-                    expect=case.version),
-                Put(*_entry_key(case_id, blob_id), entry, expect=ABSENT),
+                case.key.put(_after_entry(case.data, kind, author, day),
+                             expect=case.version, name="case"),
+                keys.entry(case_id, blob_id).put(entry, expect=ABSENT, name="entry"),
                 *blobs.claim_ops(attachments, case_id),
             ])
             return answer
         except ConditionFailed as exc:
             blobs.release_uploads(ctx, attachments)
-            if exc.index > 1:
+            if exc.name == blobs.CLAIM:
                 raise AttachmentClaimed() from None
             case = load_case(ctx, case_id)  # another write won the race: retry
     raise Conflict("The case changed too often; try again.")
 
 
-def _repeat(existing: Item, digest: str) -> dict[str, Any]:
+def _repeat(existing: Item[EntryRecord], digest: str) -> EntryAnswer:
     if existing.data["hash"] != digest:
         raise Conflict("Another document with this id is stored.")
-    return {k: existing.data[k] for k in ("id", "seq", "day")}
+    return {"id": existing.data["id"], "seq": existing.data["seq"], "day": existing.data["day"]}
 
 
 def _put_once(ctx: Context, key: str, sealed: bytes) -> None:
@@ -103,11 +100,16 @@ def _put_once(ctx: Context, key: str, sealed: bytes) -> None:
             raise Conflict("Another document with this id is stored.") from None
 
 
-def _after_entry(case: dict[str, Any], kind: str, author: str, day: str) -> dict[str, Any]:
+def _after_entry(case: CaseRecord, kind: str, author: str, day: str) -> CaseRecord:
     """The case after a new entry; team messages acknowledge and give feedback
     (protocol §4.4: ``feedback`` is the first team message other than the one
     that acknowledged)."""
-    updated = {**case, f"{kind}s": case[f"{kind}s"] + 1, "updated": day}
+    updated = case.copy()
+    if kind == "message":
+        updated["messages"] += 1
+    else:
+        updated["notes"] += 1
+    updated["updated"] = day
     if kind == "message" and author == "team":
         if updated["acknowledged"] is None:
             updated["acknowledged"] = day
@@ -116,22 +118,30 @@ def _after_entry(case: dict[str, Any], kind: str, author: str, day: str) -> dict
     return updated
 
 
-def entries_of(ctx: Context, case_id: str, kinds: Iterable[str]) -> list[Item]:
+def entries_of(ctx: Context, case_id: str, kinds: Iterable[str]) -> list[Item[EntryRecord]]:
     wanted = set(kinds)
-    items = ctx.store.query(entries_pk(case_id), prefix="blob#")
+    items = ctx.store.query(keys.entries(case_id))
     return sorted((i for i in items if i.data["kind"] in wanted),
                   key=lambda i: (i.data["kind"], i.data["seq"]))
 
 
-def listing(ctx: Context, case_id: str, kind: str, *, team: bool) -> list[dict[str, Any]]:
+def listing(ctx: Context, case_id: str, kind: str, *, team: bool) -> list[EntrySummary]:
     """Entries of one kind by ``seq``; the team also sees the member id."""
-    keys = ["id", "seq", "from", "day", "size", "attachments"] + (["member"] if team else [])
-    return [{k: i.data[k] for k in keys} for i in entries_of(ctx, case_id, [kind])]
+    return [_summary(i.data, team=team) for i in entries_of(ctx, case_id, [kind])]
+
+
+def _summary(entry: EntryRecord, *, team: bool) -> EntrySummary:
+    summary: EntrySummary = {
+        "id": entry["id"], "seq": entry["seq"], "from": entry["from"], "day": entry["day"],
+        "size": entry["size"], "attachments": entry["attachments"]}
+    if team:
+        summary["member"] = entry["member"]
+    return summary
 
 
 def fetch_blob(
-    ctx: Context, case: dict[str, Any], blob_id: str, *, kinds: tuple[str, ...]
-) -> dict[str, Any]:
+    ctx: Context, case: CaseRecord, blob_id: str, *, kinds: tuple[str, ...]
+) -> dict[str, str]:
     """``{"sealed"}`` for the report or an entry of ``kinds``, ``{"url"}`` for
     one of their attachments. Raises NotFound."""
     if blob_id == case["report"]["id"]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from chalicelib.domain.cases import CASES, Context
-from chalicelib.store.base import ABSENT, ConditionFailed, Put
+from chalicelib.domain.cases import Context
+from chalicelib.store import keys
+from chalicelib.store.base import ABSENT, ConditionFailed
 
-STATE = ("notify", "state")
 SUBJECT = "Candor: new reports"
 
 
@@ -29,14 +29,14 @@ def new_cases(ctx: Context) -> int:
     today = ctx.today()
     days = [(today - timedelta(days=n)).isoformat() for n in (1, 0)]
     counts = {day: 0 for day in days}
-    for case in ctx.store.query(CASES):
+    for case in ctx.store.query(keys.CASES):
         if case.data["received"] in counts:
             counts[case.data["received"]] += 1
-    state = ctx.store.get(*STATE)
+    state = ctx.store.get(keys.NOTIFY_STATE)
     sent = dict(state.data["counts"]) if state else {}
     try:
-        ctx.store.transact([Put(*STATE, {"counts": counts},
-                                expect=state.version if state else ABSENT)])
+        ctx.store.transact([keys.NOTIFY_STATE.put(
+            {"counts": counts}, expect=state.version if state else ABSENT)])
     except ConditionFailed:
         return 0  # another run is counting these
     return sum(max(0, n - sent.get(day, 0)) for day, n in counts.items())

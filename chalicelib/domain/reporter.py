@@ -14,16 +14,8 @@ from typing import Any
 from chalicelib import wire
 from chalicelib.age.recipient_types import recipient_type
 from chalicelib.domain import blobs, entries, team_roster
-from chalicelib.domain.cases import (
-    Context,
-    attachment_key,
-    case_key,
-    deadlines,
-    load_case,
-    new_id,
-    receipt_key,
-    state_key,
-)
+from chalicelib.domain.cases import Context, deadlines, load_case, new_id
+from chalicelib.domain.records import CaseRecord, CaseState, EntryAnswer, ReceiptRecord
 from chalicelib.errors import (
     AttachmentClaimed,
     Conflict,
@@ -35,7 +27,8 @@ from chalicelib.errors import (
     TokenInUse,
     TooLarge,
 )
-from chalicelib.store.base import ABSENT, ConditionFailed, Item, Put
+from chalicelib.store import keys
+from chalicelib.store.base import ABSENT, ConditionFailed, Item
 
 UPLOAD_SECONDS = 15 * 60
 UNCLAIMED_SECONDS = 24 * 3600
@@ -51,9 +44,8 @@ def announce_attachment(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if size > ctx.limits.attachment:
         raise TooLarge("The attachment is larger than allowed.")
     attachment_id = new_id("a_")
-    ctx.store.transact([Put(
-        *attachment_key(attachment_id), {"size": size, "case": None},
-        expect=ABSENT, expires=ctx.epoch() + UNCLAIMED_SECONDS,
+    ctx.store.transact([keys.attachment(attachment_id).put(
+        {"size": size, "case": None}, expect=ABSENT, expires=ctx.epoch() + UNCLAIMED_SECONDS,
     )])
     upload = ctx.store.upload_url(attachment_id, size, UPLOAD_SECONDS)
     return {"id": attachment_id,
@@ -84,7 +76,7 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, A
     attachments = blobs.load_attachments(ctx, attachment_ids, kind)
 
     case_id, report_id, day = new_id("c_"), new_id("b_"), ctx.day()
-    case = {
+    case: CaseRecord = {
         "id": case_id, "status": "received", "resolution": None, "legal_hold": False,
         "assignee": None, "access": access, "reply_to": reply_to, "type": kind,
         "received": day, "updated": day, "acknowledged": None, "feedback": None,
@@ -93,26 +85,26 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, A
                    "attachments": blobs.attachment_refs(attachments)},
         "messages": 0, "notes": 0,
     }
-    state = {"token_id": token_id, "visit": None, "rotated": False,
+    state: CaseState = {"token_id": token_id, "visit": None, "rotated": False,
              "sealed_identity": wire.b64u_encode(sealed_identity), "submit_hash": submit_hash}
     ctx.store.put_blob(report_id, report)
     blobs.keep_uploads(ctx, attachments)
     try:
         ctx.store.transact([
-            Put(*case_key(case_id), case, expect=ABSENT),
-            Put(*receipt_key(token_id), {"case": case_id}, expect=ABSENT),
-            Put(*state_key(case_id), state, expect=ABSENT),
+            keys.case(case_id).put(case, expect=ABSENT, name="case"),
+            keys.receipt(token_id).put({"case": case_id}, expect=ABSENT, name="receipt"),
+            keys.case_state(case_id).put(state, expect=ABSENT, name="state"),
             *blobs.claim_ops(attachments, case_id),
         ])
     except ConditionFailed as exc:
         ctx.store.delete_blob(report_id)
         blobs.release_uploads(ctx, attachments)
-        if exc.index == 1:
+        if exc.name == "receipt":
             repeat = _repeated_submission(ctx, token_id, submit_hash)
             if repeat is not None:
                 return repeat
             raise TokenInUse() from None
-        if exc.index >= 3:
+        if exc.name == blobs.CLAIM:
             raise AttachmentClaimed() from None
         raise Conflict() from None
     return {"received": day, "status": "received"}
@@ -135,12 +127,12 @@ def _check_sealed_identity(ctx: Context, sealed: bytes) -> None:
 def _repeated_submission(ctx: Context, token_id: str, submit_hash: str) -> dict[str, Any] | None:
     """The first answer for a byte-identical retry before the first rotation;
     None when ``token_id`` is new. Raises TokenInUse otherwise (protocol §4.1)."""
-    receipt = ctx.store.get(*receipt_key(token_id))
+    receipt = ctx.store.get(keys.receipt(token_id))
     if receipt is None:
         return None
-    case_id = receipt.data.get("case")
-    case = ctx.store.get(*case_key(case_id)) if case_id else None
-    state = ctx.store.get(*state_key(case_id)) if case_id else None
+    case_id = receipt.data["case"]
+    case = ctx.store.get(keys.case(case_id)) if case_id else None
+    state = ctx.store.get(keys.case_state(case_id)) if case_id else None
     if case is None or state is None or state.data["rotated"] or not hmac.compare_digest(
         state.data["submit_hash"], submit_hash
     ):
@@ -149,7 +141,9 @@ def _repeated_submission(ctx: Context, token_id: str, submit_hash: str) -> dict[
 
 
 # -- follow-up -------------------------------------------------------------------
-def _auth(ctx: Context, body: dict[str, Any]) -> tuple[Item, Item, Item]:
+def _auth(
+    ctx: Context, body: dict[str, Any]
+) -> tuple[Item[ReceiptRecord], Item[CaseRecord], Item[CaseState]]:
     """The receipt, case and receipt state of a current ``auth``. Raises
     Malformed, ReceiptUnknown."""
     value = body.get("auth")
@@ -160,16 +154,16 @@ def _auth(ctx: Context, body: dict[str, Any]) -> tuple[Item, Item, Item]:
     except Malformed:
         raise ReceiptUnknown() from None
     token_id = wire.b64u_encode(hashlib.sha256(auth).digest())
-    receipt = ctx.store.get(*receipt_key(token_id))
-    case_id = receipt.data.get("case") if receipt else None
-    state = ctx.store.get(*state_key(case_id)) if case_id else None
-    case = ctx.store.get(*case_key(case_id)) if case_id else None
+    receipt = ctx.store.get(keys.receipt(token_id))
+    case_id = receipt.data["case"] if receipt else None
+    state = ctx.store.get(keys.case_state(case_id)) if case_id else None
+    case = ctx.store.get(keys.case(case_id)) if case_id else None
     if receipt is None or case is None or state is None or state.data["token_id"] != token_id:
         raise ReceiptUnknown()
     return receipt, case, state
 
 
-def _visit(state: Item, body: dict[str, Any]) -> None:
+def _visit(state: Item[CaseState], body: dict[str, Any]) -> None:
     """Content only for the visit that rotated (protocol §3.3 step 4). Raises RotateFirst."""
     value = body.get("visit")
     if not isinstance(value, str):
@@ -178,7 +172,7 @@ def _visit(state: Item, body: dict[str, Any]) -> None:
         proof = wire.b64u_encode(hashlib.sha256(wire.b64u_decode(value)).digest())
     except Malformed:
         raise RotateFirst() from None
-    stored = state.data.get("visit")
+    stored = state.data["visit"]
     if not stored or not hmac.compare_digest(stored, proof):
         raise RotateFirst()
 
@@ -202,21 +196,22 @@ def rotate_receipt(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     new_token = wire.b64u_encode(wire.b64u_field(body, "token_id", size=32))
     sealed = wire.b64u_field(body, "sealed_identity", max_size=ctx.limits.sealed_identity)
     visit = wire.b64u_encode(wire.b64u_field(body, "visit", size=32))
-    if ctx.store.get(*receipt_key(new_token)) is not None:
+    if ctx.store.get(keys.receipt(new_token)) is not None:
         raise TokenInUse()
     _check_sealed_identity(ctx, sealed)
-    updated = {**state.data, "token_id": new_token, "visit": visit, "rotated": True,
-               "sealed_identity": wire.b64u_encode(sealed)}
+    updated: CaseState = {**state.data, "token_id": new_token, "visit": visit, "rotated": True,
+                          "sealed_identity": wire.b64u_encode(sealed)}
     # The case record is not part of this: a team write meanwhile cannot
     # make a reporter's rotation fail.
     try:
         ctx.store.transact([
-            Put(receipt.pk, receipt.sk, {"case": None}, expect=receipt.version),
-            Put(*receipt_key(new_token), {"case": case.data["id"]}, expect=ABSENT),
-            Put(state.pk, state.sk, updated, expect=state.version),
+            receipt.key.put({"case": None}, expect=receipt.version, name="old_receipt"),
+            keys.receipt(new_token).put({"case": case.data["id"]}, expect=ABSENT,
+                                        name="new_receipt"),
+            state.key.put(updated, expect=state.version, name="state"),
         ])
     except ConditionFailed as exc:
-        if exc.index == 1:
+        if exc.name == "new_receipt":
             raise TokenInUse() from None
         raise ReceiptUnknown() from None  # another visit rotated first
     return {}
@@ -240,10 +235,10 @@ def fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     blob_id = body["id"]
     if not isinstance(blob_id, str):
         raise Malformed("'id' must be a string.")
-    return entries.fetch_blob(ctx, dict(case.data), blob_id, kinds=("message",))
+    return entries.fetch_blob(ctx, case.data, blob_id, kinds=("message",))
 
 
-def post_message(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
+def post_message(ctx: Context, body: dict[str, Any], raw: bytes) -> EntryAnswer:
     """``POST /v1/followup/messages``: the reporter's signed, sealed message."""
     wire.fields(body, ["auth", "visit", "id", "message", "attachments"])
     _, case, state = _auth(ctx, body)

@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from chalicelib import wire
 from chalicelib.domain import audit, entries, retention
 from chalicelib.domain.cases import (
-    CASES,
     RESOLUTIONS,
     STATUSES,
     TRANSITIONS,
     Context,
     deadlines,
     load_case,
+)
+from chalicelib.domain.records import (
+    CaseListing,
+    CaseRecord,
+    CaseSummary,
+    CaseView,
+    EntryAnswer,
 )
 from chalicelib.domain.team_roster import Caller
 from chalicelib.errors import (
@@ -32,15 +39,13 @@ from chalicelib.errors import (
     Malformed,
     NotFound,
 )
-from chalicelib.store.base import BlobMissing, ConditionFailed, Item, Op, Put
+from chalicelib.store import keys
+from chalicelib.store.base import BlobMissing, ConditionFailed, Item, Op
 
 PAGE = 50
-_SUMMARY = ("id", "status", "received", "updated", "assignee", "access")
-_DETAIL = ("id", "status", "resolution", "legal_hold", "assignee", "access", "reply_to",
-           "received", "updated", "acknowledged", "feedback", "closed")
 
 
-def _visible(ctx: Context, caller: Caller, case_id: str) -> Item:
+def _visible(ctx: Context, caller: Caller, case_id: str) -> Item[CaseRecord]:
     """The case if ``caller`` is in its access list. Raises NotFound."""
     wire.identifier(case_id, "c")
     case = load_case(ctx, case_id)
@@ -51,23 +56,27 @@ def _visible(ctx: Context, caller: Caller, case_id: str) -> Item:
 
 def list_cases(
     ctx: Context, caller: Caller, status: str | None, cursor: str | None
-) -> dict[str, Any]:
+) -> CaseListing:
     """Cases by ``received`` descending then ``id``, 50 a page."""
     if status is not None and status not in STATUSES:
         raise Malformed("Unknown status.")
     after = _decode_cursor(cursor) if cursor else None
     today = ctx.today()
-    rows = [c.data for c in ctx.store.query(CASES)
+    rows = [c.data for c in ctx.store.query(keys.CASES)
             if caller.id in c.data["access"] and status in (None, c.data["status"])]
     rows.sort(key=lambda c: (_descending(c["received"]), c["id"]))
     if after is not None:
         rows = [c for c in rows if (_descending(c["received"]), c["id"]) > after]
     page = rows[:PAGE]
-    next_cursor = _encode_cursor(dict(page[-1])) if len(rows) > PAGE else None
-    cases = [{**{k: c[k] for k in _SUMMARY}, **deadlines(c, today),
-              "report": {"id": c["report"]["id"], "size": c["report"]["size"]}}
-             for c in page]
-    return {"cases": cases, "cursor": next_cursor}
+    next_cursor = _encode_cursor(page[-1]) if len(rows) > PAGE else None
+    return {"cases": [_summary(c, today) for c in page], "cursor": next_cursor}
+
+
+def _summary(case: CaseRecord, today: date) -> CaseSummary:
+    return {"id": case["id"], "status": case["status"], "received": case["received"],
+            "updated": case["updated"], "assignee": case["assignee"], "access": case["access"],
+            **deadlines(case, today),
+            "report": {"id": case["report"]["id"], "size": case["report"]["size"]}}
 
 
 def _descending(day: str) -> str:
@@ -75,7 +84,7 @@ def _descending(day: str) -> str:
     return "".join(chr(ord("9") - ord(ch) + ord("0")) if "0" <= ch <= "9" else ch for ch in day)
 
 
-def _encode_cursor(case: dict[str, Any]) -> str:
+def _encode_cursor(case: CaseRecord) -> str:
     return wire.b64u_encode(json.dumps([case["received"], case["id"]]).encode())
 
 
@@ -89,11 +98,16 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
         raise BadCursor() from None
 
 
-def case_view(ctx: Context, case: dict[str, Any]) -> dict[str, Any]:
+def case_view(ctx: Context, case: CaseRecord) -> CaseView:
     """The team's view of a case: never the receipt fields or the case state."""
     report = case["report"]
     return {
-        **{k: case[k] for k in _DETAIL}, **deadlines(case, ctx.today()),
+        "id": case["id"], "status": case["status"], "resolution": case["resolution"],
+        "legal_hold": case["legal_hold"], "assignee": case["assignee"],
+        "access": case["access"], "reply_to": case["reply_to"],
+        "received": case["received"], "updated": case["updated"],
+        "acknowledged": case["acknowledged"], "feedback": case["feedback"],
+        "closed": case["closed"], **deadlines(case, ctx.today()),
         "report": {"id": report["id"], "size": report["size"],
                    "attachments": report["attachments"]},
         "messages": entries.listing(ctx, case["id"], "message", team=True),
@@ -101,16 +115,16 @@ def case_view(ctx: Context, case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def show_case(ctx: Context, caller: Caller, case_id: str) -> dict[str, Any]:
+def show_case(ctx: Context, caller: Caller, case_id: str) -> CaseView:
     case = _visible(ctx, caller, case_id)
     audit.commit(ctx, [], member=caller.id, action="case.read", case=case_id,
                  request=caller.request)
-    return case_view(ctx, dict(case.data))
+    return case_view(ctx, case.data)
 
 
-def fetch(ctx: Context, caller: Caller, case_id: str, blob_id: str) -> dict[str, Any]:
+def fetch(ctx: Context, caller: Caller, case_id: str, blob_id: str) -> dict[str, str]:
     case = _visible(ctx, caller, case_id)
-    answer = entries.fetch_blob(ctx, dict(case.data), blob_id, kinds=("message", "note"))
+    answer = entries.fetch_blob(ctx, case.data, blob_id, kinds=("message", "note"))
     audit.commit(ctx, [], member=caller.id, action="blob.read", case=case_id,
                  request=caller.request)
     return answer
@@ -137,7 +151,7 @@ def read_reports(ctx: Context, caller: Caller, cases: str | None) -> dict[str, A
     more: list[str] = []
     budget = REPORTS_ANSWER_BUDGET
     for case_id in ids:
-        case = ctx.store.get(CASES, case_id)
+        case = ctx.store.get(keys.case(case_id))
         if case is None or caller.id not in case.data["access"]:
             missing.append(case_id)
         elif case.data["report"]["size"] > budget and reports:
@@ -159,7 +173,7 @@ def read_reports(ctx: Context, caller: Caller, cases: str | None) -> dict[str, A
 
 def add_entry(
     ctx: Context, caller: Caller, case_id: str, kind: str, body: dict[str, Any], raw: bytes
-) -> dict[str, Any]:
+) -> EntryAnswer:
     """A team message (the reporter sees it) or a note (team only)."""
     wire.fields(body, ["id", kind, "attachments"])
     case = _visible(ctx, caller, case_id)
@@ -174,14 +188,14 @@ def add_entry(
 
 def patch_case(
     ctx: Context, caller: Caller, case_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> CaseView:
     """Status, resolution, assignee and legal hold (protocol §4.4). Raises
     BadTransition, InvalidAccess, Forbidden."""
     wire.fields(body, [], ["status", "resolution", "assignee", "legal_hold"])
     case = _visible(ctx, caller, case_id)
-    updated = _apply_patch(ctx, caller, dict(case.data), body)
+    updated = _apply_patch(ctx, caller, case.data.copy(), body)
     try:
-        audit.commit(ctx, [Put(case.pk, case.sk, updated, expect=case.version)],
+        audit.commit(ctx, [case.key.put(updated, expect=case.version, name="case")],
                      member=caller.id, action="case.update", case=case_id,
                      request=caller.request)
     except ConditionFailed:
@@ -190,8 +204,8 @@ def patch_case(
 
 
 def _apply_patch(
-    ctx: Context, caller: Caller, case: dict[str, Any], body: dict[str, Any]
-) -> dict[str, Any]:
+    ctx: Context, caller: Caller, case: CaseRecord, body: dict[str, Any]
+) -> CaseRecord:
     status = body.get("status", case["status"])
     resolution = body.get("resolution", case["resolution"])
     if status not in STATUSES or (resolution is not None and resolution not in RESOLUTIONS):
@@ -210,7 +224,7 @@ def _apply_patch(
             case["closed"] = day
     if (status == "closed") != (resolution is not None):
         raise BadTransition("A closed case needs a resolution, and only a closed one has one.")
-    case.update(status=status, resolution=resolution)
+    case["status"], case["resolution"] = status, resolution
     if "assignee" in body:
         if body["assignee"] is not None and body["assignee"] not in case["access"]:
             raise InvalidAccess("The assignee must be in the case's access list.")

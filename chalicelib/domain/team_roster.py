@@ -1,15 +1,15 @@
 """The team: members, the signed manifest chain, and who may call what
 (protocol §4.3, §4.4, §4.5).
 
-Members live at ``members`` / ``<member id>`` as their manifest entries; the
-signed manifests at ``manifests`` / ``<version, zero-padded>``. The roster is
+Members live at ``keys.member(id)`` as their manifest entries; the signed
+manifests at ``keys.manifest(version)``. The roster is
 what the server authenticates against, so a removal takes effect at once;
 clients trust keys only through the manifest chain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,11 +39,9 @@ from chalicelib.httpsig import (
     parse_signature_input,
     verify_request,
 )
-from chalicelib.store.base import ABSENT, ANY, ConditionFailed, Op, Put
+from chalicelib.store import keys
+from chalicelib.store.base import ABSENT, ANY, ConditionFailed, Op
 
-MEMBERS = "members"
-MANIFESTS = "manifests"
-MANIFEST_HEAD = ("manifest-head", "head")
 _REFUSALS = {"clock_skew": ClockSkew, "bad_signature": BadSignature}
 
 
@@ -51,13 +49,13 @@ _REFUSALS = {"clock_skew": ClockSkew, "bad_signature": BadSignature}
 class Caller:
     """An authenticated team member and the audit record of the request."""
 
-    member: Mapping[str, Any]
+    member: mf.MemberEntry
     request: dict[str, Any]
     is_admin: bool = False
 
     @property
     def id(self) -> str:
-        return str(self.member["id"])
+        return self.member["id"]
 
     def require_admin(self) -> None:
         if not self.is_admin:
@@ -69,7 +67,7 @@ def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
     UnknownMember, NonceReplayed."""
     try:
         sig_input = parse_signature_input(req)
-        member = ctx.store.get(MEMBERS, sig_input.keyid)
+        member = ctx.store.get(keys.member(sig_input.keyid))
         if member is None or member.data["removed"]:
             raise UnknownMember()
         key = wire.b64u_decode(member.data["signing_key"])
@@ -77,18 +75,18 @@ def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
     except SignatureRefused as exc:
         raise _REFUSALS[exc.reason]() from None
     # Recorded only after the signature verified, so nobody can burn nonces.
-    nonce_key = (f"nonce#{sig_input.keyid}#{sig_input.nonce}", "nonce")
+    nonce_key = keys.nonce(sig_input.keyid, sig_input.nonce)
     try:
         # Kept while the signature could still be accepted: created may lie
         # up to SKEW_SECONDS ahead of this clock.
         expires = max(ctx.epoch() + NONCE_SECONDS, sig_input.created + SKEW_SECONDS + 1)
-        ctx.store.transact([Put(*nonce_key, {}, expect=ABSENT, expires=expires)])
+        ctx.store.transact([nonce_key.put({}, expect=ABSENT, expires=expires)])
     except ConditionFailed:
         raise NonceReplayed() from None
     return Caller(member.data, record, is_admin=_admin(ctx, member.data))
 
 
-def _admin(ctx: Context, member: Mapping[str, Any]) -> bool:
+def _admin(ctx: Context, member: mf.MemberEntry) -> bool:
     """Admin in the roster *and* in the published manifest: adding an admin
     to the roster gives no admin powers until the admins' threshold signed a
     manifest that lists them (protocol §4.5)."""
@@ -101,8 +99,8 @@ def _admin(ctx: Context, member: Mapping[str, Any]) -> bool:
 
 
 # -- members ---------------------------------------------------------------------
-def members(ctx: Context) -> list[dict[str, Any]]:
-    return [dict(i.data) for i in ctx.store.query(MEMBERS)]
+def members(ctx: Context) -> list[mf.MemberEntry]:
+    return [i.data for i in ctx.store.query(keys.MEMBERS)]
 
 
 def check_access(ctx: Context, access: Sequence[str], recipient_kind: str) -> None:
@@ -112,7 +110,7 @@ def check_access(ctx: Context, access: Sequence[str], recipient_kind: str) -> No
     """
     if not access:
         raise InvalidAccess()
-    entries = [ctx.store.get(MEMBERS, member_id) for member_id in access]
+    entries = [ctx.store.get(keys.member(member_id)) for member_id in access]
     if any(e is None or e.data["removed"] for e in entries):
         raise InvalidAccess("'access' names someone who is not a current member.")
     if not any(e is not None and e.data["role"] == "admin" for e in entries):
@@ -130,12 +128,12 @@ def _team_kind(ctx: Context) -> str | None:
     return _kind(current[0]["recipient"]) if current else None
 
 
-def add_member(ctx: Context, caller: Caller, entry: dict[str, Any]) -> dict[str, Any]:
+def add_member(ctx: Context, caller: Caller, body: dict[str, Any]) -> mf.MemberEntry:
     """``POST /v1/team/members`` (admin). Raises InvalidManifest, Conflict."""
     caller.require_admin()
-    wire.fields(entry, sorted(mf.ENTRY_FIELDS))  # unknown or missing fields: 400 (protocol §0)
+    wire.fields(body, sorted(mf.ENTRY_FIELDS))  # unknown or missing fields: 400 (protocol §0)
     try:
-        mf.verify_member_entry(entry, None)
+        entry = mf.verify_member_entry(body, None)
     except mf.ManifestInvalid as exc:
         raise InvalidManifest(f"The member entry is not valid: {exc.reason}.") from None
     if entry["removed"] or entry["old_signing_keys"] or entry["rotation"] is not None:
@@ -144,7 +142,7 @@ def add_member(ctx: Context, caller: Caller, entry: dict[str, Any]) -> dict[str,
     if kind is not None and _kind(entry["recipient"]) != kind:
         raise InvalidManifest("The member's recipient is not of the team's type.")
     try:
-        audit.commit(ctx, [Put(MEMBERS, entry["id"], entry, expect=ABSENT)],
+        audit.commit(ctx, [keys.member(entry["id"]).put(entry, expect=ABSENT)],
                      member=caller.id, action="member.add", case=None, request=caller.request)
     except ConditionFailed:
         raise Conflict("A member with this id exists.") from None
@@ -152,17 +150,17 @@ def add_member(ctx: Context, caller: Caller, entry: dict[str, Any]) -> dict[str,
 
 
 def rotate_member(
-    ctx: Context, caller: Caller, member_id: str, entry: dict[str, Any]
-) -> dict[str, Any]:
+    ctx: Context, caller: Caller, member_id: str, body: dict[str, Any]
+) -> mf.MemberEntry:
     """``PUT /v1/team/members/{id}``: only the member itself, with ``rotation``."""
     if caller.id != member_id:
         raise Forbidden("Only the member itself can change its keys.")
-    wire.fields(entry, sorted(mf.ENTRY_FIELDS))
-    current = ctx.store.get(MEMBERS, member_id)
-    if current is None or entry.get("id") != member_id:
+    wire.fields(body, sorted(mf.ENTRY_FIELDS))
+    current = ctx.store.get(keys.member(member_id))
+    if current is None or body.get("id") != member_id:
         raise NotFound()
     try:
-        mf.verify_member_entry(entry, current.data)
+        entry = mf.verify_member_entry(body, current.data)
     except mf.ManifestInvalid as exc:
         raise InvalidManifest(f"The member entry is not valid: {exc.reason}.") from None
     if entry["removed"] or entry["role"] != current.data["role"]:
@@ -170,7 +168,7 @@ def rotate_member(
     if _kind(entry["recipient"]) != _kind(current.data["recipient"]):
         raise InvalidManifest("A key rotation keeps the team's recipient type.")
     try:
-        audit.commit(ctx, [Put(MEMBERS, member_id, entry, expect=current.version)],
+        audit.commit(ctx, [current.key.put(entry, expect=current.version)],
                      member=caller.id, action="member.rotate", case=None,
                      request=caller.request)
     except ConditionFailed:
@@ -182,7 +180,7 @@ def remove_member(ctx: Context, caller: Caller, member_id: str) -> None:
     """``DELETE /v1/team/members/{id}`` (admin): listed as removed, at once."""
     caller.require_admin()
     wire.identifier(member_id, "m")
-    current = ctx.store.get(MEMBERS, member_id)
+    current = ctx.store.get(keys.member(member_id))
     if current is None:
         raise NotFound()
     if current.data["removed"]:
@@ -192,8 +190,8 @@ def remove_member(ctx: Context, caller: Caller, member_id: str) -> None:
         raise Conflict("The last admin cannot be removed.")
     try:
         audit.commit(
-            ctx, [Put(MEMBERS, member_id, mf.remove_member_entry(current.data),
-                      expect=current.version)],
+            ctx, [current.key.put(mf.remove_member_entry(current.data),
+                                  expect=current.version)],
             member=caller.id, action="member.remove", case=None, request=caller.request,
         )
     except ConditionFailed:
@@ -201,45 +199,45 @@ def remove_member(ctx: Context, caller: Caller, member_id: str) -> None:
 
 
 # -- manifests -----------------------------------------------------------------
-def manifests(ctx: Context, since: int | None) -> list[dict[str, Any]]:
+def manifests(ctx: Context, since: int | None) -> list[mf.Manifest]:
     """Signed manifests after version ``since`` (all without), oldest first."""
-    after = f"{since:08d}" if since is not None else None
-    return [dict(i.data) for i in ctx.store.query(MANIFESTS, after=after)]
+    after = keys.manifest_sk(since) if since is not None else None
+    return [i.data for i in ctx.store.query(keys.MANIFESTS, after=after)]
 
 
-def current_manifest(ctx: Context) -> dict[str, Any] | None:
-    head = ctx.store.get(*MANIFEST_HEAD)
+def current_manifest(ctx: Context) -> mf.Manifest | None:
+    head = ctx.store.get(keys.MANIFEST_HEAD)
     if head is None:
         return None
-    item = ctx.store.get(MANIFESTS, f"{head.data['version']:08d}")
-    return dict(item.data) if item else None
+    item = ctx.store.get(keys.manifest(head.data["version"]))
+    return item.data if item else None
 
 
-def _publish_ops(manifest: Mapping[str, Any]) -> list[Op]:
+def _publish_ops(manifest: mf.Manifest) -> list[Op]:
     """The manifest and the head that names it, conditional on the version
     before: two admins cannot both publish the same version."""
     version = manifest["version"]
-    return [Put(MANIFESTS, f"{version:08d}", manifest, expect=ABSENT),
-            Put(*MANIFEST_HEAD, {"version": version},
-                expect=ABSENT if version == 1 else ANY)]
+    return [keys.manifest(version).put(manifest, expect=ABSENT, name="manifest"),
+            keys.MANIFEST_HEAD.put({"version": version},
+                                   expect=ABSENT if version == 1 else ANY, name="head")]
 
 
-def put_manifest(ctx: Context, caller: Caller, candidate: dict[str, Any]) -> None:
+def put_manifest(ctx: Context, caller: Caller, body: dict[str, Any]) -> None:
     """``PUT /v1/team/manifest`` (admin): only version current + 1, only valid.
     Version 1 comes only from ``candor init`` (``bootstrap``), never over the
     API. Raises Forbidden, Conflict, InvalidManifest."""
     caller.require_admin()
-    wire.fields(candidate, sorted(mf.MANIFEST_FIELDS))
+    wire.fields(body, sorted(mf.MANIFEST_FIELDS))
     current = current_manifest(ctx)
     if current is None:
         raise Conflict("There is no team yet: run candor init.")
-    version = candidate.get("version")
+    version = body.get("version")
     if not isinstance(version, int) or version != current["version"] + 1:
         raise Conflict(f"The next manifest must be version {current['version'] + 1}.")
     try:
-        mf.verify_next_manifest(current, candidate, ctx.today())
+        candidate = mf.verify_next_manifest(current, body, ctx.today())
         # A manifest dated ahead would stay valid long past the 90-day rule.
-        if str(candidate["issued"]) > (ctx.today() + timedelta(days=1)).isoformat():
+        if candidate["issued"] > (ctx.today() + timedelta(days=1)).isoformat():
             raise mf.ManifestInvalid("issued in the future")
     except mf.ManifestInvalid as exc:
         raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
@@ -251,7 +249,7 @@ def put_manifest(ctx: Context, caller: Caller, candidate: dict[str, Any]) -> Non
         raise Conflict("That manifest version was just published.") from None
 
 
-def bootstrap(ctx: Context, first: dict[str, Any]) -> None:
+def bootstrap(ctx: Context, body: object) -> None:
     """``candor init``: manifest version 1 and its members, on an empty store.
 
     Raises InvalidManifest, Conflict.
@@ -259,13 +257,14 @@ def bootstrap(ctx: Context, first: dict[str, Any]) -> None:
     if members(ctx) or current_manifest(ctx) is not None:
         raise Conflict("This data directory already has a team.")
     try:
-        mf.verify_first_manifest(first, ctx.today())
+        first = mf.verify_first_manifest(body, ctx.today())
     except mf.ManifestInvalid as exc:
         raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
     # The members, the manifest and its audit entry in one transaction: a
     # crash cannot leave a roster without the manifest that vouches for it.
     try:
-        audit.commit(ctx, [*(Put(MEMBERS, m["id"], m, expect=ABSENT) for m in first["members"]),
+        audit.commit(ctx, [*(keys.member(m["id"]).put(m, expect=ABSENT, name="member")
+                             for m in first["members"]),
                            *_publish_ops(first)],
                      member=None, action="manifest.publish", case=None, request=None)
     except ConditionFailed:

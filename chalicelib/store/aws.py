@@ -1,12 +1,9 @@
 """The cloud backend: sealed blobs in S3, the index in one DynamoDB table.
 
-Table layout (protocol §4.2, §4.7): hash key ``pk`` (S), range key ``sk`` (S);
-an item's document is the JSON string ``data`` (no DynamoDB numbers, so no
-``Decimal``), its version ``v`` (N) and its expiry ``ttl`` (N, epoch seconds,
-the table's TTL attribute). DynamoDB deletes expired items up to days late,
-so every read and every condition also treats ``ttl <= now`` as absent.
+Table layout (protocol §4.2, §4.7): hash key ``pk`` (S), range key ``sk``
+(S); ``chalicelib.store.dynamo`` encodes items and transactions.
 
-Objects live under ``blobs/<key>`` in a versioned bucket and never carry user
+Objects live under ``blobs/<key>`` (``keys.s3_object``) in a versioned bucket and never carry user
 metadata. Attachments arrive by presigned PUT tagged
 ``candor-state=unclaimed``; the bucket's lifecycle rule expires that tag
 after a day and :meth:`AwsCaseStore.claim_blob` retags the object
@@ -19,7 +16,6 @@ route needs storage. ``AWS_ENDPOINT_URL`` is honoured by boto3 itself.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -30,27 +26,28 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.store import dynamo
 from chalicelib.store.base import (
-    ABSENT,
-    ANY,
     BlobMissing,
     Clock,
     ConditionFailed,
-    Delete,
     Item,
+    Key,
     Op,
-    Put,
+    Partition,
     StorageUnavailable,
     Upload,
     check_ops,
+    raw_key,
+    raw_partition,
 )
+from chalicelib.store.keys import dynamodb_key, s3_object
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
     from mypy_boto3_s3 import S3Client
 
-BLOB_PREFIX = "blobs/"
 STATE_TAG = "candor-state"
 UNCLAIMED = "unclaimed"
 CLAIMED = "claimed"
@@ -72,20 +69,11 @@ _UPLOAD_HEADERS = {
 # writing; nothing was applied, so it is safe to try again.
 _RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 _TRANSACT_ATTEMPTS = 6
-_NAMES = {"#data": "data", "#v": "v", "#ttl": "ttl"}
-_LIVE = "(attribute_not_exists(#ttl) OR #ttl > :now)"
-_GONE = "(attribute_not_exists(pk) OR #ttl <= :now)"
 
 
 def _unavailable(exc: Exception) -> StorageUnavailable:
     code = exc.response["Error"].get("Code", "") if isinstance(exc, ClientError) else ""
     return StorageUnavailable(code or type(exc).__name__)
-
-
-def _cancellation_codes(exc: ClientError) -> list[str]:
-    # One reason per operation, in order; "None" for those that were fine.
-    response = cast("dict[str, Any]", exc.response)
-    return [r.get("Code", "None") for r in response.get("CancellationReasons", [])]
 
 
 def _not_found(exc: ClientError) -> bool:
@@ -168,38 +156,21 @@ class AwsCaseStore:
                 )
             return self._ddb_client
 
-    @staticmethod
-    def _key(pk: str, sk: str) -> dict[str, Any]:
-        return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-    @staticmethod
-    def _item(raw: dict[str, Any]) -> Item:
-        ttl = raw.get("ttl")
-        return Item(
-            raw["pk"]["S"],
-            raw["sk"]["S"],
-            json.loads(raw["data"]["S"]),
-            int(raw["v"]["N"]),
-            None if ttl is None else int(ttl["N"]),
-        )
-
-    @staticmethod
-    def _live(raw: dict[str, Any] | None, now: int) -> bool:
-        return raw is not None and ("ttl" not in raw or int(raw["ttl"]["N"]) > now)
-
     # -- index ---------------------------------------------------------------
-    def get(self, pk: str, sk: str) -> Item | None:
+    def get(self, pk: Key[Any] | str, sk: str | None = None, /) -> Item[Any] | None:
         try:
             raw = self._ddb.get_item(
-                TableName=self.table, Key=self._key(pk, sk), ConsistentRead=True
+                TableName=self.table, Key=dynamodb_key(*raw_key(pk, sk)), ConsistentRead=True
             ).get("Item")
         except (ClientError, BotoCoreError) as exc:
             raise _unavailable(exc) from exc
-        return self._item(raw) if raw is not None and self._live(raw, self._now()) else None
+        return dynamo.decode(raw) if raw is not None and dynamo.live(raw, self._now()) else None
 
     def query(
-        self, pk: str, *, prefix: str = "", after: str | None = None, limit: int | None = None
-    ) -> list[Item]:
+        self, partition: Partition[Any] | str, /, *, prefix: str = "", after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Item[Any]]:
+        pk, prefix = raw_partition(partition, prefix)
         if limit is not None and limit <= 0:
             return []
         if after is not None and after >= prefix and not after.startswith(prefix):
@@ -210,7 +181,7 @@ class AwsCaseStore:
         out: list[Item] = []
         try:
             for page in self._query_pages(pk, prefix, after, limit):
-                out += [self._item(raw) for raw in page if self._live(raw, now)]
+                out += [dynamo.decode(raw) for raw in page if dynamo.live(raw, now)]
                 if limit is not None and len(out) >= limit:
                     return out[:limit]
         except (ClientError, BotoCoreError) as exc:
@@ -233,7 +204,7 @@ class AwsCaseStore:
         if after is not None and after >= prefix:
             # The start key need not exist, only match the key condition;
             # DynamoDB resumes strictly after it.
-            args["ExclusiveStartKey"] = self._key(pk, after)
+            args["ExclusiveStartKey"] = dynamodb_key(pk, after)
         if limit is not None:
             # Read no more than needed; expired items are dropped afterwards,
             # so a short page just means one more round.
@@ -251,7 +222,7 @@ class AwsCaseStore:
             return
         for attempt in range(_TRANSACT_ATTEMPTS):
             now = self._now()
-            items = [self._transact_item(op, now) for op in ops]
+            items = [dynamo.transact_item(self.table, op, now) for op in ops]
             try:
                 self._ddb.transact_write_items(
                     TransactItems=cast("list[TransactWriteItemTypeDef]", items)
@@ -260,9 +231,10 @@ class AwsCaseStore:
             except ClientError as exc:
                 if exc.response["Error"].get("Code") != "TransactionCanceledException":
                     raise _unavailable(exc) from exc
-                reasons = _cancellation_codes(exc)
+                reasons = dynamo.cancellation_codes(cast("dict[str, Any]", exc.response))
                 if "ConditionalCheckFailed" in reasons:
-                    raise ConditionFailed(reasons.index("ConditionalCheckFailed")) from None
+                    index = reasons.index("ConditionalCheckFailed")
+                    raise ConditionFailed(index, ops[index].name) from None
                 if not set(reasons) & _RETRYABLE_REASONS:
                     raise _unavailable(exc) from exc
             except BotoCoreError as exc:
@@ -271,67 +243,12 @@ class AwsCaseStore:
             time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - not crypto
         raise StorageUnavailable("TransactionConflict")
 
-    def _transact_item(self, op: Op, now: int) -> dict[str, Any]:
-        base: dict[str, Any] = {"TableName": self.table}
-        values: dict[str, Any] = {":now": {"N": str(now)}}
-        if op.expect == ABSENT:
-            condition = _GONE
-        elif op.expect == ANY:
-            condition = ""
-        else:
-            condition = f"#v = :expect AND {_LIVE}"
-            values[":expect"] = {"N": str(op.expect)}
-        if isinstance(op, Put) and op.expect == ANY:
-            return {"Update": {**base, **self._update_any(op)}}
-        if condition:
-            base["ConditionExpression"] = condition
-            base["ExpressionAttributeValues"] = values
-            base["ExpressionAttributeNames"] = {
-                k: v for k, v in _NAMES.items() if k in condition
-            }
-        if isinstance(op, Put):
-            raw = {
-                **self._key(op.pk, op.sk),
-                "data": {"S": json.dumps(op.data, separators=(",", ":"))},
-                "v": {"N": str(1 if op.expect == ABSENT else op.expect + 1)},
-            }
-            if op.expires is not None:
-                raw["ttl"] = {"N": str(op.expires)}
-            return {"Put": {**base, "Item": raw}}
-        if isinstance(op, Delete):
-            return {"Delete": {**base, "Key": self._key(op.pk, op.sk)}}
-        if not condition:  # a Check with ANY holds for every item
-            base["ConditionExpression"] = "attribute_exists(pk) OR attribute_not_exists(pk)"
-        return {"ConditionCheck": {**base, "Key": self._key(op.pk, op.sk)}}
-
-    def _update_any(self, op: Put) -> dict[str, Any]:
-        # An unconditional put must still bump the version atomically, which a
-        # Put cannot do; an expired item still physically present keeps
-        # counting up (see Put in base.py).
-        expr = "SET #data = :data, #v = if_not_exists(#v, :zero) + :one"
-        values = {
-            ":data": {"S": json.dumps(op.data, separators=(",", ":"))},
-            ":zero": {"N": "0"},
-            ":one": {"N": "1"},
-        }
-        if op.expires is None:
-            expr += " REMOVE #ttl"
-        else:
-            expr += ", #ttl = :ttl"
-            values[":ttl"] = {"N": str(op.expires)}
-        return {
-            "Key": self._key(op.pk, op.sk),
-            "UpdateExpression": expr,
-            "ExpressionAttributeNames": dict(_NAMES),
-            "ExpressionAttributeValues": values,
-        }
-
     # -- blobs ---------------------------------------------------------------
     def put_blob(self, key: str, data: bytes) -> None:
         try:
             self._s3.put_object(
                 Bucket=self.bucket,
-                Key=BLOB_PREFIX + key,
+                Key=s3_object(key),
                 Body=data,
                 ContentType=OCTETS,
                 IfNoneMatch="*",
@@ -354,7 +271,7 @@ class AwsCaseStore:
         return self._get(key, f"bytes=0-{length - 1}")
 
     def _get(self, key: str, byte_range: str | None) -> bytes:
-        args: dict[str, Any] = {"Bucket": self.bucket, "Key": BLOB_PREFIX + key}
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": s3_object(key)}
         if byte_range:
             args["Range"] = byte_range
         try:
@@ -374,7 +291,7 @@ class AwsCaseStore:
 
     def blob_size(self, key: str) -> int | None:
         try:
-            head = self._s3.head_object(Bucket=self.bucket, Key=BLOB_PREFIX + key)
+            head = self._s3.head_object(Bucket=self.bucket, Key=s3_object(key))
         except ClientError as exc:
             if _not_found(exc):
                 return None
@@ -385,7 +302,7 @@ class AwsCaseStore:
 
     def delete_blob(self, key: str) -> None:
         """Delete every version and delete marker (protocol §4.7 purge)."""
-        name = BLOB_PREFIX + key
+        name = s3_object(key)
         try:
             pages = self._s3.get_paginator("list_object_versions").paginate(
                 Bucket=self.bucket, Prefix=name
@@ -416,7 +333,7 @@ class AwsCaseStore:
                 "put_object",
                 Params={
                     "Bucket": self.bucket,
-                    "Key": BLOB_PREFIX + key,
+                    "Key": s3_object(key),
                     "ContentLength": size,
                     "ContentType": OCTETS,
                     "IfNoneMatch": "*",
@@ -442,7 +359,7 @@ class AwsCaseStore:
         try:
             self._s3.put_object_tagging(
                 Bucket=self.bucket,
-                Key=BLOB_PREFIX + key,
+                Key=s3_object(key),
                 Tagging={"TagSet": [{"Key": STATE_TAG, "Value": state}]},
             )
         except ClientError as exc:
@@ -457,7 +374,7 @@ class AwsCaseStore:
         try:
             return self._s3.generate_presigned_url(
                 "get_object",
-                Params={"Bucket": self.bucket, "Key": BLOB_PREFIX + key},
+                Params={"Bucket": self.bucket, "Key": s3_object(key)},
                 ExpiresIn=expires_in,
             )
         except BotoCoreError as exc:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 MAX_OPS = 100
 """Most operations in one transaction (DynamoDB's ``TransactWriteItems`` limit)."""
@@ -29,18 +29,57 @@ ANY = -2
 
 
 @dataclass(frozen=True)
-class Item:
+class Key[R]:
+    """Where one record lives: partition ``pk``, sort key ``sk``. ``R`` is the
+    type of the record stored there, so the domain reads and writes it typed
+    (``chalicelib.store.keys`` builds every key)."""
+
+    pk: str
+    sk: str
+
+    def put(
+        self, data: R, *, expect: int = ANY, expires: int | None = None, name: str = ""
+    ) -> Put[R]:
+        return Put(self.pk, self.sk, data, expect, expires, name)
+
+    def delete(self, *, expect: int = ANY, name: str = "") -> Delete:
+        return Delete(self.pk, self.sk, expect, name)
+
+
+@dataclass(frozen=True)
+class Partition[R]:
+    """The records of partition ``pk`` whose sort key starts with ``prefix``;
+    each is an ``R``."""
+
+    pk: str
+    prefix: str = ""
+
+    def key(self, sk: str) -> Key[R]:
+        return Key(self.pk, sk)
+
+
+@dataclass(frozen=True)
+class Item[R = Mapping[str, Any]]:
     """One index item. ``version`` starts at 1 and grows by one per put."""
 
     pk: str
     sk: str
-    data: Mapping[str, Any]
+    data: R
     version: int = 1
     expires: int | None = None  # epoch seconds; an expired item reads as absent
 
+    @property
+    def key(self) -> Key[R]:
+        return Key(self.pk, self.sk)
+
+
+# Every operation carries a ``name``: the role it plays in its transaction
+# ("receipt", "attachment", ...). A failed condition is reported by that name,
+# so the domain maps it to its error whatever the order of the operations.
+
 
 @dataclass(frozen=True)
-class Put:
+class Put[R = Mapping[str, Any]]:
     """Write ``data`` at (pk, sk).
 
     ``expect`` is ``ABSENT``, ``ANY`` or the version the item must have now;
@@ -52,9 +91,10 @@ class Put:
 
     pk: str
     sk: str
-    data: Mapping[str, Any]
+    data: R
     expect: int = ANY
     expires: int | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +104,7 @@ class Delete:
     pk: str
     sk: str
     expect: int = ANY
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,9 +115,25 @@ class Check:
     pk: str
     sk: str
     expect: int
+    name: str = ""
 
 
-Op = Put | Delete | Check
+Op = Put[Any] | Delete | Check
+
+
+def raw_key(pk: Key[Any] | str, sk: str | None) -> tuple[str, str]:
+    """The (pk, sk) strings of ``get``'s arguments. Raises TypeError for a
+    half-given key."""
+    if isinstance(pk, Key):
+        return pk.pk, pk.sk
+    if sk is None:
+        raise TypeError("a sort key is needed with a plain partition key")
+    return pk, sk
+
+
+def raw_partition(pk: Partition[Any] | str, prefix: str) -> tuple[str, str]:
+    """The partition key and the whole sort-key prefix of ``query``'s arguments."""
+    return (pk.pk, pk.prefix + prefix) if isinstance(pk, Partition) else (pk, prefix)
 
 
 def check_ops(ops: Sequence[Op]) -> None:
@@ -107,13 +164,15 @@ class StoreError(Exception):
 class ConditionFailed(StoreError):
     """A transaction's condition did not hold; nothing was written.
 
-    ``index`` is the position of the first failing operation, or -1 when the
-    backend cannot tell.
+    ``name`` is the name of the first failing operation and ``index`` its
+    position (-1 when the backend cannot tell). Map errors by ``name``: the
+    order of a transaction's operations is no part of its meaning.
     """
 
-    def __init__(self, index: int = -1) -> None:
-        super().__init__(f"condition failed at operation {index}")
+    def __init__(self, index: int = -1, name: str = "") -> None:
+        super().__init__(f"condition failed at operation {index} ({name or 'unnamed'})")
         self.index = index
+        self.name = name
 
 
 class StorageUnavailable(StoreError):
@@ -134,12 +193,29 @@ class CaseStore(Protocol):
     """The one storage interface. Implementations: local and aws."""
 
     # -- index -------------------------------------------------------------
-    def get(self, pk: str, sk: str) -> Item | None:
+    # The domain passes a typed Key or Partition and gets its records typed;
+    # plain strings (tests, tools) read untyped mappings.
+    @overload
+    def get[R](self, key: Key[R], /) -> Item[R] | None: ...
+    @overload
+    def get(self, pk: str, sk: str, /) -> Item | None: ...
+    def get(self, pk: Key[Any] | str, sk: str | None = None, /) -> Item[Any] | None:
         """Return the item, or None if absent or expired."""
 
+    @overload
+    def query[R](
+        self, pk: Partition[R], /, *, prefix: str = "", after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Item[R]]: ...
+    @overload
     def query(
-        self, pk: str, *, prefix: str = "", after: str | None = None, limit: int | None = None
-    ) -> list[Item]:
+        self, pk: str, /, *, prefix: str = "", after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Item]: ...
+    def query(
+        self, pk: Partition[Any] | str, /, *, prefix: str = "", after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Item[Any]]:
         """Items of partition ``pk`` whose sort key starts with ``prefix``,
         ascending by sort key, strictly after ``after``; expired ones skipped."""
 
@@ -148,7 +224,7 @@ class CaseStore(Protocol):
 
         At most 100 operations, at most one per (pk, sk) (ValueError
         otherwise). Conditions are checked against the state before the
-        transaction; ``ConditionFailed.index`` is the first failing one.
+        transaction; ``ConditionFailed`` names the first failing one.
         """
 
     # -- blobs -------------------------------------------------------------

@@ -24,9 +24,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote
 
+from chalicelib.store import keys
 from chalicelib.store.base import (
     ABSENT,
     ANY,
@@ -36,29 +37,17 @@ from chalicelib.store.base import (
     ConditionFailed,
     Delete,
     Item,
+    Key,
     Op,
+    Partition,
     StorageUnavailable,
     Upload,
     check_ops,
+    raw_key,
+    raw_partition,
 )
 
 UPLOAD_TTL = 24 * 3600
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    pk TEXT NOT NULL,
-    sk TEXT NOT NULL,
-    data TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    expires INTEGER,
-    PRIMARY KEY (pk, sk)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS uploads (
-    key TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    deadline INTEGER NOT NULL,
-    created INTEGER NOT NULL
-) WITHOUT ROWID;
-"""
 
 
 class ByteSource(Protocol):
@@ -70,14 +59,6 @@ class ByteSource(Protocol):
 class UploadRefused(Exception):
     """A local upload or download URL was bad, expired, used, or the body did
     not have the announced size."""
-
-
-def _valid_key(key: str) -> str:
-    # Keys are chosen by the domain (random b64u ids), never by a client, but
-    # a path separator or dot here would escape the data directory.
-    if not key or not all(c.isalnum() or c in "-_" for c in key):
-        raise ValueError("invalid blob key")
-    return key
 
 
 def _fsync_dir(path: Path) -> None:
@@ -92,10 +73,9 @@ class LocalCaseStore:
     """Files under ``data_dir/blobs``, index in ``data_dir/index.sqlite3``."""
 
     def __init__(self, data_dir: str | os.PathLike[str], *, clock: Clock = time) -> None:
-        self.root = Path(data_dir)
-        self.blobs = self.root / "blobs"
-        self.uploads = self.root / "uploads"
-        self.tmp = self.root / "tmp"
+        self.layout = keys.LocalLayout(Path(data_dir))
+        self.root, self.blobs = self.layout.root, self.layout.blobs
+        self.uploads, self.tmp = self.layout.uploads, self.layout.tmp
         for d in (self.root, self.blobs, self.uploads, self.tmp):
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
         # mkdir leaves an existing directory's mode alone: make it private.
@@ -104,21 +84,21 @@ class LocalCaseStore:
         self._local = threading.local()
         self._url_key = self._load_url_key()
         with self._db() as db:
-            db.executescript(_SCHEMA)
+            db.executescript(keys.SQLITE_SCHEMA)
 
     # -- plumbing ------------------------------------------------------------
     def _now(self) -> int:
         return int(self._clock.time())
 
     def _load_url_key(self) -> bytes:
-        path = self.root / "url.key"
+        path = self.layout.url_key
         if not path.exists():
             self._write_file(path, secrets.token_bytes(32), exclusive=True, missing_ok=True)
         return path.read_bytes()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(
-            self.root / "index.sqlite3", isolation_level=None, timeout=30,
+            self.layout.index, isolation_level=None, timeout=30,
             check_same_thread=False,
         )
         db.execute("PRAGMA journal_mode=WAL")
@@ -165,7 +145,8 @@ class LocalCaseStore:
         _fsync_dir(dest.parent)
 
     # -- index ---------------------------------------------------------------
-    def get(self, pk: str, sk: str) -> Item | None:
+    def get(self, pk: Key[Any] | str, sk: str | None = None, /) -> Item[Any] | None:
+        pk, sk = raw_key(pk, sk)
         with self._db() as db:
             row = db.execute(
                 "SELECT data, version, expires FROM items WHERE pk=? AND sk=?", (pk, sk)
@@ -175,8 +156,10 @@ class LocalCaseStore:
         return Item(pk, sk, json.loads(row[0]), row[1], row[2])
 
     def query(
-        self, pk: str, *, prefix: str = "", after: str | None = None, limit: int | None = None
-    ) -> list[Item]:
+        self, pk: Partition[Any] | str, /, *, prefix: str = "", after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Item[Any]]:
+        pk, prefix = raw_partition(pk, prefix)
         sql = "SELECT sk, data, version, expires FROM items WHERE pk=? AND substr(sk,1,?)=?"
         args: list[object] = [pk, len(prefix), prefix]
         if after is not None:
@@ -199,7 +182,7 @@ class LocalCaseStore:
             try:
                 for i, op in enumerate(ops):
                     if not self._condition_holds(db, op, now):
-                        raise ConditionFailed(i)
+                        raise ConditionFailed(i, op.name)
                 for op in ops:
                     self._apply(db, op)
                 db.execute("COMMIT")
@@ -239,7 +222,7 @@ class LocalCaseStore:
 
     # -- blobs ---------------------------------------------------------------
     def put_blob(self, key: str, data: bytes) -> None:
-        if (self.uploads / _valid_key(key)).exists():
+        if (self.uploads / self.layout.file_name(key)).exists():
             raise ConditionFailed(0)
         try:
             self._write_file(self.blobs / key, data, exclusive=True)
@@ -250,7 +233,7 @@ class LocalCaseStore:
         # An unclaimed upload is readable too (base.py, "Blob lifecycle"). A
         # claim may move it from uploads/ to blobs/ between two tries, hence
         # the second look in blobs/.
-        _valid_key(key)
+        self.layout.file_name(key)
         for d in (self.blobs, self.uploads, self.blobs):
             try:
                 return open(d / key, "rb")
@@ -275,14 +258,14 @@ class LocalCaseStore:
 
     def delete_blob(self, key: str) -> None:
         for d in (self.blobs, self.uploads):
-            (d / _valid_key(key)).unlink(missing_ok=True)
+            (d / self.layout.file_name(key)).unlink(missing_ok=True)
         with self._db() as db:
             db.execute("DELETE FROM uploads WHERE key=?", (key,))
         _fsync_dir(self.blobs)
         _fsync_dir(self.uploads)
 
     def claim_blob(self, key: str) -> None:
-        src = self.uploads / _valid_key(key)
+        src = self.uploads / self.layout.file_name(key)
         try:
             os.replace(src, self.blobs / key)
         except FileNotFoundError:
@@ -298,7 +281,7 @@ class LocalCaseStore:
             db.execute("DELETE FROM uploads WHERE key=?", (key,))
 
     def release_blob(self, key: str) -> None:
-        src = self.blobs / _valid_key(key)
+        src = self.blobs / self.layout.file_name(key)
         with self._db() as db:
             db.execute("INSERT OR REPLACE INTO uploads (key, size, deadline, created) "
                        "VALUES (?,?,?,?)", (key, 0, 0, self._now()))
@@ -319,7 +302,7 @@ class LocalCaseStore:
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO uploads (key, size, deadline, created) VALUES (?,?,?,?)",
-                (_valid_key(key), size, deadline, self._now()),
+                (self.layout.file_name(key), size, deadline, self._now()),
             )
         sig = self._sign("put", key, str(size), str(deadline))
         url = f"/v1/uploads/{quote(key)}?size={size}&expires={deadline}&sig={sig}"
@@ -334,7 +317,7 @@ class LocalCaseStore:
         self, key: str, size: int, expires: int, sig: str, body: ByteSource, length: int
     ) -> None:
         """Check a local upload URL and store its body. Raises UploadRefused."""
-        good = self._sign("put", _valid_key(key), str(size), str(expires))
+        good = self._sign("put", self.layout.file_name(key), str(size), str(expires))
         if not hmac.compare_digest(good, sig) or expires < self._now() or length != size:
             raise UploadRefused("bad, expired or mis-sized upload")
         with self._db() as db:
@@ -362,7 +345,7 @@ class LocalCaseStore:
 
     def open_download(self, key: str, expires: int, sig: str) -> BinaryIO:
         """Check a local download URL and open the blob. Raises UploadRefused."""
-        good = self._sign("get", _valid_key(key), str(expires))
+        good = self._sign("get", self.layout.file_name(key), str(expires))
         if not hmac.compare_digest(good, sig) or expires < self._now():
             raise UploadRefused("bad or expired download")
         try:

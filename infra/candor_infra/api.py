@@ -190,7 +190,7 @@ class Api:
             skip_checks(
                 function,
                 {
-                    "CKV_AWS_116": "API calls are synchronous; missed housekeeping runs again next hour",
+                    "CKV_AWS_116": "API calls are synchronous; housekeeping runs again next hour",
                     "CKV_AWS_117": NO_VPC,
                     "CKV_AWS_173": "environment holds resource names only, no secrets",
                 },

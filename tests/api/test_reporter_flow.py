@@ -153,7 +153,7 @@ def test_a_failed_claim_lets_the_uploads_go(
 
     def lose(ops: list[object]) -> None:
         if any(getattr(op, "pk", "").startswith("receipt#") for op in ops):
-            raise ConditionFailed(1)  # the submission's transaction loses a race
+            raise ConditionFailed(1, "receipt")  # the submission's transaction loses a race
         real(ops)  # type: ignore[arg-type]
 
     monkeypatch.setattr(local_api.store, "transact", lose)

@@ -12,7 +12,7 @@ import pytest
 from candor.client import ApiError
 from candor.reporter import Evidence, follow_up, submit
 from chalicelib.domain import retention
-from chalicelib.domain.cases import CASES, receipt_key
+from chalicelib.store import keys
 from tests.support.team import Api
 
 DAY = 86400
@@ -42,10 +42,10 @@ def test_closed_cases_are_purged_after_retention(api: Api, store_kind: str) -> N
     case_id, blobs, (retired, current) = _closed_case(api, store_kind)
     ctx = _later(api, 30)
     assert retention.run(ctx) == 0  # closed 30 days ago: kept for now
-    assert api.store.get(CASES, case_id) is not None
+    assert api.store.get(keys.case(case_id)) is not None
     ctx = _later(api, 1)
     assert retention.run(ctx) == 1
-    assert api.store.get(CASES, case_id) is None
+    assert api.store.get(keys.case(case_id)) is None
     assert api.store.query(f"case#{case_id}") == []
     assert api.store.query(retention.PURGES) == []
     for blob in blobs:
@@ -54,8 +54,8 @@ def test_closed_cases_are_purged_after_retention(api: Api, store_kind: str) -> N
         versions = api.store._s3.list_object_versions(Bucket=api.store.bucket)
         assert not versions.get("Versions") and not versions.get("DeleteMarkers")
     # The retired token_id stays (unlinked); the current receipt is gone.
-    assert api.store.get(*receipt_key(retired.token_id)) is not None
-    assert api.store.get(*receipt_key(current.token_id)) is None
+    assert api.store.get(keys.receipt(retired.token_id)) is not None
+    assert api.store.get(keys.receipt(current.token_id)) is None
     with pytest.raises(ApiError) as exc:
         api.anonymous.call("POST", "/v1/followup/open", {"auth": current.auth_b64},
                            signed=False)
@@ -71,7 +71,7 @@ def test_legal_hold_keeps_a_closed_case(api: Api, store_kind: str) -> None:
     api.as_member(api.team.admin).call("PATCH", f"/v1/team/cases/{case_id}",
                                        {"legal_hold": True})
     assert retention.run(_later(api, 400)) == 0
-    assert api.store.get(CASES, case_id) is not None
+    assert api.store.get(keys.case(case_id)) is not None
 
 
 def test_reopened_cases_are_kept(api: Api, store_kind: str) -> None:
@@ -106,7 +106,7 @@ def test_interrupted_purge_is_finished_by_the_next_run(
     with pytest.raises(RuntimeError):
         retention.run(ctx)
     monkeypatch.undo()
-    assert local_api.store.get(CASES, case_id) is None  # gone for every reader at once
+    assert local_api.store.get(keys.case(case_id)) is None  # gone for every reader at once
     assert local_api.store.blob_size(blobs[0]) is not None
     retention.run(ctx)
     assert all(local_api.store.blob_size(b) is None for b in blobs)

@@ -278,17 +278,17 @@ def test_an_author_chosen_id_cannot_name_another_cases_blob(api: Api) -> None:
 def test_team_entries_and_their_audit_entry_commit_together(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.domain import audit
-    from chalicelib.store.base import StorageUnavailable
+    from chalicelib.store import keys
+    from chalicelib.store.base import Op, StorageUnavailable
 
     admin = api.as_member(api.team.admin)
     case_id = _case(api)
     real = api.store.transact
 
-    def failing(ops: object) -> None:
-        if any(getattr(op, "pk", "") == audit.AUDIT for op in ops):  # type: ignore[attr-defined]
+    def failing(ops: list[Op]) -> None:
+        if any(op.pk == keys.AUDIT.pk for op in ops):
             raise StorageUnavailable("injected")
-        real(ops)  # type: ignore[arg-type]
+        real(ops)
 
     case = admin.call("GET", f"/v1/team/cases/{case_id}")
     doc = documents.new_message("note", case["reply_to"], "team", api.team.admin.id, None,

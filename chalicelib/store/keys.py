@@ -1,0 +1,197 @@
+"""The storage key layout, in one place (protocol §4.2, §4.5, §4.6, §4.7).
+
+Index items (``pk`` / ``sk``), each typed by the record it holds:
+
+======================  ======================  ==============================
+pk                      sk                      record
+======================  ======================  ==============================
+``cases``               ``<case id>``           CaseRecord (one partition: the
+                                                inbox is one query; case ids
+                                                are random, so order says
+                                                nothing)
+``case#<case id>``      ``blob#<blob id>``      EntryRecord (message or note)
+``case#<case id>``      ``state``               CaseState (receipt state)
+``receipt#<token_id>``  ``receipt``             ReceiptRecord (a retired one
+                                                names no case, protocol §3.3)
+``attachment#<id>``     ``attachment``          AttachmentRecord
+``members``             ``<member id>``         MemberEntry
+``manifests``           ``<version:08d>``       Manifest
+``manifest-head``       ``head``                ManifestHead
+``audit``               ``<seq:012d>``          AuditEntry
+``audit-head``          ``head``                AuditHead
+``nonce#<member>#<n>``  ``nonce``               NonceRecord (expires)
+``purges``              ``<case id>``           PurgeMarker
+``notify``              ``state``               NotifyState
+======================  ======================  ==============================
+
+Blobs are named by the domain: a report by its id, an attachment by its id,
+a message or note by :func:`entry_blob`. On S3 a blob is the object
+``blobs/<name>``; locally the file ``blobs/<name>`` (``uploads/<name>`` until
+claimed) under the data directory, beside ``index.sqlite3``. In DynamoDB and
+SQLite an item is the row (``pk``, ``sk``) holding the JSON ``data``, its
+version and its expiry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.b64 import b64u_encode
+from chalicelib.store.base import Key, Partition
+
+if TYPE_CHECKING:
+    from chalicelib.domain.records import (
+        AttachmentRecord,
+        AuditEntry,
+        AuditHead,
+        CaseRecord,
+        CaseState,
+        EntryRecord,
+        ManifestHead,
+        NonceRecord,
+        NotifyState,
+        PurgeMarker,
+        ReceiptRecord,
+    )
+    from chalicelib.manifest import Manifest, MemberEntry
+
+# -- cases -------------------------------------------------------------------
+CASES: Partition[CaseRecord] = Partition("cases")
+_ENTRY = "blob#"
+_ATTACHMENT = "attachment#"
+
+
+def case(case_id: str) -> Key[CaseRecord]:
+    return CASES.key(case_id)
+
+
+def case_items(case_id: str) -> Partition[Any]:
+    """Everything filed under a case (its entries and its state), for a purge."""
+    return Partition(f"case#{case_id}")
+
+
+def entries(case_id: str) -> Partition[EntryRecord]:
+    return Partition(f"case#{case_id}", _ENTRY)
+
+
+def entry(case_id: str, blob_id: str) -> Key[EntryRecord]:
+    return entries(case_id).key(_ENTRY + blob_id)
+
+
+def case_state(case_id: str) -> Key[CaseState]:
+    """Kept apart from the case record so team writes and listings never touch it."""
+    return Key(f"case#{case_id}", "state")
+
+
+def receipt(token_id: str) -> Key[ReceiptRecord]:
+    return Key(f"receipt#{token_id}", "receipt")
+
+
+def attachment(attachment_id: str) -> Key[AttachmentRecord]:
+    return Key(_ATTACHMENT + attachment_id, "attachment")
+
+
+def attachment_id(key: Key[AttachmentRecord]) -> str:
+    """The attachment id (and blob name) of an attachment's key."""
+    return key.pk.removeprefix(_ATTACHMENT)
+
+
+PURGES: Partition[PurgeMarker] = Partition("purges")
+NOTIFY_STATE: Key[NotifyState] = Key("notify", "state")
+
+
+# -- team --------------------------------------------------------------------
+MEMBERS: Partition[MemberEntry] = Partition("members")
+MANIFESTS: Partition[Manifest] = Partition("manifests")
+MANIFEST_HEAD: Key[ManifestHead] = Key("manifest-head", "head")
+
+
+def member(member_id: str) -> Key[MemberEntry]:
+    return MEMBERS.key(member_id)
+
+
+def manifest_sk(version: int) -> str:
+    return f"{version:08d}"
+
+
+def manifest(version: int) -> Key[Manifest]:
+    return MANIFESTS.key(manifest_sk(version))
+
+
+def nonce(member_id: str, value: str) -> Key[NonceRecord]:
+    return Key(f"nonce#{member_id}#{value}", "nonce")
+
+
+# -- audit -------------------------------------------------------------------
+AUDIT: Partition[AuditEntry] = Partition("audit")
+AUDIT_HEAD: Key[AuditHead] = Key("audit-head", "head")
+
+
+def audit_sk(seq: int) -> str:
+    return f"{seq:012d}"
+
+
+def audit_entry(seq: int) -> Key[AuditEntry]:
+    return AUDIT.key(audit_sk(seq))
+
+
+# -- blobs -------------------------------------------------------------------
+def entry_blob(case_id: str, blob_id: str) -> str:
+    """Where a message or note is stored: derived from the case and the
+    author's id, so an id chosen by an author can never name (and a purge
+    never delete) another case's blob."""
+    digest = hashlib.sha256(f"candor/v1 entry\n{case_id}\n{blob_id}".encode()).digest()
+    return "e_" + b64u_encode(digest)
+
+
+S3_BLOB_PREFIX = "blobs/"
+
+
+def s3_object(name: str) -> str:
+    return S3_BLOB_PREFIX + name
+
+
+def dynamodb_key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+class LocalLayout:
+    """The files of a local data directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.blobs = root / "blobs"  # kept blobs
+        self.uploads = root / "uploads"  # uploads not claimed yet
+        self.tmp = root / "tmp"  # half-written files
+        self.index = root / "index.sqlite3"
+        self.url_key = root / "url.key"  # HMAC key of local upload URLs
+
+    @staticmethod
+    def file_name(name: str) -> str:
+        """``name`` checked as a file name. Raises ValueError."""
+        # Names are chosen by the domain (random b64u ids), never by a
+        # client, but a path separator or dot here would escape the data
+        # directory.
+        if not name or not all(c.isalnum() or c in "-_" for c in name):
+            raise ValueError("invalid blob key")
+        return name
+
+
+SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    data TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    expires INTEGER,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+    key TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    deadline INTEGER NOT NULL,
+    created INTEGER NOT NULL
+) WITHOUT ROWID;
+"""

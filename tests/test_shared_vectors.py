@@ -42,6 +42,9 @@ XFAIL = {
     "documents.json: v is true": "check_message compares v with != 1, and True == 1",
     "documents.json: prev missing": "check_message reads a missing prev as null",
     "documents.json: member missing": "check_message reads a missing member as null",
+    **{f"documents.json: thread {c['name']}": "candor/documents.py has no find_gaps and "
+       "previous_message (the prev choice lives inside teamops.write)"
+       for c in DOCUMENTS["threads"]},
     "keyfile.json: v is true": "the key file reader compares v with != 1, and True == 1",
     "keyfile.json: duplicate key": "the key file reader parses with json.loads (last key wins)",
 }
@@ -68,6 +71,7 @@ def test_every_vector_file_is_run_by_a_python_test() -> None:
 
 def test_every_expected_failure_names_a_vector() -> None:
     names = {f"documents.json: {c['name']}" for c in DOCUMENTS["messages"]}
+    names |= {f"documents.json: thread {c['name']}" for c in DOCUMENTS["threads"]}
     names |= {f"keyfile.json: {c['name']}" for c in KEYFILE["files"] + KEYFILE["plaintexts"]}
     assert set(XFAIL) <= names
 
@@ -105,6 +109,20 @@ def test_report_verdict(case: dict[str, Any]) -> None:
     else:
         other_case = verdict.reason == "the report's reply_to is not the case's"
         assert ("case" if other_case else "malformed") == case["verdict"], verdict.reason
+
+
+@pytest.mark.parametrize(
+    "case", _cases("documents.json", DOCUMENTS["threads"], lambda c: f"thread {c['name']}")
+)
+def test_thread(case: dict[str, Any]) -> None:
+    """find_gaps(items with seq, hash, doc) and previous_message(items with ok,
+    hash): the twins of documents.ts findGaps and previousMessage."""
+    items = [{"seq": i["seq"], "hash": i["hash"],
+              "doc": {"prev": i["prev"]} if i["verdict"] == "valid" else None}
+             for i in case["items"]]  # fmt: skip
+    assert sorted(docs.find_gaps(items)) == case["gaps"]  # type: ignore[attr-defined]
+    thread = [{"ok": i["verdict"] == "valid", "hash": i["hash"]} for i in case["items"]]
+    assert docs.previous_message(thread) == case["prev"]  # type: ignore[attr-defined]
 
 
 # --- audit chains ------------------------------------------------------------------

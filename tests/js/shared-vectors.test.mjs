@@ -9,7 +9,14 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { fromB64u, fromHex } from "../../frontend/src/lib/encoding.js";
 import * as check from "../../frontend/src/lib/check.js";
-import { attachmentOk, authorKeys, checkMessage, checkReport } from "../../frontend/src/lib/documents.js";
+import {
+  attachmentOk,
+  authorKeys,
+  checkMessage,
+  checkReport,
+  findGaps,
+  previousMessage,
+} from "../../frontend/src/lib/documents.js";
 import { entryHash, verifyAudit } from "../../frontend/src/lib/audit.js";
 import { KeyFileInvalid, KeyFileLocked, keyFromPlaintext, openKeyFile } from "../../frontend/src/lib/keyfile.js";
 import { memberSigningKeys, verifyChain } from "../../frontend/src/lib/manifest.js";
@@ -82,6 +89,18 @@ test("documents: reports", async (t) => {
     await vector(t, "documents.json", `report ${c.name}`, () => {
       const verdict = checkReport(c.document, c.case_reply_to);
       assert.equal(verdict === "ok" ? "valid" : verdict, c.verdict);
+    });
+  }
+});
+
+test("documents: threads (gaps and the previous message)", async (t) => {
+  for (const c of load("documents.json").threads) {
+    await vector(t, "documents.json", `thread ${c.name}`, () => {
+      // A reader keeps the document of a verified message only.
+      const items = c.items.map((i) => ({ ...i, doc: i.verdict === "valid" ? { prev: i.prev } : null }));
+      assert.deepEqual([...findGaps(items)].sort(), c.gaps);
+      const thread = c.items.map((i) => ({ verdict: i.verdict === "valid" ? "ok" : i.verdict, hash: i.hash }));
+      assert.equal(previousMessage(thread), c.prev);
     });
   }
 });

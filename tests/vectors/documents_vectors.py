@@ -238,6 +238,40 @@ def _reports() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _threads() -> list[dict[str, Any]]:
+    """Threads as a reader sees them: {seq, hash (null: not fetched), verdict, prev}.
+    Python has no twin of these two rules yet, so the expectations are the
+    protocol's, written out: gaps (indices before which something is
+    missing: a jump in seq, or a verified message whose prev is no blob of
+    the thread) and prev (the hash of the last verified message, or null)."""
+    h = [b64u_encode(gv._h(f"thread blob {i}")) for i in range(5)]
+    missing = b64u_encode(gv._h("thread blob never listed"))
+
+    def item(seq: int, hash_: str | None, verdict: str = "valid", prev: str | None = None) -> Any:
+        return {"seq": seq, "hash": hash_, "verdict": verdict, "prev": prev}
+
+    def case(name: str, items: list[Any], gaps: list[int], prev: str | None) -> Any:
+        return {"name": name, "items": items, "gaps": gaps, "prev": prev}
+
+    return [
+        case("empty", [], [], None),
+        case("linked", [item(1, h[1]), item(2, h[2], prev=h[1]), item(3, h[3], prev=h[2])], [],
+             h[3]),
+        case("seq jumps", [item(1, h[1]), item(3, h[3], prev=h[1])], [1], h[3]),
+        case("first seq is 2", [item(2, h[2])], [0], h[2]),
+        case("prev names a blob not in the thread", [item(1, h[1]), item(2, h[2], prev=missing)],
+             [1], h[2]),
+        case("prev names a later message", [item(1, h[1], prev=h[2]), item(2, h[2])], [], h[2]),
+        case("prev names an unverified message", [item(1, h[1], "signature"),
+                                                   item(2, h[2], prev=h[1])], [], h[2]),
+        case("a forged message's prev is not read",
+             [item(1, h[1]), item(2, h[2], "signature", prev=missing)], [], h[1]),
+        case("forged and unreadable messages are skipped for prev",
+             [item(1, h[1]), item(2, h[2], "signature"), item(3, None, "unreadable")], [], h[1]),
+        case("nothing verified", [item(1, h[1], "case"), item(2, None, "unreadable")], [], None),
+    ]  # fmt: skip
+
+
 def generate() -> None:
     chain = gv._valid_chain()
     manifest = chain["v2"]
@@ -263,8 +297,12 @@ def generate() -> None:
         "verdict: valid | malformed (shape, ids, types) | route (type or from) | case | "
         "listing (id) | signature. reports: check_report(document, case_reply_to); "
         "verdict valid | malformed | case. python_verdict, where present, is what "
-        "candor/documents.py said when the protocol's verdict differed. Every input is "
-        "fixed (seeds in manifest.json).",
+        "candor/documents.py said when the protocol's verdict differed. threads: items "
+        "{seq, hash (null: not fetched), verdict, prev} in thread order; gaps: the "
+        "indices before which something is missing (a jump in seq, or a valid message's "
+        "prev naming no blob of the thread); prev: the prev of a new message, the hash "
+        "of the last valid message or null (protocol §2.2, §2.3). Every input is fixed "
+        "(seeds in manifest.json).",
         "reply_to": REPLY_TO, "reporter_key": REPORTER_KEY, "chain": [chain["v1"], manifest],
-        "messages": messages, "reports": reports,
+        "messages": messages, "reports": reports, "threads": _threads(),
     })  # fmt: skip

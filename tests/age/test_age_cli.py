@@ -156,3 +156,21 @@ def test_one_gib_streams_in_bounded_memory(key_file: Path, tmp_path: Path) -> No
     for err in (encrypt_err, decrypt.stderr.decode()):
         peak_kib = int(err.split("peak_rss_kib")[1].split()[0])
         assert peak_kib < 64 * 1024
+
+
+def test_candor_age_loads_only_its_own_modules() -> None:
+    # `candor age` runs in pipelines, where start-up counts: building its
+    # parser through the real main must not load the team, server or roster code.
+    probe = (
+        "import sys\n"
+        "from candor.__main__ import build_parser\n"
+        "build_parser(['age']).parse_args(['age', 'keygen'])\n"
+        "print('\\n'.join(sys.modules))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    ours = {m for m in loaded if m.split(".")[0] in ("candor", "chalicelib")}
+    cli = {"candor", "candor.__main__", "candor.agecli", "candor.prompt", "chalicelib"}
+    others = {m for m in ours - cli if not m.startswith(("candor.age", "chalicelib.age"))}
+    assert "candor.agecli" in ours and others == set()

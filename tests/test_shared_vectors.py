@@ -45,6 +45,9 @@ XFAIL = {
     **{f"documents.json: thread {c['name']}": "candor/documents.py has no find_gaps and "
        "previous_message (the prev choice lives inside teamops.write)"
        for c in DOCUMENTS["threads"]},
+    **{f"audit.json: head file {c['name']}": "candor keeps the last head as a [seq, hash] "
+       "list (teamcli.audit_verify), not the console's head file; no parse_head"
+       for c in AUDIT["head_files"]},
     "keyfile.json: v is true": "the key file reader compares v with != 1, and True == 1",
     "keyfile.json: duplicate key": "the key file reader parses with json.loads (last key wins)",
 }
@@ -72,6 +75,7 @@ def test_every_vector_file_is_run_by_a_python_test() -> None:
 def test_every_expected_failure_names_a_vector() -> None:
     names = {f"documents.json: {c['name']}" for c in DOCUMENTS["messages"]}
     names |= {f"documents.json: thread {c['name']}" for c in DOCUMENTS["threads"]}
+    names |= {f"audit.json: head file {c['name']}" for c in AUDIT["head_files"]}
     names |= {f"keyfile.json: {c['name']}" for c in KEYFILE["files"] + KEYFILE["plaintexts"]}
     assert set(XFAIL) <= names
 
@@ -152,6 +156,22 @@ def test_audit_chain(case: dict[str, Any]) -> None:
     assert [_problem(p) for p in result.problems] == case["problems"]
     assert result.head == (case["head"]["seq"], case["head"]["hash"])
     assert result.entries == len(entries)
+
+
+@pytest.mark.parametrize(
+    "case", _cases("audit.json", AUDIT["head_files"], lambda c: f"head file {c['name']}")
+)
+def test_audit_head_file(case: dict[str, Any]) -> None:
+    """parse_head(data) -> (seq, hash), ValueError for anything else: the twin
+    of audit.ts parseHead, so the CLI and the console share a head file."""
+    from candor import teamops
+
+    try:
+        head = teamops.parse_head(case["data"])  # type: ignore[attr-defined]
+    except ValueError:
+        head = None
+    expected = case["head"]
+    assert head == (None if expected is None else (expected["seq"], expected["hash"]))
 
 
 # --- key files ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ import {
   findGaps,
   previousMessage,
 } from "../../frontend/src/lib/documents.js";
-import { entryHash, verifyAudit } from "../../frontend/src/lib/audit.js";
+import { entryHash, parseHead, verifyAudit } from "../../frontend/src/lib/audit.js";
 import { KeyFileInvalid, KeyFileLocked, keyFromPlaintext, openKeyFile } from "../../frontend/src/lib/keyfile.js";
 import { memberSigningKeys, verifyChain } from "../../frontend/src/lib/manifest.js";
 
@@ -114,6 +114,20 @@ test("audit chains", async (t) => {
       assert.deepEqual(result.problems, c.problems);
       assert.deepEqual(result.head, c.head);
       if (c.entries.length) assert.equal(entryHash(c.entries.at(-1)), c.head.hash);
+    });
+  }
+});
+
+test("audit head files", async (t) => {
+  for (const c of load("audit.json").head_files) {
+    await vector(t, "audit.json", `head file ${c.name}`, () => {
+      let head = null;
+      try {
+        head = parseHead(c.data);
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err;
+      }
+      assert.deepEqual(head, c.head);
     });
   }
 });

@@ -152,6 +152,28 @@ def _forged(valid: list[Any]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _head_files(valid: list[Any]) -> list[dict[str, Any]]:
+    """The file a client keeps the last head seen in; the expectations are
+    written out (Python has no twin of the reader yet)."""
+    head = {"seq": 6, "hash": entry_hash(valid[5])}
+    good = {"v": 1, "type": "candor/audit-head", **head, "day_time": "2026-03-04T09:06:00Z"}
+
+    def case(name: str, data: Any, expected: Any) -> Any:
+        return {"name": name, "data": data, "head": expected}
+
+    return [
+        case("valid", good, head),
+        case("day_time null", {**good, "day_time": None}, head),
+        case("a [seq, hash] list", [6, head["hash"]], None),
+        case("v 2", {**good, "v": 2}, None),
+        case("another type", {**good, "type": "candor/head"}, None),
+        case("seq 0", {**good, "seq": 0}, None),
+        case("seq a string", {**good, "seq": "6"}, None),
+        case("hash 31 bytes", {**good, "hash": b64u_encode(bytes(31))}, None),
+        case("hash not b64u", {**good, "hash": head["hash"][:-1] + "="}, None),
+    ]
+
+
 def generate() -> None:
     chain = gv._valid_chain()
     valid = _valid_entries()
@@ -175,6 +197,10 @@ def generate() -> None:
         "v1 -> v2) and the remembered head {seq, hash} or null. problems: [{seq, problem}] "
         "in order, problem chain (seq or prev wrong at that entry) | signature (the "
         "request does not verify for the entry's member) | head (the remembered head is "
-        "gone or changed); head: the verifier's {seq, hash} of the last entry.",
+        "gone or changed); head: the verifier's {seq, hash} of the last entry. "
+        "head_files: the JSON a client remembers the last head in, {v: 1, type: "
+        "candor/audit-head, seq >= 1, hash (b64u of 32 bytes), day_time}; head: the "
+        "{seq, hash} it holds, or null when it is not a head file.",
         "genesis": GENESIS, "chain": [chain["v1"], chain["v2"]], "cases": cases,
+        "head_files": _head_files(valid),
     })  # fmt: skip

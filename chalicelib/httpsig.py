@@ -16,7 +16,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote, urlsplit
 
 import http_message_signatures as hms
@@ -172,9 +172,23 @@ def _signature_valid(msg: _Message, keyid: str, public_key: bytes) -> bool:
     return True
 
 
+RecordedRequest = TypedDict(
+    "RecordedRequest",
+    {
+        "@method": str,
+        "@path": str,
+        "@query": str,
+        "Content-Digest": str | None,
+        "Signature-Input": str,
+        "Signature": str,
+    },
+)
+"""A verified request as its audit entry records it (protocol §4.6)."""
+
+
 def verify_request(
     req: RequestView, sig_input: SignatureInput, public_key: bytes, *, now: int, base_url: str
-) -> dict[str, Any]:
+) -> RecordedRequest:
     """Verify the signature with the member's current key. Returns the audit
     record of the request (protocol §4.6). Raises SignatureRefused."""
     if abs(now - sig_input.created) > SKEW_SECONDS:

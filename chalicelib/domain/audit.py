@@ -15,9 +15,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib import jcs, wire
+from chalicelib.domain.answers import AuditPage
 from chalicelib.domain.cases import Context
-from chalicelib.domain.records import AuditEntry, AuditPage
+from chalicelib.domain.records import AuditEntry
 from chalicelib.errors import BadCursor, Conflict
+from chalicelib.httpsig import RecordedRequest
 from chalicelib.store import keys
 from chalicelib.store.base import ABSENT, ConditionFailed, Op
 
@@ -35,7 +37,7 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
 
 def commit(
     ctx: Context, ops: Sequence[Op], *, member: str | None, action: str,
-    case: str | None, request: dict[str, Any] | None,
+    case: str | None, request: RecordedRequest | None,
 ) -> AuditEntry:
     """Apply ``ops`` together with a new audit entry. Returns the entry.
 

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.b64 import b64u_encode
 from chalicelib.config import Limits
-from chalicelib.domain.records import CaseRecord, Deadlines
+from chalicelib.domain.answers import Deadlines
+from chalicelib.domain.records import CaseRecord
 from chalicelib.errors import NotFound
 from chalicelib.store import keys
 from chalicelib.store.base import CaseStore, Item

@@ -12,13 +12,9 @@ from typing import Any
 
 from chalicelib import wire
 from chalicelib.domain import blobs
+from chalicelib.domain.answers import EntryAnswer, EntrySummary
 from chalicelib.domain.cases import Context, load_case
-from chalicelib.domain.records import (
-    CaseRecord,
-    EntryAnswer,
-    EntryRecord,
-    EntrySummary,
-)
+from chalicelib.domain.records import CaseRecord, EntryRecord
 from chalicelib.errors import AttachmentClaimed, Conflict, NotFound, ThreadFull
 from chalicelib.store import keys
 from chalicelib.store.base import ABSENT, ConditionFailed, Item, Op

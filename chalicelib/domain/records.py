@@ -1,15 +1,19 @@
-"""The records the domain stores and answers with (protocol §4.2, §4.4, §4.6, §4.7).
+"""The records the domain stores (protocol §4.2, §4.4, §4.6, §4.7).
 
-TypedDicts, not classes: a record is the very JSON document that is stored
-and sent, so typing it changes no byte. Key order matters for the stored
-bytes, so code builds each record in the order declared here. Member
-entries and manifests are ``chalicelib.manifest``'s ``MemberEntry`` and
-``Manifest``.
+TypedDicts, not classes: a record is the very JSON document that is stored,
+so typing it changes no byte. Key order matters for the stored bytes, so
+code builds each record in the order declared here. Member entries and
+manifests are ``chalicelib.manifest``'s ``MemberEntry`` and ``Manifest``;
+where each record lives is ``chalicelib.store.keys``; what the API answers
+is ``chalicelib.domain.answers``.
 """
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from chalicelib.httpsig import RecordedRequest
 
 
 # -- cases -------------------------------------------------------------------
@@ -45,60 +49,6 @@ class CaseRecord(TypedDict):
     report: ReportRef
     messages: int  # how many there are, so the next one's seq
     notes: int
-
-
-class Deadlines(TypedDict):
-    acknowledge_by: str
-    feedback_by: str
-    overdue: bool
-
-
-class ReportSize(TypedDict):
-    id: str
-    size: int
-
-
-class CaseSummary(TypedDict):
-    """One case of ``GET /v1/team/cases``."""
-
-    id: str
-    status: str
-    received: str
-    updated: str
-    assignee: str | None
-    access: list[str]
-    acknowledge_by: str
-    feedback_by: str
-    overdue: bool
-    report: ReportSize
-
-
-class CaseListing(TypedDict):
-    cases: list[CaseSummary]
-    cursor: str | None
-
-
-class CaseView(TypedDict):
-    """The team's view of one case: never the receipt state."""
-
-    id: str
-    status: str
-    resolution: str | None
-    legal_hold: bool
-    assignee: str | None
-    access: list[str]
-    reply_to: str
-    received: str
-    updated: str
-    acknowledged: str | None
-    feedback: str | None
-    closed: str | None
-    acknowledge_by: str
-    feedback_by: str
-    overdue: bool
-    report: ReportRef
-    messages: list[EntrySummary]
-    notes: list[EntrySummary]
 
 
 class CaseState(TypedDict):
@@ -150,28 +100,6 @@ EntryRecord = TypedDict(
 )
 """``case#<case id>`` / ``blob#<blob id>``: one message or note."""
 
-EntrySummary = TypedDict(
-    "EntrySummary",
-    {
-        "id": str,
-        "seq": int,
-        "from": str,
-        "day": str,
-        "size": int,
-        "attachments": list[AttachmentRef],
-        "member": NotRequired[str | None],  # the team's listing only
-    },
-)
-
-
-class EntryAnswer(TypedDict):
-    """The answer to a stored message or note."""
-
-    id: str
-    seq: int
-    day: str
-
-
 # -- audit (protocol §4.6) ---------------------------------------------------
 class AuditEntry(TypedDict):
     """``audit`` / ``<seq>``: one link of the chain."""
@@ -182,17 +110,12 @@ class AuditEntry(TypedDict):
     member: str | None
     action: str
     case: str | None
-    request: dict[str, Any] | None  # the signed request's audit record
+    request: RecordedRequest | None
 
 
 class AuditHead(TypedDict):
     seq: int
     hash: str
-
-
-class AuditPage(TypedDict):
-    entries: list[AuditEntry]
-    cursor: str | None
 
 
 # -- small state records -----------------------------------------------------

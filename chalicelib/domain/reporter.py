@@ -14,8 +14,16 @@ from typing import Any
 from chalicelib import wire
 from chalicelib.age.recipient_types import recipient_type
 from chalicelib.domain import blobs, entries, team_roster
+from chalicelib.domain.answers import (
+    Announced,
+    CaseStatus,
+    Empty,
+    EntryAnswer,
+    Received,
+    Thread,
+)
 from chalicelib.domain.cases import Context, deadlines, load_case, new_id
-from chalicelib.domain.records import CaseRecord, CaseState, EntryAnswer, ReceiptRecord
+from chalicelib.domain.records import CaseRecord, CaseState, ReceiptRecord
 from chalicelib.errors import (
     AttachmentClaimed,
     Conflict,
@@ -35,7 +43,7 @@ UNCLAIMED_SECONDS = 24 * 3600
 
 
 # -- attachments ---------------------------------------------------------------
-def announce_attachment(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+def announce_attachment(ctx: Context, body: dict[str, Any]) -> Announced:
     """``POST /v1/attachments``: reserve an id and a one-shot upload URL."""
     wire.fields(body, ["size"])
     size = body["size"]
@@ -53,7 +61,7 @@ def announce_attachment(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- submission ----------------------------------------------------------------
-def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
+def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> Received:
     """``POST /v1/reports``. Raises TokenInUse, InvalidAccess, InvalidBlob,
     AttachmentMissing, AttachmentClaimed."""
     wire.fields(body, ["report", "token_id", "sealed_identity", "reply_to", "access",
@@ -124,7 +132,7 @@ def _check_sealed_identity(ctx: Context, sealed: bytes) -> None:
         raise InvalidBlob("'sealed_identity' must be sealed to one recipient.")
 
 
-def _repeated_submission(ctx: Context, token_id: str, submit_hash: str) -> dict[str, Any] | None:
+def _repeated_submission(ctx: Context, token_id: str, submit_hash: str) -> Received | None:
     """The first answer for a byte-identical retry before the first rotation;
     None when ``token_id`` is new. Raises TokenInUse otherwise (protocol §4.1)."""
     receipt = ctx.store.get(keys.receipt(token_id))
@@ -177,19 +185,19 @@ def _visit(state: Item[CaseState], body: dict[str, Any]) -> None:
         raise RotateFirst()
 
 
-def open_case(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+def open_case(ctx: Context, body: dict[str, Any]) -> CaseStatus:
     """``POST /v1/followup/open``: status, deadlines and the sealed case state."""
     wire.fields(body, ["auth"])
     _, case, state = _auth(ctx, body)
-    data = case.data
+    data, due = case.data, deadlines(case.data, ctx.today())
     return {
         "status": data["status"], "received": data["received"], "updated": data["updated"],
-        **{k: v for k, v in deadlines(data, ctx.today()).items() if k != "overdue"},
+        "acknowledge_by": due["acknowledge_by"], "feedback_by": due["feedback_by"],
         "sealed_identity": state.data["sealed_identity"],
     }
 
 
-def rotate_receipt(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+def rotate_receipt(ctx: Context, body: dict[str, Any]) -> Empty:
     """``POST /v1/followup/rotate``: swap the receipt atomically (protocol §3.3 step 3)."""
     wire.fields(body, ["auth", "token_id", "sealed_identity", "visit"])
     receipt, case, state = _auth(ctx, body)
@@ -217,7 +225,7 @@ def rotate_receipt(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def thread(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+def thread(ctx: Context, body: dict[str, Any]) -> Thread:
     """``POST /v1/followup/thread``: the report and the messages, never notes."""
     wire.fields(body, ["auth", "visit"])
     _, case, state = _auth(ctx, body)
@@ -227,7 +235,7 @@ def thread(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "messages": entries.listing(ctx, case.data["id"], "message", team=False)}
 
 
-def fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+def fetch(ctx: Context, body: dict[str, Any]) -> dict[str, str]:
     """``POST /v1/followup/fetch``: a sealed report or message, or an attachment URL."""
     wire.fields(body, ["auth", "visit", "id"])
     _, case, state = _auth(ctx, body)

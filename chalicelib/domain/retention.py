@@ -11,11 +11,11 @@ retention run finishes it. Retired ``token_id``s are kept (unlinked).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from chalicelib.domain import audit
 from chalicelib.domain.cases import Context
 from chalicelib.domain.records import CaseRecord, PurgeMarker
+from chalicelib.httpsig import RecordedRequest
 from chalicelib.store import keys
 from chalicelib.store.base import ConditionFailed, Item
 
@@ -33,7 +33,7 @@ def _blob_ids(ctx: Context, case: CaseRecord) -> tuple[list[str], list[str]]:
 
 def purge(
     ctx: Context, case: Item[CaseRecord], *, member: str | None,
-    request: dict[str, Any] | None,
+    request: RecordedRequest | None,
 ) -> None:
     """Remove a case for good. Raises ConditionFailed if it changed meanwhile."""
     case_id = case.data["id"]

@@ -13,6 +13,14 @@ from typing import Any
 
 from chalicelib import wire
 from chalicelib.domain import audit, entries, retention
+from chalicelib.domain.answers import (
+    CaseListing,
+    CaseSummary,
+    CaseView,
+    EntryAnswer,
+    Reports,
+    SealedReport,
+)
 from chalicelib.domain.cases import (
     RESOLUTIONS,
     STATUSES,
@@ -21,13 +29,7 @@ from chalicelib.domain.cases import (
     deadlines,
     load_case,
 )
-from chalicelib.domain.records import (
-    CaseListing,
-    CaseRecord,
-    CaseSummary,
-    CaseView,
-    EntryAnswer,
-)
+from chalicelib.domain.records import CaseRecord
 from chalicelib.domain.team_roster import Caller
 from chalicelib.errors import (
     BadCursor,
@@ -134,7 +136,7 @@ REPORTS_PER_CALL = 50
 REPORTS_ANSWER_BUDGET = 5 * 1024 * 1024 // 2  # sealed; as base64url the answer stays under 4 MiB
 
 
-def read_reports(ctx: Context, caller: Caller, cases: str | None) -> dict[str, Any]:
+def read_reports(ctx: Context, caller: Caller, cases: str | None) -> Reports:
     """``GET /v1/team/reports?cases=c_…,c_…``: the sealed reports of up to 50
     cases in one call, so that an inbox costs one audited request per page
     rather than one per case. The audit entry's signed ``@query`` names the
@@ -146,7 +148,7 @@ def read_reports(ctx: Context, caller: Caller, cases: str | None) -> dict[str, A
         raise Malformed(f"'cases' must name 1 to {REPORTS_PER_CALL} distinct cases.")
     for case_id in ids:
         wire.identifier(case_id, "c", "'cases'")
-    reports: list[dict[str, Any]] = []
+    reports: list[SealedReport] = []
     missing: list[str] = []
     more: list[str] = []
     budget = REPORTS_ANSWER_BUDGET

@@ -34,6 +34,7 @@ from chalicelib.errors import (
 from chalicelib.httpsig import (
     NONCE_SECONDS,
     SKEW_SECONDS,
+    RecordedRequest,
     RequestView,
     SignatureRefused,
     parse_signature_input,
@@ -50,7 +51,7 @@ class Caller:
     """An authenticated team member and the audit record of the request."""
 
     member: mf.MemberEntry
-    request: dict[str, Any]
+    request: RecordedRequest
     is_admin: bool = False
 
     @property

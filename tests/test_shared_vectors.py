@@ -57,7 +57,9 @@ def _cases(file: str, cases: list[Any], name: Any = lambda c: c["name"]) -> list
     params = []
     for case in cases:
         why = XFAIL.get(f"{file}: {name(case)}")
-        marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
+        # Only a wrong verdict or a missing twin counts, not any crash.
+        xfail = pytest.mark.xfail(strict=True, reason=why, raises=(AssertionError, AttributeError))
+        marks = [xfail] if why else []
         params.append(pytest.param(case, id=name(case), marks=marks))
     return params
 

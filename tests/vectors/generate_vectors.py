@@ -5,6 +5,9 @@
 Every input is fixed (keys derive from labelled hashes), so the output is
 reproducible. The Python and browser test suites both read the JSON files;
 regenerate only when docs/protocol.md changes, and review the diff.
+documents.json, audit.json, keyfile.json + ids.json and manifest-chain.json
+come from the modules beside this one (documents_vectors.py, …), which reuse
+its people and manifests.
 """
 
 import hashlib

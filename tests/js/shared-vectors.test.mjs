@@ -20,6 +20,7 @@ import {
 import { entryHash, parseHead, verifyAudit } from "../../frontend/src/lib/audit.js";
 import { KeyFileInvalid, KeyFileLocked, keyFromPlaintext, openKeyFile } from "../../frontend/src/lib/keyfile.js";
 import { memberSigningKeys, verifyChain } from "../../frontend/src/lib/manifest.js";
+import { buildMemberEntry, signManifest } from "../../frontend/src/lib/roster.js";
 
 const DIR = new URL("../vectors/", import.meta.url);
 const load = (name) => JSON.parse(readFileSync(new URL(name, DIR), "utf8"));
@@ -219,4 +220,28 @@ test("manifest chain rules", async (t) => {
       assert.equal(latest, c.latest);
     });
   }
+});
+
+// Building what the chain verifies (candor/roster.py's twin): Ed25519 is
+// deterministic, so the browser must rebuild manifest.json's entries and sigs.
+test("roster: entries and signatures of manifest.json", async (t) => {
+  const v = load("manifest.json");
+  const seed = (person, generation) => fromHex(v.members[person].signing_seeds_hex[generation - 1]);
+  const entry = (version, person) => v.manifests[version].members.find((m) => m.id === v.members[person].id);
+  await t.test("carol's entry", () => {
+    const carol = entry("v1", "carol");
+    assert.deepEqual(buildMemberEntry(carol, seed("carol", 1)), carol);
+  });
+  await t.test("bob's rotated entry", () => {
+    const bob1 = entry("v1", "bob");
+    const bob2 = entry("v2", "bob");
+    assert.deepEqual(buildMemberEntry(bob2, seed("bob", 2), bob1, seed("bob", 1)), bob2);
+  });
+  await t.test("v2 signed by alice, then bob", () => {
+    const v2 = v.manifests.v2;
+    let signed = { ...v2, sigs: [] };
+    signed = signManifest(signed, v.members.alice.id, seed("alice", 1));
+    signed = signManifest(signed, v.members.bob.id, seed("bob", 1));
+    assert.deepEqual(signed, v2);
+  });
 });

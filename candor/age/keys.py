@@ -1,14 +1,16 @@
 """Parsing recipient and identity strings into the right type.
 
-``recipient_type`` must stay importable on the Lambda path, so this module
-imports the key classes (and through them identity and decryption code) only
-inside the functions that build them.
+Clients only: the Lambda classifies recipient strings with
+``chalicelib.age.recipient_types.recipient_type``, re-exported here for the
+clients' convenience.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from candor.age.mlkem import MlkemX25519Identity, MlkemX25519Recipient
+from candor.age.x25519 import X25519Identity, X25519Recipient
 from chalicelib.age.recipient_types import (
     MLKEM_IDENTITY_HRP,
     MLKEM_RECIPIENT_HRP,
@@ -24,10 +26,6 @@ __all__ = ["parse_identities_file", "parse_identity", "parse_recipient", "recipi
 
 def parse_recipient(s: str) -> Recipient:
     """Parse an ``age1…`` or ``age1pq1…`` recipient. Raises ValueError."""
-    # Imported here so that importing this module for recipient_type stays light.
-    from candor.age.mlkem import MlkemX25519Recipient
-    from candor.age.x25519 import X25519Recipient
-
     if s.startswith(MLKEM_RECIPIENT_HRP + "1"):
         return MlkemX25519Recipient.parse(s)
     return X25519Recipient.parse(s)
@@ -38,9 +36,6 @@ def parse_identity(s: str) -> Identity:
 
     Raises ValueError (whose message never contains the key).
     """
-    from candor.age.mlkem import MlkemX25519Identity
-    from candor.age.x25519 import X25519Identity
-
     try:
         if s.startswith(MLKEM_IDENTITY_HRP + "1"):
             return MlkemX25519Identity.parse(s)

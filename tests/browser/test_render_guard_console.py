@@ -178,8 +178,7 @@ def make_overdue(server: Any, case_id: str) -> None:
 
 def forge_message(server: Any, case_id: str, named: Any) -> None:
     """A team message naming `named` but signed with another key."""
-    from candor import documents
-    from chalicelib import manifest as mf
+    from candor import documents, roster
 
     case = server.team_get(named, f"/v1/team/cases/{case_id}")
     doc = documents._new_message_from_parts(
@@ -187,7 +186,7 @@ def forge_message(server: Any, case_id: str, named: Any) -> None:
         "Please send us your password.", [], os.urandom(32), documents.new_blob_id(),
     )  # fmt: skip
     recipients = documents.sealing_recipients(
-        "message", mf.access_recipients(server.manifest, case["access"]), case["reply_to"]
+        "message", roster.access_recipients(server.manifest, case["access"]), case["reply_to"]
     )
     sealed = documents.seal_document(doc, recipients)
     server.client(named).call(

@@ -36,7 +36,7 @@ def new_cases(ctx: Context) -> int:
     sent = dict(state.data["counts"]) if state else {}
     try:
         ctx.store.transact([keys.NOTIFY_STATE.put(
-            {"counts": counts}, expect=state.version if state else ABSENT)])
+            {"counts": counts}, expect=state.version if state else ABSENT, name="notify")])
     except ConditionFailed:
         return 0  # another run is counting these
     return sum(max(0, n - sent.get(day, 0)) for day, n in counts.items())

@@ -31,7 +31,7 @@ class ReportRef(TypedDict):
 
 
 class CaseRecord(TypedDict):
-    """``cases`` / ``<case id>``: what the team sees of a case."""
+    """The case record (``keys.case``); its receipt state lives apart."""
 
     id: str
     status: str
@@ -52,7 +52,7 @@ class CaseRecord(TypedDict):
 
 
 class CaseState(TypedDict):
-    """``case#<case id>`` / ``state``: the receipt state, never shown to the team."""
+    """A case's receipt state, never shown to the team (``keys.case_state``)."""
 
     token_id: str
     visit: str | None  # H(visit secret) of the visit that rotated
@@ -62,20 +62,20 @@ class CaseState(TypedDict):
 
 
 class ReceiptRecord(TypedDict):
-    """``receipt#<token_id>``: the case, or None once the receipt is retired."""
+    """A receipt: its case, or None once retired (``keys.receipt``)."""
 
     case: str | None
 
 
 class AttachmentRecord(TypedDict):
-    """``attachment#<id>``: an announced upload; ``case`` once claimed."""
+    """An announced upload; ``case`` once claimed (``keys.attachment``)."""
 
     size: int
     case: str | None
 
 
 class PurgeMarker(TypedDict):
-    """``purges`` / ``<case id>``: what a purge still has to delete."""
+    """What a purge still has to delete (``keys.PURGES``)."""
 
     case: str
     docs: list[str]
@@ -98,11 +98,11 @@ EntryRecord = TypedDict(
         "blob": str,  # the storage key of the sealed bytes
     },
 )
-"""``case#<case id>`` / ``blob#<blob id>``: one message or note."""
+"""One message or note of a case (``keys.entry``)."""
 
 # -- audit (protocol §4.6) ---------------------------------------------------
 class AuditEntry(TypedDict):
-    """``audit`` / ``<seq>``: one link of the chain."""
+    """One link of the audit chain (``keys.audit_entry``)."""
 
     seq: int
     prev: str

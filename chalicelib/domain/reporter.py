@@ -54,6 +54,7 @@ def announce_attachment(ctx: Context, body: dict[str, Any]) -> Announced:
     attachment_id = new_id("a_")
     ctx.store.transact([keys.attachment(attachment_id).put(
         {"size": size, "case": None}, expect=ABSENT, expires=ctx.epoch() + UNCLAIMED_SECONDS,
+        name="attachment",
     )])
     upload = ctx.store.upload_url(attachment_id, size, UPLOAD_SECONDS)
     return {"id": attachment_id,

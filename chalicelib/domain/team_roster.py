@@ -81,7 +81,7 @@ def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
         # Kept while the signature could still be accepted: created may lie
         # up to SKEW_SECONDS ahead of this clock.
         expires = max(ctx.epoch() + NONCE_SECONDS, sig_input.created + SKEW_SECONDS + 1)
-        ctx.store.transact([nonce_key.put({}, expect=ABSENT, expires=expires)])
+        ctx.store.transact([nonce_key.put({}, expect=ABSENT, expires=expires, name="nonce")])
     except ConditionFailed:
         raise NonceReplayed() from None
     return Caller(member.data, record, is_admin=_admin(ctx, member.data))
@@ -143,7 +143,7 @@ def add_member(ctx: Context, caller: Caller, body: dict[str, Any]) -> mf.MemberE
     if kind is not None and _kind(entry["recipient"]) != kind:
         raise InvalidManifest("The member's recipient is not of the team's type.")
     try:
-        audit.commit(ctx, [keys.member(entry["id"]).put(entry, expect=ABSENT)],
+        audit.commit(ctx, [keys.member(entry["id"]).put(entry, expect=ABSENT, name="member")],
                      member=caller.id, action="member.add", case=None, request=caller.request)
     except ConditionFailed:
         raise Conflict("A member with this id exists.") from None
@@ -169,7 +169,7 @@ def rotate_member(
     if _kind(entry["recipient"]) != _kind(current.data["recipient"]):
         raise InvalidManifest("A key rotation keeps the team's recipient type.")
     try:
-        audit.commit(ctx, [current.key.put(entry, expect=current.version)],
+        audit.commit(ctx, [current.key.put(entry, expect=current.version, name="member")],
                      member=caller.id, action="member.rotate", case=None,
                      request=caller.request)
     except ConditionFailed:
@@ -192,7 +192,7 @@ def remove_member(ctx: Context, caller: Caller, member_id: str) -> None:
     try:
         audit.commit(
             ctx, [current.key.put(mf.remove_member_entry(current.data),
-                                  expect=current.version)],
+                                  expect=current.version, name="member")],
             member=caller.id, action="member.remove", case=None, request=caller.request,
         )
     except ConditionFailed:

@@ -1,28 +1,9 @@
 """The storage key layout, in one place (protocol §4.2, §4.5, §4.6, §4.7).
 
-Index items (``pk`` / ``sk``), each typed by the record it holds:
-
-======================  ======================  ==============================
-pk                      sk                      record
-======================  ======================  ==============================
-``cases``               ``<case id>``           CaseRecord (one partition: the
-                                                inbox is one query; case ids
-                                                are random, so order says
-                                                nothing)
-``case#<case id>``      ``blob#<blob id>``      EntryRecord (message or note)
-``case#<case id>``      ``state``               CaseState (receipt state)
-``receipt#<token_id>``  ``receipt``             ReceiptRecord (a retired one
-                                                names no case, protocol §3.3)
-``attachment#<id>``     ``attachment``          AttachmentRecord
-``members``             ``<member id>``         MemberEntry
-``manifests``           ``<version:08d>``       Manifest
-``manifest-head``       ``head``                ManifestHead
-``audit``               ``<seq:012d>``          AuditEntry
-``audit-head``          ``head``                AuditHead
-``nonce#<member>#<n>``  ``nonce``               NonceRecord (expires)
-``purges``              ``<case id>``           PurgeMarker
-``notify``              ``state``               NotifyState
-======================  ======================  ==============================
+Every index key (``pk`` / ``sk``) and blob name is built here and nowhere
+else; each key is typed by the record it holds
+(``chalicelib.domain.records``). docs/architecture.md draws the same layout
+as a table, with the transactions that write it.
 
 Blobs are named by the domain: a report by its id, an attachment by its id,
 a message or note by :func:`entry_blob`. On S3 a blob is the object

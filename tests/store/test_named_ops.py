@@ -1,6 +1,6 @@
 """A failed transaction is mapped to its error by the failing operation's
 name, never its position: reordering a transaction's operations changes no
-answer (docs/architecture.md, transaction shapes). Every backend."""
+answer (docs/architecture.md, "Storage: key layout and transactions")."""
 
 from __future__ import annotations
 

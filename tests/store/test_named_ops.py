@@ -72,15 +72,15 @@ def test_a_receipt_taken_meanwhile_is_token_in_use_in_any_order(
     assert _code(exc) == (409, "token_in_use")
 
 
+# Presigned uploads need a real HTTP endpoint, which in-process moto lacks.
+@pytest.mark.parametrize("store_kind", ["local", "aws-server"], indirect=True)
 @pytest.mark.parametrize("order", ORDERS)
 def test_an_attachment_claimed_meanwhile_is_attachment_claimed_in_any_order(
-    local_api: Api, monkeypatch: pytest.MonkeyPatch, order: str
+    api: Api, monkeypatch: pytest.MonkeyPatch, order: str
 ) -> None:
-    # Local only: uploads need a real HTTP endpoint, which in-process moto
-    # lacks; the names themselves are checked on every backend below.
-    _reorder_with_rival(local_api, monkeypatch, ORDERS[order], _rival_claims_attachment)
+    _reorder_with_rival(api, monkeypatch, ORDERS[order], _rival_claims_attachment)
     with pytest.raises(ApiError) as exc:
-        submit(local_api.anonymous, local_api.team.manifest, FORM,
+        submit(api.anonymous, api.team.manifest, FORM,
                files=[Evidence("x.bin", os.urandom(100))])
     assert _code(exc) == (409, "attachment_claimed")
 

@@ -204,7 +204,7 @@ class CaseStore(Protocol):
 
     @overload
     def query[R](
-        self, pk: Partition[R], /, *, prefix: str = "", after: str | None = None,
+        self, partition: Partition[R], /, *, prefix: str = "", after: str | None = None,
         limit: int | None = None,
     ) -> list[Item[R]]: ...
     @overload
@@ -213,11 +213,12 @@ class CaseStore(Protocol):
         limit: int | None = None,
     ) -> list[Item]: ...
     def query(
-        self, pk: Partition[Any] | str, /, *, prefix: str = "", after: str | None = None,
+        self, partition: Partition[Any] | str, /, *, prefix: str = "", after: str | None = None,
         limit: int | None = None,
     ) -> list[Item[Any]]:
-        """Items of partition ``pk`` whose sort key starts with ``prefix``,
-        ascending by sort key, strictly after ``after``; expired ones skipped."""
+        """Items of ``partition`` whose sort key starts with its prefix and
+        then ``prefix``, ascending by sort key, strictly after ``after``;
+        expired ones skipped."""
 
     def transact(self, ops: Sequence[Op]) -> None:
         """Apply all ``ops`` or none. Raises ConditionFailed, StorageUnavailable.

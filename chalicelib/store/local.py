@@ -156,10 +156,10 @@ class LocalCaseStore:
         return Item(pk, sk, json.loads(row[0]), row[1], row[2])
 
     def query(
-        self, pk: Partition[Any] | str, /, *, prefix: str = "", after: str | None = None,
+        self, partition: Partition[Any] | str, /, *, prefix: str = "", after: str | None = None,
         limit: int | None = None,
     ) -> list[Item[Any]]:
-        pk, prefix = raw_partition(pk, prefix)
+        pk, prefix = raw_partition(partition, prefix)
         sql = "SELECT sk, data, version, expires FROM items WHERE pk=? AND substr(sk,1,?)=?"
         args: list[object] = [pk, len(prefix), prefix]
         if after is not None:

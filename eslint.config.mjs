@@ -41,7 +41,7 @@ export default tseslint.config(
     rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
   },
   {
-    files: ["frontend/src/**/*.ts", "frontend/build.mjs"],
+    files: ["frontend/src/**/*.ts", "frontend/build.ts"],
     extends: [...tseslint.configs.strictTypeChecked, ...tseslint.configs.stylisticTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -64,11 +64,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["frontend/build.mjs"],
-    languageOptions: { globals: NODE_GLOBALS },
-  },
-  {
-    files: ["tests/js/**/*.mjs"],
+    files: ["frontend/build.mjs", "tests/js/**/*.mjs"],
     extends: [js.configs.recommended],
     languageOptions: { globals: NODE_GLOBALS },
     rules: { "no-unused-vars": ["error", { argsIgnorePattern: "^_" }] },

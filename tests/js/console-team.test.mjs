@@ -33,7 +33,10 @@ for c in json.load(open(sys.argv[2])):
     except mf.ManifestInvalid as e:
         out.append(str(e))
 print(json.dumps(out))`;
-  const run = spawnSync(PYTHON, ["-c", code, join(dir, "current.json"), join(dir, "candidates.json")], { cwd: ROOT, encoding: "utf8" });
+  const run = spawnSync(PYTHON, ["-c", code, join(dir, "current.json"), join(dir, "candidates.json")], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   if (run.status !== 0) throw new Error(run.stderr);
   return JSON.parse(run.stdout);
 }
@@ -41,7 +44,14 @@ print(json.dumps(out))`;
 async function thresholdTwo() {
   const { members } = await makeTeam();
   const [alice, bob, carol] = members; // alice and carol are admins
-  const current = signWith(manifestBody(1, members.map((m) => memberEntry(m)), { threshold: 2 }), [alice, carol]);
+  const current = signWith(
+    manifestBody(
+      1,
+      members.map((m) => memberEntry(m)),
+      { threshold: 2 },
+    ),
+    [alice, carol],
+  );
   verifyBuiltIn(current);
   const roster = [current.members[0], current.members[1], { ...current.members[2] }];
   roster[1] = { ...roster[1], removed: true };
@@ -49,39 +59,55 @@ async function thresholdTwo() {
   return { alice, bob, carol, current, unsigned };
 }
 
-test("threshold 2: one admin's signature is kept and checked, the second publishes; Python agrees", { skip: !hasPython }, async () => {
-  const { alice, bob, carol, current, unsigned } = await thresholdTwo();
-  assert.deepEqual(checkPartial(current, unsigned), { signers: [], missing: 2 });
+test(
+  "threshold 2: one admin's signature is kept and checked, the second publishes; Python agrees",
+  { skip: !hasPython },
+  async () => {
+    const { alice, bob, carol, current, unsigned } = await thresholdTwo();
+    assert.deepEqual(checkPartial(current, unsigned), { signers: [], missing: 2 });
 
-  const first = addSignature(current, unsigned, alice.id, alice.seed);
-  assert.equal(first.missing, 1);
-  assert.deepEqual(first.signers, [alice.id]);
-  // The file goes through JSON to the next admin.
-  const handed = JSON.parse(JSON.stringify(first.manifest));
-  assert.deepEqual(checkPartial(current, handed), { signers: [alice.id], missing: 1 });
-  assert.throws(() => addSignature(current, handed, alice.id, alice.seed), (e) => e instanceof ManifestInvalid && e.reason === "already signed");
-  // A reviewer's signature never counts, and the server would refuse it.
-  assert.throws(() => addSignature(current, handed, bob.id, bob.seed), ManifestInvalid);
-  const second = addSignature(current, handed, carol.id, carol.seed);
-  assert.equal(second.missing, 0);
-  assert.deepEqual(second.signers, [alice.id, carol.id]);
-  verifyNext(current, second.manifest, second.manifest.issued);
+    const first = addSignature(current, unsigned, alice.id, alice.seed);
+    assert.equal(first.missing, 1);
+    assert.deepEqual(first.signers, [alice.id]);
+    // The file goes through JSON to the next admin.
+    const handed = JSON.parse(JSON.stringify(first.manifest));
+    assert.deepEqual(checkPartial(current, handed), { signers: [alice.id], missing: 1 });
+    assert.throws(
+      () => addSignature(current, handed, alice.id, alice.seed),
+      (e) => e instanceof ManifestInvalid && e.reason === "already signed",
+    );
+    // A reviewer's signature never counts, and the server would refuse it.
+    assert.throws(() => addSignature(current, handed, bob.id, bob.seed), ManifestInvalid);
+    const second = addSignature(current, handed, carol.id, carol.seed);
+    assert.equal(second.missing, 0);
+    assert.deepEqual(second.signers, [alice.id, carol.id]);
+    verifyNext(current, second.manifest, second.manifest.issued);
 
-  // Changed after the first signature, signed by a non-admin, or signed twice: refused before anyone signs.
-  const edited = { ...handed, members: handed.members.map((m, i) => (i === 0 ? { ...m, function: "Finance" } : m)) };
-  assert.throws(() => checkPartial(current, edited), ManifestInvalid);
-  const byReviewer = signManifest(unsigned, bob.id, bob.seed);
-  assert.throws(() => checkPartial(current, byReviewer), (e) => e.reason === "signed by a non-admin");
-  const twice = { ...handed, sigs: [...handed.sigs, ...handed.sigs] };
-  assert.throws(() => checkPartial(current, twice), (e) => e.reason === "signed twice");
-  const badSig = { ...handed, sigs: [{ member: alice.id, sig: b64u(new Uint8Array(64)) }] };
-  assert.throws(() => checkPartial(current, badSig), (e) => e.reason === "bad signature");
+    // Changed after the first signature, signed by a non-admin, or signed twice: refused before anyone signs.
+    const edited = { ...handed, members: handed.members.map((m, i) => (i === 0 ? { ...m, function: "Finance" } : m)) };
+    assert.throws(() => checkPartial(current, edited), ManifestInvalid);
+    const byReviewer = signManifest(unsigned, bob.id, bob.seed);
+    assert.throws(
+      () => checkPartial(current, byReviewer),
+      (e) => e.reason === "signed by a non-admin",
+    );
+    const twice = { ...handed, sigs: [...handed.sigs, ...handed.sigs] };
+    assert.throws(
+      () => checkPartial(current, twice),
+      (e) => e.reason === "signed twice",
+    );
+    const badSig = { ...handed, sigs: [{ member: alice.id, sig: b64u(new Uint8Array(64)) }] };
+    assert.throws(
+      () => checkPartial(current, badSig),
+      (e) => e.reason === "bad signature",
+    );
 
-  const verdicts = pythonVerdicts(current, [unsigned, handed, second.manifest, edited, byReviewer, badSig]);
-  assert.equal(verdicts[2], "ok");
-  for (const [i, v] of verdicts.entries()) if (i !== 2) assert.notEqual(v, "ok", `candidate ${i}`);
-  assert.match(verdicts[1], /fewer than 2/);
-});
+    const verdicts = pythonVerdicts(current, [unsigned, handed, second.manifest, edited, byReviewer, badSig]);
+    assert.equal(verdicts[2], "ok");
+    for (const [i, v] of verdicts.entries()) if (i !== 2) assert.notEqual(v, "ok", `candidate ${i}`);
+    assert.match(verdicts[1], /fewer than 2/);
+  },
+);
 
 test("threshold 1: the first admin's signature publishes", async () => {
   const { members, manifest } = await makeTeam();
@@ -95,7 +121,15 @@ test("audit head file: round trip; a head still in the chain, a rewritten or cut
   const entries = [];
   let prev = GENESIS;
   for (let seq = 1; seq <= 4; seq++) {
-    const entry = { seq, prev, day_time: `2026-01-0${seq}T00:00:00Z`, member: null, action: "retention.purge", case: null, request: null };
+    const entry = {
+      seq,
+      prev,
+      day_time: `2026-01-0${seq}T00:00:00Z`,
+      member: null,
+      action: "retention.purge",
+      case: null,
+      request: null,
+    };
     entries.push(entry);
     prev = entryHash(entry);
   }
@@ -107,11 +141,20 @@ test("audit head file: round trip; a head still in the chain, a rewritten or cut
   const rewritten = entries.map((e) => (e.seq === 2 ? { ...e, action: "case.purge" } : e));
   // A rewrite that re-links the chain still loses the saved head.
   let link = GENESIS;
-  const relinked = rewritten.map((e) => { const f = { ...e, prev: link }; link = entryHash(f); return f; });
+  const relinked = rewritten.map((e) => {
+    const f = { ...e, prev: link };
+    link = entryHash(f);
+    return f;
+  });
   assert.deepEqual(verifyAudit(relinked, () => []).problems, []);
   assert.equal(headInChain(relinked, saved), false);
   assert.equal(headInChain(entries.slice(0, 2), saved), false);
-  for (const bad of [{}, { ...JSON.parse(headFile(head)), seq: 0 }, { ...JSON.parse(headFile(head)), type: "x" }, { ...JSON.parse(headFile(head)), hash: "x" }]) {
+  for (const bad of [
+    {},
+    { ...JSON.parse(headFile(head)), seq: 0 },
+    { ...JSON.parse(headFile(head)), type: "x" },
+    { ...JSON.parse(headFile(head)), hash: "x" },
+  ]) {
     assert.throws(() => parseHead(bad), TypeError);
   }
 });

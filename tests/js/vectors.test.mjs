@@ -31,7 +31,10 @@ test("receipts", async (t) => {
   for (const p of v.parse) {
     await t.test(`parse: ${p.name}`, () => {
       if (p.error) {
-        assert.throws(() => parseReceipt(p.input), (e) => (e.reason === "typo" ? "typo" : "malformed") === p.error);
+        assert.throws(
+          () => parseReceipt(p.input),
+          (e) => (e.reason === "typo" ? "typo" : "malformed") === p.error,
+        );
       } else {
         assert.equal(hex(parseReceipt(p.input)), p.T);
       }
@@ -42,10 +45,14 @@ test("receipts", async (t) => {
 test("padding", async (t) => {
   const v = vectors("padding");
   for (const c of v.padme) await t.test(`padme ${c.L}`, () => assert.equal(padme(c.L), c.padme));
-  for (const c of v.padded_length ?? []) await t.test(`padded ${c.n ?? c.L}`, () => assert.equal(paddedSize(c.n ?? c.L), c.padded));
+  for (const c of v.padded_length ?? [])
+    await t.test(`padded ${c.n ?? c.L}`, () => assert.equal(paddedSize(c.n ?? c.L), c.padded));
   for (const c of v.documents ?? []) {
     await t.test(`document: ${c.name}`, () => {
-      const bytes = new Uint8Array([...fromHex(c.head_hex), ...new Array(c.tail_count).fill(parseInt(c.tail_byte_hex, 16))]);
+      const bytes = new Uint8Array([
+        ...fromHex(c.head_hex),
+        ...new Array(c.tail_count).fill(parseInt(c.tail_byte_hex, 16)),
+      ]);
       if (c.document === null || c.valid === false) assert.throws(() => decodeDocument(bytes));
       else assert.deepEqual(decodeDocument(bytes), c.document);
     });
@@ -66,9 +73,11 @@ test("jcs", async (t) => {
     // JSON.parse turns 1e3 into the integer 1000: a JS canonicaliser never
     // sees the exponent, so such cases say nothing about the JS side.
     const parsed = JSON.parse(c.input_json);
-    const indistinguishable = JSON.stringify(parsed) !== c.input_json && !/\./.test(c.input_json) && !/\\u[dD][89a-fA-F]/.test(c.input_json);
+    const indistinguishable =
+      JSON.stringify(parsed) !== c.input_json && !/\./.test(c.input_json) && !/\\u[dD][89a-fA-F]/.test(c.input_json);
     await t.test(`invalid: ${c.name}`, { skip: indistinguishable && "JSON.parse already made it an integer" }, () =>
-      assert.throws(() => jcs(parsed)));
+      assert.throws(() => jcs(parsed)),
+    );
   }
 });
 
@@ -95,7 +104,9 @@ test("manifests", async (t) => {
     await t.test(`first invalid: ${c.name}`, () => assert.throws(() => verifyBuiltIn(c.manifest, c.today ?? v.today)));
   }
   for (const c of v.next_invalid) {
-    await t.test(`next invalid: ${c.name}`, () => assert.throws(() => verifyNext(m.v1, c.candidate, c.today ?? v.today)));
+    await t.test(`next invalid: ${c.name}`, () =>
+      assert.throws(() => verifyNext(m.v1, c.candidate, c.today ?? v.today)),
+    );
   }
   for (const c of v.chains) {
     await t.test(`chain: ${c.name}`, () => {

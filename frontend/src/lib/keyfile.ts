@@ -2,15 +2,34 @@
 // with an scrypt passphrase (work factor 2^18..2^20) whose plaintext is
 // {"v": 1, "member", "identities": [current, …older], "signing_seed", "api"}.
 // The twin of candor/keyfile.py. Keys live only in the returned object.
-import { armor, Decrypter, Encrypter, generateHybridIdentity, generateX25519Identity, identityToRecipient } from "age-encryption";
+import {
+  armor,
+  Decrypter,
+  Encrypter,
+  generateHybridIdentity,
+  generateX25519Identity,
+  identityToRecipient,
+} from "age-encryption";
 import { b64u, fromB64u, fromUtf8 } from "./encoding.js";
 import { jcsBytes } from "./jcs.js";
 import { publicKey } from "./sign.js";
 import { parseStrict } from "./strict-json.js";
+import { isMemberId, isObject } from "./check.js";
+import type { RecipientType } from "./types.js";
+
+/** A member's key in memory (never stored by the page). */
+export interface TeamKey {
+  member: string;
+  /** Age identities, the current first; older ones read older cases. */
+  identities: string[];
+  signingSeed: Uint8Array;
+  api: string;
+  recipient: string;
+  signingKey: string;
+}
 
 export const MIN_WORK_FACTOR = 18;
 export const MAX_WORK_FACTOR = 20;
-const MEMBER_ID = /^m_[A-Za-z0-9_-]{20}$/;
 const ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
 
 /** The passphrase does not open the file, or the file is damaged. Says no more. */
@@ -18,7 +37,7 @@ export class KeyFileLocked extends Error {}
 /** The file opened but is not a v1 key file, or its work factor is out of range. */
 export class KeyFileInvalid extends Error {}
 
-function binary(bytes) {
+function binary(bytes: Uint8Array): Uint8Array {
   const head = new TextDecoder().decode(bytes.subarray(0, ARMOR_BEGIN.length));
   if (head !== ARMOR_BEGIN) return bytes;
   try {
@@ -29,48 +48,50 @@ function binary(bytes) {
 }
 
 /** The scrypt work factor of a passphrase-sealed age file, checked before the expensive derivation. */
-export function workFactor(sealed) {
+export function workFactor(sealed: Uint8Array): number {
   const text = new TextDecoder("latin1").decode(sealed.subarray(0, 512));
   const lines = text.split("\n");
   if (lines[0] !== "age-encryption.org/v1") throw new KeyFileLocked("not an age file");
   const stanza = /^-> scrypt [A-Za-z0-9+/]{22} ([1-9][0-9]*)$/.exec(lines[1] ?? "");
   // A second stanza would follow the scrypt stanza's body line.
-  if (!stanza || !(lines[3] ?? "").startsWith("--- ")) throw new KeyFileInvalid("not a passphrase-sealed key file");
+  if (!stanza?.[1] || !(lines[3] ?? "").startsWith("--- "))
+    throw new KeyFileInvalid("not a passphrase-sealed key file");
   const n = Number(stanza[1]);
   if (n < MIN_WORK_FACTOR || n > MAX_WORK_FACTOR) throw new KeyFileInvalid("work factor");
   return n;
 }
 
-const identityType = (identity) => (identity.startsWith("AGE-SECRET-KEY-PQ-1") ? "mlkem768x25519" : "x25519");
+const identityType = (identity: string): RecipientType =>
+  identity.startsWith("AGE-SECRET-KEY-PQ-1") ? "mlkem768x25519" : "x25519";
 
 /** Check the plaintext's fields and return the key in memory. @throws {KeyFileInvalid} */
-export async function keyFromPlaintext(plaintext) {
-  let data;
+export async function keyFromPlaintext(plaintext: Uint8Array): Promise<TeamKey> {
+  let data: unknown;
   try {
     data = parseStrict(fromUtf8(plaintext));
   } catch {
     throw new KeyFileInvalid("not JSON");
   }
-  const ok = data && data.v === 1 && MEMBER_ID.test(data.member ?? "") && Array.isArray(data.identities) &&
-    data.identities.length > 0 && data.identities.every((i) => typeof i === "string" && /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(i)) &&
-    new Set(data.identities.map(identityType)).size === 1 && typeof data.api === "string";
-  if (!ok) throw new KeyFileInvalid("fields");
-  let signingSeed;
+  if (!isObject(data) || data.v !== 1 || !isMemberId(data.member) || typeof data.api !== "string") {
+    throw new KeyFileInvalid("fields");
+  }
+  const identities = identitiesOf(data.identities);
+  let signingSeed: Uint8Array;
   try {
     signingSeed = fromB64u(data.signing_seed);
   } catch {
     throw new KeyFileInvalid("signing_seed");
   }
   if (signingSeed.length !== 32) throw new KeyFileInvalid("signing_seed");
-  let recipient;
+  let recipient: string;
   try {
-    recipient = await identityToRecipient(data.identities[0]);
+    recipient = await identityToRecipient(identities[0]);
   } catch {
     throw new KeyFileInvalid("identity");
   }
   return {
     member: data.member,
-    identities: [...data.identities],
+    identities: [...identities],
     signingSeed,
     api: data.api,
     recipient,
@@ -83,12 +104,23 @@ export async function keyFromPlaintext(plaintext) {
  * @throws {KeyFileLocked} wrong passphrase or damaged file
  * @throws {KeyFileInvalid} work factor outside 18..20 or a bad plaintext
  */
-export async function openKeyFile(bytes, passphrase) {
+/** The age identities of a key file: a non-empty list of one type. @throws {KeyFileInvalid} */
+function identitiesOf(value: unknown): [string, ...string[]] {
+  const ok =
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((i) => typeof i === "string" && /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(i)) &&
+    new Set((value as string[]).map(identityType)).size === 1;
+  if (!ok) throw new KeyFileInvalid("fields");
+  return value as [string, ...string[]];
+}
+
+export async function openKeyFile(bytes: Uint8Array, passphrase: string): Promise<TeamKey> {
   const sealed = binary(bytes);
   workFactor(sealed);
   const decrypter = new Decrypter();
   decrypter.addPassphrase(passphrase);
-  let plaintext;
+  let plaintext: Uint8Array;
   try {
     plaintext = await decrypter.decrypt(sealed);
   } catch {
@@ -98,11 +130,15 @@ export async function openKeyFile(bytes, passphrase) {
 }
 
 /** The plaintext Python writes: JCS of the five fields. */
-export const keyPlaintext = (key) =>
+export const keyPlaintext = (key: Pick<TeamKey, "member" | "identities" | "signingSeed" | "api">): Uint8Array =>
   jcsBytes({ v: 1, member: key.member, identities: key.identities, signing_seed: b64u(key.signingSeed), api: key.api });
 
 /** Seal a key in memory as a key file (binary age, scrypt at `logN`). */
-export async function sealKeyFile(key, passphrase, logN = MIN_WORK_FACTOR) {
+export async function sealKeyFile(
+  key: TeamKey,
+  passphrase: string,
+  logN: number = MIN_WORK_FACTOR,
+): Promise<Uint8Array> {
   if (logN < MIN_WORK_FACTOR || logN > MAX_WORK_FACTOR) throw new RangeError("work factor");
   const encrypter = new Encrypter();
   encrypter.setPassphrase(passphrase);
@@ -115,8 +151,13 @@ export async function sealKeyFile(key, passphrase, logN = MIN_WORK_FACTOR) {
  * signing seed. Returns the rotated key and the old seed, which signs the
  * member entry's `rotation` (protocol §4.5).
  */
-export async function rotateKey(key, newSeed) {
-  const identity = identityType(key.identities[0]) === "x25519" ? await generateX25519Identity() : await generateHybridIdentity();
-  const rotated = await keyFromPlaintext(keyPlaintext({ ...key, identities: [identity, ...key.identities], signingSeed: newSeed }));
+export async function rotateKey(key: TeamKey, newSeed: Uint8Array): Promise<{ rotated: TeamKey; oldSeed: Uint8Array }> {
+  const identity =
+    identityType(key.identities[0] ?? "") === "x25519"
+      ? await generateX25519Identity()
+      : await generateHybridIdentity();
+  const rotated = await keyFromPlaintext(
+    keyPlaintext({ ...key, identities: [identity, ...key.identities], signingSeed: newSeed }),
+  );
   return { rotated, oldSeed: key.signingSeed };
 }

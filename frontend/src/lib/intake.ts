@@ -4,33 +4,54 @@
 // public fields of POST /v1/reports ever leave.
 import { generateHybridIdentity, generateX25519Identity, identityToRecipient } from "age-encryption";
 import * as defaultApi from "./api.js";
-import { sealAttachment, uploadSealed } from "./attachments.js";
+import { withRetry, type ReporterApi, type SubmitAnswer } from "./api.js";
+import { sealAttachment, uploadSealed, type SealedFile, UploadFailed } from "./attachments.js";
 import {
-  blobHash, buildCaseState, buildReport, encodeDocument, encrypterFor, openDocument,
-  reporterKeyOf, sealBytes, SealFailed,
+  blobHash,
+  buildCaseState,
+  buildReport,
+  encodeDocument,
+  encrypterFor,
+  Opener,
+  reporterKeyOf,
+  sealBytes,
+  SealFailed,
 } from "./documents.js";
 import { b64u } from "./encoding.js";
 import { jcs } from "./jcs.js";
 import { accessRecipients, activeMembers, manifestRecipientType } from "./manifest.js";
-import { deriveReceipt, generateReceipt, receiptText } from "./receipt.js";
+import { deriveReceipt, generateReceipt, receiptText, type DerivedReceipt } from "./receipt.js";
 import { generateSeed } from "./sign.js";
+import type { AttachmentEntry, CaseState, Manifest, RecipientType, UploadTarget } from "./types.js";
 
 /** The case's access list: every active member but the excluded ones. @throws {Error} "no_admin" */
-export function accessList(manifest, excluded) {
+export function accessList(manifest: Manifest, excluded: readonly string[]): string[] {
   const access = activeMembers(manifest).filter((m) => !excluded.includes(m.id));
   if (!access.some((m) => m.role === "admin")) throw new Error("no_admin");
   return access.map((m) => m.id);
 }
 
-export const generateReplyIdentity = (type) =>
+export const generateReplyIdentity = (type: RecipientType): Promise<string> =>
   type === "x25519" ? generateX25519Identity() : generateHybridIdentity();
+
+/** Everything a report needs that is made locally before anything is sent. */
+export interface PreparedCase {
+  manifest: Manifest;
+  access: string[];
+  identity: string;
+  replyTo: string;
+  recipients: string[];
+  signSeed: Uint8Array;
+  receipt: Uint8Array;
+  derived: DerivedReceipt;
+}
 
 /**
  * Make the reporter's keys and check that every recipient can be encrypted
  * to. Pure local work: nothing is sent.
  * @throws {SealFailed}
  */
-export async function prepareCase(manifest, excluded) {
+export async function prepareCase(manifest: Manifest, excluded: readonly string[]): Promise<PreparedCase> {
   const access = accessList(manifest, excluded);
   const identity = await generateReplyIdentity(manifestRecipientType(manifest));
   const replyTo = await identityToRecipient(identity);
@@ -46,11 +67,11 @@ export async function prepareCase(manifest, excluded) {
  * Seal the case state to recipient(kek) and check that it opens to the same
  * state, as protocol §3.2 asks before any rotate. @throws {SealFailed}
  */
-export async function sealCaseState(state, derived) {
+export async function sealCaseState(state: CaseState, derived: DerivedReceipt): Promise<Uint8Array> {
   const sealed = await sealBytes(encodeDocument(state), [derived.kekRecipient]);
-  let reopened;
+  let reopened: unknown;
   try {
-    reopened = await openDocument(sealed, [derived.kekIdentity]);
+    reopened = await new Opener([derived.kekIdentity]).document(sealed);
   } catch {
     throw new SealFailed("case state does not reopen");
   }
@@ -58,51 +79,90 @@ export async function sealCaseState(state, derived) {
   return sealed;
 }
 
+export type Phase = "sealing" | "uploading";
+export type Progress = (phase: Phase, done: number, total?: number) => void;
+
 /**
  * A file on its way: seal → id → upload. `progress(phase, done, total)`
  * reports "sealing" and "uploading". Retrying after a failed upload asks for
  * a fresh upload URL when the old one may be used up or expired.
  */
 export class PendingFile {
-  constructor({ source, name, type }) {
-    Object.assign(this, { source, name, type, sealed: null, id: null, upload: null, uploaded: false });
+  readonly source: Blob | Uint8Array;
+  readonly name: string;
+  readonly type: string;
+  sealed: SealedFile | null = null;
+  id: string | null = null;
+  upload: UploadTarget | null = null;
+  uploaded = false;
+
+  constructor({ source, name, type }: { source: Blob | Uint8Array; name: string; type: string }) {
+    this.source = source;
+    this.name = name;
+    this.type = type;
   }
 
-  async seal(recipients, progress = () => {}) {
-    if (!this.sealed) this.sealed = await sealAttachment(this.source, recipients, (n) => progress("sealing", n));
+  async seal(recipients: readonly string[], progress: Progress = () => undefined): Promise<SealedFile> {
+    this.sealed ??= await sealAttachment(this.source, recipients, (n) => {
+      progress("sealing", n);
+    });
     return this.sealed;
   }
 
-  async send(api = defaultApi, progress = () => {}) {
+  async send(
+    api: Pick<ReporterApi, "createAttachment"> = defaultApi,
+    progress: Progress = () => undefined,
+  ): Promise<this> {
     if (this.uploaded) return this;
-    if (!this.sealed) throw new SealFailed("not sealed");
-    if (!this.upload) {
-      const answer = await defaultApi.withRetry(() => api.createAttachment(this.sealed.size));
+    const sealed = this.sealed;
+    if (!sealed) throw new SealFailed("not sealed");
+    let upload = this.upload;
+    if (!upload) {
+      const answer = await withRetry(() => api.createAttachment(sealed.size));
       this.id = answer.id;
-      this.upload = answer.upload;
+      upload = this.upload = answer.upload;
     }
     try {
-      await uploadSealed(this.upload, this.sealed.blob, (done, total) => progress("uploading", done, total));
+      await uploadSealed(upload, sealed.blob, (done, total) => {
+        progress("uploading", done, total);
+      });
     } catch (err) {
-      if (err.status !== 0) this.upload = null; // refused or expired: the next try gets a new URL
+      if (!(err instanceof UploadFailed) || err.status !== 0) this.upload = null; // refused or expired: the next try gets a new URL
       throw err;
     }
     this.uploaded = true;
     return this;
   }
 
-  /** The entry the report or message lists (protocol §2.2). */
-  get entry() {
+  /** The entry the report or message lists (protocol §2.2). @throws {SealFailed} before sending */
+  get entry(): AttachmentEntry {
+    if (!this.sealed || this.id === null) throw new SealFailed("not sent");
     return { id: this.id, name: this.name, type: this.type, size: this.sealed.plainSize, sha256: this.sealed.sha256 };
   }
 }
 
+export interface Submission {
+  form: Record<string, string>;
+  lang: string;
+  files: readonly PendingFile[];
+}
+
+export interface Submitted {
+  /** The receipt, as text. */
+  text: string;
+  received: string;
+  status: string;
+}
+
 /**
  * Seal the report and its case state and POST them. `files` must all be
- * sent. Returns {text (the receipt), received, status}.
- * @throws {SealFailed|ApiError}
+ * sent. @throws {SealFailed|ApiError}
  */
-export async function submitCase(prepared, { form, lang, files }, api = defaultApi) {
+export async function submitCase(
+  prepared: PreparedCase,
+  { form, lang, files }: Submission,
+  api: Pick<ReporterApi, "submitReport"> = defaultApi,
+): Promise<Submitted> {
   const { manifest, access, identity, replyTo, recipients, signSeed, receipt, derived } = prepared;
   const report = buildReport({
     form,
@@ -115,7 +175,11 @@ export async function submitCase(prepared, { form, lang, files }, api = defaultA
   });
   const sealedReport = await sealBytes(encodeDocument(report), recipients);
   const state = buildCaseState({
-    identity, signSeed, access, manifest: manifest.version, reportHash: blobHash(sealedReport),
+    identity,
+    signSeed,
+    access,
+    manifest: manifest.version,
+    reportHash: blobHash(sealedReport),
   });
   const sealedState = await sealCaseState(state, derived);
   const body = {
@@ -129,6 +193,6 @@ export async function submitCase(prepared, { form, lang, files }, api = defaultA
     attachments: files.map((f) => f.id),
   };
   // A retry with a byte-identical body answers as the first did (protocol §4.1).
-  const answer = await defaultApi.withRetry(() => api.submitReport(body));
+  const answer: SubmitAnswer = await withRetry(() => api.submitReport(body));
   return { text: receiptText(receipt), received: answer.received, status: answer.status };
 }

@@ -2,102 +2,133 @@
 // to and verify with. A newer manifest is accepted only through an unbroken
 // chain of valid versions from the one built into the page.
 import { bech32 } from "@scure/base";
+import { isInt, isObject, MEMBER_ID } from "./check.js";
 import { b64u, sha256 } from "./encoding.js";
 import { jcsBytes, without } from "./jcs.js";
 import { verifyObject } from "./sign.js";
+import type { B64u, Manifest, MemberEntry, RecipientType } from "./types.js";
 
-const MAX_VALIDITY_DAYS = 90;
-const DAY_MS = 86400000;
+/** The longest a manifest may be valid, issued to expires (protocol §4.5; MAX_LIFETIME_DAYS in Python). */
+export const MAX_LIFETIME_DAYS = 90;
+export const DAY_MS = 86400000;
 
 /** A manifest that fails verification; `reason` names the rule (for tests and logs, not for users). */
 export class ManifestInvalid extends Error {
-  constructor(reason) {
+  readonly reason: string;
+  constructor(reason: string) {
     super(`manifest invalid: ${reason}`);
     this.reason = reason;
   }
 }
 
 /** fingerprint = b64u(H(JCS(manifest without sigs))). */
-export const fingerprint = (manifest) => b64u(sha256(jcsBytes(without(manifest, "sigs"))));
+export const fingerprint = (manifest: Manifest): B64u => b64u(sha256(jcsBytes(without(manifest, "sigs"))));
 
 /** "mlkem768x25519" for age1pq1…, "x25519" for age1…. */
-export function recipientType(recipient) {
+export function recipientType(recipient: string): RecipientType {
   if (recipient.startsWith("age1pq1")) return "mlkem768x25519";
   if (/^age1[02-9ac-hj-np-z]+$/.test(recipient)) return "x25519";
   throw new ManifestInvalid("unknown recipient type");
 }
 
-export const activeMembers = (manifest) => manifest.members.filter((m) => !m.removed);
+export const activeMembers = (manifest: Manifest): MemberEntry[] => manifest.members.filter((m) => !m.removed);
 
 /** The single recipient type of a manifest's active members. */
-export function manifestRecipientType(manifest) {
-  const types = new Set(activeMembers(manifest).map((m) => recipientType(m.recipient)));
-  if (types.size !== 1) throw new ManifestInvalid("recipient types");
-  return [...types][0];
+export function manifestRecipientType(manifest: Manifest): RecipientType {
+  const types = [...new Set(activeMembers(manifest).map((m) => recipientType(m.recipient)))];
+  const [only] = types;
+  if (types.length !== 1 || only === undefined) throw new ManifestInvalid("recipient types");
+  return only;
 }
 
-function parseDay(day) {
+function parseDay(day: unknown): number {
   if (typeof day !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ManifestInvalid("day");
-  const ms = Date.parse(day + "T00:00:00Z");
+  const ms = Date.parse(`${day}T00:00:00Z`);
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day) {
     throw new ManifestInvalid("day");
   }
   return ms;
 }
 
-export const todayUtc = (now = Date.now()) => new Date(now).toISOString().slice(0, 10);
+export const todayUtc = (now: number = Date.now()): string => new Date(now).toISOString().slice(0, 10);
 
 const MANIFEST_FIELDS = ["expires", "issued", "members", "sigs", "threshold", "v", "version"];
-const ENTRY_FIELDS = ["cert", "function", "id", "name", "old_signing_keys", "recipient", "removed", "role", "rotation", "signing_key"];
-const sameKeys = (obj, fields) => JSON.stringify(Object.keys(obj).sort()) === JSON.stringify(fields);
-const MEMBER_ID = /^m_[A-Za-z0-9_-]{20}$/;
+const ENTRY_FIELDS = [
+  "cert",
+  "function",
+  "id",
+  "name",
+  "old_signing_keys",
+  "recipient",
+  "removed",
+  "role",
+  "rotation",
+  "signing_key",
+];
+const sameKeys = (obj: object, fields: readonly string[]): boolean =>
+  JSON.stringify(Object.keys(obj).sort()) === JSON.stringify(fields);
 // Names are shown to reporters: no control characters, no bidi overrides.
 const UNSAFE_TEXT = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
 /** A well-formed age recipient of a type the pages support. */
-function validRecipient(recipient) {
+function validRecipient(recipient: string): boolean {
   try {
-    const { prefix, words } = bech32.decode(recipient, false);
+    const { prefix, words } = bech32.decode(recipient as `${string}1${string}`, false);
     const size = bech32.fromWords(words).length;
-    return (prefix === "age1pq" && size === 1216) || (prefix === "age" && size === 32 && recipient === recipient.toLowerCase());
+    return (
+      (prefix === "age1pq" && size === 1216) ||
+      (prefix === "age" && size === 32 && recipient === recipient.toLowerCase())
+    );
   } catch {
     return false;
   }
 }
 
-function checkShape(manifest) {
+function checkShape(manifest: unknown): asserts manifest is Manifest {
   const ok =
-    manifest &&
+    isObject(manifest) &&
     sameKeys(manifest, MANIFEST_FIELDS) &&
     manifest.v === 1 &&
-    Number.isSafeInteger(manifest.version) &&
+    isInt(manifest.version) &&
     manifest.version >= 1 &&
-    Number.isSafeInteger(manifest.threshold) &&
+    isInt(manifest.threshold) &&
     manifest.threshold >= 1 &&
     Array.isArray(manifest.members) &&
     Array.isArray(manifest.sigs);
   if (!ok) throw new ManifestInvalid("shape");
-  const ids = new Set();
-  for (const m of manifest.members) {
-    const fields = ["id", "name", "function", "role", "recipient", "signing_key", "cert"];
-    if (!m || !sameKeys(m, ENTRY_FIELDS) || !fields.every((f) => typeof m[f] === "string") ||
-        !Array.isArray(m.old_signing_keys) || typeof m.removed !== "boolean" ||
-        !(m.rotation === null || typeof m.rotation === "string")) {
+  checkMembers(manifest.members as unknown[]);
+  const valid = manifest as unknown as Manifest;
+  const liveAdmins = activeMembers(valid).filter((m) => m.role === "admin").length;
+  if (valid.threshold > liveAdmins) throw new ManifestInvalid("threshold above admins");
+  const issued = parseDay(valid.issued);
+  const expires = parseDay(valid.expires);
+  if (expires < issued || expires - issued > MAX_LIFETIME_DAYS * DAY_MS) {
+    throw new ManifestInvalid("validity period");
+  }
+}
+
+const ENTRY_TEXT_FIELDS = ["id", "name", "function", "role", "recipient", "signing_key", "cert"] as const;
+
+function checkMembers(members: readonly unknown[]): asserts members is MemberEntry[] {
+  const ids = new Set<string>();
+  for (const m of members) {
+    if (
+      !isObject(m) ||
+      !sameKeys(m, ENTRY_FIELDS) ||
+      !ENTRY_TEXT_FIELDS.every((f) => typeof m[f] === "string") ||
+      !Array.isArray(m.old_signing_keys) ||
+      typeof m.removed !== "boolean" ||
+      !(m.rotation === null || typeof m.rotation === "string")
+    ) {
       throw new ManifestInvalid("member shape");
     }
-    if (!["admin", "reviewer"].includes(m.role) || ids.has(m.id) || !MEMBER_ID.test(m.id)) {
+    const entry = m as unknown as MemberEntry;
+    if (!["admin", "reviewer"].includes(entry.role) || ids.has(entry.id) || !MEMBER_ID.test(entry.id)) {
       throw new ManifestInvalid("member role or id");
     }
-    if (UNSAFE_TEXT.test(m.name) || UNSAFE_TEXT.test(m.function)) throw new ManifestInvalid("member text");
-    if (!validRecipient(m.recipient)) throw new ManifestInvalid("recipient");
-    ids.add(m.id);
-  }
-  const liveAdmins = activeMembers(manifest).filter((m) => m.role === "admin").length;
-  if (manifest.threshold > liveAdmins) throw new ManifestInvalid("threshold above admins");
-  const issued = parseDay(manifest.issued);
-  const expires = parseDay(manifest.expires);
-  if (expires < issued || expires - issued > MAX_VALIDITY_DAYS * DAY_MS) {
-    throw new ManifestInvalid("validity period");
+    if (UNSAFE_TEXT.test(entry.name) || UNSAFE_TEXT.test(entry.function)) throw new ManifestInvalid("member text");
+    if (!validRecipient(entry.recipient)) throw new ManifestInvalid("recipient");
+    ids.add(entry.id);
   }
 }
 
@@ -107,7 +138,7 @@ function checkShape(manifest) {
  * changed key carries a rotation signed by the previous one; a removed
  * entry is the previous entry plus `removed` and never changes again.
  */
-function checkEntries(manifest, previous) {
+function checkEntries(manifest: Manifest, previous: Manifest | null): void {
   const before = new Map((previous?.members ?? []).map((m) => [m.id, m]));
   for (const entry of manifest.members) {
     const certified = { ...entry, removed: false };
@@ -121,7 +152,10 @@ function checkEntries(manifest, previous) {
       continue;
     }
     if (old && old.signing_key !== entry.signing_key) {
-      if (typeof entry.rotation !== "string" || !verifyObject(certified, entry.rotation, [old.signing_key], "cert", "rotation")) {
+      if (
+        typeof entry.rotation !== "string" ||
+        !verifyObject(certified, entry.rotation, [old.signing_key], "cert", "rotation")
+      ) {
         throw new ManifestInvalid(`rotation of ${entry.id}`);
       }
       if (!entry.old_signing_keys.includes(old.signing_key)) {
@@ -139,7 +173,7 @@ function checkEntries(manifest, previous) {
   }
 }
 
-const jcsOf = (x) => new TextDecoder().decode(jcsBytes(x));
+const jcsOf = (x: unknown): string => new TextDecoder().decode(jcsBytes(x));
 
 /**
  * At least `signers.threshold` distinct admins of `signers` signed
@@ -147,12 +181,18 @@ const jcsOf = (x) => new TextDecoder().decode(jcsBytes(x));
  * chalicelib/manifest.py, one bad or foreign signature refuses the whole
  * manifest rather than being skipped.
  */
-function checkSignatures(manifest, signers) {
-  const admins = new Map(activeMembers(signers).filter((m) => m.role === "admin").map((m) => [m.id, m]));
+function checkSignatures(manifest: Manifest, signers: Manifest): void {
+  const admins = new Map(
+    activeMembers(signers)
+      .filter((m) => m.role === "admin")
+      .map((m) => [m.id, m]),
+  );
   const body = without(manifest, "sigs");
-  const signed = new Set();
-  for (const item of manifest.sigs) {
-    const { member, sig } = item ?? {};
+  const signed = new Set<string>();
+  // The shape check left the items unchecked: each is checked here.
+  for (const item of manifest.sigs as unknown[]) {
+    const { member, sig } = isObject(item) ? item : {};
+    if (typeof member !== "string") throw new ManifestInvalid("signed by someone who is not an admin");
     if (signed.has(member)) throw new ManifestInvalid("signed twice");
     const admin = admins.get(member);
     if (!admin) throw new ManifestInvalid("signed by someone who is not an admin");
@@ -170,7 +210,7 @@ function checkSignatures(manifest, signers) {
  * valid certs; version 1 must also be signed by its own admins.
  * @throws {ManifestInvalid}
  */
-export function verifyBuiltIn(manifest, today = null) {
+export function verifyBuiltIn(manifest: unknown, today: string | null = null): Manifest {
   checkShape(manifest);
   manifestRecipientType(manifest);
   checkEntries(manifest, null);
@@ -179,7 +219,7 @@ export function verifyBuiltIn(manifest, today = null) {
   return manifest;
 }
 
-function checkUnexpired(manifest, today) {
+function checkUnexpired(manifest: Manifest, today: string): void {
   if (parseDay(today) > parseDay(manifest.expires)) throw new ManifestInvalid("expired");
 }
 
@@ -187,7 +227,7 @@ function checkUnexpired(manifest, today) {
  * Check that `next` validly follows `previous` (protocol §4.5).
  * @throws {ManifestInvalid}
  */
-export function verifyNext(previous, next, today = null) {
+export function verifyNext(previous: Manifest, next: unknown, today: string | null = null): Manifest {
   checkShape(next);
   if (next.version !== previous.version + 1) throw new ManifestInvalid("version");
   if (parseDay(next.issued) < parseDay(previous.issued)) throw new ManifestInvalid("issued goes back");
@@ -206,26 +246,33 @@ export function verifyNext(previous, next, today = null) {
  * last. The newest must be unexpired on `today` (expires is inclusive).
  * @throws {ManifestInvalid}
  */
-export function verifyChain(builtIn, newer, today = todayUtc()) {
-  const chain = [verifyBuiltIn(builtIn)];
-  for (const next of newer) chain.push(verifyNext(chain[chain.length - 1], next));
+export function verifyChain(builtIn: unknown, newer: readonly unknown[], today: string = todayUtc()): Manifest[] {
+  let newest = verifyBuiltIn(builtIn);
+  const chain = [newest];
+  for (const next of newer) {
+    newest = verifyNext(newest, next);
+    chain.push(newest);
+  }
   // Only the newest must be current: older versions are superseded, not expired.
-  checkUnexpired(chain[chain.length - 1], today);
+  checkUnexpired(newest, today);
   return chain;
 }
 
 /** Every signing key (current and old) a member ever had in the chain. */
-export function memberSigningKeys(chain, memberId) {
-  const keys = new Set();
+export function memberSigningKeys(chain: readonly Manifest[], memberId: string): B64u[] {
+  const keys = new Set<B64u>();
   for (const manifest of chain) {
     const m = manifest.members.find((e) => e.id === memberId);
-    if (m) [m.signing_key, ...m.old_signing_keys].forEach((k) => keys.add(k));
+    if (m) for (const k of [m.signing_key, ...m.old_signing_keys]) keys.add(k);
   }
   return [...keys];
 }
 
 /** Current recipients of the members in `access` (removed members are never recipients). */
-export function accessRecipients(manifest, access) {
+export function accessRecipients(manifest: Manifest, access: readonly string[]): string[] {
   const active = new Map(activeMembers(manifest).map((m) => [m.id, m.recipient]));
-  return access.filter((id) => active.has(id)).map((id) => active.get(id));
+  return access.flatMap((id) => {
+    const recipient = active.get(id);
+    return recipient === undefined ? [] : [recipient];
+  });
 }

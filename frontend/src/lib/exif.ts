@@ -4,33 +4,52 @@
 // unchanged and the page says it could not clean them.
 
 const TAG_NAMES = new Map([
-  [0x010e, "ImageDescription"], [0x010f, "Make"], [0x0110, "Model"], [0x0112, "Orientation"],
-  [0x0131, "Software"], [0x0132, "DateTime"], [0x013b, "Artist"], [0x8298, "Copyright"],
-  [0x9003, "DateTimeOriginal"], [0x9004, "DateTimeDigitized"], [0x9010, "OffsetTime"],
-  [0x9011, "OffsetTimeOriginal"], [0x927c, "MakerNote"], [0x9286, "UserComment"],
-  [0xa420, "ImageUniqueID"], [0xa430, "CameraOwnerName"], [0xa431, "BodySerialNumber"],
-  [0xa433, "LensMake"], [0xa434, "LensModel"], [0xa435, "LensSerialNumber"],
+  [0x010e, "ImageDescription"],
+  [0x010f, "Make"],
+  [0x0110, "Model"],
+  [0x0112, "Orientation"],
+  [0x0131, "Software"],
+  [0x0132, "DateTime"],
+  [0x013b, "Artist"],
+  [0x8298, "Copyright"],
+  [0x9003, "DateTimeOriginal"],
+  [0x9004, "DateTimeDigitized"],
+  [0x9010, "OffsetTime"],
+  [0x9011, "OffsetTimeOriginal"],
+  [0x927c, "MakerNote"],
+  [0x9286, "UserComment"],
+  [0xa420, "ImageUniqueID"],
+  [0xa430, "CameraOwnerName"],
+  [0xa431, "BodySerialNumber"],
+  [0xa433, "LensMake"],
+  [0xa434, "LensModel"],
+  [0xa435, "LensSerialNumber"],
 ]);
 const GPS_TAG_NAMES = new Map([
-  [0x0001, "GPSLatitudeRef"], [0x0002, "GPSLatitude"], [0x0003, "GPSLongitudeRef"],
-  [0x0004, "GPSLongitude"], [0x0006, "GPSAltitude"], [0x0007, "GPSTimeStamp"],
-  [0x0011, "GPSImgDirection"], [0x001d, "GPSDateStamp"],
+  [0x0001, "GPSLatitudeRef"],
+  [0x0002, "GPSLatitude"],
+  [0x0003, "GPSLongitudeRef"],
+  [0x0004, "GPSLongitude"],
+  [0x0006, "GPSAltitude"],
+  [0x0007, "GPSTimeStamp"],
+  [0x0011, "GPSImgDirection"],
+  [0x001d, "GPSDateStamp"],
 ]);
 const EXIF_IFD = 0x8769;
 const GPS_IFD = 0x8825;
 
-const ascii = (bytes, start, length) =>
+const ascii = (bytes: Uint8Array, start: number, length: number): string =>
   String.fromCharCode(...bytes.subarray(start, start + length));
 
 /** Names of the EXIF tags in a TIFF structure (best effort; never throws). */
-export function exifFieldNames(tiff) {
-  const names = new Set();
+export function exifFieldNames(tiff: Uint8Array): string[] {
+  const names = new Set<string>();
   try {
     const little = ascii(tiff, 0, 2) === "II";
     const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
-    const u16 = (o) => view.getUint16(o, little);
-    const u32 = (o) => view.getUint32(o, little);
-    const walk = (offset, table, depth) => {
+    const u16 = (o: number): number => view.getUint16(o, little);
+    const u32 = (o: number): number => view.getUint32(o, little);
+    const walk = (offset: number, table: ReadonlyMap<number, string>, depth: number): void => {
       if (depth > 3 || offset + 2 > tiff.length) return;
       const count = u16(offset);
       for (let i = 0; i < count && offset + 2 + i * 12 + 12 <= tiff.length; i++) {
@@ -50,15 +69,24 @@ export function exifFieldNames(tiff) {
   return [...names];
 }
 
-function stripJpeg(bytes) {
+interface Stripped {
+  bytes: Uint8Array;
+  removed: string[];
+}
+
+function stripJpeg(bytes: Uint8Array): Stripped {
   const kept = [bytes.subarray(0, 2)];
-  const removed = new Set();
+  const removed = new Set<string>();
   let o = 2;
   while (o + 4 <= bytes.length) {
     if (bytes[o] !== 0xff) throw new Error("bad JPEG marker");
     const marker = bytes[o + 1];
-    if (marker === 0xff) { o++; continue; }
-    const length = (bytes[o + 2] << 8) | bytes[o + 3];
+    if (marker === undefined) break;
+    if (marker === 0xff) {
+      o++;
+      continue;
+    }
+    const length = ((bytes[o + 2] ?? 0) << 8) | (bytes[o + 3] ?? 0);
     const segment = bytes.subarray(o, o + 2 + length);
     const body = segment.subarray(4);
     if (marker === 0xda) {
@@ -76,7 +104,7 @@ function stripJpeg(bytes) {
         : marker === 0xe0 || marker === 0xee || (marker === 0xe2 && ascii(body, 0, 12) === "ICC_PROFILE\0");
     if (keep) kept.push(segment);
     else if (marker === 0xe1 && ascii(body, 0, 6) === "Exif\0\0") {
-      exifFieldNames(body.subarray(6)).forEach((n) => removed.add(n));
+      for (const n of exifFieldNames(body.subarray(6))) removed.add(n);
     } else if (marker === 0xe1) removed.add("XMP");
     else if (marker === 0xed) removed.add("IPTC");
     else if (marker === 0xfe) removed.add("Comment");
@@ -88,9 +116,9 @@ function stripJpeg(bytes) {
 
 const PNG_DROP = new Set(["tEXt", "zTXt", "iTXt", "eXIf", "tIME"]);
 
-function stripPng(bytes) {
+function stripPng(bytes: Uint8Array): Stripped {
   const kept = [bytes.subarray(0, 8)];
-  const removed = new Set();
+  const removed = new Set<string>();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let o = 8;
   while (o + 12 <= bytes.length) {
@@ -98,7 +126,7 @@ function stripPng(bytes) {
     const type = ascii(bytes, o + 4, 4);
     const chunk = bytes.subarray(o, o + 12 + length);
     if (!PNG_DROP.has(type)) kept.push(chunk);
-    else if (type === "eXIf") exifFieldNames(chunk.subarray(8, 8 + length)).forEach((n) => removed.add(n));
+    else if (type === "eXIf") for (const n of exifFieldNames(chunk.subarray(8, 8 + length))) removed.add(n);
     else if (type === "tIME") removed.add("tIME");
     else {
       const data = chunk.subarray(8, 8 + length);
@@ -112,9 +140,9 @@ function stripPng(bytes) {
   return { bytes: joinParts(kept), removed: [...removed] };
 }
 
-function stripWebp(bytes) {
-  const kept = [];
-  const removed = new Set();
+function stripWebp(bytes: Uint8Array): Stripped {
+  const kept: Uint8Array[] = [];
+  const removed = new Set<string>();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let o = 12;
   const riffEnd = Math.min(bytes.length, 8 + view.getUint32(4, true));
@@ -122,10 +150,10 @@ function stripWebp(bytes) {
     const type = ascii(bytes, o, 4);
     const length = view.getUint32(o + 4, true);
     const chunk = bytes.slice(o, o + 8 + length + (length & 1));
-    if (type === "EXIF") exifFieldNames(skipExifHeader(chunk.subarray(8, 8 + length))).forEach((n) => removed.add(n));
+    if (type === "EXIF") for (const n of exifFieldNames(skipExifHeader(chunk.subarray(8, 8 + length)))) removed.add(n);
     else if (type === "XMP ") removed.add("XMP");
     else {
-      if (type === "VP8X") chunk[8] &= ~0x0c; // clear the EXIF and XMP flags
+      if (type === "VP8X") chunk[8] = (chunk[8] ?? 0) & ~0x0c; // clear the EXIF and XMP flags
       kept.push(chunk);
     }
     o += 8 + length + (length & 1);
@@ -138,17 +166,22 @@ function stripWebp(bytes) {
   return { bytes: out, removed: [...removed] };
 }
 
-const skipExifHeader = (data) => (ascii(data, 0, 6) === "Exif\0\0" ? data.subarray(6) : data);
+const skipExifHeader = (data: Uint8Array): Uint8Array => (ascii(data, 0, 6) === "Exif\0\0" ? data.subarray(6) : data);
 
-function joinParts(parts) {
+function joinParts(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
 /** The image format by magic bytes: "jpeg", "png", "webp" or null. */
-export function imageFormat(bytes) {
+export type ImageFormat = "jpeg" | "png" | "webp";
+
+export function imageFormat(bytes: Uint8Array): ImageFormat | null {
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "jpeg";
   if (ascii(bytes, 0, 8) === "\x89PNG\r\n\x1a\n") return "png";
   if (ascii(bytes, 0, 4) === "RIFF" && ascii(bytes, 8, 4) === "WEBP") return "webp";
@@ -160,7 +193,7 @@ export function imageFormat(bytes) {
  * names]}; `format` is null (and bytes unchanged) for anything else.
  * @throws {Error} for a damaged image of a known format.
  */
-export function stripMetadata(bytes) {
+export function stripMetadata(bytes: Uint8Array): { format: ImageFormat | null } & Stripped {
   const format = imageFormat(bytes);
   if (format === null) return { format, bytes, removed: [] };
   const strip = { jpeg: stripJpeg, png: stripPng, webp: stripWebp }[format];

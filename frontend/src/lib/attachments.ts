@@ -4,6 +4,15 @@
 import { hex, sha256Stream } from "./encoding.js";
 import { encrypterFor, SealFailed } from "./documents.js";
 import { attachmentPadder } from "./padding.js";
+import type { UploadTarget } from "./types.js";
+
+/** A sealed file, kept as a Blob: its size and hex SHA-256, and the plaintext size. */
+export interface SealedFile {
+  blob: Blob;
+  size: number;
+  sha256: string;
+  plainSize: number;
+}
 
 const FOLD_BYTES = 8 * 1024 * 1024;
 
@@ -13,15 +22,19 @@ const FOLD_BYTES = 8 * 1024 * 1024;
  * caller lists {id, name, type, size: plaintext size, sha256} in its document.
  * @throws {SealFailed}
  */
-export async function sealAttachment(source, recipients, onProgress = () => {}) {
+export async function sealAttachment(
+  source: Blob | Uint8Array,
+  recipients: readonly string[],
+  onProgress: (done: number) => void = () => undefined,
+): Promise<SealedFile> {
   const encrypter = encrypterFor(recipients);
   const plainSize = source instanceof Uint8Array ? source.length : source.size;
-  const input = source instanceof Uint8Array ? new Blob([source]).stream() : source.stream();
+  const input = source instanceof Uint8Array ? new Blob([source as BlobPart]).stream() : source.stream();
   try {
     const sealed = await encrypter.encrypt(input.pipeThrough(attachmentPadder(plainSize)));
     const hasher = sha256Stream();
     let blob = new Blob([]);
-    let pending = [];
+    let pending: Uint8Array[] = [];
     let pendingBytes = 0;
     let done = 0;
     const reader = sealed.getReader();
@@ -34,22 +47,23 @@ export async function sealAttachment(source, recipients, onProgress = () => {}) 
       done += value.length;
       // Fold chunks into the Blob now and then so the page never holds the whole file.
       if (pendingBytes >= FOLD_BYTES) {
-        blob = new Blob([blob, ...pending]);
+        blob = new Blob([blob, ...(pending as BlobPart[])]);
         pending = [];
         pendingBytes = 0;
       }
       onProgress(done);
     }
-    blob = new Blob([blob, ...pending], { type: "application/octet-stream" });
+    blob = new Blob([blob, ...(pending as BlobPart[])], { type: "application/octet-stream" });
     return { blob, size: blob.size, sha256: hex(hasher.digest()), plainSize };
   } catch (err) {
-    throw new SealFailed(String(err?.message ?? err));
+    throw new SealFailed(err instanceof Error ? err.message : String(err));
   }
 }
 
 /** An upload that failed; `status` 0 means the network. */
 export class UploadFailed extends Error {
-  constructor(status) {
+  readonly status: number;
+  constructor(status: number) {
     super(`upload failed (${status})`);
     this.status = status;
   }
@@ -60,18 +74,30 @@ export class UploadFailed extends Error {
  * headers. XMLHttpRequest because fetch reports no upload progress.
  * @throws {UploadFailed}
  */
-export function uploadSealed(upload, blob, onProgress = () => {}) {
+export function uploadSealed(
+  upload: UploadTarget,
+  blob: Blob,
+  onProgress: (done: number, total: number) => void = () => undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(upload.method ?? "PUT", upload.url);
     for (const [name, value] of Object.entries(upload.headers ?? {})) {
       xhr.setRequestHeader(name, value);
     }
-    xhr.upload.onprogress = (e) => onProgress(e.loaded, blob.size);
-    xhr.onload = () =>
-      xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new UploadFailed(xhr.status));
-    xhr.onerror = () => reject(new UploadFailed(0));
-    xhr.ontimeout = () => reject(new UploadFailed(0));
+    xhr.upload.onprogress = (e) => {
+      onProgress(e.loaded, blob.size);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) resolve();
+      else reject(new UploadFailed(xhr.status));
+    };
+    xhr.onerror = () => {
+      reject(new UploadFailed(0));
+    };
+    xhr.ontimeout = () => {
+      reject(new UploadFailed(0));
+    };
     xhr.send(blob);
   });
 }

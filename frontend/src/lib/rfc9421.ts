@@ -5,6 +5,10 @@
 // nonce, tag in that order (the order http-message-signatures writes).
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { b64u, fromB64u, randomBytes, sha256, utf8 } from "./encoding.js";
+import type { B64u, RecordedRequest } from "./types.js";
+
+/** Query parameters of a team request; empty, null and undefined values are left out. */
+export type Query = Record<string, string | number | boolean | null | undefined>;
 
 export const LABEL = "candor";
 export const TAG = "candor/v1";
@@ -14,7 +18,7 @@ const PARAM_NAMES = ["alg", "created", "keyid", "nonce", "tag"];
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 /** Percent-encode outside RFC 3986 unreserved characters (Python's quote(safe="-._~")). */
-function percentEncode(text) {
+function percentEncode(text: string): string {
   let out = "";
   for (const ch of text) {
     if (UNRESERVED.test(ch)) out += ch;
@@ -24,33 +28,47 @@ function percentEncode(text) {
 }
 
 /** `?` and the non-empty parameters sorted by name (protocol §4.3). */
-export function canonicalQuery(params = {}) {
+export function canonicalQuery(params: Query = {}): string {
   const pairs = Object.entries(params)
     .filter(([, v]) => v !== "" && v !== null && v !== undefined)
-    .map(([k, v]) => [k, String(v)])
+    .map(([k, v]): [string, string] => [k, String(v)])
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   return "?" + pairs.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join("&");
 }
 
-const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
-const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
+const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
-export const contentDigest = (body) => `sha-256=:${toBase64(sha256(body))}:`;
+export const contentDigest = (body: Uint8Array): string => `sha-256=:${toBase64(sha256(body))}:`;
 
-export const componentsFor = (method) =>
+export const componentsFor = (method: string): string[] =>
   BODY_METHODS.has(method) ? ["@method", "@path", "@query", "content-digest"] : ["@method", "@path", "@query"];
 
-function signatureParams(components, { created, keyid, nonce }) {
+interface SignatureParams {
+  created: number;
+  keyid: string;
+  nonce: string;
+}
+
+function signatureParams(components: readonly string[], { created, keyid, nonce }: SignatureParams): string {
   const list = components.map((c) => `"${c}"`).join(" ");
   return `(${list});created=${created};keyid="${keyid}";alg="ed25519";nonce="${nonce}";tag="${TAG}"`;
 }
 
 /** The RFC 9421 signature base (section 2.5) for our profile. */
-export function signatureBase({ method, path, query, digest }, params) {
+interface Components {
+  method: string;
+  path: string;
+  query: string;
+  digest: string | null | undefined;
+}
+
+export function signatureBase({ method, path, query, digest }: Components, params: string): Uint8Array {
   const lines = [`"@method": ${method}`, `"@path": ${path}`, `"@query": ${query}`];
-  if (BODY_METHODS.has(method)) lines.push(`"content-digest": ${digest}`);
+  if (BODY_METHODS.has(method)) lines.push(`"content-digest": ${digest ?? ""}`);
   lines.push(`"@signature-params": ${params}`);
   const base = lines.join("\n");
+
   if (!/^[\x00-\x7f]*$/.test(base)) throw new TypeError("the signature base must be ASCII");
   return utf8(base);
 }
@@ -61,27 +79,54 @@ export function signatureBase({ method, path, query, digest }, params) {
  * object of parameters (empty values are left out, as the client leaves
  * them out of the URL).
  */
-export function signRequest(method, path, query, body, { memberId, seed, created, nonce }) {
+export interface Signer {
+  memberId: string;
+  seed: Uint8Array;
+  created?: number;
+  nonce?: string;
+}
+
+export function signRequest(
+  method: string,
+  path: string,
+  query: Query,
+  body: Uint8Array | null | undefined,
+  { memberId, seed, created, nonce }: Signer,
+): Record<string, string> {
   const when = created ?? Math.floor(Date.now() / 1000);
-  const params = signatureParams(componentsFor(method), { created: when, keyid: memberId, nonce: nonce ?? b64u(randomBytes(16)) });
+  const params = signatureParams(componentsFor(method), {
+    created: when,
+    keyid: memberId,
+    nonce: nonce ?? b64u(randomBytes(16)),
+  });
   const digest = BODY_METHODS.has(method) ? contentDigest(body ?? new Uint8Array(0)) : null;
   const base = signatureBase({ method, path, query: canonicalQuery(query), digest }, params);
-  const headers = {};
+  const headers: Record<string, string> = {};
   if (digest !== null) headers["Content-Digest"] = digest;
   headers["Signature-Input"] = `${LABEL}=${params}`;
-  headers["Signature"] = `${LABEL}=:${toBase64(ed25519.sign(base, seed))}:`;
+  headers.Signature = `${LABEL}=:${toBase64(ed25519.sign(base, seed))}:`;
   return headers;
 }
+
+/** A recorded component: its text, or "" for anything else (which then fails to verify). */
+const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
 const INPUT = /^candor=\(((?:"[^"\\]+")(?: "[^"\\]+")*)\)((?:;[a-z]+=(?:[0-9]+|"[^"\\]*"))+)$/;
 
 /** Parse a recorded Signature-Input against the profile; null when it does not fit. */
-export function parseSignatureInput(value, method) {
-  const m = INPUT.exec(String(value ?? ""));
-  if (!m) return null;
+export interface ParsedInput {
+  components: string[];
+  params: Record<string, string | number>;
+  serialized: string;
+}
+
+export function parseSignatureInput(value: unknown, method: string): ParsedInput | null {
+  const text = typeof value === "string" ? value : "";
+  const m = INPUT.exec(text);
+  if (!m?.[1] || !m[2]) return null;
   const components = m[1].split(" ").map((c) => c.slice(1, -1));
   if (components.join(" ") !== componentsFor(method).join(" ")) return null;
-  const params = {};
+  const params: Record<string, string | number> = {};
   for (const part of m[2].slice(1).split(";")) {
     const eq = part.indexOf("=");
     const name = part.slice(0, eq);
@@ -93,7 +138,7 @@ export function parseSignatureInput(value, method) {
   if (params.alg !== "ed25519" || params.tag !== TAG || !Number.isSafeInteger(params.created)) return null;
   if (typeof params.keyid !== "string" || typeof params.nonce !== "string") return null;
   if (params.nonce.length < 16 || params.nonce.length > 64) return null;
-  return { components, params, serialized: value.slice(LABEL.length + 1) };
+  return { components, params, serialized: text.slice(LABEL.length + 1) };
 }
 
 /**
@@ -101,19 +146,24 @@ export function parseSignatureInput(value, method) {
  * "candor" signature by `memberId` under one of `publicKeys` (b64u).
  * Clock skew and nonces are not rechecked: the server did, at the time.
  */
-export function verifyRecorded(record, memberId, publicKeys) {
+export function verifyRecorded(record: RecordedRequest, memberId: string, publicKeys: readonly B64u[]): boolean {
   try {
-    const method = String(record["@method"]);
+    const method = text(record["@method"]);
     const parsed = parseSignatureInput(record["Signature-Input"], method);
-    if (parsed === null || parsed.params.keyid !== memberId) return false;
-    const sig = /^candor=:([A-Za-z0-9+/]+={0,2}):$/.exec(String(record.Signature ?? ""));
-    if (!sig) return false;
+    if (parsed?.params.keyid !== memberId) return false;
+    const sig = /^candor=:([A-Za-z0-9+/]+={0,2}):$/.exec(text(record.Signature));
+    if (!sig?.[1]) return false;
     const signature = fromBase64(sig[1]);
     if (signature.length !== 64) return false;
     const digest = record["Content-Digest"];
     if (BODY_METHODS.has(method) && typeof digest !== "string") return false;
     const base = signatureBase(
-      { method, path: String(record["@path"]), query: String(record["@query"]), digest },
+      {
+        method,
+        path: text(record["@path"]),
+        query: text(record["@query"]),
+        digest: typeof digest === "string" ? digest : null,
+      },
       parsed.serialized,
     );
     return publicKeys.some((key) => {

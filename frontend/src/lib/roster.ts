@@ -4,23 +4,48 @@
 // manifest.js's verifyNext before it leaves the browser.
 import { b64u } from "./encoding.js";
 import { publicKey, signObject, verifyObject } from "./sign.js";
-import { activeMembers, ManifestInvalid, todayUtc, verifyNext } from "./manifest.js";
-
-export const MAX_LIFETIME_DAYS = 90;
-const ENTRY_FIELDS = ["cert", "function", "id", "name", "old_signing_keys", "recipient", "removed", "role", "rotation", "signing_key"];
+import { activeMembers, DAY_MS, MAX_LIFETIME_DAYS, ManifestInvalid, todayUtc, verifyNext } from "./manifest.js";
+import { isObject } from "./check.js";
+import type { Manifest, ManifestSignature, MemberEntry, Role } from "./types.js";
+const ENTRY_FIELDS = [
+  "cert",
+  "function",
+  "id",
+  "name",
+  "old_signing_keys",
+  "recipient",
+  "removed",
+  "role",
+  "rotation",
+  "signing_key",
+];
 
 /** The bytes an entry's cert and rotation sign: JCS(entry without cert and rotation, removed false). */
-const certified = (entry) => ({ ...entry, removed: false });
+const certified = (entry: MemberEntry): MemberEntry => ({ ...entry, removed: false });
 
 /**
  * A member entry whose cert is signed with `seed`. When the signing key
  * differs from `previous`'s, `previousSeed` (that key's seed) signs
  * `rotation` and the previous key joins old_signing_keys.
  */
-export function buildMemberEntry({ id, name, function: fn, role, recipient }, seed, previous = null, previousSeed = null) {
+/** What an admin types for a member: the entry's fields that are not keys or signatures. */
+export interface MemberFields {
+  id: string;
+  name: string;
+  function: string;
+  role: Role;
+  recipient: string;
+}
+
+export function buildMemberEntry(
+  { id, name, function: fn, role, recipient }: MemberFields,
+  seed: Uint8Array,
+  previous: MemberEntry | null = null,
+  previousSeed: Uint8Array | null = null,
+): MemberEntry {
   const signingKey = b64u(publicKey(seed));
   let old = previous ? [...previous.old_signing_keys] : [];
-  let rotationSeed = null;
+  let rotationSeed: Uint8Array | null = null;
   if (previous && previous.signing_key !== signingKey) {
     if (!previousSeed || b64u(publicKey(previousSeed)) !== previous.signing_key) {
       throw new Error("rotating needs the seed of the previous signing key");
@@ -28,7 +53,18 @@ export function buildMemberEntry({ id, name, function: fn, role, recipient }, se
     old = [...old, previous.signing_key];
     rotationSeed = previousSeed;
   }
-  const entry = { id, name, function: fn, role, recipient, signing_key: signingKey, old_signing_keys: old, removed: false, cert: null, rotation: null };
+  const entry: MemberEntry = {
+    id,
+    name,
+    function: fn,
+    role,
+    recipient,
+    signing_key: signingKey,
+    old_signing_keys: old,
+    removed: false,
+    cert: "",
+    rotation: null,
+  };
   entry.cert = signObject(certified(entry), seed, "cert", "rotation");
   if (rotationSeed) entry.rotation = signObject(certified(entry), rotationSeed, "cert", "rotation");
   return entry;
@@ -38,30 +74,44 @@ export function buildMemberEntry({ id, name, function: fn, role, recipient }, se
  * Check a public card (a new member's entry, certified by its own key).
  * @throws {ManifestInvalid}
  */
-export function checkCard(card) {
-  const fields = card && typeof card === "object" ? Object.keys(card).sort().join() : "";
+export function checkCard(value: unknown): MemberEntry {
+  const fields = isObject(value) ? Object.keys(value).sort().join() : "";
   if (fields !== ENTRY_FIELDS.join()) throw new ManifestInvalid("card fields");
-  if (card.removed !== false || card.rotation !== null || card.old_signing_keys.length !== 0) {
+  const fieldsOf = value as Record<string, unknown>;
+  const history = fieldsOf.old_signing_keys;
+  if (fieldsOf.removed !== false || fieldsOf.rotation !== null || !Array.isArray(history) || history.length !== 0) {
     throw new ManifestInvalid("a new member entry has no history");
   }
+  const card = value as MemberEntry;
   if (!verifyObject(certified(card), card.cert, [card.signing_key], "cert", "rotation")) {
     throw new ManifestInvalid("card cert");
   }
   return card;
 }
 
-const addDays = (day, n) => new Date(Date.parse(day + "T00:00:00Z") + n * 86400000).toISOString().slice(0, 10);
+const addDays = (day: string, n: number): string =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 /** The next manifest from the roster, not yet signed. */
-export function unsignedManifest(version, members, threshold, issued = todayUtc()) {
+export function unsignedManifest(
+  version: number,
+  members: readonly MemberEntry[],
+  threshold: number,
+  issued: string = todayUtc(),
+): Manifest {
   return {
-    v: 1, version, issued, expires: addDays(issued, MAX_LIFETIME_DAYS), threshold,
-    members: members.map((m) => ({ ...m, old_signing_keys: [...m.old_signing_keys] })), sigs: [],
+    v: 1,
+    version,
+    issued,
+    expires: addDays(issued, MAX_LIFETIME_DAYS),
+    threshold,
+    members: members.map((m) => ({ ...m, old_signing_keys: [...m.old_signing_keys] })),
+    sigs: [],
   };
 }
 
 /** `unsigned` with this admin's signature over JCS(manifest without sigs) appended. */
-export function signManifest(unsigned, memberId, seed) {
+export function signManifest(unsigned: Manifest, memberId: string, seed: Uint8Array): Manifest {
   if (unsigned.sigs.some((s) => s.member === memberId)) throw new Error("already signed");
   return { ...unsigned, sigs: [...unsigned.sigs, { member: memberId, sig: signObject(unsigned, seed, "sigs") }] };
 }
@@ -71,7 +121,11 @@ export function signManifest(unsigned, memberId, seed) {
  * successor of `current` (so a server cannot slip in an invalid entry).
  * Returns {unsigned, changes}. @throws {ManifestInvalid}
  */
-export function nextManifest(current, roster, today = todayUtc()) {
+export function nextManifest(
+  current: Manifest,
+  roster: readonly MemberEntry[],
+  today: string = todayUtc(),
+): { unsigned: Manifest; changes: ManifestChange[] } {
   const order = new Map(current.members.map((m, i) => [m.id, i]));
   const members = [...roster].sort((a, b) => (order.get(a.id) ?? 1e9) - (order.get(b.id) ?? 1e9));
   const unsigned = unsignedManifest(current.version + 1, members, current.threshold, today);
@@ -89,9 +143,15 @@ export function nextManifest(current, roster, today = todayUtc()) {
  * What `next` changes from `previous`, as {change, entry, from?, to?}
  * records the page words in the reader's language.
  */
-export function manifestDiff(previous, next) {
-  const changes = [];
-  if (previous.threshold !== next.threshold) changes.push({ change: "threshold", from: previous.threshold, to: next.threshold });
+export type ManifestChange =
+  | { change: "threshold"; from: number; to: number }
+  | { change: "added" | "removed" | "signing_key" | "recipient" | "dropped"; entry: MemberEntry }
+  | { change: "renamed" | "function" | "role"; entry: MemberEntry; from: string };
+
+export function manifestDiff(previous: Manifest, next: Manifest): ManifestChange[] {
+  const changes: ManifestChange[] = [];
+  if (previous.threshold !== next.threshold)
+    changes.push({ change: "threshold", from: previous.threshold, to: next.threshold });
   const before = new Map(previous.members.map((m) => [m.id, m]));
   for (const entry of next.members) {
     const old = before.get(entry.id);
@@ -126,16 +186,28 @@ export function manifestDiff(previous, next) {
  * Returns {signers: [member ids], missing: signatures still needed}.
  * @throws {ManifestInvalid}
  */
-export function checkPartial(current, candidate, today = todayUtc()) {
-  if (!candidate || typeof candidate !== "object" || !Array.isArray(candidate.sigs)) throw new ManifestInvalid("shape");
-  const admins = new Map(activeMembers(current).filter((m) => m.role === "admin").map((m) => [m.id, m.signing_key]));
-  const signers = [];
-  for (const item of candidate.sigs) {
-    const { member, sig } = item && typeof item === "object" ? item : {};
-    if (Object.keys(item ?? {}).sort().join() !== "member,sig") throw new ManifestInvalid("sig fields");
+export function checkPartial(
+  current: Manifest,
+  value: unknown,
+  today: string = todayUtc(),
+): { signers: string[]; missing: number } {
+  if (!isObject(value) || !Array.isArray(value.sigs)) throw new ManifestInvalid("shape");
+  const candidate = value as unknown as Manifest;
+  const admins = new Map(
+    activeMembers(current)
+      .filter((m) => m.role === "admin")
+      .map((m) => [m.id, m.signing_key]),
+  );
+  const signers: string[] = [];
+  for (const item of candidate.sigs as unknown[]) {
+    if (!isObject(item) || Object.keys(item).sort().join() !== "member,sig") throw new ManifestInvalid("sig fields");
+    const { member, sig } = item as Partial<ManifestSignature>;
+    if (typeof member !== "string") throw new ManifestInvalid("signed by a non-admin");
     if (signers.includes(member)) throw new ManifestInvalid("signed twice");
-    if (!admins.has(member)) throw new ManifestInvalid("signed by a non-admin");
-    if (typeof sig !== "string" || !verifyObject(candidate, sig, [admins.get(member)], "sigs")) throw new ManifestInvalid("bad signature");
+    const key = admins.get(member);
+    if (key === undefined) throw new ManifestInvalid("signed by a non-admin");
+    if (typeof sig !== "string" || !verifyObject(candidate, sig, [key], "sigs"))
+      throw new ManifestInvalid("bad signature");
     signers.push(member);
   }
   try {
@@ -151,7 +223,13 @@ export function checkPartial(current, candidate, today = todayUtc()) {
  * {manifest, signers, missing}; `missing` is 0 when it can be published.
  * @throws {ManifestInvalid} the candidate is invalid, or this member is not an admin of `current` or already signed
  */
-export function addSignature(current, candidate, memberId, seed, today = todayUtc()) {
+export function addSignature(
+  current: Manifest,
+  candidate: Manifest,
+  memberId: string,
+  seed: Uint8Array,
+  today: string = todayUtc(),
+): { manifest: Manifest; signers: string[]; missing: number } {
   const { signers } = checkPartial(current, candidate, today);
   if (signers.includes(memberId)) throw new ManifestInvalid("already signed");
   const signed = signManifest(candidate, memberId, seed);

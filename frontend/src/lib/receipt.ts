@@ -13,52 +13,56 @@ const KEK_INFO = "candor/v1 receipt key";
 const SEPARATORS = /[\s\-_.,:;/|\u2010-\u2015\u2212\u30fc]/gu;
 
 /** Why a typed receipt was refused: "symbols" (a character outside the alphabet), "length", "typo" (check mismatch). */
+export type ReceiptFormatReason = "symbols" | "length" | "typo";
+
 export class ReceiptFormatError extends Error {
-  constructor(reason) {
+  readonly reason: ReceiptFormatReason;
+  constructor(reason: ReceiptFormatReason) {
     super(`receipt ${reason}`);
     this.reason = reason;
   }
 }
 
-export const generateReceipt = () => randomBytes(RECEIPT_BYTES);
+export const generateReceipt = (): Uint8Array => randomBytes(RECEIPT_BYTES);
 
-function toSymbols(value, count) {
+function toSymbols(value: bigint, count: number): string {
   let out = "";
   for (let i = 0; i < count; i++) {
-    out = ALPHABET[Number(value & 31n)] + out;
+    out = ALPHABET.charAt(Number(value & 31n)) + out;
     value >>= 5n;
   }
   return out;
 }
 
-const bytesToBigInt = (bytes) => bytes.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+const bytesToBigInt = (bytes: Uint8Array): bigint => bytes.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
 
-function checkSymbols(receipt) {
+function checkSymbols(receipt: Uint8Array): string {
   const h = sha256(concat(CHECK_LABEL, receipt));
-  const first20 = (BigInt(h[0]) << 12n) | (BigInt(h[1]) << 4n) | BigInt(h[2] >> 4);
+  const [h0 = 0, h1 = 0, h2 = 0] = h;
+  const first20 = (BigInt(h0) << 12n) | (BigInt(h1) << 4n) | BigInt(h2 >> 4);
   return toSymbols(first20, 4);
 }
 
 /** The text form: seven groups of four symbols joined by "-". */
-export function receiptText(receipt) {
+export function receiptText(receipt: Uint8Array): string {
   if (receipt.length !== RECEIPT_BYTES) throw new RangeError("a receipt is 15 bytes");
   const symbols = toSymbols(bytesToBigInt(receipt), 24) + checkSymbols(receipt);
   return receiptGroups(symbols).join("-");
 }
 
-export const receiptGroups = (symbols) => symbols.replace(/-/g, "").match(/.{4}/g);
+export const receiptGroups = (symbols: string): string[] => symbols.replace(/-/g, "").match(/.{4}/g) ?? [];
 
 /**
  * Parse a typed receipt: separators are dropped, letters upper-cased, I and L
  * read as 1 and O as 0; anything else is refused.
  * @throws {ReceiptFormatError} reason "symbols", "length" or "typo".
  */
-export function parseReceipt(text) {
-  const stripped = String(text).replace(SEPARATORS, "");
+export function parseReceipt(text: string): Uint8Array {
+  const stripped = text.replace(SEPARATORS, "");
   // Only ASCII letters and digits: case-mapping others (ı → I, full-width ０) would let look-alikes through.
   if (!/^[0-9A-Za-z]*$/.test(stripped)) throw new ReceiptFormatError("symbols");
   const symbols = stripped.toUpperCase().replace(/[IL]/g, "1").replace(/O/g, "0");
-  if ([...symbols].some((c) => !ALPHABET.includes(c))) throw new ReceiptFormatError("symbols");
+  if (Array.from(symbols).some((c) => !ALPHABET.includes(c))) throw new ReceiptFormatError("symbols");
   if (symbols.length !== 28) throw new ReceiptFormatError("length");
   let value = 0n;
   for (const c of symbols.slice(0, 24)) value = (value << 5n) | BigInt(ALPHABET.indexOf(c));
@@ -71,10 +75,10 @@ export function parseReceipt(text) {
   return receipt;
 }
 
-async function hkdf(ikm, info) {
-  const key = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+async function hkdf(ikm: Uint8Array, info: string): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey("raw", ikm as BufferSource, "HKDF", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8(info) },
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8(info) as BufferSource },
     key,
     256,
   );
@@ -85,7 +89,15 @@ async function hkdf(ikm, info) {
  * Everything derived from a receipt: `auth` (b64u, the only value that
  * travels), `tokenId` (b64u H(auth)), `kek`, its age identity and recipient.
  */
-export async function deriveReceipt(receipt) {
+export interface DerivedReceipt {
+  auth: string;
+  tokenId: string;
+  kek: Uint8Array;
+  kekIdentity: string;
+  kekRecipient: string;
+}
+
+export async function deriveReceipt(receipt: Uint8Array): Promise<DerivedReceipt> {
   const auth = await hkdf(receipt, AUTH_INFO);
   const kek = await hkdf(receipt, KEK_INFO);
   const kekIdentity = bech32.encodeFromBytes("age-secret-key-pq-", kek).toUpperCase();

@@ -3,7 +3,7 @@
 // units, which is what RFC 8785 specifies and what Array.prototype.sort does.
 import { utf8 } from "./encoding.js";
 
-export function jcs(value) {
+export function jcs(value: unknown): string {
   if (typeof value === "string") {
     if (!value.isWellFormed()) throw new TypeError("JCS refuses lone surrogates");
     return JSON.stringify(value);
@@ -15,17 +15,18 @@ export function jcs(value) {
   }
   if (Array.isArray(value)) return "[" + value.map(jcs).join(",") + "]";
   if (typeof value === "object") {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
-    return "{" + keys.map((k) => jcs(k) + ":" + jcs(value[k])).join(",") + "}";
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort();
+    return "{" + keys.map((k) => jcs(k) + ":" + jcs(record[k])).join(",") + "}";
   }
   throw new TypeError(`JCS cannot encode ${typeof value}`);
 }
 
-export const jcsBytes = (value) => utf8(jcs(value));
+export const jcsBytes = (value: unknown): Uint8Array => utf8(jcs(value));
 
 /** A shallow copy of `obj` without `keys` (e.g. a document without "sig"). */
-export function without(obj, ...keys) {
-  const copy = { ...obj };
-  for (const k of keys) delete copy[k];
-  return copy;
+export function without<T extends object>(obj: T, ...keys: string[]): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => !keys.includes(k))) as Partial<T>;
 }

@@ -1,7 +1,7 @@
 // Padding (protocol §2.2): Padmé, Nikitin et al., PETS 2019.
 
 /** padme(L) for L ≥ 1 (integers up to 2^53). */
-export function padme(length) {
+export function padme(length: number): number {
   if (!Number.isSafeInteger(length) || length < 1) throw new RangeError("padme needs L ≥ 1");
   const e = Math.floor(Math.log2(length));
   if (e === 0) return length;
@@ -14,10 +14,10 @@ export function padme(length) {
 }
 
 /** The padded size of a document or attachment: padme(max(L, 4096)). */
-export const paddedSize = (length) => padme(Math.max(length, 4096));
+export const paddedSize = (length: number): number => padme(Math.max(length, 4096));
 
 /** A document's plaintext: the JSON bytes followed by 0x20 up to paddedSize. */
-export function padDocument(jsonBytes) {
+export function padDocument(jsonBytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(paddedSize(jsonBytes.length)).fill(0x20);
   out.set(jsonBytes);
   return out;
@@ -28,7 +28,7 @@ export function padDocument(jsonBytes) {
  * accepted (protocol §2.2).
  * @throws {SyntaxError}
  */
-export function unpadDocument(bytes) {
+export function unpadDocument(bytes: Uint8Array): Uint8Array {
   if (bytes[0] !== 0x7b) throw new SyntaxError("document does not start with {");
   let end = bytes.length;
   while (end > 0 && bytes[end - 1] === 0x20) end--;
@@ -40,10 +40,10 @@ export function unpadDocument(bytes) {
  * A TransformStream that passes an attachment's bytes through and appends
  * 0x00 up to paddedSize(size), so files pad without being held whole.
  */
-export function attachmentPadder(size) {
+export function attachmentPadder(size: number): TransformStream<Uint8Array, Uint8Array> {
   let seen = 0;
   const CHUNK = 64 * 1024;
-  return new TransformStream({
+  return new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       seen += chunk.length;
       if (seen > size) throw new RangeError("file grew while reading");
@@ -63,7 +63,7 @@ export function attachmentPadder(size) {
  * must be 0x00 padding (protocol §2.2).
  * @throws {RangeError}
  */
-export function unpadAttachment(bytes, size) {
+export function unpadAttachment(bytes: Uint8Array, size: number): Uint8Array {
   if (!Number.isSafeInteger(size) || size < 0 || size > bytes.length) throw new RangeError("attachment size");
   for (let i = size; i < bytes.length; i++) if (bytes[i] !== 0) throw new RangeError("attachment padding");
   return bytes.subarray(0, size);

@@ -1,0 +1,194 @@
+// What the pages share: catalogues applied to the document, the language
+// switch, steps, DOM building without innerHTML, and the verified manifest
+// chain. The console's views build their DOM with the same helpers.
+import catalogues from "candor:catalogues";
+import builtInManifest from "candor:manifest";
+import { fetchManifests } from "../lib/api.js";
+import { Catalogue, type Args } from "../lib/i18n.js";
+import { fingerprint, ManifestInvalid, verifyChain } from "../lib/manifest.js";
+import type { Manifest, MemberEntry } from "../lib/types.js";
+
+/**
+ * The catalogues, applied to the document: elements carry their key, so
+ * the language switches in place without a reload.
+ *   data-i18n="key"               → textContent
+ *   data-i18n-attr="attr:key;…"   → attributes (aria-label, placeholder, title)
+ *   data-i18n-args='{"n": 3}'     → parameters for {n} in the text
+ */
+export class I18n extends Catalogue {
+  private readonly listeners: ((lang: string) => void)[] = [];
+
+  apply(root: ParentNode): void {
+    if (root instanceof Document) root.documentElement.lang = this.lang;
+    for (const node of root.querySelectorAll<HTMLElement>("[data-i18n]")) {
+      const args = node.dataset.i18nArgs ? (JSON.parse(node.dataset.i18nArgs) as Args) : {};
+      node.textContent = this.t(node.dataset.i18n ?? "", args);
+    }
+    for (const node of root.querySelectorAll<HTMLElement>("[data-i18n-attr]")) {
+      for (const pair of (node.dataset.i18nAttr ?? "").split(";")) {
+        const [attr = "", key = ""] = pair.split(":");
+        node.setAttribute(attr.trim(), this.t(key.trim()));
+      }
+    }
+  }
+
+  setLanguage(lang: string, root: ParentNode): void {
+    this.lang = this.pick(lang);
+    this.apply(root);
+    for (const fn of this.listeners) fn(this.lang);
+  }
+
+  onChange(fn: (lang: string) => void): void {
+    this.listeners.push(fn);
+  }
+}
+
+/** A child of el(): a node or text; null and undefined are left out. Never an array. */
+export type Child = Node | string | null | undefined;
+export type AttrValue = string | number | boolean | null | undefined;
+export interface Attrs {
+  dataset?: Record<string, string>;
+  [name: string]: AttrValue | Record<string, string>;
+}
+
+/** Build an element: el("p", {class: "x", dataset: {i18n: "k"}}, "text", child). */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (typeof value === "object") Object.assign(node.dataset, value);
+    else if (name === "text") node.textContent = String(value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children as unknown[]) {
+    // The types forbid arrays; this catches a caller the compiler did not see.
+    if (Array.isArray(child)) throw new TypeError(`el(${tag}): an array child; spread it`);
+    if (child !== null && child !== undefined) node.append(child as Node | string);
+  }
+  return node;
+}
+
+/** The element with `id`, of type `type` (HTMLElement unless said). @throws {TypeError} when missing or of another type */
+export function $<T extends HTMLElement = HTMLElement>(
+  id: string,
+  type: abstract new () => T = HTMLElement as unknown as abstract new () => T,
+): T {
+  const node = document.getElementById(id);
+  if (!(node instanceof type)) throw new TypeError(`#${id} is missing or not a ${type.name}`);
+  return node;
+}
+
+/** A node whose text follows the language: tr("key", {n: 1}). */
+export const tr = (key: string, args?: Args): HTMLSpanElement =>
+  el("span", { dataset: { i18n: key, ...(args ? { i18nArgs: JSON.stringify(args) } : {}) } });
+
+/** A member as the pages name them: "Name — Function", or just the name when there is no function. */
+export const memberLabel = (member: Pick<MemberEntry, "name" | "function">): string =>
+  member.function ? `${member.name} — ${member.function}` : member.name;
+
+export function startPage(): I18n {
+  const i18n = new I18n(catalogues, navigator.languages.length ? navigator.languages : [navigator.language]);
+  for (const button of document.querySelectorAll<HTMLElement>(".lang-btn")) {
+    button.addEventListener("click", () => {
+      i18n.setLanguage(button.dataset.lang ?? "en", document);
+    });
+  }
+  const markLanguage = (lang: string): void => {
+    for (const b of document.querySelectorAll<HTMLElement>(".lang-btn")) {
+      b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
+    }
+    document.title = i18n.t("app.title");
+  };
+  i18n.onChange(markLanguage);
+  i18n.apply(document);
+  markLanguage(i18n.lang);
+  const bar = document.querySelector<HTMLElement>(".bar");
+  if (bar) bar.hidden = false;
+  $("main").hidden = false;
+  return i18n;
+}
+
+/** Show one `.step` section and move focus to its heading (for keyboard and screen readers). */
+export function showStep(id: string): void {
+  for (const section of document.querySelectorAll<HTMLElement>(".step")) section.hidden = section.id !== id;
+  $(id).querySelector<HTMLElement>("h1")?.focus();
+  window.scrollTo(0, 0);
+}
+
+/** Show a translated message in an alert element (hidden when key is null). */
+export function setAlert(node: HTMLElement, i18n: I18n, key: string | null, args?: Args): void {
+  node.replaceChildren();
+  node.hidden = key === null;
+  if (key !== null) {
+    node.append(tr(key, args));
+    i18n.apply(node);
+  }
+}
+
+export const builtIn: unknown = builtInManifest;
+
+/**
+ * The manifest chain from the built-in manifest to the newest one the API
+ * offers. A chain that does not verify is an attack or a broken server: the
+ * page refuses to encrypt. An unreachable API leaves the built-in one.
+ * @throws {ManifestInvalid}
+ */
+export async function loadManifestChain(): Promise<{ chain: Manifest[]; newest: Manifest; fetched: boolean }> {
+  let newer: unknown[] = [];
+  let fetched = true;
+  try {
+    const version = (builtInManifest as { version?: unknown }).version;
+    newer = (await fetchManifests(typeof version === "number" ? version : 0)).manifests ?? [];
+  } catch {
+    fetched = false;
+  }
+  const chain = verifyChain(builtInManifest, newer);
+  const newest = chain[chain.length - 1];
+  if (newest === undefined) throw new ManifestInvalid("empty chain");
+  return { chain, newest, fetched };
+}
+
+export { fingerprint, ManifestInvalid };
+
+/** Human size: 1.2 MB. */
+export function formatSize(bytes: number, lang: string): string {
+  const units = ["B", "KB", "MB", "GB"];
+  let i = 0;
+  let n = bytes;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${new Intl.NumberFormat(lang, { maximumFractionDigits: i ? 1 : 0 }).format(n)} ${units[i] ?? ""}`;
+}
+
+/** Save bytes as a file the browser never renders (protocol §6: application/octet-stream, sanitised name). */
+export function saveBytes(bytes: Uint8Array, name: string): void {
+  saveBlob(new Blob([bytes as BlobPart], { type: "application/octet-stream" }), sanitiseName(name));
+}
+
+/** Offer `blob` as a download named `name`. */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => {
+    URL.revokeObjectURL(url);
+  }, 60000);
+}
+
+export function sanitiseName(name: unknown): string {
+  const clean = (typeof name === "string" ? name : "")
+    .normalize("NFKC")
+
+    .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, "_")
+    .replace(/^[.\s]+/, "")
+    .slice(0, 120);
+  return clean || "attachment.bin";
+}

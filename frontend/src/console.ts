@@ -1,0 +1,114 @@
+// The review console: unlock → inbox → case; team administration; audit.
+// Keys and plaintext live only in memory (console/session.ts). This entry
+// module wires the views together: no view imports another.
+import { KeyFileInvalid, KeyFileLocked, openKeyFile } from "./lib/keyfile.js";
+import type { Manifest } from "./lib/types.js";
+import { $, builtIn, fingerprint, loadManifestChain, memberLabel, setAlert, startPage } from "./page/common.js";
+import { clearAudit, initAudit } from "./console/audit.js";
+import { clearCase, initCase, openCase } from "./console/case.js";
+import { clearInbox, forgetCase, initInbox, markStale, showInbox, updateSummary } from "./console/inbox.js";
+import { begin, current, isAdmin, lock, me, onLock, painted, setI18n, showNotice } from "./console/session.js";
+import { clearTeam, initTeam, showTeam } from "./console/team.js";
+import { button, chosenFile, input, showView } from "./console/views.js";
+
+const i18n = startPage();
+setI18n(i18n);
+document.title = i18n.t("console.title");
+i18n.onChange(() => {
+  document.title = i18n.t("console.title");
+});
+// build.mjs refuses to build in a manifest that does not verify (verifyBuiltIn).
+const shipped = builtIn as Manifest;
+$("fingerprint").textContent = fingerprint(shipped);
+$("manifest-version").textContent = String(shipped.version);
+
+initInbox({
+  openCase: (id) => void openCase(id),
+});
+initCase({
+  back: () => void showInbox(),
+  changed: (id, detail) => {
+    updateSummary(id, detail);
+    markStale();
+  },
+  deleted: (id) => {
+    forgetCase(id);
+    markStale();
+    void showInbox();
+  },
+});
+initTeam();
+initAudit();
+
+/** The catalogue key saying why unlocking failed. */
+function unlockFailure(err: unknown): string {
+  if (err instanceof KeyFileLocked) return "console.unlock.wrong";
+  if (err instanceof KeyFileInvalid) return "console.unlock.invalid";
+  return err instanceof Error && err.message === "offline" ? "console.unlock.offline" : "console.unlock.manifest";
+}
+
+async function unlock(): Promise<void> {
+  const file = chosenFile("keyfile");
+  const passphrase = input("passphrase").value;
+  setAlert($("unlock-error"), i18n, null);
+  if (!file || !passphrase) {
+    setAlert($("unlock-error"), i18n, "console.unlock.missing");
+    return;
+  }
+  button("unlock").disabled = true;
+  setAlert($("unlock-status"), i18n, "console.unlock.opening");
+  // Let the status paint: the passphrase derivation (scrypt) blocks for a few seconds.
+  await painted();
+  try {
+    const key = await openKeyFile(new Uint8Array(await file.arrayBuffer()), passphrase);
+    const { chain, fetched } = await loadManifestChain();
+    if (!fetched) throw new Error("offline");
+    begin(key, chain);
+    input("passphrase").value = "";
+    input("keyfile").value = "";
+    setAlert($("unlock-status"), i18n, null);
+    afterUnlock();
+  } catch (err) {
+    setAlert($("unlock-status"), i18n, null);
+    setAlert($("unlock-error"), i18n, unlockFailure(err));
+  } finally {
+    button("unlock").disabled = false;
+  }
+}
+
+function afterUnlock(): void {
+  const entry = me();
+  $("whoami").textContent = entry ? memberLabel(entry) : current().key.member;
+  $("whoami").hidden = false;
+  $("lock").hidden = false;
+  $("tabs").hidden = false;
+  setAlert($("notice"), i18n, null);
+  if (!entry) showNotice("console.unlock.not_in_manifest");
+  else if (entry.signing_key !== current().key.signingKey) showNotice("console.unlock.key_not_published");
+  $("admin-tools").hidden = !isAdmin();
+  void showInbox();
+}
+
+$("unlock-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  void unlock();
+});
+$("lock").addEventListener("click", () => {
+  lock();
+  showNotice("console.locked");
+});
+$("tab-inbox").addEventListener("click", () => void showInbox());
+$("tab-team").addEventListener("click", () => void showTeam());
+
+onLock(() => {
+  clearInbox();
+  clearCase();
+  clearTeam();
+  clearAudit();
+  $("whoami").hidden = true;
+  $("whoami").textContent = "";
+  $("lock").hidden = true;
+  $("tabs").hidden = true;
+  $("admin-tools").hidden = true;
+  showView("view-unlock");
+});

@@ -1,0 +1,129 @@
+// A case's attachments in the case view: decrypted on demand (hash-checked
+// by lib's Opener), saved as octet-stream or, for images, previewed in a
+// sandboxed frame (protocol §6).
+import { downloadSealed } from "../lib/api.js";
+import { OpenFailed } from "../lib/documents.js";
+import type { AttachmentEntry } from "../lib/types.js";
+import { $, el, formatSize, saveBytes, tr } from "../page/common.js";
+import { getBlob } from "./answers.js";
+import { current, i18n, session, stillOpen } from "./session.js";
+
+const PREVIEWABLE: [string, number[]][] = [
+  ["image/png", [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+  ["image/jpeg", [0xff, 0xd8, 0xff]],
+  ["image/gif", [0x47, 0x49, 0x46, 0x38]],
+];
+
+let previewUrl: string | null = null;
+
+/** Where an attachment lives: its case, and the member's stanza index in the access list. */
+export interface AttachmentPlace {
+  caseId: string;
+  hint: number;
+}
+
+function sniffImage(bytes: Uint8Array): string | null {
+  return PREVIEWABLE.find(([, magic]) => magic.every((b, i) => bytes[i] === b))?.[0] ?? null;
+}
+
+/** Download, check against the entry's hash and decrypt (candor/teamops.attachment's twin). */
+async function openAttachment(entry: AttachmentEntry, place: AttachmentPlace): Promise<Uint8Array> {
+  const { client, opener } = current();
+  const { url } = await getBlob(client, place.caseId, entry.id);
+  if (!url) throw new OpenFailed("no download URL");
+  return opener.attachment(await downloadSealed(url), entry, place.hint);
+}
+
+/** A button that decrypts the attachment and hands the bytes to `use`, reporting in `status`. */
+function action(
+  key: string,
+  entry: AttachmentEntry,
+  place: AttachmentPlace,
+  status: HTMLElement,
+  use: (bytes: Uint8Array) => void,
+): HTMLButtonElement {
+  const button = el(
+    "button",
+    { type: "button", class: "link", "aria-label": `${i18n().t(key)}: ${entry.name}` },
+    tr(key),
+  );
+  button.addEventListener("click", () => {
+    const epoch = session.epoch;
+    button.disabled = true;
+    status.replaceChildren(tr("console.attachment.decrypting"));
+    i18n().apply(status);
+    openAttachment(entry, place)
+      .then((bytes) => {
+        if (!stillOpen(epoch)) return;
+        status.replaceChildren(tr("console.attachment.verified"));
+        use(bytes);
+      })
+      .catch((err: unknown) => {
+        status.replaceChildren(tr(err instanceof OpenFailed ? "console.attachment.bad" : "console.error.unexpected"));
+        status.className = "error";
+      })
+      .finally(() => {
+        button.disabled = false;
+        i18n().apply(status);
+      });
+  });
+  return button;
+}
+
+/** One attachment: name, type and size, "Save file", and "Preview image" for images. */
+export function attachmentItem(entry: AttachmentEntry, place: AttachmentPlace): HTMLLIElement {
+  const status = el("p", { class: "small", role: "status" });
+  const save = action("console.attachment.save", entry, place, status, (bytes) => {
+    saveBytes(bytes, entry.name);
+  });
+  const canPreview = PREVIEWABLE.some(([type]) => type === entry.type);
+  const preview = canPreview
+    ? [
+        " · ",
+        action("console.attachment.preview", entry, place, status, (bytes) => {
+          showPreview(bytes, entry);
+        }),
+      ]
+    : [];
+  const size = `(${entry.type || "?"}, ${formatSize(entry.size, i18n().lang)})`;
+  return el(
+    "li",
+    { class: "file", dataset: { attachment: entry.id } },
+    el("span", { class: "file-name" }, entry.name),
+    " ",
+    el("span", { class: "small" }, size),
+    " ",
+    save,
+    ...preview,
+    status,
+  );
+}
+
+/** Images only, in a frame sandboxed without allow-same-origin or scripts (protocol §6). */
+function showPreview(bytes: Uint8Array, entry: AttachmentEntry): void {
+  const type = sniffImage(bytes);
+  if (!type) {
+    saveBytes(bytes, entry.name);
+    return;
+  }
+  closePreview();
+  previewUrl = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+  $("preview-title").textContent = entry.name;
+  // No allow-same-origin, no allow-scripts: the image renders in an opaque origin.
+  const frame = el("iframe", {
+    id: "preview-frame",
+    sandbox: "",
+    referrerpolicy: "no-referrer",
+    title: i18n().t("console.preview.frame"),
+  });
+  frame.src = previewUrl;
+  $("preview-slot").replaceChildren(frame);
+  $("preview").hidden = false;
+}
+
+export function closePreview(): void {
+  $("preview-slot").replaceChildren();
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = null;
+  $("preview").hidden = true;
+}

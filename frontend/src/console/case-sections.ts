@@ -1,0 +1,142 @@
+// The case view's read-only sections: warnings, the case's bookkeeping,
+// the report rendered from the questionnaire, and the thread and notes
+// with each entry's verdict. Values are flat lists of nodes and strings, so
+// an optional part is left out whole (no "(,[object …],)").
+import questionnaire from "candor:questionnaire";
+import { blobHash, findGaps } from "../lib/documents.js";
+import type { ConsistencyWarning } from "../lib/teamops.js";
+import type { MessageDoc, ReportDoc } from "../lib/types.js";
+import { $, el, tr } from "../page/common.js";
+import type { CaseDetail, EntryListing } from "./answers.js";
+import { attachmentItem } from "./attachments.js";
+import { i18n, memberName } from "./session.js";
+import { categoryLabel } from "./views.js";
+
+/** A message or note as shown: its listing, and the document only if it opened. */
+export interface Shown {
+  meta: EntryListing;
+  doc: MessageDoc | null;
+  sealed: Uint8Array | null;
+  verdict: string;
+}
+
+/** A case as the case view shows it. */
+export interface View {
+  id: string;
+  detail: CaseDetail;
+  report: ReportDoc;
+  messages: Shown[];
+  notes: Shown[];
+  warnings: ConsistencyWarning[];
+  hint: number;
+}
+
+export function renderWarnings(v: View): void {
+  const alerts = v.warnings.map((w) =>
+    el(
+      "p",
+      {
+        class: `alert ${w.code === "keys" ? "alert-warn" : "alert-error"} case-warning`,
+        role: "alert",
+        dataset: { warning: w.code },
+      },
+      tr(`console.warn.${w.code}`, { name: w.detail ?? "" }),
+    ),
+  );
+  const forged = [...v.messages, ...v.notes].filter((m) => m.verdict !== "ok");
+  if (forged.length) {
+    const attrs = { class: "alert alert-error case-warning", role: "alert", dataset: { warning: "forged" } };
+    alerts.push(el("p", attrs, tr("console.warn.forged", { n: forged.length })));
+  }
+  $("case-warnings").replaceChildren(...alerts);
+}
+
+/** " (done DAY)" after a deadline that was met; nothing when it was not (yet). */
+const done = (day: string | null): (Node | string)[] => (day ? [" (", tr("console.meta.done", { day }), ")"] : []);
+
+export function renderMeta(d: CaseDetail): void {
+  // Each value is a flat list of nodes and strings; an optional part is left out whole.
+  const resolution = d.resolution ? [" — ", tr(`console.resolution.${d.resolution}`)] : [];
+  const rows: [string, (Node | string)[]][] = [
+    ["console.meta.case", [d.id]],
+    ["console.meta.status", [tr(`console.status.${d.status}`), ...resolution]],
+    ["console.meta.received", [d.received]],
+    ["console.meta.acknowledge_by", [d.acknowledge_by, ...done(d.acknowledged)]],
+    ["console.meta.feedback_by", [d.feedback_by, ...done(d.feedback)]],
+    ["console.meta.assignee", [d.assignee ? memberName(d.assignee) : tr("console.inbox.unassigned")]],
+    ["console.meta.legal_hold", [tr(d.legal_hold ? "console.yes" : "console.no")]],
+    ["console.meta.access", [d.access.map(memberName).join(", ")]],
+  ];
+  const dl = $("case-meta");
+  dl.replaceChildren(...rows.flatMap(([key, value]) => [el("dt", {}, tr(key)), el("dd", {}, ...value)]));
+  if (d.overdue)
+    dl.append(el("dt", {}, tr("console.inbox.overdue")), el("dd", { class: "late" }, tr("console.meta.overdue_text")));
+}
+
+export function renderReport(report: ReportDoc): void {
+  const form = report.form;
+  const items: HTMLElement[] = [];
+  for (const f of questionnaire.fields) {
+    const answer = form[f.key];
+    if (answer === undefined) continue;
+    const option = f.options?.find((o) => o.value === answer);
+    const value = f.key === "category" ? categoryLabel(answer) : option ? i18n().local(option.label) : answer;
+    items.push(el("dt", {}, i18n().local(f.label)), el("dd", {}, value));
+  }
+  // Fields the questionnaire no longer has are still shown, under their key.
+  for (const [key, value] of Object.entries(form)) {
+    if (!questionnaire.fields.some((f) => f.key === key))
+      items.push(el("dt", { class: "mono" }, key), el("dd", {}, value));
+  }
+  items.push(el("dt", {}, tr("console.case.language")), el("dd", {}, report.lang));
+  $("case-report").replaceChildren(...items);
+}
+
+// -- thread and notes ------------------------------------------------------------------
+
+export function renderEntries(list: HTMLElement, v: View, items: Shown[], emptyKey: string): void {
+  if (!items.length) {
+    list.replaceChildren(el("li", { class: "small" }, tr(emptyKey)));
+    return;
+  }
+  const gaps = findGaps(
+    items.map((m) => ({ seq: m.meta.seq, hash: m.sealed ? blobHash(m.sealed) : null, doc: m.doc })),
+  );
+  const nodes: HTMLLIElement[] = [];
+  items.forEach((item, i) => {
+    if (gaps.has(i)) nodes.push(el("li", { class: "message gap" }, tr("console.thread.gap")));
+    nodes.push(entryItem(item, { caseId: v.id, hint: v.hint }));
+  });
+  list.replaceChildren(...nodes);
+}
+
+function entryItem(item: Shown, place: { caseId: string; hint: number }): HTMLLIElement {
+  const { meta, doc, verdict } = item;
+  const author =
+    meta.from === "reporter" ? tr("console.thread.reporter") : memberName(meta.member ?? doc?.member ?? "");
+  const sig = doc
+    ? "console.thread.verified"
+    : verdict === "unreadable"
+      ? "console.thread.unreadable"
+      : "console.thread.forged";
+  const head = el(
+    "p",
+    { class: "message-head" },
+    `#${meta.seq} · ${meta.day ?? ""} · `,
+    author,
+    " · ",
+    el("span", { class: doc ? "sig-ok" : "sig-bad" }, tr(sig)),
+  );
+  const files = doc?.attachments.length
+    ? el("ul", { class: "file-list" }, ...doc.attachments.map((a) => attachmentItem(a, place)))
+    : null;
+  const body = doc
+    ? [el("p", { class: "message-text" }, doc.text), files]
+    : [el("p", { class: "small" }, tr("console.thread.not_shown"))];
+  return el(
+    "li",
+    { class: `message ${meta.from}${doc ? "" : " forged"}`, dataset: { id: meta.id, verdict } },
+    head,
+    ...body,
+  );
+}

@@ -1,0 +1,325 @@
+// One case: loaded with every message and note checked, shown by
+// case-sections.ts and attachments.ts; status/resolution/assignee/legal
+// hold, signed and sealed replies and notes, and deleting. What happens in the inbox after a change is the
+// entry module's business (`CaseHooks`), so this view knows nothing of it.
+import { ApiError } from "../lib/api.js";
+import { authorKeys, checkMessage, OpenFailed, SealFailed } from "../lib/documents.js";
+import { fromB64u } from "../lib/encoding.js";
+import { blocksWriting, consistencyWarnings } from "../lib/teamops.js";
+import { CASE_TRANSITIONS, type EntryKind, type MessageDoc, type ReportDoc, RESOLUTIONS } from "../lib/types.js";
+import { $, el, tr } from "../page/common.js";
+import {
+  type CaseDetail,
+  type CasePatch,
+  type EntryListing,
+  getBlob,
+  getCase,
+  patchCase,
+  pool,
+  postEntry,
+} from "./answers.js";
+import { attachmentItem, closePreview } from "./attachments.js";
+import { renderEntries, renderMeta, renderReport, renderWarnings, type Shown, type View } from "./case-sections.js";
+import { current, i18n, isAdmin, manifest, memberName, session, showError, showNotice, stillOpen } from "./session.js";
+import { button, input, select, showView, textArea } from "./views.js";
+
+export interface CaseHooks {
+  /** Back to the inbox. */
+  back(): void;
+  /** The member changed the case (status, a reply, a note). */
+  changed(id: string, detail: CaseDetail): void;
+  /** The case was deleted. */
+  deleted(id: string): void;
+}
+
+let hooks: CaseHooks | null = null;
+let view: View | null = null;
+/** The case shown now (a function, so a check after an await reads the current value). */
+const shownId = (): string | null => view?.id ?? null;
+
+export function initCase(wiring: CaseHooks): void {
+  hooks = wiring;
+  $("back-to-inbox").addEventListener("click", () => hooks?.back());
+  $("delete-start").addEventListener("click", () => {
+    askDelete(true);
+  });
+  $("delete-no").addEventListener("click", () => {
+    askDelete(false);
+  });
+  $("delete-yes").addEventListener("click", () => void deleteCase());
+  $("reply-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void write("message");
+  });
+  $("note-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void write("note");
+  });
+  $("status-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void saveStatus();
+  });
+  $("set-status").addEventListener("change", syncResolution);
+  $("preview-close").addEventListener("click", closePreview);
+  i18n().onChange(() => {
+    if (view && session.open) renderAll(view);
+  });
+}
+
+export function clearCase(): void {
+  closePreview();
+  view = null;
+  for (const id of ["case-warnings", "case-meta", "case-report", "case-attachments", "case-thread", "case-notes"]) {
+    $(id).replaceChildren();
+  }
+  for (const id of ["reply-status", "note-status", "status-result", "delete-status", "delete-question", "delete-yes"]) {
+    $(id).replaceChildren();
+  }
+  $("delete-case").hidden = true;
+  $("delete-confirm").hidden = true;
+  $("case-title").textContent = "";
+  textArea("reply-text").value = "";
+  textArea("note-text").value = "";
+  input("reply-files").value = "";
+  $("case-error").hidden = true;
+}
+
+export async function openCase(id: string): Promise<void> {
+  clearCase();
+  showView("view-case");
+  const epoch = session.epoch;
+  $("case-title").replaceChildren(tr("console.case.loading"));
+  i18n().apply($("case-title"));
+  try {
+    const loaded = await loadCase(id, epoch);
+    if (!loaded || !stillOpen(epoch)) return;
+    view = loaded;
+    renderAll(loaded);
+    $("case-title").focus();
+  } catch (err) {
+    if (stillOpen(epoch)) showError($("case-error"), err);
+  }
+}
+
+/** Fetch the case, open its report (reusing the inbox's sealed bytes) and check every message and note. */
+async function loadCase(id: string, epoch: number): Promise<View | null> {
+  const { client, opener, chain, key } = current();
+  const detail = await getCase(client, id);
+  const cached = session.cases.get(id);
+  let reportSealed = cached?.detail.report.id === detail.report.id ? cached.reportSealed : null;
+  reportSealed ??= fromB64u((await getBlob(client, id, detail.report.id)).sealed);
+  const hint = detail.access.indexOf(key.member);
+  // A malformed report still opens: consistencyWarnings names it, and writing is refused.
+  const report = (await opener.document(reportSealed, hint)) as unknown as ReportDoc;
+  const warnings = consistencyWarnings(chain, detail, report);
+  const load = async (kind: EntryKind, meta: EntryListing): Promise<Shown> => {
+    const item: Shown = { meta, doc: null, sealed: null, verdict: "unreadable" };
+    try {
+      item.sealed = fromB64u((await getBlob(client, id, meta.id)).sealed);
+      const doc = await opener.document(item.sealed, hint);
+      item.verdict = checkMessage(doc, kind, meta, detail.reply_to, authorKeys(doc, chain, report.reporter_key));
+      // checkMessage said "ok": the document is a well-formed, signed message or note.
+      if (item.verdict === "ok") item.doc = doc as unknown as MessageDoc;
+    } catch (err) {
+      if (!(err instanceof OpenFailed)) throw err;
+    }
+    return item;
+  };
+  const messages: Shown[] = [];
+  const notes: Shown[] = [];
+  await pool([...detail.messages.entries()], 4, async ([i, m]) => {
+    messages[i] = await load("message", m);
+  });
+  await pool([...detail.notes.entries()], 4, async ([i, m]) => {
+    notes[i] = await load("note", m);
+  });
+  if (!stillOpen(epoch)) return null;
+  session.cases.set(id, { detail, reportSealed, report });
+  return { id, detail, report, messages, notes, warnings, hint };
+}
+
+function renderAll(v: View): void {
+  const { detail, report } = v;
+  $("case-title").textContent = report.form.summary ?? detail.id;
+  renderWarnings(v);
+  renderMeta(v.detail);
+  renderReport(report);
+  const place = { caseId: v.id, hint: v.hint };
+  $("case-attachments").replaceChildren(
+    ...(report.attachments.length
+      ? report.attachments.map((a) => attachmentItem(a, place))
+      : [el("li", { class: "small" }, tr("console.case.no_attachments"))]),
+  );
+  renderEntries($("case-thread"), v, v.messages, "console.case.no_messages");
+  renderEntries($("case-notes"), v, v.notes, "console.case.no_notes");
+  renderActions(v.detail);
+  i18n().apply($("view-case"));
+}
+
+// -- status, assignee, legal hold -------------------------------------------------------------
+
+function renderActions(d: CaseDetail): void {
+  const t = (k: string): string => i18n().t(k);
+  select("set-status").replaceChildren(
+    ...[d.status, ...CASE_TRANSITIONS[d.status]].map((s) => el("option", { value: s }, t(`console.status.${s}`))),
+  );
+  select("set-resolution").replaceChildren(
+    el("option", { value: "" }, t("console.case.choose")),
+    ...RESOLUTIONS.map((r) => el("option", { value: r }, t(`console.resolution.${r}`))),
+  );
+  select("set-assignee").replaceChildren(
+    el("option", { value: "" }, t("console.inbox.unassigned")),
+    ...d.access.map((id) => el("option", { value: id }, memberName(id))),
+  );
+  select("set-assignee").value = d.assignee ?? "";
+  input("set-hold").checked = d.legal_hold;
+  // Only admins clear a legal hold (protocol §4.4).
+  input("set-hold").disabled = d.legal_hold && !isAdmin();
+  syncResolution();
+  // Deleting is for admins in the case's access list (protocol §4.4, §4.7); reviewers never see the control.
+  $("delete-case").hidden = !(isAdmin() && d.access.includes(current().key.member));
+}
+
+function syncResolution(): void {
+  const closing = select("set-status").value === "closed" && view?.detail.status !== "closed";
+  $("resolution-field").hidden = !closing;
+}
+
+/** The change the form asks for; null when the resolution is missing for closing. */
+function patchOf(d: CaseDetail): CasePatch | null {
+  const body: CasePatch = {};
+  const status = CASE_TRANSITIONS[d.status].find((s) => s === select("set-status").value);
+  if (status) body.status = status;
+  if (body.status === "closed") {
+    const resolution = RESOLUTIONS.find((r) => r === select("set-resolution").value);
+    if (!resolution) return null;
+    body.resolution = resolution;
+  }
+  const assignee = select("set-assignee").value || null;
+  if (assignee !== d.assignee) body.assignee = assignee;
+  if (input("set-hold").checked !== d.legal_hold) body.legal_hold = input("set-hold").checked;
+  return body;
+}
+
+async function saveStatus(): Promise<void> {
+  if (!view) return;
+  const { id, detail } = view;
+  const result = $("status-result");
+  result.replaceChildren();
+  const body = patchOf(detail);
+  if (!body) {
+    result.replaceChildren(el("span", { class: "error" }, tr("console.case.need_resolution")));
+    i18n().apply(result);
+    return;
+  }
+  if (!Object.keys(body).length) return;
+  const epoch = session.epoch;
+  const save = button("status-save");
+  save.disabled = true;
+  try {
+    const updated = await patchCase(current().client, id, body);
+    if (!stillOpen(epoch) || shownId() !== updated.id) return;
+    view.detail = { ...view.detail, ...updated };
+    const cached = session.cases.get(id);
+    if (cached) cached.detail = view.detail;
+    hooks?.changed(id, view.detail);
+    renderMeta(view.detail);
+    renderActions(view.detail);
+    result.replaceChildren(tr("console.case.saved"));
+    i18n().apply($("view-case"));
+  } catch (err) {
+    showError(result, err);
+  } finally {
+    save.disabled = false;
+  }
+}
+
+// -- writing ---------------------------------------------------------------------------------
+
+async function write(kind: EntryKind): Promise<void> {
+  if (!view) return;
+  const v = view;
+  const [statusId, textId, sendId] =
+    kind === "message" ? ["reply-status", "reply-text", "reply-send"] : ["note-status", "note-text", "note-send"];
+  const say = (key: string, cls = ""): void => {
+    $(statusId).replaceChildren(el("span", { class: cls }, tr(key)));
+    i18n().apply($(statusId));
+  };
+  const text = textArea(textId).value.trim();
+  if (!text) {
+    say("console.case.empty", "error");
+    return;
+  }
+  // protocol §4.5: never write to a case whose stored reply_to or access differs from the sealed report.
+  if (blocksWriting(v.warnings)) {
+    say("console.case.refused", "error");
+    return;
+  }
+  const epoch = session.epoch;
+  const send = button(sendId);
+  send.disabled = true;
+  try {
+    say("console.case.sending");
+    const files = kind === "message" ? [...(input("reply-files").files ?? [])] : [];
+    await postEntry(current(), manifest(), { detail: v.detail, messages: v.messages }, { kind, text, files });
+    if (!stillOpen(epoch) || shownId() !== v.id) return;
+    textArea(textId).value = "";
+    input("reply-files").value = "";
+    const reloaded = await loadCase(v.id, epoch);
+    if (!reloaded || !stillOpen(epoch)) return;
+    view = reloaded;
+    renderAll(reloaded);
+    hooks?.changed(v.id, reloaded.detail);
+    say(kind === "message" ? "console.case.replied" : "console.case.noted");
+  } catch (err) {
+    if (!stillOpen(epoch)) return;
+    if (err instanceof SealFailed || (err instanceof Error && err.message.includes("no longer current"))) {
+      say("console.case.seal_failed", "error");
+    } else showError($(statusId), err);
+  } finally {
+    send.disabled = false;
+  }
+}
+
+// -- deleting (admins in the access list) ------------------------------------------------------
+
+/** Step one shows a question naming the case; step two (deleteCase) sends DELETE. */
+function askDelete(open: boolean): void {
+  $("delete-status").replaceChildren();
+  $("delete-confirm").hidden = !open;
+  $("delete-start").hidden = open;
+  if (!open || !view) {
+    $("delete-start").focus();
+    return;
+  }
+  const args = { summary: (view.report.form.summary ?? "").slice(0, 160), id: view.id };
+  $("delete-question").replaceChildren(tr("console.case.delete.question", args));
+  $("delete-yes").replaceChildren(tr("console.case.delete.confirm", { id: view.id }));
+  i18n().apply($("delete-case"));
+  $("delete-no").focus();
+}
+
+async function deleteCase(): Promise<void> {
+  if (!view) return;
+  const { id } = view;
+  const epoch = session.epoch;
+  button("delete-yes").disabled = true;
+  try {
+    try {
+      await current().client.call("DELETE", `/v1/team/cases/${id}`);
+    } catch (err) {
+      // A retried DELETE whose first attempt went through finds nothing: the case is gone either way.
+      if (!(err instanceof ApiError && err.code === "not_found")) throw err;
+    }
+    if (!stillOpen(epoch)) return;
+    clearCase();
+    hooks?.deleted(id);
+    showNotice("console.case.delete.done", { id });
+  } catch (err) {
+    if (!stillOpen(epoch) || shownId() !== id) return;
+    askDelete(false);
+    showError($("delete-status"), err);
+  } finally {
+    button("delete-yes").disabled = false;
+  }
+}

@@ -1,0 +1,313 @@
+// The inbox: every case this member may read, with its report decrypted in
+// the browser (bounded concurrency), filters, search over the decrypted
+// text, and sorting. Overdue cases stand out. Opening a case is the entry
+// module's business (`InboxHooks`), so this view knows nothing of the case view.
+import { fromB64u } from "../lib/encoding.js";
+import { todayUtc } from "../lib/manifest.js";
+import { OpenFailed } from "../lib/documents.js";
+import { CASE_STATUSES } from "../lib/types.js";
+import { $, el, tr } from "../page/common.js";
+import { type CaseDetail, type CaseSummary, fetchSealedReports, listCases, pool } from "./answers.js";
+import { current, i18n, memberName, session, showError, stillOpen } from "./session.js";
+import { button, categoryField, categoryLabel, formOf, input, select, showView } from "./views.js";
+
+export interface InboxHooks {
+  openCase(id: string): void;
+}
+
+interface Row {
+  summary: CaseSummary;
+  /** The decrypted report's answers (null until decrypted). */
+  form: Record<string, string> | null;
+  failed: false | "unreadable" | "error";
+  /** The report's text, lower case, for the search box. */
+  text: string;
+  tr: HTMLTableRowElement | null;
+}
+
+interface Filters {
+  status: string;
+  category: string;
+  assignee: string;
+  overdue: boolean;
+  words: string[];
+}
+
+const SORTS = ["received_desc", "received_asc", "acknowledge_by", "feedback_by", "status"] as const;
+// GET /v1/team/reports takes up to 50 cases: one audited request per batch.
+const BATCH = 25;
+
+let hooks: InboxHooks | null = null;
+let rows = new Map<string, Row>();
+let loading: Promise<void> | null = null;
+let stale = false;
+
+function fillSelect(id: string, options: [string, string][]): void {
+  const node = select(id);
+  const keep = node.value;
+  node.replaceChildren(...options.map(([value, label]) => el("option", { value }, label)));
+  if (options.some(([v]) => v === keep)) node.value = keep;
+}
+
+function fillFilters(): void {
+  const t = (k: string): string => i18n().t(k);
+  const all: [string, string] = ["", t("console.inbox.all")];
+  fillSelect("f-status", [all, ...CASE_STATUSES.map((s): [string, string] => [s, t(`console.status.${s}`)])]);
+  const categories = (categoryField?.options ?? []).map((o): [string, string] => [o.value, i18n().local(o.label)]);
+  fillSelect("f-category", [all, ...categories]);
+  const assignees = new Set([...rows.values()].flatMap((r) => (r.summary.assignee ? [r.summary.assignee] : [])));
+  const named = [...assignees].map((id): [string, string] => [id, memberName(id)]);
+  fillSelect("f-assignee", [all, ["-", t("console.inbox.unassigned")], ...named]);
+  fillSelect(
+    "f-sort",
+    SORTS.map((s) => [s, t(`console.sort.${s}`)]),
+  );
+}
+
+export function initInbox(wiring: InboxHooks): void {
+  hooks = wiring;
+  for (const id of ["f-status", "f-category", "f-assignee", "f-sort", "f-overdue"])
+    $(id).addEventListener("change", render);
+  $("inbox-refresh").addEventListener("click", () => void refreshInbox());
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  $("f-search").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(render, 120);
+  });
+  i18n().onChange(() => {
+    if (!session.open) return;
+    fillFilters();
+    for (const row of rows.values()) paintRow(row);
+    render();
+  });
+}
+
+export function clearInbox(): void {
+  rows = new Map();
+  loading = null;
+  stale = false;
+  $("inbox-rows").replaceChildren();
+  $("inbox-count").textContent = "";
+  $("inbox-progress").replaceChildren();
+  input("f-search").value = "";
+  $("inbox-error").hidden = true;
+  button("inbox-refresh").disabled = false;
+  delete $("inbox-progress").dataset.state;
+}
+
+export function showInbox(): Promise<void> {
+  showView("view-inbox");
+  if (!loading) loading = loadInbox();
+  else if (stale) return refreshInbox();
+  return loading;
+}
+
+/** The member changed a case: the listing is reloaded when the inbox is shown next. */
+export function markStale(): void {
+  stale = true;
+}
+
+/**
+ * Reload the listing, keeping the reports already decrypted in memory: only
+ * cases new since the last load are fetched and decrypted. A refresh asked
+ * for while a load runs starts after it, so no report is decrypted twice.
+ */
+export function refreshInbox(): Promise<void> {
+  stale = false;
+  $("inbox-progress").dataset.state = "loading";
+  const previous = loading ?? Promise.resolve();
+  loading = previous.catch(() => undefined).then(() => loadInbox());
+  return loading;
+}
+
+/** Drop a case that is gone (deleted in the case view) from the listing. */
+export function forgetCase(id: string): void {
+  rows.get(id)?.tr?.remove();
+  rows.delete(id);
+  session.cases.delete(id);
+  render();
+}
+
+/** Take a fresh listing, keeping what was decrypted of the cases still there. */
+function takeListing(summaries: CaseSummary[]): void {
+  const fresh = new Map<string, Row>();
+  for (const summary of summaries) {
+    const row = rows.get(summary.id) ?? { summary, form: null, failed: false, text: "", tr: null };
+    row.summary = summary;
+    fresh.set(summary.id, row);
+  }
+  rows = fresh;
+  // Cases that are gone (deleted, or no longer visible) leave the memory too.
+  for (const id of [...session.cases.keys()]) if (!rows.has(id)) session.cases.delete(id);
+  for (const row of rows.values()) paintRow(row);
+}
+
+async function loadInbox(): Promise<void> {
+  const epoch = session.epoch;
+  const started = performance.now();
+  const progress = $("inbox-progress");
+  progress.dataset.state = "loading";
+  button("inbox-refresh").disabled = true;
+  fillFilters();
+  try {
+    const summaries = await listCases(current().client);
+    if (!stillOpen(epoch)) return;
+    takeListing(summaries);
+    fillFilters();
+    render();
+    await decryptAll(epoch);
+    if (!stillOpen(epoch)) return;
+    fillFilters();
+    render();
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    progress.replaceChildren(tr("console.inbox.loaded", { total: rows.size, seconds }));
+    progress.dataset.loadedMs = String(Math.round(performance.now() - started));
+    progress.dataset.state = "done";
+    i18n().apply(progress);
+  } catch (err) {
+    if (stillOpen(epoch)) showError($("inbox-error"), err);
+    loading = null;
+  } finally {
+    if (stillOpen(epoch)) button("inbox-refresh").disabled = false;
+  }
+}
+
+/** Fetch (in batches) and decrypt every report not decrypted yet, showing progress. */
+async function decryptAll(epoch: number): Promise<void> {
+  const progress = $("inbox-progress");
+  const todo = [...rows.values()].filter((r) => !r.form);
+  progress.dataset.fetched = String(todo.length);
+  let done = rows.size - todo.length;
+  const say = (): void => {
+    progress.replaceChildren(tr("console.inbox.decrypting", { done, total: rows.size }));
+    i18n().apply(progress);
+  };
+  say();
+  let renderTimer: ReturnType<typeof setTimeout> | undefined;
+  const decrypting = async (row: Row, sealed: string | null): Promise<void> => {
+    if (!stillOpen(epoch)) return;
+    await decryptRow(row, sealed, epoch);
+    if (!stillOpen(epoch)) return;
+    done++;
+    paintRow(row);
+    say();
+    renderTimer ??= setTimeout(() => {
+      renderTimer = undefined;
+      render();
+    }, 250);
+  };
+  const batches: Row[][] = [];
+  for (let i = 0; i < todo.length; i += BATCH) batches.push(todo.slice(i, i + BATCH));
+  const fetched: Promise<void>[] = [];
+  await pool(batches, 2, async (batch) => {
+    if (!stillOpen(epoch)) return;
+    const answers = await fetchSealedReports(
+      current().client,
+      batch.map((r) => r.summary.id),
+    );
+    for (const [id, sealed] of answers) {
+      const row = rows.get(id);
+      if (row) fetched.push(decrypting(row, sealed));
+    }
+  });
+  // Decryption runs as the batches arrive; wait for the last ones.
+  await Promise.all(fetched);
+  clearTimeout(renderTimer);
+}
+
+async function decryptRow(row: Row, sealed: string | null, epoch: number): Promise<void> {
+  const id = row.summary.id;
+  try {
+    if (sealed === null) throw new OpenFailed("the case is no longer visible");
+    // The listing names the report and the access list.
+    const { report: ref, access } = row.summary;
+    const { opener, key } = current();
+    const bytes = fromB64u(sealed);
+    const report = await opener.document(bytes, access.indexOf(key.member));
+    if (!stillOpen(epoch)) return;
+    row.form = formOf(report);
+    row.text = Object.values(row.form).join("\n").toLowerCase();
+    // The case view reloads the case itself and reuses these sealed bytes.
+    session.cases.set(id, { detail: { report: ref }, reportSealed: bytes, report });
+  } catch (err) {
+    row.failed = err instanceof OpenFailed ? "unreadable" : "error";
+  }
+}
+
+function dayCell(day: string, late: boolean): HTMLTableCellElement {
+  const hint = late ? el("span", { class: "visually-hidden" }, " ", tr("console.inbox.overdue")) : null;
+  return el("td", { class: late ? "late" : null }, day || "—", hint);
+}
+
+function caseLink(row: Row): HTMLButtonElement {
+  const s = row.summary;
+  const summary = row.form ? (row.form.summary ?? "").slice(0, 160) || s.id : null;
+  const label = summary ?? tr(row.failed ? "console.inbox.unreadable" : "console.inbox.pending");
+  const link = el("button", { type: "button", class: "link case-link", dataset: { case: s.id } }, label);
+  link.addEventListener("click", () => hooks?.openCase(s.id));
+  return link;
+}
+
+function paintRow(row: Row): void {
+  const s = row.summary;
+  // The summary does not say which deadline passed: past acknowledge_by while still "received" is the likely one.
+  const ackLate = s.overdue && s.status === "received" && todayUtc() > s.acknowledge_by;
+  const badge = s.overdue ? el("span", { class: "badge badge-late" }, tr("console.inbox.overdue")) : null;
+  row.tr = el(
+    "tr",
+    { class: s.overdue ? "overdue" : null, dataset: { case: s.id, status: s.status } },
+    el("td", {}, s.received),
+    el("td", {}, caseLink(row), badge),
+    el("td", {}, row.form ? categoryLabel(row.form.category) : ""),
+    el("td", {}, tr(`console.status.${s.status}`)),
+    el("td", {}, s.assignee ? memberName(s.assignee) : tr("console.inbox.unassigned")),
+    dayCell(s.acknowledge_by, s.overdue && ackLate),
+    dayCell(s.feedback_by, s.overdue && !ackLate),
+  );
+  i18n().apply(row.tr);
+}
+
+function matches(row: Row, f: Filters): boolean {
+  const s = row.summary;
+  if (f.status && s.status !== f.status) return false;
+  if (f.overdue && !s.overdue) return false;
+  if (f.assignee === "-" ? s.assignee : f.assignee && s.assignee !== f.assignee) return false;
+  if (f.category && row.form?.category !== f.category) return false;
+  return f.words.every((w) => row.text.includes(w) || s.id.toLowerCase().includes(w));
+}
+
+type Compare = (a: Row, b: Row) => number;
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const BY: Record<(typeof SORTS)[number], Compare> = {
+  received_desc: (a, b) => cmp(b.summary.received, a.summary.received) || cmp(a.summary.id, b.summary.id),
+  received_asc: (a, b) => cmp(a.summary.received, b.summary.received) || cmp(a.summary.id, b.summary.id),
+  acknowledge_by: (a, b) => cmp(a.summary.acknowledge_by, b.summary.acknowledge_by),
+  feedback_by: (a, b) => cmp(a.summary.feedback_by, b.summary.feedback_by),
+  status: (a, b) => CASE_STATUSES.indexOf(a.summary.status) - CASE_STATUSES.indexOf(b.summary.status),
+};
+const sortOf = (value: string): Compare => BY[SORTS.find((s) => s === value) ?? "received_desc"];
+
+function render(): void {
+  const filters: Filters = {
+    status: select("f-status").value,
+    category: select("f-category").value,
+    assignee: select("f-assignee").value,
+    overdue: input("f-overdue").checked,
+    words: input("f-search").value.toLowerCase().split(/\s+/).filter(Boolean),
+  };
+  const shown = [...rows.values()].filter((r) => matches(r, filters)).sort(sortOf(select("f-sort").value));
+  $("inbox-rows").replaceChildren(...shown.flatMap((r) => (r.tr ? [r.tr] : [])));
+  const count = $("inbox-count");
+  count.replaceChildren(tr("console.inbox.count", { shown: shown.length, total: rows.size }));
+  i18n().apply(count);
+}
+
+/** Update one case's summary after a change made in the case view. */
+export function updateSummary(id: string, detail: CaseDetail): void {
+  const row = rows.get(id);
+  if (!row) return;
+  const { status, assignee, overdue, acknowledge_by, feedback_by, updated } = detail;
+  Object.assign(row.summary, { status, assignee, overdue, acknowledge_by, feedback_by, updated });
+  paintRow(row);
+  render();
+}

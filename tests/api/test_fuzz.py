@@ -325,7 +325,7 @@ def test_garbage_signatures(env: Env, signature_input: str, signature: str, dige
 # -- nothing half-written -----------------------------------------------------------------
 def _stored(store: LocalCaseStore) -> tuple[int, int, list[str]]:
     """Cases, receipts and blob files in the local store."""
-    with sqlite3.connect(store.root / "index.sqlite3") as db:
+    with sqlite3.connect(store.layout.index) as db:
         cases = db.execute("SELECT count(*) FROM items WHERE pk = 'cases'").fetchone()[0]
         receipts = db.execute("SELECT count(*) FROM items WHERE pk LIKE 'receipt#%'").fetchone()[0]
     return cases, receipts, sorted(p.name for p in store.blobs.iterdir())

@@ -22,3 +22,7 @@ export function b64uOfSize(value: unknown, size: number): boolean {
 /** "m_" + b64u(15 bytes) (protocol §4.4). */
 export const MEMBER_ID = /^m_[A-Za-z0-9_-]{20}$/;
 export const isMemberId = (value: unknown): value is string => typeof value === "string" && MEMBER_ID.test(value);
+
+/** "c_" + b64u(16 bytes): a case id (protocol §4.4), checked before it goes into a request path. */
+export const CASE_ID = /^c_[A-Za-z0-9_-]{22}$/;
+export const isCaseId = (value: unknown): value is string => typeof value === "string" && CASE_ID.test(value);

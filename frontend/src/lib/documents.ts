@@ -5,7 +5,7 @@
 import { Decrypter, Encrypter, type Identity } from "age-encryption";
 import { b64uOfSize, isInt, isMemberId, isObject, isString } from "./check.js";
 import { b64u, fromUtf8, hex, randomId, sha256, utf8 } from "./encoding.js";
-import { memberSigningKeys, recipientType } from "./manifest.js";
+import { isRecipient, memberSigningKeys, recipientType } from "./manifest.js";
 import { padDocument, unpadAttachment, unpadDocument } from "./padding.js";
 import { parseStrict } from "./strict-json.js";
 import { publicKey, signDocument, verifyDocument } from "./sign.js";
@@ -264,11 +264,7 @@ export function reportProblem(doc: unknown, caseReplyTo: string | null = null): 
   if (!isObject(doc) || doc.v !== 1 || doc.type !== "report") return "not a v1 report";
   const form = doc.form;
   if (!isObject(form) || !Object.values(form).every(isString)) return "form is not an object of strings";
-  try {
-    recipientType(String(doc.reply_to));
-  } catch {
-    return "reply_to is not an age recipient";
-  }
+  if (!isRecipient(doc.reply_to)) return "reply_to is not an age recipient";
   if (!b64uOfSize(doc.reporter_key, 32)) return "reporter_key is not an Ed25519 public key";
   const access = doc.access;
   if (!Array.isArray(access) || access.length === 0 || !access.every(isMemberId)) {

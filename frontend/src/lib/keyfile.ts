@@ -52,6 +52,8 @@ export function workFactor(sealed: Uint8Array): number {
   const text = new TextDecoder("latin1").decode(sealed.subarray(0, 512));
   const lines = text.split("\n");
   if (lines[0] !== "age-encryption.org/v1") throw new KeyFileLocked("not an age file");
+  // An age header is printable ASCII: anything else is a damaged file, as Python's age parser says.
+  if (lines.slice(1, 4).some((line) => !/^[\x20-\x7e]*$/.test(line))) throw new KeyFileLocked("damaged");
   const stanza = /^-> scrypt [A-Za-z0-9+/]{22} ([1-9][0-9]*)$/.exec(lines[1] ?? "");
   // A second stanza would follow the scrypt stanza's body line.
   if (!stanza?.[1] || !(lines[3] ?? "").startsWith("--- "))
@@ -85,7 +87,9 @@ export async function keyFromPlaintext(plaintext: Uint8Array): Promise<TeamKey> 
   if (signingSeed.length !== 32) throw new KeyFileInvalid("signing_seed");
   let recipient: string;
   try {
-    recipient = await identityToRecipient(identities[0]);
+    // Every identity must parse (older ones read older cases); the first gives the recipient.
+    const recipients = await Promise.all(identities.map((i) => identityToRecipient(i)));
+    recipient = recipients[0] ?? "";
   } catch {
     throw new KeyFileInvalid("identity");
   }

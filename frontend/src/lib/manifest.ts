@@ -70,8 +70,9 @@ const sameKeys = (obj: object, fields: readonly string[]): boolean =>
 // Names are shown to reporters: no control characters, no bidi overrides.
 const UNSAFE_TEXT = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
-/** A well-formed age recipient of a type the pages support. */
-function validRecipient(recipient: string): boolean {
+/** A well-formed age recipient of a type the pages support (bech32, size and case checked). */
+export function isRecipient(recipient: unknown): boolean {
+  if (typeof recipient !== "string") return false;
   try {
     const { prefix, words } = bech32.decode(recipient as `${string}1${string}`, false);
     const size = bech32.fromWords(words).length;
@@ -127,7 +128,7 @@ function checkMembers(members: readonly unknown[]): asserts members is MemberEnt
       throw new ManifestInvalid("member role or id");
     }
     if (UNSAFE_TEXT.test(entry.name) || UNSAFE_TEXT.test(entry.function)) throw new ManifestInvalid("member text");
-    if (!validRecipient(entry.recipient)) throw new ManifestInvalid("recipient");
+    if (!isRecipient(entry.recipient)) throw new ManifestInvalid("recipient");
     ids.add(entry.id);
   }
 }
@@ -141,36 +142,50 @@ function checkMembers(members: readonly unknown[]): asserts members is MemberEnt
 function checkEntries(manifest: Manifest, previous: Manifest | null): void {
   const before = new Map((previous?.members ?? []).map((m) => [m.id, m]));
   for (const entry of manifest.members) {
-    const certified = { ...entry, removed: false };
-    if (!verifyObject(certified, entry.cert, [entry.signing_key], "cert", "rotation")) {
-      throw new ManifestInvalid(`cert of ${entry.id}`);
-    }
+    checkEntrySignatures(entry);
     const old = before.get(entry.id);
-    if (old && (old.removed || entry.removed)) {
-      const same = jcsOf(without(old, "removed")) === jcsOf(without(entry, "removed"));
-      if (!entry.removed || !same) throw new ManifestInvalid(`removed entry of ${entry.id} changed`);
-      continue;
-    }
-    if (old && old.signing_key !== entry.signing_key) {
-      if (
-        typeof entry.rotation !== "string" ||
-        !verifyObject(certified, entry.rotation, [old.signing_key], "cert", "rotation")
-      ) {
-        throw new ManifestInvalid(`rotation of ${entry.id}`);
-      }
-      if (!entry.old_signing_keys.includes(old.signing_key)) {
-        throw new ManifestInvalid(`old keys of ${entry.id}`);
-      }
-    } else if (!old && typeof entry.rotation === "string") {
-      // An anchor (or a new entry) with a rotation: it must verify with a listed old key.
-      if (!verifyObject(certified, entry.rotation, entry.old_signing_keys, "cert", "rotation")) {
-        throw new ManifestInvalid(`rotation of ${entry.id}`);
-      }
-    }
+    if (old) checkTransition(entry, old);
   }
   for (const id of before.keys()) {
     if (!manifest.members.some((m) => m.id === id)) throw new ManifestInvalid(`${id} dropped`);
   }
+}
+
+/**
+ * The cert verifies with the entry's own key, and a rotation with the last
+ * of its old keys (the key it replaced), as chalicelib/manifest.py's
+ * _verify_entry_signatures.
+ */
+function checkEntrySignatures(entry: MemberEntry): void {
+  const certified = { ...entry, removed: false };
+  if (!verifyObject(certified, entry.cert, [entry.signing_key], "cert", "rotation")) {
+    throw new ManifestInvalid(`cert of ${entry.id}`);
+  }
+  if (entry.rotation === null) return;
+  const replaced = entry.old_signing_keys[entry.old_signing_keys.length - 1];
+  if (replaced === undefined || !verifyObject(certified, entry.rotation, [replaced], "cert", "rotation")) {
+    throw new ManifestInvalid(`rotation of ${entry.id}`);
+  }
+}
+
+/**
+ * `entry` as the successor of `old` (chalicelib/manifest.py's
+ * _verify_transition): a removed entry is the previous one plus `removed`
+ * and never changes again; an unchanged key keeps its old keys; a changed
+ * key carries a rotation and adds exactly the previous key to old_signing_keys.
+ */
+function checkTransition(entry: MemberEntry, old: MemberEntry): void {
+  if (old.removed || entry.removed) {
+    const same = jcsOf(without(old, "removed")) === jcsOf(without(entry, "removed"));
+    if (!entry.removed || !same) throw new ManifestInvalid(`removed entry of ${entry.id} changed`);
+    return;
+  }
+  const expected =
+    old.signing_key === entry.signing_key ? old.old_signing_keys : [...old.old_signing_keys, old.signing_key];
+  if (old.signing_key !== entry.signing_key && entry.rotation === null) {
+    throw new ManifestInvalid(`rotation of ${entry.id}`);
+  }
+  if (jcsOf(entry.old_signing_keys) !== jcsOf(expected)) throw new ManifestInvalid(`old keys of ${entry.id}`);
 }
 
 const jcsOf = (x: unknown): string => new TextDecoder().decode(jcsBytes(x));

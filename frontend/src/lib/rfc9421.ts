@@ -4,6 +4,7 @@
 // "content-digest" for a body method), parameters created, keyid, alg,
 // nonce, tag in that order (the order http-message-signatures writes).
 import { ed25519 } from "@noble/curves/ed25519.js";
+import { isMemberId } from "./check.js";
 import { b64u, fromB64u, randomBytes, sha256, utf8 } from "./encoding.js";
 import type { B64u, RecordedRequest } from "./types.js";
 
@@ -111,6 +112,7 @@ export function signRequest(
 /** A recorded component: its text, or "" for anything else (which then fails to verify). */
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
+const NONCE = /^[A-Za-z0-9_-]{22}$/;
 const INPUT = /^candor=\(((?:"[^"\\]+")(?: "[^"\\]+")*)\)((?:;[a-z]+=(?:[0-9]+|"[^"\\]*"))+)$/;
 
 /** Parse a recorded Signature-Input against the profile; null when it does not fit. */
@@ -137,7 +139,8 @@ export function parseSignatureInput(value: unknown, method: string): ParsedInput
   if (Object.keys(params).sort().join() !== PARAM_NAMES.join()) return null;
   if (params.alg !== "ed25519" || params.tag !== TAG || !Number.isSafeInteger(params.created)) return null;
   if (typeof params.keyid !== "string" || typeof params.nonce !== "string") return null;
-  if (params.nonce.length < 16 || params.nonce.length > 64) return null;
+  // protocol §4.3: the nonce is b64u of 16 bytes, the keyid a member id.
+  if (!NONCE.test(params.nonce) || !isMemberId(params.keyid)) return null;
   return { components, params, serialized: text.slice(LABEL.length + 1) };
 }
 

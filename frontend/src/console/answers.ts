@@ -1,13 +1,33 @@
 // The team routes as the console calls them (protocol §4.4, §4.6): their
-// answers' shapes, the paging and batching loops, and posting an entry.
+// answers' shapes, the paging and batching loops, reading a case with every
+// message and note checked, opening an attachment, and posting an entry.
 // The answers are the server's bookkeeping, not sealed documents: every
 // document inside (reports, messages, notes, manifests, audit entries) is
-// checked by lib/ before it is trusted. This belongs in lib/teamops.ts as
-// the twin of candor/teamops.py, and moves there once lib has it.
-import { createAttachment } from "../lib/api.js";
+// checked with lib/ before it is trusted. No DOM here: these are the twins
+// of candor/teamops.py's read_case, attachment, write and report_summaries,
+// and belong in lib/teamops.ts; they move there once lib takes them.
+import { createAttachment, downloadSealed } from "../lib/api.js";
 import { uploadSealed } from "../lib/attachments.js";
-import { blobHash, previousMessage } from "../lib/documents.js";
-import { buildEntry, entryRecipients, sealAttachmentBytes, sealEntry, type TeamClient } from "../lib/teamops.js";
+import {
+  authorKeys,
+  blobHash,
+  checkMessage,
+  isReport,
+  type MessageVerdict,
+  OpenFailed,
+  Opener,
+  previousMessage,
+} from "../lib/documents.js";
+import { fromB64u } from "../lib/encoding.js";
+import {
+  buildEntry,
+  type ConsistencyWarning,
+  consistencyWarnings,
+  entryRecipients,
+  sealAttachmentBytes,
+  sealEntry,
+  type TeamClient,
+} from "../lib/teamops.js";
 import type {
   AttachmentEntry,
   AuditEntry,
@@ -16,6 +36,8 @@ import type {
   Listing,
   Manifest,
   MemberEntry,
+  MessageDoc,
+  ReportDoc,
   Resolution,
 } from "../lib/types.js";
 
@@ -184,4 +206,90 @@ export async function postEntry(
     attachments.map((a) => a.id),
   );
   await writer.client.call("POST", `/v1/team/cases/${detail.id}/${kind}s`, { body });
+}
+
+/** A message or note as the team sees it: its listing, and the document only if it verified. */
+export interface Shown {
+  meta: EntryListing;
+  doc: MessageDoc | null;
+  sealed: Uint8Array | null;
+  verdict: MessageVerdict | "unreadable";
+}
+
+/** A case read and checked (candor/teamops.CaseView's twin). */
+export interface CaseRead {
+  detail: CaseDetail;
+  report: ReportDoc;
+  reportSealed: Uint8Array;
+  messages: Shown[];
+  notes: Shown[];
+  warnings: ConsistencyWarning[];
+  /** The member's stanza index (their place in the access list), tried first when opening. */
+  hint: number;
+}
+
+/** What reading a case takes: the member's id, client and opener, and the verified chain. */
+export interface Reader {
+  key: { member: string };
+  client: TeamClient;
+  opener: Opener;
+  chain: readonly Manifest[];
+}
+
+/**
+ * Fetch a case, open its report (`known`: sealed bytes already fetched for
+ * that report id), compare it with the stored case, and open and check
+ * every message and note (candor/teamops.read_case's twin).
+ * @throws {OpenFailed} the report does not open or is not a report | {ApiError}
+ */
+export async function readCase(
+  reader: Reader,
+  id: string,
+  known: { id: string; sealed: Uint8Array } | null,
+): Promise<CaseRead> {
+  const { client, opener, chain } = reader;
+  const detail = await getCase(client, id);
+  const reportSealed =
+    known?.id === detail.report.id ? known.sealed : fromB64u((await getBlob(client, id, detail.report.id)).sealed);
+  const hint = detail.access.indexOf(reader.key.member);
+  const report = await opener.document(reportSealed, hint);
+  if (!isReport(report)) throw new OpenFailed("not a report");
+  const load = async (kind: EntryKind, meta: EntryListing): Promise<Shown> => {
+    const item: Shown = { meta, doc: null, sealed: null, verdict: "unreadable" };
+    try {
+      item.sealed = fromB64u((await getBlob(client, id, meta.id)).sealed);
+      const doc = await opener.document(item.sealed, hint);
+      item.verdict = checkMessage(doc, kind, meta, detail.reply_to, authorKeys(doc, chain, report.reporter_key));
+      // checkMessage said "ok": a well-formed message or note of this case, signed by its author.
+      if (item.verdict === "ok") item.doc = doc as unknown as MessageDoc;
+    } catch (err) {
+      if (!(err instanceof OpenFailed)) throw err;
+    }
+    return item;
+  };
+  const messages: Shown[] = [];
+  const notes: Shown[] = [];
+  await pool([...detail.messages.entries()], 4, async ([i, m]) => {
+    messages[i] = await load("message", m);
+  });
+  await pool([...detail.notes.entries()], 4, async ([i, m]) => {
+    notes[i] = await load("note", m);
+  });
+  const warnings = consistencyWarnings(chain, detail, report);
+  return { detail, report, reportSealed, messages, notes, warnings, hint };
+}
+
+/**
+ * Download an attachment, check it against its entry's hash and decrypt it
+ * (candor/teamops.attachment's twin). @throws {OpenFailed} | {ApiError}
+ */
+export async function openCaseAttachment(
+  reader: Pick<Reader, "client" | "opener">,
+  caseId: string,
+  entry: AttachmentEntry,
+  hint: number,
+): Promise<Uint8Array> {
+  const { url } = await getBlob(reader.client, caseId, entry.id);
+  if (!url) throw new OpenFailed("no download URL");
+  return reader.opener.attachment(await downloadSealed(url), entry, hint);
 }

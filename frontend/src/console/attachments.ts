@@ -1,11 +1,10 @@
 // A case's attachments in the case view: decrypted on demand (hash-checked
 // by lib's Opener), saved as octet-stream or, for images, previewed in a
 // sandboxed frame (protocol §6).
-import { downloadSealed } from "../lib/api.js";
 import { OpenFailed } from "../lib/documents.js";
 import type { AttachmentEntry } from "../lib/types.js";
 import { $, el, formatSize, saveBytes, tr } from "../page/common.js";
-import { getBlob } from "./answers.js";
+import { openCaseAttachment } from "./answers.js";
 import { current, i18n, session, stillOpen } from "./session.js";
 
 const PREVIEWABLE: [string, number[]][] = [
@@ -26,14 +25,6 @@ function sniffImage(bytes: Uint8Array): string | null {
   return PREVIEWABLE.find(([, magic]) => magic.every((b, i) => bytes[i] === b))?.[0] ?? null;
 }
 
-/** Download, check against the entry's hash and decrypt (candor/teamops.attachment's twin). */
-async function openAttachment(entry: AttachmentEntry, place: AttachmentPlace): Promise<Uint8Array> {
-  const { client, opener } = current();
-  const { url } = await getBlob(client, place.caseId, entry.id);
-  if (!url) throw new OpenFailed("no download URL");
-  return opener.attachment(await downloadSealed(url), entry, place.hint);
-}
-
 /** A button that decrypts the attachment and hands the bytes to `use`, reporting in `status`. */
 function action(
   key: string,
@@ -52,7 +43,7 @@ function action(
     button.disabled = true;
     status.replaceChildren(tr("console.attachment.decrypting"));
     i18n().apply(status);
-    openAttachment(entry, place)
+    openCaseAttachment(current(), place.caseId, entry, place.hint)
       .then((bytes) => {
         if (!stillOpen(epoch)) return;
         status.replaceChildren(tr("console.attachment.verified"));

@@ -4,32 +4,15 @@
 // an optional part is left out whole (no "(,[object …],)").
 import questionnaire from "candor:questionnaire";
 import { blobHash, findGaps } from "../lib/documents.js";
-import type { ConsistencyWarning } from "../lib/teamops.js";
-import type { MessageDoc, ReportDoc } from "../lib/types.js";
+import type { ReportDoc } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
-import type { CaseDetail, EntryListing } from "./answers.js";
+import type { CaseDetail, CaseRead, Shown } from "./answers.js";
 import { attachmentItem } from "./attachments.js";
 import { i18n, memberName } from "./session.js";
 import { categoryLabel } from "./views.js";
 
-/** A message or note as shown: its listing, and the document only if it opened. */
-export interface Shown {
-  meta: EntryListing;
-  doc: MessageDoc | null;
-  sealed: Uint8Array | null;
-  verdict: string;
-}
-
 /** A case as the case view shows it. */
-export interface View {
-  id: string;
-  detail: CaseDetail;
-  report: ReportDoc;
-  messages: Shown[];
-  notes: Shown[];
-  warnings: ConsistencyWarning[];
-  hint: number;
-}
+export type View = CaseRead & { id: string };
 
 export function renderWarnings(v: View): void {
   const alerts = v.warnings.map((w) =>

@@ -1,25 +1,16 @@
-// One case: loaded with every message and note checked, shown by
-// case-sections.ts and attachments.ts; status/resolution/assignee/legal
-// hold, signed and sealed replies and notes, and deleting. What happens in the inbox after a change is the
-// entry module's business (`CaseHooks`), so this view knows nothing of it.
+// One case: read with every message and note checked (answers.ts), shown
+// by case-sections.ts and attachments.ts; status, resolution, assignee and
+// legal hold; signed and sealed replies and notes; deleting. What happens
+// in the inbox after a change is the entry module's business (`CaseHooks`),
+// so this view knows nothing of it.
 import { ApiError } from "../lib/api.js";
-import { authorKeys, checkMessage, OpenFailed, SealFailed } from "../lib/documents.js";
-import { fromB64u } from "../lib/encoding.js";
-import { blocksWriting, consistencyWarnings } from "../lib/teamops.js";
-import { CASE_TRANSITIONS, type EntryKind, type MessageDoc, type ReportDoc, RESOLUTIONS } from "../lib/types.js";
+import { SealFailed } from "../lib/documents.js";
+import { blocksWriting } from "../lib/teamops.js";
+import { CASE_TRANSITIONS, type EntryKind, RESOLUTIONS } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
-import {
-  type CaseDetail,
-  type CasePatch,
-  type EntryListing,
-  getBlob,
-  getCase,
-  patchCase,
-  pool,
-  postEntry,
-} from "./answers.js";
+import { type CaseDetail, type CasePatch, patchCase, postEntry, readCase } from "./answers.js";
 import { attachmentItem, closePreview } from "./attachments.js";
-import { renderEntries, renderMeta, renderReport, renderWarnings, type Shown, type View } from "./case-sections.js";
+import { renderEntries, renderMeta, renderReport, renderWarnings, type View } from "./case-sections.js";
 import { current, i18n, isAdmin, manifest, memberName, session, showError, showNotice, stillOpen } from "./session.js";
 import { button, input, select, showView, textArea } from "./views.js";
 
@@ -101,41 +92,14 @@ export async function openCase(id: string): Promise<void> {
   }
 }
 
-/** Fetch the case, open its report (reusing the inbox's sealed bytes) and check every message and note. */
+/** Read the case (reusing the sealed report the inbox fetched); null when the console was locked meanwhile. */
 async function loadCase(id: string, epoch: number): Promise<View | null> {
-  const { client, opener, chain, key } = current();
-  const detail = await getCase(client, id);
   const cached = session.cases.get(id);
-  let reportSealed = cached?.detail.report.id === detail.report.id ? cached.reportSealed : null;
-  reportSealed ??= fromB64u((await getBlob(client, id, detail.report.id)).sealed);
-  const hint = detail.access.indexOf(key.member);
-  // A malformed report still opens: consistencyWarnings names it, and writing is refused.
-  const report = (await opener.document(reportSealed, hint)) as unknown as ReportDoc;
-  const warnings = consistencyWarnings(chain, detail, report);
-  const load = async (kind: EntryKind, meta: EntryListing): Promise<Shown> => {
-    const item: Shown = { meta, doc: null, sealed: null, verdict: "unreadable" };
-    try {
-      item.sealed = fromB64u((await getBlob(client, id, meta.id)).sealed);
-      const doc = await opener.document(item.sealed, hint);
-      item.verdict = checkMessage(doc, kind, meta, detail.reply_to, authorKeys(doc, chain, report.reporter_key));
-      // checkMessage said "ok": the document is a well-formed, signed message or note.
-      if (item.verdict === "ok") item.doc = doc as unknown as MessageDoc;
-    } catch (err) {
-      if (!(err instanceof OpenFailed)) throw err;
-    }
-    return item;
-  };
-  const messages: Shown[] = [];
-  const notes: Shown[] = [];
-  await pool([...detail.messages.entries()], 4, async ([i, m]) => {
-    messages[i] = await load("message", m);
-  });
-  await pool([...detail.notes.entries()], 4, async ([i, m]) => {
-    notes[i] = await load("note", m);
-  });
+  const known = cached ? { id: cached.detail.report.id, sealed: cached.reportSealed } : null;
+  const read = await readCase(current(), id, known);
   if (!stillOpen(epoch)) return null;
-  session.cases.set(id, { detail, reportSealed, report });
-  return { id, detail, report, messages, notes, warnings, hint };
+  session.cases.set(id, { detail: read.detail, reportSealed: read.reportSealed, report: read.report });
+  return { id, ...read };
 }
 
 function renderAll(v: View): void {

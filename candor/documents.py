@@ -113,6 +113,11 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_v1(doc: Mapping[str, Any]) -> bool:
+    """`v` is the integer 1, not `true` (which Python compares equal to 1)."""
+    return _is_int(doc.get("v")) and doc["v"] == 1
+
+
 # --- sealing -------------------------------------------------------------------
 
 
@@ -261,7 +266,7 @@ def _report_problem(doc: Mapping[str, Any]) -> str | None:
 
 def check_report(doc: Mapping[str, Any], case_reply_to: str | None = None) -> Verdict:
     """Check a report's shape and, when given, that it belongs to the case."""
-    if doc.get("v") != 1 or doc.get("type") != "report":
+    if not _is_v1(doc) or doc.get("type") != "report":
         return _forged("not a v1 report")
     problem = _report_problem(doc)
     if problem is not None:
@@ -318,8 +323,10 @@ def _new_message_from_parts(
 
 
 def _message_problem(doc: Mapping[str, Any]) -> str | None:
-    if doc.get("v") != 1 or doc.get("type") not in KINDS or doc.get("from") not in AUTHORS:
+    if not _is_v1(doc) or doc.get("type") not in KINDS or doc.get("from") not in AUTHORS:
         return "not a v1 message or note"
+    if "member" not in doc or "prev" not in doc:
+        return "member and prev are present, null when empty"
     if not isinstance(doc.get("id"), str) or _BLOB_ID.fullmatch(doc["id"]) is None:
         return "id is not b_ + b64u(16 bytes)"
     if doc["from"] == "reporter" and (doc["type"] != "message" or doc.get("member") is not None):
@@ -367,6 +374,33 @@ def check_message(
     return OK
 
 
+def previous_message(thread: Sequence[Mapping[str, Any]]) -> str | None:
+    """`prev` for the next message: the blob hash of the last message whose
+    verdict is ok, or None (protocol §2.2). `thread` items carry `ok` and
+    `hash`; forged and unreadable messages are never linked to."""
+    for item in reversed(thread):
+        if item["ok"] and item["hash"] is not None:
+            return str(item["hash"])
+    return None
+
+
+def find_gaps(thread: Sequence[Mapping[str, Any]]) -> set[int]:
+    """Indexes of messages after a withheld one (protocol §2.2): a `seq`
+    that does not follow the one before (seq counts messages from 1), or a
+    readable message whose `prev` names no blob in the thread. Items carry
+    `seq`, `hash` and `doc` (None when it could not be read)."""
+    gaps: set[int] = set()
+    hashes = {item["hash"] for item in thread}
+    for i, item in enumerate(thread):
+        expected = 1 if i == 0 else thread[i - 1]["seq"] + 1
+        if item["seq"] != expected:
+            gaps.add(i)
+        prev = (item["doc"] or {}).get("prev")
+        if isinstance(prev, str) and prev not in hashes:
+            gaps.add(i)
+    return gaps
+
+
 def author_keys(
     doc: Mapping[str, Any], manifest: Mapping[str, Any], reporter_key: str
 ) -> list[bytes]:
@@ -411,7 +445,7 @@ def new_case_state(
 
 
 def _case_state_problem(state: Mapping[str, Any]) -> str | None:
-    if state.get("v") != 1:
+    if not _is_v1(state):
         return "not a v1 case state"
     try:
         parse_identity(state.get("identity"))  # type: ignore[arg-type]  # any bad value raises

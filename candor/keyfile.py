@@ -225,21 +225,31 @@ def _work_factor(sealed: bytes) -> int:
     return int(factor)
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """protocol §0: JSON has no duplicate keys (json.loads would keep the last)."""
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
 def _from_plaintext(plaintext: bytes) -> KeyFile:
     try:
-        data = json.loads(plaintext.decode("utf-8"))
+        data = json.loads(plaintext.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
     except ValueError:
         raise KeyFileInvalid("not a JSON key file") from None
-    if not isinstance(data, dict) or data.get("v") != 1:
+    v1 = isinstance(data, dict) and type(data.get("v")) is int and data["v"] == 1
+    if not v1:
         raise KeyFileInvalid("not a v1 key file")
     identities = data.get("identities")
     try:
-        seed = b64u_decode(data.get("signing_seed"))  # type: ignore[arg-type]  # checked by b64u_decode
+        seed = b64u_decode(data.get("signing_seed"))  # b64u_decode checks the type
     except (TypeError, ValueError):
         raise KeyFileInvalid("signing_seed is not b64u") from None
     if not isinstance(identities, list):
         raise KeyFileInvalid("identities is not a list")
-    return KeyFile(data.get("member"), tuple(identities), seed, data.get("api"))  # type: ignore[arg-type]  # __post_init__ checks
+    # KeyFile.__post_init__ checks member, identities and api.
+    return KeyFile(data.get("member"), tuple(identities), seed, data.get("api"))
 
 
 def open_keyfile(source: str | os.PathLike[str] | bytes, passphrase: str) -> KeyFile:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from candor import audit, roster, teamops
 from candor import keyfile as kf
-from candor import roster, teamops
 from candor.client import ApiClient, ApiError, HttpTransport, local_transport
 from candor.opscli import ROOT, open_key, read_passphrase
 from candor.prompt import CliError
@@ -134,9 +135,13 @@ def cases_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_entries(title: str, shown: list[teamops.Shown]) -> None:
+def _print_entries(
+    title: str, shown: list[teamops.Shown], gaps: AbstractSet[int] = frozenset()
+) -> None:
     out.print(f"[bold]{title}[/bold]")
-    for item in shown:
+    for index, item in enumerate(shown):
+        if index in gaps:
+            out.print("  [bold red]a message is missing here: the server withheld it[/bold red]")
         who = item.meta["from"] + (f" {item.meta['member']}" if item.meta.get("member") else "")
         if not item.ok or item.doc is None:
             out.print(f"  #{item.meta['seq']} {item.meta['day']} {who}: "
@@ -158,7 +163,7 @@ def cases_show(args: argparse.Namespace) -> int:
         out.print(f"  {name}: {value}", markup=False)
     for a in view.report.get("attachments", []):
         out.print(f"  attachment {a['id']}: {a['type']}, {a['size']} bytes", markup=False)
-    _print_entries("Thread with the reporter", view.messages)
+    _print_entries("Thread with the reporter", view.messages, view.gaps)
     _print_entries("Internal notes", view.notes)
     return 0
 
@@ -202,19 +207,29 @@ def cases_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remembered_head(state: Path) -> tuple[int, str] | None:
+    """The head file that `audit verify` or the console saved last time."""
+    if not state.exists():
+        return None
+    data = json.loads(state.read_text())
+    if isinstance(data, list) and len(data) == 2:  # written by candor 0.1: [seq, hash]
+        data = audit.head_file((data[0], data[1]))
+    try:
+        return audit.parse_head(data)
+    except ValueError:
+        raise CliError(f"{state} is not an audit head file") from None
+
+
 def audit_verify(args: argparse.Namespace) -> int:
     s = _session(args)
     state = Path(args.state or args.key + ".audit-head")
-    remembered: tuple[int, str] | None = None
-    if state.exists():
-        seq, digest = json.loads(state.read_text())
-        remembered = (int(seq), str(digest))
-    result = teamops.verify_audit(s, remembered)
+    remembered = _remembered_head(state)
+    result = audit.verify_audit(s, remembered)
     for problem in result.problems:
         out.print(f"[bold red]problem:[/bold red] {problem}")
     if result.problems:
         raise CliError(f"the audit log does not verify ({len(result.problems)} problems)")
-    state.write_text(json.dumps(list(result.head)))
+    state.write_text(json.dumps(audit.head_file(result.head, result.day_time), indent=2) + "\n")
     out.print(f"audit log verified: {result.entries} entries, head {result.head[1]}")
     return 0
 

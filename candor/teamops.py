@@ -18,8 +18,6 @@ from candor.client import ApiClient
 from candor.keyfile import KeyFile
 from chalicelib import manifest as mf
 from chalicelib.b64 import b64u_decode, b64u_encode
-from chalicelib.domain.audit import GENESIS, entry_hash
-from chalicelib.httpsig import verify_recorded
 
 
 class TeamError(Exception):
@@ -65,6 +63,7 @@ class Shown:
     doc: dict[str, Any] | None
     ok: bool
     reason: str | None = None
+    hash: str | None = None  # blob_hash of the sealed message, for `prev`
 
 
 @dataclass
@@ -75,6 +74,12 @@ class CaseView:
     messages: list[Shown]
     notes: list[Shown]
     warnings: list[str]
+
+    @property
+    def gaps(self) -> set[int]:
+        """Indexes of messages that follow a withheld one (protocol §2.2)."""
+        return documents.find_gaps(
+            [{"seq": m.meta["seq"], "hash": m.hash, "doc": m.doc} for m in self.messages])
 
 
 def report_summaries(s: Session, cases: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -146,13 +151,15 @@ def _rotated_since(s: Session, version: object, access: Sequence[str]) -> list[s
 
 def _show(s: Session, case: Mapping[str, Any], report: Mapping[str, Any], kind: str,
           meta: dict[str, Any]) -> Shown:
+    sealed = _sealed(s, case["id"], meta["id"])
+    digest = documents.blob_hash(sealed)
     try:
-        doc = documents.open_document(_sealed(s, case["id"], meta["id"]), s.key.identities)
+        doc = documents.open_document(sealed, s.key.identities)
     except (documents.DocumentUnreadable, documents.DocumentInvalid):
-        return Shown(meta, None, False, "cannot be decrypted")
+        return Shown(meta, None, False, "cannot be decrypted", digest)
     keys = documents.author_keys(doc, s.manifest, report.get("reporter_key", ""))
     verdict = documents.check_message(doc, kind, meta["from"], case["reply_to"], keys, meta["id"])
-    return Shown(meta, doc, verdict.ok, verdict.reason)
+    return Shown(meta, doc, verdict.ok, verdict.reason, digest)
 
 
 def _recipients(s: Session, view: CaseView, kind: str) -> list[str]:
@@ -171,9 +178,8 @@ def write(s: Session, view: CaseView, kind: str, text: str,
         raise TeamError("refusing to write: the stored case does not match the sealed report")
     recipients = _recipients(s, view, kind)
     attachments = [_upload(s, name, ctype, data, recipients) for name, ctype, data in files]
-    previous = [m for m in view.messages if m.ok]
-    prev = documents.blob_hash(_sealed(s, view.case["id"], previous[-1].meta["id"])) \
-        if previous and kind == "message" else None
+    thread = [{"ok": m.ok, "hash": m.hash} for m in view.messages]
+    prev = documents.previous_message(thread) if kind == "message" else None
     doc = documents.new_message(kind, view.case["reply_to"], "team", s.key.member, prev, text,
                                 attachments, s.key.signing_seed)
     sealed = documents.seal_document(doc, recipients)
@@ -197,48 +203,4 @@ def attachment(s: Session, case_id: str, entry: Mapping[str, Any]) -> bytes:
         return documents.open_attachment(s.api.download(url), s.key.identities, entry)
     except (documents.DocumentUnreadable, documents.DocumentInvalid) as exc:
         raise TeamError(f"attachment {entry['id']}: {exc}") from None
-
-
-# -- audit ---------------------------------------------------------------------
-@dataclass
-class AuditResult:
-    entries: int
-    head: tuple[int, str]
-    problems: list[str]
-
-
-def verify_audit(s: Session, remembered: tuple[int, str] | None = None) -> AuditResult:
-    """Check the chain links, each request's signature against the member's
-    current and old keys, and that a previously seen head is still there."""
-    entries: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        page = s.api.call("GET", "/v1/team/audit", query={"cursor": cursor or ""})
-        entries += page["entries"]
-        cursor = page["cursor"]
-        if not cursor:
-            break
-    problems, prev = [], GENESIS
-    for index, entry in enumerate(entries, start=1):
-        if entry["seq"] != index or entry["prev"] != prev:
-            problems.append(f"entry {index}: the chain is broken")
-        prev = entry_hash(entry)
-        problems += _request_problem(s, entry)
-    if remembered is not None:
-        seq, digest = remembered
-        if seq > len(entries) or entry_hash(entries[seq - 1]) != digest:
-            problems.append(f"the head seen before (entry {seq}) is gone or changed")
-    head = (len(entries), prev)
-    return AuditResult(len(entries), head, problems)
-
-
-def _request_problem(s: Session, entry: Mapping[str, Any]) -> list[str]:
-    member, record = entry.get("member"), entry.get("request")
-    if member is None and record is None:
-        return []  # a system action (retention purge)
-    keys = roster.member_public_keys(s.manifest, member) if isinstance(member, str) else []
-    if (not isinstance(member, str) or not keys or not isinstance(record, Mapping)
-            or not verify_recorded(record, member, keys)):
-        return [f"entry {entry['seq']}: the request signature does not verify"]
-    return []
 

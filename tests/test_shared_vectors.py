@@ -18,7 +18,7 @@ import pytest
 
 from candor import documents as docs
 from candor import keyfile as kf
-from candor.teamops import verify_audit
+from candor.audit import verify_audit
 from chalicelib import manifest as mf
 from chalicelib.errors import Malformed
 from chalicelib.wire import identifier
@@ -39,17 +39,6 @@ CHAIN_RULES = _load("manifest-chain.json")
 
 # "file: vector" -> why candor/ disagrees (see /tmp/coord/requests-vectors.md).
 XFAIL = {
-    "documents.json: v is true": "check_message compares v with != 1, and True == 1",
-    "documents.json: prev missing": "check_message reads a missing prev as null",
-    "documents.json: member missing": "check_message reads a missing member as null",
-    **{f"documents.json: thread {c['name']}": "candor/documents.py has no find_gaps and "
-       "previous_message (the prev choice lives inside teamops.write)"
-       for c in DOCUMENTS["threads"]},
-    **{f"audit.json: head file {c['name']}": "candor keeps the last head as a [seq, hash] "
-       "list (teamcli.audit_verify), not the console's head file; no parse_head"
-       for c in AUDIT["head_files"]},
-    "keyfile.json: v is true": "the key file reader compares v with != 1, and True == 1",
-    "keyfile.json: duplicate key": "the key file reader parses with json.loads (last key wins)",
 }
 
 
@@ -126,9 +115,9 @@ def test_thread(case: dict[str, Any]) -> None:
     items = [{"seq": i["seq"], "hash": i["hash"],
               "doc": {"prev": i["prev"]} if i["verdict"] == "valid" else None}
              for i in case["items"]]  # fmt: skip
-    assert sorted(docs.find_gaps(items)) == case["gaps"]  # type: ignore[attr-defined]
+    assert sorted(docs.find_gaps(items)) == case["gaps"]
     thread = [{"ok": i["verdict"] == "valid", "hash": i["hash"]} for i in case["items"]]
-    assert docs.previous_message(thread) == case["prev"]  # type: ignore[attr-defined]
+    assert docs.previous_message(thread) == case["prev"]
 
 
 # --- audit chains ------------------------------------------------------------------
@@ -166,10 +155,10 @@ def test_audit_chain(case: dict[str, Any]) -> None:
 def test_audit_head_file(case: dict[str, Any]) -> None:
     """parse_head(data) -> (seq, hash), ValueError for anything else: the twin
     of audit.ts parseHead, so the CLI and the console share a head file."""
-    from candor import teamops
+    from candor import audit
 
     try:
-        head = teamops.parse_head(case["data"])  # type: ignore[attr-defined]
+        head = audit.parse_head(case["data"])
     except ValueError:
         head = None
     expected = case["head"]

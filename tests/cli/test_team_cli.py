@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from candor import audit
 from candor import keyfile as kf
 from candor.client import ApiClient, HttpTransport
 from candor.reporter import Evidence, follow_up, submit
@@ -76,7 +77,17 @@ def test_reviewer_reads_and_answers_and_admin_manages_the_team(
 
     verified = candor(live_api, ada, "audit", "verify")
     assert "audit log verified" in verified.stdout
+    # The head is kept in the console's head file format (protocol §4.6),
+    # so the CLI and the console check each other's remembered head.
+    head_path = Path(str(ada.keyfile_path) + ".audit-head")
+    head = audit.parse_head(json.loads(head_path.read_text()))
+    assert f"head {head[1]}" in verified.stdout
     candor(live_api, ada, "audit", "verify")  # the remembered head is still there
+    head_path.write_text(json.dumps(audit.head_file((head[0], "A" * 43))))
+    forged = candor(live_api, ada, "audit", "verify", ok=False)
+    assert "gone or changed" in forged.stdout
+    head_path.write_text(json.dumps(list(head)))  # a head file written by candor 0.1
+    candor(live_api, ada, "audit", "verify")
 
 
 def test_keys_rotate(live_api: LiveServer) -> None:

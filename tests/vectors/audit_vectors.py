@@ -12,7 +12,7 @@ from typing import Any
 
 import generate_vectors as gv
 
-from candor.teamops import verify_audit
+from candor.audit import verify_audit
 from chalicelib.b64 import b64u_encode
 from chalicelib.httpsig import canonical_query, sign_request
 from chalicelib.jcs import canonicalize

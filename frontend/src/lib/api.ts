@@ -1,9 +1,24 @@
-// Fetch wrappers for the API of protocol §4. Same origin only; no credentials,
-// no referrer, no caching. Errors become ApiError with the server's `code`
-// (or "network"/"unexpected"), which pages map to catalogue messages. The one
-// retry policy and the one download of sealed attachments live here, for the
-// reporter pages and the team's signed client alike.
-import type { Listing, UploadTarget } from "./types.js";
+// The client of the API of protocol §4, the twin of candor/client.py: the
+// reporter's anonymous routes and the team's signed ones (TeamClient). Same
+// origin only; no credentials, no referrer, no caching. Errors become
+// ApiError with the server's `code` (or "network"/"unexpected"), which pages
+// map to catalogue messages. The one retry policy and the one download of
+// sealed attachments live here, for the reporter pages and the console alike.
+import { utf8 } from "./encoding.js";
+import { canonicalQuery, signRequest, type Query } from "./rfc9421.js";
+import type {
+  AuditEntry,
+  AuditPage,
+  CaseDetail,
+  CasePage,
+  CaseStatus,
+  CaseSummary,
+  Listing,
+  MemberEntry,
+  ReportsAnswer,
+  Resolution,
+  UploadTarget,
+} from "./types.js";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -176,3 +191,123 @@ export interface ReporterApi {
   submitReport: typeof submitReport;
   downloadSealed?: typeof downloadSealed;
 }
+
+// -- the team's signed routes (protocol §4.3, §4.4) ----------------------------------
+
+/** The signing part of an opened key file (keyfile.ts's TeamKey). */
+export interface SigningKey {
+  member: string;
+  signingSeed: Uint8Array;
+}
+
+export interface TeamClientOptions {
+  /** The API's base path ("" when the API is at /v1 of this origin). */
+  base?: string;
+  fetchImpl?: FetchImpl;
+  /** Called before each request goes out (the console's idle timer). */
+  onCall?: () => void;
+}
+
+export interface CallOptions {
+  query?: Query;
+  body?: unknown;
+}
+
+/** Signed JSON calls to the team routes (protocol §4.4), same origin. */
+export class TeamClient {
+  readonly key: SigningKey;
+  readonly base: string;
+  private readonly fetchImpl: FetchImpl;
+  private readonly onCall: () => void;
+
+  constructor(key: SigningKey, options: TeamClientOptions = {}) {
+    this.key = key;
+    this.base = options.base ?? "";
+    this.fetchImpl = options.fetchImpl ?? ((input, init) => globalThis.fetch(input, init));
+    this.onCall = options.onCall ?? (() => undefined);
+  }
+
+  /**
+   * One signed request, retried by api.ts's withRetry while the API is
+   * throttled or unavailable (signed anew each time: a new nonce; protocol
+   * §4.1 makes retries safe). Returns the parsed answer (null for 204).
+   * @throws {ApiError}
+   */
+  call(method: string, path: string, options: CallOptions = {}): Promise<unknown> {
+    return withRetry(() => this.once(method, path, options));
+  }
+
+  async once(method: string, path: string, { query = {}, body }: CallOptions = {}): Promise<unknown> {
+    const raw = body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(body));
+    const fullPath = this.base + path;
+    const headers: Record<string, string> = signRequest(method, fullPath, query, raw, {
+      memberId: this.key.member,
+      seed: this.key.signingSeed,
+    });
+    if (body !== undefined) headers["Content-Type"] = "application/json; charset=utf-8";
+    const qs = canonicalQuery(query);
+    this.onCall();
+    let response: Response;
+    try {
+      response = await this.fetchImpl(fullPath + (qs === "?" ? "" : qs), {
+        ...FETCH_OPTIONS,
+        method,
+        headers,
+        body: body === undefined ? null : (raw as BodyInit),
+      });
+    } catch {
+      throw new ApiError(0, "network");
+    }
+    return readAnswer(response);
+  }
+
+  get(path: string, query?: Query): Promise<unknown> {
+    return this.call("GET", path, query === undefined ? {} : { query });
+  }
+}
+
+// The casts below give the server's JSON its documented shape (types.ts); a
+// field that is missing shows as a rendering fault, never as trusted content.
+
+async function pages<T>(client: TeamClient, path: string, items: (page: unknown) => T[]): Promise<T[]> {
+  const out: T[] = [];
+  let cursor = "";
+  do {
+    const page = await client.get(path, { cursor });
+    out.push(...items(page));
+    cursor = (page as { cursor?: string | null }).cursor ?? "";
+  } while (cursor);
+  return out;
+}
+
+/** Every case the member may see (GET /v1/team/cases, all pages). */
+export const listCases = (client: TeamClient): Promise<CaseSummary[]> =>
+  pages(client, "/v1/team/cases", (page) => (page as CasePage).cases);
+
+/** The whole audit log (GET /v1/team/audit, all pages). */
+export const listAudit = (client: TeamClient): Promise<AuditEntry[]> =>
+  pages(client, "/v1/team/audit", (page) => (page as AuditPage).entries);
+
+export const getCase = async (client: TeamClient, id: string): Promise<CaseDetail> =>
+  (await client.get(`/v1/team/cases/${id}`)) as CaseDetail;
+
+export const getReports = async (client: TeamClient, ids: readonly string[]): Promise<ReportsAnswer> =>
+  (await client.get("/v1/team/reports", { cases: ids.join(",") })) as ReportsAnswer;
+
+/** GET …/blobs/{id}: the sealed bytes (b64u) of a document, or a download URL for an attachment. */
+export const getBlob = async (client: TeamClient, caseId: string, blobId: string): Promise<BlobAnswer> =>
+  (await client.get(`/v1/team/cases/${caseId}/blobs/${blobId}`)) as BlobAnswer;
+
+export const listMembers = async (client: TeamClient): Promise<MemberEntry[]> =>
+  ((await client.get("/v1/team/members")) as { members: MemberEntry[] }).members;
+
+export interface CasePatch {
+  status?: CaseStatus;
+  resolution?: Resolution;
+  assignee?: string | null;
+  legal_hold?: boolean;
+}
+
+/** PATCH /v1/team/cases/{id}: the case as it is now. */
+export const patchCase = async (client: TeamClient, id: string, body: CasePatch): Promise<CaseDetail> =>
+  (await client.call("PATCH", `/v1/team/cases/${id}`, { body })) as CaseDetail;

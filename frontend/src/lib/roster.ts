@@ -218,6 +218,12 @@ export function checkPartial(
   return { signers, missing: Math.max(0, current.threshold - signers.length) };
 }
 
+/** checkPartial, returning the candidate as the Manifest it was checked to be. @throws {ManifestInvalid} */
+export function partialManifest(current: Manifest, value: unknown, today: string = todayUtc()): Manifest {
+  checkPartial(current, value, today);
+  return value as Manifest;
+}
+
 /**
  * Add this admin's signature to a (partly signed) next manifest. Returns
  * {manifest, signers, missing}; `missing` is 0 when it can be published.

@@ -3,94 +3,41 @@
 // verified manifest chain; every message and note shown passes documents.ts's
 // checkMessage (protocol §2.3); a reply is refused when the stored case and
 // the sealed report disagree (protocol §4.5).
-import { ApiError, FETCH_OPTIONS, readAnswer, withRetry, type FetchImpl } from "./api.js";
-import { attachmentPadder } from "./padding.js";
-import { b64u, hex, sha256, utf8 } from "./encoding.js";
+import { createAttachment, downloadSealed, getBlob, getCase, getReports, type TeamClient } from "./api.js";
+import { uploadSealed } from "./attachments.js";
 import { isObject } from "./check.js";
-import { newMessage, reportProblem, sealBytes, sealDocument } from "./documents.js";
+import {
+  authorKeys,
+  blobHash,
+  checkMessage,
+  isReport,
+  newMessage,
+  OpenFailed,
+  Opener,
+  previousMessage,
+  reportProblem,
+  sealBytes,
+  sealDocument,
+  type MessageVerdict,
+} from "./documents.js";
+import { b64u, fromB64u, hex, sha256 } from "./encoding.js";
 import { accessRecipients } from "./manifest.js";
-import { canonicalQuery, signRequest, type Query } from "./rfc9421.js";
-import type { AttachmentEntry, B64u, EntryKind, Manifest, MessageDoc } from "./types.js";
-
-/** The signing part of an opened key file (keyfile.ts's TeamKey). */
-export interface SigningKey {
-  member: string;
-  signingSeed: Uint8Array;
-}
-
-export interface TeamClientOptions {
-  /** The API's base path ("" when the API is at /v1 of this origin). */
-  base?: string;
-  fetchImpl?: FetchImpl;
-  /** Called before each request goes out (the console's idle timer). */
-  onCall?: () => void;
-}
-
-export interface CallOptions {
-  query?: Query;
-  body?: unknown;
-}
-
-/** Signed JSON calls to the team routes (protocol §4.4), same origin. */
-export class TeamClient {
-  readonly key: SigningKey;
-  readonly base: string;
-  private readonly fetchImpl: FetchImpl;
-  private readonly onCall: () => void;
-
-  constructor(key: SigningKey, options: TeamClientOptions = {}) {
-    this.key = key;
-    this.base = options.base ?? "";
-    this.fetchImpl = options.fetchImpl ?? ((input, init) => globalThis.fetch(input, init));
-    this.onCall = options.onCall ?? (() => undefined);
-  }
-
-  /**
-   * One signed request, retried by api.ts's withRetry while the API is
-   * throttled or unavailable (signed anew each time: a new nonce; protocol
-   * §4.1 makes retries safe). Returns the parsed answer (null for 204).
-   * @throws {ApiError}
-   */
-  call(method: string, path: string, options: CallOptions = {}): Promise<unknown> {
-    return withRetry(() => this.once(method, path, options));
-  }
-
-  async once(method: string, path: string, { query = {}, body }: CallOptions = {}): Promise<unknown> {
-    const raw = body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(body));
-    const fullPath = this.base + path;
-    const headers: Record<string, string> = signRequest(method, fullPath, query, raw, {
-      memberId: this.key.member,
-      seed: this.key.signingSeed,
-    });
-    if (body !== undefined) headers["Content-Type"] = "application/json; charset=utf-8";
-    const qs = canonicalQuery(query);
-    this.onCall();
-    let response: Response;
-    try {
-      response = await this.fetchImpl(fullPath + (qs === "?" ? "" : qs), {
-        ...FETCH_OPTIONS,
-        method,
-        headers,
-        body: body === undefined ? null : (raw as BodyInit),
-      });
-    } catch {
-      throw new ApiError(0, "network");
-    }
-    return readAnswer(response);
-  }
-
-  get(path: string, query?: Query): Promise<unknown> {
-    return this.call("GET", path, query === undefined ? {} : { query });
-  }
-}
+import { attachmentPadder } from "./padding.js";
+import type {
+  AttachmentEntry,
+  B64u,
+  CaseDetail,
+  EntryKind,
+  Listing,
+  Manifest,
+  MessageDoc,
+  ReportDoc,
+} from "./types.js";
 
 // -- the case as stored against the case as sealed (protocol §4.5) --------------------
 
-/** What the console knows of a stored case to check it: its reply_to and access list. */
-export interface CaseDetail {
-  reply_to: string;
-  access: string[];
-}
+/** What a stored case says that the checks compare: its reply_to and access list. */
+export type StoredCase = Pick<CaseDetail, "reply_to" | "access">;
 
 export type WarningCode = "report" | "access" | "keys";
 export interface ConsistencyWarning {
@@ -104,7 +51,7 @@ export interface ConsistencyWarning {
  */
 export function consistencyWarnings(
   chain: readonly Manifest[],
-  caseDetail: CaseDetail,
+  caseDetail: StoredCase,
   report: unknown,
 ): ConsistencyWarning[] {
   const warnings: ConsistencyWarning[] = [];
@@ -142,7 +89,7 @@ export const blocksWriting = (warnings: readonly ConsistencyWarning[]): boolean 
 // -- writing -------------------------------------------------------------------------
 
 /** Who a reply (message) or note is sealed to (protocol §2.4). @throws {Error} for an access member not current */
-export function entryRecipients(manifest: Manifest, caseDetail: CaseDetail, kind: EntryKind): string[] {
+export function entryRecipients(manifest: Manifest, caseDetail: StoredCase, kind: EntryKind): string[] {
   const access = accessRecipients(manifest, caseDetail.access);
   if (access.length !== caseDetail.access.length) throw new Error("an access member is no longer current");
   return kind === "message" ? [...access, caseDetail.reply_to] : access;
@@ -188,10 +135,183 @@ export async function sealEntry(
   return { sealed, body: { id: doc.id, [doc.type]: b64u(sealed), attachments: attachmentIds } };
 }
 
+// -- reading a case (candor/teamops.read_case) ---------------------------------------
+
+/** Run `task` over `items` with at most `limit` at a time. */
+export async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await task(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** A message or note as the team sees it: its listing, and the document only if it verified. */
+export interface Shown {
+  meta: Listing;
+  doc: MessageDoc | null;
+  sealed: Uint8Array | null;
+  verdict: MessageVerdict | "unreadable";
+}
+
+/** A case read and checked (candor/teamops.CaseView). */
+export interface CaseRead {
+  detail: CaseDetail;
+  report: ReportDoc;
+  reportSealed: Uint8Array;
+  messages: Shown[];
+  notes: Shown[];
+  warnings: ConsistencyWarning[];
+  /** The member's stanza index (their place in the access list), tried first when opening. */
+  hint: number;
+}
+
+/** What reading a case takes: the member's id, client and opener, and the verified chain. */
+export interface Reader {
+  key: { member: string };
+  client: TeamClient;
+  opener: Opener;
+  chain: readonly Manifest[];
+}
+
+/** The sealed bytes of a document of a case. @throws {ApiError} | {EncodingError} */
+async function sealedBlob(client: TeamClient, caseId: string, blobId: string): Promise<Uint8Array> {
+  return fromB64u((await getBlob(client, caseId, blobId)).sealed);
+}
+
+/**
+ * Fetch a case, open its report (`known`: sealed bytes already fetched for
+ * that report id), compare it with the stored case, and open and check
+ * every message and note.
+ * @throws {OpenFailed} the report does not open or is not a report | {ApiError}
+ */
+export async function readCase(
+  reader: Reader,
+  id: string,
+  known: { id: string; sealed: Uint8Array } | null,
+): Promise<CaseRead> {
+  const { client, opener, chain } = reader;
+  const detail = await getCase(client, id);
+  const reportSealed = known?.id === detail.report.id ? known.sealed : await sealedBlob(client, id, detail.report.id);
+  const hint = detail.access.indexOf(reader.key.member);
+  const report = await opener.document(reportSealed, hint);
+  if (!isReport(report)) throw new OpenFailed("not a report");
+  const load = async (kind: EntryKind, meta: Listing): Promise<Shown> => {
+    const item: Shown = { meta, doc: null, sealed: null, verdict: "unreadable" };
+    try {
+      item.sealed = await sealedBlob(client, id, meta.id);
+      const doc = await opener.document(item.sealed, hint);
+      item.verdict = checkMessage(doc, kind, meta, detail.reply_to, authorKeys(doc, chain, report.reporter_key));
+      // checkMessage said "ok": a well-formed message or note of this case, signed by its author.
+      if (item.verdict === "ok") item.doc = doc as unknown as MessageDoc;
+    } catch (err) {
+      if (!(err instanceof OpenFailed)) throw err;
+    }
+    return item;
+  };
+  const messages: Shown[] = [];
+  const notes: Shown[] = [];
+  await pool([...detail.messages.entries()], 4, async ([i, m]) => {
+    messages[i] = await load("message", m);
+  });
+  await pool([...detail.notes.entries()], 4, async ([i, m]) => {
+    notes[i] = await load("note", m);
+  });
+  const warnings = consistencyWarnings(chain, detail, report);
+  return { detail, report, reportSealed, messages, notes, warnings, hint };
+}
+
+/**
+ * Download an attachment, check it against its entry's hash and decrypt it
+ * (candor/teamops.attachment). @throws {OpenFailed} | {ApiError}
+ */
+export async function openCaseAttachment(
+  reader: Pick<Reader, "client" | "opener">,
+  caseId: string,
+  entry: AttachmentEntry,
+  hint: number,
+): Promise<Uint8Array> {
+  const { url } = await getBlob(reader.client, caseId, entry.id);
+  if (!url) throw new OpenFailed("no download URL");
+  return reader.opener.attachment(await downloadSealed(url), entry, hint);
+}
+
+/**
+ * The sealed reports (b64u, or null when the case is not visible any more)
+ * of a batch of cases, asking again for the ones the server left for
+ * another call (answer size): candor/teamops.report_summaries' fetching.
+ * @throws {Error} when the server returns none of those it was asked again
+ */
+export async function fetchSealedReports(
+  client: TeamClient,
+  ids: readonly string[],
+): Promise<[string, string | null][]> {
+  const out: [string, string | null][] = [];
+  let ask = [...ids];
+  while (ask.length) {
+    const answer = await getReports(client, ask);
+    for (const r of answer.reports) out.push([r.case, r.sealed]);
+    for (const id of answer.missing) out.push([id, null]);
+    const more = answer.more.filter((id) => ask.includes(id));
+    if (more.length === ask.length) throw new Error("the server returned no report");
+    ask = more;
+  }
+  return out;
+}
+
+// -- writing (candor/teamops.write) -----------------------------------------------------
+
+/** What a signed entry is written with: the member's key and client. */
+export interface Writer {
+  key: { member: string; signingSeed: Uint8Array };
+  client: TeamClient;
+}
+
+/** Seal, announce and upload one file for an entry; its entry as the document lists it. */
+async function uploadFile(file: File, recipients: readonly string[]): Promise<AttachmentEntry> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const sealedFile = await sealAttachmentBytes(bytes, file.name, file.type || "application/octet-stream", recipients);
+  const announced = await createAttachment(sealedFile.sealed.length);
+  await uploadSealed(announced.upload, new Blob([sealedFile.sealed as BlobPart]));
+  return { id: announced.id, ...sealedFile.entry };
+}
+
+/**
+ * Seal the files and a signed message or note to the case's recipients and
+ * post them. `prev` is the last verified message (documents.ts's
+ * previousMessage, the rule both twins follow). Refused when the stored
+ * case and the sealed report disagree (protocol §4.5).
+ * @throws {SealFailed} | {ApiError} | {Error} when writing is refused or an access member is no longer current
+ */
+export async function postEntry(
+  writer: Writer,
+  manifest: Manifest,
+  thread: Pick<CaseRead, "detail" | "messages" | "warnings">,
+  entry: { kind: EntryKind; text: string; files: readonly File[] },
+): Promise<void> {
+  const { detail, messages } = thread;
+  if (blocksWriting(thread.warnings)) throw new Error("the stored case does not match the sealed report");
+  const { kind, text } = entry;
+  const recipients = entryRecipients(manifest, detail, kind);
+  const attachments: AttachmentEntry[] = [];
+  for (const file of entry.files) attachments.push(await uploadFile(file, recipients));
+  const prev = previousMessage(
+    messages.map((m) => ({ verdict: m.verdict, hash: m.sealed ? blobHash(m.sealed) : null })),
+  );
+  const { member, signingSeed: seed } = writer.key;
+  const doc = buildEntry({ kind, replyTo: detail.reply_to, member, prev, text, attachments, seed });
+  const { body } = await sealEntry(
+    doc,
+    recipients,
+    attachments.map((a) => a.id),
+  );
+  await writer.client.call("POST", `/v1/team/cases/${detail.id}/${kind}s`, { body });
+}
+
 // TEMPORARY (ts-lib): the names the console imported from here before the
 // twin consolidation; removed once console/ imports them from documents.ts
 // and api.ts.
-export { downloadSealed as downloadBytes } from "./api.js";
+export { downloadSealed as downloadBytes, TeamClient } from "./api.js";
 export {
   attachmentOk,
   authorKeys,

@@ -116,13 +116,77 @@ export const CASE_TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]
 export const RESOLUTIONS = ["substantiated", "unsubstantiated", "referred", "duplicate", "spam", "withdrawn"] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
 
-/** How the server lists a message or note of a thread. */
+// -- the API's answers (protocol §4.2, §4.4; chalicelib/domain/answers.py) --------
+// Their shapes are the server's word: what matters in them is sealed or
+// signed, and checked after decryption.
+
+/** An attachment as a case or entry lists it. */
+export interface AttachmentRef {
+  id: string;
+  size: number;
+}
+
+/** How the server lists a message or note of a thread (EntrySummary). */
 export interface Listing {
   id: string;
   seq: number;
   day?: string;
   from: Author;
-  attachments?: string[];
+  size?: number;
+  attachments?: AttachmentRef[];
+  /** The team's listing only. */
+  member?: string | null;
+}
+
+export interface ReportRef {
+  id: string;
+  size: number;
+  attachments?: AttachmentRef[];
+}
+
+/** One case of GET /v1/team/cases. */
+export interface CaseSummary {
+  id: string;
+  status: CaseStatus;
+  received: string;
+  updated: string;
+  assignee: string | null;
+  access: string[];
+  acknowledge_by: string;
+  feedback_by: string;
+  overdue: boolean;
+  report: ReportRef;
+}
+
+export interface CasePage {
+  cases: CaseSummary[];
+  cursor: string | null;
+}
+
+/** GET /v1/team/cases/{id} (CaseView in Python). */
+export interface CaseDetail extends CaseSummary {
+  resolution: Resolution | null;
+  legal_hold: boolean;
+  reply_to: string;
+  acknowledged: string | null;
+  feedback: string | null;
+  closed: string | null;
+  messages: Listing[];
+  notes: Listing[];
+}
+
+/** GET /v1/team/reports. */
+export interface ReportsAnswer {
+  reports: { case: string; id: string; sealed: string }[];
+  missing: string[];
+  more: string[];
+}
+
+/** POST …/messages or …/notes. */
+export interface EntryAnswer {
+  id: string;
+  seq: number;
+  day: string;
 }
 
 /** Where the API says to PUT a sealed attachment. */
@@ -140,7 +204,14 @@ export type RecordedRequest = Record<string, unknown>;
 export interface AuditEntry {
   seq: number;
   prev: B64u;
+  day_time: string;
   member: string | null;
+  action: string;
+  case: string | null;
   request: RecordedRequest | null;
-  [field: string]: unknown;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  cursor: string | null;
 }

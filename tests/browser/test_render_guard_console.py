@@ -206,10 +206,24 @@ def visit_cases(page: Any, guard: Guard, ids: dict[str, str]) -> None:
         page.wait_for_selector("#inbox-progress[data-state=done]")
 
 
-def visit_team(page: Any, guard: Guard, view: str, audit: bool) -> None:
+def add_member_without_function(server: Any, admin: Any) -> str:
+    """A new reviewer with no function, added to the roster (not yet published)."""
+    from candor import keyfile as kf
+
+    newcomer = kf.create_keyfile(server.url)
+    card = kf.public_card(newcomer, "Katherine Johnson", "", "reviewer")
+    server.client(admin).call("POST", "/v1/team/members", card)
+    return str(newcomer.member)
+
+
+def visit_team(page: Any, guard: Guard, view: str, audit: bool, publish: bool = False) -> None:
     page.click("#tab-team")
     page.wait_for_selector("#members-rows tr")
     guard.check(page, view)
+    if publish:
+        page.click("#publish-prepare")
+        page.wait_for_selector("#publish-diff li[data-change=added]")
+        guard.check(page, f"{view}, publish review")
     if audit:
         page.click("#audit-verify")
         page.wait_for_selector("#audit-result [data-result=ok]")
@@ -240,12 +254,15 @@ def test_every_console_view_renders_cleanly(make_page: Any, server: Any) -> None
     page.wait_for_selector("#case-thread li[data-verdict=signature]")
     page.wait_for_selector("#case-attachments li[data-attachment]")
     page.click("#back-to-inbox")
-    visit_team(page, guard, "team, admin, after cases", audit=True)
+    newcomer = add_member_without_function(server, ada)
+    visit_team(page, guard, "team, admin, after cases", audit=True, publish=True)
+    assert "Katherine Johnson (reviewer, " in page.inner_text("#publish-diff")
+    assert newcomer in page.inner_text("#publish-diff")
 
     reviewer, _ = make_page(origin(server))
     unlock(reviewer, server, grace)
     guard.check(reviewer, "inbox, reviewer")
     visit_cases(reviewer, guard, {"thread": ids["thread"], "acknowledged": ids["acknowledged"]})
     visit_team(reviewer, guard, "team, reviewer", audit=False)
-    assert len(guard.views) == 2 * (9 + len(ids) + 2)
+    assert len(guard.views) == 2 * (10 + len(ids) + 2)
     guard.assert_clean()

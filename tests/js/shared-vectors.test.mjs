@@ -26,16 +26,7 @@ const DIR = new URL("../vectors/", import.meta.url);
 const load = (name) => JSON.parse(readFileSync(new URL(name, DIR), "utf8"));
 
 // "file: vector" (or "ids.json: <kind> *" for every id of a kind) -> why the browser twin disagrees (see /tmp/coord/requests-vectors.md).
-const EXPECTED_FAILURES = new Map([
-  ["documents.json: report reply_to garbage", "reportProblem takes any age1 string as a recipient"],
-  ["ids.json: c *", "no case-id check in frontend/src/lib (check.ts)"],
-  ["keyfile.json: work factor in Arabic-Indic digits", "keyfile.ts says invalid, Python locked"],
-  ["keyfile.json: work factor in full-width digits", "keyfile.ts says invalid, Python locked"],
-  ["keyfile.json: older identity checksum broken", "keyfile.ts checks older identities by regex only"],
-  ["audit.json: nonce of 20 characters", "rfc9421.ts accepts nonces of 16..64 characters"],
-  ["manifest-chain.json: old key dropped without rotation", "manifest.ts lets old_signing_keys shrink"],
-  ["manifest-chain.json: anchor rotation by the oldest key", "manifest.ts accepts any old key"],
-]);
+const EXPECTED_FAILURES = new Map([]);
 
 /** One vector as a subtest; an expected failure must fail. */
 function vector(t, file, name, fn) {

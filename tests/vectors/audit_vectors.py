@@ -1,18 +1,17 @@
 """audit.json: audit chains, valid and forged (protocol §4.6, §4.3).
 
 Imported by generate_vectors.py. Requests are signed with fixed seeds,
-`created` and nonces; each case records the problems candor/teamops.py's
-verify_audit reports, as {seq, problem} with problem chain | signature | head.
+`created` and nonces; each case records the problems candor/audit.py's
+verify_entries reports, as {seq, problem} with problem chain | signature | head.
 """
 
 import hashlib
 import re
-from types import SimpleNamespace
 from typing import Any
 
 import generate_vectors as gv
 
-from candor.audit import verify_audit
+from candor.audit import parse_head, verify_entries
 from chalicelib.b64 import b64u_encode
 from chalicelib.httpsig import canonical_query, sign_request
 from chalicelib.jcs import canonicalize
@@ -42,11 +41,9 @@ def parse_problem(text: str) -> dict[str, Any]:
 
 
 def python_problems(manifest: Any, entries: Any, remembered: Any) -> list[dict[str, Any]]:
-    """Run candor/teamops.py's verify_audit on `entries` as one page."""
-    api = SimpleNamespace(call=lambda *_a, **_k: {"entries": entries, "cursor": None})
-    session = SimpleNamespace(api=api, manifest=manifest)
+    """candor/audit.py's verdict on `entries`."""
     head = None if remembered is None else (remembered["seq"], remembered["hash"])
-    result = verify_audit(session, head)  # type: ignore[arg-type]  # duck-typed session
+    result = verify_entries(entries, manifest, head)
     return [parse_problem(p) for p in result.problems]
 
 
@@ -154,7 +151,7 @@ def _forged(valid: list[Any]) -> list[dict[str, Any]]:
 
 def _head_files(valid: list[Any]) -> list[dict[str, Any]]:
     """The file a client keeps the last head seen in; the expectations are
-    written out (Python has no twin of the reader yet)."""
+    written out, and candor/audit.py's parse_head must agree."""
     head = {"seq": 6, "hash": entry_hash(valid[5])}
     good = {"v": 1, "type": "candor/audit-head", **head, "day_time": "2026-03-04T09:06:00Z"}
 
@@ -187,6 +184,14 @@ def generate() -> None:
         {"name": "empty", "why": "no entries yet", "entries": [], "remembered": None},
         *_forged(valid),
     ]  # fmt: skip
+    heads = _head_files(valid)
+    for head in heads:
+        try:
+            python: Any = list(parse_head(head["data"]))
+        except ValueError:
+            python = None
+        expected = head["head"] and [head["head"]["seq"], head["head"]["hash"]]
+        assert python == expected, head["name"]
     for case in cases:
         case["problems"] = python_problems(chain["v2"], case["entries"], case["remembered"])
         case["head"] = {"seq": len(case["entries"]),
@@ -202,5 +207,5 @@ def generate() -> None:
         "candor/audit-head, seq >= 1, hash (b64u of 32 bytes), day_time}; head: the "
         "{seq, hash} it holds, or null when it is not a head file.",
         "genesis": GENESIS, "chain": [chain["v1"], chain["v2"]], "cases": cases,
-        "head_files": _head_files(valid),
+        "head_files": heads,
     })  # fmt: skip

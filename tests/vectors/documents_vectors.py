@@ -24,16 +24,16 @@ ATTACHMENT = {"id": "a_" + b64u_encode(bytes(range(32, 48))), "name": "scan.pdf"
               "type": "application/pdf", "size": 1234,
               "sha256": gv._h("sealed scan").hex()}  # fmt: skip
 
-# Where the protocol, not Python, decides a verdict: Python accepts these
-# (see /tmp/coord/requests-vectors.md at the time of writing). protocol §2.2
-# lists v, prev and member in every message; v is the integer 1.
-PROTOCOL_MESSAGES = {"v is true": "malformed", "prev missing": "malformed",
-                     "member missing": "malformed"}
+# Where the protocol, not Python, decides a verdict (none since Python became
+# as strict as the protocol): name -> verdict; the case then also records
+# python_verdict.
+PROTOCOL_MESSAGES: dict[str, str] = {}
 
 # Python's reasons (candor/documents.py check_message, check_report) by verdict class.
 MESSAGE_CLASSES = {
     "not an object": "malformed",
     "not a v1 message or note": "malformed",
+    "member and prev are present, null when empty": "malformed",
     "id is not b_ + b64u(16 bytes)": "malformed",
     "a reporter writes only messages, with member null": "malformed",
     "a team message names its member": "malformed",
@@ -240,8 +240,8 @@ def _reports() -> list[dict[str, Any]]:
 
 def _threads() -> list[dict[str, Any]]:
     """Threads as a reader sees them: {seq, hash (null: not fetched), verdict, prev}.
-    Python has no twin of these two rules yet, so the expectations are the
-    protocol's, written out: gaps (indices before which something is
+    The expectations are the protocol's, written out (candor/documents.py's
+    find_gaps and previous_message must agree): gaps (indices before which something is
     missing: a jump in seq, or a verified message whose prev is no blob of
     the thread) and prev (the hash of the last verified message, or null)."""
     h = [b64u_encode(gv._h(f"thread blob {i}")) for i in range(5)]
@@ -285,6 +285,14 @@ def generate() -> None:
         case["verdict"] = PROTOCOL_MESSAGES.get(case["name"], python)
         if case["verdict"] != python:
             case["python_verdict"] = python
+    threads = _threads()
+    for thread in threads:
+        items = thread["items"]
+        docs_ = [{"seq": i["seq"], "hash": i["hash"],
+                  "doc": {"prev": i["prev"]} if i["verdict"] == "valid" else None} for i in items]
+        assert sorted(docs.find_gaps(docs_)) == thread["gaps"], thread["name"]
+        shown = [{"ok": i["verdict"] == "valid", "hash": i["hash"]} for i in items]
+        assert docs.previous_message(shown) == thread["prev"], thread["name"]
     reports = _reports()
     for case in reports:
         verdict = docs.check_report(case["document"], case["case_reply_to"])
@@ -304,5 +312,5 @@ def generate() -> None:
         "of the last valid message or null (protocol §2.2, §2.3). Every input is fixed "
         "(seeds in manifest.json).",
         "reply_to": REPLY_TO, "reporter_key": REPORTER_KEY, "chain": [chain["v1"], manifest],
-        "messages": messages, "reports": reports, "threads": _threads(),
+        "messages": messages, "reports": reports, "threads": threads,
     })  # fmt: skip

@@ -2,9 +2,9 @@
 // by lib's Opener), saved as octet-stream or, for images, previewed in a
 // sandboxed frame (protocol §6).
 import { OpenFailed } from "../lib/documents.js";
+import { openCaseAttachment } from "../lib/teamops.js";
 import type { AttachmentEntry } from "../lib/types.js";
 import { $, el, formatSize, saveBytes, tr } from "../page/common.js";
-import { openCaseAttachment } from "./answers.js";
 import { current, i18n, session, stillOpen } from "./session.js";
 
 const PREVIEWABLE: [string, number[]][] = [

@@ -2,11 +2,12 @@
 // request signatures verified in the browser; the head seen is saved as a
 // small file (nothing is stored in the browser, protocol §6) and a later load is
 // checked against it.
+import { listAudit } from "../lib/api.js";
 import { headFile, headInChain, parseHead, verifyAudit } from "../lib/audit.js";
 import { fromUtf8, utf8 } from "../lib/encoding.js";
 import { parseStrict } from "../lib/strict-json.js";
+import type { AuditEntry } from "../lib/types.js";
 import { $, el, saveBytes, tr } from "../page/common.js";
-import { listAudit, type ListedAuditEntry } from "./answers.js";
 import { type Args, current, i18n, keysOf, memberName, say, session, showError, stillOpen } from "./session.js";
 import { button, chosenFile, input } from "./views.js";
 
@@ -29,7 +30,7 @@ export function clearAudit(): void {
   input("audit-head-file").value = "";
 }
 
-function auditRow(entry: ListedAuditEntry, verdict: string): HTMLTableRowElement {
+function auditRow(entry: AuditEntry, verdict: string): HTMLTableRowElement {
   return el(
     "tr",
     { class: verdict === "bad" ? "bad" : null, dataset: { seq: String(entry.seq), verdict } },
@@ -64,7 +65,7 @@ function resultNode(result: AuditResult): HTMLElement {
 /** Load every entry, verify chain and signatures, and show them; null when loading failed. */
 async function verifyLog(
   remembered = session.auditHead,
-): Promise<{ entries: ListedAuditEntry[]; result: AuditResult } | null> {
+): Promise<{ entries: AuditEntry[]; result: AuditResult } | null> {
   const epoch = session.epoch;
   say("audit-result", "console.team.audit.loading");
   try {

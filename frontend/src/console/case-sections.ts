@@ -4,9 +4,9 @@
 // an optional part is left out whole (no "(,[object …],)").
 import questionnaire from "candor:questionnaire";
 import { blobHash, findGaps } from "../lib/documents.js";
-import type { ReportDoc } from "../lib/types.js";
+import type { CaseRead, Shown } from "../lib/teamops.js";
+import type { CaseDetail, ReportDoc } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
-import type { CaseDetail, CaseRead, Shown } from "./answers.js";
 import { attachmentItem } from "./attachments.js";
 import { i18n, memberName } from "./session.js";
 import { categoryLabel } from "./views.js";

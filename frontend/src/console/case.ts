@@ -1,14 +1,13 @@
-// One case: read with every message and note checked (answers.ts), shown
+// One case: read with every message and note checked (lib/teamops.ts), shown
 // by case-sections.ts and attachments.ts; status, resolution, assignee and
 // legal hold; signed and sealed replies and notes; deleting. What happens
 // in the inbox after a change is the entry module's business (`CaseHooks`),
 // so this view knows nothing of it.
-import { ApiError } from "../lib/api.js";
+import { ApiError, type CasePatch, patchCase } from "../lib/api.js";
 import { SealFailed } from "../lib/documents.js";
-import { blocksWriting } from "../lib/teamops.js";
-import { CASE_TRANSITIONS, type EntryKind, RESOLUTIONS } from "../lib/types.js";
+import { blocksWriting, postEntry, readCase } from "../lib/teamops.js";
+import { type CaseDetail, CASE_TRANSITIONS, type EntryKind, RESOLUTIONS } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
-import { type CaseDetail, type CasePatch, patchCase, postEntry, readCase } from "./answers.js";
 import { attachmentItem, closePreview } from "./attachments.js";
 import { renderEntries, renderMeta, renderReport, renderWarnings, type View } from "./case-sections.js";
 import { current, i18n, isAdmin, manifest, memberName, session, showError, showNotice, stillOpen } from "./session.js";
@@ -225,7 +224,7 @@ async function write(kind: EntryKind): Promise<void> {
   try {
     say("console.case.sending");
     const files = kind === "message" ? [...(input("reply-files").files ?? [])] : [];
-    await postEntry(current(), manifest(), { detail: v.detail, messages: v.messages }, { kind, text, files });
+    await postEntry(current(), manifest(), v, { kind, text, files });
     if (!stillOpen(epoch) || shownId() !== v.id) return;
     textArea(textId).value = "";
     input("reply-files").value = "";

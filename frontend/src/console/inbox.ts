@@ -5,9 +5,10 @@
 import { fromB64u } from "../lib/encoding.js";
 import { todayUtc } from "../lib/manifest.js";
 import { OpenFailed } from "../lib/documents.js";
-import { CASE_STATUSES } from "../lib/types.js";
+import { listCases } from "../lib/api.js";
+import { fetchSealedReports, pool } from "../lib/teamops.js";
+import { type CaseDetail, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
-import { type CaseDetail, type CaseSummary, fetchSealedReports, listCases, pool } from "./answers.js";
 import { current, i18n, memberName, session, showError, stillOpen } from "./session.js";
 import { button, categoryField, categoryLabel, formOf, input, select, showView } from "./views.js";
 

@@ -6,10 +6,9 @@ import { ApiError } from "../lib/api.js";
 import type { openKeyFile } from "../lib/keyfile.js";
 import { memberSigningKeys } from "../lib/manifest.js";
 import { Opener } from "../lib/documents.js";
-import { TeamClient } from "../lib/teamops.js";
-import type { B64u, Manifest, MemberEntry } from "../lib/types.js";
+import { TeamClient } from "../lib/api.js";
+import type { B64u, CaseDetail, Manifest, MemberEntry } from "../lib/types.js";
 import { $, el, type I18n, setAlert, tr } from "../page/common.js";
-import type { CaseDetail } from "./answers.js";
 
 export const IDLE_MS = 15 * 60 * 1000;
 

@@ -4,7 +4,7 @@
 // (collecting several admins' signatures when the threshold asks for it).
 // Every member rotates their own keys; the new key file is saved before
 // the server switches keys. The audit log is its own view (audit.ts).
-import { ApiError } from "../lib/api.js";
+import { ApiError, listMembers } from "../lib/api.js";
 import { fromUtf8, utf8 } from "../lib/encoding.js";
 import { rotateKey, sealKeyFile } from "../lib/keyfile.js";
 import { fingerprint, ManifestInvalid, verifyNext } from "../lib/manifest.js";
@@ -13,7 +13,6 @@ import { generateSeed } from "../lib/sign.js";
 import { parseStrict } from "../lib/strict-json.js";
 import type { Manifest, MemberEntry } from "../lib/types.js";
 import { $, el, loadManifestChain, saveBytes, tr } from "../page/common.js";
-import { listMembers } from "./answers.js";
 import {
   current,
   i18n,

@@ -67,6 +67,17 @@ lint-js: deps
 pytest: deps
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadgroup
 
+# Unit and API tests on the local backend only: no browser, no servers, no
+# large files. `make test` runs everything.
+pytest-fast: deps
+	CANDOR_TEST_BACKENDS=local $(VENV)/bin/python -m pytest -q -n 2 --dist loadgroup \
+	  -m "not slow and not browser" --ignore=tests/browser --ignore=tests/cli \
+	  --ignore=tests/store/test_seaweedfs.py --ignore=tests/api/test_fuzz.py \
+	  --ignore=tests/test_lambda_package.py
+
+# The fast loop, under a minute: lint, types and unit tests.
+check: lint typecheck lint-js typecheck-js pytest-fast
+
 test: lint typecheck lint-js typecheck-js test-js pytest test-infra
 
 bench: deps

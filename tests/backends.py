@@ -35,7 +35,11 @@ import pytest
 
 from chalicelib.store.base import CaseStore, Clock
 
-KINDS = ("local", "aws", "aws-server")
+ALL_KINDS = ("local", "aws", "aws-server")
+# `make check` runs the local backend only (the fast loop); `make test` runs all.
+KINDS = tuple(os.environ.get("CANDOR_TEST_BACKENDS", ",".join(ALL_KINDS)).split(","))
+if not set(KINDS) <= set(ALL_KINDS):
+    raise ValueError(f"CANDOR_TEST_BACKENDS names an unknown backend: {KINDS}")
 AWS_REGION = "us-east-1"
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -167,7 +171,7 @@ def make_store(
         path = tmp_path / f"store-{secrets.token_hex(4)}"
         yield LocalCaseStore(path, clock=clock)
         return
-    if kind not in KINDS:
+    if kind not in ALL_KINDS:
         raise ValueError(f"unknown store kind {kind!r}")
     with fake_aws_env(), serialized_moto_dynamodb():
         if kind == "aws":
@@ -214,6 +218,19 @@ def object_tags(store: Any, key: str) -> dict[str, str]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (not skip) tests pinned to a backend outside CANDOR_TEST_BACKENDS."""
+    if KINDS == ALL_KINDS:
+        return
+    keep, drop = [], []
+    for item in items:
+        kind = getattr(item, "callspec", None) and item.callspec.params.get("store_kind")
+        (drop if kind and kind not in KINDS else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(params=KINDS)

@@ -101,7 +101,8 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> Received:
     try:
         ctx.store.transact([
             keys.case(case_id).put(case, expect=ABSENT, name="case"),
-            keys.receipt(token_id).put({"case": case_id}, expect=ABSENT, name="receipt"),
+            keys.receipt(token_id).put({"case": case_id}, expect=_receipt_slot(ctx, token_id),
+                                       name="receipt"),
             keys.case_state(case_id).put(state, expect=ABSENT, name="state"),
             *blobs.claim_ops(attachments, case_id),
         ])
@@ -134,19 +135,27 @@ def _check_sealed_identity(ctx: Context, sealed: bytes) -> None:
 
 
 def _repeated_submission(ctx: Context, token_id: str, submit_hash: str) -> Received | None:
-    """The first answer for a byte-identical retry before the first rotation;
-    None when ``token_id`` is new. Raises TokenInUse otherwise (protocol §4.1)."""
+    """The first answer for a byte-identical retry while the receipt is still
+    the first, current one; None when ``token_id`` names no current receipt
+    (retired ones are forgotten, protocol §3.3). Raises TokenInUse otherwise."""
     receipt = ctx.store.get(keys.receipt(token_id))
-    if receipt is None:
-        return None
-    case_id = receipt.data["case"]
-    case = ctx.store.get(keys.case(case_id)) if case_id else None
-    state = ctx.store.get(keys.case_state(case_id)) if case_id else None
+    case_id = receipt.data["case"] if receipt else None
+    if receipt is None or case_id is None:
+        return None  # never issued, retired, or a record kept by an older release
+    case = ctx.store.get(keys.case(case_id))
+    state = ctx.store.get(keys.case_state(case_id))
     if case is None or state is None or state.data["rotated"] or not hmac.compare_digest(
         state.data["submit_hash"], submit_hash
     ):
         raise TokenInUse()
     return {"received": case.data["received"], "status": "received"}
+
+
+def _receipt_slot(ctx: Context, token_id: str) -> int:
+    """The condition that claims ``token_id``: absent, or a retired record an
+    older release kept (``{"case": null}``), which is overwritten."""
+    old = ctx.store.get(keys.receipt(token_id))
+    return old.version if old is not None and old.data["case"] is None else ABSENT
 
 
 # -- follow-up -------------------------------------------------------------------
@@ -205,7 +214,8 @@ def rotate_receipt(ctx: Context, body: dict[str, Any]) -> Empty:
     new_token = wire.b64u_encode(wire.b64u_field(body, "token_id", size=32))
     sealed = wire.b64u_field(body, "sealed_identity", max_size=ctx.limits.sealed_identity)
     visit = wire.b64u_encode(wire.b64u_field(body, "visit", size=32))
-    if ctx.store.get(keys.receipt(new_token)) is not None:
+    taken = ctx.store.get(keys.receipt(new_token))
+    if taken is not None and taken.data["case"] is not None:
         raise TokenInUse()
     _check_sealed_identity(ctx, sealed)
     updated: CaseState = {**state.data, "token_id": new_token, "visit": visit, "rotated": True,
@@ -214,8 +224,11 @@ def rotate_receipt(ctx: Context, body: dict[str, Any]) -> Empty:
     # make a reporter's rotation fail.
     try:
         ctx.store.transact([
-            receipt.key.put({"case": None}, expect=receipt.version, name="old_receipt"),
-            keys.receipt(new_token).put({"case": case.data["id"]}, expect=ABSENT,
+            # Forgotten, not kept unlinked: a stored retired token_id would
+            # prove that a found receipt was once used (protocol §3.3).
+            receipt.key.delete(expect=receipt.version, name="old_receipt"),
+            keys.receipt(new_token).put({"case": case.data["id"]},
+                                        expect=_receipt_slot(ctx, new_token),
                                         name="new_receipt"),
             state.key.put(updated, expect=state.version, name="state"),
         ])

@@ -66,10 +66,16 @@ def test_submit_is_idempotent_until_first_rotation(api: Api) -> None:
     with pytest.raises(ApiError) as exc:
         api.anonymous.call("POST", "/v1/reports", changed, signed=False)
     assert _error(exc) == (409, "token_in_use")
-    follow_up(api.anonymous, sub.receipt, api.team.manifest)
+    # Once rotated the receipt is not current: the new one is in use, and
+    # the retired token_id is forgotten, so its retry is a new submission.
+    visit = follow_up(api.anonymous, sub.receipt, api.team.manifest)
     with pytest.raises(ApiError) as exc:
-        api.anonymous.call("POST", "/v1/reports", sub.body, signed=False)
+        api.anonymous.call("POST", "/v1/reports", {**sub.body, "token_id":
+                                                   visit.receipt.token_id}, signed=False)
     assert _error(exc) == (409, "token_in_use")
+    assert api.anonymous.call("POST", "/v1/reports", sub.body, signed=False) == sub.answer
+    cases = api.as_member(api.team.admin).call("GET", "/v1/team/cases")["cases"]
+    assert len(cases) == 2
 
 
 def test_reporter_messages_and_team_reply(api: Api) -> None:

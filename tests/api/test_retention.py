@@ -1,6 +1,6 @@
 """Retention (protocol §4.7) on every backend: closed cases purged after the
 retention period unless held, every blob version and index entry gone,
-retired token_ids kept, unclaimed uploads swept."""
+retired token_ids forgotten, unclaimed uploads swept."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ def test_closed_cases_are_purged_after_retention(api: Api, store_kind: str) -> N
     if store_kind != "local":
         versions = api.store._s3.list_object_versions(Bucket=api.store.bucket)
         assert not versions.get("Versions") and not versions.get("DeleteMarkers")
-    # The retired token_id stays (unlinked); the current receipt is gone.
-    assert api.store.get(keys.receipt(retired.token_id)) is not None
+    # No receipt is left: the retired one was forgotten at rotation.
+    assert api.store.get(keys.receipt(retired.token_id)) is None
     assert api.store.get(keys.receipt(current.token_id)) is None
     with pytest.raises(ApiError) as exc:
         api.anonymous.call("POST", "/v1/followup/open", {"auth": current.auth_b64},

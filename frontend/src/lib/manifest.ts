@@ -2,7 +2,7 @@
 // to and verify with. A newer manifest is accepted only through an unbroken
 // chain of valid versions from the one built into the page.
 import { bech32 } from "@scure/base";
-import { isInt, isObject, MEMBER_ID } from "./check.js";
+import { b64uOfSize, isInt, isObject, MEMBER_ID } from "./check.js";
 import { b64u, sha256 } from "./encoding.js";
 import { jcsBytes, without } from "./jcs.js";
 import { verifyObject } from "./sign.js";
@@ -68,7 +68,11 @@ const ENTRY_FIELDS = [
 const sameKeys = (obj: object, fields: readonly string[]): boolean =>
   JSON.stringify(Object.keys(obj).sort()) === JSON.stringify(fields);
 // Names are shown to reporters: no control characters, no bidi overrides.
-const UNSAFE_TEXT = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+// The same set as chalicelib/manifest.py's _DISGUISING: C0 and C1 controls,
+// bidirectional controls and line separators.
+const UNSAFE_TEXT = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+/** The longest name or function, in UTF-8 bytes (MAX_LABEL_BYTES in Python). */
+export const MAX_LABEL_BYTES = 200;
 
 /** A well-formed age recipient of a type the pages support (bech32, size and case checked). */
 export function isRecipient(recipient: unknown): boolean {
@@ -111,26 +115,53 @@ function checkShape(manifest: unknown): asserts manifest is Manifest {
 const ENTRY_TEXT_FIELDS = ["id", "name", "function", "role", "recipient", "signing_key", "cert"] as const;
 
 function checkMembers(members: readonly unknown[]): asserts members is MemberEntry[] {
+  if (members.length === 0) throw new ManifestInvalid("members is empty");
   const ids = new Set<string>();
   for (const m of members) {
-    if (
-      !isObject(m) ||
-      !sameKeys(m, ENTRY_FIELDS) ||
-      !ENTRY_TEXT_FIELDS.every((f) => typeof m[f] === "string") ||
-      !Array.isArray(m.old_signing_keys) ||
-      typeof m.removed !== "boolean" ||
-      !(m.rotation === null || typeof m.rotation === "string")
-    ) {
-      throw new ManifestInvalid("member shape");
-    }
-    const entry = m as unknown as MemberEntry;
-    if (!["admin", "reviewer"].includes(entry.role) || ids.has(entry.id) || !MEMBER_ID.test(entry.id)) {
-      throw new ManifestInvalid("member role or id");
-    }
-    if (UNSAFE_TEXT.test(entry.name) || UNSAFE_TEXT.test(entry.function)) throw new ManifestInvalid("member text");
-    if (!isRecipient(entry.recipient)) throw new ManifestInvalid("recipient");
+    const entry = checkEntryShape(m);
+    if (ids.has(entry.id)) throw new ManifestInvalid("member role or id");
     ids.add(entry.id);
   }
+  // Every member, removed or not, is of the one recipient type (as parse_manifest checks).
+  if (new Set((members as MemberEntry[]).map((e) => recipientType(e.recipient))).size !== 1) {
+    throw new ManifestInvalid("recipient types");
+  }
+}
+
+/** A name or function as chalicelib/manifest.py's _check_label accepts it. */
+const labelOk = (text: string, emptyOk: boolean): boolean =>
+  (emptyOk || text !== "") &&
+  text === text.normalize("NFC") &&
+  text.isWellFormed() &&
+  !UNSAFE_TEXT.test(text) &&
+  new TextEncoder().encode(text).length <= MAX_LABEL_BYTES;
+
+/** One member entry's fields, as chalicelib/manifest.py's _check_entry_shape. */
+function checkEntryShape(m: unknown): MemberEntry {
+  if (
+    !isObject(m) ||
+    !sameKeys(m, ENTRY_FIELDS) ||
+    !ENTRY_TEXT_FIELDS.every((f) => typeof m[f] === "string") ||
+    !Array.isArray(m.old_signing_keys) ||
+    typeof m.removed !== "boolean" ||
+    !(m.rotation === null || typeof m.rotation === "string")
+  ) {
+    throw new ManifestInvalid("member shape");
+  }
+  const entry = m as unknown as MemberEntry;
+  if (!["admin", "reviewer"].includes(entry.role) || !MEMBER_ID.test(entry.id)) {
+    throw new ManifestInvalid("member role or id");
+  }
+  if (!labelOk(entry.name, false) || !labelOk(entry.function, true)) throw new ManifestInvalid("member text");
+  if (!isRecipient(entry.recipient)) throw new ManifestInvalid("recipient");
+  const keys = [...entry.old_signing_keys, entry.signing_key];
+  if (!keys.every((k) => b64uOfSize(k, 32)) || new Set(keys).size !== keys.length) {
+    throw new ManifestInvalid("signing keys");
+  }
+  if (!b64uOfSize(entry.cert, 64) || (entry.rotation !== null && !b64uOfSize(entry.rotation, 64))) {
+    throw new ManifestInvalid("signatures");
+  }
+  return entry;
 }
 
 /**

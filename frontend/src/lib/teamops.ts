@@ -307,17 +307,3 @@ export async function postEntry(
   );
   await writer.client.call("POST", `/v1/team/cases/${detail.id}/${kind}s`, { body });
 }
-
-// TEMPORARY (ts-lib): the names the console imported from here before the
-// twin consolidation; removed once console/ imports them from documents.ts
-// and api.ts.
-export { downloadSealed as downloadBytes, TeamClient } from "./api.js";
-export {
-  attachmentOk,
-  authorKeys,
-  blobHash,
-  checkMessage as checkEntry,
-  OpenFailed,
-  Opener,
-  reportProblem,
-} from "./documents.js";

@@ -2,18 +2,17 @@
 // verified manifest chain, held only in this module's memory. Locking
 // drops them and every decrypted thing on the page; an `epoch` lets work
 // started before a lock notice that it must not touch the page any more.
-import { ApiError } from "../lib/api.js";
-import type { openKeyFile } from "../lib/keyfile.js";
-import { memberSigningKeys } from "../lib/manifest.js";
+import { ApiError, TeamClient } from "../lib/api.js";
 import { Opener } from "../lib/documents.js";
-import { TeamClient } from "../lib/api.js";
+import type { TeamKey } from "../lib/keyfile.js";
+import { memberSigningKeys } from "../lib/manifest.js";
 import type { B64u, CaseDetail, Manifest, MemberEntry } from "../lib/types.js";
 import { $, el, type I18n, setAlert, tr } from "../page/common.js";
 
 export const IDLE_MS = 15 * 60 * 1000;
 
 /** A member's key in memory, as the key file opens. */
-export type MemberKey = Awaited<ReturnType<typeof openKeyFile>>;
+export type MemberKey = TeamKey;
 
 /** A case's sealed report kept between the inbox and the case view (decrypting is the slow part). */
 export interface CachedCase {

@@ -103,6 +103,7 @@ def _after_entry(case: CaseRecord, kind: str, author: str, day: str) -> CaseReco
     updated = case.copy()
     if kind == "message":
         updated["messages"] += 1
+        updated["reporter_updated"] = day
     else:
         updated["notes"] += 1
     updated["updated"] = day

@@ -10,7 +10,7 @@ is ``chalicelib.domain.answers``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from chalicelib.httpsig import RecordedRequest
@@ -43,6 +43,9 @@ class CaseRecord(TypedDict):
     type: str  # the recipient type of every blob of the case
     received: str
     updated: str
+    # The last change the reporter can see (a message either way, a status
+    # change), never a note (protocol §4.2); absent from older records.
+    reporter_updated: NotRequired[str]
     acknowledged: str | None
     feedback: str | None
     closed: str | None

@@ -88,8 +88,8 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> Received:
     case: CaseRecord = {
         "id": case_id, "status": "received", "resolution": None, "legal_hold": False,
         "assignee": None, "access": access, "reply_to": reply_to, "type": kind,
-        "received": day, "updated": day, "acknowledged": None, "feedback": None,
-        "closed": None,
+        "received": day, "updated": day, "reporter_updated": day, "acknowledged": None,
+        "feedback": None, "closed": None,
         "report": {"id": report_id, "size": len(report),
                    "attachments": blobs.attachment_refs(attachments)},
         "messages": 0, "notes": 0,
@@ -201,10 +201,23 @@ def open_case(ctx: Context, body: dict[str, Any]) -> CaseStatus:
     _, case, state = _auth(ctx, body)
     data, due = case.data, deadlines(case.data, ctx.today())
     return {
-        "status": data["status"], "received": data["received"], "updated": data["updated"],
+        "status": data["status"], "received": data["received"],
+        "updated": _reporter_updated(ctx, data),
         "acknowledge_by": due["acknowledge_by"], "feedback_by": due["feedback_by"],
         "sealed_identity": state.data["sealed_identity"],
     }
+
+
+def _reporter_updated(ctx: Context, case: CaseRecord) -> str:
+    """The day of the last change the reporter can see; never moved by a
+    note (protocol §4.2). Records written before the field existed fall
+    back to the days the reporter can see anyway."""
+    if "reporter_updated" in case:
+        return case["reporter_updated"]
+    messages = entries.listing(ctx, case["id"], "message", team=False)
+    days = [case["received"], *(m["day"] for m in messages)]
+    days += [day for day in (case["acknowledged"], case["feedback"], case["closed"]) if day]
+    return max(days)
 
 
 def rotate_receipt(ctx: Context, body: dict[str, Any]) -> Empty:

@@ -221,7 +221,7 @@ def _apply_patch(
             case["closed"] = None
         if case["acknowledged"] is None:
             case["acknowledged"] = day
-        case["updated"] = day
+        case["updated"] = case["reporter_updated"] = day
         if status == "closed":
             case["closed"] = day
     if (status == "closed") != (resolution is not None):

@@ -2,6 +2,7 @@
 // (with GPS), XMP, IPTC, comments and trailing data from JPEG; text chunks,
 // eXIf and tIME from PNG; EXIF and XMP from WebP. Files of other types pass
 // unchanged and the page says it could not clean them.
+import { concat } from "./encoding.js";
 
 const TAG_NAMES = new Map([
   [0x010e, "ImageDescription"],
@@ -111,7 +112,7 @@ function stripJpeg(bytes: Uint8Array): Stripped {
     else removed.add(`APP${marker - 0xe0}`);
     o += 2 + length;
   }
-  return { bytes: joinParts(kept), removed: [...removed] };
+  return { bytes: concat(...kept), removed: [...removed] };
 }
 
 const PNG_DROP = new Set(["tEXt", "zTXt", "iTXt", "eXIf", "tIME"]);
@@ -137,7 +138,7 @@ function stripPng(bytes: Uint8Array): Stripped {
     if (type === "IEND") break;
   }
   if (o < bytes.length) removed.add("trailing data");
-  return { bytes: joinParts(kept), removed: [...removed] };
+  return { bytes: concat(...kept), removed: [...removed] };
 }
 
 function stripWebp(bytes: Uint8Array): Stripped {
@@ -158,7 +159,7 @@ function stripWebp(bytes: Uint8Array): Stripped {
     }
     o += 8 + length + (length & 1);
   }
-  const body = joinParts(kept);
+  const body = concat(...kept);
   const out = new Uint8Array(12 + body.length);
   out.set(bytes.subarray(0, 12));
   new DataView(out.buffer).setUint32(4, 4 + body.length, true);
@@ -167,16 +168,6 @@ function stripWebp(bytes: Uint8Array): Stripped {
 }
 
 const skipExifHeader = (data: Uint8Array): Uint8Array => (ascii(data, 0, 6) === "Exif\0\0" ? data.subarray(6) : data);
-
-function joinParts(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** The image format by magic bytes: "jpeg", "png", "webp" or null. */
 export type ImageFormat = "jpeg" | "png" | "webp";

@@ -53,7 +53,8 @@ function parseDay(day: unknown): number {
 export const todayUtc = (now: number = Date.now()): string => new Date(now).toISOString().slice(0, 10);
 
 const MANIFEST_FIELDS = ["expires", "issued", "members", "sigs", "threshold", "v", "version"];
-const ENTRY_FIELDS = [
+/** A member entry's fields, sorted (protocol §4.5). */
+export const ENTRY_FIELDS = [
   "cert",
   "function",
   "id",

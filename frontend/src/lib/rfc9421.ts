@@ -5,7 +5,8 @@
 // nonce, tag in that order (the order http-message-signatures writes).
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { isMemberId } from "./check.js";
-import { b64u, fromB64u, randomBytes, sha256, utf8 } from "./encoding.js";
+import { verifyBytes } from "./sign.js";
+import { b64u, randomBytes, sha256, utf8 } from "./encoding.js";
 import type { B64u, RecordedRequest } from "./types.js";
 
 /** Query parameters of a team request; empty, null and undefined values are left out. */
@@ -169,14 +170,7 @@ export function verifyRecorded(record: RecordedRequest, memberId: string, public
       },
       parsed.serialized,
     );
-    return publicKeys.some((key) => {
-      try {
-        const pub = fromB64u(key);
-        return pub.length === 32 && ed25519.verify(signature, base, pub, { zip215: false });
-      } catch {
-        return false;
-      }
-    });
+    return verifyBytes(base, signature, publicKeys);
   } catch {
     return false;
   }

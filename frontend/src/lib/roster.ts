@@ -4,21 +4,17 @@
 // manifest.js's verifyNext before it leaves the browser.
 import { b64u } from "./encoding.js";
 import { publicKey, signObject, verifyObject } from "./sign.js";
-import { activeMembers, DAY_MS, MAX_LIFETIME_DAYS, ManifestInvalid, todayUtc, verifyNext } from "./manifest.js";
+import {
+  activeMembers,
+  DAY_MS,
+  ENTRY_FIELDS,
+  MAX_LIFETIME_DAYS,
+  ManifestInvalid,
+  todayUtc,
+  verifyNext,
+} from "./manifest.js";
 import { isObject } from "./check.js";
 import type { Manifest, ManifestSignature, MemberEntry, Role } from "./types.js";
-const ENTRY_FIELDS = [
-  "cert",
-  "function",
-  "id",
-  "name",
-  "old_signing_keys",
-  "recipient",
-  "removed",
-  "role",
-  "rotation",
-  "signing_key",
-];
 
 /** The bytes an entry's cert and rotation sign: JCS(entry without cert and rotation, removed false). */
 const certified = (entry: MemberEntry): MemberEntry => ({ ...entry, removed: false });

@@ -22,11 +22,15 @@ export function verifyObject(obj: object, sig: unknown, keys: readonly B64u[], .
     return false;
   }
   if (sigBytes.length !== 64) return false;
-  const message = jcsBytes(without(obj, ...omit));
+  return verifyBytes(jcsBytes(without(obj, ...omit)), sigBytes, keys);
+}
+
+/** True when `signature` over `message` verifies for any of `keys` (b64u Ed25519 public keys). */
+export function verifyBytes(message: Uint8Array, signature: Uint8Array, keys: readonly B64u[]): boolean {
   return keys.some((key) => {
     try {
       const pub = fromB64u(key);
-      return pub.length === 32 && ed25519.verify(sigBytes, message, pub, { zip215: false });
+      return pub.length === 32 && ed25519.verify(signature, message, pub, { zip215: false });
     } catch {
       return false;
     }

@@ -2,9 +2,14 @@
 browser's ``lib/audit.ts``.
 
 A member checks every link, every recorded request's signature against the
-member's current and old keys, and that the head they saw last time is still
-in the chain. That head is kept in a small JSON file, the same file the
-console saves and opens.
+member's current and old keys, that each entry's action and case follow
+from its signed request by the table the server records with
+(``chalicelib/audit_actions.json``), that no signed request is recorded
+twice, that ``day_time`` lies within the skew of the signature's
+``created`` and never goes back, and that the only unsigned entries are the
+system actions the table names. The head seen last time must still be in
+the chain; it is kept in a small JSON file, the same file the console saves
+and opens.
 """
 
 from __future__ import annotations
@@ -15,7 +20,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from candor import roster
-from chalicelib.domain.audit import GENESIS, entry_hash
+from chalicelib.domain.audit import (
+    ENTRY_FIELDS,
+    GENESIS,
+    REQUEST_FIELDS,
+    SKEW_SECONDS,
+    day_time_seconds,
+    derive,
+    entry_hash,
+    is_system_entry,
+    signed_params,
+)
 from chalicelib.httpsig import verify_recorded
 
 if TYPE_CHECKING:
@@ -23,6 +38,18 @@ if TYPE_CHECKING:
 
 HEAD_TYPE = "candor/audit-head"
 _HASH = re.compile(r"[A-Za-z0-9_-]{43}")  # b64u of a SHA-256 digest
+
+# Each problem's text; the shared vectors name them by kind (the dict's keys).
+PROBLEMS = {
+    "chain": "the chain is broken",
+    "shape": "the entry's fields are not the protocol's",
+    "system": "an unsigned entry that is not a system action the protocol names",
+    "signature": "the request signature does not verify",
+    "action": "the action, case or query does not follow from the signed request",
+    "replay": "the signed request was already recorded in an earlier entry",
+    "time": f"day_time is not within {SKEW_SECONDS} s of the signature's created, "
+            "or earlier than the entry before",
+}
 
 
 @dataclass
@@ -33,6 +60,15 @@ class AuditResult:
     day_time: str | None = field(default=None)
 
 
+@dataclass
+class _Walk:
+    """What checking an entry needs from the entries before it."""
+
+    manifest: Mapping[str, Any]
+    seen: set[tuple[str, str]] = field(default_factory=set)  # (keyid, nonce) signed before
+    last_time: int | None = None
+
+
 def verify_entries(
     entries: list[Mapping[str, Any]],
     manifest: Mapping[str, Any],
@@ -41,11 +77,12 @@ def verify_entries(
     """Check one whole chain, as fetched, against the verified manifest."""
     problems: list[str] = []
     prev = GENESIS
+    walk = _Walk(manifest)
     for index, entry in enumerate(entries, start=1):
-        if entry["seq"] != index or entry["prev"] != prev:
-            problems.append(f"entry {index}: the chain is broken")
+        kinds = [] if entry.get("seq") == index and entry.get("prev") == prev else ["chain"]
         prev = entry_hash(entry)
-        problems += _request_problem(manifest, entry)
+        kinds += _entry_problems(walk, entry)
+        problems += [f"entry {index}: {PROBLEMS[kind]}" for kind in kinds]
     if remembered is not None:
         seq, digest = remembered
         if seq > len(entries) or entry_hash(entries[seq - 1]) != digest:
@@ -67,15 +104,30 @@ def verify_audit(s: Session, remembered: tuple[int, str] | None = None) -> Audit
     return verify_entries(entries, s.manifest, remembered)
 
 
-def _request_problem(manifest: Mapping[str, Any], entry: Mapping[str, Any]) -> list[str]:
-    member, record = entry.get("member"), entry.get("request")
-    if member is None and record is None:
-        return []  # a system action (retention purge)
-    keys = roster.member_public_keys(manifest, member) if isinstance(member, str) else []
+def _entry_problems(walk: _Walk, entry: Mapping[str, Any]) -> list[str]:
+    """The kinds of problem one entry has, in PROBLEMS' order after "chain"."""
+    record = entry.get("request")
+    if set(entry) != ENTRY_FIELDS or (isinstance(record, Mapping)
+                                      and set(record) != REQUEST_FIELDS):
+        return ["shape"]
+    time = day_time_seconds(entry["day_time"])
+    in_order = time is not None and (walk.last_time is None or time >= walk.last_time)
+    walk.last_time = time if time is not None else walk.last_time
+    if entry["member"] is None and record is None:
+        return ([] if is_system_entry(entry) else ["system"]) + ([] if in_order else ["time"])
+    member = entry["member"]
+    keys = roster.member_public_keys(walk.manifest, member) if isinstance(member, str) else []
+    signed = signed_params(record) if isinstance(record, Mapping) else None
     if (not isinstance(member, str) or not keys or not isinstance(record, Mapping)
-            or not verify_recorded(record, member, keys)):
-        return [f"entry {entry['seq']}: the request signature does not verify"]
-    return []
+            or signed is None or not verify_recorded(record, member, keys)):
+        return ["signature"]
+    kinds = [] if derive(record, member) == (entry["action"], entry["case"]) else ["action"]
+    if (signed.keyid, signed.nonce) in walk.seen:
+        kinds.append("replay")
+    walk.seen.add((signed.keyid, signed.nonce))
+    if not in_order or time is None or abs(time - signed.created) > SKEW_SECONDS:
+        kinds.append("time")
+    return kinds
 
 
 # -- the remembered head ---------------------------------------------------------------

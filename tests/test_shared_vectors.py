@@ -17,7 +17,7 @@ import pytest
 
 from candor import documents as docs
 from candor import keyfile as kf
-from candor.audit import verify_entries
+from candor.audit import PROBLEMS, verify_entries
 from chalicelib import manifest as mf
 from chalicelib.errors import Malformed
 from chalicelib.wire import identifier
@@ -122,8 +122,7 @@ def test_thread(case: dict[str, Any]) -> None:
 # --- audit chains ------------------------------------------------------------------
 
 _PROBLEMS = (
-    (re.compile(r"entry (\d+): the chain is broken"), "chain"),
-    (re.compile(r"entry (\d+): the request signature does not verify"), "signature"),
+    *((re.compile(rf"entry (\d+): {re.escape(text)}"), kind) for kind, text in PROBLEMS.items()),
     (re.compile(r"the head seen before \(entry (\d+)\) is gone or changed"), "head"),
 )
 

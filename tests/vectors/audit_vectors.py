@@ -2,27 +2,32 @@
 
 Imported by generate_vectors.py. Requests are signed with fixed seeds,
 `created` and nonces; each case records the problems candor/audit.py's
-verify_entries reports, as {seq, problem} with problem chain | signature | head.
+verify_entries reports, as {seq, problem} with problem one of
+candor.audit.PROBLEMS' kinds or head. The forged cases of the security review
+(issue 13, finding 1) also state the kinds they must show, and generating
+checks Python against them.
 """
 
 import hashlib
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import generate_vectors as gv
 
-from candor.audit import parse_head, verify_entries
+from candor.audit import PROBLEMS, parse_head, verify_entries
 from chalicelib.b64 import b64u_encode
 from chalicelib.httpsig import canonical_query, sign_request
 from chalicelib.jcs import canonicalize
 
 GENESIS = b64u_encode(bytes(32))
 CASE = "c_" + b64u_encode(gv._h("audit case")[:16])
+CASE_B = "c_" + b64u_encode(gv._h("audit case B")[:16])
+BLOB = "b_" + b64u_encode(gv._h("audit blob")[:16])
 MALLORY = "m_" + b64u_encode(bytes([9]) * 15)
 CREATED = 1772600000  # 2026-03-04, while manifest v2 is current
 _PROBLEMS = (
-    (re.compile(r"entry (\d+): the chain is broken"), "chain"),
-    (re.compile(r"entry (\d+): the request signature does not verify"), "signature"),
+    *((re.compile(rf"entry (\d+): {re.escape(text)}"), kind) for kind, text in PROBLEMS.items()),
     (re.compile(r"the head seen before \(entry (\d+)\) is gone or changed"), "head"),
 )
 
@@ -68,8 +73,13 @@ def _link(entries: list[Any]) -> list[Any]:
     return out
 
 
+def _day_time(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _entry(n: int, member: str | None, action: str, request: Any, case: str | None = CASE) -> Any:
-    return {"seq": n, "prev": "", "day_time": f"2026-03-04T09:{n:02d}:00Z", "member": member,
+    """Recorded the second its request was signed (created = CREATED + n)."""
+    return {"seq": n, "prev": "", "day_time": _day_time(CREATED + n), "member": member,
             "action": action, "case": case, "request": request}  # fmt: skip
 
 
@@ -77,22 +87,50 @@ def _member_entry(n: int, person: str, generation: int, action: str, method: str
                   keyid: str | None = None, **options: Any) -> Any:  # fmt: skip
     member = gv._member_id(person)
     path = options.pop("path", f"/v1/team/cases/{CASE}")
+    case = options.pop("case", CASE)
     body = b'{"status":"acknowledged"}' if method != "GET" else b""
     request = _request(method, path, options.pop("query", {}), body, keyid or member,
                        gv._seed(person, generation), n, **options)  # fmt: skip
-    return _entry(n, member, action, request)
+    return _entry(n, member, action, request, case=case)
 
 
 def _valid_entries() -> list[Any]:
     return _link([
         _entry(1, None, "manifest.publish", None, case=None),
         _member_entry(2, "alice", 1, "case.read"),
-        _member_entry(3, "bob", 1, "case.update", method="POST"),
+        _member_entry(3, "bob", 1, "case.update", method="PATCH"),
         _member_entry(4, "bob", 2, "case.read"),
         _member_entry(5, "carol", 1, "case.read"),
         _member_entry(6, "dave", 1, "reports.read", path="/v1/team/reports",
-                      query={"cases": CASE}),
+                      query={"cases": CASE}, case=None),
+        *_every_route(7),
     ])  # fmt: skip
+
+
+def _every_route(n: int) -> list[Any]:
+    """One entry of each other route of chalicelib/audit_actions.json, a base
+    path, and a retention purge."""
+    cases, bob = f"/v1/team/cases/{CASE}", gv._member_id("bob")
+    return [
+        _member_entry(n, "alice", 1, "blob.read", path=f"{cases}/blobs/{BLOB}"),
+        _member_entry(n + 1, "dave", 1, "message.add", "POST", path=f"{cases}/messages"),
+        _member_entry(n + 2, "alice", 1, "note.add", "POST", path=f"{cases}/notes"),
+        _member_entry(n + 3, "bob", 1, "member.rotate", "PUT", path=f"/v1/team/members/{bob}",
+                      case=None),
+        _member_entry(n + 4, "alice", 1, "member.add", "POST", path="/v1/team/members",
+                      case=None),
+        _member_entry(n + 5, "alice", 1, "member.remove", "DELETE",
+                      path=f"/v1/team/members/{gv._member_id('carol')}", case=None),
+        _member_entry(n + 6, "alice", 1, "manifest.publish", "PUT", path="/v1/team/manifest",
+                      case=None),
+        _member_entry(n + 7, "alice", 1, "case.purge", "DELETE",
+                      path=f"/api/prod/v1/team/cases/{CASE_B}", case=CASE_B),
+        _entry(n + 8, None, "case.purge", None, case=CASE),
+        _member_entry(n + 9, "dave", 1, "reports.read", path="/v1/team/reports",
+                      query={"cases": f"{CASE_B},{CASE}"}, case=None),
+        _member_entry(n + 10, "alice", 1, "case.read", path=f"/v1/team/cases/{CASE}",
+                      nonce=b64u_encode(gv._h("another nonce")[:16])),
+    ]  # fmt: skip
 
 
 def _flip(text: str, at: int) -> str:
@@ -149,6 +187,81 @@ def _forged(valid: list[Any]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _forged_by_the_server(valid: list[Any]) -> list[dict[str, Any]]:
+    """What a compromised server can do without a member's key: reuse signed
+    requests, write unsigned entries, move day_time, relink in another order
+    (issue 13, finding 1). Each states the problems it must show."""
+    def case(name: str, why: str, entries: list[Any], *expect: tuple[int, str]) -> Any:
+        return {"name": name, "why": why, "entries": _link(entries), "remembered": None,
+                "expect": [{"seq": seq, "problem": kind} for seq, kind in expect]}
+
+    def at(seq: int, entry: Any) -> list[Any]:
+        return [*valid[: seq - 1], entry, *valid[seq:]]
+
+    def inserted(seq: int, entry: Any) -> list[Any]:
+        return [*valid[: seq - 1], entry, *valid[seq - 1:]]
+
+    read = valid[1]  # alice, GET /v1/team/cases/CASE
+    alice, bob = gv._member_id("alice"), gv._member_id("bob")
+    last = len(valid)
+
+    def signed(action: str, case: str | None, method: str, path: str, **options: Any) -> Any:
+        return _member_entry(2, "alice", 1, action, method, path=path, case=case, **options)
+
+    def timed(entry: Any, shift: int) -> Any:
+        return {**entry, "day_time": _day_time(CREATED + entry["seq"] + shift)}
+
+    return [
+        case("a read reused as a purge of another case", "action and case follow from the "
+             "signed @method and @path", at(2, {**read, "action": "case.purge", "case": CASE_B}),
+             (2, "action")),
+        case("a read recorded for another case", "case is the signed path's",
+             at(2, {**read, "case": CASE_B}), (2, "action")),
+        case("an update recorded as a read", "PATCH is case.update",
+             at(3, {**valid[2], "action": "case.read"}), (3, "action")),
+        case("reports.read naming a case", "reports.read has case null",
+             at(6, {**valid[5], "case": CASE}), (6, "action")),
+        case("a query with another parameter", "the signed @query holds only the route's",
+             at(6, _member_entry(6, "dave", 1, "reports.read", path="/v1/team/reports",
+                                 query={"cases": CASE, "status": "open"}, case=None)),
+             (6, "action")),
+        case("a listing recorded as a read", "GET /v1/team/cases is not audited",
+             at(2, signed("case.read", CASE, "GET", "/v1/team/cases")), (2, "action")),
+        case("a base path hiding a route", "a base path has no v1 segment",
+             at(2, signed("case.read", CASE, "GET", f"/v1/team/cases/{CASE_B}/v1/team/cases/"
+                          f"{CASE}")), (2, "action")),
+        case("a rotation of another member", "only the member itself rotates its keys",
+             at(2, signed("member.rotate", None, "PUT", f"/v1/team/members/{bob}")),
+             (2, "action")),
+        case("an unsigned member.add", "only retention purges and version 1 are unsigned",
+             inserted(2, _entry(2, None, "member.add", None, case=None)), (2, "system")),
+        case("an unsigned purge without a case", "a retention purge names its case",
+             inserted(2, _entry(2, None, "case.purge", None, case=None)), (2, "system")),
+        case("an unsigned purge of a member id", "the case is a case id",
+             inserted(2, _entry(2, None, "case.purge", None, case=alice)), (2, "system")),
+        case("an unsigned manifest.publish after the first entry", "only version 1 is "
+             "stored without a request, as entry 1",
+             inserted(2, _entry(2, None, "manifest.publish", None, case=None)), (2, "system")),
+        case("a signed request recorded twice", "each signed request is one entry",
+             inserted(3, read), (3, "replay")),
+        case("a signed request recorded again at the end", "each signed request is one "
+             "entry, and day_time never goes back",
+             [*valid, {**read, "seq": last + 1}], (last + 1, "replay"), (last + 1, "time")),
+        case("day_time an hour before created", "day_time is within the skew of created",
+             at(2, timed(read, -3600)), (2, "time")),
+        case("day_time an hour after created", "day_time is within the skew of created",
+             at(last, timed(valid[-1], 3600)), (last, "time")),
+        case("day_time not a time", "YYYY-MM-DDTHH:MM:SSZ",
+             at(2, {**read, "day_time": "2026-03-04 04:53:22"}), (2, "time")),
+        case("two entries swapped and relinked", "day_time never goes back",
+             [*valid[:3], valid[4], valid[3], *valid[5:]], (5, "time")),
+        case("an entry with another field", "the entry's fields are exactly the seven",
+             at(2, {**read, "why": "routine"}), (2, "shape")),
+        case("a request with another field", "the request's fields are exactly the six",
+             at(2, {**read, "request": {**read["request"], "Date": "now"}}), (2, "shape")),
+    ]  # fmt: skip
+
+
 def _head_files(valid: list[Any]) -> list[dict[str, Any]]:
     """The file a client keeps the last head seen in; the expectations are
     written out, and candor/audit.py's parse_head must agree."""
@@ -175,14 +288,16 @@ def generate() -> None:
     chain = gv._valid_chain()
     valid = _valid_entries()
     cases = [
-        {"name": "valid", "why": "system, old-key, new-key and removed-member entries",
+        {"name": "valid", "why": "system, old-key, new-key and removed-member entries, every "
+         "audited route of chalicelib/audit_actions.json, a base path, a retention purge",
          "entries": valid, "remembered": None},
         {"name": "valid, remembered head", "why": "the head seen before is still there",
          "entries": valid, "remembered": {"seq": 3, "hash": entry_hash(valid[2])}},
         {"name": "remembered head is the last", "why": "seq == count",
-         "entries": valid, "remembered": {"seq": 6, "hash": entry_hash(valid[5])}},
+         "entries": valid, "remembered": {"seq": len(valid), "hash": entry_hash(valid[-1])}},
         {"name": "empty", "why": "no entries yet", "entries": [], "remembered": None},
         *_forged(valid),
+        *_forged_by_the_server(valid),
     ]  # fmt: skip
     heads = _head_files(valid)
     for head in heads:
@@ -194,6 +309,8 @@ def generate() -> None:
         assert python == expected, head["name"]
     for case in cases:
         case["problems"] = python_problems(chain["v2"], case["entries"], case["remembered"])
+        expected = case.pop("expect", None)
+        assert expected is None or case["problems"] == expected, (case["name"], case["problems"])
         case["head"] = {"seq": len(case["entries"]),
                         "hash": entry_hash(case["entries"][-1]) if case["entries"] else GENESIS}
     gv._write("audit.json", {

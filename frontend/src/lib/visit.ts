@@ -12,6 +12,7 @@ import {
   authorKeys,
   blobHash,
   checkMessage,
+  checkReport,
   encodeDocument,
   findGaps,
   newMessage,
@@ -223,7 +224,8 @@ export class Visit {
     const problems: ReportProblem[] = [];
     if (blobHash(bytes) !== state.report) problems.push("hash");
     if (report.reporter_key !== reporterKeyOf(signSeed)) problems.push("reporter_key");
-    if (report.type !== "report" || report.reply_to !== replyTo) problems.push("document");
+    // Python's check_own_report, and the one report checker (of this case's reply_to).
+    if (checkReport(report, replyTo) !== "ok") problems.push("document");
     this.report = report;
     return { report, reportProblems: problems };
   }

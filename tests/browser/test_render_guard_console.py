@@ -25,6 +25,8 @@ from tests.browser.test_console import FORM, b64u, member, origin, submit, unloc
 from tests.support.live import LiveServer, start_live_server
 from tests.support.team import Team, make_team
 
+DASHES = ("\u2014", "\u2013")  # em dash, en dash
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +55,8 @@ def render_problems(text: str, verbatim: frozenset[str] = frozenset()) -> list[s
         if EMPTY_PUNCTUATION.search(s):
             problems.append(f"empty punctuation in {s!r}")
         # A dash alone is a placeholder; a dash at either end lacks its value.
-        elif s not in ("—", "–") and (s.endswith((" —", " –")) or s.startswith(("— ", "– "))):
+        elif s not in DASHES and (s.endswith(tuple(f" {d}" for d in DASHES))
+                                  or s.startswith(tuple(f"{d} " for d in DASHES))):
             problems.append(f"dangling dash in {s!r}")
     return problems
 
@@ -95,7 +98,8 @@ def test_guard_catches_the_known_bugs() -> None:
         "Ada — (admin), id m_x",
     ):
         assert render_problems(broken), broken
-    clean = "Acknowledge by\t2026-12-07 (done 2026-12-01)\nAda Admin\t—\tAdmin\nGrace Hopper (Security)"
+    clean = ("Acknowledge by\t2026-12-07 (done 2026-12-01)\nAda Admin\t—\tAdmin\n"
+             "Grace Hopper (Security)")
     assert render_problems(clean) == []
     assert render_problems("12:00\tcase.read\tc_x", frozenset({"case.read"})) == []
 
@@ -216,6 +220,23 @@ def add_member_without_function(server: Any, admin: Any) -> str:
     return str(newcomer.member)
 
 
+def preview_card_without_function(page: Any, guard: Guard, server: Any, tmp_path: Path) -> None:
+    """The add-member preview of a card whose optional function is empty."""
+    from candor import keyfile as kf
+
+    card = kf.public_card(kf.create_keyfile(server.url), "Mary Jackson", "", "reviewer")
+    card_path = tmp_path / "mary.card.json"
+    card_path.write_text(json.dumps(card))
+    page.click("#tab-team")
+    page.wait_for_selector("#members-rows tr")
+    page.set_input_files("#card-file", str(card_path))
+    page.wait_for_selector("#card-preview:has-text('Mary Jackson')")
+    assert page.inner_text("#card-preview").startswith("Mary Jackson (")
+    guard.check(page, "team, card preview")
+    page.click("#tab-inbox")
+    page.wait_for_selector("#inbox-progress[data-state=done]")
+
+
 def visit_team(page: Any, guard: Guard, view: str, audit: bool, publish: bool = False) -> None:
     page.click("#tab-team")
     page.wait_for_selector("#members-rows tr")
@@ -232,7 +253,7 @@ def visit_team(page: Any, guard: Guard, view: str, audit: bool, publish: bool = 
     page.wait_for_selector("#inbox-progress[data-state=done]")
 
 
-def test_every_console_view_renders_cleanly(make_page: Any, server: Any) -> None:
+def test_every_console_view_renders_cleanly(make_page: Any, server: Any, tmp_path: Path) -> None:
     ada, grace = member(server, "Ada"), member(server, "Grace")
     guard = Guard()
     page, _ = make_page(origin(server))
@@ -254,6 +275,7 @@ def test_every_console_view_renders_cleanly(make_page: Any, server: Any) -> None
     page.wait_for_selector("#case-thread li[data-verdict=signature]")
     page.wait_for_selector("#case-attachments li[data-attachment]")
     page.click("#back-to-inbox")
+    preview_card_without_function(page, guard, server, tmp_path)
     newcomer = add_member_without_function(server, ada)
     visit_team(page, guard, "team, admin, after cases", audit=True, publish=True)
     assert "Katherine Johnson (reviewer, " in page.inner_text("#publish-diff")
@@ -264,5 +286,5 @@ def test_every_console_view_renders_cleanly(make_page: Any, server: Any) -> None
     guard.check(reviewer, "inbox, reviewer")
     visit_cases(reviewer, guard, {"thread": ids["thread"], "acknowledged": ids["acknowledged"]})
     visit_team(reviewer, guard, "team, reviewer", audit=False)
-    assert len(guard.views) == 2 * (10 + len(ids) + 2)
+    assert len(guard.views) == 2 * (11 + len(ids) + 2)
     guard.assert_clean()

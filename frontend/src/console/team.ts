@@ -199,7 +199,12 @@ async function readCard(): Promise<void> {
     preview.className = "alert alert-info";
     const role = i18n().t(`console.role.${candidate.role}`);
     preview.replaceChildren(
-      tr("console.team.add.preview", { name: candidate.name, function: candidate.function, role, id: candidate.id }),
+      // The function is optional (protocol §4.5): "Ada — Legal" or just "Ada".
+      tr("console.team.add.preview", {
+        who: candidate.function ? `${candidate.name} — ${candidate.function}` : candidate.name,
+        role,
+        id: candidate.id,
+      }),
     );
     button("card-add").disabled = false;
   } catch {

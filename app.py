@@ -14,7 +14,7 @@ from typing import Any
 from chalice.app import Chalice, Rate
 
 from chalicelib.domain import notify, retention
-from chalicelib.http import runtime
+from chalicelib.http import conform, runtime
 from chalicelib.routes import reporter, team
 
 
@@ -32,6 +32,10 @@ class CandorApp(Chalice):
     @current_request.setter
     def current_request(self, value: Any) -> None:
         self._per_thread.request = value
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        """Every answer in protocol §4.1's shape, Chalice's own ones included."""
+        return conform(super().__call__(event, context))
 
     @property
     def lambda_context(self) -> Any:

@@ -31,6 +31,16 @@ from chalicelib.http import BASE_HEADERS, runtime
 from chalicelib.store.local import LocalCaseStore, UploadRefused
 
 log = logging.getLogger("candor.serve")
+API_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+# Protocol §4.1's headers for an answer without a JSON body.
+NO_BODY_HEADERS = {k: v for k, v in BASE_HEADERS.items() if k != "Content-Type"}
+_MESSAGES = {"not_found": "Not found.", "malformed": "The request could not be parsed.",
+             "too_large": "The request is too large.",
+             "unavailable": "The server failed; try again."}
+# http.server's own statuses as protocol §4.1's: an unknown method (501) is
+# an unknown route, as Chalice's 405 is.
+_SERVER_ERRORS = {400: (400, "malformed"), 404: (404, "not_found"), 405: (404, "not_found"),
+                  414: (413, "too_large"), 431: (413, "too_large"), 501: (404, "not_found")}
 RETENTION_INTERVAL = 3600
 _CHUNK = 1 << 20
 
@@ -118,6 +128,19 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """http.server's own answers (501 for an unknown method, 400 for a
+        bad request line, 414, 431) in protocol §4.1's shape and headers."""
+        status, error = _SERVER_ERRORS.get(code, (503, "unavailable"))
+        self._refuse(status, error, _MESSAGES[error])
+
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
         if self.command not in ("PUT", "POST", "PATCH") and self.headers.get("Content-Length"):
@@ -128,12 +151,12 @@ class Handler(BaseHTTPRequestHandler):
                 self._upload(url.path.removeprefix("/v1/uploads/"), parse_qs(url.query))
             elif url.path.startswith("/v1/downloads/") and self.command == "GET":
                 self._download(url.path.removeprefix("/v1/downloads/"), parse_qs(url.query))
-            elif url.path.startswith("/v1/"):
+            elif url.path.startswith("/v1/") and self.command in API_METHODS:
                 self._api()
-            elif self.command == "GET":
+            elif self.command in ("GET", "HEAD") and not url.path.startswith("/v1/"):
                 self._static(url.path)
-            else:
-                self._send(405, b"", {"Content-Type": "text/plain"})
+            else:  # like an unknown route (protocol §4.1), never Chalice's CORS preflight
+                self._refuse(404, "not_found", _MESSAGES["not_found"])
         except (ConnectionError, TimeoutError):
             self.close_connection = True
         except Exception as exc:  # never socketserver's handler: it logs the client address
@@ -158,10 +181,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _refuse(self, status: int, code: str, message: str) -> None:
+    def _refuse(self, status: int, code: str, message: str,
+                headers: Mapping[str, str] | None = None) -> None:
         body = json.dumps({"error": {"code": code, "message": message}}).encode()
         self.close_connection = True
-        self._send(status, body, BASE_HEADERS)
+        self._send(status, body, {**(headers or {}), **BASE_HEADERS})
 
     # -- API -------------------------------------------------------------------
     def _api(self) -> None:
@@ -184,9 +208,6 @@ class Handler(BaseHTTPRequestHandler):
                 raise
             self._refuse(404, "not_found", "Not found.")
             return
-        if answer["statusCode"] == 405:  # Chalice's own body: answer like an unknown route
-            self._refuse(404, "not_found", "Not found.")
-            return
         payload = answer.get("body") or b""
         if isinstance(payload, str):
             payload = payload.encode()
@@ -201,7 +222,7 @@ class Handler(BaseHTTPRequestHandler):
         except (KeyError, ValueError, IndexError, UploadRefused):
             self._refuse(403, "forbidden", "This upload URL is not valid.")
             return
-        self._send(200, b"", {"Cache-Control": "no-store"})
+        self._send(200, b"", NO_BODY_HEADERS)
 
     def _download(self, key: str, query: dict[str, list[str]]) -> None:
         try:
@@ -212,10 +233,9 @@ class Handler(BaseHTTPRequestHandler):
         with blob:
             size = os.fstat(blob.fileno()).st_size
             self.send_response(200)
-            for name, value in {"Content-Type": "application/octet-stream",
+            for name, value in {**NO_BODY_HEADERS,
+                                "Content-Type": "application/octet-stream",
                                 "Content-Disposition": "attachment",
-                                "Cache-Control": "no-store",
-                                "X-Content-Type-Options": "nosniff",
                                 "Content-Length": str(size)}.items():
                 self.send_header(name, value)
             self.end_headers()
@@ -226,7 +246,7 @@ class Handler(BaseHTTPRequestHandler):
     def _static(self, path: str) -> None:
         target = self.site.resolve(path)
         if target is None:
-            self._send(404, b"Not found\n", {**self.site.headers, "Content-Type": "text/plain"})
+            self._refuse(404, "not_found", _MESSAGES["not_found"], self.site.headers)
             return
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):

@@ -90,6 +90,42 @@ def error_response(error: errors.CandorError) -> Response:
                    errors.status_of(error), extra)
 
 
+# What Chalice answers by itself, before or around a view, as protocol §4.1's
+# codes: a method the route lacks is an unknown route, as in candor serve.
+_FRAMEWORK_ERRORS: dict[int, type[errors.CandorError]] = {
+    400: errors.Malformed, 404: errors.NotFound, 405: errors.NotFound,
+    413: errors.TooLarge, 415: errors.UnsupportedMediaType,
+}
+
+
+def _is_ours(answer: dict[str, Any]) -> bool:
+    headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
+    if any(headers.get(k.lower()) != v for k, v in BASE_HEADERS.items()):
+        return False
+    status = int(answer.get("statusCode", 0))
+    if status < 400:
+        return True
+    try:
+        error = json.loads(answer.get("body") or "")["error"]
+        code, message = error["code"], error["message"]
+    except (ValueError, TypeError, KeyError):
+        return False
+    return isinstance(message, str) and errors.STATUS.get(code) == status
+
+
+def conform(answer: dict[str, Any]) -> dict[str, Any]:
+    """The Lambda answer, or protocol §4.1's error for an answer the framework
+    made itself (its 415, 405, 500 and the like carry neither the error shape
+    nor the headers)."""
+    if _is_ours(answer):
+        return answer
+    status = int(answer.get("statusCode", 0))
+    error = _FRAMEWORK_ERRORS.get(status, errors.Unavailable)()
+    log.info("framework answer %d replaced by %s", status, error.code)
+    conformed: dict[str, Any] = error_response(error).to_dict()
+    return conformed
+
+
 def raw_body(request: Any, sealed_limit: int) -> bytes:
     """The body's bytes, refused before parsing when too large (protocol §0).
     Raises UnsupportedMediaType, TooLarge."""

@@ -3,22 +3,36 @@ throttling of the API as a whole, and the local object-storage URLs."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from candor.serve import make_server
 from chalicelib.config import Settings
 from chalicelib.store.local import LocalCaseStore
+from tests.support import contract
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, LocalCaseStore]]:
+    yield from _serve(tmp_path, rate=0.001, burst=3)
+
+
+@pytest.fixture
+def roomy(tmp_path: Path) -> Iterator[tuple[str, LocalCaseStore]]:
+    """A server whose buckets do not run dry during a route walk."""
+    yield from _serve(tmp_path, rate=1000.0, burst=10_000)
+
+
+def _serve(tmp_path: Path, **throttle: Any) -> Iterator[tuple[str, LocalCaseStore]]:
     site = tmp_path / "site"
     site.mkdir()
     (site / "index.html").write_text("<!doctype html><title>x</title>")
@@ -26,7 +40,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, LocalCaseStore]]:
                                                    "Referrer-Policy": "no-referrer"}))
     (tmp_path / "secret.txt").write_text("outside the site")
     store = LocalCaseStore(tmp_path / "data")
-    server = make_server(Settings(), store, site, "127.0.0.1", 0, rate=0.001, burst=3)
+    server = make_server(Settings(), store, site, "127.0.0.1", 0, **throttle)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -91,3 +105,43 @@ def test_odd_paths_answer_404_and_log_no_address(
         assert status == 404
     captured = capfd.readouterr()
     assert "127.0.0.1" not in captured.out + captured.err
+
+
+def _raw(base: str, method: str, path: str, body: bytes | None,
+         headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """Any method, even ones urllib will not send, on a fresh connection."""
+    url = urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def test_every_route_and_method_answers_in_the_contract(
+    roomy: tuple[str, LocalCaseStore],
+) -> None:
+    """HEAD, OPTIONS, TRACE and unknown methods included, on API routes, the
+    local upload and download paths and unknown paths (protocol §4.1)."""
+    from app import app
+
+    base, _ = roomy
+    paths = [path for _, path in contract.route_paths(app.routes)]
+    paths += ["/v1/uploads/a_x?size=1", "/v1/downloads/a_x", "/v1/nope", "/nope.html"]
+    seen = set()
+    for path in paths:
+        for method in contract.METHODS:
+            for ctype in ("application/json", "text/plain"):
+                body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+                status, headers, payload = _raw(base, method, path, body,
+                                                {"Content-Type": ctype})
+                contract.check(f"{method} {path} {ctype}", status, headers, payload,
+                               head=method == "HEAD")
+                seen.add(status)
+    assert {400, 401, 403, 404, 415} <= seen
+    status, headers, _ = _raw(base, "GET", "/", None, {})
+    assert status == 200
+    status, headers, payload = _raw(base, "HEAD", "/", None, {})
+    assert (status, payload) == (200, b"")

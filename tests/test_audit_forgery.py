@@ -93,11 +93,12 @@ steps = st.builds(Step, st.one_of(st.none(), st.integers(0, len(TABLE["routes"])
 
 @st.composite
 def honest_chains(draw: st.DrawFn) -> list[dict[str, Any]]:
-    first = [] if draw(st.booleans()) else [{
-        "seq": 1, "prev": "", "day_time": _day_time(T0), "member": None,
-        "action": "manifest.publish", "case": None, "request": None}]
+    """Version 1 of the manifest first (``candor init``), then member actions
+    and retention purges, ten seconds apart."""
+    first = {"seq": 1, "prev": "", "day_time": _day_time(T0), "member": None,
+             "action": "manifest.publish", "case": None, "request": None}
     chosen = draw(st.lists(steps, min_size=1, max_size=6))
-    return link([*first, *(_entry(s, n) for n, s in enumerate(chosen, start=len(first) + 1))])
+    return link([first, *(_entry(s, n) for n, s in enumerate(chosen, start=2))])
 
 
 def _signed_at(draw: st.DrawFn, chain: list[dict[str, Any]]) -> int | None:
@@ -170,7 +171,7 @@ def forged_chains(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]], list[dict
         changed = FORGERIES[kind](draw, list(chain))
         if changed is not None:
             chain, applied = changed, [*applied, kind]
-    if not applied:  # no signed entry to misuse, or too short to reorder
+    if chain == honest:  # nothing to misuse, too short to reorder, or reordered back
         chain, applied = FORGERIES["unsigned"](draw, chain), ["unsigned"]
     return "+".join(applied), honest, chain
 

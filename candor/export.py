@@ -22,6 +22,16 @@ def _entries(items: list[teamops.Shown]) -> list[dict[str, Any]]:
             for s in items]
 
 
+def case_json(view: teamops.CaseView) -> dict[str, Any]:
+    """``candor cases show --json``: the case as stored, what the client found
+    wrong with it, the decrypted report, and each message and note with its
+    verdict (the shape docs/operations.md lists)."""
+    case = {k: v for k, v in view.case.items() if k not in ("messages", "notes")}
+    return {"case": case, "warnings": view.warnings, "report": view.report,
+            "messages": _entries(view.messages), "notes": _entries(view.notes),
+            "withheld_before": sorted(view.messages[i].meta["seq"] for i in view.gaps)}
+
+
 def export_case(s: teamops.Session, case_id: str, target: Path) -> list[Path]:
     """Write report, thread, notes and attachments under ``target`` (created,
     must be empty). Returns the files written. Raises TeamError, OSError."""

@@ -1,4 +1,5 @@
-"""Operator commands: ``keygen``, ``init``, ``serve`` and ``demo``."""
+"""Operator commands: ``keygen``, ``init``, ``config``, ``serve``, ``demo``,
+``backup`` and ``restore``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from candor import config, prompt, roster
 from candor import keyfile as kf
-from candor import prompt, roster
 from candor.prompt import CliError
 from chalicelib import manifest as mf
 
@@ -103,8 +104,47 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise CliError(f"storage refused: {type(exc).__name__}") from None
     out = Path(args.manifest_out or Path(args.data_dir or ".") / "manifest.json")
     out.write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"team initialised in {args.data_dir}; manifest version 1 written to {out}")
+    config.set_value("manifest", str(out))
+    config.set_value("key", args.admin_key)
+    print(f"team initialised in {args.data_dir or args.aws_table}; "
+          f"manifest version 1 written to {out}")
     print(f"fingerprint {mf.fingerprint(manifest)}")
+    print(f"{config.config_path()} now names it and your key file")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    if args.config_command == "set":
+        path = config.set_value(args.name, args.value)
+        print(f"{args.name} {'set' if args.value else 'removed'} in {path}")
+        return 0
+    settings = config.load_config()
+    if args.json:
+        from candor.output import emit_json
+
+        emit_json({"file": str(config.config_path()), "settings": settings})
+        return 0
+    print(f"# {config.config_path()}")
+    for name in config.KEYS:
+        print(f"{name}\t{settings.get(name, '')}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from candor import backup
+
+    digest = backup.backup(Path(args.data_dir), Path(args.output),
+                           progress=lambda line: print(line, flush=True))
+    print(f"backup written to {args.output}; keep this line to check it on restore:")
+    print(f"digest {digest}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from candor import backup
+
+    count = backup.restore(Path(args.archive), Path(args.data_dir), digest=args.digest)
+    print(f"restored {count} files into {args.data_dir}, every hash checked")
     return 0
 
 
@@ -197,6 +237,28 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--admin-key", required=True)
     p.add_argument("--manifest-out", help="where to write manifest.json (default: DATA_DIR)")
     p.set_defaults(func=cmd_init)
+
+    settings = sub.add_parser("config", help="your settings file (the anchor, API, key file)")
+    actions = settings.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    p = actions.add_parser("set", help="set KEY to VALUE ('' removes it)")
+    p.add_argument("name", choices=list(config.KEYS), metavar="KEY",
+                   help="; ".join(f"{k}: {v}" for k, v in config.KEYS.items()))
+    p.add_argument("value", metavar="VALUE")
+    p.set_defaults(func=cmd_config)
+    p = actions.add_parser("show", help="the file's path and settings")
+    p.add_argument("--json", action="store_true", help="print JSON (docs/operations.md)")
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("backup", help="a consistent snapshot of a local data directory")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("-o", "--output", required=True, help="FILE.tar (must not exist)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="a backup into a new, empty data directory, verified")
+    p.add_argument("archive", help="the FILE.tar that `candor backup` wrote")
+    p.add_argument("--data-dir", required=True, help="must not exist, or be empty")
+    p.add_argument("--digest", help="the digest `candor backup` printed: checks the archive "
+                                    "was not replaced whole")
+    p.set_defaults(func=cmd_restore)
 
     for name, func, text in (("serve", cmd_serve, "run the API and the pages locally"),
                              ("demo", cmd_demo, "run locally with a demo team")):

@@ -84,7 +84,7 @@ def test_demo_prints_urls_and_serves_the_pages(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert proc.stdout is not None
-        lines = []
+        lines: list[str] = []
         while not any(line.startswith("API:") for line in lines):
             line = proc.stdout.readline()
             assert line, proc.stderr.read() if proc.stderr else "demo exited"

@@ -52,7 +52,7 @@ def test_reporter_flow_over_http(live_api: LiveServer) -> None:
         "id": thread["report"]["id"]}, signed=False)) == (409, "rotate_first")
     # The old receipt is dead, like one never issued; a retried submit now conflicts.
     for dead in (sub.receipt, Receipt.generate()):
-        assert _code(lambda d=dead: anon.call(  # type: ignore[misc]
+        assert _code(lambda d=dead: anon.call(
             "POST", "/v1/followup/open", {"auth": d.auth_b64}, signed=False)
         ) == (404, "receipt_unknown")
     assert _code(lambda: anon.call("POST", "/v1/reports", sub.body, signed=False)) == (

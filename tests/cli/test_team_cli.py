@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from candor import audit
@@ -90,11 +91,20 @@ def test_reviewer_reads_and_answers_and_admin_manages_the_team(
     candor(live_api, ada, "audit", "verify")
 
 
-def test_keys_rotate(live_api: LiveServer) -> None:
+def test_keys_rotate_writes_name_date_key_file(live_api: LiveServer) -> None:
     _, grace, _ = live_api.team
     before = kf.open_keyfile(grace.keyfile_path, PASSPHRASE)
-    candor(live_api, grace, "keys", "rotate")
-    after = kf.open_keyfile(grace.keyfile_path, PASSPHRASE)
+    rotated = candor(live_api, grace, "keys", "rotate")
+    today = datetime.now(UTC).date().isoformat()
+    new_path = grace.keyfile_path.parent / f"grace-hopper-{today}.candor-key"
+    assert str(new_path) in rotated.stdout
+    assert kf.open_keyfile(grace.keyfile_path, PASSPHRASE) == before  # the old file stays
+    after = kf.open_keyfile(new_path, PASSPHRASE)
     assert after.identities[1:] == before.identities
     assert after.signing_seed != before.signing_seed
+    grace.keyfile_path = new_path
     candor(live_api, grace, "cases", "list")  # the new key signs
+    # A second rotation before a publish is refused, and leaves no key file behind.
+    again = candor(live_api, grace, "keys", "rotate", ok=False)
+    assert "conflict" in again.stderr
+    assert not (new_path.parent / f"grace-hopper-{today}-2.candor-key").exists()

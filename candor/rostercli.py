@@ -1,0 +1,207 @@
+"""Team commands on the roster: ``members``, ``keys`` and ``manifest``.
+
+The session, options and one-line refusals are teamcli.py's. Publishing
+(``manifest publish`` and ``manifest renew``) writes the new version to the
+anchor file in use (or ``--out``) and records it in the config file, so the
+next command anchors on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from candor import config, roster, teamops
+from candor import keyfile as kf
+from candor.client import ApiError
+from candor.opscli import read_passphrase
+from candor.output import emit_json, out, print_table
+from candor.prompt import CliError
+from candor.teamcli import common, days_left, group, key_path, run, session, today
+from chalicelib import manifest as mf
+
+
+# -- members ---------------------------------------------------------------------------
+def members_list(args: argparse.Namespace) -> int:
+    members = [{"id": m["id"], "name": m["name"], "function": m["function"],
+                "role": m["role"], "removed": m["removed"]}
+               for m in session(args).get("/v1/team/members")["members"]]
+    if args.json:
+        emit_json({"members": members})
+        return 0
+    print_table(("id", "name", "function", "role", "status"), [
+        (m["id"], m["name"], m["function"], m["role"], "removed" if m["removed"] else "active")
+        for m in members])
+    return 0
+
+
+def members_add(args: argparse.Namespace) -> int:
+    card = json.loads(Path(args.card).read_text())
+    session(args).api.call("POST", "/v1/team/members", card)
+    out.print(f"added {card['name']} ({card['id']}); publish the manifest to let clients use it",
+              markup=False)
+    return 0
+
+
+def members_remove(args: argparse.Namespace) -> int:
+    session(args).api.call("DELETE", f"/v1/team/members/{args.member}")
+    out.print(f"removed {args.member}; publish the manifest so clients stop encrypting to it")
+    return 0
+
+
+# -- keys ------------------------------------------------------------------------------
+def _slug(name: str) -> str:
+    words = "".join(c.lower() if c.isalnum() else " " for c in name).split()
+    return "-".join(words) or "member"
+
+
+def rotated_key_path(old: Path, name: str, day: date) -> Path:
+    """``<name>-<date>.candor-key`` beside the old file (issue 19): the old
+    file stays, so nobody overwrites the only key that still signs if the
+    rotation is refused; a second rotation on one day gets ``-2``."""
+    stem = f"{_slug(name)}-{day.isoformat()}"
+    path, n = old.parent / f"{stem}.candor-key", 2
+    while path.exists():
+        path, n = old.parent / f"{stem}-{n}.candor-key", n + 1
+    return path
+
+
+def keys_rotate(args: argparse.Namespace) -> int:
+    old_path = Path(key_path(args))
+    passphrase = read_passphrase(confirm=False)
+    try:
+        key = kf.open_keyfile(old_path, passphrase)
+    except kf.KeyFileError as exc:
+        raise CliError(f"cannot open {old_path}: {exc}") from None
+    s = session(args, key)
+    current = next(m for m in s.get("/v1/team/members")["members"] if m["id"] == key.member)
+    rotated, old_seed = kf.rotate_keys(key)
+    entry = kf.public_card(rotated, current["name"], current["function"], current["role"],
+                           current, old_seed)
+    new_path = rotated_key_path(old_path, current["name"], today())
+    kf.write_keyfile(rotated, new_path, passphrase)  # on disk before the server switches keys
+    try:
+        s.api.call("PUT", f"/v1/team/members/{key.member}", entry)
+    except ApiError:
+        new_path.unlink()  # refused: the old keys stay the member's keys
+        raise
+    if config.load_config().get("key") == str(old_path.resolve()):
+        config.set_value("key", str(new_path))
+    out.print(f"keys rotated: your key file is now {new_path}", markup=False)
+    out.print(f"keep {old_path} until an admin has published the next manifest, then delete it",
+              markup=False)
+    return 0
+
+
+# -- manifest --------------------------------------------------------------------------
+def manifest_state(manifest: mf.Manifest) -> dict[str, Any]:
+    """``candor manifest status --json`` (docs/operations.md)."""
+    left = days_left(manifest)
+    return {"version": manifest["version"], "fingerprint": mf.fingerprint(manifest),
+            "issued": manifest["issued"], "expires": manifest["expires"],
+            "days_left": left, "expired": left < 0, "threshold": manifest["threshold"],
+            "admins": [{"id": m["id"], "name": m["name"]} for m in manifest["members"]
+                       if m["role"] == "admin" and not m["removed"]]}
+
+
+def manifest_status(args: argparse.Namespace) -> int:
+    state = manifest_state(session(args).manifest)
+    if args.json:
+        emit_json(state)
+        return 0
+    admins = ", ".join(f"{a['name']} ({a['id']})" for a in state["admins"])
+    for label, value in (("version", state["version"]), ("fingerprint", state["fingerprint"]),
+                         ("issued", state["issued"]), ("expires", state["expires"]),
+                         ("days left", state["days_left"]), ("threshold", state["threshold"]),
+                         ("admins", admins)):
+        print(f"{label}:\t{value}")
+    return 0
+
+
+def _publish(args: argparse.Namespace, s: teamops.Session, unsigned: mf.Manifest,
+             lines: Sequence[str]) -> None:
+    """Show ``lines``, ask, sign, put, write the file and remember it."""
+    for line in lines:
+        out.print(f"  {line}", markup=False)
+    if not args.yes and input(f"Sign and publish version {unsigned['version']}? [y/N] ") != "y":
+        raise CliError("not published")
+    signed = roster.sign_manifest(unsigned, s.key.member, s.key.signing_seed)
+    s.api.call("PUT", "/v1/team/manifest", signed)
+    target = Path(args.out) if args.out else config.anchor_path(args.manifest)
+    target.write_text(json.dumps(signed, indent=2) + "\n")
+    config.set_value("manifest", str(target))
+    out.print(f"published version {signed['version']}; wrote {target}; rebuild the pages",
+              markup=False)
+    out.print(f"fingerprint {mf.fingerprint(signed)}")
+
+
+def manifest_publish(args: argparse.Namespace) -> int:
+    s = session(args)
+    members = s.get("/v1/team/members")["members"]
+    threshold = args.threshold or s.manifest["threshold"]
+    unsigned = roster.unsigned_manifest(s.manifest["version"] + 1, today(), members,
+                                        threshold=threshold)
+    lines = roster.manifest_diff(s.manifest, unsigned) or ["(no change in members)"]
+    if threshold != s.manifest["threshold"]:
+        lines.append(f"threshold {s.manifest['threshold']} -> {threshold}")
+    _publish(args, s, unsigned, lines)
+    return 0
+
+
+def _unpublished(head: mf.Manifest, server: Sequence[Mapping[str, Any]]) -> bool:
+    def keys(members: Sequence[Mapping[str, Any]]) -> set[tuple[str, str, bool]]:
+        return {(m["id"], m["signing_key"], m["removed"]) for m in members}
+    return keys(head["members"]) != keys(server)
+
+
+def manifest_renew(args: argparse.Namespace) -> int:
+    s = session(args)
+    head = s.manifest
+    unsigned = roster.unsigned_manifest(head["version"] + 1, today(), head["members"],
+                                        threshold=head["threshold"])
+    if _unpublished(head, s.get("/v1/team/members")["members"]):
+        out.print("note: the member list has changes this renewal leaves out; "
+                  "`candor manifest publish` includes them")
+    _publish(args, s, unsigned, [f"same members, threshold {head['threshold']}, "
+                                 f"valid {unsigned['issued']} to {unsigned['expires']}"])
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    members = group(sub, "members", "list, add and remove team members")
+    for name, func, text in (("list", members_list, "list members"),
+                             ("add", members_add, "add a member from their public card"),
+                             ("remove", members_remove, "remove a member at once")):
+        p = members.add_parser(name, help=text)
+        common(p, listing=name == "list")
+        if name == "add":
+            p.add_argument("card", help="the member's FILE.card.json")
+        if name == "remove":
+            p.add_argument("member", help="member id (m_…)")
+        p.set_defaults(func=run(func))
+
+    p = group(sub, "keys", "your own keys").add_parser(
+        "rotate", help="new keys in NAME-DATE.candor-key beside your key file")
+    common(p)
+    p.set_defaults(func=run(keys_rotate))
+
+    manifest = group(sub, "manifest", "the signed team manifest")
+    p = manifest.add_parser("status", help="version, expiry, threshold and admins of the head")
+    common(p, listing=True)
+    p.set_defaults(func=run(manifest_status))
+    for name, func, text in (
+            ("publish", manifest_publish, "sign the roster as the next manifest and publish it"),
+            ("renew", manifest_renew, "the same roster as the next version, with new dates")):
+        p = manifest.add_parser(name, help=text)
+        common(p)
+        p.add_argument("--out", help="where to write it (default: the anchor file in use)")
+        p.add_argument("--yes", action="store_true", help="do not ask before signing")
+        if name == "publish":
+            p.add_argument("--threshold", type=int, metavar="N",
+                           help="signatures the version after this one will need")
+        p.set_defaults(func=run(func))

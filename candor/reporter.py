@@ -12,6 +12,7 @@ import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from candor import documents, roster
@@ -58,11 +59,20 @@ def seal_evidence(
     return entries
 
 
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
 def submit(
     api: ApiClient, manifest: Mapping[str, Any], form: Mapping[str, str], *,
     exclude: Sequence[str] = (), files: Sequence[Evidence] = (), lang: str = "en",
+    today: date | None = None,
 ) -> Submission:
-    """Seal and submit a report to every current member but ``exclude``."""
+    """Seal and submit a report to every current member but ``exclude``.
+
+    Raises ManifestExpired (nothing sealed, nothing sent) when ``manifest``
+    expired before ``today``."""
+    roster.require_unexpired(manifest, today or _today())
     access = [m["id"] for m in manifest["members"]
               if not m["removed"] and m["id"] not in exclude]
     recipients = roster.access_recipients(manifest, access)
@@ -123,17 +133,22 @@ class Visit:
         sealed = b64u_decode(self.fetch(report_id)["sealed"])
         return documents.open_document(sealed, [self.state["identity"]])
 
-    def send(self, text: str, prev: str | None = None) -> dict[str, Any]:
+    def send(self, text: str, prev: str | None = None,
+             today: date | None = None) -> dict[str, Any]:
+        """Seal a message to the case's members who are still members (the
+        answer's ``dropped`` names the removed ones) and the reply key.
+        Raises ManifestExpired when the manifest expired."""
+        roster.require_unexpired(self.manifest, today or _today())
         report = self.read_report()
         seed = b64u_decode(self.state["sign"])
         doc = documents.new_message("message", report["reply_to"], "reporter", None, prev,
                                     text, [], seed)
-        recipients = [*roster.access_recipients(self.manifest, self.state["access"]),
-                      report["reply_to"]]
-        sealed = documents.seal_document(doc, recipients)
+        access, dropped = roster.recipients_for_access(self.manifest, self.state["access"])
+        sealed = documents.seal_document(doc, [*access, report["reply_to"]])
         body = {**self._auth(), "id": doc["id"], "message": b64u_encode(sealed),
                 "attachments": []}
-        return dict(self.api.call("POST", "/v1/followup/messages", body, signed=False))
+        answer = self.api.call("POST", "/v1/followup/messages", body, signed=False)
+        return {**answer, "dropped": dropped}
 
     manifest: Mapping[str, Any] = field(default_factory=dict)
 
@@ -158,4 +173,6 @@ def follow_up(api: ApiClient, old: Receipt, manifest: Mapping[str, Any]) -> Visi
     return Visit(api, new, visit, status, state, manifest)
 
 
-__all__ = ["ApiError", "Evidence", "Submission", "Visit", "follow_up", "submit"]
+ManifestExpired = roster.ManifestExpired
+
+__all__ = ["ApiError", "Evidence", "ManifestExpired", "Submission", "Visit", "follow_up", "submit"]

@@ -9,24 +9,33 @@ keys a member's signatures may use.
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib import signing
 from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.manifest import (
     MAX_LIFETIME_DAYS,
+    REANCHOR_FIELD,
     Manifest,
     MemberEntry,
     certified_bytes,
     parse_manifest,
     verify_member_entry,
 )
+from chalicelib.manifest_status import days_left, expired_line
 
 __all__ = [
+    "ManifestExpired",
+    "Recipients",
     "access_recipients",
     "build_member_entry",
     "manifest_diff",
     "member_public_keys",
+    "next_manifest",
+    "reanchor_manifest",
+    "recipients_for_access",
+    "renew_manifest",
+    "require_unexpired",
     "sign_manifest",
     "unsigned_manifest",
 ]
@@ -99,6 +108,53 @@ def unsigned_manifest(
     return parse_manifest(manifest)
 
 
+def next_manifest(
+    current: Manifest,
+    members: Sequence[Entry],
+    issued: date,
+    *,
+    threshold: int | None = None,
+    lifetime_days: int = MAX_LIFETIME_DAYS,
+) -> Manifest:
+    """Version current + 1 listing `members` (normally the server's member
+    list), unsigned; `threshold` defaults to the current one. Raises
+    ManifestInvalid."""
+    return unsigned_manifest(current["version"] + 1, issued, members,
+                             current["threshold"] if threshold is None else threshold,
+                             lifetime_days)
+
+
+def renew_manifest(
+    current: Manifest, issued: date, roster: Sequence[Entry] = (),
+    lifetime_days: int = MAX_LIFETIME_DAYS,
+) -> Manifest:
+    """The next version with the same members, roles and threshold and new
+    dates (protocol §4.5), unsigned. A member's pending key rotation in
+    `roster` (the server's member list) is taken over, so an admin who
+    rotated signs with the new key; nothing else from `roster` is."""
+    pending = {e["id"]: e for e in roster}
+    members = []
+    for entry in current["members"]:
+        newer = pending.get(entry["id"])
+        rotated = (newer is not None and not entry["removed"] and not newer["removed"]
+                   and newer["role"] == entry["role"]
+                   and newer["signing_key"] != entry["signing_key"])
+        members.append(newer if rotated and newer is not None else entry)
+    return next_manifest(current, members, issued, lifetime_days=lifetime_days)
+
+
+def reanchor_manifest(
+    version: int, issued: date, members: Sequence[Entry], threshold: int,
+    lifetime_days: int = MAX_LIFETIME_DAYS,
+) -> Manifest:
+    """An unsigned re-anchor (protocol §4.5): `threshold` of its own admins
+    sign it, and clients accept it only as a built-in anchor. Raises
+    ManifestInvalid."""
+    manifest = dict(unsigned_manifest(version, issued, members, threshold, lifetime_days))
+    manifest[REANCHOR_FIELD] = True
+    return parse_manifest(manifest)
+
+
 def sign_manifest(unsigned: Manifest, member_id: str, seed: bytes) -> Manifest:
     """Return `unsigned` with a signature by `member_id` appended to `sigs`.
 
@@ -121,19 +177,47 @@ def member_public_keys(manifest: Mapping[str, Any], member_id: str) -> list[byte
     return []
 
 
-def access_recipients(manifest: Mapping[str, Any], access: Iterable[str]) -> list[str]:
-    """The current recipients of the members in `access` (protocol §2.4).
+class Recipients(NamedTuple):
+    """Whom a new blob of a case is sealed to, and who was left out."""
 
-    Raises ValueError for an unknown or removed member.
-    """
+    recipients: list[str]
+    dropped: list[str]  # ids of removed members in the case's access list
+
+
+def recipients_for_access(manifest: Mapping[str, Any], access: Iterable[str]) -> Recipients:
+    """The current recipients of the members in `access` (protocol §2.4);
+    removed members are dropped (and named), so a removal never blocks a
+    reply. Raises ValueError for a member the manifest does not list, or
+    when nobody in `access` is still a member."""
     entries = {entry["id"]: entry for entry in manifest["members"]}
-    recipients = []
+    recipients, dropped = [], []
     for member in access:
         entry = entries.get(member)
-        if entry is None or entry["removed"]:
-            raise ValueError(f"{member} is not a current member")
-        recipients.append(entry["recipient"])
-    return recipients
+        if entry is None:
+            raise ValueError(f"{member} is not a member")
+        if entry["removed"]:
+            dropped.append(member)
+        else:
+            recipients.append(entry["recipient"])
+    if not recipients:
+        raise ValueError("nobody in this case's access list is still a member")
+    return Recipients(recipients, dropped)
+
+
+def access_recipients(manifest: Mapping[str, Any], access: Iterable[str]) -> list[str]:
+    """`recipients_for_access` without the list of who was dropped."""
+    return recipients_for_access(manifest, access).recipients
+
+
+class ManifestExpired(Exception):
+    """The team's manifest expired: nothing may be encrypted to its keys.
+    The message is the one line to show (what happened, what to do)."""
+
+
+def require_unexpired(manifest: Mapping[str, Any], today: date) -> None:
+    """Raise ManifestExpired when `manifest` expired before `today`."""
+    if days_left(manifest, today) < 0:
+        raise ManifestExpired(expired_line(manifest))
 
 
 # --- differences, for `candor manifest publish` ------------------------------

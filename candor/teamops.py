@@ -9,14 +9,16 @@ its signature checked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from candor import documents, roster
 from candor.client import ApiClient
 from candor.keyfile import KeyFile
 from chalicelib import manifest as mf
+from chalicelib import manifest_status
 from chalicelib.b64 import b64u_decode, b64u_encode
 
 
@@ -24,13 +26,23 @@ class TeamError(Exception):
     """Something a member must see and act on (one line)."""
 
 
+class ManifestExpired(TeamError, roster.ManifestExpired):
+    """Writing refused: the team's manifest expired (protocol §4.5)."""
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
 @dataclass
 class Session:
-    """A member's API client and the verified current manifest."""
+    """A member's API client and the verified current manifest, which may
+    have expired: reading and verifying go on, writing stops (protocol §4.5)."""
 
     api: ApiClient
     key: KeyFile
     anchor: Mapping[str, Any]
+    today: Callable[[], date] = _today
     manifest: mf.Manifest = field(init=False)
 
     def __post_init__(self) -> None:
@@ -41,18 +53,31 @@ class Session:
         later = self.api.call("GET", "/v1/manifest", query={"since": str(self.anchor["version"])},
                               signed=False)["manifests"]
         try:
-            return mf.verify_chain(self.anchor, later, today=_today())
+            return manifest_status.chain_status(self.anchor, later, today=self.today()).manifest
         except mf.ManifestInvalid as exc:
-            raise TeamError(f"the server's manifest chain does not verify: {exc.reason}") from None
+            fix = ": take the new manifest (the new build, or --manifest FILE)" \
+                if "re-anchor" in exc.reason else ""
+            raise TeamError(f"the server's manifest chain does not verify: {exc.reason}{fix}") \
+                from None
+
+    @property
+    def expired(self) -> bool:
+        return manifest_status.days_left(self.manifest, self.today()) < 0
+
+    @property
+    def warning(self) -> str | None:
+        """The one line every command shows from 30 days before expiry."""
+        return manifest_status.expiry_warning(self.manifest, self.today())
+
+    def require_unexpired(self) -> None:
+        """Raise ManifestExpired before anything is encrypted to the team."""
+        try:
+            roster.require_unexpired(self.manifest, self.today())
+        except roster.ManifestExpired as exc:
+            raise ManifestExpired(str(exc)) from None
 
     def get(self, path: str, **query: str) -> Any:
         return self.api.call("GET", path, query=query)
-
-
-def _today() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).date()
 
 
 @dataclass
@@ -162,21 +187,26 @@ def _show(s: Session, case: Mapping[str, Any], report: Mapping[str, Any], kind: 
     return Shown(meta, doc, verdict.ok, verdict.reason, digest)
 
 
-def _recipients(s: Session, view: CaseView, kind: str) -> list[str]:
+def _recipients(s: Session, view: CaseView, kind: str) -> roster.Recipients:
     try:
-        access = roster.access_recipients(s.manifest, view.case["access"])
+        access = roster.recipients_for_access(s.manifest, view.case["access"])
     except ValueError as exc:
         raise TeamError(str(exc)) from None
-    return [*access, view.case["reply_to"]] if kind == "message" else access
+    if kind != "message":
+        return access
+    return roster.Recipients([*access.recipients, view.case["reply_to"]], access.dropped)
 
 
 def write(s: Session, view: CaseView, kind: str, text: str,
           files: Sequence[tuple[str, str, bytes]] = ()) -> dict[str, Any]:
-    """Sign, seal and post a reply (``message``) or a ``note``. Refused when
-    the stored case and the sealed report disagree (protocol §4.5)."""
+    """Sign, seal and post a reply (``message``) or a ``note``; the answer's
+    ``dropped`` lists the removed members it was not sealed to. Refused when
+    the stored case and the sealed report disagree (protocol §4.5), and
+    (ManifestExpired) when the team's manifest expired."""
     if any(w.startswith(("report:", "the stored access")) for w in view.warnings):
         raise TeamError("refusing to write: the stored case does not match the sealed report")
-    recipients = _recipients(s, view, kind)
+    s.require_unexpired()
+    recipients, dropped = _recipients(s, view, kind)
     attachments = [_upload(s, name, ctype, data, recipients) for name, ctype, data in files]
     thread = [{"ok": m.ok, "hash": m.hash} for m in view.messages]
     prev = documents.previous_message(thread) if kind == "message" else None
@@ -185,7 +215,8 @@ def write(s: Session, view: CaseView, kind: str, text: str,
     sealed = documents.seal_document(doc, recipients)
     body = {"id": doc["id"], kind: b64u_encode(sealed),
             "attachments": [a["id"] for a in attachments]}
-    return dict(s.api.call("POST", f"/v1/team/cases/{view.case['id']}/{kind}s", body))
+    answer = s.api.call("POST", f"/v1/team/cases/{view.case['id']}/{kind}s", body)
+    return {**answer, "dropped": dropped}
 
 
 def _upload(s: Session, name: str, ctype: str, data: bytes,

@@ -22,11 +22,17 @@ stricter reader can never be tricked by a laxer writer):
   in the version where `signing_key` changes; later versions may carry it
   unchanged or set it to null.
 - Every member of version N is listed in version N + 1; ids are unique.
-- `issued` never goes backwards along a chain; every entry of `sigs` must
-  verify under the current `signing_key` of an admin of the authorising
-  version (N for N + 1, the manifest itself for version 1). A built-in
-  anchor of version > 1 is trusted without its signatures, which were made
-  by keys it does not list.
+- `issued` never goes backwards along a chain, and version N + 1 is issued
+  on or before the day version N expires (continuity). Every entry of
+  `sigs` must verify under the `signing_key` of an admin of the authorising
+  version (N for N + 1, the manifest itself for version 1 and a re-anchor),
+  or under the new key of that admin's entry in N + 1 when that entry's
+  `rotation` links it to the key of version N. A built-in anchor of
+  version > 1 that is not a re-anchor is trusted without its signatures,
+  which were made by keys it does not list.
+- A re-anchor (`"reanchor": true`, version > 1) is signed by `threshold`
+  of its own admins and is accepted only as a built-in anchor: a chain
+  verifier refuses it as a successor.
 - A chain is checked for expiry only at its latest version: the built-in
   anchor and intermediate versions may have expired since.
 - Manifests and member entries carry exactly the protocol's fields.
@@ -37,7 +43,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from chalicelib import signing
 from chalicelib.age.recipient_types import recipient_type
@@ -47,6 +53,7 @@ __all__ = [
     "ENTRY_FIELDS",
     "MANIFEST_FIELDS",
     "MAX_LIFETIME_DAYS",
+    "REANCHOR_FIELD",
     "ROLES",
     "Manifest",
     "ManifestInvalid",
@@ -54,6 +61,7 @@ __all__ = [
     "MemberEntry",
     "certified_bytes",
     "fingerprint",
+    "follow_chain",
     "is_member_id",
     "manifest_recipient_type",
     "parse_manifest",
@@ -72,6 +80,7 @@ ENTRY_FIELDS = frozenset(
      "old_signing_keys", "removed", "cert", "rotation"}
 )  # fmt: skip
 MANIFEST_FIELDS = frozenset({"v", "version", "issued", "expires", "threshold", "members", "sigs"})
+REANCHOR_FIELD = "reanchor"  # only on a re-anchor, and then `true` (protocol §4.5)
 SIG_FIELDS = frozenset({"member", "sig"})
 _MEMBER_ID = re.compile(r"m_[A-Za-z0-9_-]{20}")  # "m_" + b64u(15 bytes)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -115,6 +124,7 @@ class Manifest(TypedDict):
     threshold: int
     members: list[MemberEntry]
     sigs: list[ManifestSig]
+    reanchor: NotRequired[bool]
 
 
 class ManifestInvalid(ValueError):
@@ -215,9 +225,13 @@ def parse_manifest(manifest: object) -> Manifest:
     signature check; return it typed. Raises ManifestInvalid."""
     _require(isinstance(manifest, Mapping), "manifest is not an object")
     assert isinstance(manifest, Mapping)
-    _require(set(manifest) == MANIFEST_FIELDS, "manifest does not have exactly the protocol fields")
+    fields = set(manifest) - {REANCHOR_FIELD}
+    _require(fields == MANIFEST_FIELDS, "manifest does not have exactly the protocol fields")
     _require(manifest["v"] == 1 and _is_int(manifest["v"]), "v is not 1")
     _require(_is_int(manifest["version"]) and manifest["version"] >= 1, "bad version")
+    if REANCHOR_FIELD in manifest:
+        _require(manifest[REANCHOR_FIELD] is True, "reanchor is not true")
+        _require(manifest["version"] > 1, "a re-anchor is not version 1")
     issued = _parse_day(manifest["issued"], "issued")
     expires = _parse_day(manifest["expires"], "expires")
     _require(issued <= expires, "expires is before issued")
@@ -317,6 +331,20 @@ def _admin_keys(manifest: Mapping[str, Any]) -> dict[str, bytes]:
     }
 
 
+def _rotated_key(candidate: Manifest, member: str, key: bytes) -> list[bytes]:
+    """The new key of `member` in `candidate` when its `rotation` links it to
+    `key` (the authorising version's key): an admin who rotated can still sign
+    the next version, so a rotation never locks a team out (protocol §4.5).
+    The rotation signature itself was checked with the entry."""
+    entry = next((e for e in candidate["members"] if e["id"] == member), None)
+    if entry is None or entry["removed"] or entry["rotation"] is None:
+        return []
+    old = entry["old_signing_keys"]
+    if not old or b64u_decode(old[-1]) != key:
+        return []
+    return [b64u_decode(entry["signing_key"])]
+
+
 def _verify_sigs(candidate: Manifest, authority: Manifest) -> None:
     message = signing.signed_bytes(candidate, "sigs")
     admins = _admin_keys(authority)
@@ -325,8 +353,9 @@ def _verify_sigs(candidate: Manifest, authority: Manifest) -> None:
         key = admins.get(item["member"])
         _require(key is not None, f"{item['member']} signed but is not an admin of {where}")
         assert key is not None
+        accepted = [key, *_rotated_key(candidate, item["member"], key)]
         sig = b64u_decode(item["sig"])
-        _require(signing.verify_bytes(message, sig, [key]), f"{item['member']}: bad signature")
+        _require(signing.verify_bytes(message, sig, accepted), f"{item['member']}: bad signature")
     threshold = authority["threshold"]
     _require(
         len(candidate["sigs"]) >= threshold, f"fewer than {threshold} admins of {where} signed"
@@ -345,16 +374,27 @@ def _verify_anchor(anchor: object) -> Manifest:
     # Version 1 is signed by its own admins. A later built-in version was
     # signed by the admins of the version before it, which the anchor does
     # not carry: it is trusted because it is built in (check it at build
-    # time with verify_chain from version 1).
-    if manifest["version"] == 1:
+    # time with verify_chain from version 1). A re-anchor is signed by its
+    # own admins, like version 1.
+    if manifest["version"] == 1 or manifest.get(REANCHOR_FIELD):
         _verify_sigs(manifest, manifest)
     return manifest
 
 
 def _verify_step(current: Manifest, next_version: object) -> Manifest:
     candidate = parse_manifest(next_version)
+    _require(
+        not candidate.get(REANCHOR_FIELD),
+        f"version {candidate['version']} is a re-anchor, trusted only as a built-in anchor",
+    )
     _require(candidate["version"] == current["version"] + 1, "version is not current + 1")
     _require(candidate["issued"] >= current["issued"], "issued is before the current version's")
+    # Continuity: the admins of a long-superseded version (whose keys a
+    # server might still hold) cannot fork the chain for an old anchor.
+    _require(
+        candidate["issued"] <= current["expires"],
+        f"issued after version {current['version']} expired on {current['expires']}",
+    )
     _require(
         manifest_recipient_type(candidate) == manifest_recipient_type(current),
         "recipient type changed",
@@ -392,16 +432,24 @@ def verify_next_manifest(current: object, candidate: object, today: date) -> Man
     return following
 
 
+def follow_chain(anchor: object, later: Sequence[object]) -> Manifest:
+    """Follow `anchor` → `later[0]` → … and return (a copy of) the latest
+    manifest, expired or not: a client still reads and verifies against an
+    expired head (`chalicelib.manifest_status`). Raises ManifestInvalid."""
+    current = _verify_anchor(anchor)
+    for candidate in later:
+        current = _verify_step(current, candidate)
+    return current.copy()
+
+
 def verify_chain(anchor: object, later: Sequence[object], *, today: date) -> Manifest:
     """Follow `anchor` → `later[0]` → … and return (a copy of) the latest manifest.
 
     Only the latest must be unexpired. Raises ManifestInvalid.
     """
-    current = _verify_anchor(anchor)
-    for candidate in later:
-        current = _verify_step(current, candidate)
+    current = follow_chain(anchor, later)
     _check_unexpired(current, today)
-    return current.copy()
+    return current
 
 
 def manifest_recipient_type(manifest: Manifest) -> str:

@@ -1,7 +1,7 @@
 """The team manifest (protocol §4.5), from tests/vectors/manifest.json (shared with the browser)."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import pytest
 from candor import roster
 from candor.age.mlkem import MlkemX25519Identity
 from chalicelib import manifest as mf
+from chalicelib import manifest_status
 from chalicelib.b64 import b64u_decode
 from chalicelib.signing import public_key_from_seed
 
@@ -202,11 +203,16 @@ def test_member_public_keys_include_old_and_removed() -> None:
     assert roster.member_public_keys(CHAIN["v2"], "m_unknown") == []
 
 
-def test_access_recipients() -> None:
+def test_access_recipients_drop_removed_members() -> None:
     alice, carol = MEMBERS["alice"]["id"], MEMBERS["carol"]["id"]
     assert roster.access_recipients(CHAIN["v2"], [alice]) == [_recipient("alice")]
-    with pytest.raises(ValueError, match="not a current member"):
-        roster.access_recipients(CHAIN["v2"], [alice, carol])
+    # Carol was removed in v2: a reply still goes out, and the sender learns she was left out.
+    assert roster.recipients_for_access(CHAIN["v2"], [alice, carol]) == ([_recipient("alice")],
+                                                                        [carol])
+    with pytest.raises(ValueError, match="still a member"):
+        roster.access_recipients(CHAIN["v2"], [carol])
+    with pytest.raises(ValueError, match="is not a member"):
+        roster.access_recipients(CHAIN["v2"], [alice, "m_" + "A" * 20])
 
 
 def test_manifest_diff() -> None:
@@ -228,7 +234,97 @@ def test_manifest_diff_names_renames() -> None:
         carol["id"], "Carol Smith", "Audit", carol["role"], carol["recipient"], _seed("carol"),
         previous_entry=carol,
     )  # fmt: skip
-    new = {**CHAIN["v1"], "members": [*CHAIN["v1"]["members"][:2], renamed]}
+    new: Any = {**CHAIN["v1"], "members": [*CHAIN["v1"]["members"][:2], renamed]}
     lines = roster.manifest_diff(CHAIN["v1"], new)
     assert f"renamed 'Carol Díaz' to 'Carol Smith' ({carol['id']})" in lines
     assert any(line.startswith("function of Carol Smith") for line in lines)
+
+
+# --- revision 4: a rotated admin signs, continuity, re-anchors, expiry ----------------
+
+ROTATION = json.loads(
+    (Path(__file__).parent / "vectors" / "manifest-rotation.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", ROTATION["cases"], ids=lambda c: c["name"])
+def test_rotation_vectors(case: dict[str, Any]) -> None:
+    today = date.fromisoformat(case["today"])
+    if case["latest"] is None:
+        with pytest.raises(mf.ManifestInvalid) as caught:
+            mf.verify_chain(case["anchor"], case["later"], today=today)
+        assert caught.value.reason == case["python_reason"]
+    else:
+        assert mf.verify_chain(case["anchor"], case["later"], today=today)["version"] \
+            == case["latest"]
+
+
+def test_chain_status_marks_an_expired_head() -> None:
+    expires = date.fromisoformat(CHAIN["v3"]["expires"])
+    status = manifest_status.chain_status(CHAIN["v1"], [CHAIN["v2"], CHAIN["v3"]],
+                                          today=expires)
+    assert (status.manifest["version"], status.expired, status.days_left) == (3, False, 0)
+    after = manifest_status.chain_status(CHAIN["v1"], [CHAIN["v2"], CHAIN["v3"]],
+                                         today=expires + timedelta(days=2))
+    assert (after.manifest["version"], after.expired, after.days_left) == (3, True, -2)
+    with pytest.raises(mf.ManifestInvalid):  # a broken chain still fails
+        manifest_status.chain_status(CHAIN["v1"], [CHAIN["v3"]], today=expires)
+
+
+def test_expiry_warning_from_30_days() -> None:
+    v3 = CHAIN["v3"]
+    expires = date.fromisoformat(v3["expires"])
+    assert manifest_status.expiry_warning(v3, expires - timedelta(days=31)) is None
+    warning = manifest_status.expiry_warning(v3, expires - timedelta(days=30))
+    assert warning is not None and "expires in 30 days" in warning and "renew" in warning
+    assert "expires today" in str(manifest_status.expiry_warning(v3, expires))
+    lapsed = str(manifest_status.expiry_warning(v3, expires + timedelta(days=1)))
+    assert f"expired on {v3['expires']}" in lapsed and "re-anchored" in lapsed
+    with pytest.raises(roster.ManifestExpired, match="re-anchored"):
+        roster.require_unexpired(v3, expires + timedelta(days=1))
+    roster.require_unexpired(v3, expires)
+
+
+def test_renew_keeps_the_roster_and_takes_over_a_pending_rotation() -> None:
+    v3 = CHAIN["v3"]
+    issued = date.fromisoformat(v3["expires"])  # on the last day: continuity holds
+    renewed = roster.renew_manifest(v3, issued)
+    assert renewed["members"] == v3["members"] and renewed["threshold"] == v3["threshold"]
+    assert (renewed["version"], renewed["issued"]) == (4, v3["expires"])
+    dave = _entry("v3", "dave")
+    dave2 = roster.build_member_entry(dave["id"], dave["name"], dave["function"], dave["role"],
+                                      _recipient("dave", 2), _seed("dave", 2), dave,
+                                      _seed("dave"))
+    renamed = {**_entry("v3", "alice"), "name": "Someone Else"}  # not a rotation: not taken
+    renewed = roster.renew_manifest(v3, issued, [dave2, renamed])
+    assert [e["id"] for e in renewed["members"]] == [e["id"] for e in v3["members"]]
+    assert dave2 in renewed["members"] and renamed not in renewed["members"]
+    signed = roster.sign_manifest(roster.sign_manifest(renewed, dave["id"], _seed("dave", 2)),
+                                  MEMBERS["bob"]["id"], _seed("bob", 2))
+    assert mf.verify_next_manifest(v3, signed, issued)["version"] == 4
+    late = roster.renew_manifest(v3, issued + timedelta(days=1))
+    late = roster.sign_manifest(late, dave["id"], _seed("dave", 2))
+    with pytest.raises(mf.ManifestInvalid, match="expired"):  # after a lapse: re-anchor only
+        mf.verify_next_manifest(v3, late, issued + timedelta(days=1))
+
+
+def test_next_manifest_sets_the_threshold() -> None:
+    v3 = CHAIN["v3"]
+    issued = date.fromisoformat(v3["issued"])
+    assert roster.next_manifest(v3, v3["members"], issued)["threshold"] == v3["threshold"]
+    assert roster.next_manifest(v3, v3["members"], issued, threshold=1)["threshold"] == 1
+    with pytest.raises(mf.ManifestInvalid, match="fewer admins than the threshold"):
+        roster.next_manifest(v3, v3["members"], issued, threshold=9)
+
+
+def test_reanchor_is_an_anchor_only() -> None:
+    v3 = CHAIN["v3"]
+    lapse = date.fromisoformat(v3["expires"]) + timedelta(days=10)
+    unsigned = roster.reanchor_manifest(4, lapse, v3["members"], 1)
+    dave = _entry("v3", "dave")
+    signed = roster.sign_manifest(unsigned, dave["id"], _seed("dave"))
+    assert mf.verify_first_manifest(signed, lapse)["version"] == 4
+    with pytest.raises(mf.ManifestInvalid, match="re-anchor"):
+        mf.verify_chain(CHAIN["v1"], [CHAIN["v2"], v3, signed], today=lapse)
+    with pytest.raises(mf.ManifestInvalid, match="not an admin of version 4"):
+        mf.verify_first_manifest(
+            roster.sign_manifest(unsigned, MEMBERS["carol"]["id"], _seed("carol")), lapse)

@@ -9,7 +9,7 @@ clients trust keys only through the manifest chain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -91,12 +91,37 @@ def _admin(ctx: Context, member: mf.MemberEntry) -> bool:
     """Admin in the roster *and* in the published manifest: adding an admin
     to the roster gives no admin powers until the admins' threshold signed a
     manifest that lists them (protocol §4.5)."""
-    if member["role"] != "admin":
-        return False
-    current = current_manifest(ctx)
-    return current is not None and any(
-        m["id"] == member["id"] and m["role"] == "admin" and not m["removed"]
-        for m in current["members"])
+    return member["id"] in effective_admins(ctx)
+
+
+def _admins_of(entries: Sequence[mf.MemberEntry]) -> set[str]:
+    return {m["id"] for m in entries if m["role"] == "admin" and not m["removed"]}
+
+
+def effective_admins(
+    ctx: Context, roster: Sequence[mf.MemberEntry] | None = None,
+    manifest: mf.Manifest | None = None,
+) -> set[str]:
+    """Ids that are admins in the roster and in the manifest (by default the
+    stored roster and the published head): only they hold admin powers, and
+    only they can sign the next version (protocol §4.5)."""
+    head = manifest if manifest is not None else current_manifest(ctx)
+    if head is None:
+        return set()
+    return _admins_of(roster if roster is not None else members(ctx)) & _admins_of(head["members"])
+
+
+def _require_admins(ctx: Context, left: set[str], threshold: int, what: str, fix: str) -> None:
+    """Refuse (409) a change that leaves fewer effective admins than `threshold`."""
+    if len(left) < threshold:
+        raise Conflict(f"{what} would leave {len(left)} effective admin(s) (admin in the member "
+                       f"list and in the published manifest), fewer than the threshold "
+                       f"{threshold}: {fix}")
+
+
+def _published_entry(ctx: Context, member_id: str) -> mf.MemberEntry | None:
+    head = current_manifest(ctx)
+    return next((m for m in head["members"] if m["id"] == member_id), None) if head else None
 
 
 # -- members ---------------------------------------------------------------------
@@ -164,10 +189,11 @@ def rotate_member(
         entry = mf.verify_member_entry(body, current.data)
     except mf.ManifestInvalid as exc:
         raise InvalidManifest(f"The member entry is not valid: {exc.reason}.") from None
-    if entry["removed"] or entry["role"] != current.data["role"]:
-        raise InvalidManifest("A key rotation changes keys only.")
+    if entry["removed"]:
+        raise InvalidManifest("A member cannot remove itself this way.")
     if _kind(entry["recipient"]) != _kind(current.data["recipient"]):
         raise InvalidManifest("A key rotation keeps the team's recipient type.")
+    _check_change(ctx, current.data, entry)
     try:
         audit.commit(ctx, [current.key.put(entry, expect=current.version, name="member")],
                      member=caller.id, action="member.rotate", case=None,
@@ -175,6 +201,24 @@ def rotate_member(
     except ConditionFailed:
         raise Conflict() from None
     return entry
+
+
+def _check_change(ctx: Context, current: mf.MemberEntry, entry: mf.MemberEntry) -> None:
+    """One pending change of keys per published version, and no demotion
+    below the threshold (protocol §4.5). Raises Conflict."""
+    published = _published_entry(ctx, entry["id"])
+    pending = published is not None and published["signing_key"] != current["signing_key"]
+    rekeyed = entry["signing_key"] != current["signing_key"]
+    if pending and (rekeyed or entry["role"] != current["role"]):
+        # A second rotation (or a re-certified role) would break the
+        # `rotation` link to the published key: nobody could publish it.
+        raise Conflict("Your last key rotation is not in a published manifest yet: an admin "
+                       "must publish the manifest first.")
+    if current["role"] == "admin" and entry["role"] != "admin":
+        head = current_manifest(ctx)
+        _require_admins(ctx, effective_admins(ctx) - {entry["id"]},
+                        head["threshold"] if head else 1, "Stepping down as admin",
+                        "promote another admin and publish a manifest that lists them first.")
 
 
 def remove_member(ctx: Context, caller: Caller, member_id: str) -> None:
@@ -189,10 +233,17 @@ def remove_member(ctx: Context, caller: Caller, member_id: str) -> None:
     others = [m for m in members(ctx) if m["id"] != member_id and not m["removed"]]
     if not any(m["role"] == "admin" for m in others):
         raise Conflict("The last admin cannot be removed.")
+    head = current_manifest(ctx)
+    _require_admins(ctx, effective_admins(ctx) - {member_id}, head["threshold"] if head else 1,
+                    f"Removing {current.data['name']}",
+                    "add another admin and publish a manifest that lists them first, or "
+                    "publish one with a lower threshold.")
+    # The published entry, when there is one: a removed entry must equal the
+    # previous version's (protocol §4.5), even if the member rotated since.
+    removed = mf.remove_member_entry(_published_entry(ctx, member_id) or current.data)
     try:
         audit.commit(
-            ctx, [current.key.put(mf.remove_member_entry(current.data),
-                                  expect=current.version, name="member")],
+            ctx, [current.key.put(removed, expect=current.version, name="member")],
             member=caller.id, action="member.remove", case=None, request=caller.request,
         )
     except ConditionFailed:
@@ -235,19 +286,57 @@ def put_manifest(ctx: Context, caller: Caller, body: dict[str, Any]) -> None:
     version = body.get("version")
     if not isinstance(version, int) or version != current["version"] + 1:
         raise Conflict(f"The next manifest must be version {current['version'] + 1}.")
-    try:
-        candidate = mf.verify_next_manifest(current, body, ctx.today())
-        # A manifest dated ahead would stay valid long past the 90-day rule.
-        if candidate["issued"] > (ctx.today() + timedelta(days=1)).isoformat():
-            raise mf.ManifestInvalid("issued in the future")
-    except mf.ManifestInvalid as exc:
-        raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
+    if current["expires"] < ctx.today().isoformat():
+        raise Conflict(f"Version {current['version']} expired on {current['expires']}: the "
+                       "chain cannot continue; the operator must store a re-anchor "
+                       "(docs/operations.md, \"a lapse\").")
+    candidate = _checked(ctx, lambda: mf.verify_next_manifest(current, body, ctx.today()))
+    _require_admins(ctx, effective_admins(ctx, manifest=candidate), candidate["threshold"],
+                    "This manifest", "keep enough admins in the member list and in the "
+                    "manifest, or lower its threshold.")
     try:
         audit.commit(ctx, _publish_ops(candidate),
                      member=caller.id, action="manifest.publish", case=None,
                      request=caller.request)
     except ConditionFailed:
         raise Conflict("That manifest version was just published.") from None
+
+
+def _checked(ctx: Context, verify: Callable[[], mf.Manifest]) -> mf.Manifest:
+    """Run a chain check and refuse a manifest dated ahead, which would stay
+    valid long past the 90-day rule. Raises InvalidManifest."""
+    try:
+        candidate = verify()
+        if candidate["issued"] > (ctx.today() + timedelta(days=1)).isoformat():
+            raise mf.ManifestInvalid("issued in the future")
+    except mf.ManifestInvalid as exc:
+        raise InvalidManifest(f"The manifest is not valid: {exc.reason}.") from None
+    return candidate
+
+
+def reanchor(ctx: Context, body: object) -> mf.Manifest:
+    """The operator stores a re-anchor (protocol §4.5): version head + 1,
+    ``"reanchor": true``, signed by ``threshold`` of its own admins. Its
+    members become the roster; roster members it leaves out are removed.
+    Clients accept it only as a built-in anchor. Raises InvalidManifest,
+    Conflict."""
+    head = current_manifest(ctx)
+    if head is None:
+        raise Conflict("There is no team yet: run candor init.")
+    anchor = _checked(ctx, lambda: mf.verify_first_manifest(body, ctx.today()))
+    if not anchor.get(mf.REANCHOR_FIELD) or anchor["version"] != head["version"] + 1:
+        raise InvalidManifest(f"A re-anchor is version {head['version'] + 1} with "
+                              "\"reanchor\": true.")
+    listed = {m["id"] for m in anchor["members"]}
+    dropped = [mf.remove_member_entry(m) for m in members(ctx)
+               if m["id"] not in listed and not m["removed"]]
+    ops = [*(keys.member(m["id"]).put(m, expect=ANY, name="member")
+             for m in [*anchor["members"], *dropped]), *_publish_ops(anchor)]
+    try:
+        audit.commit(ctx, ops, member=None, action="manifest.reanchor", case=None, request=None)
+    except ConditionFailed:
+        raise Conflict("That manifest version was just published.") from None
+    return anchor
 
 
 def bootstrap(ctx: Context, body: object) -> None:

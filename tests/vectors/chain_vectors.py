@@ -106,7 +106,8 @@ def _expiry_cases(c: dict[str, Any]) -> list[Any]:
         _case("anchor and middle expired", "only the latest is checked", [v2, v3], "2026-08-01"),
         _case("future-dated version", "clients check expiry, not issued (the server refuses "
               "an issued day after tomorrow on PUT)", [v2], "2026-02-01"),
-        _case("issued next year", "clients check expiry, not issued",
+        _case("issued next year", "continuity: version N+1 is issued on or before "
+              "version N expires",
               [{**_m(2, "2027-01-01", v2["members"], 2, ("alice", 1))}], gv.TODAY),
     ]  # fmt: skip
 

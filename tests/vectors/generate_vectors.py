@@ -429,8 +429,8 @@ def _next_invalid(chain: dict[str, Any]) -> list[dict[str, Any]]:
         variant("signed by an admin new in this version", "only v1's admins sign",
                 members=[*members[:3], _entry("dave", role="admin")],
                 signers=(("dave", 1),)),
-        variant("signed with a rotated admin's new key", "v1's keys sign v2",
-                signers=(("bob", 2),)),
+        variant("signed with a key its rotation does not link", "v1's key, or the key "
+                "v2's rotation links to it, signs v2", signers=(("bob", 3),)),
         tampered,
         variant("mixed recipient types", "all recipients of one type",
                 members=[*members[:3], _entry("dave", recipient=_x25519("dave"))]),
@@ -567,6 +567,7 @@ if __name__ == "__main__":
     import chain_vectors
     import documents_vectors
     import keyfile_vectors
+    import rotation_vectors
 
     receipts()
     padding()
@@ -577,3 +578,4 @@ if __name__ == "__main__":
     chain_vectors.generate()
     audit_vectors.generate()
     keyfile_vectors.generate()
+    rotation_vectors.generate()

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalice.app import Chalice, Rate
 
+from chalicelib.anonymize import scrub_event
 from chalicelib.domain import notify, retention
 from chalicelib.http import conform, runtime
 from chalicelib.routes import reporter, team
@@ -34,8 +35,9 @@ class CandorApp(Chalice):
         self._per_thread.request = value
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
-        """Every answer in protocol §4.1's shape, Chalice's own ones included."""
-        return conform(super().__call__(event, context))
+        """The app sees no address, user agent or viewer header (protocol §1);
+        every answer is in protocol §4.1's shape, Chalice's own ones included."""
+        return conform(super().__call__(scrub_event(event), context))
 
     @property
     def lambda_context(self) -> Any:

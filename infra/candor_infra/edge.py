@@ -20,6 +20,9 @@ from candor_infra.settings import API_STAGE
 # Everything the API reads from a request besides method, path, query and
 # body (protocol §4.3). Not forwarded, User-Agent and Accept-Language never reach
 # the Lambda; CloudFront sends its own User-Agent instead.
+# No address, user agent or viewer header (CloudFront-Viewer-*, etc.) is
+# forwarded; the Lambda handler keeps the same list and drops the
+# X-Forwarded-For and Via that CloudFront adds anyway (chalicelib/anonymize.py).
 API_REQUEST_HEADERS = ["Content-Type", "Content-Digest", "Signature-Input", "Signature"]
 # The API answers JSON only: nothing in it may load, run or be framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"

@@ -22,13 +22,47 @@ from candor.reporter import Evidence, follow_up, submit
 from tests.support.team import Api
 
 CANARIES = {
-    "X-Forwarded-For": "203.0.113.77",
+    "X-Forwarded-For": "203.0.113.77, 198.51.100.9",
     "User-Agent": "CanaryBrowser/7.7 (canary-ua-41d8)",
     "Cookie": "session=canary-cookie-9f2c",
     "Accept-Language": "xx-CANARY;q=0.9",
     "X-Amzn-Trace-Id": "Root=1-canary-trace",
+    # What CloudFront and API Gateway add, or a viewer may send (protocol §1).
+    "Via": "2.0 canary-via.cloudfront.net (CloudFront)",
+    "X-Amz-Cf-Id": "canary-cf-id-77aa",
+    "X-Forwarded-Port": "44301",
+    "X-Forwarded-Proto": "canary-proto",
+    "Forwarded": "for=192.0.2.60;proto=canary",
+    "X-Real-IP": "192.0.2.61",
+    "True-Client-IP": "192.0.2.62",
+    "CloudFront-Viewer-Address": "192.0.2.63:53117",
+    "CloudFront-Viewer-Country": "CANARYLAND",
+    "CloudFront-Viewer-City": "Canaryville",
+    "CloudFront-Viewer-ASN": "6466364",
+    "CloudFront-Viewer-TLS": "TLSv1.3:canary-cipher",
+    "CloudFront-Viewer-JA3-Fingerprint": "canaryja3fingerprint0000",
+    "CloudFront-Is-Mobile-Viewer": "canary-mobile",
+    "Referer": "https://canary-referer.example/",
+    "Origin": "https://canary-origin.example",
+    "Sec-CH-UA": "\"CanaryHint\";v=\"7\"",
 }
 SOURCE_IP = "198.51.100.23"
+# Everything API Gateway puts in requestContext beyond what routing needs.
+IDENTITY = {
+    "sourceIp": SOURCE_IP, "userAgent": CANARIES["User-Agent"], "caller": "canary-caller",
+    "user": "canary-user", "userArn": "arn:aws:iam::000000000000:user/canary-user-arn",
+    "accountId": "canary-account", "accessKey": "CANARYACCESSKEY",
+    "cognitoIdentityId": "canary-cognito-id", "cognitoIdentityPoolId": "canary-pool",
+    "cognitoAuthenticationProvider": "canary-provider",
+    "cognitoAuthenticationType": "canary-auth-type", "principalOrgId": "canary-org",
+    "clientCert": {"clientCertPem": "canary-cert-pem", "subjectDN": "CN=canary-subject"},
+}
+CONTEXT = {
+    "requestId": "canary-request-id", "extendedRequestId": "canary-extended-id",
+    "requestTime": "30/Nov/2026:03:04:05 +0000", "requestTimeEpoch": 1796007845123,
+    "domainName": "canary-domain.execute-api.example", "domainPrefix": "canary-prefix",
+    "protocol": "HTTP/canary", "accountId": "canary-context-account", "apiId": "canaryapi",
+}
 
 
 class CanaryTransport:
@@ -54,9 +88,9 @@ class CanaryTransport:
                 p.split("=", 1)[0]: [p.split("=", 1)[1]] for p in query.split("&") if p} or None,
             "pathParameters": route[1] or None, "stageVariables": None,
             "requestContext": {
+                **CONTEXT,
                 "resourcePath": route[0], "httpMethod": method, "path": "/v1api" + path,
-                "stage": "v1api",
-                "identity": {"sourceIp": SOURCE_IP, "userAgent": CANARIES["User-Agent"]},
+                "stage": "v1api", "identity": IDENTITY,
             },
             "body": body.decode() if body else None, "isBase64Encoded": False,
         }
@@ -101,6 +135,44 @@ def _stored_bytes(store: Any) -> Iterator[tuple[str, bytes]]:
             yield "dynamodb item", json.dumps(item).encode()
 
 
+def _canary_needles() -> dict[str, bytes]:
+    """Every value a client, CloudFront or API Gateway put in the event
+    around the request itself."""
+    needles = {name: value.encode() for name, value in CANARIES.items()}
+    needles |= {f"identity {k}": str(v).encode() for k, v in IDENTITY.items()
+                if not isinstance(v, dict)}
+    needles |= {f"context {k}": str(v).encode() for k, v in CONTEXT.items()}
+    needles |= {"client cert": b"canary-cert-pem", "source ip": SOURCE_IP.encode(),
+                "user agent product": b"CanaryBrowser"}
+    for part in CANARIES["X-Forwarded-For"].split(", "):
+        needles[f"forwarded address {part}"] = part.encode()
+    return needles
+
+
+def test_the_app_never_sees_an_identifier(
+    api: Api, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The handler drops them from the whole event before Chalice routes it."""
+    from chalice.app import Chalice
+
+    seen: list[bytes] = []
+    original = Chalice.__call__
+
+    def spy(self: Chalice, event: Any, context: Any) -> Any:
+        seen.append(json.dumps(event).encode())
+        return original(self, event, context)
+
+    monkeypatch.setattr(Chalice, "__call__", spy)
+    transport = CanaryTransport(api)
+    anonymous = ApiClient(transport)
+    sub = submit(anonymous, api.team.manifest, {"summary": "whole event"})
+    follow_up(anonymous, sub.receipt, api.team.manifest)
+    ApiClient(transport, api.team.admin.key).call("GET", "/v1/team/cases")
+    assert len(seen) >= 4
+    for name, needle in _canary_needles().items():
+        assert not [event for event in seen if needle in event], f"the app saw {name}"
+
+
 def test_no_identifier_or_receipt_is_stored_or_logged(
     api: Api, store_kind: str, caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
@@ -121,9 +193,7 @@ def test_no_identifier_or_receipt_is_stored_or_logged(
     for n, receipt in enumerate((sub.receipt, visit.receipt, later.receipt)):
         secrets |= _receipt_secrets(f"receipt {n}", receipt)
     secrets["visit secret"] = visit.visit
-    needles = {name: value.encode() for name, value in CANARIES.items()}
-    needles |= {"source ip": SOURCE_IP.encode(), **secrets}
-    needles["user agent product"] = b"CanaryBrowser"
+    needles = {**_canary_needles(), **secrets}
 
     hay = list(_stored_bytes(api.store))
     assert hay, "nothing was stored"

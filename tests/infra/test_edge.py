@@ -211,3 +211,36 @@ def test_outputs_name_the_urls_bucket_and_table(synth: Synth, stage: str) -> Non
     assert ("NotifyTopicArn" in outputs) == (stage == "alt")
     if stage == "alt":
         assert outputs["ApiUrl"]["Value"] == f"https://{DOMAIN}"
+
+
+ADDRESS_OR_VIEWER = ("x-forwarded", "forwarded", "cloudfront-", "user-agent", "via",
+                     "true-client-ip", "x-real-ip", "cookie", "referer", "origin",
+                     "accept-language", "sec-ch-", "x-amz-cf-id", "x-amzn-trace-id")
+
+
+def _kept_headers() -> set[str]:
+    """The headers the Lambda handler passes on (chalicelib/anonymize.py),
+    read without importing the app into the infra venv."""
+    import ast
+
+    tree = ast.parse((REPO_ROOT / "chalicelib" / "anonymize.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "KEPT_HEADERS":
+            return set(ast.literal_eval(node.value.args[0]))  # type: ignore[attr-defined]
+    raise AssertionError("KEPT_HEADERS not found")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_origin_gets_no_address_user_agent_or_viewer_header(
+    synth: Synth, stage: str
+) -> None:
+    """Issue 13 finding 9: the origin request policy forwards none of them,
+    and exactly the headers the handler keeps."""
+    template = synth.templates[stage]
+    behaviour = api_behaviour(template)
+    request = template["Resources"][behaviour["OriginRequestPolicyId"]["Ref"]]["Properties"]
+    headers = request["OriginRequestPolicyConfig"]["HeadersConfig"]
+    assert headers["HeaderBehavior"] == "whitelist"  # never allViewer…
+    forwarded = {h.lower() for h in headers["Headers"]}
+    assert not [h for h in forwarded if h.startswith(ADDRESS_OR_VIEWER)]
+    assert forwarded == _kept_headers()

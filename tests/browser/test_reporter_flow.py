@@ -238,9 +238,10 @@ def test_report_and_followup(make_page: Any, server: LiveServer) -> None:
     assert doc["from"] == "reporter" and doc["member"] is None and doc["sig"]
     keys = documents.author_keys(doc, server.manifest, report["reporter_key"])
     assert documents.check_message(doc, "message", "reporter", case["reply_to"], keys).ok
-    # prev names the last message the reporter saw (the forged one is still a blob in the thread).
-    forged = _sealed(server, alice, case["id"], case["messages"][1]["id"])
-    assert doc["prev"] == documents.blob_hash(forged)
+    # prev names the last message that verified (protocol §2.2): the forged one is skipped,
+    # as the team clients do.
+    verified = _sealed(server, alice, case["id"], case["messages"][0]["id"])
+    assert doc["prev"] == documents.blob_hash(verified)
     assert doc["attachments"][0]["name"] == "shot.png"
 
     # The old receipt is dead; the new one opens.

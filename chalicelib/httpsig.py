@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from http_sf.compat import Dictionary, InnerList
 
+from chalicelib import signing
+
 LABEL = "candor"
 TAG = "candor/v1"
 SKEW_SECONDS = 300
@@ -155,8 +157,25 @@ class _Verifier(hms.HTTPMessageVerifier):
     max_clock_skew = datetime.timedelta(days=365 * 100)
 
 
+def _signature_bytes(header: str) -> bytes | None:
+    """The ``candor`` signature's bytes, or None when the header is not one."""
+    try:
+        parsed = Dictionary()
+        parsed.parse(header.encode())
+        value = parsed[LABEL].value
+    except Exception:  # the parser raises several types for malformed input
+        return None
+    return value if isinstance(value, bytes) else None
+
+
 def _signature_valid(msg: _Message, keyid: str, public_key: bytes) -> bool:
-    """The library's RFC 9421 verification of the ``candor`` signature."""
+    """The library's RFC 9421 verification of the ``candor`` signature, after
+    protocol §2.3's strict rule: OpenSSL alone would accept a signature under
+    a small-order key (see ``chalicelib.signing``)."""
+    if not signing.strict_public_key(public_key) or not signing.strict_signature(
+        _signature_bytes(msg.headers.get("Signature", ""))
+    ):
+        return False
     try:
         verifier = _Verifier(
             signature_algorithm=hms.algorithms.ED25519,

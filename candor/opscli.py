@@ -72,7 +72,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _init_store(args: argparse.Namespace) -> Any:
+def init_store(args: argparse.Namespace) -> Any:
     """The store ``init`` writes to: a local data directory, or the cloud's
     table and bucket with the operator's own AWS credentials. There is no
     API route for version 1: whoever reached it first after a deployment
@@ -97,7 +97,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     card = json.loads(card_path(args.admin_key).read_text())
     manifest = first_manifest([card], [key])
     try:
-        team_roster.bootstrap(Context(_init_store(args)), manifest)
+        team_roster.bootstrap(Context(init_store(args)), manifest)
     except CandorError as exc:
         raise CliError(exc.message) from None
     except StoreError as exc:

@@ -1,4 +1,5 @@
-"""Team commands on the roster: ``members``, ``keys`` and ``manifest``.
+"""Team commands on the roster: ``members``, ``keys`` and ``manifest``; and
+the operator's ``reanchor``.
 
 The session, options and one-line refusals are teamcli.py's. Publishing
 (``manifest publish`` and ``manifest renew``) writes the new version to the
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 from candor import config, roster, teamops
 from candor import keyfile as kf
 from candor.client import ApiError
-from candor.opscli import read_passphrase
+from candor.opscli import card_path, init_store, open_key, read_passphrase
 from candor.output import emit_json, out, print_table
 from candor.prompt import CliError
 from candor.teamcli import common, days_left, group, key_path, run, session, today
@@ -142,9 +144,8 @@ def _publish(args: argparse.Namespace, s: teamops.Session, unsigned: mf.Manifest
 def manifest_publish(args: argparse.Namespace) -> int:
     s = session(args)
     members = s.get("/v1/team/members")["members"]
-    threshold = args.threshold or s.manifest["threshold"]
-    unsigned = roster.unsigned_manifest(s.manifest["version"] + 1, today(), members,
-                                        threshold=threshold)
+    unsigned = roster.next_manifest(s.manifest, members, today(), threshold=args.threshold)
+    threshold = unsigned["threshold"]
     lines = roster.manifest_diff(s.manifest, unsigned) or ["(no change in members)"]
     if threshold != s.manifest["threshold"]:
         lines.append(f"threshold {s.manifest['threshold']} -> {threshold}")
@@ -161,13 +162,61 @@ def _unpublished(head: mf.Manifest, server: Sequence[Mapping[str, Any]]) -> bool
 def manifest_renew(args: argparse.Namespace) -> int:
     s = session(args)
     head = s.manifest
-    unsigned = roster.unsigned_manifest(head["version"] + 1, today(), head["members"],
-                                        threshold=head["threshold"])
-    if _unpublished(head, s.get("/v1/team/members")["members"]):
+    server = s.get("/v1/team/members")["members"]
+    unsigned = roster.renew_manifest(head, today(), server)
+    if _unpublished(unsigned, server):
         out.print("note: the member list has changes this renewal leaves out; "
                   "`candor manifest publish` includes them")
     _publish(args, s, unsigned, [f"same members, threshold {head['threshold']}, "
                                  f"valid {unsigned['issued']} to {unsigned['expires']}"])
+    return 0
+
+
+# -- re-anchor (the operator, with the store's own credentials) -------------------------
+def reanchor_members(current: Sequence[mf.MemberEntry], cards: Sequence[mf.MemberEntry],
+                     drop: AbstractSet[str]) -> list[mf.MemberEntry]:
+    """The stored roster, ``drop`` removed (admins whose keys are lost), and
+    the new admins' cards appended; removed members stay listed as removed."""
+    unknown = set(drop) - {m["id"] for m in current}
+    if unknown:
+        raise CliError(f"not a member: {', '.join(sorted(unknown))}")
+    listed = [mf.remove_member_entry(m) if m["id"] in drop and not m["removed"] else m
+              for m in current]
+    known = {m["id"] for m in listed}
+    return listed + [card for card in cards if card["id"] not in known]
+
+
+def cmd_reanchor(args: argparse.Namespace) -> int:
+    from chalicelib.domain import team_roster
+    from chalicelib.domain.cases import Context
+    from chalicelib.errors import CandorError
+    from chalicelib.store.base import StoreError
+
+    signers = [open_key(path) for path in args.admin_key]
+    cards = [json.loads(card_path(path).read_text()) for path in args.admin_key]
+    ctx = Context(init_store(args))
+    try:
+        head = team_roster.current_manifest(ctx)
+        if head is None:
+            raise CliError("there is no team here yet: run `candor init`")
+        members = reanchor_members(team_roster.members(ctx), cards, set(args.drop or ()))
+        admins = [m for m in members if m["role"] == "admin" and not m["removed"]]
+        unsigned = roster.reanchor_manifest(head["version"] + 1, today(), members,
+                                            args.threshold or min(head["threshold"], len(admins)))
+        for key in signers:
+            unsigned = roster.sign_manifest(unsigned, key.member, key.signing_seed)
+        anchor = team_roster.reanchor(ctx, unsigned)
+    except CandorError as exc:
+        raise CliError(exc.message) from None
+    except StoreError as exc:
+        raise CliError(f"storage refused: {type(exc).__name__}") from None
+    target = Path(args.manifest_out or Path(args.data_dir or ".") / "manifest.json")
+    target.write_text(json.dumps(anchor, indent=2) + "\n")
+    config.set_value("manifest", str(target))
+    print(f"re-anchored at version {anchor['version']}; wrote {target}")
+    print(f"fingerprint {mf.fingerprint(anchor)}")
+    print("now rebuild and redeploy the pages with it built in, and give it to every member "
+          "(`candor config set manifest FILE`)")
     return 0
 
 
@@ -205,3 +254,17 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
             p.add_argument("--threshold", type=int, metavar="N",
                            help="signatures the version after this one will need")
         p.set_defaults(func=run(func))
+
+    p = sub.add_parser("reanchor", help="after a lapse, or with every admin's key lost: a new "
+                                        "built-in anchor, stored with the operator's credentials")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data-dir", help="a local data directory")
+    where.add_argument("--aws-table", help="the DynamoDB table (stack output TableName)")
+    p.add_argument("--aws-bucket", help="the blob bucket (stack output BlobBucketName)")
+    p.add_argument("--admin-key", action="append", required=True, metavar="FILE",
+                   help="an admin's key file, with its card beside it (repeat for a threshold)")
+    p.add_argument("--drop", action="append", metavar="MEMBER",
+                   help="remove this member (an admin whose key file is lost)")
+    p.add_argument("--threshold", type=int, metavar="N")
+    p.add_argument("--manifest-out", help="where to write it (default: DATA_DIR/manifest.json)")
+    p.set_defaults(func=run(cmd_reanchor))

@@ -27,8 +27,7 @@ from candor.opscli import open_key
 from candor.output import emit_json, out, print_table, warn
 from candor.prompt import CliError
 from chalicelib import manifest as mf
-
-WARN_DAYS = 30  # the head's expiry is announced this many days ahead (issue 11)
+from chalicelib import manifest_status
 
 
 def today() -> date:
@@ -51,7 +50,8 @@ def _anchor(args: argparse.Namespace) -> Any:
 
 
 def session(args: argparse.Namespace, key: kf.KeyFile | None = None) -> teamops.Session:
-    """The member's verified session; warns when the head expires soon."""
+    """The member's verified session. Warns on stderr from 30 days before the
+    head expires (issue 11); once it has, reading goes on and writing stops."""
     anchor = _anchor(args)
     key = key or open_key(key_path(args))
     api_url = config.setting("api", args.api) or key.api
@@ -62,8 +62,10 @@ def session(args: argparse.Namespace, key: kf.KeyFile | None = None) -> teamops.
         transport = HttpTransport(api_url)
     else:
         raise CliError("give --api URL or --data-dir DIR, or run `candor config set api URL`")
-    s = teamops.Session(ApiClient(transport, key), key, anchor)
-    expiry_warning(s.manifest)
+    # The lambda looks `today` up at each call, so a test can move the clock.
+    s = teamops.Session(ApiClient(transport, key), key, anchor, today=lambda: today())
+    if (line := s.warning) is not None:
+        warn(line.removeprefix("warning: "))
     return s
 
 
@@ -77,18 +79,8 @@ def _quiet_server_log() -> None:
             handler.setStream(sys.stderr)
 
 
-def days_left(manifest: mf.Manifest, day: date | None = None) -> int:
-    return (date.fromisoformat(manifest["expires"]) - (day or today())).days
-
-
-def expiry_warning(manifest: mf.Manifest) -> None:
-    left = days_left(manifest)
-    if left < 0:
-        warn(f"manifest version {manifest['version']} expired on {manifest['expires']}: "
-             "writing is refused; an admin must re-anchor (docs/operations.md)")
-    elif left <= WARN_DAYS:
-        warn(f"manifest version {manifest['version']} expires on {manifest['expires']} "
-             f"(in {left} days): an admin must run `candor manifest renew`")
+def days_left(manifest: mf.Manifest) -> int:
+    return manifest_status.days_left(manifest, today())
 
 
 def run(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -185,6 +177,10 @@ def cases_write(args: argparse.Namespace) -> int:
     answer = teamops.write(s, teamops.read_case(s, args.case), kind, args.text,
                            _files(args.attach or []))
     out.print(f"{kind} {answer['id']} stored as #{answer['seq']} on {answer['day']}")
+    names = {m["id"]: m["name"] for m in s.manifest["members"]}
+    if answer.get("dropped"):
+        out.print("not sent to removed member(s): " + ", ".join(
+            f"{names.get(d, d)} ({d})" for d in answer["dropped"]), markup=False)
     return 0
 
 

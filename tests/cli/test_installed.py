@@ -205,7 +205,7 @@ def test_warning_30_days_ahead_then_renew(tmp_path: Path, team: Team) -> None:
     assert status["fingerprint"] and status["threshold"] == 1
     assert status["stderr"].count("\n") == 1 and "candor manifest renew" in status["stderr"]
     listed = candor("members", "list", *flags)
-    assert "expires on" in listed.stderr and listed.stderr.count("\n") == 1
+    assert "expires in 20 days" in listed.stderr and listed.stderr.count("\n") == 1
 
     renewed = candor("manifest", "renew", "--yes", *flags)
     assert "published version 2" in renewed.stdout

@@ -79,7 +79,9 @@ def verify_entries(
     prev = GENESIS
     walk = _Walk(manifest)
     for index, entry in enumerate(entries, start=1):
-        kinds = [] if entry.get("seq") == index and entry.get("prev") == prev else ["chain"]
+        seq = entry.get("seq")  # a number, as JSON has it (true is no 1 in the browser)
+        linked = not isinstance(seq, bool) and seq == index and entry.get("prev") == prev
+        kinds = [] if linked else ["chain"]
         prev = entry_hash(entry)
         kinds += _entry_problems(walk, entry)
         problems += [f"entry {index}: {PROBLEMS[kind]}" for kind in kinds]

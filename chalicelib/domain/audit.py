@@ -50,7 +50,7 @@ TABLE: dict[str, Any] = json.loads(
 SKEW_SECONDS: int = TABLE["skew_seconds"]
 ENTRY_FIELDS = frozenset(AuditEntry.__annotations__)
 REQUEST_FIELDS = frozenset(RecordedRequest.__annotations__)
-_DAY_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_DAY_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")  # ASCII digits
 _IDS = {name: re.compile(pattern) for name, pattern in TABLE["ids"].items()}
 
 
@@ -139,8 +139,9 @@ def is_system_entry(entry: Mapping[str, Any]) -> bool:
         case = entry.get("case")
         case_fits = case is None if shape["case"] is None else (
             isinstance(case, str) and _IDS[shape["case"]].fullmatch(case) is not None)
-        if (entry.get("action") == shape["action"] and case_fits
-                and shape["seq"] in (None, entry.get("seq"))):
+        seq = entry.get("seq")
+        seq_fits = shape["seq"] is None or (not isinstance(seq, bool) and seq == shape["seq"])
+        if entry.get("action") == shape["action"] and case_fits and seq_fits:
             return True
     return False
 

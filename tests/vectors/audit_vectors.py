@@ -109,7 +109,7 @@ def _valid_entries() -> list[Any]:
 
 def _every_route(n: int) -> list[Any]:
     """One entry of each other route of chalicelib/audit_actions.json, a base
-    path, and a retention purge."""
+    path, a retention purge, a second read of one case, and a re-anchor."""
     cases, bob = f"/v1/team/cases/{CASE}", gv._member_id("bob")
     return [
         _member_entry(n, "alice", 1, "blob.read", path=f"{cases}/blobs/{BLOB}"),
@@ -130,6 +130,7 @@ def _every_route(n: int) -> list[Any]:
                       query={"cases": f"{CASE_B},{CASE}"}, case=None),
         _member_entry(n + 10, "alice", 1, "case.read", path=f"/v1/team/cases/{CASE}",
                       nonce=b64u_encode(gv._h("another nonce")[:16])),
+        _entry(n + 11, None, "manifest.reanchor", None, case=None),
     ]  # fmt: skip
 
 
@@ -250,7 +251,7 @@ def _forged_by_the_server(valid: list[Any]) -> list[dict[str, Any]]:
         case("day_time an hour before created", "day_time is within the skew of created",
              at(2, timed(read, -3600)), (2, "time")),
         case("day_time an hour after created", "day_time is within the skew of created",
-             at(last, timed(valid[-1], 3600)), (last, "time")),
+             at(last - 1, timed(valid[-2], 3600)), (last - 1, "time"), (last, "time")),
         case("day_time not a time", "YYYY-MM-DDTHH:MM:SSZ",
              at(2, {**read, "day_time": "2026-03-04 04:53:22"}), (2, "time")),
         case("two entries swapped and relinked", "day_time never goes back",
@@ -289,7 +290,8 @@ def generate() -> None:
     valid = _valid_entries()
     cases = [
         {"name": "valid", "why": "system, old-key, new-key and removed-member entries, every "
-         "audited route of chalicelib/audit_actions.json, a base path, a retention purge",
+         "audited route of chalicelib/audit_actions.json, a base path, a retention purge, "
+         "a re-anchor",
          "entries": valid, "remembered": None},
         {"name": "valid, remembered head", "why": "the head seen before is still there",
          "entries": valid, "remembered": {"seq": 3, "hash": entry_hash(valid[2])}},

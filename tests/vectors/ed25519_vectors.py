@@ -164,15 +164,40 @@ def _bad_signatures() -> list[dict[str, Any]]:
     return cases
 
 
+def _mixed_order_keys() -> list[dict[str, Any]]:
+    """A' = A + T, T of order 8: not of small order, so allowed; a signature
+    made with A's scalar verifies by the cofactorless equation only when
+    [k]T is the identity, but always by the cofactored one."""
+    seed = _h("seed mixed order")
+    a = _scalar(seed)
+    pk = nacl.bindings.crypto_core_ed25519_add(_base(a), bytes.fromhex(SMALL_ORDER[4]))
+    r = int.from_bytes(_h("r mixed order"), "little") % L
+    big_r = _base(r)
+    cases = []
+    for want, result, flags, comment in (
+        (True, "valid", ["MixedOrderPublicKey"], "k = 0 mod 8: both equations hold"),
+        (False, "invalid", ["MixedOrderPublicKey", "CofactoredOnly"],
+         "k != 0 mod 8: only the cofactored equation [8][S]B = [8]R + [8][k]A holds"),
+    ):
+        msg = next(m for m in (f"mixed {n}".encode() for n in range(1000))
+                   if (_k(big_r, pk, m) % 8 == 0) is want)
+        sig = big_r + _le((r + _k(big_r, pk, msg) * a) % L)
+        cases.append(_case(f"mixed-order public key, {result}", pk, msg, sig, result,
+                           flags, comment))
+    return cases
+
+
 def main() -> None:
-    tests = [*_valid(), *_small_order_keys(), *_non_canonical_keys(), *_bad_signatures()]
+    tests = [*_valid(), *_small_order_keys(), *_non_canonical_keys(), *_bad_signatures(),
+             *_mixed_order_keys()]
     for n, case in enumerate(tests, 1):
         case["tcId"] = n
     data = {
         "description": (
             "protocol §2.3: one strict Ed25519 rule. A public key and a signature's R "
             "must be canonical encodings (y < p, no sign bit on x = 0) of curve points "
-            "not of small order, and S < L; then the cofactorless equation. pk, msg and "
+            "not of small order, and S < L; then the cofactorless equation [S]B = R + [k]A "
+            "(a key of mixed order is allowed). pk, msg and "
             "sig are hex. openssl_accepts records what a lenient verifier (OpenSSL) says, "
             "to show which cases tell strict from lenient."),
         "algorithm": "EDDSA",

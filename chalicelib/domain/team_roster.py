@@ -207,13 +207,16 @@ def _check_change(ctx: Context, current: mf.MemberEntry, entry: mf.MemberEntry) 
     """One pending change of keys per published version, and no demotion
     below the threshold (protocol §4.5). Raises Conflict."""
     published = _published_entry(ctx, entry["id"])
-    pending = published is not None and published["signing_key"] != current["signing_key"]
-    rekeyed = entry["signing_key"] != current["signing_key"]
-    if pending and (rekeyed or entry["role"] != current["role"]):
-        # A second rotation (or a re-certified role) would break the
-        # `rotation` link to the published key: nobody could publish it.
-        raise Conflict("Your last key rotation is not in a published manifest yet: an admin "
-                       "must publish the manifest first.")
+    try:
+        # The member list must stay publishable: the entry must be a valid
+        # successor of the published one, so a second rotation (or a
+        # re-certification that drops a pending `rotation`) waits for it.
+        if published is not None:
+            mf.verify_member_entry(entry, published)
+    except mf.ManifestInvalid as exc:
+        raise Conflict(f"This change cannot follow your published entry ({exc.reason}): your "
+                       "last key rotation is not in a published manifest yet; an admin must "
+                       "publish the manifest first.") from None
     if current["role"] == "admin" and entry["role"] != "admin":
         head = current_manifest(ctx)
         _require_admins(ctx, effective_admins(ctx) - {entry["id"]},

@@ -194,3 +194,36 @@ def test_an_expired_head_reads_but_does_not_write(local_api: Api) -> None:
     with pytest.raises(ApiError) as exc:
         _publish(api, [ada.key])
     assert _refused(exc) == (409, "conflict") and "re-anchor" in exc.value.message
+
+
+def test_reanchor_after_a_lapse(local_api: Api) -> None:
+    api, ada = local_api, local_api.team.admin
+    expires = date.fromisoformat(api.team.manifest["expires"])
+    api.clock.advance((expires - api.ctx.today()).days * DAY + 10 * DAY)
+    listed = _as(api, ada.key).call("GET", "/v1/team/members")["members"]
+    alan = api.team.by_name("Alan")
+    kept = [m for m in listed if m["id"] != alan.id]
+    unsigned = roster.reanchor_manifest(2, api.ctx.today(), kept, 1)
+    anchor = roster.sign_manifest(unsigned, ada.id, ada.key.signing_seed)
+    with pytest.raises(ApiError) as exc:  # never over the API
+        _as(api, ada.key).call("PUT", "/v1/team/manifest", anchor)
+    assert _refused(exc)[0] == 400  # an unknown field on this route
+    team_roster.reanchor(api.ctx, anchor)
+    with pytest.raises(teamops.TeamError, match="re-anchor"):  # an old anchor stops there
+        _session(api, ada.key, api.team.manifest)
+    s = _session(api, ada.key, anchor)
+    assert s.manifest == anchor and not s.expired
+    assert next(m for m in _as(api, ada.key).call("GET", "/v1/team/members")["members"]
+                if m["id"] == alan.id)["removed"]
+    reporter.submit(api.anonymous, s.manifest, FORM, today=api.ctx.today())
+    assert _publish_from(api, anchor, ada.key)["version"] == 3
+
+
+def _publish_from(api: Api, anchor: mf.Manifest, key: kf.KeyFile) -> mf.Manifest:
+    s = _session(api, key, anchor)
+    listed = s.get("/v1/team/members")["members"]
+    unsigned = roster.sign_manifest(roster.next_manifest(s.manifest, listed, api.ctx.today()),
+                                    key.member, key.signing_seed)
+    s.api.call("PUT", "/v1/team/manifest", unsigned)
+    return unsigned
+

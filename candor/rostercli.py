@@ -193,13 +193,18 @@ def cmd_reanchor(args: argparse.Namespace) -> int:
     from chalicelib.store.base import StoreError
 
     signers = [open_key(path) for path in args.admin_key]
-    cards = [json.loads(card_path(path).read_text()) for path in args.admin_key]
+    # A new admin's card lies beside their key file; a current member needs none.
+    cards = [json.loads(card_path(path).read_text()) for path in args.admin_key
+             if card_path(path).exists()]
     ctx = Context(init_store(args))
     try:
         head = team_roster.current_manifest(ctx)
         if head is None:
             raise CliError("there is no team here yet: run `candor init`")
         members = reanchor_members(team_roster.members(ctx), cards, set(args.drop or ()))
+        missing = {k.member for k in signers} - {m["id"] for m in members}
+        if missing:
+            raise CliError(f"no card beside the key file of {', '.join(sorted(missing))}")
         admins = [m for m in members if m["role"] == "admin" and not m["removed"]]
         unsigned = roster.reanchor_manifest(head["version"] + 1, today(), members,
                                             args.threshold or min(head["threshold"], len(admins)))
@@ -262,7 +267,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     where.add_argument("--aws-table", help="the DynamoDB table (stack output TableName)")
     p.add_argument("--aws-bucket", help="the blob bucket (stack output BlobBucketName)")
     p.add_argument("--admin-key", action="append", required=True, metavar="FILE",
-                   help="an admin's key file, with its card beside it (repeat for a threshold)")
+                   help="an admin's key file; a new admin's card beside it (repeat for a threshold)")
     p.add_argument("--drop", action="append", metavar="MEMBER",
                    help="remove this member (an admin whose key file is lost)")
     p.add_argument("--threshold", type=int, metavar="N")

@@ -14,6 +14,7 @@ import json
 import logging
 import mimetypes
 import sys
+import time
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
@@ -30,8 +31,14 @@ from chalicelib import manifest as mf
 from chalicelib import manifest_status
 
 
+def now() -> float:
+    """The clock of the CLI's requests and days; one place, so a test of a
+    team's whole life can move it."""
+    return time.time()
+
+
 def today() -> date:
-    return datetime.now(UTC).date()
+    return datetime.fromtimestamp(now(), UTC).date()
 
 
 def key_path(args: argparse.Namespace) -> str:
@@ -62,8 +69,9 @@ def session(args: argparse.Namespace, key: kf.KeyFile | None = None) -> teamops.
         transport = HttpTransport(api_url)
     else:
         raise CliError("give --api URL or --data-dir DIR, or run `candor config set api URL`")
-    # The lambda looks `today` up at each call, so a test can move the clock.
-    s = teamops.Session(ApiClient(transport, key), key, anchor, today=lambda: today())
+    # The lambdas look the clock up at each call, so a test can move it.
+    s = teamops.Session(ApiClient(transport, key, clock=lambda: now()), key, anchor,
+                        today=lambda: today())
     if (line := s.warning) is not None:
         warn(line.removeprefix("warning: "))
     return s

@@ -267,7 +267,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     where.add_argument("--aws-table", help="the DynamoDB table (stack output TableName)")
     p.add_argument("--aws-bucket", help="the blob bucket (stack output BlobBucketName)")
     p.add_argument("--admin-key", action="append", required=True, metavar="FILE",
-                   help="an admin's key file; a new admin's card beside it (repeat for a threshold)")
+                   help="an admin's key file; a new admin's card beside it (repeat: threshold)")
     p.add_argument("--drop", action="append", metavar="MEMBER",
                    help="remove this member (an admin whose key file is lost)")
     p.add_argument("--threshold", type=int, metavar="N")

@@ -7,6 +7,7 @@ import argparse
 import json
 import secrets
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,6 +158,18 @@ def build_site(manifest: Path, out: Path) -> None:
         raise CliError(f"building the pages failed: {exc}") from None
 
 
+def head_warning(ctx: Any) -> None:
+    """The expiry line every command shows, for the operator's own commands:
+    from the store's head (they have no member session)."""
+    from chalicelib import manifest_status
+    from chalicelib.domain import team_roster
+
+    head = team_roster.current_manifest(ctx)
+    line = head and manifest_status.expiry_warning(head, ctx.today())
+    if line:
+        print(f"candor: warning: {line.removeprefix('warning: ')}", file=sys.stderr, flush=True)
+
+
 def serve(data_dir: str, site: Path | None, host: str, port: int) -> None:
     from candor.serve import make_server, start_retention
     from chalicelib.config import Settings
@@ -171,6 +184,7 @@ def serve(data_dir: str, site: Path | None, host: str, port: int) -> None:
     print(f"Follow-up page: {base}/followup.html", flush=True)
     print(f"Review console: {base}/console/", flush=True)
     print(f"API:            {base}/v1/", flush=True)
+    head_warning(runtime.ctx)
     try:
         server.serve_forever()
     finally:

@@ -236,3 +236,19 @@ def test_threshold_is_set_by_publish(tmp_path: Path, team: Team, two_admins: Tea
     assert _status(flags)["threshold"] == 2  # the config file now names v2.json
     alone = candor("manifest", "renew", "--yes", *flags, ok=False)
     assert "fewer than 2 admins" in alone.stderr
+
+
+def test_serve_warns_the_operator_from_30_days(tmp_path: Path, team: Team) -> None:
+    data, _ = local_team(tmp_path, team, issued_days_ago=65)
+    proc = subprocess.Popen([str(ENTRY), "serve", "--data-dir", str(data), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        while not (line := proc.stdout.readline()).startswith("API:"):
+            assert line, "candor serve exited"
+        warning = proc.stderr.readline()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert warning.startswith("candor: warning: the team manifest (version 1) expires in 25 days")

@@ -126,8 +126,8 @@ test("audit head file: round trip; a head still in the chain, a rewritten or cut
       prev,
       day_time: `2026-01-0${seq}T00:00:00Z`,
       member: null,
-      action: "retention.purge",
-      case: null,
+      action: "case.purge",
+      case: `c_${"A".repeat(21)}${seq}`,
       request: null,
     };
     entries.push(entry);
@@ -138,7 +138,7 @@ test("audit head file: round trip; a head still in the chain, a rewritten or cut
   assert.deepEqual(saved, { seq: 3, hash: entryHash(entries[2]) });
   assert.equal(headInChain(entries, saved), true);
   assert.deepEqual(verifyAudit(entries, () => [], saved).problems, []);
-  const rewritten = entries.map((e) => (e.seq === 2 ? { ...e, action: "case.purge" } : e));
+  const rewritten = entries.map((e) => (e.seq === 2 ? { ...e, case: `c_${"B".repeat(22)}` } : e));
   // A rewrite that re-links the chain still loses the saved head.
   let link = GENESIS;
   const relinked = rewritten.map((e) => {

@@ -205,18 +205,22 @@ print("ok", len(roster.manifest_diff(a, b)))`,
   },
 );
 
-test("audit: chain links and request signatures; a changed entry or remembered head is caught", () => {
+test("audit: chain links, request signatures and the table's rules; a changed entry or remembered head is caught", () => {
   const key = b64u(publicKey(SEED));
+  const caseId = `c_${"A".repeat(22)}`;
+  const T = 1780000000;
+  const at = (seconds) => new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
   const entries = [];
   let prev = GENESIS;
   for (let seq = 1; seq <= 3; seq++) {
-    const h = signRequest("GET", "/v1/team/cases/c_x", {}, new Uint8Array(0), { memberId: MEMBER, seed: SEED });
+    const path = `/v1/team/cases/${caseId}`;
+    const h = signRequest("GET", path, {}, new Uint8Array(0), { memberId: MEMBER, seed: SEED, created: T + seq });
     const request =
-      seq === 2
+      seq === 1
         ? null
         : {
             "@method": "GET",
-            "@path": "/v1/team/cases/c_x",
+            "@path": path,
             "@query": "?",
             "Content-Digest": null,
             "Signature-Input": h["Signature-Input"],
@@ -225,10 +229,10 @@ test("audit: chain links and request signatures; a changed entry or remembered h
     const entry = {
       seq,
       prev,
-      day_time: "2026-01-01T00:00:00Z",
-      member: seq === 2 ? null : MEMBER,
-      action: "case.show",
-      case: "c_x",
+      day_time: at(T + seq),
+      member: seq === 1 ? null : MEMBER,
+      action: seq === 1 ? "manifest.publish" : "case.read",
+      case: seq === 1 ? null : caseId,
       request,
     };
     entries.push(entry);
@@ -237,13 +241,14 @@ test("audit: chain links and request signatures; a changed entry or remembered h
   const keysOf = (id) => (id === MEMBER ? [key] : []);
   const ok = verifyAudit(entries, keysOf);
   assert.deepEqual(ok.problems, []);
-  assert.deepEqual(ok.verdicts, ["ok", "system", "ok"]);
+  assert.deepEqual(ok.verdicts, ["system", "ok", "ok"]);
   assert.deepEqual(ok.head, { seq: 3, hash: prev });
-  const edited = entries.map((e) => (e.seq === 1 ? { ...e, action: "case.delete" } : e));
-  assert.deepEqual(
-    verifyAudit(edited, keysOf).problems.map((p) => p.problem),
-    ["chain"],
-  );
+  // A signed read recorded as a purge: the table says it is a read, and the link breaks.
+  const edited = entries.map((e) => (e.seq === 2 ? { ...e, action: "case.purge" } : e));
+  assert.deepEqual(verifyAudit(edited, keysOf).problems, [
+    { seq: 2, problem: "action" },
+    { seq: 3, problem: "chain" },
+  ]);
   const forged = entries.map((e) => (e.seq === 3 ? { ...e, request: { ...e.request, "@path": "/v1/team/audit" } } : e));
   assert.deepEqual(verifyAudit(forged, keysOf).problems, [{ seq: 3, problem: "signature" }]);
   assert.deepEqual(verifyAudit(entries.slice(0, 2), keysOf, ok.head).problems, [{ seq: 3, problem: "head" }]);

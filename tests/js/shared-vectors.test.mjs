@@ -213,6 +213,21 @@ test("manifest chain rules", async (t) => {
   }
 });
 
+test("manifest rotation, continuity and re-anchor rules", async (t) => {
+  for (const c of load("manifest-rotation.json").cases) {
+    await vector(t, "manifest-rotation.json", c.name, () => {
+      let latest;
+      try {
+        latest = verifyChain(c.anchor, c.later, c.today).at(-1).version;
+      } catch (err) {
+        if (err?.constructor?.name !== "ManifestInvalid") throw err;
+        latest = null;
+      }
+      assert.equal(latest, c.latest);
+    });
+  }
+});
+
 // Building what the chain verifies (candor/roster.py's twin): Ed25519 is
 // deterministic, so the browser must rebuild manifest.json's entries and sigs.
 test("roster: entries and signatures of manifest.json", async (t) => {

@@ -90,10 +90,18 @@ export function isRecipient(recipient: unknown): boolean {
   }
 }
 
+/** Only a re-anchor carries `reanchor`, and then `true` (protocol §4.5). */
+const REANCHOR_FIELDS = [...MANIFEST_FIELDS, "reanchor"].sort();
+export const isReanchor = (manifest: Manifest): boolean => manifest.reanchor === true;
+
 function checkShape(manifest: unknown): asserts manifest is Manifest {
+  if (isObject(manifest) && "reanchor" in manifest) {
+    const ok = manifest.reanchor === true && isInt(manifest.version) && manifest.version > 1;
+    if (!ok || !sameKeys(manifest, REANCHOR_FIELDS)) throw new ManifestInvalid("reanchor");
+  }
   const ok =
     isObject(manifest) &&
-    sameKeys(manifest, MANIFEST_FIELDS) &&
+    sameKeys(without(manifest, "reanchor"), MANIFEST_FIELDS) &&
     manifest.v === 1 &&
     isInt(manifest.version) &&
     manifest.version >= 1 &&
@@ -229,6 +237,7 @@ const jcsOf = (x: unknown): string => new TextDecoder().decode(jcsBytes(x));
  * manifest rather than being skipped.
  */
 function checkSignatures(manifest: Manifest, signers: Manifest): void {
+  const successor = manifest === signers ? null : manifest;
   const admins = new Map(
     activeMembers(signers)
       .filter((m) => m.role === "admin")
@@ -243,13 +252,27 @@ function checkSignatures(manifest: Manifest, signers: Manifest): void {
     if (signed.has(member)) throw new ManifestInvalid("signed twice");
     const admin = admins.get(member);
     if (!admin) throw new ManifestInvalid("signed by someone who is not an admin");
-    // Only the signers' own keys count: an admin's key new in `manifest` proves nothing yet.
-    if (typeof sig !== "string" || !verifyObject(body, sig, [admin.signing_key])) {
+    // The signers' own keys count, and an admin's new key only when its
+    // rotation in `manifest` links it to the signers' key (protocol §4.5).
+    const keys = [admin.signing_key, ...rotatedKey(successor, member, admin.signing_key)];
+    if (typeof sig !== "string" || !verifyObject(body, sig, keys)) {
       throw new ManifestInvalid("bad signature");
     }
     signed.add(member);
   }
   if (signed.size < signers.threshold) throw new ManifestInvalid("threshold");
+}
+
+/**
+ * The new key of `member` in `successor` when its `rotation` links it to
+ * `key` (the key of the version before), as chalicelib/manifest.py's
+ * _rotated_key: an admin who rotated still signs the next version. The
+ * rotation itself was checked with the entry.
+ */
+function rotatedKey(successor: Manifest | null, member: string, key: B64u): B64u[] {
+  const entry = successor?.members.find((m) => m.id === member);
+  if (!entry || entry.removed || entry.rotation === null) return [];
+  return entry.old_signing_keys.at(-1) === key ? [entry.signing_key] : [];
 }
 
 /**
@@ -261,7 +284,8 @@ export function verifyBuiltIn(manifest: unknown, today: string | null = null): M
   checkShape(manifest);
   manifestRecipientType(manifest);
   checkEntries(manifest, null);
-  if (manifest.version === 1) checkSignatures(manifest, manifest);
+  // A re-anchor is signed by its own admins, as version 1 is.
+  if (manifest.version === 1 || isReanchor(manifest)) checkSignatures(manifest, manifest);
   if (today !== null) checkUnexpired(manifest, today);
   return manifest;
 }
@@ -276,8 +300,11 @@ function checkUnexpired(manifest: Manifest, today: string): void {
  */
 export function verifyNext(previous: Manifest, next: unknown, today: string | null = null): Manifest {
   checkShape(next);
+  if (isReanchor(next)) throw new ManifestInvalid(`version ${next.version} is a re-anchor`);
   if (next.version !== previous.version + 1) throw new ManifestInvalid("version");
   if (parseDay(next.issued) < parseDay(previous.issued)) throw new ManifestInvalid("issued goes back");
+  // Continuity: a long-superseded version's admins cannot fork the chain.
+  if (parseDay(next.issued) > parseDay(previous.expires)) throw new ManifestInvalid("issued after expiry");
   if (manifestRecipientType(next) !== manifestRecipientType(previous)) {
     throw new ManifestInvalid("recipient type changed");
   }
@@ -294,15 +321,49 @@ export function verifyNext(previous: Manifest, next: unknown, today: string | nu
  * @throws {ManifestInvalid}
  */
 export function verifyChain(builtIn: unknown, newer: readonly unknown[], today: string = todayUtc()): Manifest[] {
+  const { chain, newest } = walk(builtIn, newer);
+  // Only the newest must be current: older versions are superseded, not expired.
+  checkUnexpired(newest, today);
+  return chain;
+}
+
+/** The chain without the expiry check (chalicelib/manifest.py's follow_chain), and its newest. */
+function walk(builtIn: unknown, newer: readonly unknown[]): { chain: Manifest[]; newest: Manifest } {
   let newest = verifyBuiltIn(builtIn);
   const chain = [newest];
   for (const next of newer) {
     newest = verifyNext(newest, next);
     chain.push(newest);
   }
-  // Only the newest must be current: older versions are superseded, not expired.
-  checkUnexpired(newest, today);
-  return chain;
+  return { chain, newest };
+}
+
+/** Warnings start this many days before the head expires (WARN_DAYS in Python). */
+export const WARN_DAYS = 30;
+
+/** Days until `expires` (0 on its last valid day, negative once expired). */
+export const daysLeft = (manifest: Manifest, today: string = todayUtc()): number =>
+  Math.round((parseDay(manifest.expires) - parseDay(today)) / DAY_MS);
+
+export interface ChainStatus {
+  chain: Manifest[];
+  newest: Manifest;
+  expired: boolean;
+  daysLeft: number;
+  /** True from WARN_DAYS before expiry: show the renewal banner. */
+  warn: boolean;
+}
+
+/**
+ * Follow the chain like verifyChain, but return an expired newest version
+ * marked expired (chalicelib/manifest_status.py's chain_status): pages
+ * still read and verify with it; whatever would encrypt to the team stops.
+ * @throws {ManifestInvalid} for a broken chain
+ */
+export function chainStatus(builtIn: unknown, newer: readonly unknown[], today: string = todayUtc()): ChainStatus {
+  const { chain, newest } = walk(builtIn, newer);
+  const left = daysLeft(newest, today);
+  return { chain, newest, expired: left < 0, daysLeft: left, warn: left <= WARN_DAYS };
 }
 
 /** Every signing key (current and old) a member ever had in the chain. */
@@ -313,6 +374,29 @@ export function memberSigningKeys(chain: readonly Manifest[], memberId: string):
     if (m) for (const k of [m.signing_key, ...m.old_signing_keys]) keys.add(k);
   }
   return [...keys];
+}
+
+/**
+ * The recipients of a new blob of a case: the members of `access` who are
+ * still members, and the ids of removed ones left out (candor/roster.py's
+ * recipients_for_access), so that a removal never blocks a reply.
+ * @throws {ManifestInvalid} for an id the manifest does not list, or when nobody is left
+ */
+export function recipientsForAccess(
+  manifest: Manifest,
+  access: readonly string[],
+): { recipients: string[]; dropped: string[] } {
+  const entries = new Map(manifest.members.map((m) => [m.id, m]));
+  const recipients: string[] = [];
+  const dropped: string[] = [];
+  for (const id of access) {
+    const entry = entries.get(id);
+    if (entry === undefined) throw new ManifestInvalid(`${id} is not a member`);
+    if (entry.removed) dropped.push(id);
+    else recipients.push(entry.recipient);
+  }
+  if (recipients.length === 0) throw new ManifestInvalid("nobody in the access list is still a member");
+  return { recipients, dropped };
 }
 
 /** Current recipients of the members in `access` (removed members are never recipients). */

@@ -92,6 +92,8 @@ export interface Manifest {
   threshold: number;
   members: MemberEntry[];
   sigs: ManifestSignature[];
+  /** Only on a re-anchor: accepted as a built-in anchor, never through the chain (protocol §4.5). */
+  reanchor?: true;
 }
 
 export type RecipientType = "mlkem768x25519" | "x25519";

@@ -15,7 +15,7 @@ and opens.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +70,7 @@ class _Walk:
 
 
 def verify_entries(
-    entries: list[Mapping[str, Any]],
+    entries: Sequence[Mapping[str, Any]],
     manifest: Mapping[str, Any],
     remembered: tuple[int, str] | None = None,
 ) -> AuditResult:

@@ -166,13 +166,13 @@ def forged_chains(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]], list[dict
     honest = draw(honest_chains())
     kinds = draw(st.lists(st.sampled_from(sorted(FORGERIES)), min_size=1, max_size=3))
     chain = list(honest)
-    applied = []
+    applied: list[str] = []
     for kind in kinds:
         changed = FORGERIES[kind](draw, list(chain))
         if changed is not None:
             chain, applied = changed, [*applied, kind]
     if chain == honest:  # nothing to misuse, too short to reorder, or reordered back
-        chain, applied = FORGERIES["unsigned"](draw, chain), ["unsigned"]
+        chain, applied = unsigned(draw, chain), ["unsigned"]
     return "+".join(applied), honest, chain
 
 

@@ -7,6 +7,7 @@ verifiers would refuse: a signature gone stale by the time of the entry is
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ def _case(api: Api) -> str:
     before = {c["id"] for c in admin.call("GET", "/v1/team/cases")["cases"]}
     submit(api.anonymous, api.team.manifest, FORM)
     (new,) = {c["id"] for c in admin.call("GET", "/v1/team/cases")["cases"]} - before
-    return new
+    return str(new)
 
 
 def _post(api: Api, client: ApiClient, case_id: str, kind: str) -> None:
@@ -58,7 +59,7 @@ def _case_routes(api: Api) -> None:
     assert retention.run(dataclasses.replace(api.ctx, retention_days=30)) == 1  # a system entry
 
 
-def _member_routes(api: Api) -> dict[str, Any]:
+def _member_routes(api: Api) -> Mapping[str, Any]:
     """Add, rotate, publish, remove; the manifest that lists every key used."""
     admin = api.as_member(api.team.admin)
     newcomer = kf.create_keyfile("", kf._identity_type(api.team.admin.key.identities[0]))

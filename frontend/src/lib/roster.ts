@@ -121,10 +121,11 @@ export function nextManifest(
   current: Manifest,
   roster: readonly MemberEntry[],
   today: string = todayUtc(),
+  threshold: number = current.threshold,
 ): { unsigned: Manifest; changes: ManifestChange[] } {
   const order = new Map(current.members.map((m, i) => [m.id, i]));
   const members = [...roster].sort((a, b) => (order.get(a.id) ?? 1e9) - (order.get(b.id) ?? 1e9));
-  const unsigned = unsignedManifest(current.version + 1, members, current.threshold, today);
+  const unsigned = unsignedManifest(current.version + 1, members, threshold, today);
   const probe = { ...unsigned, sigs: [] };
   // verifyNext checks everything but the signatures here; those come next.
   try {
@@ -133,6 +134,45 @@ export function nextManifest(
     if (!(err instanceof ManifestInvalid) || err.reason !== "threshold") throw err;
   }
   return { unsigned, changes: manifestDiff(current, unsigned) };
+}
+
+/**
+ * Renewal (candor/roster.py's renew_manifest): the next version with the
+ * same members, roles and threshold and new dates; a member's pending key
+ * rotation in `roster` (the server's list) is taken over, so an admin who
+ * rotated signs with the new key. Continuity: issue it on or before the
+ * current version's `expires`. @throws {ManifestInvalid}
+ */
+export function renewManifest(
+  current: Manifest,
+  roster: readonly MemberEntry[] = [],
+  today: string = todayUtc(),
+): { unsigned: Manifest; changes: ManifestChange[] } {
+  const pending = new Map(roster.map((m) => [m.id, m]));
+  const members = current.members.map((entry) => {
+    const newer = pending.get(entry.id);
+    const rotated =
+      newer !== undefined &&
+      !entry.removed &&
+      !newer.removed &&
+      newer.role === entry.role &&
+      newer.signing_key !== entry.signing_key;
+    return rotated ? newer : entry;
+  });
+  return nextManifest(current, members, today);
+}
+
+/**
+ * An unsigned re-anchor (protocol §4.5): `threshold` of its own admins sign
+ * it, and clients accept it only as a built-in anchor.
+ */
+export function reanchorManifest(
+  version: number,
+  members: readonly MemberEntry[],
+  threshold: number,
+  issued: string = todayUtc(),
+): Manifest {
+  return { ...unsignedManifest(version, members, threshold, issued), reanchor: true };
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   type MessageVerdict,
 } from "./documents.js";
 import { b64u, fromB64u, hex, sha256 } from "./encoding.js";
-import { accessRecipients } from "./manifest.js";
+import { daysLeft, recipientsForAccess, todayUtc } from "./manifest.js";
 import { attachmentPadder } from "./padding.js";
 import type {
   AttachmentEntry,
@@ -88,11 +88,25 @@ export const blocksWriting = (warnings: readonly ConsistencyWarning[]): boolean 
 
 // -- writing -------------------------------------------------------------------------
 
-/** Who a reply (message) or note is sealed to (protocol §2.4). @throws {Error} for an access member not current */
-export function entryRecipients(manifest: Manifest, caseDetail: StoredCase, kind: EntryKind): string[] {
-  const access = accessRecipients(manifest, caseDetail.access);
-  if (access.length !== caseDetail.access.length) throw new Error("an access member is no longer current");
-  return kind === "message" ? [...access, caseDetail.reply_to] : access;
+/**
+ * Who a reply (message) or note is sealed to (protocol §2.4), and the removed
+ * members of the case's access list left out (candor/teamops.py's _recipients).
+ * @throws {ManifestInvalid} for an access member the manifest does not list, or when nobody is left
+ */
+export function entryRecipients(
+  manifest: Manifest,
+  caseDetail: StoredCase,
+  kind: EntryKind,
+): { recipients: string[]; dropped: string[] } {
+  const { recipients, dropped } = recipientsForAccess(manifest, caseDetail.access);
+  return { recipients: kind === "message" ? [...recipients, caseDetail.reply_to] : recipients, dropped };
+}
+
+/** Writing refused: the team's manifest expired (candor/roster.py's ManifestExpired). */
+export class ManifestExpired extends Error {
+  constructor(manifest: Manifest) {
+    super(`the team manifest (version ${manifest.version}) expired on ${manifest.expires}`);
+  }
 }
 
 /** Seal an attachment (bytes) for a reply or note; returns the sealed bytes and its entry without id. */
@@ -280,19 +294,22 @@ async function uploadFile(file: File, recipients: readonly string[]): Promise<At
  * Seal the files and a signed message or note to the case's recipients and
  * post them. `prev` is the last verified message (documents.ts's
  * previousMessage, the rule both twins follow). Refused when the stored
- * case and the sealed report disagree (protocol §4.5).
- * @throws {SealFailed} | {ApiError} | {Error} when writing is refused or an access member is no longer current
+ * case and the sealed report disagree (protocol §4.5), and when the
+ * manifest expired. Resolves to the removed members left out, for the sender.
+ * @throws {SealFailed} | {ApiError} | {ManifestExpired} | {Error} when writing is refused
  */
 export async function postEntry(
   writer: Writer,
   manifest: Manifest,
   thread: Pick<CaseRead, "detail" | "messages" | "warnings">,
   entry: { kind: EntryKind; text: string; files: readonly File[] },
-): Promise<void> {
+  today: string = todayUtc(),
+): Promise<{ dropped: string[] }> {
   const { detail, messages } = thread;
   if (blocksWriting(thread.warnings)) throw new Error("the stored case does not match the sealed report");
+  if (daysLeft(manifest, today) < 0) throw new ManifestExpired(manifest);
   const { kind, text } = entry;
-  const recipients = entryRecipients(manifest, detail, kind);
+  const { recipients, dropped } = entryRecipients(manifest, detail, kind);
   const attachments: AttachmentEntry[] = [];
   for (const file of entry.files) attachments.push(await uploadFile(file, recipients));
   const prev = previousMessage(
@@ -306,4 +323,5 @@ export async function postEntry(
     attachments.map((a) => a.id),
   );
   await writer.client.call("POST", `/v1/team/cases/${detail.id}/${kind}s`, { body });
+  return { dropped };
 }

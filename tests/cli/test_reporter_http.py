@@ -50,10 +50,11 @@ def test_reporter_flow_over_http(live_api: LiveServer) -> None:
     assert _code(lambda: anon.call("POST", "/v1/followup/fetch", {
         "auth": visit.receipt.auth_b64, "visit": b64u_encode(os.urandom(32)),
         "id": thread["report"]["id"]}, signed=False)) == (409, "rotate_first")
-    # The old receipt is dead, like one never issued; a retried submit now conflicts.
+    # The old receipt is dead, like one never issued; a retried submit is a new
+    # submission (its token_id is forgotten, protocol §4.2), whose attachment is taken.
     for dead in (sub.receipt, Receipt.generate()):
         assert _code(lambda d=dead: anon.call(
             "POST", "/v1/followup/open", {"auth": d.auth_b64}, signed=False)
         ) == (404, "receipt_unknown")
     assert _code(lambda: anon.call("POST", "/v1/reports", sub.body, signed=False)) == (
-        409, "token_in_use")
+        409, "attachment_claimed")

@@ -1,35 +1,86 @@
 // Build the reporter pages and the review console into static files (run as
-// `node frontend/build.mjs [--manifest PATH] [--out DIR]`).
+// `node frontend/build.mjs [--manifest PATH] [--site PATH] [--out DIR]`).
 // Bundles frontend/src/*.ts (ESM, minified, content-hashed), embeds the
-// manifest, questionnaire and catalogues in the bundle so Subresource
+// manifest, questionnaire, site settings (frontend/site.json: the contacts
+// the reporter page shows) and catalogues in the bundle so Subresource
 // Integrity covers them, rewrites the HTML to the hashed names with
 // integrity attributes, and writes DIR/headers.json for the server.
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 // The manifest checks are the browser library's own, so the build and the pages agree.
 import { fingerprint, verifyBuiltIn } from "./src/lib/manifest.js";
 import type { Manifest } from "./src/lib/types.js";
+import type { SiteSettings } from "./src/page/site.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d3557"/><path d="M4 8.5l2.5 2.5L12 5" stroke="#fff" stroke-width="2" fill="none"/></svg>\n`;
 
 interface Args {
   manifest: string;
+  site: string;
   out: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { manifest: join(HERE, "manifest.json"), out: join(HERE, "dist") };
+  const args: Args = { manifest: join(HERE, "manifest.json"), site: join(HERE, "site.json"), out: join(HERE, "dist") };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--manifest") args.manifest = resolve(argv[++i] ?? "");
+    else if (flag === "--site") args.site = resolve(argv[++i] ?? "");
     else if (flag === "--out") args.out = resolve(argv[++i] ?? "");
-    else throw new Error(`unknown argument ${flag ?? ""} (use --manifest PATH --out DIR)`);
+    else throw new Error(`unknown argument ${flag ?? ""} (use --manifest PATH --site PATH --out DIR)`);
   }
   return args;
+}
+
+const SITE_FIELDS = ["v", "contact", "outside_contact"];
+const MAX_CONTACT_CHARS = 1000;
+// Shown to reporters as text: no control characters but line breaks, no bidi overrides.
+const UNSAFE_CONTACT = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** One contact: null, a text, or one text per language of the catalogues. */
+function checkContact(name: string, value: unknown, languages: readonly string[]): void {
+  if (value === null) return;
+  const texts = typeof value === "string" ? { any: value } : value;
+  if (typeof texts !== "object" || Array.isArray(texts) || Object.keys(texts).length === 0) {
+    throw new Error(`site settings: ${name} must be null, a text or {"en": …, "de": …}`);
+  }
+  for (const [lang, text] of Object.entries(texts as Record<string, unknown>)) {
+    if (lang !== "any" && !languages.includes(lang)) throw new Error(`site settings: ${name}: no catalogue "${lang}"`);
+    if (
+      typeof text !== "string" ||
+      text.trim() === "" ||
+      text.length > MAX_CONTACT_CHARS ||
+      UNSAFE_CONTACT.test(text)
+    ) {
+      throw new Error(`site settings: ${name}.${lang} must be a text of 1 to ${MAX_CONTACT_CHARS} characters`);
+    }
+  }
+}
+
+/**
+ * The operator's site settings (frontend/site.json): `contact`, the
+ * channel reporters are sent to when the page cannot accept reports (an
+ * expired or unverifiable team manifest), and `outside_contact`, someone
+ * outside the team (ombudsperson, works council, an external authority) for
+ * reports about the team's administrators. A missing file means neither.
+ */
+function readSite(path: string, languages: readonly string[]): SiteSettings {
+  if (!existsSync(path)) return { v: 1, contact: null, outside_contact: null };
+  const site = readJson(path);
+  if (typeof site !== "object" || site === null || Array.isArray(site)) throw new Error("site settings: not an object");
+  const fields = Object.keys(site);
+  const unknown = fields.filter((f) => !SITE_FIELDS.includes(f));
+  if (unknown.length || (site as { v?: unknown }).v !== 1) {
+    throw new Error(`site settings: "v": 1 and only ${SITE_FIELDS.join(", ")} (found ${fields.join(", ")})`);
+  }
+  const { contact = null, outside_contact = null } = site as Record<string, unknown>;
+  checkContact("contact", contact, languages);
+  checkContact("outside_contact", outside_contact, languages);
+  return { v: 1, contact, outside_contact } as SiteSettings;
 }
 
 /** The pages, and how far each is below the site's root (for asset paths). */
@@ -86,7 +137,11 @@ function checkNoInline(name: string, html: string): void {
 }
 
 /** Bundle every entry point (frontend/src/*.ts) and return its hashed name and SRI, by entry name. */
-async function bundle(manifest: Manifest, out: string, assets: string): Promise<Record<string, Asset>> {
+async function bundle(
+  data: { manifest: Manifest; site: SiteSettings; catalogues: Record<string, unknown> },
+  out: string,
+  assets: string,
+): Promise<Record<string, Asset>> {
   const entries = readdirSync(join(HERE, "src"))
     .filter((f) => /\.[jt]s$/.test(f) && !f.endsWith(".d.ts"))
     .map((f) => join(HERE, "src", f));
@@ -104,9 +159,7 @@ async function bundle(manifest: Manifest, out: string, assets: string): Promise<
     charset: "utf8",
     legalComments: "eof",
     logLevel: "warning",
-    plugins: [
-      builtInData({ manifest, questionnaire: readJson(join(HERE, "questionnaire.json")), catalogues: catalogues() }),
-    ],
+    plugins: [builtInData({ ...data, questionnaire: readJson(join(HERE, "questionnaire.json")) })],
   });
   const scripts: Record<string, Asset> = {};
   for (const [path, meta] of Object.entries(result.metafile.outputs)) {
@@ -156,6 +209,8 @@ function rewritePage(file: string, up: string, scripts: Record<string, Asset>, s
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const manifest = verifyBuiltIn(readJson(args.manifest));
+  const texts = catalogues();
+  const site = readSite(args.site, Object.keys(texts));
   const out = args.out;
   const assets = join(out, "assets");
   rmSync(assets, { recursive: true, force: true });
@@ -164,7 +219,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(assets, { recursive: true });
   mkdirSync(join(out, "console"), { recursive: true });
-  const scripts = await bundle(manifest, out, assets);
+  const scripts = await bundle({ manifest, site, catalogues: texts }, out, assets);
   const styles = copyStyles(out);
   for (const { file, up } of PAGES) writeFileSync(join(out, file), rewritePage(file, up, scripts, styles));
   writeFileSync(join(out, "favicon.svg"), FAVICON);

@@ -1,35 +1,51 @@
-// The reporter page: landing → form → review → sending → receipt.
+// The reporter page: landing → form → review → sending → receipt, each step
+// with a history entry (Back returns to the previous step), a leave guard as
+// soon as anything was typed, and a clear "cannot accept reports" page with
+// the operator's contact when the team manifest has expired or fails to verify.
 import questionnaire from "candor:questionnaire";
-import { ApiError } from "./lib/api.js";
-import { UploadFailed } from "./lib/attachments.js";
-import { SealFailed } from "./lib/documents.js";
 import { accessList, prepareCase, submitCase, type PreparedCase } from "./lib/intake.js";
-import { activeMembers } from "./lib/manifest.js";
+import { activeMembers, todayUtc } from "./lib/manifest.js";
 import type { Manifest } from "./lib/types.js";
-import {
-  $,
-  el,
-  fingerprint,
-  loadManifestChain,
-  memberLabel,
-  setAlert,
-  showStep,
-  startPage,
-  tr,
-} from "./page/common.js";
+import { $, el, fingerprint, loadManifestChain, memberLabel, setAlert, startPage, tr } from "./page/common.js";
+import { sendError, type SendPhase } from "./page/errors.js";
+import { excludedIds, renderMembers } from "./page/exclusions.js";
 import { FileList, progressRow } from "./page/files.js";
+import { fieldId, readForm, relabelFields, renderField, watchCounters, type FormError } from "./page/form.js";
 import { renderReceiptBox } from "./page/receipt-box.js";
-import { errorKey } from "./page/errors.js";
-import { fieldId, readForm, relabelFields, renderField } from "./page/form.js";
+import { settings } from "./page/site.js";
+import { Steps } from "./page/steps.js";
 
 const i18n = startPage();
 let manifest: Manifest | null = null;
-let leaveGuard = false;
-const files = new FileList($("files", HTMLInputElement), $("file-list"), i18n);
+/** Something was typed, picked or ticked that a reload or Back out of the page would lose. */
+let dirty = false;
+/** A send is under way: the history must not move. */
+let sending = false;
+/** A receipt is shown that the reporter has not confirmed saving. */
+let receiptUnsaved = false;
+const files = new FileList($("files", HTMLInputElement), $("file-list"), i18n, {
+  button: $("add-files", HTMLButtonElement),
+  count: $("file-count"),
+  notice: $("file-refused"),
+  limits: $("file-limits"),
+});
+const steps = new Steps("step-intro", decide);
 
 window.addEventListener("beforeunload", (event) => {
-  if (leaveGuard) event.preventDefault();
+  if (dirty || sending || receiptUnsaved) event.preventDefault();
 });
+for (const type of ["input", "change"]) {
+  $("report-form").addEventListener(type, () => {
+    dirty = true;
+  });
+}
+
+/** Which step the history may move to (see Steps): never away from a send or an unsaved receipt. */
+function decide(from: string, to: string): string | null {
+  if (from === "step-closed" || from === "step-receipt" || sending) return null;
+  if (to === "step-review" || to === "step-sending") return checkForm() ? "step-review" : "step-form";
+  return to;
+}
 
 // ---- landing ---------------------------------------------------------------
 
@@ -41,11 +57,27 @@ async function init(): Promise<void> {
     $("manifest-version").textContent = String(newest.version);
     if (!fetched) setAlert($("manifest-warning"), i18n, "manifest.offline");
     renderFields();
-    renderMembers(newest);
+    renderMembers(newest, i18n);
   } catch {
-    setAlert($("fatal"), i18n, "manifest.invalid");
-    $("start", HTMLButtonElement).disabled = true;
+    // An expired head, or a chain (or built-in manifest) that does not verify: encrypt nothing.
+    showClosed();
   }
+}
+
+/** The page cannot accept reports: say so, and where to go instead. Nothing is sent from here. */
+function showClosed(): void {
+  manifest = null;
+  const contact = $("closed-contact-text");
+  const show = (): void => {
+    contact.textContent = i18n.local(settings.contact);
+    $("closed-contact").hidden = contact.textContent === "";
+    $("closed-no-contact").hidden = contact.textContent !== "";
+  };
+  i18n.onChange(show);
+  show();
+  $("start", HTMLButtonElement).disabled = true;
+  sending = false;
+  steps.replace("step-closed");
 }
 
 /** The manifest the page encrypts to; the form is only reachable once it verified. */
@@ -55,7 +87,7 @@ function current(): Manifest {
 }
 
 $("start").addEventListener("click", () => {
-  showStep("step-form");
+  steps.push("step-form");
 });
 
 // ---- form ------------------------------------------------------------------
@@ -67,38 +99,12 @@ function renderFields(): void {
     relabelFields(i18n);
   });
   relabelFields(i18n);
+  watchCounters(questionnaire.fields, i18n);
 }
 
-function renderMembers(newest: Manifest): void {
-  const list = $("members");
-  for (const member of activeMembers(newest)) {
-    const id = `exclude-${member.id}`;
-    const box = el("input", { type: "checkbox", id, value: member.id, dataset: { role: member.role } });
-    box.addEventListener("change", updateMemberLocks);
-    const badge =
-      member.role === "admin" ? el("span", { class: "badge", dataset: { i18n: "exclude.admin_badge" } }) : null;
-    list.append(el("li", { class: "check" }, box, el("label", { for: id }, memberLabel(member), " ", badge)));
-  }
-  i18n.apply(list);
-}
-
-const memberBoxes = (selector: string): HTMLInputElement[] => [
-  ...$("members").querySelectorAll<HTMLInputElement>(selector),
-];
-const excludedIds = (): string[] => memberBoxes("input:checked").map((b) => b.value);
-
-/** Keep at least one admin: the last admin left cannot be excluded. */
-function updateMemberLocks(): void {
-  const boxes = memberBoxes("input");
-  const adminsLeft = boxes.filter((b) => b.dataset.role === "admin" && !b.checked);
-  for (const b of boxes) b.disabled = b.dataset.role === "admin" && !b.checked && adminsLeft.length === 1;
-}
-
-$("report-form").addEventListener("submit", (event) => {
-  event.preventDefault();
+/** Check the form; show the errors (and return false) or fill in the review (and return true). */
+function checkForm(): boolean {
   const { form, errors } = readForm(questionnaire.fields);
-  const list = $("form-error-list");
-  list.replaceChildren();
   if (files.damaged.length) errors.push({ field: null, problem: "files.damaged" });
   try {
     accessList(current(), excludedIds());
@@ -106,28 +112,39 @@ $("report-form").addEventListener("submit", (event) => {
     errors.push({ field: null, problem: "exclude.error" });
   }
   if (errors.length) {
-    for (const { field, problem } of errors) {
-      const target = field
-        ? field.type === "radio"
-          ? `${fieldId(field.key)}-0`
-          : `${fieldId(field.key)}-input`
-        : "files";
-      const label = field ? el("span", { dataset: { q: field.key, qPart: "label" } }) : null;
-      const args = field?.max === undefined ? undefined : { max: field.max };
-      const link = el("a", { href: `#${target}` }, label, field ? ": " : null, tr(problem, args));
-      link.addEventListener("click", (e) => {
-        e.preventDefault();
-        $(target).focus();
-      });
-      list.append(el("li", {}, link));
-    }
-    relabelFields(i18n);
-    $("form-errors").hidden = false;
-    $("form-errors").focus();
-    return;
+    showFormErrors(errors);
+    return false;
   }
   $("form-errors").hidden = true;
-  showReview(form);
+  buildReview(form);
+  return true;
+}
+
+function showFormErrors(errors: readonly FormError[]): void {
+  const list = $("form-error-list");
+  list.replaceChildren();
+  for (const { field, problem, args } of errors) {
+    const target = field
+      ? field.type === "radio"
+        ? `${fieldId(field.key)}-0`
+        : `${fieldId(field.key)}-input`
+      : "files";
+    const label = field ? el("span", { dataset: { q: field.key, qPart: "label" } }) : null;
+    const link = el("a", { href: `#${target}` }, label, field ? ": " : null, tr(problem, args));
+    link.addEventListener("click", (e) => {
+      e.preventDefault();
+      (target === "files" ? $("add-files") : $(target)).focus();
+    });
+    list.append(el("li", {}, link));
+  }
+  relabelFields(i18n);
+  $("form-errors").hidden = false;
+  $("form-errors").focus();
+}
+
+$("report-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (checkForm()) steps.push("step-review");
 });
 
 // ---- review ----------------------------------------------------------------
@@ -135,7 +152,7 @@ $("report-form").addEventListener("submit", (event) => {
 let pending: { form: Record<string, string>; excluded: string[] } | null = null;
 let prepared: PreparedCase | null = null;
 
-function showReview(form: Record<string, string>): void {
+function buildReview(form: Record<string, string>): void {
   const excludedNow = excludedIds();
   pending = { form, excluded: excludedNow };
   // Edits may change the access list: keys and sealed files are made afresh.
@@ -172,14 +189,14 @@ function showReview(form: Record<string, string>): void {
       : [el("li", {}, tr("review.no_files"))]),
   );
   relabelFields(i18n);
-  showStep("step-review");
 }
 
+// "Back to edit" walks the history back, so the browser's Back and these buttons agree.
 $("back-to-form").addEventListener("click", () => {
-  showStep("step-form");
+  history.back();
 });
 $("sending-back").addEventListener("click", () => {
-  showStep("step-review");
+  history.back();
 });
 
 // ---- sending ---------------------------------------------------------------
@@ -187,21 +204,16 @@ $("sending-back").addEventListener("click", () => {
 $("send").addEventListener("click", () => void send());
 $("sending-retry").addEventListener("click", () => void send());
 
-/** The catalogue key for a failed send. */
-const sendErrorKey = (err: unknown): string =>
-  err instanceof SealFailed
-    ? "error.seal"
-    : err instanceof ApiError
-      ? errorKey(err)
-      : err instanceof UploadFailed
-        ? "error.upload"
-        : "error.seal";
-
 async function send(): Promise<void> {
-  if (pending === null) return;
+  if (pending === null || sending) return;
+  // The head may have expired since the page was opened: then nothing is encrypted.
+  if (todayUtc() > current().expires) {
+    showClosed();
+    return;
+  }
   const { form, excluded } = pending;
-  showStep("step-sending");
-  leaveGuard = true;
+  steps.replace("step-sending");
+  sending = true;
   $("sending-retry").hidden = true;
   $("sending-back").hidden = true;
   setAlert($("sending-error"), i18n, null);
@@ -211,11 +223,14 @@ async function send(): Promise<void> {
   const items = files.ready;
   const rows = items.map((item) => progressRow(item, i18n));
   $("sending-files").replaceChildren(...rows.map((r) => r.li));
+  let phase: SendPhase = "seal";
+  let file: string | null = null;
   try {
     // Keys, recipients and the receipt are made and checked before anything is sent.
     say("sending.encrypting");
     const ready = (prepared ??= await prepareCase(current(), excluded));
     for (const [i, item] of items.entries()) {
+      file = item.file.name;
       const source = item.pending.source;
       const total = Math.max(1, source instanceof Uint8Array ? source.length : source.size);
       await item.pending.seal(ready.recipients, (_phase, done) => {
@@ -225,22 +240,37 @@ async function send(): Promise<void> {
     }
     say("sending.uploading");
     for (const [i, item] of items.entries()) {
+      file = item.file.name;
+      phase = "file";
       await item.pending.send(undefined, (_phase, done, total) => {
+        phase = "upload";
         rows[i]?.set("sending.file.uploading", done / (total ?? 1));
       });
       rows[i]?.set("sending.file.done", 1);
     }
     say("sending.report");
+    [phase, file] = ["report", null];
     const result = await submitCase(ready, { form, lang: i18n.lang, files: items.map((i) => i.pending) });
     showReceipt(result.text);
   } catch (err) {
-    setAlert($("sending-error"), i18n, sendErrorKey(err));
+    sending = false;
+    showSendError(err, phase, file);
     say(null);
-    $("sending-retry").hidden = false;
-    $("sending-back").hidden = !(err instanceof SealFailed);
-    $("sending-retry").focus();
-    // Nothing is lost on failure: a retry re-uses what was already sealed or uploaded.
   }
+}
+
+/** A specific message, the file it concerns, "Try again" when it can help, and always "Back to edit". */
+function showSendError(err: unknown, phase: SendPhase, file: string | null): void {
+  const { key, retry } = sendError(err, phase);
+  const node = $("sending-error");
+  setAlert(node, i18n, key);
+  if (file !== null) node.prepend(el("p", {}, tr("sending.failed_file", { name: file })));
+  node.append(el("p", {}, tr(retry ? "sending.retry_or_edit" : "sending.edit_only")));
+  i18n.apply(node);
+  $("sending-retry").hidden = !retry;
+  $("sending-back").hidden = false;
+  (retry ? $("sending-retry") : $("sending-back")).focus();
+  // Nothing is lost on failure: a retry re-uses what was already sealed or uploaded.
 }
 
 // ---- receipt ---------------------------------------------------------------
@@ -248,18 +278,21 @@ async function send(): Promise<void> {
 function showReceipt(text: string): void {
   files.clear();
   pending = null;
+  sending = false;
+  receiptUnsaved = true;
   renderReceiptBox($("receipt-box"), i18n, text, {
     idPrefix: "receipt",
     continueKey: "receipt.done",
     onContinue: () => {
-      leaveGuard = false;
+      receiptUnsaved = false;
+      dirty = false;
       prepared = null;
       setAlert($("receipt-box"), i18n, "receipt.thanks");
       $("receipt-box").focus();
     },
   });
   $("receipt-box").setAttribute("tabindex", "-1");
-  showStep("step-receipt");
+  steps.replace("step-receipt");
 }
 
 void init();

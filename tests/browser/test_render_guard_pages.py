@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,9 @@ def _member(server: LiveServer, first_name: str) -> LiveMember:
     return next(m for m in server.team if m.name.startswith(first_name))
 
 
-def _report(page: Any, watch: Any, origin: str) -> str:
+def _report(page: Any, watch: Any, server: LiveServer) -> str:
     """Every view of the report page; returns the receipt."""
+    origin = server.url
     page.goto(origin + "/")
     page.wait_for_selector("#fingerprint:not(:empty)")
     assert_renders(page, "landing")
@@ -132,12 +134,39 @@ def _report(page: Any, watch: Any, origin: str) -> str:
     )
     page.wait_for_selector("#file-list li .small.warn-text")
     assert_renders(page, "form filled")
+    # Text over a limit (the counter), and the last admin locked with its reason.
+    page.fill("#q-summary-input", "x" * 201)
+    assert_renders(page, "counter over the limit")
+    page.fill("#q-summary-input", "A manager shouts at interns.")
+    page.check(f"#exclude-{_member(server, 'Ada').member_id}")
+    assert page.is_visible(f"#exclude-{_member(server, 'Carol').member_id}-reason")
+    assert_renders(page, "last admin locked")
+    page.uncheck(f"#exclude-{_member(server, 'Ada').member_id}")
+    # A file refused when picked: more than the limit.
+    page.set_input_files(
+        "#files",
+        [{"name": f"n{i}.txt", "mimeType": "text/plain", "buffer": b"x"} for i in range(10)],
+    )
+    page.wait_for_selector("#file-refused:not([hidden])")
+    assert_renders(page, "file refused when picked")
+    page.click("#file-list li:nth-child(2) button")
     page.click("#report-form button[type=submit]")
     page.wait_for_selector("#step-review:not([hidden])")
     assert "Ada Admin" in page.inner_text("#review-access")
     assert_renders(page, "review")
 
-    # A refused send: the error and the retry button.
+    # A file the server refuses (named, only "Back to edit"), then a refused send with a retry.
+    watch.expect_error("status of 413")
+    too_large = json.dumps({"error": {"code": "too_large", "message": "no"}})
+    page.route("**/v1/attachments", lambda route: route.fulfill(status=413, body=too_large))
+    page.click("#send")
+    page.wait_for_selector("#sending-back:not([hidden])", timeout=60000)
+    assert_renders(page, "file refused by the server")
+    page.unroute("**/v1/attachments")
+    page.click("#sending-back")
+    page.wait_for_selector("#step-form:not([hidden])")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("#step-review:not([hidden])")
     watch.expect_error("status of 400")
     refusal = json.dumps({"error": {"code": "malformed", "message": "no"}})
     page.route("**/v1/reports", lambda route: route.fulfill(status=400, body=refusal))
@@ -193,7 +222,7 @@ def _set_status(server: LiveServer, case_id: str, status: str) -> None:
 def test_every_reporter_view_renders(make_page: Any, server: LiveServer) -> None:
     origin = server.url
     page, watch = make_page(origin)
-    receipt = _report(page, watch, origin)
+    receipt = _report(page, watch, server)
 
     # Follow-up: the entry step, a typo, an unknown receipt.
     page.goto(origin + "/followup.html")
@@ -235,3 +264,14 @@ def test_every_reporter_view_renders(make_page: Any, server: LiveServer) -> None
         _set_status(server, case["id"], status)
         receipt = _visit(page, origin, receipt, status)
         assert_renders(page, f"thread, case {status}")
+
+
+def test_closed_reporter_page_renders(make_page: Any, server: LiveServer) -> None:
+    """The page that cannot accept reports (an expired head), without a configured contact."""
+    page, _ = make_page(server.url)
+    expires = datetime.fromisoformat(server.manifest["expires"]).replace(tzinfo=UTC)
+    page.clock.set_fixed_time(expires + timedelta(days=3))
+    page.goto(server.url + "/")
+    page.wait_for_selector("#step-closed:not([hidden])")
+    assert page.is_visible("#closed-no-contact")
+    assert_renders(page, "closed")

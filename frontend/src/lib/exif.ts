@@ -190,3 +190,45 @@ export function stripMetadata(bytes: Uint8Array): { format: ImageFormat | null }
   const strip = { jpeg: stripJpeg, png: stripPng, webp: stripWebp }[format];
   return { format, ...strip(bytes) };
 }
+
+/** What a removed field was, in words a reporter knows (the page's catalogue names each kind). */
+export type MetadataKind = "location" | "device" | "time" | "person" | "text" | "identifier" | "other";
+
+const KIND_OF: Record<string, MetadataKind> = {
+  Make: "device",
+  Model: "device",
+  Software: "device",
+  BodySerialNumber: "device",
+  LensMake: "device",
+  LensModel: "device",
+  LensSerialNumber: "device",
+  MakerNote: "device",
+  DateTime: "time",
+  DateTimeOriginal: "time",
+  DateTimeDigitized: "time",
+  OffsetTime: "time",
+  OffsetTimeOriginal: "time",
+  tIME: "time",
+  Artist: "person",
+  Copyright: "person",
+  CameraOwnerName: "person",
+  ImageDescription: "text",
+  UserComment: "text",
+  Comment: "text",
+  XMP: "text",
+  IPTC: "text",
+  ImageUniqueID: "identifier",
+};
+const KIND_ORDER: readonly MetadataKind[] = ["location", "device", "time", "person", "text", "identifier", "other"];
+
+/** The kinds of the fields stripMetadata removed, most revealing first, each once. */
+export function metadataKinds(removed: readonly string[]): MetadataKind[] {
+  const kinds = new Set<MetadataKind>();
+  for (const name of removed) {
+    // GPS fields are the location; PNG text chunks ("tEXt: Author") are text someone wrote.
+    if (name.startsWith("GPS")) kinds.add("location");
+    else if (/^(tEXt|zTXt|iTXt): /.test(name)) kinds.add("text");
+    else kinds.add(KIND_OF[name] ?? "other");
+  }
+  return KIND_ORDER.filter((k) => kinds.has(k));
+}

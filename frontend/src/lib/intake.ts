@@ -20,9 +20,38 @@ import {
 import { b64u } from "./encoding.js";
 import { jcs } from "./jcs.js";
 import { accessRecipients, activeMembers, manifestRecipientType } from "./manifest.js";
+import { paddedSize } from "./padding.js";
 import { deriveReceipt, generateReceipt, receiptText, type DerivedReceipt } from "./receipt.js";
 import { generateSeed } from "./sign.js";
 import type { AttachmentEntry, CaseState, Manifest, RecipientType, UploadTarget } from "./types.js";
+
+/** The server's default limits (protocol §4.1): attachment ids per report, and the sealed size of one. */
+export const MAX_FILES = 10;
+export const MAX_SEALED_FILE_BYTES = 2 ** 30;
+/** An age header with 32 hybrid stanzas stays below this (each is about 1.6 KB). */
+const HEADER_BOUND = 64 * 1024;
+const CHUNK = 64 * 1024;
+const TAG = 16;
+
+/** At most how large `plainSize` bytes are once padded and sealed (protocol §2.1, §2.2). */
+export function sealedSizeBound(plainSize: number): number {
+  const padded = paddedSize(Math.max(plainSize, 1));
+  return HEADER_BOUND + 16 + padded + TAG * Math.max(1, Math.ceil(padded / CHUNK));
+}
+
+/** Whether a file of `plainSize` bytes fits the attachment limit once sealed; checked before any work. */
+export const fileFits = (plainSize: number): boolean => sealedSizeBound(plainSize) <= MAX_SEALED_FILE_BYTES;
+
+/** The largest file that fits, for the page to state the limit in bytes a reporter's files have. */
+export function largestFile(): number {
+  let [fits, tooLarge] = [0, MAX_SEALED_FILE_BYTES];
+  while (tooLarge - fits > 1) {
+    const middle = Math.floor((fits + tooLarge) / 2);
+    if (fileFits(middle)) fits = middle;
+    else tooLarge = middle;
+  }
+  return fits;
+}
 
 /** The case's access list: every active member but the excluded ones. @throws {Error} "no_admin" */
 export function accessList(manifest: Manifest, excluded: readonly string[]): string[] {

@@ -1,9 +1,10 @@
-// The evidence picker: metadata removed from images as soon as a file is
-// chosen (the removed fields are listed), then sealing and uploading with a
-// progress bar per file and a retry for a failed upload.
-import { imageFormat, stripMetadata } from "../lib/exif.js";
-import { PendingFile } from "../lib/intake.js";
-import { el, formatSize, tr, type I18n } from "./common.js";
+// The evidence picker: the limits stated and checked as files are chosen
+// (a refused file is named), metadata removed from images at once (what was
+// removed said in plain words), then sealing and uploading with a progress
+// bar per file and a retry for a failed upload.
+import { imageFormat, metadataKinds, stripMetadata } from "../lib/exif.js";
+import { fileFits, largestFile, MAX_FILES, PendingFile } from "../lib/intake.js";
+import { el, formatSize, setAlert, tr, type I18n } from "./common.js";
 
 const MAX_IMAGE_CLEAN_BYTES = 64 * 1024 * 1024;
 const SNIFF_BYTES = 16;
@@ -36,33 +37,91 @@ export interface FileItem {
 }
 export type ReadyItem = FileItem & { pending: PendingFile };
 
+/** The reporter page's extras: an "Add files" button for the hidden input, the count, the refusals, the limits. */
+export interface PickerParts {
+  button: HTMLButtonElement;
+  count: HTMLElement;
+  notice: HTMLElement;
+  limits: HTMLElement;
+}
+
 export class FileList {
   private items: FileItem[] = [];
+  private readonly notice: HTMLElement;
 
   constructor(
     private readonly input: HTMLInputElement,
     private readonly list: HTMLElement,
     private readonly i18n: I18n,
+    private readonly parts: PickerParts | null = null,
   ) {
     input.addEventListener("change", () => {
       void this.add([...(input.files ?? [])]);
     });
+    // Without a place for refusals (the follow-up page), one goes right before the list.
+    this.notice = parts?.notice ?? el("div", { class: "error", role: "alert", hidden: true });
+    if (!parts) list.before(this.notice);
+    parts?.button.addEventListener("click", () => {
+      input.click();
+    });
+    i18n.onChange(() => {
+      this.showLimits();
+      this.showCount();
+    });
+    this.showLimits();
+    this.showCount();
   }
 
+  private showLimits(): void {
+    if (this.parts === null) return;
+    setAlert(this.parts.limits, this.i18n, "files.limits", {
+      n: MAX_FILES,
+      size: formatSize(largestFile(), this.i18n.lang),
+    });
+  }
+
+  private showCount(): void {
+    if (this.parts === null) return;
+    setAlert(this.parts.count, this.i18n, "files.count", { n: this.items.length, max: MAX_FILES });
+  }
+
+  /** Add the chosen files that the limits allow; name each one refused, and why. */
   async add(files: readonly File[]): Promise<void> {
+    const refused: { key: string; name: string }[] = [];
+    const accepted: FileItem[] = [];
     for (const file of files) {
-      const item: FileItem = { file, li: el("li", { class: "file" }), pending: null, cleaned: null, error: false };
-      this.items.push(item);
+      if (this.items.length >= MAX_FILES) refused.push({ key: "files.refused_count", name: file.name });
+      else if (!fileFits(file.size)) refused.push({ key: "files.refused_size", name: file.name });
+      else {
+        const item: FileItem = { file, li: el("li", { class: "file" }), pending: null, cleaned: null, error: false };
+        this.items.push(item);
+        accepted.push(item);
+      }
+    }
+    this.input.value = "";
+    this.showRefusals(refused);
+    this.showCount();
+    for (const item of accepted) {
       this.list.append(item.li);
-      item.li.append(el("span", { class: "file-name" }, file.name), " ", this.sizeNode(file));
+      item.li.append(el("span", { class: "file-name" }, item.file.name), " ", this.sizeNode(item.file));
       try {
-        Object.assign(item, await prepareFile(file));
+        Object.assign(item, await prepareFile(item.file));
       } catch {
         item.error = true;
       }
       this.renderItem(item);
     }
-    this.input.value = "";
+  }
+
+  private showRefusals(refused: readonly { key: string; name: string }[]): void {
+    const notice = this.notice;
+    notice.replaceChildren(
+      ...refused.map(({ key, name }) =>
+        el("p", {}, tr(key, { name, n: MAX_FILES, size: formatSize(largestFile(), this.i18n.lang) })),
+      ),
+    );
+    notice.hidden = refused.length === 0;
+    this.i18n.apply(notice);
   }
 
   private sizeNode(file: File): HTMLSpanElement {
@@ -76,7 +135,9 @@ export class FileList {
     remove.addEventListener("click", () => {
       this.items = this.items.filter((i) => i !== item);
       li.remove();
-      this.input.focus();
+      this.showCount();
+      this.showRefusals([]);
+      (this.parts?.button ?? this.input).focus();
     });
     li.replaceChildren(
       el("span", { class: "file-name" }, file.name),
@@ -99,18 +160,36 @@ export class FileList {
     return this.items.filter((i) => i.error);
   }
 
+  get count(): number {
+    return this.items.length;
+  }
+
   clear(): void {
     this.items = [];
     this.list.replaceChildren();
+    this.showRefusals([]);
+    this.showCount();
   }
 }
 
-/** What happened to a file's metadata, in a sentence. */
-function cleaningNote(item: FileItem): HTMLParagraphElement {
+/** What happened to a file's metadata, in a sentence: kinds in plain words, field names folded away. */
+function cleaningNote(item: FileItem): HTMLElement {
   if (item.error) return el("p", { class: "error" }, tr("files.damaged"));
   if (item.cleaned === null) return el("p", { class: "small warn-text" }, tr("files.not_cleaned"));
   if (item.cleaned.length === 0) return el("p", { class: "small" }, tr("files.clean"));
-  return el("p", { class: "small" }, tr("files.cleaned"), " ", el("span", { class: "mono" }, item.cleaned.join(", ")));
+  const kinds = metadataKinds(item.cleaned);
+  const words: (HTMLElement | string)[] = kinds.flatMap((k, i) => [i ? ", " : "", tr(`files.meta.${k}`)]);
+  return el(
+    "div",
+    { class: "small" },
+    el("p", { class: "cleaned" }, tr("files.cleaned"), " ", ...words),
+    el(
+      "details",
+      { class: "technical" },
+      el("summary", {}, tr("files.technical")),
+      el("p", { class: "mono" }, item.cleaned.join(", ")),
+    ),
+  );
 }
 
 /** A row with a progress bar for one file while it is sealed and sent. */

@@ -1,7 +1,9 @@
 // The report form, built from the operator's questionnaire: its fields,
-// their labels in the current language, and reading them back with the
-// errors to show.
+// their labels in the current language, a live character counter on every
+// field with a limit (text over it is refused, never cut), and reading them
+// back with the errors to show.
 import questionnaire from "candor:questionnaire";
+import type { Args } from "../lib/i18n.js";
 import { $, el, tr, type I18n } from "./common.js";
 import type { Question } from "./questionnaire.js";
 
@@ -11,7 +13,10 @@ export function renderField(field: Question): HTMLElement {
   const id = fieldId(field.key);
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
-  const described = [field.hint ? hintId : null, errorId].filter(Boolean).join(" ");
+  const countId = `${id}-count`;
+  const described = [field.hint ? hintId : null, field.max === undefined ? null : countId, errorId]
+    .filter(Boolean)
+    .join(" ");
   const required = field.required ? el("span", { class: "req", dataset: { i18n: "form.required" } }) : null;
   const hint = field.hint ? el("p", { class: "hint", id: hintId, dataset: { q: field.key, qPart: "hint" } }) : null;
   const error = el("p", { class: "error", id: errorId });
@@ -40,6 +45,7 @@ export function renderField(field: Question): HTMLElement {
     el("label", { for: `${id}-input` }, label, " ", required),
     hint,
     control(field, described),
+    field.max === undefined ? null : el("p", { class: "counter small", id: countId }),
     error,
   );
 }
@@ -63,8 +69,46 @@ function control(field: Question, described: string): HTMLElement {
       ),
     );
   }
-  if (field.type === "textarea") return el("textarea", { ...common, rows: "6", maxlength: field.max });
-  return el("input", { ...common, type: "text", maxlength: field.max });
+  // No maxlength: it would cut pasted text silently; the counter and readForm refuse overflow instead.
+  if (field.type === "textarea") return el("textarea", { ...common, rows: "6" });
+  return el("input", { ...common, type: "text" });
+}
+
+/** The length the limits count: UTF-16 code units, as readForm checks and String.length measures. */
+const lengthOf = (value: string): number => value.trim().length;
+
+/** Show "n of max characters" under a field, and how many too many once over. */
+export function updateCounter(field: Question, i18n: I18n): void {
+  if (field.max === undefined) return;
+  const node = document.getElementById(`${fieldId(field.key)}-count`);
+  const input = document.getElementById(`${fieldId(field.key)}-input`);
+  if (node === null || !(input instanceof HTMLInputElement || input instanceof HTMLTextAreaElement)) return;
+  const n = lengthOf(input.value);
+  const number = new Intl.NumberFormat(i18n.lang);
+  const over = n > field.max;
+  node.classList.toggle("error", over);
+  node.replaceChildren(
+    tr(over ? "form.count_over" : "form.count", {
+      count: number.format(n),
+      max: number.format(field.max),
+      over: number.format(n - field.max),
+    }),
+  );
+  i18n.apply(node);
+}
+
+/** Keep every counter live: on each keystroke and on a language switch. */
+export function watchCounters(fields: readonly Question[], i18n: I18n): void {
+  for (const field of fields) {
+    if (field.max === undefined) continue;
+    document.getElementById(`${fieldId(field.key)}-input`)?.addEventListener("input", () => {
+      updateCounter(field, i18n);
+    });
+    updateCounter(field, i18n);
+  }
+  i18n.onChange(() => {
+    for (const field of fields) updateCounter(field, i18n);
+  });
 }
 
 /** Operator-written texts of the questionnaire, in the current language. */
@@ -86,6 +130,7 @@ export interface FormError {
   field: Question | null;
   /** The catalogue key of the problem. */
   problem: string;
+  args?: Args | undefined;
 }
 
 function valueOf(field: Question): string {
@@ -95,6 +140,10 @@ function valueOf(field: Question): string {
   const input = $<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(`${fieldId(field.key)}-input`);
   return input.value.trim();
 }
+
+/** The numbers form.error.too_long names: the limit and how far over it the text is. */
+export const tooLongArgs = (field: Question, value = ""): { max: number; over: number } | undefined =>
+  field.max === undefined ? undefined : { max: field.max, over: Math.max(0, lengthOf(value) - field.max) };
 
 /** The answers given (empty ones left out) and the problems to show next to each field. */
 export function readForm(fields: readonly Question[]): { form: Record<string, string>; errors: FormError[] } {
@@ -108,10 +157,11 @@ export function readForm(fields: readonly Question[]): { form: Record<string, st
     input?.removeAttribute("aria-invalid");
     let problem: string | null = null;
     if (field.required && value === "") problem = "form.error.required";
-    else if (field.max !== undefined && value.length > field.max) problem = "form.error.too_long";
+    else if (field.max !== undefined && lengthOf(value) > field.max) problem = "form.error.too_long";
     if (problem !== null) {
-      errors.push({ field, problem });
-      errorNode.append(tr(problem, field.max === undefined ? undefined : { max: field.max }));
+      const args = tooLongArgs(field, value);
+      errors.push({ field, problem, args });
+      errorNode.append(tr(problem, args));
       input?.setAttribute("aria-invalid", "true");
     }
     if (value !== "") form[field.key] = value;

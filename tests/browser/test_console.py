@@ -143,7 +143,10 @@ def test_reviewer_reads_answers_and_acknowledges(
 
     console.fill("#reply-text", "Thank you. We removed the post and reset the account password.")
     console.click("#reply-send")
+    # The reply is shown back, confirmed, and goes out when its undo window ends.
+    console.click("#reply-confirm-send")
     console.wait_for_selector("#case-thread li.message.team[data-verdict=ok]")
+    console.click("#compose-tab-note")
     console.fill("#note-text", "Checked with the social media team; password rotated 10:05.")
     console.click("#note-send")
     console.wait_for_selector("#case-notes li.message[data-verdict=ok]")

@@ -48,6 +48,8 @@ def render_problems(text: str, verbatim: frozenset[str] = frozenset()) -> list[s
     `verbatim`: protocol words a view shows as they are (the audit log's
     actions, such as `case.read`), which may look like a catalogue key."""
     problems = [f"{m!r}" for m in re.findall(r"\[object[^\]]*\]|\bundefined\b|\bNaN\b", text)]
+    # A catalogue template shown raw: every audit row once read "… {n} … {head}" (issue 19).
+    problems += [f"raw template {m!r}" for m in re.findall(r"\{[a-z_]+\}", text)]
     keys = (m.group(0) for m in RAW_KEY.finditer(text))
     problems += [f"raw key {key!r}" for key in keys if key not in verbatim]
     for segment in re.split(r"[\n\t]", text):
@@ -96,6 +98,7 @@ def test_guard_catches_the_known_bugs() -> None:
         "Name: undefined",
         "console.case.no_notes",
         "Ada — (admin), id m_x",
+        "The chain of {n} entries and every request signature verify. Head: {head}",
     ):
         assert render_problems(broken), broken
     clean = ("Acknowledge by\t2026-12-07 (done 2026-12-01)\nAda Admin\t—\tAdmin\n"
@@ -210,6 +213,26 @@ def visit_cases(page: Any, guard: Guard, ids: dict[str, str]) -> None:
         page.wait_for_selector("#inbox-progress[data-state=done]")
 
 
+def visit_compose(page: Any, guard: Guard, case_id: str) -> None:
+    """The note tab, a reply waiting for confirmation and one in its undo window (taken back)."""
+    page.click(f"#inbox-rows .case-link[data-case='{case_id}']")
+    page.wait_for_selector("#case-thread li")
+    page.click("#compose-tab-note")
+    guard.check(page, "case, note tab")
+    page.click("#compose-tab-reply")
+    page.fill("#reply-text", "Not sent: the render guard takes it back.")
+    page.click("#reply-send")
+    page.wait_for_selector("#reply-confirm:not([hidden])")
+    guard.check(page, "case, reply confirmation")
+    page.click("#reply-confirm-send")
+    page.wait_for_selector("#reply-undo:not([hidden])")
+    guard.check(page, "case, reply undo window")
+    page.click("#reply-undo-button")
+    guard.check(page, "case, reply taken back")
+    page.click("#back-to-inbox")
+    page.wait_for_selector("#inbox-progress[data-state=done]")
+
+
 def add_member_without_function(server: Any, admin: Any) -> str:
     """A new reviewer with no function, added to the roster (not yet published)."""
     from candor import keyfile as kf
@@ -249,6 +272,13 @@ def visit_team(page: Any, guard: Guard, view: str, audit: bool, publish: bool = 
         page.click("#audit-verify")
         page.wait_for_selector("#audit-result [data-result=ok]")
         guard.check(page, f"{view}, audit")
+        # Filtered by the first case and by the first person the filters offer.
+        for select in ("#audit-f-case", "#audit-f-member"):
+            values = page.eval_on_selector(select, "s => [...s.options].map((o) => o.value)")
+            if len(values) > 1:
+                page.select_option(select, values[1])
+                guard.check(page, f"{view}, audit by {select[9:]}")
+                page.select_option(select, "")
     page.click("#tab-inbox")
     page.wait_for_selector("#inbox-progress[data-state=done]")
 
@@ -275,6 +305,7 @@ def test_every_console_view_renders_cleanly(make_page: Any, server: Any, tmp_pat
     page.wait_for_selector("#case-thread li[data-verdict=signature]")
     page.wait_for_selector("#case-attachments li[data-attachment]")
     page.click("#back-to-inbox")
+    visit_compose(page, guard, ids["thread"])
     preview_card_without_function(page, guard, server, tmp_path)
     newcomer = add_member_without_function(server, ada)
     visit_team(page, guard, "team, admin, after cases", audit=True, publish=True)
@@ -286,5 +317,5 @@ def test_every_console_view_renders_cleanly(make_page: Any, server: Any, tmp_pat
     guard.check(reviewer, "inbox, reviewer")
     visit_cases(reviewer, guard, {"thread": ids["thread"], "acknowledged": ids["acknowledged"]})
     visit_team(reviewer, guard, "team, reviewer", audit=False)
-    assert len(guard.views) == 2 * (11 + len(ids) + 2)
+    assert len(guard.views) == 2 * (11 + len(ids) + 2 + 7)
     guard.assert_clean()

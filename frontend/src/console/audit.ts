@@ -8,7 +8,8 @@ import { fromUtf8, utf8 } from "../lib/encoding.js";
 import { parseStrict } from "../lib/strict-json.js";
 import type { AuditEntry } from "../lib/types.js";
 import { $, el, saveBytes, tr } from "../page/common.js";
-import { type Args, current, i18n, keysOf, memberName, say, session, showError, stillOpen } from "./session.js";
+import { clearAuditTable, initAuditTable, showEntries } from "./audit-table.js";
+import { type Args, current, i18n, keysOf, say, session, showError, stillOpen } from "./session.js";
 import { button, chosenFile, input } from "./views.js";
 
 type AuditResult = ReturnType<typeof verifyAudit>;
@@ -20,27 +21,15 @@ export function initAudit(): void {
   $("audit-verify").addEventListener("click", () => void verifyLog());
   $("audit-head-save").addEventListener("click", saveHead);
   $("audit-head-file").addEventListener("change", () => void checkSavedHead());
+  initAuditTable();
 }
 
 export function clearAudit(): void {
   auditHead = null;
-  for (const id of ["audit-result", "audit-rows", "audit-head-result"]) $(id).replaceChildren();
-  $("audit-table").hidden = true;
+  for (const id of ["audit-result", "audit-head-result"]) $(id).replaceChildren();
+  clearAuditTable();
   button("audit-head-save").disabled = true;
   input("audit-head-file").value = "";
-}
-
-function auditRow(entry: AuditEntry, verdict: string): HTMLTableRowElement {
-  return el(
-    "tr",
-    { class: verdict === "bad" ? "bad" : null, dataset: { seq: String(entry.seq), verdict } },
-    el("td", {}, String(entry.seq)),
-    el("td", {}, entry.day_time),
-    el("td", {}, entry.member ? memberName(entry.member) : tr("console.team.audit.system")),
-    el("td", { class: "mono" }, entry.action),
-    el("td", { class: "mono" }, entry.case ?? ""),
-    el("td", {}, tr(`console.team.audit.${verdict}`)),
-  );
 }
 
 function resultNode(result: AuditResult): HTMLElement {
@@ -77,10 +66,7 @@ async function verifyLog(
       auditHead = { ...result.head, day_time: entries.at(-1)?.day_time ?? null };
     }
     button("audit-head-save").disabled = result.problems.length > 0 || entries.length === 0;
-    const rows = entries.map((e, i) => auditRow(e, result.verdicts[i] ?? "bad"));
-    $("audit-rows").replaceChildren(...rows.reverse());
-    $("audit-table").hidden = false;
-    i18n().apply($("audit-rows"));
+    showEntries(entries.map((entry, i) => ({ entry, verdict: result.verdicts[i] ?? "bad" })));
     const node = $("audit-result");
     node.replaceChildren(resultNode(result));
     i18n().apply(node);

@@ -71,8 +71,18 @@ export function renderReport(report: ReportDoc): void {
     if (!questionnaire.fields.some((f) => f.key === key))
       items.push(el("dt", { class: "mono" }, key), el("dd", {}, value));
   }
-  items.push(el("dt", {}, tr("console.case.language")), el("dd", {}, report.lang));
+  items.push(el("dt", {}, tr("console.case.language")), el("dd", {}, languageName(report.lang, i18n().lang)));
   $("case-report").replaceChildren(...items);
+}
+
+/** "Deutsch" for "de" in a German console, "German" in an English one; the tag itself when the browser cannot name it. */
+export function languageName(tag: string, uiLang: string): string {
+  try {
+    return new Intl.DisplayNames([uiLang], { type: "language", fallback: "code" }).of(tag) ?? tag;
+  } catch {
+    // A tag that is not well-formed BCP 47 (the report is the reporter's word).
+    return tag;
+  }
 }
 
 // -- thread and notes ------------------------------------------------------------------

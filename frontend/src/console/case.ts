@@ -9,6 +9,7 @@ import { blocksWriting, postEntry, readCase } from "../lib/teamops.js";
 import { type CaseDetail, CASE_TRANSITIONS, type EntryKind, RESOLUTIONS } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { attachmentItem, closePreview } from "./attachments.js";
+import { clearCompose, initCompose, type Send } from "./compose.js";
 import { renderEntries, renderMeta, renderReport, renderWarnings, type View } from "./case-sections.js";
 import { current, i18n, isAdmin, manifest, memberName, session, showError, showNotice, stillOpen } from "./session.js";
 import { button, input, select, showView, textArea } from "./views.js";
@@ -37,14 +38,7 @@ export function initCase(wiring: CaseHooks): void {
     askDelete(false);
   });
   $("delete-yes").addEventListener("click", () => void deleteCase());
-  $("reply-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    void write("message");
-  });
-  $("note-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    void write("note");
-  });
+  initCompose({ prepare });
   $("status-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void saveStatus();
@@ -58,11 +52,12 @@ export function initCase(wiring: CaseHooks): void {
 
 export function clearCase(): void {
   closePreview();
+  clearCompose();
   view = null;
   for (const id of ["case-warnings", "case-meta", "case-report", "case-attachments", "case-thread", "case-notes"]) {
     $(id).replaceChildren();
   }
-  for (const id of ["reply-status", "note-status", "status-result", "delete-status", "delete-question", "delete-yes"]) {
+  for (const id of ["status-result", "delete-status", "delete-question", "delete-yes"]) {
     $(id).replaceChildren();
   }
   $("delete-case").hidden = true;
@@ -199,46 +194,49 @@ async function saveStatus(): Promise<void> {
 
 // -- writing ---------------------------------------------------------------------------------
 
-async function write(kind: EntryKind): Promise<void> {
-  if (!view) return;
+/** A Send bound to the case shown now, or the catalogue key saying why `text` may not be written to it. */
+function prepare(kind: EntryKind, text: string, files: File[]): Send | string {
+  if (!view) return "console.case.refused";
+  if (!text) return "console.case.empty";
+  // protocol §4.5: never write to a case whose stored reply_to or access differs from the sealed report.
+  if (blocksWriting(view.warnings)) return "console.case.refused";
   const v = view;
+  return () => write(v, kind, text, files);
+}
+
+async function write(v: View, kind: EntryKind, text: string, files: File[]): Promise<void> {
   const [statusId, textId, sendId] =
     kind === "message" ? ["reply-status", "reply-text", "reply-send"] : ["note-status", "note-text", "note-send"];
+  // The case may have been left meanwhile (a reply goes out when another case opens): its view is not touched.
+  const here = (): boolean => shownId() === v.id;
   const say = (key: string, cls = ""): void => {
+    if (!here()) return;
     $(statusId).replaceChildren(el("span", { class: cls }, tr(key)));
     i18n().apply($(statusId));
   };
-  const text = textArea(textId).value.trim();
-  if (!text) {
-    say("console.case.empty", "error");
-    return;
-  }
-  // protocol §4.5: never write to a case whose stored reply_to or access differs from the sealed report.
-  if (blocksWriting(v.warnings)) {
-    say("console.case.refused", "error");
-    return;
-  }
   const epoch = session.epoch;
   const send = button(sendId);
   send.disabled = true;
   try {
     say("console.case.sending");
-    const files = kind === "message" ? [...(input("reply-files").files ?? [])] : [];
     await postEntry(current(), manifest(), v, { kind, text, files });
-    if (!stillOpen(epoch) || shownId() !== v.id) return;
-    textArea(textId).value = "";
-    input("reply-files").value = "";
+    if (!stillOpen(epoch)) return;
+    if (here()) {
+      textArea(textId).value = "";
+      if (kind === "message") input("reply-files").value = "";
+    }
     const reloaded = await loadCase(v.id, epoch);
     if (!reloaded || !stillOpen(epoch)) return;
+    hooks?.changed(v.id, reloaded.detail);
+    if (!here()) return;
     view = reloaded;
     renderAll(reloaded);
-    hooks?.changed(v.id, reloaded.detail);
     say(kind === "message" ? "console.case.replied" : "console.case.noted");
   } catch (err) {
     if (!stillOpen(epoch)) return;
     if (err instanceof SealFailed || (err instanceof Error && err.message.includes("no longer current"))) {
       say("console.case.seal_failed", "error");
-    } else showError($(statusId), err);
+    } else if (here()) showError($(statusId), err);
   } finally {
     send.disabled = false;
   }

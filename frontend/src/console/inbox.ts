@@ -42,6 +42,8 @@ let hooks: InboxHooks | null = null;
 let rows = new Map<string, Row>();
 let loading: Promise<void> | null = null;
 let stale = false;
+/** True once the listing arrived (an empty inbox is explained only then). */
+let listed = false;
 
 function fillSelect(id: string, options: [string, string][]): void {
   const node = select(id);
@@ -87,6 +89,9 @@ export function clearInbox(): void {
   rows = new Map();
   loading = null;
   stale = false;
+  listed = false;
+  $("inbox-empty").replaceChildren();
+  $("inbox-empty").hidden = true;
   $("inbox-rows").replaceChildren();
   $("inbox-count").textContent = "";
   $("inbox-progress").replaceChildren();
@@ -154,6 +159,7 @@ async function loadInbox(): Promise<void> {
     const summaries = await listCases(current().client);
     if (!stillOpen(epoch)) return;
     takeListing(summaries);
+    listed = true;
     fillFilters();
     render();
     await decryptAll(epoch);
@@ -301,6 +307,28 @@ function render(): void {
   const count = $("inbox-count");
   count.replaceChildren(tr("console.inbox.count", { shown: shown.length, total: rows.size }));
   i18n().apply(count);
+  explainEmpty();
+}
+
+/**
+ * No case at all: say why. Reports are sealed to the members a manifest
+ * listed when they were sent, so a new member sees only later ones (until
+ * access can be granted to earlier cases).
+ */
+function explainEmpty(): void {
+  const node = $("inbox-empty");
+  node.hidden = !listed || rows.size > 0;
+  if (node.hidden) return;
+  const { chain, key } = current();
+  const joined = chain.findIndex((m) => m.members.some((e) => e.id === key.member));
+  // The first manifest this console trusts may not be the one that added the member: say so only when known.
+  const since = joined > 0 ? chain[joined] : undefined;
+  node.replaceChildren(
+    el("strong", {}, tr("console.inbox.empty")),
+    " ",
+    since ? tr("console.inbox.empty_since", { version: since.version }) : tr("console.inbox.empty_sealed"),
+  );
+  i18n().apply(node);
 }
 
 /** Update one case's summary after a change made in the case view. */

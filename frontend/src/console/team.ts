@@ -27,6 +27,7 @@ import {
   showError,
   stillOpen,
 } from "./session.js";
+import { showManifestVersion } from "./team-header.js";
 import { button, chosenFile, input, showView } from "./views.js";
 
 type Change = ReturnType<typeof manifestDiff>[number];
@@ -50,7 +51,9 @@ export function initTeam(): void {
   });
   $("rotate-publish").addEventListener("click", () => void publishRotation());
   i18n().onChange(() => {
-    if (session.open && !$("view-team").hidden) renderMembers();
+    if (!session.open || $("view-team").hidden) return;
+    showManifestVersion();
+    renderMembers();
   });
 }
 
@@ -78,12 +81,6 @@ export function clearTeam(): void {
   input("rotate-passphrase").value = "";
   input("card-file").value = "";
   $("team-error").hidden = true;
-}
-
-function showManifestVersion(): void {
-  $("team-fingerprint").textContent = fingerprint(manifest());
-  $("team-version").textContent = String(manifest().version);
-  $("publish-load").hidden = manifest().threshold < 2;
 }
 
 export async function showTeam(): Promise<void> {

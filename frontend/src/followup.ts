@@ -1,32 +1,56 @@
-// The follow-up page (protocol §3.3): receipt → status → new receipt saved →
-// rotate → thread (checked) → signed messages with attachments.
+// The follow-up page (protocol §3.3): receipt → new receipt, proven saved →
+// rotate → status and thread (checked) → signed messages with attachments.
+// Nothing of the case is shown before the rotation commits, so the receipt
+// the page tells the reporter to keep is always the one that works (issue 19
+// item 2); until then the page says the old one still works.
 import questionnaire from "candor:questionnaire";
 import type { OpenAnswer } from "./lib/api.js";
 import { ApiError } from "./lib/api.js";
 import { SealFailed } from "./lib/documents.js";
-import { parseReceipt, ReceiptFormatError } from "./lib/receipt.js";
-import { CaseStateInvalid, ReceiptUsedElsewhere, Visit, type LoadedReport, type ThreadItem } from "./lib/visit.js";
+import { receiptGroups, receiptText, ReceiptFormatError } from "./lib/receipt.js";
+import {
+  CaseStateInvalid,
+  ReceiptUsedElsewhere,
+  teamWaiting,
+  Visit,
+  type LoadedReport,
+  type ThreadItem,
+} from "./lib/visit.js";
 import { isCaseStatus, type AttachmentEntry, type Manifest } from "./lib/types.js";
 import { $, el, loadManifestChain, saveBytes, setAlert, showStep, startPage, tr } from "./page/common.js";
 import { errorKey } from "./page/errors.js";
 import { FileList, progressRow } from "./page/files.js";
 import { renderReceiptBox } from "./page/receipt-box.js";
+import { ReceiptInput } from "./page/receipt-input.js";
 
 const i18n = startPage();
 let chain: Manifest[] | null = null;
 let visit: Visit | null = null;
 let busy = false;
 const composeFiles = new FileList($("compose-files", HTMLInputElement), $("compose-file-list"), i18n);
+const receiptInput = new ReceiptInput(Array.from(document.querySelectorAll<HTMLInputElement>(".receipt-boxes input")));
 
 window.addEventListener("beforeunload", (event) => {
   if (busy) event.preventDefault();
 });
+
+/** "Group 3 of 7" for each box: the labels carry a number, which data-i18n-attr cannot. */
+function labelBoxes(): void {
+  receiptInput.boxes.forEach((box, i) => {
+    box.setAttribute("aria-label", i18n.t("followup.receipt_group", { n: i + 1 }));
+  });
+}
+labelBoxes();
+i18n.onChange(labelBoxes);
 
 /** The open visit; every step after the first has one. */
 function opened(): Visit {
   if (visit === null) throw new Error("no visit");
   return visit;
 }
+
+/** The last group of a receipt's text form: how the pages name a receipt without showing it. */
+const lastGroup = (text: string): string => receiptGroups(text).at(-1) ?? "";
 
 async function init(): Promise<void> {
   try {
@@ -44,30 +68,36 @@ $("enter-form").addEventListener("submit", (event) => {
   void openCase();
 });
 
-async function openCase(): Promise<void> {
-  const input = $("receipt-input", HTMLInputElement);
-  setAlert($("open-error"), i18n, null);
-  $("receipt-error").replaceChildren();
-  input.removeAttribute("aria-invalid");
-  let receipt: Uint8Array;
+/** The typed receipt, or null after saying (locally: a typo never reaches the server) which group is wrong. */
+function typedReceipt(): Uint8Array | null {
+  const error = $("receipt-error");
+  error.replaceChildren();
+  receiptInput.mark(null);
   try {
-    receipt = parseReceipt(input.value);
+    return receiptInput.read();
   } catch (err) {
-    // Caught locally: a typo never reaches the server.
     const reason = err instanceof ReceiptFormatError ? err.reason : "symbols";
-    $("receipt-error").append(tr(`followup.error.${reason}`));
-    i18n.apply($("receipt-error"));
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
-    return;
+    const group = err instanceof ReceiptFormatError ? err.group : null;
+    error.append(
+      group === null ? tr(`followup.error.${reason}`) : tr(`followup.error.${reason}_group`, { n: group + 1 }),
+    );
+    i18n.apply(error);
+    receiptInput.mark(group);
+    receiptInput.focus(group);
+    return null;
   }
-  if (chain === null) return;
+}
+
+async function openCase(): Promise<void> {
+  setAlert($("open-error"), i18n, null);
+  const receipt = typedReceipt();
+  if (receipt === null || chain === null) return;
   $("open", HTMLButtonElement).disabled = true;
   try {
     visit = new Visit(chain);
     const status = await visit.open(receipt);
-    input.value = "";
-    await showStatus(status);
+    receiptInput.clear();
+    await showNext(receiptText(receipt), status);
   } catch (err) {
     const key =
       err instanceof CaseStateInvalid
@@ -82,7 +112,42 @@ async function openCase(): Promise<void> {
   }
 }
 
-// ---- step 2: status and the next receipt ------------------------------------
+// ---- step 2: the next receipt, proven saved, then rotate ------------------------
+
+async function showNext(oldText: string, status: OpenAnswer): Promise<void> {
+  const text = await opened().prepareNext();
+  busy = true;
+  setAlert($("old-still-works"), i18n, "followup.next.old_works", { last: lastGroup(oldText) });
+  setAlert($("rotate-error"), i18n, null);
+  renderReceiptBox($("next-receipt-box"), i18n, text, {
+    idPrefix: "next",
+    continueKey: "followup.next.confirm",
+    confirmBy: "last-group",
+    onContinue: () => void rotate(text, status),
+  });
+  showStep("step-next");
+}
+
+async function rotate(text: string, status: OpenAnswer): Promise<void> {
+  setAlert($("rotate-error"), i18n, null);
+  const next = $("next-continue", HTMLButtonElement);
+  next.disabled = true;
+  try {
+    await opened().rotate();
+  } catch (err) {
+    const key = err instanceof ReceiptUsedElsewhere ? "followup.error.used_elsewhere" : errorKey(err);
+    setAlert($("rotate-error"), i18n, key);
+    // A failure other than a lost race leaves the old receipt working, as the page still says.
+    next.disabled = err instanceof ReceiptUsedElsewhere;
+    $("old-still-works").hidden = err instanceof ReceiptUsedElsewhere;
+    busy = !(err instanceof ReceiptUsedElsewhere);
+    return;
+  }
+  busy = false;
+  await showStatus(text, status);
+}
+
+// ---- step 3: status, then the thread --------------------------------------------
 
 /** A day the server gave, as shown: "2026-12-07 (UTC)", or null when there is none. */
 const day = (d: unknown): string | null => (typeof d === "string" && d ? `${d} (UTC)` : null);
@@ -93,56 +158,44 @@ const row = (key: string, value: Node | string | null): [HTMLElement, HTMLElemen
   el("dd", {}, value ?? "—"),
 ];
 
-async function showStatus(status: OpenAnswer): Promise<void> {
+async function showStatus(text: string, status: OpenAnswer): Promise<void> {
+  setAlert($("committed"), i18n, "followup.committed", { last: lastGroup(text) });
   const dl = $("status-list");
   const state = isCaseStatus(status.status) ? tr(`case.status.${status.status}`) : null;
   dl.replaceChildren(
     ...row("status.status", state),
+    ...row("status.waiting", el("span", { id: "status-waiting" }, tr("status.waiting_loading"))),
     ...row("status.received", day(status.received)),
     ...row("status.updated", day(status.updated)),
     ...row("status.acknowledge_by", day(status.acknowledge_by)),
     ...row("status.feedback_by", day(status.feedback_by)),
   );
   i18n.apply(dl);
-  const text = await opened().prepareNext();
-  busy = true;
-  renderReceiptBox($("next-receipt-box"), i18n, text, {
-    idPrefix: "next",
-    continueKey: "status.continue",
-    onContinue: () => void rotate(),
-  });
   showStep("step-status");
+  await showThread();
 }
 
-// ---- step 3: rotate -----------------------------------------------------------
-
-async function rotate(): Promise<void> {
-  setAlert($("rotate-error"), i18n, null);
-  const next = $("next-continue", HTMLButtonElement);
-  next.disabled = true;
-  try {
-    await opened().rotate();
-  } catch (err) {
-    const key = err instanceof ReceiptUsedElsewhere ? "followup.error.used_elsewhere" : errorKey(err);
-    setAlert($("rotate-error"), i18n, key);
-    next.disabled = err instanceof ReceiptUsedElsewhere;
-    busy = false;
-    return;
-  }
-  busy = false;
-  await showThread();
+/** Whether the team wrote since the reporter's last message: the answer the reporter came for. */
+function showWaiting(items: readonly ThreadItem[]): void {
+  const { count, day: newest } = teamWaiting(items);
+  const node = $("status-waiting");
+  node.replaceChildren(
+    count === 0 ? tr("status.waiting_none") : tr("status.waiting_some", { n: count, day: newest ?? "—" }),
+  );
+  node.className = count === 0 ? "" : "waiting";
+  i18n.apply(node);
 }
 
 // ---- step 4: the thread ------------------------------------------------------
 
 async function showThread(): Promise<void> {
-  showStep("step-thread");
   const v = opened();
   let thread: LoadedReport;
   try {
     thread = await v.loadThread();
   } catch (err) {
     setAlert($("report-check"), i18n, errorKey(err));
+    $("status-waiting").replaceChildren("—");
     return;
   }
   renderReport(thread);
@@ -203,15 +256,17 @@ function attachmentItem(entry: AttachmentEntry): HTMLLIElement {
   return li;
 }
 
+/** The thread newest first (issue 19 item 8): a gap before a message in thread order shows below it. */
 function renderMessages(items: readonly ThreadItem[]): void {
   const list = $("messages");
   list.replaceChildren();
   $("thread-empty").hidden = items.length > 0;
-  for (const item of items) {
-    if (item.gapBefore) list.append(el("li", { class: "message gap" }, tr("thread.gap")));
+  for (const item of [...items].reverse()) {
     list.append(messageItem(item));
+    if (item.gapBefore) list.append(el("li", { class: "message gap" }, tr("thread.gap")));
   }
   i18n.apply(list);
+  showWaiting(items);
 }
 
 function messageItem(item: ThreadItem): HTMLLIElement {

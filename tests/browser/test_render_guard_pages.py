@@ -190,15 +190,20 @@ def _visit(page: Any, origin: str, receipt: str, status: str) -> str:
     page.wait_for_selector("main:not([hidden]) h1:not(:empty)")
     page.fill("#receipt-input", receipt)
     page.click("#open")
-    page.wait_for_selector("#step-status:not([hidden])")
-    shown = page.inner_text("#status-list")
-    assert_renders(page, f"status {status}")
-    next_receipt = page.get_attribute("#next-text", "data-receipt")
-    page.check("#next-saved")
+    page.wait_for_selector("#step-next:not([hidden])")
+    assert_renders(page, f"next receipt {status}")
+    next_receipt = str(page.get_attribute("#next-text", "data-receipt"))
+    page.fill("#next-last-group", "0000" if not next_receipt.endswith("0000") else "1111")
     page.click("#next-continue")
+    page.wait_for_selector("#next-last-group-error:not(:empty)")
+    assert_renders(page, f"wrong last group {status}")
+    page.fill("#next-last-group", next_receipt.split("-")[-1])
+    page.click("#next-continue")
+    page.wait_for_selector("#step-status:not([hidden])")
     page.wait_for_selector("#report-check.alert-ok")
-    assert shown
-    return str(next_receipt)
+    assert page.inner_text("#status-list")
+    assert_renders(page, f"status {status}")
+    return next_receipt
 
 
 def _forge(server: LiveServer, case: dict[str, Any]) -> None:

@@ -126,7 +126,8 @@ def test_report_and_followup(make_page: Any, server: LiveServer) -> None:
     image = jpeg_with_gps(blank)
     blank.close()
     fill_report(page, image)
-    cleaned = page.inner_text("#file-list li:first-child")
+    # The field names sit folded under "Technical names", below the plain words.
+    cleaned = page.text_content("#file-list li:first-child details") or ""
     for name in ("Make", "Model", "GPS", "GPSLatitude", "GPSLongitude"):
         assert name in cleaned
 
@@ -205,21 +206,23 @@ def test_report_and_followup(make_page: Any, server: LiveServer) -> None:
 
     page.fill("#receipt-input", receipt.lower().replace("-", " "))
     page.click("#open")
-    page.wait_for_selector("#step-status:not([hidden])")
+    # The new receipt comes first; the case only once its last group is typed back.
+    page.wait_for_selector("#step-next:not([hidden])")
     next_receipt = page.get_attribute("#next-text", "data-receipt")
     assert next_receipt != receipt
-    assert page.is_disabled("#next-continue")
-    screenshot(page, "followup-status-desktop-en")
+    screenshot(page, "followup-next-desktop-en")
     assert run_axe(page) == []
-    page.check("#next-saved")
+    page.fill("#next-last-group", next_receipt.split("-")[-1])
     page.click("#next-continue")
+    page.wait_for_selector("#step-status:not([hidden])")
     page.wait_for_selector("#messages li.message")
     page.wait_for_selector("#report-check.alert-ok")
+    # Newest first: the forged message, then the reply.
     items = page.locator("#messages > li")
     assert items.count() == 2
-    assert "took the post down" in items.nth(0).inner_text()
-    assert "Send us your name" not in items.nth(1).inner_text()
-    assert "forged" in items.nth(1).get_attribute("class")
+    assert "took the post down" in items.nth(1).inner_text()
+    assert "Send us your name" not in items.nth(0).inner_text()
+    assert "forged" in items.nth(0).get_attribute("class")
     screenshot(page, "followup-thread-desktop-en")
     assert run_axe(page) == []
 
@@ -254,6 +257,6 @@ def test_report_and_followup(make_page: Any, server: LiveServer) -> None:
     assert "not recognised" in page2.inner_text("#open-error")
     page2.fill("#receipt-input", next_receipt)
     page2.click("#open")
-    page2.wait_for_selector("#step-status:not([hidden])")
+    page2.wait_for_selector("#step-next:not([hidden])")
     urls = [r.split(" ", 1)[1] for r in watch.requests]
     assert all(u.startswith((origin + "/", "blob:")) for u in urls)

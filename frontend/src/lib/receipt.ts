@@ -12,14 +12,21 @@ const KEK_INFO = "candor/v1 receipt key";
 // What people type between groups: whitespace and - _ . , : ; / | and dash-like characters.
 const SEPARATORS = /[\s\-_.,:;/|\u2010-\u2015\u2212\u30fc]/gu;
 
+export const RECEIPT_GROUPS = 7;
+export const GROUP_SYMBOLS = 4;
+const RECEIPT_SYMBOLS = RECEIPT_GROUPS * GROUP_SYMBOLS;
+
 /** Why a typed receipt was refused: "symbols" (a character outside the alphabet), "length", "typo" (check mismatch). */
 export type ReceiptFormatReason = "symbols" | "length" | "typo";
 
 export class ReceiptFormatError extends Error {
   readonly reason: ReceiptFormatReason;
-  constructor(reason: ReceiptFormatReason) {
-    super(`receipt ${reason}`);
+  /** The group (0–6) the error is in, when it can be told; null otherwise. */
+  readonly group: number | null;
+  constructor(reason: ReceiptFormatReason, group: number | null = null) {
+    super(group === null ? `receipt ${reason}` : `receipt ${reason} in group ${String(group + 1)}`);
     this.reason = reason;
+    this.group = group;
   }
 }
 
@@ -52,18 +59,27 @@ export function receiptText(receipt: Uint8Array): string {
 
 export const receiptGroups = (symbols: string): string[] => symbols.replace(/-/g, "").match(/.{4}/g) ?? [];
 
+/** Typed text without the separators people put between groups. */
+export const stripSeparators = (text: string): string => text.replace(SEPARATORS, "");
+
 /**
- * Parse a typed receipt: separators are dropped, letters upper-cased, I and L
- * read as 1 and O as 0; anything else is refused.
- * @throws {ReceiptFormatError} reason "symbols", "length" or "typo".
+ * Typed symbols as the alphabet spells them: letters upper-cased, I and L
+ * read as 1 and O as 0. @returns the symbols, or the index of the first
+ * character that is not one.
  */
-export function parseReceipt(text: string): Uint8Array {
-  const stripped = text.replace(SEPARATORS, "");
-  // Only ASCII letters and digits: case-mapping others (ı → I, full-width ０) would let look-alikes through.
-  if (!/^[0-9A-Za-z]*$/.test(stripped)) throw new ReceiptFormatError("symbols");
-  const symbols = stripped.toUpperCase().replace(/[IL]/g, "1").replace(/O/g, "0");
-  if (Array.from(symbols).some((c) => !ALPHABET.includes(c))) throw new ReceiptFormatError("symbols");
-  if (symbols.length !== 28) throw new ReceiptFormatError("length");
+function normalise(stripped: string): string | number {
+  let out = "";
+  for (const [i, c] of Array.from(stripped).entries()) {
+    // Only ASCII letters and digits: case-mapping others (ı → I, full-width ０) would let look-alikes through.
+    const symbol = /^[0-9A-Za-z]$/.test(c) ? c.toUpperCase().replace(/[IL]/, "1").replace("O", "0") : "";
+    if (!symbol || !ALPHABET.includes(symbol)) return i;
+    out += symbol;
+  }
+  return out;
+}
+
+/** The receipt the 28 symbols spell, or null when its check symbols do not match. */
+function decodeSymbols(symbols: string): Uint8Array | null {
   let value = 0n;
   for (const c of symbols.slice(0, 24)) value = (value << 5n) | BigInt(ALPHABET.indexOf(c));
   const receipt = new Uint8Array(RECEIPT_BYTES);
@@ -71,8 +87,69 @@ export function parseReceipt(text: string): Uint8Array {
     receipt[i] = Number(value & 0xffn);
     value >>= 8n;
   }
-  if (checkSymbols(receipt) !== symbols.slice(24)) throw new ReceiptFormatError("typo");
+  return checkSymbols(receipt) === symbols.slice(24) ? receipt : null;
+}
+
+/**
+ * The group a typo is in, when one change explains it: a single wrong
+ * symbol or two neighbours swapped that would make the check match, all in
+ * one group. Null when no such change, or changes in several groups, fit.
+ */
+export function typoGroup(symbols: string): number | null {
+  const groups = new Set<number>();
+  const fits = (candidate: string, position: number): void => {
+    if (decodeSymbols(candidate) !== null) groups.add(Math.floor(position / GROUP_SYMBOLS));
+  };
+  for (let p = 0; p < symbols.length; p++) {
+    const [before, after] = [symbols.slice(0, p), symbols.slice(p + 1)];
+    for (const c of ALPHABET) if (c !== symbols[p]) fits(before + c + after, p);
+    const [a = "", b = ""] = [symbols[p], symbols[p + 1]];
+    if (b && a !== b) fits(before + b + a + symbols.slice(p + 2), p);
+  }
+  const [only] = groups;
+  return groups.size === 1 && only !== undefined ? only : null;
+}
+
+/** Decode checked symbols. @throws {ReceiptFormatError} "typo", with the group when one change explains it. */
+function fromSymbols(symbols: string): Uint8Array {
+  const receipt = decodeSymbols(symbols);
+  if (receipt === null) throw new ReceiptFormatError("typo", typoGroup(symbols));
   return receipt;
+}
+
+/**
+ * Parse a typed receipt: separators are dropped, letters upper-cased, I and L
+ * read as 1 and O as 0; anything else is refused.
+ * @throws {ReceiptFormatError} reason "symbols", "length" or "typo" (with the group when it can be told).
+ */
+export function parseReceipt(text: string): Uint8Array {
+  const symbols = normalise(stripSeparators(text));
+  if (typeof symbols === "number") throw new ReceiptFormatError("symbols", Math.floor(symbols / GROUP_SYMBOLS));
+  if (symbols.length !== RECEIPT_SYMBOLS) throw new ReceiptFormatError("length");
+  return fromSymbols(symbols);
+}
+
+/**
+ * Parse a receipt typed as seven groups (one field each): the error names
+ * the first group with a foreign character or not four symbols long, or
+ * the group a typo is in.
+ * @throws {ReceiptFormatError}
+ */
+export function parseReceiptGroups(groups: readonly string[]): Uint8Array {
+  if (groups.length !== RECEIPT_GROUPS) throw new ReceiptFormatError("length");
+  const symbols = groups.map((g) => normalise(stripSeparators(g)));
+  const foreign = symbols.findIndex((s) => typeof s === "number");
+  if (foreign >= 0) throw new ReceiptFormatError("symbols", foreign);
+  const short = symbols.findIndex((s) => typeof s === "string" && s.length !== GROUP_SYMBOLS);
+  if (short >= 0) throw new ReceiptFormatError("length", short);
+  return fromSymbols(symbols.join(""));
+}
+
+/** Whether `typed` is `group` as a reporter may type it (case, look-alikes and separators ignored). */
+export function sameGroup(typed: string, group: string): boolean {
+  const a = normalise(stripSeparators(typed));
+  const b = normalise(group);
+  return typeof a === "string" && a.length > 0 && a === b;
 }
 
 async function hkdf(ikm: Uint8Array, info: string): Promise<Uint8Array> {

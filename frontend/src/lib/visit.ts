@@ -1,7 +1,8 @@
 // One follow-up visit (protocol §3.3), independent of any page:
 //   open(T_n) → next receipt T_{n+1} shown and saved → rotate with a visit
 //   secret v kept only in memory → thread, fetch and messages with
-//   auth(T_{n+1}) and b64u(v).
+//   auth(T_{n+1}) and b64u(v). A page shows nothing of the case (the status
+//   `open` returned included) before `rotate` resolved.
 // Messages are opened and checked exactly as the console does: documents.ts's
 // Opener, checkMessage, findGaps and previousMessage.
 import { identityToRecipient } from "age-encryption";
@@ -45,6 +46,17 @@ export interface ThreadItem {
   hash: string | null;
   verdict: MessageVerdict | "unreadable";
   gapBefore: boolean;
+}
+
+/**
+ * The team's messages since the reporter's last one (verified ones only: a
+ * forged "team" message is no news), with the newest one's day. Nothing is
+ * stored between visits, so "new" means "not yet answered".
+ */
+export function teamWaiting(items: readonly ThreadItem[]): { count: number; day: string | null } {
+  const lastOwn = items.map((item) => item.listing.from).lastIndexOf("reporter");
+  const waiting = items.slice(lastOwn + 1).filter((item) => item.listing.from === "team" && item.verdict === "ok");
+  return { count: waiting.length, day: waiting.at(-1)?.listing.day ?? null };
 }
 
 /** Why the reporter's own report is not the one the case was filed with. */

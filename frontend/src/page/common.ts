@@ -90,10 +90,41 @@ export const tr = (key: string, args?: Args): HTMLSpanElement =>
 export const memberLabel = (member: Pick<MemberEntry, "name" | "function">): string =>
   member.function ? `${member.name} — ${member.function}` : member.name;
 
+/** The language a link carries (?lang=de), so it survives from page to page without storage (issue 19 item 9). */
+const LANG_PARAM = "lang";
+
+/** `page` (e.g. "followup.html") as an absolute URL carrying `lang`. */
+export function pageLink(page: string, lang: string): string {
+  const url = new URL(page, location.href);
+  url.searchParams.set(LANG_PARAM, lang);
+  return url.href;
+}
+
+/**
+ * Carry `lang` in the links to the other pages (href="name.html"), and in
+ * this page's address once it was chosen (a reload keeps it; a page the
+ * browser's language chose keeps its plain address).
+ */
+function carryLanguage(lang: string, chosen: boolean): void {
+  const here = new URL(location.href);
+  if (chosen && here.searchParams.get(LANG_PARAM) !== lang) {
+    here.searchParams.set(LANG_PARAM, lang);
+    history.replaceState(history.state, "", here.href);
+  }
+  for (const a of document.querySelectorAll<HTMLAnchorElement>("a[href]")) {
+    const page = /^([\w-]+\.html)(\?[^#]*)?$/.exec(a.getAttribute("href") ?? "")?.[1];
+    if (page !== undefined) a.setAttribute("href", `${page}?${LANG_PARAM}=${encodeURIComponent(lang)}`);
+  }
+}
+
 export function startPage(): I18n {
-  const i18n = new I18n(catalogues, navigator.languages.length ? navigator.languages : [navigator.language]);
+  const fromLink = new URL(location.href).searchParams.get(LANG_PARAM);
+  const browser = navigator.languages.length ? navigator.languages : [navigator.language];
+  let chosen = fromLink !== null && Object.hasOwn(catalogues, fromLink);
+  const i18n = new I18n(catalogues, chosen && fromLink !== null ? fromLink : browser);
   for (const button of document.querySelectorAll<HTMLElement>(".lang-btn")) {
     button.addEventListener("click", () => {
+      chosen = true;
       i18n.setLanguage(button.dataset.lang ?? "en", document);
     });
   }
@@ -102,6 +133,7 @@ export function startPage(): I18n {
       b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
     }
     document.title = i18n.t("app.title");
+    carryLanguage(lang, chosen);
   };
   i18n.onChange(markLanguage);
   i18n.apply(document);

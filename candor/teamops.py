@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from candor import documents, roster
-from candor.client import ApiClient
+from candor.client import ApiClient, ApiError
 from candor.keyfile import KeyFile
 from chalicelib import manifest as mf
 from chalicelib import manifest_status
@@ -235,3 +235,56 @@ def attachment(s: Session, case_id: str, entry: Mapping[str, Any]) -> bytes:
     except (documents.DocumentUnreadable, documents.DocumentInvalid) as exc:
         raise TeamError(f"attachment {entry['id']}: {exc}") from None
 
+
+
+# -- proposals: the next manifest while admins sign it (protocol §4.5) ---------------------
+def propose(s: Session, unsigned: mf.Manifest, *, replace: bool = False) -> dict[str, Any]:
+    """Sign ``unsigned`` (the next version) and store it for the other
+    admins (``PUT /v1/team/manifest/proposal``); publish it at once when this
+    signature alone reaches the threshold. The answer says who ``signed``,
+    how many are ``missing``, and whether it was ``published``."""
+    signed = roster.sign_manifest(unsigned, s.key.member, s.key.signing_seed)
+    answer = s.api.call("PUT", "/v1/team/manifest/proposal",
+                        {"manifest": signed, "replace": replace})
+    return _publish_when_complete(s, dict(answer))
+
+
+def pending_proposal(s: Session) -> dict[str, Any] | None:
+    """The proposal waiting for signatures (``manifest``, ``signed``,
+    ``missing``), checked as the successor of the current manifest, or None."""
+    try:
+        answer = dict(s.get("/v1/team/manifest/proposal"))
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    try:
+        mf.verify_proposal(s.manifest, answer["manifest"], s.today())
+    except mf.ManifestInvalid as exc:
+        raise TeamError(f"the waiting proposal does not verify: {exc.reason}") from None
+    return answer
+
+
+def sign_proposal(s: Session) -> dict[str, Any]:
+    """Add this admin's signature to the waiting proposal (show
+    ``roster.manifest_diff(s.manifest, pending["manifest"])`` first), and
+    publish it when the threshold is reached. Raises TeamError."""
+    waiting = pending_proposal(s)
+    if waiting is None:
+        raise TeamError("no proposal is waiting for signatures")
+    manifest = waiting["manifest"]
+    if s.key.member in waiting["signed"]:
+        return _publish_when_complete(s, waiting)
+    unsigned = mf.parse_manifest({**manifest, "sigs": []})
+    mine = roster.sign_manifest(unsigned, s.key.member, s.key.signing_seed)["sigs"]
+    answer = s.api.call("PUT", "/v1/team/manifest/proposal",
+                        {"manifest": {**manifest, "sigs": [*manifest["sigs"], *mine]}})
+    return _publish_when_complete(s, dict(answer))
+
+
+def _publish_when_complete(s: Session, answer: dict[str, Any]) -> dict[str, Any]:
+    published = answer["missing"] == 0
+    if published:
+        s.api.call("PUT", "/v1/team/manifest", answer["manifest"])
+        s.manifest = s.refresh_manifest()
+    return {**answer, "published": published}

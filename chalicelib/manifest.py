@@ -70,6 +70,7 @@ __all__ = [
     "verify_first_manifest",
     "verify_member_entry",
     "verify_next_manifest",
+    "verify_proposal",
 ]
 
 MAX_LIFETIME_DAYS = 90
@@ -345,7 +346,7 @@ def _rotated_key(candidate: Manifest, member: str, key: bytes) -> list[bytes]:
     return [b64u_decode(entry["signing_key"])]
 
 
-def _verify_sigs(candidate: Manifest, authority: Manifest) -> None:
+def _verify_sigs(candidate: Manifest, authority: Manifest, *, partial: bool = False) -> None:
     message = signing.signed_bytes(candidate, "sigs")
     admins = _admin_keys(authority)
     where = f"version {authority['version']}"
@@ -358,7 +359,8 @@ def _verify_sigs(candidate: Manifest, authority: Manifest) -> None:
         _require(signing.verify_bytes(message, sig, accepted), f"{item['member']}: bad signature")
     threshold = authority["threshold"]
     _require(
-        len(candidate["sigs"]) >= threshold, f"fewer than {threshold} admins of {where} signed"
+        partial or len(candidate["sigs"]) >= threshold,
+        f"fewer than {threshold} admins of {where} signed",
     )
 
 
@@ -381,7 +383,7 @@ def _verify_anchor(anchor: object) -> Manifest:
     return manifest
 
 
-def _verify_step(current: Manifest, next_version: object) -> Manifest:
+def _verify_step(current: Manifest, next_version: object, *, partial: bool = False) -> Manifest:
     candidate = parse_manifest(next_version)
     _require(
         not candidate.get(REANCHOR_FIELD),
@@ -405,7 +407,7 @@ def _verify_step(current: Manifest, next_version: object) -> Manifest:
     earlier = {entry["id"]: entry for entry in current["members"]}
     for entry in candidate["members"]:
         verify_member_entry(entry, earlier.get(entry["id"]))
-    _verify_sigs(candidate, current)
+    _verify_sigs(candidate, current, partial=partial)
     return candidate
 
 
@@ -428,6 +430,16 @@ def verify_next_manifest(current: object, candidate: object, today: date) -> Man
     Raises ManifestInvalid.
     """
     following = _verify_step(parse_manifest(current), candidate)
+    _check_unexpired(following, today)
+    return following
+
+
+def verify_proposal(current: object, candidate: object, today: date) -> Manifest:
+    """Check `candidate` as version current + 1 that admins are still signing:
+    everything `verify_next_manifest` checks, except that fewer than
+    `threshold` signatures (each by a distinct admin of `current`) may be
+    present yet. Raises ManifestInvalid."""
+    following = _verify_step(parse_manifest(current), candidate, partial=True)
     _check_unexpired(following, today)
     return following
 

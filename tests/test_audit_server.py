@@ -72,6 +72,7 @@ def _member_routes(api: Api) -> Mapping[str, Any]:
     listed = admin.call("GET", "/v1/team/members")["members"]
     unsigned = roster.unsigned_manifest(2, api.ctx.today(), listed, threshold=1)
     v2 = roster.sign_manifest(unsigned, api.team.admin.id, api.team.admin.key.signing_seed)
+    admin.call("PUT", "/v1/team/manifest/proposal", {"manifest": v2})
     admin.call("PUT", "/v1/team/manifest", v2)
     admin.call("DELETE", f"/v1/team/members/{newcomer.member}")
     return v2

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from chalice.app import Blueprint, Response
 
 from chalicelib import wire
-from chalicelib.domain import audit, team, team_roster
+from chalicelib.domain import audit, manifest_proposal, team, team_roster
 from chalicelib.domain.team_roster import Caller
 from chalicelib.http import endpoint, raw_body, respond, runtime
 from chalicelib.httpsig import RequestView
@@ -137,6 +137,20 @@ def put_manifest() -> Response:
     caller, body, _ = _call(1024 * 1024)
     team_roster.put_manifest(runtime.ctx, caller, body)
     return respond({})
+
+
+@bp.route("/v1/team/manifest/proposal", methods=["PUT"], content_types=ANY_TYPE)
+@endpoint("team.manifest.propose")
+def propose_manifest() -> Response:
+    caller, body, _ = _call(1024 * 1024)
+    return respond(manifest_proposal.propose(runtime.ctx, caller, body))
+
+
+@bp.route("/v1/team/manifest/proposal", methods=["GET"])
+@endpoint("team.manifest.proposal")
+def manifest_proposal_get() -> Response:
+    caller, _, _ = _call()
+    return respond(manifest_proposal.pending(runtime.ctx, caller))
 
 
 @bp.route("/v1/team/audit", methods=["GET"])

@@ -87,6 +87,8 @@ NOTIFY_STATE: Key[NotifyState] = Key("notify", "state")
 MEMBERS: Partition[MemberEntry] = Partition("members")
 MANIFESTS: Partition[Manifest] = Partition("manifests")
 MANIFEST_HEAD: Key[ManifestHead] = Key("manifest-head", "head")
+# The next version while admins sign it (protocol §4.5); stale once published.
+MANIFEST_PROPOSAL: Key[Manifest] = Key("manifest-proposal", "next")
 
 
 def member(member_id: str) -> Key[MemberEntry]:

@@ -288,8 +288,10 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     listed = as_grace.call("GET", "/v1/team/members")["members"]
     unsigned = roster.unsigned_manifest(manifest["version"] + 1, api.ctx.today(), listed,
                                     threshold=manifest["threshold"])
-    as_admin.call("PUT", "/v1/team/manifest",
-                  roster.sign_manifest(unsigned, admin.id, admin.key.signing_seed))
+    signed = roster.sign_manifest(unsigned, admin.id, admin.key.signing_seed)
+    as_admin.call("PUT", "/v1/team/manifest/proposal", {"manifest": signed})  # protocol §4.5
+    as_grace.call("GET", "/v1/team/manifest/proposal")
+    as_admin.call("PUT", "/v1/team/manifest", signed)
     _expect(ApiError, lambda: as_admin.call("PUT", "/v1/team/manifest", manifest))
     as_admin.call("DELETE", f"/v1/team/members/{newcomer.member}")
     _expect(ApiError, lambda: ApiClient(rec, rotated).call("GET", "/v1/team/members"))

@@ -227,3 +227,37 @@ def _publish_from(api: Api, anchor: mf.Manifest, key: kf.KeyFile) -> mf.Manifest
     s.api.call("PUT", "/v1/team/manifest", unsigned)
     return unsigned
 
+
+
+def test_threshold_two_admins_sign_a_proposal_from_their_own_clients(pair_api: Api) -> None:
+    api = pair_api
+    ada, bob, grace = api.team.members
+    as_ada = _session(api, ada.key, api.team.manifest)
+    as_bob = _session(api, bob.key, api.team.manifest)
+    assert teamops.pending_proposal(as_bob) is None
+    listed = as_ada.get("/v1/team/members")["members"]
+    unsigned = roster.next_manifest(as_ada.manifest, listed, api.ctx.today())
+    first = teamops.propose(as_ada, unsigned)
+    assert (first["signed"], first["missing"], first["published"]) == ([ada.id], 1, False)
+    with pytest.raises(ApiError) as exc:  # one signature alone is not a manifest
+        as_ada.api.call("PUT", "/v1/team/manifest", first["manifest"])
+    assert _refused(exc) == (422, "invalid_manifest")
+    with pytest.raises(mf.ManifestInvalid, match="fewer than 2 admins"):
+        mf.verify_chain(api.team.manifest, [first["manifest"]], today=api.ctx.today())
+    with pytest.raises(ApiError) as exc:  # a reviewer cannot add to it
+        _as(api, grace.key).call("PUT", "/v1/team/manifest/proposal",
+                                 {"manifest": first["manifest"]})
+    assert _refused(exc) == (403, "forbidden")
+    other = roster.next_manifest(as_ada.manifest, listed, api.ctx.today(), threshold=1)
+    with pytest.raises(ApiError) as exc:  # another proposal waits: sign it or replace it
+        teamops.propose(as_bob, other)
+    assert _refused(exc) == (409, "conflict") and "replace" in exc.value.message
+    waiting = teamops.pending_proposal(as_bob)
+    assert waiting is not None and waiting["manifest"] == first["manifest"]
+    done = teamops.sign_proposal(as_bob)
+    assert (done["signed"], done["missing"], done["published"]) == ([ada.id, bob.id], 0, True)
+    assert as_bob.manifest["version"] == 2
+    chain = api.anonymous.call("GET", "/v1/manifest", query={"since": "1"}, signed=False)
+    assert mf.verify_chain(api.team.manifest, chain["manifests"],
+                           today=api.ctx.today())["sigs"] == done["manifest"]["sigs"]
+    assert teamops.pending_proposal(as_ada) is None  # published: stale

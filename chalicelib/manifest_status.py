@@ -2,7 +2,7 @@
 (protocol §4.5, "Expiry and renewal").
 
 Clients keep reading and verifying against an expired head; only what
-would encrypt to the team's keys stops. The server's daily digest and every
+would seal to the team's keys stops. The server's daily digest and every
 client warn from `WARN_DAYS` before the head expires. This module holds no
 key and no network code, so the server's housekeeping may use it too.
 """
@@ -41,7 +41,7 @@ def chain_status(anchor: object, later: Sequence[object], *, today: date) -> Cha
 
 
 def expired_line(manifest: Mapping[str, Any]) -> str:
-    """One line for anything that would encrypt to an expired team."""
+    """One line for anything that would seal to an expired team."""
     return (f"the team manifest (version {manifest['version']}) expired on "
             f"{manifest['expires']}: nothing can be sent to the team until it is "
             "re-anchored (docs/operations.md, \"a lapse\")")

@@ -111,7 +111,12 @@ def manifest_state(manifest: mf.Manifest) -> dict[str, Any]:
 
 
 def manifest_status(args: argparse.Namespace) -> int:
-    state = manifest_state(session(args).manifest)
+    s = session(args)
+    state = manifest_state(s.manifest)
+    waiting = teamops.pending_proposal(s)
+    state["proposal"] = None if waiting is None else {
+        "version": waiting["manifest"]["version"], "signed": waiting["signed"],
+        "missing": waiting["missing"]}
     if args.json:
         emit_json(state)
         return 0
@@ -121,24 +126,65 @@ def manifest_status(args: argparse.Namespace) -> int:
                          ("days left", state["days_left"]), ("threshold", state["threshold"]),
                          ("admins", admins)):
         print(f"{label}:\t{value}")
+    if waiting is not None:
+        print(f"proposal:\tversion {waiting['manifest']['version']}, signed by "
+              f"{', '.join(waiting['signed'])}, {waiting['missing']} more signature(s) needed")
     return 0
 
 
-def _publish(args: argparse.Namespace, s: teamops.Session, unsigned: mf.Manifest,
-             lines: Sequence[str]) -> None:
-    """Show ``lines``, ask, sign, put, write the file and remember it."""
+def _confirm(args: argparse.Namespace, lines: Sequence[str], question: str) -> None:
     for line in lines:
         out.print(f"  {line}", markup=False)
-    if not args.yes and input(f"Sign and publish version {unsigned['version']}? [y/N] ") != "y":
-        raise CliError("not published")
-    signed = roster.sign_manifest(unsigned, s.key.member, s.key.signing_seed)
-    s.api.call("PUT", "/v1/team/manifest", signed)
+    if not args.yes and input(f"{question} [y/N] ") != "y":
+        raise CliError("not signed")
+
+
+def _written(args: argparse.Namespace, signed: mf.Manifest) -> None:
+    """Write the published version where the anchor was (or ``--out``) and
+    remember it, so the next command anchors on it."""
     target = Path(args.out) if args.out else config.anchor_path(args.manifest)
     target.write_text(json.dumps(signed, indent=2) + "\n")
     config.set_value("manifest", str(target))
     out.print(f"published version {signed['version']}; wrote {target}; rebuild the pages",
               markup=False)
     out.print(f"fingerprint {mf.fingerprint(signed)}")
+
+
+def _after_signing(args: argparse.Namespace, answer: Mapping[str, Any]) -> None:
+    if answer["published"]:
+        _written(args, answer["manifest"])
+    else:
+        out.print(f"signed; {answer['missing']} more admin signature(s) needed: the other "
+                  "admins run `candor manifest sign`")
+
+
+def _publish(args: argparse.Namespace, s: teamops.Session, unsigned: mf.Manifest,
+             lines: Sequence[str]) -> None:
+    """Show ``lines``, ask, sign; publish, or with a threshold above 1 leave
+    it as the proposal the other admins sign (protocol §4.5)."""
+    _confirm(args, lines, f"Sign version {unsigned['version']}?")
+    if s.manifest["threshold"] > 1:
+        _after_signing(args, teamops.propose(s, unsigned, replace=args.replace))
+        return
+    signed = roster.sign_manifest(unsigned, s.key.member, s.key.signing_seed)
+    s.api.call("PUT", "/v1/team/manifest", signed)
+    _written(args, signed)
+
+
+def manifest_sign(args: argparse.Namespace) -> int:
+    s = session(args)
+    waiting = teamops.pending_proposal(s)
+    if waiting is None:
+        raise CliError("no proposal is waiting for signatures")
+    proposal = waiting["manifest"]
+    lines = roster.manifest_diff(s.manifest, proposal) or ["(no change in members)"]
+    if proposal["threshold"] != s.manifest["threshold"]:
+        lines.append(f"threshold {s.manifest['threshold']} -> {proposal['threshold']}")
+    lines.append(f"valid {proposal['issued']} to {proposal['expires']}; signed by "
+                 f"{', '.join(waiting['signed'])}")
+    _confirm(args, lines, f"Sign version {proposal['version']}?")
+    _after_signing(args, teamops.sign_proposal(s))
+    return 0
 
 
 def manifest_publish(args: argparse.Namespace) -> int:
@@ -250,11 +296,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=run(manifest_status))
     for name, func, text in (
             ("publish", manifest_publish, "sign the roster as the next manifest and publish it"),
-            ("renew", manifest_renew, "the same roster as the next version, with new dates")):
+            ("renew", manifest_renew, "the same roster as the next version, with new dates"),
+            ("sign", manifest_sign, "sign the next version another admin proposed")):
         p = manifest.add_parser(name, help=text)
         common(p)
         p.add_argument("--out", help="where to write it (default: the anchor file in use)")
         p.add_argument("--yes", action="store_true", help="do not ask before signing")
+        if name != "sign":
+            p.add_argument("--replace", action="store_true",
+                           help="with a threshold above 1: replace a waiting proposal")
         if name == "publish":
             p.add_argument("--threshold", type=int, metavar="N",
                            help="signatures the version after this one will need")

@@ -233,9 +233,23 @@ def test_threshold_is_set_by_publish(tmp_path: Path, team: Team, two_admins: Tea
     published = candor("manifest", "publish", "--yes", "--threshold", "2", "--out", str(out),
                        "--manifest", str(anchor), *flags)
     assert "threshold 1 -> 2" in published.stdout
-    assert _status(flags)["threshold"] == 2  # the config file now names v2.json
-    alone = candor("manifest", "renew", "--yes", *flags, ok=False)
-    assert "fewer than 2 admins" in alone.stderr
+    status = _status(flags)  # the config file now names v2.json
+    assert status["threshold"] == 2 and status["proposal"] is None
+
+    # Threshold 2: one admin proposes, the other signs from their own CLI.
+    proposed = candor("manifest", "renew", "--yes", *flags)
+    assert "1 more admin signature(s) needed" in proposed.stdout
+    waiting = _status(flags)
+    assert waiting["version"] == 2 and waiting["proposal"] == {
+        "version": 3, "signed": [two_admins.admin.id], "missing": 1}
+    assert "proposal:\tversion 3" in candor("manifest", "status", *flags).stdout
+    grace = ["--data-dir", str(data), "--key", str(tmp_path / "two" / "grace.candor-key")]
+    signed = candor("manifest", "sign", "--yes", *grace)
+    assert "published version 3" in signed.stdout
+    status = _status(flags)
+    assert status["version"] == 3 and status["proposal"] is None
+    assert candor("manifest", "sign", "--yes", *grace, ok=False).stderr == (
+        "candor: no proposal is waiting for signatures\n")
 
 
 def test_serve_warns_the_operator_from_30_days(tmp_path: Path, team: Team) -> None:

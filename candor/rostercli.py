@@ -55,6 +55,18 @@ def members_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def members_role(args: argparse.Namespace) -> int:
+    """A member changes their own role: the entry is certified by its own key
+    (protocol §4.5), and the change counts once a manifest lists it."""
+    s = session(args)
+    current = next(m for m in s.get("/v1/team/members")["members"] if m["id"] == s.key.member)
+    entry = kf.public_card(s.key, current["name"], current["function"], args.role, current)
+    s.api.call("PUT", f"/v1/team/members/{s.key.member}", entry)
+    out.print(f"your role is now {args.role} in the member list; it counts once an admin "
+              "publishes the manifest")
+    return 0
+
+
 # -- keys ------------------------------------------------------------------------------
 def _slug(name: str) -> str:
     words = "".join(c.lower() if c.isalnum() else " " for c in name).split()
@@ -284,6 +296,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         if name == "remove":
             p.add_argument("member", help="member id (m_…)")
         p.set_defaults(func=run(func))
+    p = members.add_parser("role", help="change your own role (a handover, a step down)")
+    common(p)
+    p.add_argument("role", choices=mf.ROLES)
+    p.set_defaults(func=run(members_role))
 
     p = group(sub, "keys", "your own keys").add_parser(
         "rotate", help="new keys in NAME-DATE.candor-key beside your key file")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.team import Team, make_team
+
 
 @pytest.fixture(autouse=True)
 def own_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -16,3 +18,10 @@ def own_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     monkeypatch.delenv("CANDOR_MANIFEST", raising=False)
     return home / "candor" / "config.toml"
+
+
+@pytest.fixture(scope="session")
+def two_admins() -> Team:
+    """Two admins and a reviewer, made once (key generation is slow)."""
+    return make_team((("Ada Lovelace", "Legal", "admin"), ("Grace Hopper", "Security", "admin"),
+                      ("Alan Turing", "HR", "reviewer")))

@@ -23,18 +23,12 @@ from candor.reporter import submit
 from chalicelib.domain import team_roster
 from chalicelib.domain.cases import Context
 from chalicelib.store.local import LocalCaseStore
-from tests.support.team import Team, make_team
+from tests.support.team import Team
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "installed tool passphrase"
 # The installed console script (pyproject's [project.scripts]), not `python -m`.
 ENTRY = Path(sys.executable).parent / "candor"
-
-
-@pytest.fixture(scope="module")
-def two_admins() -> Team:
-    return make_team((("Ada Lovelace", "Legal", "admin"), ("Grace Hopper", "Security", "admin"),
-                      ("Alan Turing", "HR", "reviewer")))
 
 
 def local_team(tmp: Path, team: Team, *, issued_days_ago: int = 0) -> tuple[Path, Path]:

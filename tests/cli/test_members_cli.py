@@ -56,3 +56,19 @@ def test_leaver_joiner_and_lost_key_file(tmp_path: Path, team: Team) -> None:
     assert seen == {"filed after Grace's new key"}
     assert len(json.loads(as_("ada", "cases", "list", "--json"))["cases"]) == 3
     assert json.loads(as_("ada", "audit", "verify", "--json"))["verified"] is True
+
+
+def test_handover_steps_down_only_with_enough_admins(tmp_path: Path, two_admins: Team) -> None:
+    data, anchor = local_team(tmp_path, two_admins)
+
+    def as_(name: str, *args: str, ok: bool = True) -> str:
+        done = candor(*args, "--data-dir", str(data), "--manifest", str(anchor),
+                      "--key", str(tmp_path / f"{name}.candor-key"), ok=ok)
+        return done.stdout if ok else done.stderr
+
+    as_("grace", "members", "role", "reviewer")  # one of two admins steps down
+    as_("ada", "manifest", "publish", "--yes")
+    status = json.loads(as_("ada", "manifest", "status", "--json"))
+    assert [a["name"] for a in status["admins"]] == ["Ada Lovelace"]
+    refused = as_("ada", "members", "role", "reviewer", ok=False)  # the last one may not
+    assert refused.count("\n") == 1 and "conflict" in refused

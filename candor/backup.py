@@ -168,6 +168,8 @@ def _safe_path(rel: object) -> PurePosixPath:
             or any(p in ("", ".", "..") or "\\" in p for p in path.parts)):
         raise BackupInvalid(f"unsafe path in the archive: {rel!r}")
     if path.parts[0] in _BLOB_DIRS:
+        if len(path.parts) != 2:
+            raise BackupInvalid(f"unsafe path in the archive: {rel!r}")
         LocalLayout.file_name(path.name)  # the store's own rule for blob names
     return path
 

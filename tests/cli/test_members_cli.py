@@ -72,3 +72,17 @@ def test_handover_steps_down_only_with_enough_admins(tmp_path: Path, two_admins:
     assert [a["name"] for a in status["admins"]] == ["Ada Lovelace"]
     refused = as_("ada", "members", "role", "reviewer", ok=False)  # the last one may not
     assert refused.count("\n") == 1 and "conflict" in refused
+
+
+def test_sole_admin_rotates_then_publishes_with_the_new_key_file(
+    tmp_path: Path, team: Team, own_config: Path
+) -> None:
+    data, anchor = local_team(tmp_path, team)
+    candor("config", "set", "key", str(tmp_path / "ada.candor-key"))
+    flags = ["--data-dir", str(data), "--manifest", str(anchor)]
+    rotated = candor("keys", "rotate", *flags).stdout
+    new_key = next(tmp_path.glob("ada-lovelace-*.candor-key"))
+    assert str(new_key) in rotated
+    assert f'key = "{new_key}"' in own_config.read_text()  # the settings follow the new file
+    published = candor("manifest", "publish", "--yes", *flags).stdout  # signed by the new key
+    assert "published version 2" in published and "rotated signing key of Ada" in published

@@ -39,15 +39,30 @@ stricter reader can never be tricked by a laxer writer):
 """
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
-from typing import Any, NotRequired, TypedDict, cast
+from datetime import date
+from typing import Any
 
 from chalicelib import signing
 from chalicelib.age.recipient_types import recipient_type
 from chalicelib.b64 import b64u_decode, b64u_encode
+from chalicelib.manifest_shape import (
+    ENTRY_FIELDS,
+    MANIFEST_FIELDS,
+    MAX_LIFETIME_DAYS,
+    REANCHOR_FIELD,
+    ROLES,
+    Manifest,
+    ManifestInvalid,
+    ManifestSig,
+    MemberEntry,
+    admin_keys,
+    check_entry_shape,
+    is_member_id,
+    parse_day,
+    parse_manifest,
+    require,
+)
 
 __all__ = [
     "ENTRY_FIELDS",
@@ -73,185 +88,6 @@ __all__ = [
     "verify_proposal",
 ]
 
-MAX_LIFETIME_DAYS = 90
-MAX_LABEL_BYTES = 200
-ROLES = ("admin", "reviewer")
-ENTRY_FIELDS = frozenset(
-    {"id", "name", "function", "role", "recipient", "signing_key",
-     "old_signing_keys", "removed", "cert", "rotation"}
-)  # fmt: skip
-MANIFEST_FIELDS = frozenset({"v", "version", "issued", "expires", "threshold", "members", "sigs"})
-REANCHOR_FIELD = "reanchor"  # only on a re-anchor, and then `true` (protocol §4.5)
-SIG_FIELDS = frozenset({"member", "sig"})
-_MEMBER_ID = re.compile(r"m_[A-Za-z0-9_-]{20}")  # "m_" + b64u(15 bytes)
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Characters that can disguise a name on a screen or in a terminal: C0/C1
-# controls (ANSI escapes), bidirectional controls, line separators. Other
-# format characters (ZWJ, ZWNJ) stay allowed: some scripts need them.
-_DISGUISING = frozenset(
-    [chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)]
-    + list("\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e")
-    + list("\u2066\u2067\u2068\u2069")
-)  # fmt: skip
-
-
-class MemberEntry(TypedDict):
-    """A member entry as the protocol writes it (protocol §4.5)."""
-
-    id: str
-    name: str
-    function: str
-    role: str
-    recipient: str
-    signing_key: str
-    old_signing_keys: list[str]
-    removed: bool
-    cert: str
-    rotation: str | None
-
-
-class ManifestSig(TypedDict):
-    member: str
-    sig: str
-
-
-class Manifest(TypedDict):
-    """A manifest as the protocol writes it (protocol §4.5)."""
-
-    v: int
-    version: int
-    issued: str
-    expires: str
-    threshold: int
-    members: list[MemberEntry]
-    sigs: list[ManifestSig]
-    reanchor: NotRequired[bool]
-
-
-class ManifestInvalid(ValueError):
-    """A manifest or member entry breaks protocol §4.5; `reason` says which rule."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def is_member_id(value: object) -> bool:
-    """True for `m_` followed by b64u of 15 bytes (protocol §4.4)."""
-    return isinstance(value, str) and _MEMBER_ID.fullmatch(value) is not None
-
-
-# --- shape -----------------------------------------------------------------
-
-
-def _require(condition: bool, reason: str) -> None:
-    if not condition:
-        raise ManifestInvalid(reason)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _decoded(value: object, size: int, what: str) -> bytes:
-    try:
-        raw = b64u_decode(value)  # type: ignore[arg-type]  # checked just below
-    except (TypeError, ValueError):
-        raise ManifestInvalid(f"{what} is not b64u") from None
-    _require(len(raw) == size, f"{what} is not {size} bytes")
-    return raw
-
-
-def _check_label(value: object, what: str, *, empty_ok: bool) -> None:
-    _require(isinstance(value, str), f"{what} is not a string")
-    assert isinstance(value, str)
-    _require(empty_ok or value != "", f"{what} is empty")
-    _require(unicodedata.is_normalized("NFC", value), f"{what} is not NFC")
-    _require(not _DISGUISING.intersection(value), f"{what} holds a control character")
-    try:
-        size = len(value.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise ManifestInvalid(f"{what} is not valid Unicode") from None
-    _require(size <= MAX_LABEL_BYTES, f"{what} is longer than {MAX_LABEL_BYTES} bytes")
-
-
-def _check_entry_shape(entry: object) -> MemberEntry:
-    _require(isinstance(entry, Mapping), "member entry is not an object")
-    assert isinstance(entry, Mapping)
-    _require(set(entry) == ENTRY_FIELDS, "member entry does not have exactly the protocol fields")
-    member = entry["id"]
-    _require(is_member_id(member), "member id is not m_ + b64u(15 bytes)")
-    _check_label(entry["name"], f"{member}: name", empty_ok=False)
-    _check_label(entry["function"], f"{member}: function", empty_ok=True)
-    _require(entry["role"] in ROLES, f"{member}: role is not admin or reviewer")
-    try:
-        recipient_type(entry["recipient"])
-    except (TypeError, ValueError, AttributeError):
-        raise ManifestInvalid(f"{member}: recipient is not an age recipient") from None
-    _decoded(entry["signing_key"], signing.PUBLIC_KEY_SIZE, f"{member}: signing_key")
-    old = entry["old_signing_keys"]
-    _require(isinstance(old, list), f"{member}: old_signing_keys is not a list")
-    for key in old:
-        _decoded(key, signing.PUBLIC_KEY_SIZE, f"{member}: old signing key")
-    keys = [*old, entry["signing_key"]]
-    _require(len(set(keys)) == len(keys), f"{member}: a signing key is repeated")
-    _require(isinstance(entry["removed"], bool), f"{member}: removed is not a boolean")
-    _decoded(entry["cert"], signing.SIGNATURE_SIZE, f"{member}: cert")
-    if entry["rotation"] is not None:
-        _decoded(entry["rotation"], signing.SIGNATURE_SIZE, f"{member}: rotation")
-    return cast(MemberEntry, entry)
-
-
-def _parse_day(value: object, what: str) -> date:
-    _require(isinstance(value, str) and _DAY.fullmatch(value) is not None, f"{what} is not a day")
-    try:
-        return date.fromisoformat(value)  # type: ignore[arg-type]  # checked just above
-    except ValueError:
-        raise ManifestInvalid(f"{what} is not a day") from None
-
-
-def _check_sigs_shape(sigs: object) -> None:
-    _require(isinstance(sigs, list), "sigs is not a list")
-    assert isinstance(sigs, list)
-    for item in sigs:
-        _require(isinstance(item, Mapping) and set(item) == SIG_FIELDS, "bad entry in sigs")
-        _require(is_member_id(item["member"]), "sigs: member is not a member id")
-        _decoded(item["sig"], signing.SIGNATURE_SIZE, "sigs: sig")
-    signers = [item["member"] for item in sigs]
-    _require(len(set(signers)) == len(signers), "sigs: a member signed twice")
-
-
-def parse_manifest(manifest: object) -> Manifest:
-    """Check everything in a manifest that needs no other version and no
-    signature check; return it typed. Raises ManifestInvalid."""
-    _require(isinstance(manifest, Mapping), "manifest is not an object")
-    assert isinstance(manifest, Mapping)
-    fields = set(manifest) - {REANCHOR_FIELD}
-    _require(fields == MANIFEST_FIELDS, "manifest does not have exactly the protocol fields")
-    _require(manifest["v"] == 1 and _is_int(manifest["v"]), "v is not 1")
-    _require(_is_int(manifest["version"]) and manifest["version"] >= 1, "bad version")
-    if REANCHOR_FIELD in manifest:
-        _require(manifest[REANCHOR_FIELD] is True, "reanchor is not true")
-        _require(manifest["version"] > 1, "a re-anchor is not version 1")
-    issued = _parse_day(manifest["issued"], "issued")
-    expires = _parse_day(manifest["expires"], "expires")
-    _require(issued <= expires, "expires is before issued")
-    _require(expires - issued <= timedelta(days=MAX_LIFETIME_DAYS), "lifetime over 90 days")
-    members = manifest["members"]
-    _require(isinstance(members, list) and len(members) > 0, "members is empty")
-    for entry in members:
-        _check_entry_shape(entry)
-    ids = [entry["id"] for entry in members]
-    _require(len(set(ids)) == len(ids), "a member id is listed twice")
-    types = {recipient_type(entry["recipient"]) for entry in members}
-    _require(len(types) == 1, "recipients are of more than one type")
-    threshold = manifest["threshold"]
-    _require(_is_int(threshold) and threshold >= 1, "threshold is not an integer >= 1")
-    _require(len(_admin_keys(manifest)) >= threshold, "fewer admins than the threshold")
-    _check_sigs_shape(manifest["sigs"])
-    return cast(Manifest, manifest)
-
-
 # --- member entries --------------------------------------------------------
 
 
@@ -265,13 +101,13 @@ def _verify_entry_signatures(entry: MemberEntry) -> None:
     certified = certified_bytes(entry)
     key = b64u_decode(entry["signing_key"])
     cert = b64u_decode(entry["cert"])
-    _require(signing.verify_bytes(certified, cert, [key]), f"{member}: cert does not verify")
+    require(signing.verify_bytes(certified, cert, [key]), f"{member}: cert does not verify")
     if entry["rotation"] is None:
         return
     old = entry["old_signing_keys"]
-    _require(len(old) > 0, f"{member}: rotation without an old signing key")
+    require(len(old) > 0, f"{member}: rotation without an old signing key")
     rotation = b64u_decode(entry["rotation"])
-    _require(
+    require(
         signing.verify_bytes(certified, rotation, [b64u_decode(old[-1])]),
         f"{member}: rotation does not verify under the previous signing key",
     )
@@ -279,22 +115,22 @@ def _verify_entry_signatures(entry: MemberEntry) -> None:
 
 def _verify_transition(entry: MemberEntry, previous: MemberEntry) -> None:
     member = entry["id"]
-    _require(previous["id"] == member, f"{member}: compared with another member's entry")
+    require(previous["id"] == member, f"{member}: compared with another member's entry")
     if previous["removed"]:
-        _require(dict(entry) == dict(previous), f"{member}: a removed member's entry changed")
+        require(dict(entry) == dict(previous), f"{member}: a removed member's entry changed")
         return
     if entry["removed"]:
         removed = {**previous, "removed": True}
-        _require(dict(entry) == removed, f"{member}: entry changed as the member was removed")
+        require(dict(entry) == removed, f"{member}: entry changed as the member was removed")
         return
     if entry["signing_key"] == previous["signing_key"]:
-        _require(
+        require(
             entry["old_signing_keys"] == previous["old_signing_keys"],
             f"{member}: old_signing_keys changed without a rotation",
         )
         return
-    _require(entry["rotation"] is not None, f"{member}: signing_key changed without rotation")
-    _require(
+    require(entry["rotation"] is not None, f"{member}: signing_key changed without rotation")
+    require(
         entry["old_signing_keys"] == [*previous["old_signing_keys"], previous["signing_key"]],
         f"{member}: old_signing_keys must gain exactly the previous signing key",
     )
@@ -305,10 +141,10 @@ def verify_member_entry(entry: object, previous: object | None) -> MemberEntry:
 
     Raises ManifestInvalid with the rule broken.
     """
-    checked = _check_entry_shape(entry)
+    checked = check_entry_shape(entry)
     _verify_entry_signatures(checked)
     if previous is not None:
-        _verify_transition(checked, _check_entry_shape(previous))
+        _verify_transition(checked, check_entry_shape(previous))
     return checked
 
 
@@ -318,18 +154,10 @@ def remove_member_entry(entry: object) -> MemberEntry:
 
     Raises ManifestInvalid for an entry of the wrong shape.
     """
-    return {**_check_entry_shape(entry), "removed": True}
+    return {**check_entry_shape(entry), "removed": True}
 
 
 # --- manifests -------------------------------------------------------------
-
-
-def _admin_keys(manifest: Mapping[str, Any]) -> dict[str, bytes]:
-    return {
-        entry["id"]: b64u_decode(entry["signing_key"])
-        for entry in manifest["members"]
-        if entry["role"] == "admin" and not entry["removed"]
-    }
 
 
 def _rotated_key(candidate: Manifest, member: str, key: bytes) -> list[bytes]:
@@ -348,25 +176,25 @@ def _rotated_key(candidate: Manifest, member: str, key: bytes) -> list[bytes]:
 
 def _verify_sigs(candidate: Manifest, authority: Manifest, *, partial: bool = False) -> None:
     message = signing.signed_bytes(candidate, "sigs")
-    admins = _admin_keys(authority)
+    admins = admin_keys(authority)
     where = f"version {authority['version']}"
     for item in candidate["sigs"]:
         key = admins.get(item["member"])
-        _require(key is not None, f"{item['member']} signed but is not an admin of {where}")
+        require(key is not None, f"{item['member']} signed but is not an admin of {where}")
         assert key is not None
         accepted = [key, *_rotated_key(candidate, item["member"], key)]
         sig = b64u_decode(item["sig"])
-        _require(signing.verify_bytes(message, sig, accepted), f"{item['member']}: bad signature")
+        require(signing.verify_bytes(message, sig, accepted), f"{item['member']}: bad signature")
     threshold = authority["threshold"]
-    _require(
+    require(
         partial or len(candidate["sigs"]) >= threshold,
         f"fewer than {threshold} admins of {where} signed",
     )
 
 
 def _check_unexpired(manifest: Manifest, today: date) -> None:
-    expires = _parse_day(manifest["expires"], "expires")
-    _require(today <= expires, f"version {manifest['version']} expired on {expires.isoformat()}")
+    expires = parse_day(manifest["expires"], "expires")
+    require(today <= expires, f"version {manifest['version']} expired on {expires.isoformat()}")
 
 
 def _verify_anchor(anchor: object) -> Manifest:
@@ -385,25 +213,25 @@ def _verify_anchor(anchor: object) -> Manifest:
 
 def _verify_step(current: Manifest, next_version: object, *, partial: bool = False) -> Manifest:
     candidate = parse_manifest(next_version)
-    _require(
+    require(
         not candidate.get(REANCHOR_FIELD),
         f"version {candidate['version']} is a re-anchor, trusted only as a built-in anchor",
     )
-    _require(candidate["version"] == current["version"] + 1, "version is not current + 1")
-    _require(candidate["issued"] >= current["issued"], "issued is before the current version's")
+    require(candidate["version"] == current["version"] + 1, "version is not current + 1")
+    require(candidate["issued"] >= current["issued"], "issued is before the current version's")
     # Continuity: the admins of a long-superseded version (whose keys a
     # server might still hold) cannot fork the chain for an old anchor.
-    _require(
+    require(
         candidate["issued"] <= current["expires"],
         f"issued after version {current['version']} expired on {current['expires']}",
     )
-    _require(
+    require(
         manifest_recipient_type(candidate) == manifest_recipient_type(current),
         "recipient type changed",
     )
     entries = {entry["id"]: entry for entry in candidate["members"]}
     for previous in current["members"]:
-        _require(previous["id"] in entries, f"{previous['id']} is no longer listed")
+        require(previous["id"] in entries, f"{previous['id']} is no longer listed")
     earlier = {entry["id"]: entry for entry in current["members"]}
     for entry in candidate["members"]:
         verify_member_entry(entry, earlier.get(entry["id"]))

@@ -252,6 +252,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--manifest-out", help="where to write manifest.json (default: DATA_DIR)")
     p.set_defaults(func=cmd_init)
 
+    _add_config_and_backup(sub)
+    for name, func, text in (("serve", cmd_serve, "run the API and the pages locally"),
+                             ("demo", cmd_demo, "run locally with a demo team")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--data-dir", required=True)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        if name == "serve":
+            p.add_argument("--static", help="the built pages (default: DATA_DIR/site)")
+        p.set_defaults(func=func)
+
+
+def _add_config_and_backup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     settings = sub.add_parser("config", help="your settings file (the anchor, API, key file)")
     actions = settings.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     p = actions.add_parser("set", help="set KEY to VALUE ('' removes it)")
@@ -273,13 +286,3 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--digest", help="the digest `candor backup` printed: checks the archive "
                                     "was not replaced whole")
     p.set_defaults(func=cmd_restore)
-
-    for name, func, text in (("serve", cmd_serve, "run the API and the pages locally"),
-                             ("demo", cmd_demo, "run locally with a demo team")):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("--data-dir", required=True)
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8000)
-        if name == "serve":
-            p.add_argument("--static", help="the built pages (default: DATA_DIR/site)")
-        p.set_defaults(func=func)

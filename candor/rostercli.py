@@ -326,6 +326,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                            help="signatures the version after this one will need")
         p.set_defaults(func=run(func))
 
+    _add_reanchor(sub)
+
+
+def _add_reanchor(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("reanchor", help="after a lapse, or with every admin's key lost: a new "
                                         "built-in anchor, stored with the operator's credentials")
     where = p.add_mutually_exclusive_group(required=True)

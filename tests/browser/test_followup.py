@@ -112,6 +112,8 @@ def test_leaving_at_the_status_page_keeps_a_working_receipt(
     # message waits; messages newest first, the report folded.
     page.wait_for_selector("#step-status:not([hidden])")
     assert new.split("-")[-1] in page.inner_text("#committed")
+    # The moment the status shows, the receipt the page told the reporter to keep works.
+    assert _opens(server, new) and not _opens(server, old)
     page.wait_for_selector("#status-waiting.waiting")
     assert texts["waiting_two"] in page.inner_text("#status-waiting")
     items = page.locator("#messages > li.message")

@@ -16,6 +16,9 @@ import {
 } from "../../frontend/src/lib/manifest.js";
 import { buildMemberEntry, reanchorManifest, renewManifest, signManifest } from "../../frontend/src/lib/roster.js";
 import { entryRecipients, ManifestExpired, postEntry } from "../../frontend/src/lib/teamops.js";
+import { pendingProposal, proposeManifest, signProposal } from "../../frontend/src/lib/proposals.js";
+import { ApiError } from "../../frontend/src/lib/api.js";
+import { checkPartial, nextManifest } from "../../frontend/src/lib/roster.js";
 
 const v = JSON.parse(readFileSync(new URL("../vectors/manifest.json", import.meta.url), "utf8"));
 const { v1, v2, v3 } = v.manifests;
@@ -101,4 +104,42 @@ test("writing stops once the manifest expired, before anything is sent", async (
     ),
     ManifestExpired,
   );
+});
+
+/** The proposal routes as the server keeps them: same bytes merge signatures. */
+function fakeServer() {
+  const state = { proposal: null, published: [] };
+  const call = async (method, path, { body } = {}) => {
+    if (path === "/v1/team/manifest") return (state.published.push(body), {});
+    if (method === "GET") {
+      if (!state.proposal) throw new ApiError(404, "not_found", "none", false);
+      return { manifest: state.proposal };
+    }
+    const known = new Set((state.proposal?.sigs ?? []).map((s) => s.member));
+    const extra = body.manifest.sigs.filter((s) => !known.has(s.member));
+    state.proposal = { ...body.manifest, sigs: [...(state.proposal?.sigs ?? []), ...extra] };
+    return { manifest: state.proposal };
+  };
+  return { state, client: { call } };
+}
+
+test("threshold 2: a proposal signed from two clients, the last one publishes", async () => {
+  const { state, client } = fakeServer();
+  const today = "2026-03-20";
+  const alice = { key: { member: id("alice"), signingSeed: seed("alice") }, client };
+  const bob = { key: { member: id("bob"), signingSeed: seed("bob", 2) }, client };
+  assert.equal(await pendingProposal(client, v2, today), null);
+  const { unsigned } = nextManifest(v2, v2.members, today);
+  const first = await proposeManifest(alice, v2, unsigned, false, today);
+  assert.deepEqual([first.signed, first.missing, first.published], [[id("alice")], 1, false]);
+  assert.deepEqual(state.published, []);
+  const done = await signProposal(bob, v2, today);
+  assert.deepEqual([done.signed, done.missing, done.published], [[id("alice"), id("bob")], 0, true]);
+  assert.equal(verifyNext(v2, state.published[0], today).version, 3);
+});
+
+test("a partial signature by a rotated admin's new key counts", () => {
+  // v1 -> v2 rotates bob: his gen-2 key signs v2, linked by the rotation.
+  const partial = { ...v2, sigs: v2.sigs.filter((s) => s.member === id("bob")) };
+  assert.deepEqual(checkPartial(v1, partial, v.today), { signers: [id("bob")], missing: 0 });
 });

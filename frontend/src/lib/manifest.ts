@@ -269,7 +269,7 @@ function checkSignatures(manifest: Manifest, signers: Manifest): void {
  * _rotated_key: an admin who rotated still signs the next version. The
  * rotation itself was checked with the entry.
  */
-function rotatedKey(successor: Manifest | null, member: string, key: B64u): B64u[] {
+export function rotatedKey(successor: Manifest | null, member: string, key: B64u): B64u[] {
   const entry = successor?.members.find((m) => m.id === member);
   if (!entry || entry.removed || entry.rotation === null) return [];
   return entry.old_signing_keys.at(-1) === key ? [entry.signing_key] : [];

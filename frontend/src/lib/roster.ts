@@ -10,6 +10,7 @@ import {
   ENTRY_FIELDS,
   MAX_LIFETIME_DAYS,
   ManifestInvalid,
+  rotatedKey,
   todayUtc,
   verifyNext,
 } from "./manifest.js";
@@ -242,7 +243,9 @@ export function checkPartial(
     if (signers.includes(member)) throw new ManifestInvalid("signed twice");
     const key = admins.get(member);
     if (key === undefined) throw new ManifestInvalid("signed by a non-admin");
-    if (typeof sig !== "string" || !verifyObject(candidate, sig, [key], "sigs"))
+    // An admin who rotated signs with the new key its rotation links to `key` (protocol §4.5).
+    const keys = [key, ...rotatedKey(candidate, member, key)];
+    if (typeof sig !== "string" || !verifyObject(candidate, sig, keys, "sigs"))
       throw new ManifestInvalid("bad signature");
     signers.push(member);
   }

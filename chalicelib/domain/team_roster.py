@@ -90,8 +90,12 @@ def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
 def _admin(ctx: Context, member: mf.MemberEntry) -> bool:
     """Admin in the roster *and* in the published manifest: adding an admin
     to the roster gives no admin powers until the admins' threshold signed a
-    manifest that lists them (protocol §4.5)."""
-    return member["id"] in effective_admins(ctx)
+    manifest that lists them (protocol §4.5). The caller's own entry is
+    already loaded: only the head is read, never the whole member list."""
+    if member["role"] != "admin" or member["removed"]:
+        return False
+    head = current_manifest(ctx)
+    return head is not None and member["id"] in _admins_of(head["members"])
 
 
 def _admins_of(entries: Sequence[mf.MemberEntry]) -> set[str]:

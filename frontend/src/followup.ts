@@ -27,7 +27,12 @@ const i18n = startPage();
 let chain: Manifest[] | null = null;
 let visit: Visit | null = null;
 let busy = false;
-const composeFiles = new FileList($("compose-files", HTMLInputElement), $("compose-file-list"), i18n);
+const composeFiles = new FileList($("compose-files", HTMLInputElement), $("compose-file-list"), i18n, {
+  button: $("compose-add-files", HTMLButtonElement),
+  count: $("compose-file-count"),
+  notice: $("compose-file-refused"),
+  limits: $("compose-file-limits"),
+});
 const receiptInput = new ReceiptInput(Array.from(document.querySelectorAll<HTMLInputElement>(".receipt-boxes input")));
 
 window.addEventListener("beforeunload", (event) => {

@@ -82,6 +82,7 @@ def ux_team() -> Team:
 
 @pytest.fixture
 def server(tmp_path: Path, ux_team: Team) -> Iterator[LiveServer]:
+    """Tests ask for it before make_page, so their pages close before the server stops."""
     live = start_live_server(tmp_path, ux_team)
     try:
         yield live
@@ -118,7 +119,7 @@ def style_of(page: Any, selector: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(("viewport", "locale", "lang"), SETUPS)
 def test_reply_and_note_differ_reply_is_confirmed_and_can_be_undone(
-    make_page: Any, server: LiveServer, viewport: str, locale: str, lang: str
+    server: LiveServer, make_page: Any, viewport: str, locale: str, lang: str
 ) -> None:
     ada = person(server, "Ada Lovelace")
     submit(server)
@@ -186,7 +187,7 @@ def test_reply_and_note_differ_reply_is_confirmed_and_can_be_undone(
     page.wait_for_selector("#case-thread li.message.team[data-verdict=ok]")
     assert len(sent()) == 1
     assert text in page.inner_text("#case-thread")
-    screenshot(page, f"console-case-{viewport}-{lang}")
+    screenshot(page, f"console-case-view-{viewport}-{lang}")
     page.click(f".lang-btn[data-lang={OTHER[lang]}]")
     assert page.inner_text("#compose-tab-note") == WORDS[OTHER[lang]]["tab_note"]
 
@@ -209,7 +210,7 @@ def spaces(text: str) -> str:
 
 @pytest.mark.parametrize(("viewport", "locale", "lang"), SETUPS)
 def test_audit_log_reads_as_words_filters_and_exports_csv(
-    make_page: Any, server: LiveServer, viewport: str, locale: str, lang: str
+    server: LiveServer, make_page: Any, viewport: str, locale: str, lang: str
 ) -> None:
     ada, grace = person(server, "Ada Lovelace"), person(server, FORMULA_NAME)
     submit(server, form={**FORM, "summary": "First case."})
@@ -245,7 +246,7 @@ def test_audit_log_reads_as_words_filters_and_exports_csv(
     when = read.locator("time")
     assert when.get_attribute("datetime") == entries[-1]["day_time"]
     assert spaces(when.inner_text()) == formatted(entries[-1]["day_time"], lang)
-    screenshot(page, f"console-audit-{viewport}-{lang}")
+    screenshot(page, f"console-audit-log-{viewport}-{lang}")
 
     # Filter by case, then by person.
     page.select_option("#audit-f-case", cases[0])
@@ -343,7 +344,7 @@ def long_date(day: str, lang: str) -> str:
 
 @pytest.mark.parametrize(("viewport", "locale", "lang"), SETUPS)
 def test_new_member_empty_inbox_and_manifest_expiry(
-    make_page: Any, server: LiveServer, tmp_path: Path, viewport: str, locale: str, lang: str
+    server: LiveServer, make_page: Any, tmp_path: Path, viewport: str, locale: str, lang: str
 ) -> None:
     submit(server)  # sealed to version 1's members only
     katherine = add_and_publish(server, tmp_path)
@@ -382,7 +383,7 @@ def case_with_image(server: LiveServer, make_page: Any, viewport: str, locale: s
 
 @pytest.mark.parametrize(("viewport", "locale", "lang"), SETUPS)
 def test_reporter_language_is_named(
-    make_page: Any, server: LiveServer, viewport: str, locale: str, lang: str
+    server: LiveServer, make_page: Any, viewport: str, locale: str, lang: str
 ) -> None:
     page, _ = case_with_image(server, make_page, viewport, locale)
     report = page.inner_text("#case-report")

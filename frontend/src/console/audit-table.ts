@@ -28,6 +28,7 @@ const ACTIONS = new Set([
   "member.rotate",
   "member.remove",
   "manifest.publish",
+  "manifest.propose",
   "manifest.reanchor",
 ]);
 
@@ -112,17 +113,27 @@ function shown(): CheckedEntry[] {
     .reverse();
 }
 
+/** A column's heading, repeated on each cell for the stacked layout of narrow screens (console.css). */
+const heading = (column: string): string => (column === "seq" ? "#" : i18n().t(`console.team.audit.${column}`));
+
 function row({ entry, verdict }: CheckedEntry): HTMLTableRowElement {
   const when = el("time", { datetime: entry.day_time, title: entry.day_time }, formatWhen(entry.day_time, i18n().lang));
+  const action = [tr(actionKey(entry.action)), " ", el("code", { class: "mono action-code" }, entry.action)];
+  const cells: [string, string | null, (Node | string)[]][] = [
+    ["seq", null, [String(entry.seq)]],
+    ["when", null, [when]],
+    ["who", null, [personName(entry)]],
+    ["action", null, action],
+    ["case", "mono", [entry.case ?? ""]],
+    ["check", null, [tr(verdictKey(verdict))]],
+  ];
   return el(
     "tr",
     { class: verdict === "bad" ? "bad" : null, dataset: { seq: String(entry.seq), verdict, action: entry.action } },
-    el("td", {}, String(entry.seq)),
-    el("td", {}, when),
-    el("td", {}, personName(entry)),
-    el("td", {}, tr(actionKey(entry.action)), " ", el("code", { class: "mono action-code" }, entry.action)),
-    el("td", { class: "mono" }, entry.case ?? ""),
-    el("td", {}, tr(verdictKey(verdict))),
+    ...cells.map(([column, cls, children]) =>
+      // One span per cell: the stacked layout is a two-column grid of the heading and the value.
+      el("td", { class: cls, dataset: { label: heading(column) } }, el("span", {}, ...children)),
+    ),
   );
 }
 

@@ -182,7 +182,10 @@ def add_member(ctx: Context, caller: Caller, body: dict[str, Any]) -> mf.MemberE
 def rotate_member(
     ctx: Context, caller: Caller, member_id: str, body: dict[str, Any]
 ) -> mf.MemberEntry:
-    """``PUT /v1/team/members/{id}``: only the member itself, with ``rotation``."""
+    """``PUT /v1/team/members/{id}``: only the member itself re-certifies its
+    entry: new keys with ``rotation``, a new name or function, or a new role
+    (effective only once a manifest lists it). Raises Forbidden, NotFound,
+    InvalidManifest, Conflict."""
     if caller.id != member_id:
         raise Forbidden("Only the member itself can change its keys.")
     wire.fields(body, sorted(mf.ENTRY_FIELDS))

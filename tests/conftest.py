@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.register_assert_rewrite("tests.backends", "tests.support")
+
+# The CLI writes a per-user settings file (candor/config.py); no test may
+# touch the real one. tests/cli gives each test its own directory on top.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="candor-tests-config-")
+os.environ.pop("CANDOR_MANIFEST", None)
 
 from tests.backends import FakeClock  # noqa: E402
 from tests.support.live import LiveServer, start_live_server  # noqa: E402

@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from candor.throttle import Buckets, claims_member, query_of, verifies
 from chalicelib.config import Settings
 from chalicelib.domain import retention
 from chalicelib.domain.cases import Context
 from chalicelib.http import BASE_HEADERS, runtime
+from chalicelib.httpsig import RequestView
 from chalicelib.store.local import LocalCaseStore, UploadRefused
 
 log = logging.getLogger("candor.serve")
@@ -75,34 +77,12 @@ class Site:
         return None if target.name == "headers.json" else target
 
 
-class TokenBucket:
-    """One bucket for all anonymous API calls together: they are throttled
-    by the API layer, never by anything that identifies a client (protocol
-    §4.1), as API Gateway's stage throttling does in the cloud."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self._tokens, self._at = float(burst), time.monotonic()
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-            self._at = now
-            if self._tokens < 1:
-                return False
-            self._tokens -= 1
-            return True
-
-
 class Handler(BaseHTTPRequestHandler):
     server_version = "candor"
     sys_version = ""
     protocol_version = "HTTP/1.1"
     gateway: Any
-    bucket: TokenBucket
-    team_bucket: TokenBucket
+    buckets: Buckets
     store: LocalCaseStore
     site: Site
 
@@ -188,19 +168,30 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, body, {**(headers or {}), **BASE_HEADERS})
 
     # -- API -------------------------------------------------------------------
+    def _throttled(self) -> None:
+        self._refuse(429, "throttled", "Too many requests; try again shortly.")
+
     def _api(self) -> None:
-        # Anonymous routes share one bucket; team routes another, larger one
-        # (their calls are signed, but checking costs work too).
-        bucket = self.team_bucket if self.path.startswith("/v1/team/") else self.bucket
-        if not bucket.take():
-            self._refuse(429, "throttled", "Too many requests; try again shortly.")
+        url = urlsplit(self.path)
+        headers = {k: v for k, v in self.headers.items()}
+        view = RequestView(self.command, url.path, query_of(parse_qs(url.query, True)), headers)
+        # A team call pays from the team's bucket only once its signature
+        # verifies; the cheap checks come before its body is read.
+        key = claims_member(runtime.ctx, view) if url.path.startswith("/v1/team/") else None
+        if key is None and not self.buckets.anonymous.take():
+            self._throttled()
             return
         length = self._length()
         if length < 0 or length > 16 * 1024 * 1024:
             self._refuse(413, "too_large", "The request is too large.")
             return
         body = self.rfile.read(length) if length else b""
-        headers = {k: v for k, v in self.headers.items()}
+        if key is not None:
+            signed = verifies(runtime.ctx, replace(view, body=body), key,
+                              runtime.settings.public_base_url)
+            if not (self.buckets.team if signed else self.buckets.anonymous).take():
+                self._throttled()
+                return
         try:
             answer = self.gateway.handle_request(self.command, self.path, headers, body)
         except Exception as exc:  # Chalice's LocalGatewayException: no such route
@@ -215,6 +206,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- object storage (local stand-in for presigned S3 URLs) ---------------
     def _upload(self, key: str, query: dict[str, list[str]]) -> None:
+        if not self.buckets.transfers.take():
+            self._throttled()
+            return
         length = self._length()
         try:
             size, expires = int(query["size"][0]), int(query["expires"][0])
@@ -225,6 +219,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, b"", NO_BODY_HEADERS)
 
     def _download(self, key: str, query: dict[str, list[str]]) -> None:
+        if not self.buckets.transfers.take():
+            self._throttled()
+            return
         try:
             blob = self.store.open_download(key, int(query["expires"][0]), query["sig"][0])
         except (KeyError, ValueError, IndexError, UploadRefused):
@@ -257,6 +254,11 @@ class Handler(BaseHTTPRequestHandler):
 class QuietServer(ThreadingHTTPServer):
     """socketserver's default error handler prints the client's address."""
 
+    # socketserver listens with a backlog of 5: a flood of connections then
+    # fills it and the team's own connections wait for SYN retries, seconds
+    # each, whatever the buckets say.
+    request_queue_size = 1024
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.error("connection failed")
 
@@ -273,8 +275,7 @@ def make_server(
 
     handler = type("BoundHandler", (Handler,), {
         "gateway": LocalGateway(app, Config(chalice_stage="local")),
-        "store": store, "site": Site.load(site_dir), "bucket": TokenBucket(rate, burst),
-        "team_bucket": TokenBucket(rate * 10, burst * 10),
+        "store": store, "site": Site.load(site_dir), "buckets": Buckets.sized(rate, burst),
     })
     server = QuietServer((host, port), handler)
     server.daemon_threads = True

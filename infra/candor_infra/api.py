@@ -3,6 +3,12 @@
 `chalice.cdk.Chalice` runs `chalice package` and includes the SAM template;
 this module then tightens what Chalice leaves open: a hand-written role,
 stage throttling, logging and tracing off, fixed function names.
+
+Team routes get capacity of their own (issue 13 finding 8): the same code
+deployed as a second function, `TeamHandler`, with its own reserved
+concurrency, and their own per-method throttling limits, so an anonymous
+flood that saturates the API function or its routes' limits never reaches
+the team's.
 """
 
 from __future__ import annotations
@@ -23,8 +29,15 @@ from chalice.cdk import Chalice
 from candor_infra.scanners import NO_ACCESS_LOGS, NO_VPC, NO_XRAY, skip_checks
 from candor_infra.settings import API_STAGE, StageSettings
 from candor_infra.storage import BLOB_PREFIX, UPLOAD_PREFIX, Storage
+from candor_infra.team_capacity import (
+    API_HANDLER,
+    TEAM_HANDLER,
+    TEAM_PATHS,
+    TwoHandlerChalice,
+    method_settings,
+    reserved,
+)
 
-API_HANDLER = "APIHandler"
 REST_API = "RestAPI"
 # API Gateway gives up on an integration after 29 s.
 API_TIMEOUT_S = 29
@@ -92,6 +105,9 @@ class ApiParameters:
     throttle_rate: CfnParameter
     throttle_burst: CfnParameter
     reserved_concurrency: CfnParameter
+    team_throttle_rate: CfnParameter
+    team_throttle_burst: CfnParameter
+    team_reserved_concurrency: CfnParameter
 
 
 class Api:
@@ -120,7 +136,7 @@ class Api:
         if topic_arn:
             env["CANDOR_NOTIFY_TOPIC"] = topic_arn
         with _app_importable_from(settings.source_dir):
-            self.chalice = Chalice(
+            self.chalice = TwoHandlerChalice(
                 stack,
                 "Chalice",
                 source_dir=str(settings.source_dir),
@@ -140,9 +156,9 @@ class Api:
             logical_id
             for logical_id, resource in sam["Resources"].items()
             if resource["Type"] == "AWS::Serverless::Function"
-        ]
+        ] + [TEAM_HANDLER]
         self._tighten_functions(stack)
-        self._tighten_rest_api(sam)
+        self._tighten_rest_api(stack, sam)
 
     def set_public_base_url(self, url: str) -> None:
         """The origin and base path clients sign against (protocol §4.3)."""
@@ -154,7 +170,7 @@ class Api:
         return self.chalice.get_resource(REST_API).ref
 
     def function_name(self, logical_id: str) -> str:
-        suffix = "api" if logical_id == API_HANDLER else logical_id
+        suffix = {API_HANDLER: "api", TEAM_HANDLER: "team"}.get(logical_id, logical_id)
         return f"candor-{self._stage}-{suffix}"
 
     def _tighten_functions(self, stack: Stack) -> None:
@@ -165,7 +181,9 @@ class Api:
             # PassThrough never samples: API Gateway's tracing is off below.
             function.add_property_override("Tracing", "PassThrough")
             if logical_id == API_HANDLER:
-                concurrency: Any = self.parameters.reserved_concurrency.value_as_number
+                concurrency: Any = reserved(stack, self.parameters.reserved_concurrency)
+            elif logical_id == TEAM_HANDLER:
+                concurrency = reserved(stack, self.parameters.team_reserved_concurrency)
             else:
                 concurrency = SCHEDULED_CONCURRENCY
                 function.add_property_override("Timeout", SCHEDULED_TIMEOUT_S)
@@ -196,36 +214,29 @@ class Api:
                 },
             )
 
-    def _tighten_rest_api(self, sam: dict[str, Any]) -> None:
+    def _handler_arn(self, logical_id: str) -> str:
+        return (
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+            + self.function_name(logical_id)
+        )
+
+    def _tighten_rest_api(self, stack: Stack, sam: dict[str, Any]) -> None:
         rest = self.chalice.get_resource(REST_API)
         # CloudFront -> RestAPI -> APIHandler -> (CANDOR_PUBLIC_BASE_URL)
-        # CloudFront would be a cycle: name the handler by ARN instead of Ref.
-        handler_arn = (
-            "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
-            + self.function_name(API_HANDLER)
-        )
-        body = json.dumps(sam["Resources"][REST_API]["Properties"]["DefinitionBody"])
-        body = body.replace("${" + API_HANDLER + ".Arn}", handler_arn)
-        definition = json.loads(body)
+        # CloudFront would be a cycle: name the handlers by ARN instead of Ref.
+        definition = sam["Resources"][REST_API]["Properties"]["DefinitionBody"]
+        paths = {}
+        for path, operations in definition["paths"].items():
+            handler = TEAM_HANDLER if path.startswith(TEAM_PATHS) else API_HANDLER
+            body = json.dumps(operations).replace(
+                "${" + API_HANDLER + ".Arn}", self._handler_arn(handler)
+            )
+            paths[path] = json.loads(body)
+        definition = {**definition, "paths": paths}
         definition["x-amazon-apigateway-gateway-responses"] = gateway_responses()
         rest.add_property_override("DefinitionBody", definition)
         rest.add_property_override("TracingEnabled", False)
-        rest.add_property_override(
-            "MethodSettings",
-            [
-                {
-                    "ResourcePath": "/*",
-                    "HttpMethod": "*",
-                    # Anonymous routes are throttled here, by nothing that
-                    # identifies a client (protocol §4.1).
-                    "ThrottlingRateLimit": self.parameters.throttle_rate.value_as_number,
-                    "ThrottlingBurstLimit": self.parameters.throttle_burst.value_as_number,
-                    "LoggingLevel": "OFF",
-                    "DataTraceEnabled": False,
-                    "MetricsEnabled": True,
-                }
-            ],
-        )
+        rest.add_property_override("MethodSettings", method_settings(definition, self.parameters))
         skip_checks(
             rest,
             {
@@ -258,9 +269,34 @@ def _parameters(stack: Stack, settings: StageSettings) -> ApiParameters:
             stack,
             "ReservedConcurrency",
             type="Number",
-            min_value=1,
+            min_value=0,
             default=settings.reserved_concurrency,
-            description="Reserved concurrent executions of the API handler",
+            description="Reserved concurrent executions of the API handler (0: no reservation)",
+        ),
+        team_throttle_rate=CfnParameter(
+            stack,
+            "TeamThrottleRate",
+            type="Number",
+            min_value=1,
+            default=settings.team_throttle_rate,
+            description="API Gateway limit of each team route, requests per second",
+        ),
+        team_throttle_burst=CfnParameter(
+            stack,
+            "TeamThrottleBurst",
+            type="Number",
+            min_value=1,
+            default=settings.team_throttle_burst,
+            description="API Gateway burst limit of each team route, requests",
+        ),
+        team_reserved_concurrency=CfnParameter(
+            stack,
+            "TeamReservedConcurrency",
+            type="Number",
+            min_value=0,
+            default=settings.team_reserved_concurrency,
+            description="Reserved concurrent executions of the team routes' handler "
+            "(0: no reservation)",
         ),
     )
 

@@ -29,6 +29,9 @@ class StageSettings:
     throttle_rate: int
     throttle_burst: int
     reserved_concurrency: int
+    team_throttle_rate: int
+    team_throttle_burst: int
+    team_reserved_concurrency: int
     notifications: bool
     domain_name: str | None
     certificate_arn: str | None
@@ -59,7 +62,10 @@ def stage_settings(context: dict[str, Any], stage: str) -> StageSettings:
         retention_days=_positive(merged, "retentionDays", 365),
         throttle_rate=_positive(merged, "throttleRate", 20),
         throttle_burst=_positive(merged, "throttleBurst", 40),
-        reserved_concurrency=_positive(merged, "reservedConcurrency", 50),
+        reserved_concurrency=_at_least(merged, "reservedConcurrency", 50, 0),
+        team_throttle_rate=_positive(merged, "teamThrottleRate", 50),
+        team_throttle_burst=_positive(merged, "teamThrottleBurst", 100),
+        team_reserved_concurrency=_at_least(merged, "teamReservedConcurrency", 10, 0),
         notifications=bool(merged.get("notifications", False)),
         domain_name=domain,
         certificate_arn=cert,
@@ -74,7 +80,12 @@ def _path(value: str) -> Path:
 
 
 def _positive(merged: dict[str, Any], key: str, default: int) -> int:
+    return _at_least(merged, key, default, 1)
+
+
+def _at_least(merged: dict[str, Any], key: str, default: int, low: int) -> int:
+    """A concurrency of 0 means no reservation (infra/candor_infra/api.py)."""
     value = int(merged.get(key, default))
-    if value < 1:
-        raise SettingsInvalid(f"{key} must be at least 1")
+    if value < low:
+        raise SettingsInvalid(f"{key} must be at least {low}")
     return value

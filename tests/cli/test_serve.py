@@ -3,6 +3,7 @@ throttling of the API as a whole, and the local object-storage URLs."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import threading
@@ -15,10 +16,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from candor.client import ApiClient, ApiError, HttpTransport
 from candor.serve import make_server
 from chalicelib.config import Settings
+from chalicelib.domain import team_roster
+from chalicelib.domain.cases import Context
 from chalicelib.store.local import LocalCaseStore
 from tests.support import contract
+from tests.support.team import Team
 
 
 @pytest.fixture
@@ -75,13 +80,47 @@ def test_static_pages_carry_the_site_headers(served: tuple[str, LocalCaseStore])
 def test_the_api_is_throttled_as_a_whole(served: tuple[str, LocalCaseStore]) -> None:
     base, _ = served
     answers = [_get(base + "/v1/manifest") for _ in range(5)]
-    assert _get(base + "/v1/team/cases")[0] == 401  # team calls have a bucket of their own
     assert [a[0] for a in answers] == [200, 200, 200, 429, 429]
     assert json.loads(answers[-1][2])["error"]["code"] == "throttled"
 
 
-def test_upload_urls_are_checked(served: tuple[str, LocalCaseStore]) -> None:
+def test_an_anonymous_flood_leaves_the_team_its_bucket(
+    served: tuple[str, LocalCaseStore], team: Team,
+) -> None:
+    """Unsigned or forged calls to team routes pay from the anonymous bucket:
+    only a signature that verifies draws on the team's (issue 13 finding 8)."""
     base, store = served
+    team_roster.bootstrap(Context(store), team.manifest)
+    for _ in range(3):
+        _get(base + "/v1/manifest")
+    assert _get(base + "/v1/manifest")[0] == 429
+    # Unsigned, or signed by a member id with a key that is not the member's.
+    assert _get(base + "/v1/team/cases")[0] == 429
+    impostor = dataclasses.replace(team.admin.key, signing_seed=bytes(32))
+    with pytest.raises(ApiError) as exc:
+        ApiClient(HttpTransport(base), impostor).call("GET", "/v1/team/cases")
+    assert exc.value.status == 429
+    member = ApiClient(HttpTransport(base), team.admin.key)
+    for _ in range(10):
+        assert member.call("GET", "/v1/team/cases")["cases"] == []
+
+
+def test_uploads_and_downloads_have_a_bucket_of_their_own(
+    served: tuple[str, LocalCaseStore],
+) -> None:
+    base, store = served
+    statuses = []
+    for n in range(3):
+        upload = store.upload_url(f"a_{n:022d}", 4, 900)
+        statuses.append(_get(base + upload.url, "PUT", b"data", dict(upload.headers))[0])
+    download = store.download_url("a_" + "0" * 22, 60)
+    statuses.append(_get(base + download)[0])
+    assert statuses == [200, 200, 200, 429]
+    assert _get(base + "/v1/manifest")[0] == 200  # the anonymous bucket is untouched
+
+
+def test_upload_urls_are_checked(roomy: tuple[str, LocalCaseStore]) -> None:
+    base, store = roomy
     upload = store.upload_url("a_" + "A" * 22, 4, 900)
     status, _, _ = _get(base + upload.url.replace("sig=", "sig=0"), "PUT", b"data")
     assert status == 403

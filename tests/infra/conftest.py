@@ -39,6 +39,7 @@ CONTEXT: dict[str, Any] = {
         "throttleRate": 7,
         "throttleBurst": 9,
         "reservedConcurrency": 3,
+        "teamReservedConcurrency": 0,
         "retentionDays": 30,
     },
 }

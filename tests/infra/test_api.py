@@ -37,7 +37,8 @@ def test_stage_is_throttled_from_parameters_with_logging_and_tracing_off(
     synth: Synth, stage: str
 ) -> None:
     api = rest_api(synth.templates[stage])
-    (settings,) = api["MethodSettings"]
+    settings, *team = api["MethodSettings"]
+    assert team  # the team's methods: test_team_routes_have_capacity_of_their_own
     assert settings["ResourcePath"] == "/*"
     assert settings["HttpMethod"] == "*"
     assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottleRate"}
@@ -54,9 +55,13 @@ def test_throttling_and_concurrency_defaults_come_from_context(synth: Synth) -> 
     assert prod["ThrottleRate"]["Default"] == 20
     assert prod["ThrottleBurst"]["Default"] == 40
     assert prod["ReservedConcurrency"]["Default"] == 50
+    assert prod["TeamThrottleRate"]["Default"] == 50
+    assert prod["TeamThrottleBurst"]["Default"] == 100
+    assert prod["TeamReservedConcurrency"]["Default"] == 10
     alt = synth.templates["alt"]["Parameters"]
     assert (alt["ThrottleRate"]["Default"], alt["ThrottleBurst"]["Default"]) == (7, 9)
     assert alt["ReservedConcurrency"]["Default"] == 3
+    assert alt["TeamReservedConcurrency"]["Default"] == 0
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -83,12 +88,20 @@ def test_no_access_logs_or_xray_anywhere(synth: Synth, stage: str) -> None:
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_function_has_reserved_concurrency(synth: Synth, stage: str) -> None:
-    fns = functions(synth.templates[stage])
-    assert set(fns) >= {"APIHandler"}
-    assert len(fns) >= 2
-    assert fns["APIHandler"]["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    template = synth.templates[stage]
+    fns = functions(template)
+    assert set(fns) >= {"APIHandler", "TeamHandler"}
+    assert len(fns) >= 3
+    for lid, parameter in (("APIHandler", "ReservedConcurrency"),
+                           ("TeamHandler", "TeamReservedConcurrency")):
+        # 0 means no reservation, never a function stopped by a reservation of 0.
+        condition = f"{parameter}IsZero"
+        assert fns[lid]["ReservedConcurrentExecutions"] == {
+            "Fn::If": [condition, {"Ref": "AWS::NoValue"}, {"Ref": parameter}]}
+        assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": parameter}, 0]}
+        assert template["Parameters"][parameter]["MinValue"] == 0
     for lid, props in fns.items():
-        if lid != "APIHandler":
+        if lid not in ("APIHandler", "TeamHandler"):
             assert props["ReservedConcurrentExecutions"] == 1
             assert props["Events"][f"{lid}Event"]["Type"] == "Schedule"
 
@@ -130,9 +143,47 @@ def test_the_api_routes_invoke_the_handler_by_name_not_by_reference(synth: Synth
         if isinstance(op, dict) and "x-amazon-apigateway-integration" in op
     ]
     assert len(uris) > 5
-    assert all(uri.endswith(":function:candor-prod-api/invocations") for uri in uris)
+    assert all(uri.endswith((":function:candor-prod-api/invocations",
+                             ":function:candor-prod-team/invocations")) for uri in uris)
     fns = functions(synth.templates["prod"])
     assert fns["APIHandler"]["FunctionName"] == "candor-prod-api"
+    assert fns["TeamHandler"]["FunctionName"] == "candor-prod-team"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_team_routes_have_capacity_of_their_own(synth: Synth, stage: str) -> None:
+    """Issue 13 finding 8: team routes run in their own function, with its own
+    reserved concurrency, and have their own throttling limits per method."""
+    template = synth.templates[stage]
+    fns = functions(template)
+    same = ("CodeUri", "Handler", "Runtime", "Role", "Environment", "MemorySize", "Timeout")
+    assert {k: fns["TeamHandler"].get(k) for k in same} == {
+        k: fns["APIHandler"].get(k) for k in same}
+    permissions = resources(template, "AWS::Lambda::Permission")
+    assert {"FunctionName": {"Ref": "TeamHandler"}, "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com"}.items() <= next(
+        p for p in permissions.values() if p["FunctionName"] == {"Ref": "TeamHandler"}).items()
+    api = rest_api(template)
+    routed: dict[str, set[str]] = {}
+    team_methods = set()
+    for path, operations in api["DefinitionBody"]["paths"].items():
+        for method, op in operations.items():
+            if not isinstance(op, dict) or "x-amazon-apigateway-integration" not in op:
+                continue
+            uri = op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            handler = uri.rsplit(":function:", 1)[1].split("/")[0].rsplit("-", 1)[1]
+            routed.setdefault(handler, set()).add(path)
+            if path.startswith("/v1/team/"):
+                team_methods.add(("/" + path.replace("/", "~1"), method.upper()))
+    assert routed["team"] == {p for p in api["DefinitionBody"]["paths"]
+                              if p.startswith("/v1/team/")}
+    assert routed["api"] and not any(p.startswith("/v1/team/") for p in routed["api"])
+    _, *team = api["MethodSettings"]
+    assert {(s["ResourcePath"], s["HttpMethod"]) for s in team} == team_methods
+    for setting in team:
+        assert setting["ThrottlingRateLimit"] == {"Ref": "TeamThrottleRate"}
+        assert setting["ThrottlingBurstLimit"] == {"Ref": "TeamThrottleBurst"}
+        assert (setting["LoggingLevel"], setting["DataTraceEnabled"]) == ("OFF", False)
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -5,9 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fromHex } from "../../frontend/src/lib/encoding.js";
+import { chainStatus, daysLeft } from "../../frontend/src/lib/manifest-status.js";
 import {
-  chainStatus,
-  daysLeft,
   ManifestInvalid,
   recipientsForAccess,
   verifyBuiltIn,

@@ -328,7 +328,7 @@ export function verifyChain(builtIn: unknown, newer: readonly unknown[], today: 
 }
 
 /** The chain without the expiry check (chalicelib/manifest.py's follow_chain), and its newest. */
-function walk(builtIn: unknown, newer: readonly unknown[]): { chain: Manifest[]; newest: Manifest } {
+export function walk(builtIn: unknown, newer: readonly unknown[]): { chain: Manifest[]; newest: Manifest } {
   let newest = verifyBuiltIn(builtIn);
   const chain = [newest];
   for (const next of newer) {
@@ -336,34 +336,6 @@ function walk(builtIn: unknown, newer: readonly unknown[]): { chain: Manifest[];
     chain.push(newest);
   }
   return { chain, newest };
-}
-
-/** Warnings start this many days before the head expires (WARN_DAYS in Python). */
-export const WARN_DAYS = 30;
-
-/** Days until `expires` (0 on its last valid day, negative once expired). */
-export const daysLeft = (manifest: Manifest, today: string = todayUtc()): number =>
-  Math.round((parseDay(manifest.expires) - parseDay(today)) / DAY_MS);
-
-export interface ChainStatus {
-  chain: Manifest[];
-  newest: Manifest;
-  expired: boolean;
-  daysLeft: number;
-  /** True from WARN_DAYS before expiry: show the renewal banner. */
-  warn: boolean;
-}
-
-/**
- * Follow the chain like verifyChain, but return an expired newest version
- * marked expired (chalicelib/manifest_status.py's chain_status): pages
- * still read and verify with it; whatever would encrypt to the team stops.
- * @throws {ManifestInvalid} for a broken chain
- */
-export function chainStatus(builtIn: unknown, newer: readonly unknown[], today: string = todayUtc()): ChainStatus {
-  const { chain, newest } = walk(builtIn, newer);
-  const left = daysLeft(newest, today);
-  return { chain, newest, expired: left < 0, daysLeft: left, warn: left <= WARN_DAYS };
 }
 
 /** Every signing key (current and old) a member ever had in the chain. */

@@ -21,7 +21,8 @@ import {
   type MessageVerdict,
 } from "./documents.js";
 import { b64u, fromB64u, hex, sha256 } from "./encoding.js";
-import { daysLeft, recipientsForAccess, todayUtc } from "./manifest.js";
+import { recipientsForAccess, todayUtc } from "./manifest.js";
+import { daysLeft } from "./manifest-status.js";
 import { attachmentPadder } from "./padding.js";
 import type {
   AttachmentEntry,

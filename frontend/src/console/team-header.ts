@@ -1,7 +1,8 @@
 // The team page's header: which manifest the console trusts, and when it
 // expires (an admin must publish the next version before then, or nothing
 // can be sent to the team: protocol §4.5).
-import { daysLeft, fingerprint, WARN_DAYS } from "../lib/manifest.js";
+import { fingerprint } from "../lib/manifest.js";
+import { daysLeft, WARN_DAYS } from "../lib/manifest-status.js";
 import { $, tr } from "../page/common.js";
 import { i18n, manifest } from "./session.js";
 

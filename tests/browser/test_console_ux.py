@@ -391,3 +391,21 @@ def test_reporter_language_is_named(
     assert not re.search(r"\bde\b", report)
     page.click(f".lang-btn[data-lang={OTHER[lang]}]")
     assert WORDS[OTHER[lang]]["language"] in page.inner_text("#case-report")
+
+
+@pytest.mark.parametrize(("viewport", "locale", "lang"), SETUPS)
+def test_image_preview_raises_no_csp_violation(
+    make_page: Any, server: LiveServer, viewport: str, locale: str, lang: str
+) -> None:
+    page, watch = case_with_image(server, make_page, viewport, locale)
+    image = page.locator("#case-attachments li", has_text="pixel.png")
+    image.locator("button").nth(1).click()
+    page.wait_for_selector("#preview:not([hidden])")
+    frame = page.locator("#preview-frame")
+    assert frame.get_attribute("sandbox") == ""
+    assert (frame.get_attribute("src") or "").startswith("blob:")
+    inner = page.frame_locator("#preview-frame").locator("img")
+    inner.wait_for()
+    assert inner.evaluate("(img) => img.complete && img.naturalWidth") == 1
+    page.wait_for_timeout(500)  # a violation is reported asynchronously
+    assert [e for e in watch.console_errors if "Content Security Policy" in e] == []

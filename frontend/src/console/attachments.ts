@@ -1,6 +1,9 @@
 // A case's attachments in the case view: decrypted on demand (hash-checked
 // by lib's Opener), saved as octet-stream or, for images, previewed in a
-// sandboxed frame (protocol §6).
+// sandboxed frame (protocol §6). The frame holds a small HTML document with
+// the image as a data: URL: a blob: image would make Chromium build an image
+// document that styles itself inline, which the console's CSP (inherited by
+// the frame) refuses and logs.
 import { OpenFailed } from "../lib/documents.js";
 import { openCaseAttachment } from "../lib/teamops.js";
 import type { AttachmentEntry } from "../lib/types.js";
@@ -72,7 +75,7 @@ export function attachmentItem(entry: AttachmentEntry, place: AttachmentPlace): 
     ? [
         " · ",
         action("console.attachment.preview", entry, place, status, (bytes) => {
-          showPreview(bytes, entry);
+          void showPreview(bytes, entry);
         }),
       ]
     : [];
@@ -90,15 +93,32 @@ export function attachmentItem(entry: AttachmentEntry, place: AttachmentPlace): 
   );
 }
 
+/** The image as a data: URL (the only image source the frame may load: CSP img-src 'self' data:). */
+const dataUrl = (bytes: Uint8Array, type: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      // readAsDataURL always yields a string.
+      resolve(typeof reader.result === "string" ? reader.result : "");
+    };
+    reader.onerror = () => {
+      reject(reader.error ?? new Error("the image could not be read"));
+    };
+    reader.readAsDataURL(new Blob([bytes as BlobPart], { type }));
+  });
+
 /** Images only, in a frame sandboxed without allow-same-origin or scripts (protocol §6). */
-function showPreview(bytes: Uint8Array, entry: AttachmentEntry): void {
+async function showPreview(bytes: Uint8Array, entry: AttachmentEntry): Promise<void> {
   const type = sniffImage(bytes);
   if (!type) {
     saveBytes(bytes, entry.name);
     return;
   }
+  const src = await dataUrl(bytes, type);
   closePreview();
-  previewUrl = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+  // Nothing of the report's text goes into this document: only the sniffed type and the bytes.
+  const page = `<!doctype html><html><head><meta charset="utf-8"></head><body><img alt="" width="100%" src="${src}"></body></html>`;
+  previewUrl = URL.createObjectURL(new Blob([page], { type: "text/html" }));
   $("preview-title").textContent = entry.name;
   // No allow-same-origin, no allow-scripts: the image renders in an opaque origin.
   const frame = el("iframe", {

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import run_axe, screenshot
+from tests.browser.conftest import SCREENSHOTS, run_axe, screenshot
 from tests.browser.images import jpeg_with_gps
 from tests.browser.report_site import LOCALES, PAGES, SITE, posts, serve_with_site, t
 from tests.browser.test_render_guard_pages import render_problems
@@ -303,3 +303,5 @@ def test_add_files_button_with_count_and_metadata_in_plain_words(
     page.click("#file-list li details summary")
     assert "GPSLatitude" in page.inner_text("#file-list li details")
     screenshot(page, f"report-files-{viewport}-{lang}")
+    picker = page.locator("fieldset", has=page.locator("#add-files"))
+    picker.screenshot(path=str(SCREENSHOTS / f"report-files-picker-{viewport}-{lang}.png"))

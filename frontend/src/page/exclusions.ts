@@ -19,19 +19,17 @@ export function renderMembers(manifest: Manifest, i18n: I18n): void {
   list.replaceChildren();
   for (const member of activeMembers(manifest)) {
     const id = `exclude-${member.id}`;
-    const reasonId = `${id}-reason`;
-    const box = el("input", {
-      type: "checkbox",
-      id,
-      value: member.id,
-      "aria-describedby": member.role === "admin" ? reasonId : null,
-      dataset: { role: member.role },
-    });
+    const box = el("input", { type: "checkbox", id, value: member.id, dataset: { role: member.role } });
     box.addEventListener("change", updateMemberLocks);
     const admin = member.role === "admin";
     const badge = admin ? el("span", { class: "badge", dataset: { i18n: "exclude.admin_badge" } }) : null;
     const reason = admin
-      ? el("span", { class: "small lock-reason", id: reasonId, hidden: true, dataset: { i18n: "exclude.locked" } })
+      ? el("span", {
+          class: "small lock-reason",
+          id: `${id}-reason`,
+          hidden: true,
+          dataset: { i18n: "exclude.locked" },
+        })
       : null;
     list.append(
       el(
@@ -55,6 +53,9 @@ function updateMemberLocks(): void {
     b.disabled = b.dataset.role === "admin" && !b.checked && adminsLeft.length === 1;
     const reason = document.getElementById(`${b.id}-reason`);
     if (reason) reason.hidden = !b.disabled;
+    // A hidden description would still be read out: point to the reason only while it applies.
+    if (b.disabled) b.setAttribute("aria-describedby", `${b.id}-reason`);
+    else b.removeAttribute("aria-describedby");
   }
 }
 

@@ -7,6 +7,13 @@ import { fileFits, largestFile, MAX_FILES, PendingFile } from "../lib/intake.js"
 import { el, formatSize, setAlert, tr, type I18n } from "./common.js";
 
 const MAX_IMAGE_CLEAN_BYTES = 64 * 1024 * 1024;
+
+/** The largest file, rounded down to two significant digits: the page never states more than fits. */
+export function statedLimit(): number {
+  const largest = largestFile();
+  const unit = 10 ** Math.max(0, String(largest).length - 2);
+  return Math.floor(largest / unit) * unit;
+}
 const SNIFF_BYTES = 16;
 
 interface Prepared {
@@ -76,7 +83,7 @@ export class FileList {
     if (this.parts === null) return;
     setAlert(this.parts.limits, this.i18n, "files.limits", {
       n: MAX_FILES,
-      size: formatSize(largestFile(), this.i18n.lang),
+      size: formatSize(statedLimit(), this.i18n.lang),
     });
   }
 
@@ -117,7 +124,7 @@ export class FileList {
     const notice = this.notice;
     notice.replaceChildren(
       ...refused.map(({ key, name }) =>
-        el("p", {}, tr(key, { name, n: MAX_FILES, size: formatSize(largestFile(), this.i18n.lang) })),
+        el("p", {}, tr(key, { name, n: MAX_FILES, size: formatSize(statedLimit(), this.i18n.lang) })),
       ),
     );
     notice.hidden = refused.length === 0;

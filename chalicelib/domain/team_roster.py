@@ -134,7 +134,9 @@ def members(ctx: Context) -> list[mf.MemberEntry]:
 
 
 def check_access(ctx: Context, access: Sequence[str], recipient_kind: str) -> None:
-    """``access`` names current members of ``recipient_kind``, one an admin.
+    """``access`` names current members of ``recipient_kind``, one an
+    effective admin (in the roster and the published manifest, protocol
+    §4.5), so that someone can always administer the case.
 
     Raises InvalidAccess (422).
     """
@@ -143,7 +145,7 @@ def check_access(ctx: Context, access: Sequence[str], recipient_kind: str) -> No
     entries = [ctx.store.get(keys.member(member_id)) for member_id in access]
     if any(e is None or e.data["removed"] for e in entries):
         raise InvalidAccess("'access' names someone who is not a current member.")
-    if not any(e is not None and e.data["role"] == "admin" for e in entries):
+    if not set(access) & effective_admins(ctx):
         raise InvalidAccess("'access' must include at least one admin.")
     if any(e is not None and _kind(e.data["recipient"]) != recipient_kind for e in entries):
         raise InvalidAccess("The recipients are not all of one type.")

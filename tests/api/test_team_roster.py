@@ -147,6 +147,24 @@ def test_handover_of_a_sole_admin(local_api: Api) -> None:
     _publish(api, [successor])  # the removed admin's entry is publishable
 
 
+def test_a_report_needs_an_effective_admin_in_its_access(local_api: Api) -> None:
+    """A member who promoted themself in the member list is no admin until a
+    manifest lists it, so a report sealed to them alone (the one admin
+    excluded) would have nobody who can administer it (protocol §4.5)."""
+    api, ada, grace = local_api, local_api.team.admin, local_api.team.by_name("Grace")
+    current = next(m for m in _as(api, grace.key).call("GET", "/v1/team/members")["members"]
+                   if m["id"] == grace.id)
+    entry = kf.public_card(grace.key, grace.name, grace.function, "admin", current)
+    _as(api, grace.key).call("PUT", f"/v1/team/members/{grace.id}", entry)
+    with pytest.raises(ApiError) as exc:
+        reporter.submit(api.anonymous, api.team.manifest, FORM, exclude=[ada.id],
+                        today=api.ctx.today())
+    assert _refused(exc) == (422, "invalid_access")
+    _publish(api, [ada.key])  # now Grace is an admin in the manifest too
+    head = _as(api, ada.key).call("GET", "/v1/manifest", signed=False)["manifests"][-1]
+    reporter.submit(api.anonymous, head, FORM, exclude=[ada.id], today=api.ctx.today())
+
+
 def test_a_publish_leaving_too_few_effective_admins_is_refused(pair_api: Api) -> None:
     api = pair_api
     ada, bob, grace = api.team.members

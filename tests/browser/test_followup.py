@@ -243,7 +243,6 @@ def test_language_travels_in_the_links(
     page.wait_for_selector("main:not([hidden]) h1:not(:empty)")
     assert page.evaluate("document.documentElement.lang") == other
     page.click(f".lang-btn[data-lang={lang}]")
-    assert page.url.endswith(f"/?lang={lang}")
     # The receipt screen's link and the navigation both carry it.
     assert page.get_attribute("#to-followup", "href") == f"followup.html?lang={lang}"
     page.click(".nav a[href^='followup.html']")

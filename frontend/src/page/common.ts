@@ -101,16 +101,11 @@ export function pageLink(page: string, lang: string): string {
 }
 
 /**
- * Carry `lang` in the links to the other pages (href="name.html"), and in
- * this page's address once it was chosen (a reload keeps it; a page the
- * browser's language chose keeps its plain address).
+ * Carry `lang` in the links to the other pages (href="name.html"). The
+ * page's own address stays as it is: rewriting it makes the browser fetch
+ * the icon again on every switch.
  */
-function carryLanguage(lang: string, chosen: boolean): void {
-  const here = new URL(location.href);
-  if (chosen && here.searchParams.get(LANG_PARAM) !== lang) {
-    here.searchParams.set(LANG_PARAM, lang);
-    history.replaceState(history.state, "", here.href);
-  }
+function carryLanguage(lang: string): void {
   for (const a of document.querySelectorAll<HTMLAnchorElement>("a[href]")) {
     const page = /^([\w-]+\.html)(\?[^#]*)?$/.exec(a.getAttribute("href") ?? "")?.[1];
     if (page !== undefined) a.setAttribute("href", `${page}?${LANG_PARAM}=${encodeURIComponent(lang)}`);
@@ -120,11 +115,9 @@ function carryLanguage(lang: string, chosen: boolean): void {
 export function startPage(): I18n {
   const fromLink = new URL(location.href).searchParams.get(LANG_PARAM);
   const browser = navigator.languages.length ? navigator.languages : [navigator.language];
-  let chosen = fromLink !== null && Object.hasOwn(catalogues, fromLink);
-  const i18n = new I18n(catalogues, chosen && fromLink !== null ? fromLink : browser);
+  const i18n = new I18n(catalogues, fromLink !== null && Object.hasOwn(catalogues, fromLink) ? fromLink : browser);
   for (const button of document.querySelectorAll<HTMLElement>(".lang-btn")) {
     button.addEventListener("click", () => {
-      chosen = true;
       i18n.setLanguage(button.dataset.lang ?? "en", document);
     });
   }
@@ -133,7 +126,7 @@ export function startPage(): I18n {
       b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
     }
     document.title = i18n.t("app.title");
-    carryLanguage(lang, chosen);
+    carryLanguage(lang);
   };
   i18n.onChange(markLanguage);
   i18n.apply(document);

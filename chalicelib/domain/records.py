@@ -132,3 +132,4 @@ class NonceRecord(TypedDict):
 
 class NotifyState(TypedDict):
     counts: dict[str, int]  # cases per received day, as last told
+    expiry_told: NotRequired[str]  # the day the team was last warned of the manifest's expiry

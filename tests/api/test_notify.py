@@ -40,3 +40,25 @@ def test_publishes_to_sns_without_case_data(local_api: Api) -> None:
     case_id = local_api.store.query("cases")[0].sk
     for secret in (case_id, "secret words", sub.receipt.token_id):
         assert secret not in received["Body"]
+
+
+def test_warns_once_a_day_from_14_days_before_the_manifest_expires(api: Api) -> None:
+    """The hourly job tells the team, once a day, to renew the manifest from
+    EXPIRY_WARN_DAYS before it expires (issue 11), and keeps counting cases."""
+    from datetime import date
+
+    sent: list[tuple[str, str]] = []
+    expires = date.fromisoformat(api.team.manifest["expires"])
+    to_warning = (expires - api.ctx.today()).days - notify.EXPIRY_WARN_DAYS
+    api.clock.advance((to_warning - 1) * 86400)
+    assert notify.run(api.ctx, lambda s, m: sent.append((s, m))) == 0
+    assert sent == []  # 15 days before: nothing yet
+    api.clock.advance(86400)
+    submit(api.anonymous, api.team.manifest, {"summary": "secret words"}, today=api.ctx.today())
+    assert notify.run(api.ctx, lambda s, m: sent.append((s, m))) == 1
+    assert notify.run(api.ctx, lambda s, m: sent.append((s, m))) == 0  # the same day: once
+    assert [s for s, _ in sent] == [notify.SUBJECT, notify.EXPIRY_SUBJECT]
+    assert "expires in 14 days" in sent[1][1] and "secret" not in sent[1][1]
+    api.clock.advance(86400)
+    notify.run(api.ctx, lambda s, m: sent.append((s, m)))
+    assert sent[-1] == (notify.EXPIRY_SUBJECT, sent[-1][1]) and "in 13 days" in sent[-1][1]

@@ -208,9 +208,9 @@ function rewritePage(file: string, up: string, scripts: Record<string, Asset>, s
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const manifest = verifyBuiltIn(readJson(args.manifest));
   const texts = catalogues();
   const site = readSite(args.site, Object.keys(texts));
+  const manifest = verifyBuiltIn(readJson(args.manifest));
   const out = args.out;
   const assets = join(out, "assets");
   rmSync(assets, { recursive: true, force: true });

@@ -177,7 +177,8 @@ class Handler(BaseHTTPRequestHandler):
         view = RequestView(self.command, url.path, query_of(parse_qs(url.query, True)), headers)
         # A team call pays from the team's bucket only once its signature
         # verifies; the cheap checks come before its body is read.
-        key = claims_member(runtime.ctx, view) if url.path.startswith("/v1/team/") else None
+        key = (claims_member(runtime.ctx, view, self.buckets.member_keys)
+               if url.path.startswith("/v1/team/") else None)
         if key is None and not self.buckets.anonymous.take():
             self._throttled()
             return

@@ -47,28 +47,41 @@ class TokenBucket:
             return True
 
 
-@dataclass(frozen=True)
-class Buckets:
-    anonymous: TokenBucket
-    team: TokenBucket
-    transfers: TokenBucket
-
-    @classmethod
-    def sized(cls, rate: float, burst: int) -> Buckets:
-        """The team gets ten times the anonymous capacity; transfers the same."""
-        return cls(TokenBucket(rate, burst), TokenBucket(rate * 10, burst * 10),
-                   TokenBucket(rate, burst))
+KEY_SECONDS = 10.0
+_KEYS_KEPT = 256
 
 
-def claims_member(ctx: Context, view: RequestView) -> bytes | None:
+class MemberKeys:
+    """Members' signing keys for picking a bucket, read at most every
+    ``KEY_SECONDS``: a flood of calls naming real member ids then costs no
+    storage read each. The app still authenticates every call in full, so a
+    key changed or a member removed meanwhile only picks the bucket late."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[float, bytes | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, ctx: Context, member_id: str) -> bytes | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._keys.get(member_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        member: Any = ctx.store.get(keys.member(member_id))
+        key = (None if member is None or member.data["removed"]
+               else wire.b64u_decode(member.data["signing_key"]))
+        with self._lock:
+            if len(self._keys) >= _KEYS_KEPT:  # ids of no member cannot grow it without bound
+                self._keys.clear()
+            self._keys[member_id] = (now + KEY_SECONDS, key)
+        return key
+
+
+def claims_member(ctx: Context, view: RequestView, known: MemberKeys) -> bytes | None:
     """The signing key of the current member a team request claims to be
     signed by, or None: the cheap checks, before its body is read."""
     try:
-        sig_input = parse_signature_input(view)
-        member: Any = ctx.store.get(keys.member(sig_input.keyid))
-        if member is None or member.data["removed"]:
-            return None
-        return wire.b64u_decode(member.data["signing_key"])
+        return known.get(ctx, parse_signature_input(view).keyid)
     except (SignatureRefused, Malformed, KeyError, TypeError):
         return None
 
@@ -86,3 +99,17 @@ def verifies(ctx: Context, view: RequestView, key: bytes, base_url: str) -> bool
 
 def query_of(query: Mapping[str, list[str]]) -> dict[str, str]:
     return {name: values[-1] for name, values in query.items() if values}
+
+
+@dataclass(frozen=True)
+class Buckets:
+    anonymous: TokenBucket
+    team: TokenBucket
+    transfers: TokenBucket
+    member_keys: MemberKeys
+
+    @classmethod
+    def sized(cls, rate: float, burst: int) -> Buckets:
+        """The team gets ten times the anonymous capacity; transfers the same."""
+        return cls(TokenBucket(rate, burst), TokenBucket(rate * 10, burst * 10),
+                   TokenBucket(rate, burst), MemberKeys())

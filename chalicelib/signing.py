@@ -15,6 +15,7 @@ small-order key that verifies for any message. :func:`strict_public_key` and
 bytes, so both libraries answer alike.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -89,7 +90,13 @@ def _strict_point(encoded: bytes) -> bool:
 
 def strict_public_key(key: object) -> bool:
     """Whether ``key`` is 32 bytes encoding, canonically, a point not of small order."""
-    return isinstance(key, bytes) and len(key) == PUBLIC_KEY_SIZE and _strict_point(key)
+    return isinstance(key, bytes) and len(key) == PUBLIC_KEY_SIZE and _strict_key(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _strict_key(key: bytes) -> bool:
+    # Members' keys come back on every request they sign: decide each once.
+    return _strict_point(key)
 
 
 def strict_signature(signature: object) -> bool:

@@ -7,10 +7,11 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from candor import keyfile as kf
 from candor import teamops
@@ -100,6 +101,17 @@ def _wait_for_url(proc: subprocess.Popen[str], log_path: Path) -> str:
             raise RuntimeError("candor serve exited: " + log_path.read_text()[-2000:])
         found = re.search(r"Reporter page:\s+(http://\S+?)/?$", line.strip())
         if found:
+            _drain(proc.stdout)
             return found.group(1)
     proc.kill()
     raise RuntimeError("candor serve did not start")
+
+
+def _drain(stream: IO[str]) -> None:
+    """Keep reading the server's stdout, which nobody looks at after start-up:
+    once a pipe's buffer (64 KiB) is full, the server would block writing."""
+    def discard() -> None:
+        for _ in stream:
+            pass
+
+    threading.Thread(target=discard, daemon=True).start()

@@ -11,7 +11,9 @@ test also switches to the other language where the words matter):
   run as formulas;
 - item 14: a new member's empty inbox says why, the team page says when
   the manifest expires, the reporter's language is named, and the image
-  preview raises no CSP violation.
+  preview raises no CSP violation;
+- and, since a removed member is no longer sealed to (protocol §4.5), a
+  note or reply says whom it left out.
 
 conftest's watch fails a test on any console error it did not expect."""
 
@@ -56,6 +58,7 @@ WORDS = {
         "system": "system entry (no signed request)",
         "language": "German",
         "empty": "No cases for you yet.",
+        "removed": "Not encrypted to the removed member(s)",
     },
     "de": {
         "tab_reply": "Antwort an die meldende Person",
@@ -66,6 +69,7 @@ WORDS = {
         "system": "Systemeintrag (ohne signierte Anfrage)",
         "language": "Deutsch",
         "empty": "Noch keine Fälle für Sie.",
+        "removed": "Nicht für entfernte Mitglieder verschlüsselt",
     },
 }
 OTHER = {"en": "de", "de": "en"}
@@ -409,3 +413,31 @@ def test_image_preview_raises_no_csp_violation(
     assert inner.evaluate("(img) => img.complete && img.naturalWidth") == 1
     page.wait_for_timeout(500)  # a violation is reported asynchronously
     assert [e for e in watch.console_errors if "Content Security Policy" in e] == []
+
+
+@pytest.mark.parametrize(("viewport", "locale", "lang"), SETUPS)
+def test_note_names_removed_members_it_was_not_sealed_to(
+    server: LiveServer, make_page: Any, viewport: str, locale: str, lang: str
+) -> None:
+    """A case sent to Alan, who is removed since: the note goes to the others and says so."""
+    from candor import roster
+
+    ada, alan = person(server, "Ada Lovelace"), person(server, "Alan Turing")
+    submit(server)
+    admin = server.client(ada)
+    admin.call("DELETE", f"/v1/team/members/{alan.member_id}")
+    members = admin.call("GET", "/v1/team/members")["members"]
+    unsigned = roster.next_manifest(server.manifest, members, datetime.now(UTC).date())
+    signed = roster.sign_manifest(unsigned, ada.member_id, ada.keyfile.signing_seed)
+    admin.call("PUT", "/v1/team/manifest", signed)
+
+    page, _ = make_page(origin(server), viewport=viewport, locale=locale)
+    unlock(page, server, ada)
+    open_only_case(page)
+    page.click("#compose-tab-note")
+    page.fill("#note-text", "Alan left the company; he no longer reads this case.")
+    page.click("#note-send")
+    page.wait_for_selector("#case-notes li.message[data-verdict=ok]")
+    status = page.inner_text("#note-status")
+    assert "Alan Turing" in status, status
+    assert WORDS[lang]["removed"] in status

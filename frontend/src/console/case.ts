@@ -5,7 +5,7 @@
 // so this view knows nothing of it.
 import { ApiError, type CasePatch, patchCase } from "../lib/api.js";
 import { SealFailed } from "../lib/documents.js";
-import { blocksWriting, postEntry, readCase } from "../lib/teamops.js";
+import { blocksWriting, ManifestExpired, postEntry, readCase } from "../lib/teamops.js";
 import { type CaseDetail, CASE_TRANSITIONS, type EntryKind, RESOLUTIONS } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { attachmentItem, closePreview } from "./attachments.js";
@@ -204,22 +204,30 @@ function prepare(kind: EntryKind, text: string, files: File[]): Send | string {
   return () => write(v, kind, text, files);
 }
 
+/** The catalogue key for a write that failed before anything was sent; null for other errors (shown as API errors). */
+function writeFailure(err: unknown): string | null {
+  if (err instanceof ManifestExpired) return "console.case.manifest_expired";
+  if (err instanceof SealFailed || (err instanceof Error && err.message.includes("no longer current")))
+    return "console.case.seal_failed";
+  return null;
+}
+
 async function write(v: View, kind: EntryKind, text: string, files: File[]): Promise<void> {
   const [statusId, textId, sendId] =
     kind === "message" ? ["reply-status", "reply-text", "reply-send"] : ["note-status", "note-text", "note-send"];
   // The case may have been left meanwhile (a reply goes out when another case opens): its view is not touched.
   const here = (): boolean => shownId() === v.id;
-  const say = (key: string, cls = ""): void => {
+  const say = (cls: string, ...lines: HTMLSpanElement[]): void => {
     if (!here()) return;
-    $(statusId).replaceChildren(el("span", { class: cls }, tr(key)));
+    $(statusId).replaceChildren(el("span", { class: cls }, ...lines.flatMap((line, i) => (i ? [" ", line] : [line]))));
     i18n().apply($(statusId));
   };
   const epoch = session.epoch;
   const send = button(sendId);
   send.disabled = true;
   try {
-    say("console.case.sending");
-    await postEntry(current(), manifest(), v, { kind, text, files });
+    say("", tr("console.case.sending"));
+    const { dropped } = await postEntry(current(), manifest(), v, { kind, text, files });
     if (!stillOpen(epoch)) return;
     if (here()) {
       textArea(textId).value = "";
@@ -231,12 +239,14 @@ async function write(v: View, kind: EntryKind, text: string, files: File[]): Pro
     if (!here()) return;
     view = reloaded;
     renderAll(reloaded);
-    say(kind === "message" ? "console.case.replied" : "console.case.noted");
+    // Removed members in the case's access list are not sealed to (protocol §4.5): say who did not get it.
+    const left = dropped.length ? [tr("console.case.dropped", { names: dropped.map(memberName).join(", ") })] : [];
+    say("", tr(kind === "message" ? "console.case.replied" : "console.case.noted"), ...left);
   } catch (err) {
     if (!stillOpen(epoch)) return;
-    if (err instanceof SealFailed || (err instanceof Error && err.message.includes("no longer current"))) {
-      say("console.case.seal_failed", "error");
-    } else if (here()) showError($(statusId), err);
+    const key = writeFailure(err);
+    if (key) say("error", tr(key));
+    else if (here()) showError($(statusId), err);
   } finally {
     send.disabled = false;
   }

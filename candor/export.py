@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from candor import teamops
+from candor.labels import plain_label
 
 
 def _entries(items: list[teamops.Shown]) -> list[dict[str, Any]]:
@@ -59,7 +60,10 @@ def export_case(s: teamops.Session, case_id: str, target: Path) -> list[Path]:
     for number, entry in enumerate((a for group in sources for a in group), start=1):
         data = teamops.attachment(s, case_id, entry)
         put(f"attachments/{number:02d}.bin", data)
-        listed.append({"file": f"attachments/{number:02d}.bin", **entry})
+        # `label` is the name as a reader should see it (protocol §6); `name`
+        # stays as the reporter sent it, as evidence.
+        listed.append({"file": f"attachments/{number:02d}.bin", **entry,
+                       "label": plain_label(entry.get("name"))})
     put("attachments.json", _json(listed))
     return written
 

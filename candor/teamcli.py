@@ -24,6 +24,7 @@ from typing import Any
 from candor import audit, config, teamops
 from candor import keyfile as kf
 from candor.client import ApiClient, ApiError, HttpTransport, local_transport
+from candor.labels import plain_label, plain_text
 from candor.opscli import open_key
 from candor.output import emit_json, out, print_table, warn
 from candor.prompt import CliError
@@ -148,7 +149,7 @@ def _print_entries(
             out.print(f"  #{item.meta['seq']} {item.meta['day']} {who}: "
                       f"[bold red]FORGED or unreadable ({item.reason})[/bold red]")
             continue
-        out.print(f"  #{item.meta['seq']} {item.meta['day']} {who}:", item.doc["text"],
+        out.print(f"  #{item.meta['seq']} {item.meta['day']} {who}:", plain_text(item.doc["text"]),
                   markup=False)
 
 
@@ -165,10 +166,13 @@ def cases_show(args: argparse.Namespace) -> int:
     out.print(f"case {c['id']}: {c['status']} (received {c['received']}, "
               f"acknowledge by {c['acknowledge_by']}, feedback by {c['feedback_by']}"
               f"{', OVERDUE' if c['overdue'] else ''})")
+    # What a reporter wrote reaches the terminal without escape sequences or
+    # bidi overrides (protocol §6).
     for name, value in view.report.get("form", {}).items():
-        out.print(f"  {name}: {value}", markup=False)
+        out.print(f"  {plain_label(name)}: {plain_text(value)}", markup=False)
     for a in view.report.get("attachments", []):
-        out.print(f"  attachment {a['id']}: {a['type']}, {a['size']} bytes", markup=False)
+        out.print(f"  attachment {a['id']}: {plain_label(a['type'])}, {a['size']} bytes",
+                  markup=False)
     _print_entries("Thread with the reporter", view.messages, view.gaps)
     _print_entries("Internal notes", view.notes)
     return 0

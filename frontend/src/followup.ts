@@ -7,6 +7,7 @@ import questionnaire from "candor:questionnaire";
 import type { OpenAnswer } from "./lib/api.js";
 import { ApiError } from "./lib/api.js";
 import { SealFailed } from "./lib/documents.js";
+import { plainLabel } from "./lib/labels.js";
 import { receiptGroups, receiptText, ReceiptFormatError } from "./lib/receipt.js";
 import {
   CaseStateInvalid,
@@ -256,7 +257,9 @@ function attachmentItem(entry: AttachmentEntry): HTMLLIElement {
         },
       );
   });
-  const li = el("li", { class: "file" }, el("span", { class: "file-name" }, entry.name), " ", save, " ", status);
+  // A label in isolation (<bdi>), without bidi overrides (protocol §6).
+  const name = el("bdi", { class: "file-name" }, plainLabel(entry.name));
+  const li = el("li", { class: "file" }, name, " ", save, " ", status);
   i18n.apply(li);
   return li;
 }

@@ -36,8 +36,10 @@ def test_reviewer_reads_and_answers_and_admin_manages_the_team(
     ada, grace, alan = live_api.team
     reporter = ApiClient(HttpTransport(live_api.url))
     sub = submit(reporter, live_api.manifest,
-                 {"category": "data_leak", "summary": "Customer list on a forum"},
-                 exclude=[alan.member_id], files=[Evidence("list.csv", b"name,email\n")])
+                 {"category": "data_leak", "summary": "Customer list on a forum",
+                  "details": "Posted\x1b]0;pwned\x07 by \u202eevil\u202c.\nTwo lines."},
+                 exclude=[alan.member_id],
+                 files=[Evidence("list\u202etxt.exe", b"name,email\n")])
 
     listed = candor(live_api, grace, "cases", "list").stdout
     assert "Customer list on a forum" in listed
@@ -47,7 +49,11 @@ def test_reviewer_reads_and_answers_and_admin_manages_the_team(
     assert "not_found" in refused.stderr and refused.stderr.count("\n") == 1
 
     shown = candor(live_api, grace, "cases", "show", case_id).stdout
-    assert "data_leak" in shown and "list.csv" not in shown  # names only in the export
+    assert "data_leak" in shown and "txt.exe" not in shown  # names only in the export
+    # No escape sequence or bidi override of the reporter's reaches the terminal
+    # (issue 13 finding 4, protocol §6); line breaks stay.
+    assert "Posted]0;pwned by evil.\n" in shown and "Two lines." in shown
+    assert "\x1b" not in shown and "\u202e" not in shown
     candor(live_api, grace, "cases", "reply", case_id, "Thank you. Is it still online?")
     candor(live_api, grace, "cases", "note", case_id, "Legal informed.")
     candor(live_api, grace, "cases", "status", case_id, "acknowledged")
@@ -60,7 +66,8 @@ def test_reviewer_reads_and_answers_and_admin_manages_the_team(
     export = tmp_path / "export"
     candor(live_api, grace, "cases", "export", case_id, "-o", str(export))
     attachments = json.loads((export / "attachments.json").read_text())
-    assert [a["name"] for a in attachments] == ["list.csv"]
+    # The name as sent, as evidence, and the label a reader should see.
+    assert [(a["name"], a["label"]) for a in attachments] == [("list\u202etxt.exe", "listtxt.exe")]
     assert (export / attachments[0]["file"]).read_bytes() == b"name,email\n"
     assert json.loads((export / "notes.json").read_text())[0]["text"] == "Legal informed."
 

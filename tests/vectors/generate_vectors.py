@@ -567,6 +567,7 @@ if __name__ == "__main__":
     import chain_vectors
     import documents_vectors
     import keyfile_vectors
+    import labels_vectors
     import rotation_vectors
 
     receipts()
@@ -579,3 +580,4 @@ if __name__ == "__main__":
     audit_vectors.generate()
     keyfile_vectors.generate()
     rotation_vectors.generate()
+    labels_vectors.generate()

@@ -241,6 +241,16 @@ def seal_report(
     return seal_document(report, sealing_recipients("report", recipients, reply_to))
 
 
+def _sealed_to_problem(doc: Mapping[str, Any]) -> str | None:
+    """`access` and `manifest`: who a report or case state was sealed to."""
+    access = doc.get("access")
+    if not isinstance(access, list) or not all(map(is_member_id, access)):
+        return "access is not a list of member ids"
+    if not _is_int(doc.get("manifest")) or doc["manifest"] < 1:
+        return "manifest is not a version"
+    return None
+
+
 def _report_problem(doc: Mapping[str, Any]) -> str | None:
     form = doc.get("form")
     if not isinstance(form, Mapping) or not all(isinstance(v, str) for v in form.values()):
@@ -251,11 +261,11 @@ def _report_problem(doc: Mapping[str, Any]) -> str | None:
         return "reply_to is not an age recipient"
     if not _b64u_of_size(doc.get("reporter_key"), signing.PUBLIC_KEY_SIZE):
         return "reporter_key is not an Ed25519 public key"
-    access = doc.get("access")
-    if not isinstance(access, list) or not access or not all(map(is_member_id, access)):
+    if not doc.get("access"):
         return "access is not a list of member ids"
-    if not _is_int(doc.get("manifest")) or doc["manifest"] < 1:
-        return "manifest is not a version"
+    problem = _sealed_to_problem(doc)
+    if problem is not None:
+        return problem
     attachments = doc.get("attachments")
     if not isinstance(attachments, list) or not all(map(_attachment_ok, attachments)):
         return "bad attachments"
@@ -453,11 +463,9 @@ def _case_state_problem(state: Mapping[str, Any]) -> str | None:
         return "identity is not an age identity"
     if not _b64u_of_size(state.get("sign"), signing.SEED_SIZE):
         return "sign is not an Ed25519 seed"
-    access = state.get("access")
-    if not isinstance(access, list) or not all(map(is_member_id, access)):
-        return "access is not a list of member ids"
-    if not _is_int(state.get("manifest")) or state["manifest"] < 1:
-        return "manifest is not a version"
+    problem = _sealed_to_problem(state)
+    if problem is not None:
+        return problem
     if not _b64u_of_size(state.get("report"), 32):
         return "report is not a blob hash"
     return None

@@ -88,6 +88,15 @@ def init_store(args: argparse.Namespace) -> Any:
     return open_store(Settings(backend="aws", table=args.aws_table, bucket=args.aws_bucket))
 
 
+def write_anchor(args: argparse.Namespace, manifest: Mapping[str, Any]) -> Path:
+    """Write the operator's new anchor (``--manifest-out``, else beside the
+    data) and make it the settings file's anchor. Returns where it went."""
+    out = Path(args.manifest_out or Path(args.data_dir or ".") / "manifest.json")
+    out.write_text(json.dumps(manifest, indent=2) + "\n")
+    config.set_value("manifest", str(out))
+    return out
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from chalicelib.domain import team_roster
     from chalicelib.domain.cases import Context
@@ -103,9 +112,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise CliError(exc.message) from None
     except StoreError as exc:
         raise CliError(f"storage refused: {type(exc).__name__}") from None
-    out = Path(args.manifest_out or Path(args.data_dir or ".") / "manifest.json")
-    out.write_text(json.dumps(manifest, indent=2) + "\n")
-    config.set_value("manifest", str(out))
+    out = write_anchor(args, manifest)
     config.set_value("key", args.admin_key)
     print(f"team initialised in {args.data_dir or args.aws_table}; "
           f"manifest version 1 written to {out}")

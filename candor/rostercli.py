@@ -20,7 +20,7 @@ from typing import Any
 from candor import config, roster, teamops
 from candor import keyfile as kf
 from candor.client import ApiError
-from candor.opscli import card_path, init_store, open_key, read_passphrase
+from candor.opscli import card_path, init_store, open_key, read_passphrase, write_anchor
 from candor.output import emit_json, out, print_table
 from candor.prompt import CliError
 from candor.teamcli import common, days_left, group, key_path, run, session, today
@@ -273,9 +273,7 @@ def cmd_reanchor(args: argparse.Namespace) -> int:
         raise CliError(exc.message) from None
     except StoreError as exc:
         raise CliError(f"storage refused: {type(exc).__name__}") from None
-    target = Path(args.manifest_out or Path(args.data_dir or ".") / "manifest.json")
-    target.write_text(json.dumps(anchor, indent=2) + "\n")
-    config.set_value("manifest", str(target))
+    target = write_anchor(args, anchor)
     print(f"re-anchored at version {anchor['version']}; wrote {target}")
     print(f"fingerprint {mf.fingerprint(anchor)}")
     print("now rebuild and redeploy the pages with it built in, and give it to every member "

@@ -93,27 +93,6 @@ class Handler(BaseHTTPRequestHandler):
         """Never log requests: the default line holds the client address."""
 
     # -- dispatch ------------------------------------------------------------
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch()
-
     def send_error(self, code: int, message: str | None = None,
                    explain: str | None = None) -> None:
         """http.server's own answers (501 for an unknown method, 400 for a
@@ -144,6 +123,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self._refuse(503, "unavailable", "The server failed; try again.")
+
+    # Every method goes through _dispatch, which answers in the protocol's shape.
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
 
     def _length(self) -> int:
         try:

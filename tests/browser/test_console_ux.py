@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, screenshot
+from tests.browser.conftest import ROOT, run_axe, screenshot
 from tests.browser.test_console import FORM, origin, submit, unlock
 from tests.support.live import PASSPHRASE, LiveServer, start_live_server
 from tests.support.team import Team, make_team
@@ -146,6 +146,7 @@ def test_reply_and_note_differ_reply_is_confirmed_and_can_be_undone(
     assert page.is_visible("#reply-form") and page.is_hidden("#note-form")
     page.click("#compose-tab-note")
     assert page.is_visible("#note-form") and page.is_hidden("#reply-form")
+    assert run_axe(page) == []
     assert words["internal"] in page.inner_text("#note-form .badge-internal").upper()
     assert style_of(page, "#note-form") != style_of(page, "#reply-form")
     assert style_of(page, "#note-form")["border"] == "dashed"
@@ -165,6 +166,7 @@ def test_reply_and_note_differ_reply_is_confirmed_and_can_be_undone(
     page.wait_for_selector("#reply-confirm:not([hidden])")
     assert page.inner_text("#reply-confirm-text") == text
     screenshot(page, f"console-case-reply-confirm-{viewport}-{lang}")
+    assert run_axe(page) == []
     page.click("#reply-confirm-edit")
     assert page.is_hidden("#reply-confirm")
     assert page.input_value("#reply-text") == text
@@ -251,6 +253,7 @@ def test_audit_log_reads_as_words_filters_and_exports_csv(
     assert when.get_attribute("datetime") == entries[-1]["day_time"]
     assert spaces(when.inner_text()) == formatted(entries[-1]["day_time"], lang)
     screenshot(page, f"console-audit-log-{viewport}-{lang}")
+    assert run_axe(page) == []
 
     # Filter by case, then by person.
     page.select_option("#audit-f-case", cases[0])

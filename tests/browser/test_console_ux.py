@@ -197,6 +197,16 @@ def test_reply_and_note_differ_reply_is_confirmed_and_can_be_undone(
     page.click(f".lang-btn[data-lang={OTHER[lang]}]")
     assert page.inner_text("#compose-tab-note") == WORDS[OTHER[lang]]["tab_note"]
 
+    # Locking in the undo window drops the reply with the keys: nothing more goes out.
+    page.fill("#reply-text", "Never sent: the console locks first.")
+    page.click("#reply-send")
+    page.click("#reply-confirm-send")
+    page.wait_for_selector("#reply-undo:not([hidden])")
+    page.click("#lock")
+    page.wait_for_selector("#view-unlock:not([hidden])")
+    page.clock.run_for(20_000)
+    assert len(sent()) == 1
+
 
 # -- item 7: the audit log -------------------------------------------------------------------
 

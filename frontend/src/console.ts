@@ -3,10 +3,12 @@
 // module wires the views together: no view imports another.
 import { KeyFileInvalid, KeyFileLocked, openKeyFile } from "./lib/keyfile.js";
 import type { Manifest } from "./lib/types.js";
-import { $, builtIn, fingerprint, loadManifestChain, memberLabel, setAlert, startPage } from "./page/common.js";
+import { $, builtIn, fingerprint, loadManifestStatus, memberLabel, setAlert, startPage } from "./page/common.js";
+import { clearBanner, initBanner, showBanner } from "./console/banner.js";
 import { clearAudit, initAudit } from "./console/audit.js";
 import { clearCase, initCase, openCase } from "./console/case.js";
 import { clearInbox, forgetCase, initInbox, markStale, showInbox, updateSummary } from "./console/inbox.js";
+import { initProposal, onPublished } from "./console/proposal.js";
 import { begin, current, isAdmin, lock, me, onLock, painted, setI18n, showNotice } from "./console/session.js";
 import { clearTeam, initTeam, showTeam } from "./console/team.js";
 import { button, chosenFile, input, showView } from "./console/views.js";
@@ -39,6 +41,9 @@ initCase({
 });
 initTeam();
 initAudit();
+initProposal();
+initBanner();
+onPublished(showBanner);
 
 /** The catalogue key saying why unlocking failed. */
 function unlockFailure(err: unknown): string {
@@ -61,7 +66,8 @@ async function unlock(): Promise<void> {
   await painted();
   try {
     const key = await openKeyFile(new Uint8Array(await file.arrayBuffer()), passphrase);
-    const { chain, fetched } = await loadManifestChain();
+    // An expired newest version still unlocks, read-only (issue 11): the banner says so.
+    const { chain, fetched } = await loadManifestStatus();
     if (!fetched) throw new Error("offline");
     begin(key, chain);
     input("passphrase").value = "";
@@ -86,6 +92,7 @@ function afterUnlock(): void {
   if (!entry) showNotice("console.unlock.not_in_manifest");
   else if (entry.signing_key !== current().key.signingKey) showNotice("console.unlock.key_not_published");
   $("admin-tools").hidden = !isAdmin();
+  showBanner();
   void showInbox();
 }
 
@@ -105,6 +112,7 @@ onLock(() => {
   clearCase();
   clearTeam();
   clearAudit();
+  clearBanner();
   $("whoami").hidden = true;
   $("whoami").textContent = "";
   $("lock").hidden = true;

@@ -250,12 +250,16 @@ def two_admin_server(tmp_path: Path) -> Any:
         server.stop()
 
 
-def test_two_admins_sign_the_next_manifest(
-    make_page: Any, two_admin_server: Any, tmp_path: Path
-) -> None:
+def test_two_admins_sign_the_next_manifest(make_page: Any, two_admin_server: Any) -> None:
+    """Threshold 2 (issue 11): one admin prepares and signs, the proposal
+    waits on the server, the other admin sees it with its difference, who
+    signed and who still must, and signs it from their own console: the last
+    signature publishes. No file passes by hand; one signature alone is
+    refused by the server and by the verifier."""
     from datetime import UTC, datetime
 
     from candor import keyfile as kf
+    from candor.client import ApiError
     from chalicelib import manifest as mf
 
     server = two_admin_server
@@ -264,49 +268,50 @@ def test_two_admins_sign_the_next_manifest(
     card = kf.public_card(newcomer, "Katherine Johnson", "Communications", "reviewer")
     server.client(ada).call("POST", "/v1/team/members", card)
 
-    # The first admin reviews, signs and saves: nothing is published yet.
-    first, _ = make_page(origin(server))
+    # The first admin reviews and signs: the version is stored, not published.
+    first, first_watch = make_page(origin(server))
+    first_watch.expect_error("404")  # no proposal waits yet
     unlock(first, server, ada)
     first.click("#tab-team")
     first.wait_for_selector("#publish-load:not([hidden])")
     first.click("#publish-prepare")
     first.wait_for_selector("#publish-diff li[data-change=added]")
     assert "1 of 2" in first.inner_text("#publish-sign")
-    with first.expect_download() as info:
-        first.click("#publish-sign")
-    partial = tmp_path / "next.json"
-    info.value.save_as(partial)
+    downloads: list[Any] = []
+    first.on("download", lambda d: downloads.append(d))
+    first.click("#publish-sign")
     first.wait_for_selector("#publish-status:has-text('1 of 2 signatures')")
-    signed_once = json.loads(partial.read_text())
-    assert [s["member"] for s in signed_once["sigs"]] == [ada.member_id]
+    first.wait_for_selector("#proposal:not([hidden])")
+    assert (
+        "Still needed: 1 more signature, from one of: Edsger Dijkstra (Compliance)"
+        in first.inner_text("#proposal-missing")
+    )
+    assert first.is_hidden("#proposal-sign")
+    assert downloads == []
+    proposal = server.client(ada).call("GET", "/v1/team/manifest/proposal")
+    assert (proposal["signed"], proposal["missing"]) == ([ada.member_id], 1)
+    signed_once = proposal["manifest"]
     current = server.manifest
     with pytest.raises(mf.ManifestInvalid, match="fewer than 2"):
         mf.verify_next_manifest(current, signed_once, datetime.now(UTC).date())
+    with pytest.raises(ApiError) as alone:
+        server.client(ada).call("PUT", "/v1/team/manifest", signed_once)
+    assert alone.value.status == 422
     assert len(server.client(ada).call("GET", "/v1/manifest", signed=False)["manifests"]) == 1
-    # Loading one's own file again: already signed.
-    first.set_input_files("#publish-file", str(partial))
-    first.wait_for_selector("#publish-status:has-text('already signed')")
-    assert first.is_hidden("#publish-sign")
 
-    # A changed file is refused before anyone signs it.
-    tampered = tmp_path / "tampered.json"
-    tampered.write_text(json.dumps({**signed_once, "expires": signed_once["issued"]}))
+    # The second admin, in another browser context, sees the waiting version and signs: published.
     second, _ = make_page(origin(server))
     unlock(second, server, edsger)
     second.click("#tab-team")
-    second.set_input_files("#publish-file", str(tampered))
-    second.wait_for_selector("#publish-status:has-text('not a valid version 2')")
-    assert second.is_hidden("#publish-review")
-
-    # The second admin loads the file, reviews the same difference, signs: published.
-    second.set_input_files("#publish-file", str(partial))
-    second.wait_for_selector("#publish-diff li[data-change=added]")
-    assert "Katherine Johnson" in second.inner_text("#publish-diff")
-    assert "Signed so far: 1 of 2 (Ada Lovelace (Legal))" in second.inner_text("#publish-signers")
+    second.wait_for_selector("#proposal:not([hidden]) #proposal-diff li[data-change=added]")
+    assert "Katherine Johnson" in second.inner_text("#proposal-diff")
+    assert "Signed so far: 1 of 2 (Ada Lovelace (Legal))" in second.inner_text("#proposal-signed")
     screenshot(second, "console-publish-threshold-desktop-en")
     assert run_axe(second) == []
-    second.click("#publish-sign")
+    second.click("#proposal-sign")
     second.wait_for_selector("#publish-status:has-text('Published version 2')")
+    assert second.is_hidden("#proposal")
+    second.wait_for_selector("#team-version:has-text('2')")
     chain = server.client(ada).call("GET", "/v1/manifest", signed=False)["manifests"]
     assert [s["member"] for s in chain[-1]["sigs"]] == [ada.member_id, edsger.member_id]
     mf.verify_next_manifest(current, chain[-1], datetime.now(UTC).date())

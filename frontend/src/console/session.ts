@@ -6,8 +6,9 @@ import { ApiError, TeamClient } from "../lib/api.js";
 import { Opener } from "../lib/documents.js";
 import type { TeamKey } from "../lib/keyfile.js";
 import { memberSigningKeys } from "../lib/manifest.js";
+import { daysLeft } from "../lib/manifest-status.js";
 import type { B64u, CaseDetail, Manifest, MemberEntry } from "../lib/types.js";
-import { $, el, type I18n, setAlert, tr } from "../page/common.js";
+import { $, el, type I18n, loadManifestStatus, setAlert, tr } from "../page/common.js";
 
 export const IDLE_MS = 15 * 60 * 1000;
 
@@ -82,6 +83,24 @@ export function manifest(): Manifest {
   const newest = chain[chain.length - 1];
   if (!newest) throw new Error("empty manifest chain");
   return newest;
+}
+
+/**
+ * True once the newest verified manifest has expired (a lapse, issue 11):
+ * the console reads and verifies with it, and whatever would encrypt to the
+ * team stops until the operator re-anchors (docs/operations.md).
+ */
+export const lapsed = (): boolean => daysLeft(manifest()) < 0;
+
+/**
+ * Load the chain again after a publish, and keep it unless the console was
+ * locked meanwhile. @throws {ApiError} offline | {ManifestInvalid}
+ */
+export async function refreshChain(): Promise<void> {
+  const epoch = session.epoch;
+  const { chain, fetched } = await loadManifestStatus();
+  if (!fetched) throw new ApiError(0, "network");
+  if (stillOpen(epoch)) current().chain = chain;
 }
 
 /** This member's entry in the current manifest (null when not listed yet). */

@@ -4,23 +4,25 @@
 // (collecting several admins' signatures when the threshold asks for it).
 // Every member rotates their own keys; the new key file is saved before
 // the server switches keys. The audit log is its own view (audit.ts).
-import { ApiError, listMembers } from "../lib/api.js";
-import { fromUtf8, utf8 } from "../lib/encoding.js";
+import { listMembers } from "../lib/api.js";
+import { fromUtf8 } from "../lib/encoding.js";
 import { rotateKey, sealKeyFile } from "../lib/keyfile.js";
-import { fingerprint, ManifestInvalid, verifyNext } from "../lib/manifest.js";
-import { addSignature, buildMemberEntry, checkCard, checkPartial, manifestDiff, nextManifest } from "../lib/roster.js";
+import { fingerprint, ManifestInvalid, todayUtc, verifyNext } from "../lib/manifest.js";
+import { buildMemberEntry, checkCard, nextManifest } from "../lib/roster.js";
 import { generateSeed } from "../lib/sign.js";
 import { parseStrict } from "../lib/strict-json.js";
 import type { Manifest, MemberEntry } from "../lib/types.js";
-import { $, el, loadManifestChain, saveBytes, tr } from "../page/common.js";
+import { $, el, saveBytes, tr } from "../page/common.js";
+import { longDate } from "./banner.js";
+import { clearProposal, diffLines, onPublished, publishNext, showProposal } from "./proposal.js";
 import {
   current,
   i18n,
   isAdmin,
+  lapsed,
   type MemberKey,
   manifest,
   me,
-  memberName,
   rekey,
   say,
   session,
@@ -30,10 +32,8 @@ import {
 import { showManifestVersion } from "./team-header.js";
 import { button, chosenFile, input, showView } from "./views.js";
 
-type Change = ReturnType<typeof manifestDiff>[number];
-
 let card: MemberEntry | null = null;
-/** The next manifest under review, with the signatures collected so far. */
+/** The next manifest under review, not signed yet. */
 let pending: Manifest | null = null;
 let rotation: { rotated: MemberKey; entry: MemberEntry } | null = null;
 let removing: string | null = null;
@@ -44,7 +44,6 @@ export function initTeam(): void {
   $("card-add").addEventListener("click", () => void addMember());
   $("publish-prepare").addEventListener("click", () => void preparePublish());
   $("publish-sign").addEventListener("click", () => void publish());
-  $("publish-file").addEventListener("change", () => void loadPartial());
   $("rotate-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void saveRotatedKey();
@@ -53,6 +52,12 @@ export function initTeam(): void {
   i18n().onChange(() => {
     if (!session.open || $("view-team").hidden) return;
     showManifestVersion();
+    renderMembers();
+  });
+  onPublished(() => {
+    if (!session.open) return;
+    showManifestVersion();
+    input("publish-threshold").value = String(manifest().threshold);
     renderMembers();
   });
 }
@@ -73,7 +78,7 @@ export function clearTeam(): void {
   ]) {
     $(id).replaceChildren();
   }
-  input("publish-file").value = "";
+  clearProposal();
   $("card-preview").hidden = true;
   $("publish-review").hidden = true;
   button("card-add").disabled = true;
@@ -87,7 +92,8 @@ export async function showTeam(): Promise<void> {
   showView("view-team");
   $("admin-tools").hidden = !isAdmin();
   showManifestVersion();
-  await loadMembers();
+  input("publish-threshold").value = String(manifest().threshold);
+  await Promise.all([loadMembers(), showProposal()]);
 }
 
 async function loadMembers(): Promise<void> {
@@ -240,113 +246,66 @@ async function addMember(): Promise<void> {
 
 // -- publishing the next manifest -------------------------------------------------------------
 
-function describe(change: Change): HTMLLIElement {
-  const e = "entry" in change ? change.entry : null;
-  // The function is optional (protocol §4.5): no empty place for it.
-  const who = e ? `${e.name} (${[e.function, e.role, e.id].filter(Boolean).join(", ")})` : "";
-  const args = { who, from: "from" in change ? change.from : "", to: "to" in change ? change.to : "" };
-  return el("li", { dataset: { change: change.change } }, tr(`console.team.diff.${change.change}`, args));
+/** The threshold typed for the next version: a whole number from 1, or null. */
+function chosenThreshold(): number | null {
+  const value = Number(input("publish-threshold").value);
+  return Number.isInteger(value) && value >= 1 ? value : null;
 }
 
 async function preparePublish(): Promise<void> {
   pending = null;
   $("publish-review").hidden = true;
   say("publish-status", null);
+  if (lapsed()) {
+    say("publish-status", "console.lapse.refused", { date: longDate(manifest().expires) }, "error");
+    return;
+  }
+  const threshold = chosenThreshold();
+  if (threshold === null) {
+    say("publish-status", "console.team.publish.threshold_invalid", {}, "error");
+    return;
+  }
   try {
     roster = await listMembers(current().client);
-    const { unsigned } = nextManifest(manifest(), roster);
-    review(unsigned, []);
+    const { unsigned } = nextManifest(manifest(), roster, todayUtc(), threshold);
+    review(unsigned);
   } catch (err) {
     if (err instanceof ManifestInvalid) say("publish-status", "console.team.publish.invalid", {}, "error");
     else showError($("publish-status"), err);
   }
 }
 
-/**
- * With a threshold above 1 (protocol §4.5), an admin loads the next manifest
- * another admin signed and saved, reviews the same difference, and adds
- * their signature. Every signature in it must verify already.
- */
-async function loadPartial(): Promise<void> {
-  pending = null;
-  $("publish-review").hidden = true;
-  say("publish-status", null);
-  const file = chosenFile("publish-file");
-  if (!file) return;
-  try {
-    const candidate = parseStrict(fromUtf8(new Uint8Array(await file.arrayBuffer())));
-    const { signers } = checkPartial(manifest(), candidate);
-    // checkPartial has verified it as the next manifest (signatures aside).
-    review(candidate as Manifest, signers);
-  } catch {
-    say("publish-status", "console.team.publish.load_invalid", { version: manifest().version + 1 }, "error");
-  }
-}
-
-/** Show the difference `candidate` makes and who signed it so far. */
-function review(candidate: Manifest, signers: string[]): void {
+/** Show the difference `candidate` makes; with a threshold above 1 signing stores it for the other admins. */
+function review(candidate: Manifest): void {
   pending = candidate;
-  const now = manifest();
-  const changes = manifestDiff(now, candidate);
-  const threshold = now.threshold;
-  const version = { from: now.version, to: candidate.version, issued: candidate.issued, expires: candidate.expires };
-  $("publish-diff").replaceChildren(
-    el("li", {}, tr("console.team.diff.version", version)),
-    ...(changes.length ? changes.map(describe) : [el("li", {}, tr("console.team.diff.none"))]),
-  );
-  const mine = signers.includes(current().key.member);
-  const names = signers.map(memberName).join(", ") || "—";
-  $("publish-signers").replaceChildren(
-    threshold > 1 ? tr("console.team.publish.signers", { n: signers.length, threshold, names }) : "",
-  );
-  const enough = signers.length + 1 >= threshold;
+  const threshold = manifest().threshold;
+  $("publish-diff").replaceChildren(...diffLines(candidate));
+  $("publish-signers").replaceChildren(threshold > 1 ? tr("console.team.publish.needs", { threshold }) : "");
   $("publish-sign").replaceChildren(
-    tr(enough ? "console.team.publish.sign" : "console.team.publish.sign_partial", {
-      n: signers.length + 1,
-      threshold,
-    }),
+    tr(threshold > 1 ? "console.team.publish.propose" : "console.team.publish.sign", { n: 1, threshold }),
   );
-  $("publish-sign").hidden = mine;
-  if (mine) say("publish-status", "console.team.publish.already_signed", {}, "error");
   i18n().apply($("publish-review"));
   $("publish-review").hidden = false;
-  if (!mine) $("publish-sign").focus();
-}
-
-/** Not enough signatures yet: the file goes to the next admin, who loads it above. */
-function handOn(signed: Manifest, signers: string[], missing: number): void {
-  const threshold = manifest().threshold;
-  const name = `candor-manifest-v${signed.version}-signed-${signers.length}-of-${threshold}.json`;
-  saveBytes(utf8(JSON.stringify(signed, null, 2) + "\n"), name);
-  pending = null;
-  $("publish-review").hidden = true;
-  say("publish-status", "console.team.publish.partial", { n: signers.length, threshold, missing });
+  $("publish-sign").focus();
 }
 
 async function publish(): Promise<void> {
   if (!pending) return;
   const epoch = session.epoch;
-  const { key, client } = current();
   try {
-    const { manifest: signed, signers, missing } = addSignature(manifest(), pending, key.member, key.signingSeed);
-    if (missing) {
-      handOn(signed, signers, missing);
-      return;
-    }
-    await client.call("PUT", "/v1/team/manifest", { body: signed });
-    const { chain, fetched } = await loadManifestChain();
-    if (!fetched) throw new ApiError(0, "network");
+    const waiting = await publishNext(pending);
     if (!stillOpen(epoch)) return;
-    current().chain = chain;
     pending = null;
     $("publish-review").hidden = true;
-    input("publish-file").value = "";
-    showManifestVersion();
+    if (waiting) {
+      const args = { n: waiting.signed.length, threshold: manifest().threshold, missing: waiting.missing };
+      say("publish-status", "console.team.publish.proposed", args);
+      return;
+    }
     say("publish-status", "console.team.published", {
       version: manifest().version,
       fingerprint: fingerprint(manifest()),
     });
-    renderMembers();
   } catch (err) {
     if (err instanceof ManifestInvalid) say("publish-status", "console.team.publish.invalid", {}, "error");
     else showError($("publish-status"), err);

@@ -6,6 +6,7 @@ import builtInManifest from "candor:manifest";
 import { fetchManifests } from "../lib/api.js";
 import { Catalogue, type Args } from "../lib/i18n.js";
 import { fingerprint, ManifestInvalid, verifyChain } from "../lib/manifest.js";
+import { chainStatus, type ChainStatus } from "../lib/manifest-status.js";
 import type { Manifest, MemberEntry } from "../lib/types.js";
 
 /**
@@ -163,18 +164,33 @@ export const builtIn: unknown = builtInManifest;
  * @throws {ManifestInvalid}
  */
 export async function loadManifestChain(): Promise<{ chain: Manifest[]; newest: Manifest; fetched: boolean }> {
-  let newer: unknown[] = [];
-  let fetched = true;
-  try {
-    const version = (builtInManifest as { version?: unknown }).version;
-    newer = (await fetchManifests(typeof version === "number" ? version : 0)).manifests ?? [];
-  } catch {
-    fetched = false;
-  }
+  const { newer, fetched } = await fetchNewer();
   const chain = verifyChain(builtInManifest, newer);
   const newest = chain[chain.length - 1];
   if (newest === undefined) throw new ManifestInvalid("empty chain");
   return { chain, newest, fetched };
+}
+
+/** The versions after the built-in one the API offers; none when it is unreachable. */
+async function fetchNewer(): Promise<{ newer: unknown[]; fetched: boolean }> {
+  try {
+    const version = (builtInManifest as { version?: unknown }).version;
+    return { newer: (await fetchManifests(typeof version === "number" ? version : 0)).manifests ?? [], fetched: true };
+  } catch {
+    return { newer: [], fetched: false };
+  }
+}
+
+/**
+ * The chain as loadManifestChain follows it, but an expired newest version
+ * is returned marked expired instead of refused (issue 11): the console
+ * keeps reading and verifying after a lapse, and stops whatever would
+ * encrypt to the team. The reporter pages keep loadManifestChain.
+ * @throws {ManifestInvalid} for a chain that does not verify
+ */
+export async function loadManifestStatus(): Promise<ChainStatus & { fetched: boolean }> {
+  const { newer, fetched } = await fetchNewer();
+  return { ...chainStatus(builtInManifest, newer), fetched };
 }
 
 export { fingerprint, ManifestInvalid };

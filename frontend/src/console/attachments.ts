@@ -5,6 +5,7 @@
 // document that styles itself inline, which the console's CSP (inherited by
 // the frame) refuses and logs.
 import { OpenFailed } from "../lib/documents.js";
+import { plainLabel } from "../lib/labels.js";
 import { openCaseAttachment } from "../lib/teamops.js";
 import type { AttachmentEntry } from "../lib/types.js";
 import { $, el, formatSize, saveBytes, tr } from "../page/common.js";
@@ -38,7 +39,7 @@ function action(
 ): HTMLButtonElement {
   const button = el(
     "button",
-    { type: "button", class: "link", "aria-label": `${i18n().t(key)}: ${entry.name}` },
+    { type: "button", class: "link", "aria-label": `${i18n().t(key)}: ${plainLabel(entry.name)}` },
     tr(key),
   );
   button.addEventListener("click", () => {
@@ -83,7 +84,8 @@ export function attachmentItem(entry: AttachmentEntry, place: AttachmentPlace): 
   return el(
     "li",
     { class: "file", dataset: { attachment: entry.id } },
-    el("span", { class: "file-name" }, entry.name),
+    // The reporter's name for the file, as a label in isolation (protocol §6).
+    el("bdi", { class: "file-name" }, plainLabel(entry.name)),
     " ",
     el("span", { class: "small" }, size),
     " ",
@@ -119,7 +121,7 @@ async function showPreview(bytes: Uint8Array, entry: AttachmentEntry): Promise<v
   // Nothing of the report's text goes into this document: only the sniffed type and the bytes.
   const page = `<!doctype html><html><head><meta charset="utf-8"></head><body><img alt="" width="100%" src="${src}"></body></html>`;
   previewUrl = URL.createObjectURL(new Blob([page], { type: "text/html" }));
-  $("preview-title").textContent = entry.name;
+  $("preview-title").textContent = plainLabel(entry.name);
   // No allow-same-origin, no allow-scripts: the image renders in an opaque origin.
   const frame = el("iframe", {
     id: "preview-frame",

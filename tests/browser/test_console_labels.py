@@ -23,3 +23,6 @@ def test_a_spoofed_attachment_name_shows_as_it_is(make_page: Any, live_server: A
     name.wait_for()
     assert name.inner_text() == "invoicefdp.exe"  # not "invoiceexe.pdf"
     assert "\u202e" not in page.inner_text("#case-attachments")
+    with page.expect_download() as info:
+        page.locator("#case-attachments li").get_by_role("button", name="Save file").click()
+    assert info.value.suggested_filename == "invoicefdp.exe"

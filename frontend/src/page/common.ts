@@ -5,6 +5,7 @@ import catalogues from "candor:catalogues";
 import builtInManifest from "candor:manifest";
 import { fetchManifests } from "../lib/api.js";
 import { Catalogue, type Args } from "../lib/i18n.js";
+import { safeFileName } from "../lib/labels.js";
 import { fingerprint, ManifestInvalid, verifyChain } from "../lib/manifest.js";
 import { chainStatus, type ChainStatus } from "../lib/manifest-status.js";
 import type { Manifest, MemberEntry } from "../lib/types.js";
@@ -209,7 +210,7 @@ export function formatSize(bytes: number, lang: string): string {
 
 /** Save bytes as a file the browser never renders (protocol §6: application/octet-stream, sanitised name). */
 export function saveBytes(bytes: Uint8Array, name: string): void {
-  saveBlob(new Blob([bytes as BlobPart], { type: "application/octet-stream" }), sanitiseName(name));
+  saveBlob(new Blob([bytes as BlobPart], { type: "application/octet-stream" }), safeFileName(name));
 }
 
 /** Offer `blob` as a download named `name`. */
@@ -222,14 +223,4 @@ export function saveBlob(blob: Blob, name: string): void {
   setTimeout(() => {
     URL.revokeObjectURL(url);
   }, 60000);
-}
-
-export function sanitiseName(name: unknown): string {
-  const clean = (typeof name === "string" ? name : "")
-    .normalize("NFKC")
-
-    .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, "_")
-    .replace(/^[.\s]+/, "")
-    .slice(0, 120);
-  return clean || "attachment.bin";
 }

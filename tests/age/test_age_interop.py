@@ -139,6 +139,7 @@ def test_age_cli_x25519_both_ways(tmp_path: Path) -> None:
 
 
 @needs_age
+@pytest.mark.slow  # scrypt at a real work factor
 def test_age_cli_scrypt_both_ways(tmp_path: Path) -> None:
     plain, sealed, back = tmp_path / "plain", tmp_path / "sealed.age", tmp_path / "back"
     plain.write_bytes(DATA)
@@ -164,6 +165,7 @@ def test_pyrage_x25519_both_ways() -> None:
     assert pyrage.decrypt(back, [theirs]) == DATA
 
 
+@pytest.mark.slow  # scrypt at a real work factor
 def test_pyrage_scrypt_both_ways() -> None:
     pyrage = pytest.importorskip("pyrage")
     sealed = pyrage.passphrase.encrypt(DATA, PASSPHRASE)

@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -23,6 +24,8 @@ from chalicelib.domain import team_roster
 from chalicelib.store.local import LocalCaseStore
 from tests.backends import FakeClock
 from tests.support.team import make_api, make_team
+
+pytestmark = pytest.mark.slow  # a long state machine: `make test`, not `make check`
 
 ROLES = st.sampled_from(["admin", "reviewer"])
 PICK = st.integers(min_value=0, max_value=63)

@@ -22,7 +22,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from chalicelib.store.local import LocalCaseStore
+
+pytestmark = pytest.mark.slow  # kills real processes: `make test`, not `make check`
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.browser.test_console import FORM, b64u, member, origin, submit, unlock
+from tests.browser.test_console_ops import seeded_server, today  # noqa: F401 -- a fixture
 from tests.support.live import LiveServer, start_live_server
 from tests.support.team import Team, make_team
 
@@ -318,4 +319,66 @@ def test_every_console_view_renders_cleanly(make_page: Any, server: Any, tmp_pat
     visit_cases(reviewer, guard, {"thread": ids["thread"], "acknowledged": ids["acknowledged"]})
     visit_team(reviewer, guard, "team, reviewer", audit=False)
     assert len(guard.views) == 2 * (11 + len(ids) + 2 + 7)
+    guard.assert_clean()
+
+
+def test_banner_and_lapse_render_cleanly(make_page: Any, seeded_server: Any) -> None:  # noqa: F811
+    """The expiry banner (admin with Renew now, after renewing, reviewer) and
+    the read-only console after a lapse (inbox, case, a refused note, a
+    refused publish), for a team with members without a function."""
+    guard = Guard()
+    warned = seeded_server(today() - timedelta(days=75), members=MEMBERS)
+    page, _ = make_page(origin(warned))
+    unlock(page, warned, member(warned, "Ada"))
+    page.wait_for_selector("#banner[data-state=warn] #banner-renew:not([hidden])")
+    guard.check(page, "banner, admin")
+    visit_team(page, guard, "team, banner", audit=False)
+    page.click("#banner-renew")
+    page.wait_for_selector("#notice:not([hidden])")
+    guard.check(page, "banner, renewed")
+    reviewer, _ = make_page(origin(warned))
+    unlock(reviewer, warned, member(warned, "Grace"))
+    guard.check(reviewer, "banner, reviewer, renewed")
+
+    issued = today() - timedelta(days=100)
+    lapsed = seeded_server(issued, members=MEMBERS)
+    submit(lapsed, today=issued + timedelta(days=1))
+    page, _ = make_page(origin(lapsed))
+    unlock(page, lapsed, member(lapsed, "Ada"))
+    page.wait_for_selector("#banner[data-state=lapsed]")
+    guard.check(page, "lapse, inbox")
+    page.click("#inbox-rows .case-link")
+    page.wait_for_selector("#case-report dd")
+    guard.check(page, "lapse, case")
+    page.click("#compose-tab-note")
+    page.fill("#note-text", "Not sent.")
+    page.click("#note-send")
+    page.wait_for_selector("#note-status .error")
+    guard.check(page, "lapse, note refused")
+    page.click("#tab-team")
+    page.wait_for_selector("#members-rows tr")
+    page.click("#publish-prepare")
+    page.wait_for_selector("#publish-status:not(:empty)")
+    guard.check(page, "lapse, publish refused")
+
+    # Threshold 2: the review, the waiting proposal for its signer and for the other admin.
+    pair = seeded_server(today(), threshold=2, members=(*MEMBERS, ("Edsger Dijkstra", "", "admin")))
+    page, watch = make_page(origin(pair))
+    watch.expect_error("404")  # no proposal waits when the Team page first asks
+    unlock(page, pair, member(pair, "Ada"))
+    page.click("#tab-team")
+    page.wait_for_selector("#members-rows tr")
+    page.fill("#publish-threshold", "1")
+    page.click("#publish-prepare")
+    page.wait_for_selector("#publish-diff li[data-change=threshold]")
+    guard.check(page, "publish review, threshold 2")
+    page.click("#publish-sign")
+    page.wait_for_selector("#proposal:not([hidden])")
+    guard.check(page, "proposal, signed by you")
+    other, _ = make_page(origin(pair))
+    unlock(other, pair, member(pair, "Edsger"))
+    other.click("#tab-team")
+    other.wait_for_selector("#proposal:not([hidden]) #proposal-sign:not([hidden])")
+    guard.check(other, "proposal, to sign")
+    assert len(guard.views) == 2 * 11
     guard.assert_clean()

@@ -272,3 +272,37 @@ def test_renew_now_with_threshold_two_waits_for_the_second_admin(
     assert v2["members"] == v1["members"] and v2["threshold"] == 2
     assert v2["expires"] == (today() + timedelta(days=90)).isoformat()
     assert [s["member"] for s in v2["sigs"]] == [ada.member_id, edsger.member_id]
+
+
+def test_note_after_a_removal_names_who_was_left_out(
+    make_page: Any, seeded_server: ServerFactory
+) -> None:
+    """Issue 11: a removed member in the case's access list is dropped from
+    the recipients of a new note or reply, and the sender sees who."""
+    from candor import roster
+
+    server = seeded_server(today())
+    ada, grace = member(server, "Ada"), member(server, "Grace")
+    submit(server, form={**FORM, "summary": "Filed while Grace was a member."})
+    client = server.client(ada)
+    client.call("DELETE", f"/v1/team/members/{grace.member_id}")
+    members = server.team_get(ada, "/v1/team/members")["members"]
+    unsigned = roster.next_manifest(server.manifest, members, today())
+    client.call(
+        "PUT",
+        "/v1/team/manifest",
+        roster.sign_manifest(unsigned, ada.member_id, ada.keyfile.signing_seed),
+    )
+
+    page, _ = make_page(origin(server))
+    unlock(page, server, ada)
+    page.click("#inbox-rows .case-link")
+    page.wait_for_selector("#case-report dd")
+    page.click("#compose-tab-note")
+    page.fill("#note-text", "Grace has left; this note is not for her.")
+    page.click("#note-send")
+    page.wait_for_selector("#case-notes li.message[data-verdict=ok]")
+    page.wait_for_selector("#note-status:has-text('Grace Hopper')")
+    assert page.inner_text("#note-status").endswith(
+        t("en", "console.case.dropped", names="Grace Hopper (Security)")
+    )

@@ -241,7 +241,9 @@ def test_renew_now_with_threshold_two_waits_for_the_second_admin(
     server = seeded_server(today() - timedelta(days=80), threshold=2)  # 10 days left
     ada, edsger = member(server, "Ada"), member(server, "Edsger")
     first, first_watch = make_page(origin(server))
-    first_watch.expect_error("404")  # the Team page asks for a proposal before there is one
+    # The Team page and Renew now ask for a waiting proposal before there is one.
+    first_watch.expect_error("404")
+    first_watch.expect_error("404")
     unlock(first, server, ada)
     first.click("#tab-team")
     first.wait_for_selector("#members-rows tr")
@@ -258,6 +260,9 @@ def test_renew_now_with_threshold_two_waits_for_the_second_admin(
     second, _ = make_page(origin(server), locale="de-DE")
     unlock(second, server, edsger)
     second.wait_for_selector("#banner[data-state=warn]")
+    # Renew now does not replace the waiting version: it points to it.
+    second.click("#banner-renew")
+    second.wait_for_selector(f"#banner-status:has-text('{t('de', 'console.banner.waiting')}')")
     second.click("#tab-team")
     second.wait_for_selector("#proposal:not([hidden]) #proposal-sign:not([hidden])")
     assert "Ada Lovelace (Legal)" in second.inner_text("#proposal-signed")

@@ -6,6 +6,7 @@
 import { listMembers } from "../lib/api.js";
 import { ManifestInvalid } from "../lib/manifest.js";
 import { daysLeft, WARN_DAYS } from "../lib/manifest-status.js";
+import { pendingProposal } from "../lib/proposals.js";
 import { renewManifest } from "../lib/roster.js";
 import { $, tr } from "../page/common.js";
 import { publishNext } from "./proposal.js";
@@ -71,6 +72,11 @@ async function renew(): Promise<void> {
   button("banner-renew").disabled = true;
   say("banner-status", "console.banner.renewing");
   try {
+    // A version already waiting for signatures is signed on the Team page, not replaced from here.
+    if (manifest().threshold > 1 && (await pendingProposal(current().client, manifest())) !== null) {
+      say("banner-status", "console.banner.waiting");
+      return;
+    }
     const { unsigned } = renewManifest(manifest(), await listMembers(current().client));
     const waiting = await publishNext(unsigned);
     if (!stillOpen(epoch)) return;

@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +279,17 @@ def change_passphrase(
     """
     keyfile = open_keyfile(path, old)
     write_keyfile(keyfile, path, new, work_factor, overwrite=True)
+
+
+def key_file_stem(name: str) -> str:
+    """A member's name as a file name: lower-case letters and digits in
+    words joined by `-` ("Jürgen O'Neil" -> "jürgen-o-neil"); twin of
+    keyfile.ts keyFileStem."""
+    words = "".join(c.lower() if c.isalnum() else " " for c in name).split()
+    return "-".join(words) or "member"
+
+
+def rotated_key_file_name(name: str, day: date) -> str:
+    """``<name>-<date>.candor-key`` for the key file a rotation writes
+    (issue 19), so the old file is never overwritten."""
+    return f"{key_file_stem(name)}-{day.isoformat()}.candor-key"

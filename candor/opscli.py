@@ -218,14 +218,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     build_site(data / "manifest.json", data / "site")
     print("Demo team key files (passphrase below):")
     for name, function, role in DEMO_TEAM:
-        print(f"  {data / _slug(name)}.candor-key  {name}, {function} ({role})")
+        print(f"  {data / kf.key_file_stem(name)}.candor-key  {name}, {function} ({role})")
     print(f"Demo passphrase: {passphrase}", flush=True)
     serve(str(data), data / "site", args.host, args.port)
     return 0
-
-
-def _slug(name: str) -> str:
-    return name.lower().replace(" ", "-")
 
 
 def _demo_team(data: Path, passphrase: str) -> None:
@@ -233,7 +229,7 @@ def _demo_team(data: Path, passphrase: str) -> None:
     from chalicelib.domain.cases import Context
     from chalicelib.store.local import LocalCaseStore
 
-    members = [make_member(data / f"{_slug(n)}.candor-key", n, f, r, passphrase)
+    members = [make_member(data / f"{kf.key_file_stem(n)}.candor-key", n, f, r, passphrase)
                for n, f, r in DEMO_TEAM]
     admins = [key for key, card in members if card["role"] == "admin"]
     manifest = first_manifest([card for _, card in members], admins)

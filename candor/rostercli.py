@@ -68,17 +68,13 @@ def members_role(args: argparse.Namespace) -> int:
 
 
 # -- keys ------------------------------------------------------------------------------
-def _slug(name: str) -> str:
-    words = "".join(c.lower() if c.isalnum() else " " for c in name).split()
-    return "-".join(words) or "member"
-
-
 def rotated_key_path(old: Path, name: str, day: date) -> Path:
     """``<name>-<date>.candor-key`` beside the old file (issue 19): the old
     file stays, so nobody overwrites the only key that still signs if the
     rotation is refused; a second rotation on one day gets ``-2``."""
-    stem = f"{_slug(name)}-{day.isoformat()}"
-    path, n = old.parent / f"{stem}.candor-key", 2
+    first = kf.rotated_key_file_name(name, day)
+    stem = first.removesuffix(".candor-key")
+    path, n = old.parent / first, 2
     while path.exists():
         path, n = old.parent / f"{stem}-{n}.candor-key", n + 1
     return path

@@ -25,3 +25,12 @@ def test_a_spoofed_extension_shows_as_it_is() -> None:
     """issue 13 finding 4: U+202E made 'invoice\u202efdp.exe' read 'invoiceexe.pdf'."""
     assert safe_file_name("invoice\u202efdp.exe").endswith(".exe")
     assert len(plain_label("y" * 500)) == MAX_LABEL
+
+
+@pytest.mark.parametrize("case", CASES["key_file_names"], ids=lambda c: c["name"])
+def test_rotated_key_file_names(case: dict[str, str]) -> None:
+    from datetime import date
+
+    from candor.keyfile import rotated_key_file_name
+
+    assert rotated_key_file_name(case["name"], date.fromisoformat(case["day"])) == case["file_name"]

@@ -315,3 +315,42 @@ def test_two_admins_sign_the_next_manifest(make_page: Any, two_admin_server: Any
     chain = server.client(ada).call("GET", "/v1/manifest", signed=False)["manifests"]
     assert [s["member"] for s in chain[-1]["sigs"]] == [ada.member_id, edsger.member_id]
     mf.verify_next_manifest(current, chain[-1], datetime.now(UTC).date())
+
+
+def test_sole_admin_rotates_then_publishes(
+    make_page: Any, live_server: Any, tmp_path: Path
+) -> None:
+    """Issue 19 item 1: the only admin rotates her keys in the console and
+    publishes the next manifest with the new key file; the download is named
+    <name>-<date>.candor-key."""
+    from datetime import UTC, datetime
+
+    ada = member(live_server, "Ada")
+    page, _ = make_page(origin(live_server))
+    unlock(page, live_server, ada)
+    page.click("#tab-team")
+    page.wait_for_selector("#members-rows tr")
+    page.fill("#rotate-passphrase", ada.passphrase)
+    with page.expect_download(timeout=60000) as info:
+        page.click("#rotate-download")
+    today = datetime.now(UTC).date().isoformat()
+    assert info.value.suggested_filename == f"ada-lovelace-{today}.candor-key"
+    new_path = tmp_path / info.value.suggested_filename
+    info.value.save_as(new_path)
+    page.click("#rotate-publish")
+    page.wait_for_selector("#rotate-status:has-text('new keys are in use')")
+
+    again, _ = make_page(origin(live_server))
+    again.goto(origin(live_server) + "/console/")
+    again.set_input_files("#keyfile", str(new_path))
+    again.fill("#passphrase", ada.passphrase)
+    again.click("#unlock")
+    again.wait_for_selector("#inbox-progress[data-state=done]", timeout=60000)
+    again.click("#tab-team")
+    again.wait_for_selector("#members-rows tr")
+    again.click("#publish-prepare")
+    again.wait_for_selector("#publish-diff li")
+    again.click("#publish-sign")
+    again.wait_for_selector("#publish-status:has-text('Published version 2')")
+    head = live_server.client(ada).call("GET", "/v1/manifest", signed=False)["manifests"][-1]
+    assert head["version"] == 2

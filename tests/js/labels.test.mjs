@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { rotatedKeyFileName } from "../../frontend/src/lib/keyfile.js";
 import { MAX_LABEL, plainLabel, plainText, safeFileName } from "../../frontend/src/lib/labels.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../vectors/labels.json", import.meta.url), "utf8"));
@@ -20,4 +21,10 @@ test("labels.json", async (t) => {
 test("a spoofed extension shows as it is, and labels are bounded", () => {
   assert.ok(safeFileName("invoice\u202efdp.exe").endsWith(".exe"));
   assert.equal(Array.from(plainLabel("y".repeat(500))).length, MAX_LABEL);
+});
+
+test("rotated key file names", async (t) => {
+  for (const c of vectors.key_file_names) {
+    await t.test(c.name, () => assert.equal(rotatedKeyFileName(c.name, c.day), c.file_name));
+  }
 });

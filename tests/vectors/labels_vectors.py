@@ -3,8 +3,10 @@ file name (candor/labels.py and its twin frontend/src/lib/labels.ts)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from candor.keyfile import rotated_key_file_name
 from candor.labels import plain_label, plain_text, safe_file_name
 
 CASES: list[tuple[str, Any]] = [
@@ -36,6 +38,16 @@ def cases() -> list[dict[str, Any]]:
             for name, value in CASES]
 
 
+NAMES = ["Ada Lovelace", "Jürgen  O'Neil", "Zoë Ødegård-Smith", "  ", "李 小龍", "R2-D2 (bot)",
+         "\u202eevil name"]
+
+
+def key_file_names() -> list[dict[str, str]]:
+    day = date(2026, 11, 30)
+    return [{"name": n, "day": day.isoformat(), "file_name": rotated_key_file_name(n, day)}
+            for n in NAMES]
+
+
 def generate() -> None:
     from generate_vectors import _write
 
@@ -44,6 +56,8 @@ def generate() -> None:
         "label: NFKC, without \\p{Cc} \\p{Cf} \\p{Zl} \\p{Zp} \\p{Cs} \\p{Co} \\p{Cn}, "
         "trimmed, at most 120 code points; file_name: the label with / \\ : * ? \" < > | "
         "as _, leading dots and spaces dropped, attachment.bin when empty; text: like the label "
-        "but keeping \\n and \\t, not trimmed or cut.",
+        "but keeping \\n and \\t, not trimmed or cut. key_file_names: the file a key "
+        "rotation writes, <name>-<date>.candor-key (candor/keyfile.py, lib/keyfile.ts).",
         "cases": cases(),
+        "key_file_names": key_file_names(),
     })  # fmt: skip

@@ -6,7 +6,7 @@
 // the server switches keys. The audit log is its own view (audit.ts).
 import { listMembers } from "../lib/api.js";
 import { fromUtf8 } from "../lib/encoding.js";
-import { rotateKey, sealKeyFile } from "../lib/keyfile.js";
+import { rotateKey, rotatedKeyFileName, sealKeyFile } from "../lib/keyfile.js";
 import { fingerprint, ManifestInvalid, todayUtc, verifyNext } from "../lib/manifest.js";
 import { buildMemberEntry, checkCard, nextManifest } from "../lib/roster.js";
 import { generateSeed } from "../lib/sign.js";
@@ -333,7 +333,7 @@ async function saveRotatedKey(): Promise<void> {
     const next = buildMemberEntry({ ...entry, recipient: rotated.recipient }, rotated.signingSeed, entry, oldSeed);
     const sealed = await sealKeyFile(rotated, passphrase);
     // protocol §5: the new key file is in the member's hands before the server switches keys.
-    saveBytes(sealed, `${key.member}.candor-key`);
+    saveBytes(sealed, rotatedKeyFileName(entry.name, new Date().toISOString().slice(0, 10)));
     rotation = { rotated, entry: next };
     input("rotate-passphrase").value = "";
     button("rotate-publish").disabled = false;

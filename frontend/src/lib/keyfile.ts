@@ -165,3 +165,18 @@ export async function rotateKey(key: TeamKey, newSeed: Uint8Array): Promise<{ ro
   );
   return { rotated, oldSeed: key.signingSeed };
 }
+
+/**
+ * A member's name as a file name: lower-case letters and digits in words
+ * joined by "-" ("Jürgen O'Neil" -> "jürgen-o-neil"); twin of candor/keyfile.py key_file_stem.
+ */
+export function keyFileStem(name: string): string {
+  const words = Array.from(name, (c) => (/[\p{L}\p{N}]/u.test(c) ? c.toLowerCase() : " "))
+    .join("")
+    .split(/\s+/)
+    .filter(Boolean);
+  return words.join("-") || "member";
+}
+
+/** `<name>-<date>.candor-key` for the key file a rotation writes (issue 19); `day` is YYYY-MM-DD. */
+export const rotatedKeyFileName = (name: string, day: string): string => `${keyFileStem(name)}-${day}.candor-key`;

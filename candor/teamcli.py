@@ -84,8 +84,21 @@ def _quiet_server_log() -> None:
     logger = logging.getLogger("candor")
     logger.setLevel(logging.WARNING)
     for handler in logger.handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sys.stderr)
+        # Chalice's own handler only (a subclass may be a test's log capture).
+        # Assigned, not setStream(): that flushes the old stream, which may be
+        # closed (Chalice bound it to the stdout of import time).
+        if type(handler) is logging.StreamHandler:
+            handler.stream = _CurrentStderr()
+
+
+class _CurrentStderr:
+    """Whatever sys.stderr is when a line is written (tests swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def days_left(manifest: mf.Manifest) -> int:

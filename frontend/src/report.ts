@@ -180,6 +180,9 @@ function buildReview(form: Record<string, string>): void {
     .map((m) => m.name)
     .join(", ");
   setAlert($("review-excluded"), i18n, excluded ? "review.excluded" : "review.none_excluded", { names: excluded });
+  // Excluding nobody is the normal case: only an exclusion earns the warning style (issue 19 item 14).
+  $("review-excluded").classList.toggle("alert-warn", excluded !== "");
+  $("review-excluded").classList.toggle("alert-info", excluded === "");
   const ready = files.ready;
   $("review-files").replaceChildren(
     ...(ready.length

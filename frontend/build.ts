@@ -36,7 +36,7 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
-const SITE_FIELDS = ["v", "contact", "outside_contact"];
+const SITE_FIELDS = ["v", "contact", "outside_contact", "organisation"];
 const MAX_CONTACT_CHARS = 1000;
 // Shown to reporters as text: no control characters but line breaks, no bidi overrides.
 const UNSAFE_CONTACT = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
@@ -61,6 +61,35 @@ function checkContact(name: string, value: unknown, languages: readonly string[]
   }
 }
 
+/** The organisation the landing page names: `{name: text or per-language text, logo: "file.svg" | null}`. */
+function checkOrganisation(value: unknown, languages: readonly string[]): SiteSettings["organisation"] {
+  if (value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new Error("site settings: organisation must be null or {name, logo}");
+  const { name = null, logo = null, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length || name === null)
+    throw new Error("site settings: organisation has only name (required) and logo");
+  checkContact("organisation.name", name, languages);
+  // The logo is a file next to site.json's frontend/, never a path that leaves it or a URL.
+  if (
+    logo !== null &&
+    (typeof logo !== "string" || !/^[\w-]+\.(png|svg)$/.test(logo) || !existsSync(join(HERE, logo)))
+  ) {
+    throw new Error("site settings: organisation.logo must be null or the name of a .png or .svg file in frontend/");
+  }
+  return { name: name as SiteSettings["contact"], logo: logo };
+}
+
+/** Copy the organisation's logo under a content-hashed name; the pages get its asset path. */
+function copyLogo(site: SiteSettings, out: string): SiteSettings {
+  const logo = site.organisation?.logo;
+  if (!site.organisation || !logo) return site;
+  const bytes = readFileSync(join(HERE, logo));
+  const href = `assets/logo-${shortHash(bytes)}${logo.slice(logo.lastIndexOf("."))}`;
+  writeFileSync(join(out, href), bytes);
+  return { ...site, organisation: { ...site.organisation, logo: href } };
+}
+
 /**
  * The operator's site settings (frontend/site.json): `contact`, the
  * channel reporters are sent to when the page cannot accept reports (an
@@ -69,7 +98,7 @@ function checkContact(name: string, value: unknown, languages: readonly string[]
  * reports about the team's administrators. A missing file means neither.
  */
 function readSite(path: string, languages: readonly string[]): SiteSettings {
-  if (!existsSync(path)) return { v: 1, contact: null, outside_contact: null };
+  if (!existsSync(path)) return { v: 1, contact: null, outside_contact: null, organisation: null };
   const site = readJson(path);
   if (typeof site !== "object" || site === null || Array.isArray(site)) throw new Error("site settings: not an object");
   const fields = Object.keys(site);
@@ -77,10 +106,10 @@ function readSite(path: string, languages: readonly string[]): SiteSettings {
   if (unknown.length || (site as { v?: unknown }).v !== 1) {
     throw new Error(`site settings: "v": 1 and only ${SITE_FIELDS.join(", ")} (found ${fields.join(", ")})`);
   }
-  const { contact = null, outside_contact = null } = site as Record<string, unknown>;
+  const { contact = null, outside_contact = null, organisation = null } = site as Record<string, unknown>;
   checkContact("contact", contact, languages);
   checkContact("outside_contact", outside_contact, languages);
-  return { v: 1, contact, outside_contact } as SiteSettings;
+  return { v: 1, contact, outside_contact, organisation: checkOrganisation(organisation, languages) } as SiteSettings;
 }
 
 /** The pages, and how far each is below the site's root (for asset paths). */
@@ -219,7 +248,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(assets, { recursive: true });
   mkdirSync(join(out, "console"), { recursive: true });
-  const scripts = await bundle({ manifest, site, catalogues: texts }, out, assets);
+  const scripts = await bundle({ manifest, site: copyLogo(site, out), catalogues: texts }, out, assets);
   const styles = copyStyles(out);
   for (const { file, up } of PAGES) writeFileSync(join(out, file), rewritePage(file, up, scripts, styles));
   writeFileSync(join(out, "favicon.svg"), FAVICON);

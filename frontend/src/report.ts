@@ -6,10 +6,11 @@ import questionnaire from "candor:questionnaire";
 import { accessList, prepareCase, submitCase, type PreparedCase } from "./lib/intake.js";
 import { activeMembers, todayUtc } from "./lib/manifest.js";
 import type { Manifest } from "./lib/types.js";
-import { $, el, fingerprint, loadManifestChain, memberLabel, setAlert, startPage, tr } from "./page/common.js";
+import { $, el, loadManifestChain, memberLabel, setAlert, startPage, tr } from "./page/common.js";
 import { sendError, type SendPhase } from "./page/errors.js";
 import { excludedIds, renderMembers } from "./page/exclusions.js";
 import { FileList, progressRow } from "./page/files.js";
+import { showOrganisation, showReaders } from "./page/landing.js";
 import { fieldId, readForm, relabelFields, renderField, watchCounters, type FormError } from "./page/form.js";
 import { renderReceiptBox } from "./page/receipt-box.js";
 import { settings } from "./page/site.js";
@@ -50,11 +51,11 @@ function decide(from: string, to: string): string | null {
 // ---- landing ---------------------------------------------------------------
 
 async function init(): Promise<void> {
+  showOrganisation(i18n);
   try {
     const { newest, fetched } = await loadManifestChain();
     manifest = newest;
-    $("fingerprint").textContent = fingerprint(newest);
-    $("manifest-version").textContent = String(newest.version);
+    showReaders(newest);
     if (!fetched) setAlert($("manifest-warning"), i18n, "manifest.offline");
     renderFields();
     renderMembers(newest, i18n);

@@ -42,7 +42,7 @@ def test_end_to_end(make_page: Any, live_server: Any) -> None:
     blank.close()
 
     page.goto(origin + "/")
-    page.wait_for_selector("#fingerprint:not(:empty)")
+    page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
     fill_report(page, image)
     page.click("#report-form button[type=submit]")
     page.click("#send")

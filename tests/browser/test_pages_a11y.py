@@ -52,7 +52,7 @@ def test_keyboard_only(make_page: Any, live_server: Any) -> None:
     """The report can be started and the first field reached with the keyboard alone."""
     page, _ = make_page(live_server.url)
     page.goto(live_server.url + "/")
-    page.wait_for_selector("#fingerprint:not(:empty)")
+    page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
     page.focus("#start")
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "form-title"

@@ -117,7 +117,7 @@ def _report(page: Any, watch: Any, server: LiveServer) -> str:
     """Every view of the report page; returns the receipt."""
     origin = server.url
     page.goto(origin + "/")
-    page.wait_for_selector("#fingerprint:not(:empty)")
+    page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
     assert_renders(page, "landing")
     page.click("#start")
     assert_renders(page, "form")

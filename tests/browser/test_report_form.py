@@ -43,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def _open(make_page: Any, server: LiveServer, viewport: str, lang: str) -> tuple[Any, Any]:
     page, watch = make_page(server.url, viewport=viewport, locale=LOCALES[lang])
     page.goto(server.url + "/")
-    page.wait_for_selector("#fingerprint:not(:empty)")
+    page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
     assert page.evaluate("document.documentElement.lang") == lang
     return page, watch
 
@@ -83,7 +83,7 @@ def test_back_goes_to_the_previous_step_and_leaving_is_guarded(
     page, _ = _open(make_page, server, viewport, lang)
     screenshot(page, f"report-landing-{viewport}-{lang}")
     assert _leave_prompts(page) == [], "an untouched page leaves without asking"
-    page.wait_for_selector("#fingerprint:not(:empty)")
+    page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
 
     _fill(page)
     assert _leave_prompts(page) == ["beforeunload"]

@@ -88,7 +88,7 @@ def test_expiry_while_the_page_is_open_sends_nothing(
     page, watch = make_page(server.url, viewport=viewport, locale=LOCALES[lang])
     page.clock.set_fixed_time(_after_expiry(server, days=-1))
     page.goto(server.url + "/")
-    page.wait_for_selector("#fingerprint:not(:empty)")
+    page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
     page.click("#start")
     page.select_option("#q-category-input", "harassment")
     page.fill("#q-summary-input", "A manager shouts at interns.")

@@ -10,6 +10,8 @@ export interface SiteSettings {
   contact: LocalText;
   /** Someone outside the team (ombudsperson, works council, authority) for reports about the administrators. */
   outside_contact: LocalText;
+  /** The organisation the landing page names, and its logo (a hashed asset path after the build). */
+  organisation: { name: LocalText; logo: string | null } | null;
 }
 
 export const settings: SiteSettings = site;

@@ -240,6 +240,9 @@ def test_audit_log_reads_as_words_filters_and_exports_csv(
 
     page, _ = make_page(origin(server), viewport=viewport, locale=locale)
     unlock(page, server, ada)
+    # Seconds in the reader's locale: "0,4 s" in German, "0.4 s" in English (issue 19 item 9).
+    loaded = page.inner_text("#inbox-progress")
+    assert re.search(r"\d,\d s" if lang == "de" else r"\d\.\d s", loaded), loaded
     page.click("#tab-team")
     page.wait_for_selector("#members-rows tr")
     page.click("#audit-verify")

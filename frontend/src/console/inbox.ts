@@ -166,7 +166,10 @@ async function loadInbox(): Promise<void> {
     if (!stillOpen(epoch)) return;
     fillFilters();
     render();
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    // "0,1 s" in German: numbers in the reader's locale (issue 19 item 9).
+    const seconds = new Intl.NumberFormat(i18n().lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+      (performance.now() - started) / 1000,
+    );
     progress.replaceChildren(tr("console.inbox.loaded", { total: rows.size, seconds }));
     progress.dataset.loadedMs = String(Math.round(performance.now() - started));
     progress.dataset.state = "done";

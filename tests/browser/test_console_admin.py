@@ -317,8 +317,9 @@ def test_two_admins_sign_the_next_manifest(make_page: Any, two_admin_server: Any
     mf.verify_next_manifest(current, chain[-1], datetime.now(UTC).date())
 
 
+@pytest.mark.parametrize(("viewport", "locale"), [("phone", "de-DE"), ("desktop", "en-US")])
 def test_sole_admin_rotates_then_publishes(
-    make_page: Any, live_server: Any, tmp_path: Path
+    make_page: Any, live_server: Any, tmp_path: Path, viewport: str, locale: str
 ) -> None:
     """Issue 19 item 1: the only admin rotates her keys in the console and
     publishes the next manifest with the new key file; the download is named
@@ -326,7 +327,7 @@ def test_sole_admin_rotates_then_publishes(
     from datetime import UTC, datetime
 
     ada = member(live_server, "Ada")
-    page, _ = make_page(origin(live_server))
+    page, _ = make_page(origin(live_server), viewport=viewport, locale=locale)
     unlock(page, live_server, ada)
     page.click("#tab-team")
     page.wait_for_selector("#members-rows tr")
@@ -338,9 +339,9 @@ def test_sole_admin_rotates_then_publishes(
     new_path = tmp_path / info.value.suggested_filename
     info.value.save_as(new_path)
     page.click("#rotate-publish")
-    page.wait_for_selector("#rotate-status:has-text('new keys are in use')")
+    page.wait_for_selector("#rotate-status [data-i18n='console.team.rotate.done']")
 
-    again, _ = make_page(origin(live_server))
+    again, _ = make_page(origin(live_server), viewport=viewport, locale=locale)
     again.goto(origin(live_server) + "/console/")
     again.set_input_files("#keyfile", str(new_path))
     again.fill("#passphrase", ada.passphrase)
@@ -351,6 +352,6 @@ def test_sole_admin_rotates_then_publishes(
     again.click("#publish-prepare")
     again.wait_for_selector("#publish-diff li")
     again.click("#publish-sign")
-    again.wait_for_selector("#publish-status:has-text('Published version 2')")
+    again.wait_for_selector("#publish-status [data-i18n='console.team.published']")
     head = live_server.client(ada).call("GET", "/v1/manifest", signed=False)["manifests"][-1]
     assert head["version"] == 2

@@ -87,7 +87,7 @@ def test_reviewer_reads_answers_and_acknowledges(
 
     # The report goes through the real reporter page.
     page.goto(origin(live_server) + "/")
-    page.wait_for_selector("#fingerprint:not(:empty)")
+    page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
     fill_report(page, image)
     page.click("#report-form button[type=submit]")
     page.click("#send")

@@ -97,8 +97,12 @@ function typedReceipt(): Uint8Array | null {
 async function openCase(): Promise<void> {
   setAlert($("open-error"), i18n, null);
   const receipt = typedReceipt();
-  if (receipt === null || chain === null) return;
+  if (receipt === null) return;
   $("open", HTMLButtonElement).disabled = true;
+  // A reporter may press Open before the team list has loaded: wait for it
+  // instead of doing nothing (init shows why when it cannot load).
+  await ready;
+  if (chain === null) return;
   try {
     visit = new Visit(chain);
     const status = await visit.open(receipt);
@@ -348,4 +352,4 @@ async function compose(): Promise<void> {
   }
 }
 
-void init();
+const ready = init();

@@ -232,7 +232,7 @@ def test_roles_members_manifest_and_exclusion(
     # The reporter page (built with version 1) follows the chain to version 2.
     reporter_page, _ = make_page(origin(live_server))
     reporter_page.goto(origin(live_server) + "/")
-    reporter_page.wait_for_selector("#manifest-version:has-text('2')")
+    reporter_page.wait_for_selector("#manifest-version:has-text('2')", state="attached")
     reporter_page.click("#start")
     reporter_page.select_option("#q-category-input", "other")
     reporter_page.fill("#q-summary-input", "A second report after the team grew.")

@@ -261,3 +261,23 @@ def test_language_travels_in_the_links(
     page.goto(server.url + "/followup.html?lang=xx")
     page.wait_for_selector("main:not([hidden]) h1:not(:empty)")
     assert page.evaluate("document.documentElement.lang") == other
+
+
+def test_open_pressed_before_the_team_list_loads_still_opens(
+    make_page: Any, live_server: LiveServer
+) -> None:
+    """On a slow network a reporter may press Open before the page has the
+    team's manifest chain: the page waits for it instead of doing nothing."""
+    server = live_server
+    sub, _ = _file_case(server)
+    page, _ = make_page(server.url)
+    held: list[Any] = []
+    page.route("**/v1/manifest*", lambda route: held.append(route))  # answered after Open
+    page.goto(server.url + "/followup.html", wait_until="domcontentloaded")
+    page.fill("#receipt-input", sub.receipt.text)
+    page.click("#open")
+    page.wait_for_timeout(300)
+    assert held, "the page fetches the manifest chain"
+    for route in held:
+        route.continue_()
+    page.wait_for_selector("#step-next:not([hidden])")

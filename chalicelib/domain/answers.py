@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NotRequired, TypedDict
 
-from chalicelib.domain.records import AttachmentRef, AuditEntry, ReportRef
+from chalicelib.domain.records import AttachmentRef, AuditEntry, CaseFields
 
 
 # -- the reporter's side -----------------------------------------------------
@@ -83,25 +83,12 @@ class CaseListing(TypedDict):
     cursor: str | None
 
 
-class CaseView(TypedDict):
+class CaseView(CaseFields):
     """The team's view of one case: never the receipt state."""
 
-    id: str
-    status: str
-    resolution: str | None
-    legal_hold: bool
-    assignee: str | None
-    access: list[str]
-    reply_to: str
-    received: str
-    updated: str
-    acknowledged: str | None
-    feedback: str | None
-    closed: str | None
     acknowledge_by: str
     feedback_by: str
     overdue: bool
-    report: ReportRef
     messages: list[EntrySummary]
     notes: list[EntrySummary]
 

@@ -30,8 +30,8 @@ class ReportRef(TypedDict):
     attachments: list[AttachmentRef]
 
 
-class CaseRecord(TypedDict):
-    """The case record (``keys.case``); its receipt state lives apart."""
+class CaseFields(TypedDict):
+    """What the stored case record and the team's view of it share."""
 
     id: str
     status: str
@@ -40,16 +40,21 @@ class CaseRecord(TypedDict):
     assignee: str | None
     access: list[str]
     reply_to: str
-    type: str  # the recipient type of every blob of the case
     received: str
     updated: str
-    # The last change the reporter can see (a message either way, a status
-    # change), never a note (protocol §4.2); absent from older records.
-    reporter_updated: NotRequired[str]
     acknowledged: str | None
     feedback: str | None
     closed: str | None
     report: ReportRef
+
+
+class CaseRecord(CaseFields):
+    """The case record (``keys.case``); its receipt state lives apart."""
+
+    type: str  # the recipient type of every blob of the case
+    # The last change the reporter can see (a message either way, a status
+    # change), never a note (protocol §4.2); absent from older records.
+    reporter_updated: NotRequired[str]
     messages: int  # how many there are, so the next one's seq
     notes: int
 

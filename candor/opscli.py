@@ -75,9 +75,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 def init_store(args: argparse.Namespace) -> Any:
     """The store ``init`` writes to: a local data directory, or the cloud's
-    table and bucket with the operator's own AWS credentials. There is no
-    API route for version 1: whoever reached it first after a deployment
-    would own the team."""
+    table and bucket with the operator's own AWS credentials, in the stack's
+    region. There is no API route for version 1: whoever reached it first
+    after a deployment would own the team."""
     from chalicelib.config import Settings
     from chalicelib.store.factory import open_store
 
@@ -85,7 +85,46 @@ def init_store(args: argparse.Namespace) -> Any:
         return open_store(Settings(backend="local", data_dir=args.data_dir))
     if not (args.aws_table and args.aws_bucket):
         raise CliError("give --data-dir DIR, or --aws-table and --aws-bucket")
-    return open_store(Settings(backend="aws", table=args.aws_table, bucket=args.aws_bucket))
+    import boto3
+
+    from chalicelib.store.aws import AwsCaseStore
+
+    # The table exists in one region only; without one, boto3 fails on the
+    # first call with an error that says nothing about where to look.
+    args.aws_region = args.aws_region or boto3.session.Session().region_name
+    if not args.aws_region:
+        raise CliError("no AWS region: give --aws-region REGION, the region the stack "
+                       "was deployed in (or set AWS_REGION)")
+    return AwsCaseStore(args.aws_bucket, args.aws_table,
+                        session=boto3.session.Session(region_name=args.aws_region))
+
+
+# What AWS's error codes mean for ``init``, said in the operator's terms.
+_AWS_REFUSALS = {
+    "ResourceNotFoundException": "no table {table} in region {region}: give the region the "
+                                 "stack was deployed in with --aws-region",
+    "AccessDeniedException": "your AWS credentials may not write table {table}: init needs "
+                             "dynamodb:GetItem, dynamodb:Query and dynamodb:PutItem on it, and "
+                             "kms:Decrypt on the stack's key (docs/deploy.md)",
+    "NoCredentialsError": "no AWS credentials: run `aws configure` or `aws sso login`, "
+                          "or set AWS_PROFILE",
+    "UnrecognizedClientException": "AWS did not accept your credentials in {region}",
+    "ExpiredTokenException": "your AWS session has expired: log in again",
+}
+
+
+def init_refused(args: argparse.Namespace, code: str) -> CliError:
+    """A storage failure of ``init`` as a message that says what to do."""
+    if args.data_dir:
+        return CliError(f"storage refused: {code}")
+    text = _AWS_REFUSALS.get(code, "storage refused: {code} (table {table}, region {region})")
+    return CliError(text.format(code=code, table=args.aws_table, region=args.aws_region))
+
+
+def init_place(args: argparse.Namespace) -> str:
+    if args.data_dir:
+        return str(args.data_dir)
+    return f"DynamoDB table {args.aws_table} ({args.aws_region}), blob bucket {args.aws_bucket}"
 
 
 def write_anchor(args: argparse.Namespace, manifest: Mapping[str, Any]) -> Path:
@@ -111,11 +150,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     except CandorError as exc:
         raise CliError(exc.message) from None
     except StoreError as exc:
-        raise CliError(f"storage refused: {type(exc).__name__}") from None
+        raise init_refused(args, str(exc) or type(exc).__name__) from None
     out = write_anchor(args, manifest)
     config.set_value("key", args.admin_key)
-    print(f"team initialised in {args.data_dir or args.aws_table}; "
-          f"manifest version 1 written to {out}")
+    print(f"team initialised in {init_place(args)}; manifest version 1 written to {out}")
     print(f"fingerprint {mf.fingerprint(manifest)}")
     print(f"{config.config_path()} now names it and your key file")
     return 0
@@ -251,6 +289,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     where.add_argument("--data-dir", help="a local data directory")
     where.add_argument("--aws-table", help="the DynamoDB table (stack output TableName)")
     p.add_argument("--aws-bucket", help="the blob bucket (stack output BlobBucketName)")
+    p.add_argument("--aws-region", help="the stack's region (default: AWS_REGION or your "
+                                        "AWS profile's)")
     p.add_argument("--admin-key", required=True)
     p.add_argument("--manifest-out", help="where to write manifest.json (default: DATA_DIR)")
     p.set_defaults(func=cmd_init)

@@ -66,14 +66,52 @@ def test_init_a_cloud_team_with_operator_credentials(tmp_path: Path) -> None:
                          endpoint_url=endpoint)
     key = tmp_path / "ada.candor-key"
     run("keygen", "--name", "Ada", "--role", "admin", "-o", str(key))
-    run("init", "--aws-table", "candor-init-test", "--aws-bucket", "candor-init-test",
-        "--admin-key", str(key), "--manifest-out", str(tmp_path / "m.json"), env=env)
+    done = run("init", "--aws-table", "candor-init-test", "--aws-bucket", "candor-init-test",
+               "--admin-key", str(key), "--manifest-out", str(tmp_path / "m.json"), env=env)
+    # Where it went, in words the operator can check against the stack outputs.
+    assert "DynamoDB table candor-init-test (us-east-1)" in done.stdout
+    assert "None" not in done.stdout
     items = session.client("dynamodb", endpoint_url=endpoint).scan(
         TableName="candor-init-test")["Items"]
     assert {i["pk"]["S"] for i in items} >= {"members", "manifests"}
     again = run("init", "--aws-table", "candor-init-test", "--aws-bucket", "candor-init-test",
                 "--admin-key", str(key), env=env, ok=False)
     assert "already has a team" in again.stderr
+
+
+def test_cloud_init_names_the_missing_region_and_the_wrong_one(tmp_path: Path) -> None:
+    """Without a region, or with one where the stack's table is not, init
+    says so instead of "storage refused: StorageUnavailable" (issue 18 item 13)."""
+    import boto3
+
+    from chalicelib.store.factory import create_aws_resources
+
+    endpoint = moto_server_url()
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                    region_name="eu-central-1")
+    create_aws_resources("candor-region-test", "candor-region-test", session=session,
+                         endpoint_url=endpoint)
+    key = tmp_path / "ada.candor-key"
+    run("keygen", "--name", "Ada", "--role", "admin", "-o", str(key))
+    where = ["--aws-table", "candor-region-test", "--aws-bucket", "candor-region-test",
+             "--admin-key", str(key), "--manifest-out", str(tmp_path / "m.json")]
+    no_region = {k: v for k, v in FAKE_AWS_ENV.items() if "REGION" not in k}
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    missing = subprocess.run(
+        [sys.executable, "-m", "candor", "init", *where], capture_output=True, text=True,
+        cwd=ROOT, timeout=120, env={**bare, **no_region, "CANDOR_PASSPHRASE": PASS,
+                                    "AWS_ENDPOINT_URL": endpoint})
+    assert missing.returncode != 0
+    assert "no AWS region: give --aws-region" in missing.stderr
+    env = {**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": endpoint}  # the profile says us-east-1
+    wrong = run("init", *where, env=env, ok=False)
+    assert "no table candor-region-test in region us-east-1" in wrong.stderr
+    assert "StorageUnavailable" not in wrong.stderr
+    done = run("init", *where, "--aws-region", "eu-central-1", env=env)
+    assert "DynamoDB table candor-region-test (eu-central-1)" in done.stdout
+    items = session.client("dynamodb", endpoint_url=endpoint).scan(
+        TableName="candor-region-test")["Items"]
+    assert {i["pk"]["S"] for i in items} >= {"members", "manifests"}
 
 
 @pytest.mark.slow

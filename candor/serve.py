@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import mimetypes
 import os
 import threading
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from candor.throttle import Buckets, claims_member, query_of, verifies
+from candor.throttle import Buckets, TokenBucket, claims_member, query_of, verifies
 from chalicelib.config import Settings
 from chalicelib.domain import retention
 from chalicelib.domain.cases import Context
@@ -45,6 +46,12 @@ _SERVER_ERRORS = {400: (400, "malformed"), 404: (404, "not_found"), 405: (404, "
                   414: (413, "too_large"), 431: (413, "too_large"), 501: (404, "not_found")}
 RETENTION_INTERVAL = 3600
 _CHUNK = 1 << 20
+# A refusal reads and drops a body up to this size first (every anonymous
+# API body fits), so that a client still sending reads the answer instead
+# of a reset; a larger one is not read, and the connection closes.
+DRAIN_LIMIT = 2 * 1024 * 1024
+API_BODY_LIMIT = 16 * 1024 * 1024
+DEFAULT_RATE, DEFAULT_BURST = 50.0, 200
 
 
 @dataclass
@@ -88,6 +95,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # A client that stops sending is dropped instead of holding a thread.
     timeout = 60
+    # Bytes of this request's body not read yet (None: unknown, so a
+    # refusal closes without reading).
+    _unread: int | None = 0
 
     def log_message(self, format: str, *args: Any) -> None:
         """Never log requests: the default line holds the client address."""
@@ -102,6 +112,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
+        self._unread = self._length() if self._length() >= 0 else None
+        if "Transfer-Encoding" in self.headers:
+            self._unread = None  # chunked bodies are not read here
         if self.command not in ("PUT", "POST", "PATCH") and self.headers.get("Content-Length"):
             # A body where none is read would be parsed as the next request.
             self.close_connection = True
@@ -136,22 +149,45 @@ class Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
         self.send_response(status)
         for name, value in headers.items():
-            if name.lower() not in ("content-length", "connection"):
+            if name.lower() != "content-length":
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _read_body(self) -> bytes:
+        length, self._unread = self._unread or 0, 0
+        return self.rfile.read(length) if length else b""
+
+    def _discard_body(self) -> None:
+        """Read and drop the rest of the body (up to DRAIN_LIMIT) so the
+        answer reaches a client that is still sending."""
+        left = self._unread
+        if left is None or left > DRAIN_LIMIT:
+            return
+        while left > 0:
+            got = len(self.rfile.read(min(left, 1 << 16)))
+            if not got:
+                break
+            left -= got
+        self._unread = 0
+
     def _refuse(self, status: int, code: str, message: str,
                 headers: Mapping[str, str] | None = None) -> None:
+        """An error in protocol §4.1's shape; the connection then closes, so
+        it says so (``Connection: close``) after the body was read or dropped."""
         body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        with contextlib.suppress(OSError):
+            self._discard_body()
         self.close_connection = True
-        self._send(status, body, {**(headers or {}), **BASE_HEADERS})
+        self._send(status, body, {**(headers or {}), **BASE_HEADERS, "Connection": "close"})
 
     # -- API -------------------------------------------------------------------
-    def _throttled(self) -> None:
-        self._refuse(429, "throttled", "Too many requests; try again shortly.")
+    def _throttled(self, bucket: TokenBucket) -> None:
+        """429 with the whole seconds until ``bucket`` holds a token again."""
+        self._refuse(429, "throttled", "Too many requests; try again shortly.",
+                     {"Retry-After": str(bucket.retry_after())})
 
     def _api(self) -> None:
         url = urlsplit(self.path)
@@ -162,18 +198,18 @@ class Handler(BaseHTTPRequestHandler):
         key = (claims_member(runtime.ctx, view, self.buckets.member_keys)
                if url.path.startswith("/v1/team/") else None)
         if key is None and not self.buckets.anonymous.take():
-            self._throttled()
+            self._throttled(self.buckets.anonymous)
             return
-        length = self._length()
-        if length < 0 or length > 16 * 1024 * 1024:
+        if self._unread is None or self._unread > API_BODY_LIMIT:
             self._refuse(413, "too_large", "The request is too large.")
             return
-        body = self.rfile.read(length) if length else b""
+        body = self._read_body()
         if key is not None:
             signed = verifies(runtime.ctx, replace(view, body=body), key,
                               runtime.settings.public_base_url)
-            if not (self.buckets.team if signed else self.buckets.anonymous).take():
-                self._throttled()
+            bucket = self.buckets.team if signed else self.buckets.anonymous
+            if not bucket.take():
+                self._throttled(bucket)
                 return
         try:
             answer = self.gateway.handle_request(self.command, self.path, headers, body)
@@ -190,9 +226,9 @@ class Handler(BaseHTTPRequestHandler):
     # -- object storage (local stand-in for presigned S3 URLs) ---------------
     def _upload(self, key: str, query: dict[str, list[str]]) -> None:
         if not self.buckets.transfers.take():
-            self._throttled()
+            self._throttled(self.buckets.transfers)
             return
-        length = self._length()
+        length, self._unread = self._length(), None  # the store reads what it accepts
         try:
             size, expires = int(query["size"][0]), int(query["expires"][0])
             self.store.receive_upload(key, size, expires, query["sig"][0], self.rfile, length)
@@ -203,7 +239,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _download(self, key: str, query: dict[str, list[str]]) -> None:
         if not self.buckets.transfers.take():
-            self._throttled()
+            self._throttled(self.buckets.transfers)
             return
         try:
             blob = self.store.open_download(key, int(query["expires"][0]), query["sig"][0])
@@ -248,7 +284,7 @@ class QuietServer(ThreadingHTTPServer):
 
 def make_server(
     settings: Settings, store: LocalCaseStore, site_dir: Path | None, host: str, port: int,
-    *, rate: float = 50.0, burst: int = 200,
+    *, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST,
 ) -> ThreadingHTTPServer:
     """A ready server (not yet serving). ``port`` 0 picks a free one."""
     from chalice.config import Config
@@ -288,3 +324,22 @@ def start_retention(ctx: Context, interval: float = RETENTION_INTERVAL) -> threa
     thread = threading.Thread(target=loop, name="candor-retention", daemon=True)
     thread.start()
     return thread
+
+
+def add_throttle_arguments(parser: Any) -> None:
+    """``candor serve --rate --burst``: the anonymous bucket (protocol §4.1)."""
+    parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
+                        help="anonymous API calls a second, all clients together "
+                             f"(default {DEFAULT_RATE:g}; the team gets ten times this, "
+                             "uploads and downloads the same)")
+    parser.add_argument("--burst", type=int, default=DEFAULT_BURST,
+                        help=f"anonymous calls saved up (default {DEFAULT_BURST})")
+
+
+def throttle_of(args: Any) -> dict[str, Any]:
+    """The keyword arguments of make_server that add_throttle_arguments set;
+    refuses sizes that would throttle everything or nothing."""
+    rate, burst = getattr(args, "rate", DEFAULT_RATE), getattr(args, "burst", DEFAULT_BURST)
+    if not (rate > 0 and burst >= 1 and math.isfinite(rate)):
+        raise ValueError("--rate must be above 0 and --burst at least 1")
+    return {"rate": rate, "burst": burst}

@@ -15,6 +15,7 @@ measures it).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -45,6 +46,22 @@ class TokenBucket:
                 return False
             self._tokens -= 1
             return True
+
+    def _refill(self) -> float:
+        now = time.monotonic()
+        return min(self.burst, self._tokens + (now - self._at) * self.rate)
+
+    def level(self) -> float:
+        """The tokens saved up now, as a share of ``burst`` (0 to 1)."""
+        with self._lock:
+            return self._refill() / self.burst
+
+    def retry_after(self, tokens: float = 1.0) -> int:
+        """Whole seconds until ``tokens`` are saved up (at least 1): the
+        ``Retry-After`` of a refusal (protocol §4.1)."""
+        with self._lock:
+            missing = min(tokens, self.burst) - self._refill()
+        return max(1, math.ceil(missing / self.rate))
 
 
 KEY_SECONDS = 10.0
@@ -110,6 +127,7 @@ class Buckets:
 
     @classmethod
     def sized(cls, rate: float, burst: int) -> Buckets:
-        """The team gets ten times the anonymous capacity; transfers the same."""
+        """``rate`` and ``burst`` size the anonymous bucket (``candor serve
+        --rate --burst``); the team gets ten times that, transfers the same."""
         return cls(TokenBucket(rate, burst), TokenBucket(rate * 10, burst * 10),
                    TokenBucket(rate, burst), MemberKeys())

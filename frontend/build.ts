@@ -4,7 +4,9 @@
 // manifest, questionnaire, site settings (frontend/site.json: the contacts
 // the reporter page shows) and catalogues in the bundle so Subresource
 // Integrity covers them, rewrites the HTML to the hashed names with
-// integrity attributes, and writes DIR/headers.json for the server.
+// integrity attributes, and writes DIR/headers.json for the server. Each
+// frontend/src/workers/NAME.ts becomes its own hashed worker script, whose
+// file name the page bundles receive (page/workers.ts starts it).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -165,12 +167,51 @@ function checkNoInline(name: string, html: string): void {
   if (found.length) throw new Error(`${name}: ${found.map((p) => p[1]).join(", ")}`);
 }
 
+const WORKERS = join(HERE, "src", "workers");
+
+/**
+ * Bundle every worker (frontend/src/workers/NAME.ts) as a self-contained
+ * classic script with a content-hashed name in assets/, and return NAME ->
+ * file name. A worker script cannot carry SRI; the page bundle, which SRI
+ * covers, holds the hashed name, so a changed worker is a different URL.
+ */
+async function bundleWorkers(assets: string): Promise<Record<string, string>> {
+  const entries = existsSync(WORKERS)
+    ? readdirSync(WORKERS)
+        .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+        .sort()
+        .map((f) => join(WORKERS, f))
+    : [];
+  if (!entries.length) return {};
+  const result = await esbuild.build({
+    entryPoints: entries,
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: ["es2022"],
+    minify: true,
+    entryNames: "[name]-[hash]",
+    outdir: assets,
+    metafile: true,
+    charset: "utf8",
+    legalComments: "eof",
+    logLevel: "warning",
+  });
+  const workers: Record<string, string> = {};
+  for (const [path, meta] of Object.entries(result.metafile.outputs)) {
+    if (meta.entryPoint) workers[basename(meta.entryPoint, ".ts")] = basename(path);
+  }
+  return workers;
+}
+
 /** Bundle every entry point (frontend/src/*.ts) and return its hashed name and SRI, by entry name. */
 async function bundle(
   data: { manifest: Manifest; site: SiteSettings; catalogues: Record<string, unknown> },
   out: string,
   assets: string,
 ): Promise<Record<string, Asset>> {
+  // Worker file names are relative to assets/, where the page bundles are too.
+  const workers = await bundleWorkers(assets);
   const entries = readdirSync(join(HERE, "src"))
     .filter((f) => /\.[jt]s$/.test(f) && !f.endsWith(".d.ts"))
     .map((f) => join(HERE, "src", f));
@@ -188,6 +229,7 @@ async function bundle(
     charset: "utf8",
     legalComments: "eof",
     logLevel: "warning",
+    define: { __CANDOR_WORKERS__: JSON.stringify(workers) },
     plugins: [builtInData({ ...data, questionnaire: readJson(join(HERE, "questionnaire.json")) })],
   });
   const scripts: Record<string, Asset> = {};

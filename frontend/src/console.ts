@@ -1,7 +1,7 @@
 // The review console: unlock → inbox → case; team administration; audit.
 // Keys and plaintext live only in memory (console/session.ts). This entry
 // module wires the views together: no view imports another.
-import { KeyFileInvalid, KeyFileLocked, openKeyFile } from "./lib/keyfile.js";
+import { KeyFileInvalid, KeyFileLocked } from "./lib/keyfile.js";
 import type { Manifest } from "./lib/types.js";
 import { $, builtIn, fingerprint, loadManifestStatus, memberLabel, setAlert, startPage } from "./page/common.js";
 import { clearBanner, initBanner, showBanner } from "./console/banner.js";
@@ -9,7 +9,7 @@ import { clearAudit, initAudit } from "./console/audit.js";
 import { clearCase, initCase, openCase } from "./console/case.js";
 import { clearInbox, forgetCase, initInbox, markStale, showInbox, updateSummary } from "./console/inbox.js";
 import { initProposal, onPublished } from "./console/proposal.js";
-import { begin, current, isAdmin, lock, me, onLock, painted, setI18n, showNotice } from "./console/session.js";
+import { begin, current, isAdmin, lock, me, onLock, openKey, painted, setI18n, showNotice } from "./console/session.js";
 import { clearTeam, initTeam, showTeam } from "./console/team.js";
 import { button, chosenFile, input, showView } from "./console/views.js";
 
@@ -62,10 +62,10 @@ async function unlock(): Promise<void> {
   }
   button("unlock").disabled = true;
   setAlert($("unlock-status"), i18n, "console.unlock.opening");
-  // Let the status paint: the passphrase derivation (scrypt) blocks for a few seconds.
+  // Let the status paint before the passphrase derivation (scrypt, in a worker) starts.
   await painted();
   try {
-    const key = await openKeyFile(new Uint8Array(await file.arrayBuffer()), passphrase);
+    const key = await openKey(file, passphrase);
     // An expired newest version still unlocks, read-only (issue 11): the banner says so.
     const { chain, fetched } = await loadManifestStatus();
     if (!fetched) throw new Error("offline");

@@ -4,11 +4,12 @@
 // started before a lock notice that it must not touch the page any more.
 import { ApiError, TeamClient } from "../lib/api.js";
 import { Opener } from "../lib/documents.js";
-import type { TeamKey } from "../lib/keyfile.js";
+import { type Derive, DeriveFailed, openKeyFile, type TeamKey } from "../lib/keyfile.js";
 import { memberSigningKeys } from "../lib/manifest.js";
 import { daysLeft } from "../lib/manifest-status.js";
 import type { B64u, CaseDetail, Manifest, MemberEntry } from "../lib/types.js";
 import { $, el, type I18n, loadManifestStatus, setAlert, tr } from "../page/common.js";
+import { runWorker } from "../page/workers.js";
 
 export const IDLE_MS = 15 * 60 * 1000;
 
@@ -217,3 +218,48 @@ export function say(id: string, key: string | null, args?: Args, cls = ""): void
 /** Wait until the browser has painted (a status line shows before a blocking step). */
 export const painted = (): Promise<void> =>
   new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 30)));
+
+/** scrypt in a worker (frontend/src/workers/scrypt.ts) that reports its progress to `onProgress`. */
+export const deriveInWorker =
+  (onProgress: (fraction: number) => void): Derive =>
+  (passphrase, salt, logN) =>
+    runWorker<Uint8Array>("scrypt", { passphrase, salt, logN }, onProgress);
+
+/** The unlock's progress bar, made once beside #unlock-status, which names it. */
+function unlockProgress(): HTMLProgressElement {
+  const found = document.getElementById("unlock-progress");
+  if (found instanceof HTMLProgressElement) return found;
+  const bar = el("progress", { id: "unlock-progress", max: "100", "aria-labelledby": "unlock-status" });
+  $("unlock-status").after(bar);
+  return bar;
+}
+
+/**
+ * Open a key file with its passphrase. scrypt (2^18 and more) runs in a
+ * worker, so the page keeps answering and a bar shows how far it is; a
+ * browser that refuses the worker derives on this thread instead, frozen
+ * for those seconds as before.
+ * @throws {KeyFileLocked} | {KeyFileInvalid} as openKeyFile
+ */
+export async function openKey(file: File, passphrase: string): Promise<MemberKey> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const bar = unlockProgress();
+  bar.value = 0;
+  bar.hidden = false;
+  try {
+    return await openKeyFile(
+      bytes,
+      passphrase,
+      deriveInWorker((fraction) => {
+        bar.value = Math.round(fraction * 100);
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof DeriveFailed)) throw err;
+    bar.removeAttribute("value"); // indeterminate: no progress from this thread
+    await painted();
+    return await openKeyFile(bytes, passphrase);
+  } finally {
+    bar.hidden = true;
+  }
+}

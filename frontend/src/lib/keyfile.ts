@@ -2,13 +2,17 @@
 // with an scrypt passphrase (work factor 2^18..2^20) whose plaintext is
 // {"v": 1, "member", "identities": [current, …older], "signing_seed", "api"}.
 // The twin of candor/keyfile.py. Keys live only in the returned object.
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { base64nopad } from "@scure/base";
 import {
   armor,
   Decrypter,
   Encrypter,
   generateHybridIdentity,
   generateX25519Identity,
+  type Identity,
   identityToRecipient,
+  type Stanza,
 } from "age-encryption";
 import { b64u, fromB64u, fromUtf8 } from "./encoding.js";
 import { jcsBytes } from "./jcs.js";
@@ -103,11 +107,6 @@ export async function keyFromPlaintext(plaintext: Uint8Array): Promise<TeamKey> 
   };
 }
 
-/**
- * Open a key file's bytes with the passphrase.
- * @throws {KeyFileLocked} wrong passphrase or damaged file
- * @throws {KeyFileInvalid} work factor outside 18..20 or a bad plaintext
- */
 /** The age identities of a key file: a non-empty list of one type. @throws {KeyFileInvalid} */
 function identitiesOf(value: unknown): [string, ...string[]] {
   const ok =
@@ -119,15 +118,72 @@ function identitiesOf(value: unknown): [string, ...string[]] {
   return value as [string, ...string[]];
 }
 
-export async function openKeyFile(bytes: Uint8Array, passphrase: string): Promise<TeamKey> {
+/**
+ * scrypt(passphrase, salt, N = 2^logN, r = 8, p = 1) to 32 bytes, done
+ * elsewhere than typage's own call: the console runs it in a worker.
+ */
+export type Derive = (passphrase: string, salt: Uint8Array, logN: number) => Promise<Uint8Array>;
+
+/** The derivation failed to run (not a wrong passphrase): the caller may retry another way. */
+export class DeriveFailed extends Error {}
+
+const SCRYPT_LABEL = new TextEncoder().encode("age-encryption.org/v1/scrypt");
+
+/**
+ * age's scrypt identity (age spec, "The scrypt recipient type"; typage's
+ * ScryptIdentity) with the derivation handed to `derive`. workFactor()
+ * has checked that the stanza is the only one and its work factor.
+ */
+class DerivedScryptIdentity implements Identity {
+  /** Why `derive` failed, if it did. */
+  failure: string | null = null;
+
+  constructor(
+    private readonly passphrase: string,
+    private readonly derive: Derive,
+  ) {}
+
+  async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
+    const [stanza] = stanzas;
+    if (stanzas.length !== 1 || stanza?.args[0] !== "scrypt" || stanza.args.length !== 3) return null;
+    const salt = base64nopad.decode(stanza.args[1] ?? "");
+    if (salt.length !== 16 || stanza.body.length !== 32) throw new Error("invalid scrypt stanza");
+    let key: Uint8Array;
+    try {
+      key = await this.derive(this.passphrase, new Uint8Array([...SCRYPT_LABEL, ...salt]), Number(stanza.args[2]));
+    } catch (err) {
+      this.failure = err instanceof Error ? err.message : "derive failed";
+      throw err;
+    }
+    try {
+      return chacha20poly1305(key, new Uint8Array(12)).decrypt(stanza.body);
+    } catch {
+      return null; // another passphrase
+    } finally {
+      key.fill(0);
+    }
+  }
+}
+
+/**
+ * Open a key file's bytes with the passphrase; `derive` runs scrypt (by
+ * default typage does, on this thread).
+ * @throws {KeyFileLocked} wrong passphrase or damaged file
+ * @throws {KeyFileInvalid} work factor outside 18..20 or a bad plaintext
+ * @throws {DeriveFailed} `derive` itself failed
+ */
+export async function openKeyFile(bytes: Uint8Array, passphrase: string, derive?: Derive): Promise<TeamKey> {
   const sealed = binary(bytes);
   workFactor(sealed);
   const decrypter = new Decrypter();
-  decrypter.addPassphrase(passphrase);
+  const identity = derive ? new DerivedScryptIdentity(passphrase, derive) : null;
+  if (identity) decrypter.addIdentity(identity);
+  else decrypter.addPassphrase(passphrase);
   let plaintext: Uint8Array;
   try {
     plaintext = await decrypter.decrypt(sealed);
   } catch {
+    if (identity?.failure) throw new DeriveFailed(identity.failure);
     throw new KeyFileLocked("locked");
   }
   return keyFromPlaintext(plaintext);

@@ -9,16 +9,20 @@ Chalice app through Chalice's local gateway.
 from __future__ import annotations
 
 import json
+import random
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from candor.keyfile import KeyFile
+from candor.puzzle import solve
+from chalicelib import puzzle
 from chalicelib.httpsig import canonical_query, sign_request
 
 TIMEOUT = 60
@@ -48,21 +52,69 @@ class Transport(Protocol):
     ) -> tuple[int, bytes]: ...
 
 
+# Retries of a refused call (protocol §4.1): at most this many tries, each
+# after what Retry-After says (or a doubling backoff without it) plus up to
+# a quarter more of jitter. A server that asks for more than RETRY_CAP
+# seconds gets no retry: the caller hears 429 at once.
+RETRY_ATTEMPTS = 6
+RETRY_CAP = 20.0
+PUZZLE_ROUNDS = 3
+
+
+def retry_wait(retry_after: str | None, attempt: int, rand: Callable[[], float]) -> float | None:
+    """Seconds to wait before try ``attempt + 1``, or None to stop."""
+    try:
+        wait = float(int(retry_after or ""))
+    except ValueError:  # absent, or an HTTP date, which servers of this protocol never send
+        wait = min(RETRY_CAP, 0.5 * 2 ** attempt)
+    if not 0 <= wait <= RETRY_CAP:
+        return None
+    return wait * (1 + rand() / 4)
+
+
 @dataclass
 class HttpTransport:
+    """HTTP with polite retries: a 429 waits for its Retry-After, bounded; a
+    429 ``puzzle_required`` is answered with a proof of work at once; a 503
+    on an unsigned call backs off. A signed call is not retried on 503: the
+    server may have recorded its nonce (protocol §4.3)."""
+
     base_url: str
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
 
     def send(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, bytes]:
         url = _web_url(self.base_url.rstrip("/") + target)
-        req = urllib.request.Request(  # noqa: S310 -- http(s) only, see _web_url
-            url, data=body or None, method=method, headers=dict(headers))
-        try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 -- http(s) only, see _web_url
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
+        headers, puzzles = dict(headers), 0
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            status, answer, payload = _exchange(method, url, headers, body)
+            challenge = answer.get(puzzle.CHALLENGE_HEADER)
+            if status == 429 and challenge and puzzles < PUZZLE_ROUNDS:
+                puzzles += 1
+                proof = solve(puzzle.parse_challenge(challenge), method, urlsplit(url).path, body)
+                headers[puzzle.PROOF_HEADER] = proof.header()
+                continue
+            unsigned = "Signature" not in headers
+            wait = retry_wait(answer.get("Retry-After"), attempt, self.rand)
+            if wait is None or attempt == RETRY_ATTEMPTS \
+                    or not (status == 429 or (status == 503 and unsigned)):
+                return status, payload
+            self.sleep(wait)
+        return status, payload
+
+
+def _exchange(method: str, url: str, headers: Mapping[str, str],
+              body: bytes) -> tuple[int, Message[str, str], bytes]:
+    """One request; the answer's headers are looked up case-insensitively."""
+    req = urllib.request.Request(  # noqa: S310 -- http(s) only, see _web_url
+        url, data=body or None, method=method, headers=dict(headers))
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 -- http(s) only, see _web_url
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
 
 
 class InProcessTransport:
@@ -148,13 +200,16 @@ class ApiClient:
         store = getattr(self.transport, "store", None)
         if store is not None and hasattr(store, "receive_upload"):
             return _local_blob(store, method, url, data)
-        req = urllib.request.Request(  # noqa: S310 -- http(s) only, see _web_url
-            _web_url(url), data=data or None, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 -- http(s) only, see _web_url
-                return bytes(resp.read())
-        except urllib.error.HTTPError as exc:
-            raise ApiError(exc.code, "storage_refused", "object storage refused") from None
+        sleep = getattr(self.transport, "sleep", time.sleep)
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            status, answer, payload = _exchange(method, _web_url(url), headers, data)
+            if status < 400:
+                return bytes(payload)
+            wait = retry_wait(answer.get("Retry-After"), attempt, random.random)
+            if status not in (429, 503) or attempt == RETRY_ATTEMPTS or wait is None:
+                break
+            sleep(wait)
+        raise ApiError(status, "storage_refused", "object storage refused")
 
 
 def _local_blob(store: Any, method: str, url: str, data: bytes) -> bytes:

@@ -25,7 +25,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from candor.throttle import Buckets, TokenBucket, claims_member, query_of, verifies
+from candor.throttle import (
+    PUZZLE_PATHS,
+    Buckets,
+    PuzzleGate,
+    TokenBucket,
+    claims_member,
+    query_of,
+    verifies,
+)
+from chalicelib import puzzle
 from chalicelib.config import Settings
 from chalicelib.domain import retention
 from chalicelib.domain.cases import Context
@@ -52,6 +61,8 @@ _CHUNK = 1 << 20
 DRAIN_LIMIT = 2 * 1024 * 1024
 API_BODY_LIMIT = 16 * 1024 * 1024
 DEFAULT_RATE, DEFAULT_BURST = 50.0, 200
+PUZZLE_MESSAGE = ("The service is busy: retry with a proof of work for the "
+                  "Candor-Puzzle challenge (protocol §4.1).")
 
 
 @dataclass
@@ -197,13 +208,20 @@ class Handler(BaseHTTPRequestHandler):
         # verifies; the cheap checks come before its body is read.
         key = (claims_member(runtime.ctx, view, self.buckets.member_keys)
                if url.path.startswith("/v1/team/") else None)
-        if key is None and not self.buckets.anonymous.take():
-            self._throttled(self.buckets.anonymous)
-            return
-        if self._unread is None or self._unread > API_BODY_LIMIT:
-            self._refuse(413, "too_large", "The request is too large.")
-            return
-        body = self._read_body()
+        gate = self.buckets.puzzles
+        if key is None and gate is not None and self.command == "POST" \
+                and url.path in PUZZLE_PATHS:
+            body = self._gated(gate, url.path)
+            if body is None:
+                return
+        else:
+            if key is None and not self.buckets.anonymous.take():
+                self._throttled(self.buckets.anonymous)
+                return
+            if self._unread is None or self._unread > API_BODY_LIMIT:
+                self._refuse(413, "too_large", "The request is too large.")
+                return
+            body = self._read_body()
         if key is not None:
             signed = verifies(runtime.ctx, replace(view, body=body), key,
                               runtime.settings.public_base_url)
@@ -222,6 +240,27 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(payload, str):
             payload = payload.encode()
         self._send(answer["statusCode"], payload, answer.get("headers") or {})
+
+    def _gated(self, gate: PuzzleGate, path: str) -> bytes | None:
+        """The body of a reporter call that may go on (a valid proof, or a
+        token while the anonymous bucket is not low), or None once refused:
+        429 ``puzzle_required`` with a challenge under load (protocol §4.1)."""
+        if self._unread is None or self._unread > API_BODY_LIMIT:
+            self._refuse(413, "too_large", "The request is too large.")
+            return None
+        proof = self.headers.get(puzzle.PROOF_HEADER)
+        body = None if proof is None else self._read_body()
+        if proof is not None and body is not None and gate.admit(proof, self.command, path, body):
+            return body
+        if gate.needed():
+            self._refuse(429, "puzzle_required", PUZZLE_MESSAGE, {
+                "Retry-After": str(gate.retry_after()),
+                puzzle.CHALLENGE_HEADER: gate.challenge().header()})
+            return None
+        if not self.buckets.anonymous.take():
+            self._throttled(self.buckets.anonymous)
+            return None
+        return self._read_body() if body is None else body
 
     # -- object storage (local stand-in for presigned S3 URLs) ---------------
     def _upload(self, key: str, query: dict[str, list[str]]) -> None:
@@ -284,7 +323,7 @@ class QuietServer(ThreadingHTTPServer):
 
 def make_server(
     settings: Settings, store: LocalCaseStore, site_dir: Path | None, host: str, port: int,
-    *, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST,
+    *, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST, puzzles: bool = True,
 ) -> ThreadingHTTPServer:
     """A ready server (not yet serving). ``port`` 0 picks a free one."""
     from chalice.config import Config
@@ -294,7 +333,8 @@ def make_server(
 
     handler = type("BoundHandler", (Handler,), {
         "gateway": LocalGateway(app, Config(chalice_stage="local")),
-        "store": store, "site": Site.load(site_dir), "buckets": Buckets.sized(rate, burst),
+        "store": store, "site": Site.load(site_dir),
+        "buckets": Buckets.sized(rate, burst, puzzles=puzzles),
     })
     server = QuietServer((host, port), handler)
     server.daemon_threads = True

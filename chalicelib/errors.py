@@ -111,6 +111,10 @@ class Throttled(CandorError):
     code = "throttled"
     default_message = "Too many requests; try again shortly."
 
+class PuzzleRequired(CandorError):
+    code = "puzzle_required"
+    default_message = "The service is busy: retry with a proof of work (protocol §4.1)."
+
 class Unavailable(CandorError):
     code = "unavailable"
     default_message = "Storage is unavailable; try again."
@@ -140,6 +144,7 @@ STATUS: dict[str, int] = {
     "bad_transition": 422,
     "attachment_missing": 422,
     "throttled": 429,
+    "puzzle_required": 429,
     "unavailable": 503,
 }
 

@@ -9,6 +9,7 @@ import argparse
 import http.client
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,10 @@ from typing import Any
 
 import pytest
 
+from candor.client import ApiClient, ApiError, HttpTransport
+from candor.puzzle import solve
 from candor.serve import add_throttle_arguments, make_server, throttle_of
+from chalicelib import puzzle
 from chalicelib.config import Settings
 from chalicelib.store.local import LocalCaseStore
 from tests.support import contract
@@ -50,6 +54,16 @@ CALLS = [
 ]
 
 
+def _kind(status: int, headers: dict[str, str], payload: bytes, admitted: set[int]) -> str:
+    if status != 429:
+        assert status in admitted, (status, payload[:200])
+        return "admitted"
+    contract.check("429", status, headers, payload)
+    assert int(headers["Retry-After"]) >= 1, headers
+    assert headers["Connection"] == "close", headers
+    return str(json.loads(payload)["error"]["code"])
+
+
 def _client(host: str, rounds: int, seen: Counter[str], errors: list[str]) -> None:
     """One keep-alive connection, reopened only when the server says close."""
     conn = http.client.HTTPConnection(host, timeout=30)
@@ -64,15 +78,10 @@ def _client(host: str, rounds: int, seen: Counter[str], errors: list[str]) -> No
                 errors.append(f"{method} {path}: {type(exc).__name__}")
                 conn.close()
                 continue
-            headers = dict(resp.getheaders())
-            if resp.status == 429:
-                contract.check(path, resp.status, headers, payload)
-                assert int(headers["Retry-After"]) >= 1, headers
-                assert headers["Connection"] == "close", headers
-                seen[json.loads(payload)["error"]["code"]] += 1
-            else:
-                assert resp.status in admitted, (method, path, resp.status, payload[:200])
-                seen["admitted"] += 1
+            try:
+                seen[_kind(resp.status, dict(resp.getheaders()), payload, admitted)] += 1
+            except AssertionError as exc:  # a thread's failure would only warn
+                errors.append(f"{method} {path}: {exc!r}"[:300])
     finally:
         conn.close()
 
@@ -103,9 +112,9 @@ def test_a_body_too_large_to_drain_is_refused_and_closed(empty: str) -> None:
     assert conn.getresponse().read()
     conn.putrequest("POST", "/v1/followup/open")
     conn.putheader("Content-Type", "application/json")
-    conn.putheader("Content-Length", str(1 << 30))
+    conn.putheader("Content-Length", str(8 << 20))
     conn.endheaders()
-    resp = conn.getresponse()  # nothing of the gigabyte was sent, nor read
+    resp = conn.getresponse()  # nothing of the 8 MiB was sent, nor read
     assert resp.status == 429 and resp.getheader("Connection") == "close"
     assert resp.getheader("Retry-After")
     conn.close()
@@ -120,3 +129,84 @@ def test_rate_and_burst_options() -> None:
     for bad in (["--rate", "0"], ["--burst", "0"], ["--rate", "nan"]):
         with pytest.raises(ValueError, match="--rate must be above 0"):
             throttle_of(parser.parse_args(bad))
+
+
+def _drain(host: str) -> None:
+    """Empty the anonymous bucket with reads that take no puzzle."""
+    for _ in range(8):
+        conn = http.client.HTTPConnection(host, timeout=10)
+        conn.request("GET", "/v1/manifest")
+        conn.getresponse().read()
+        conn.close()
+
+
+def _post(host: str, path: str, body: bytes,
+          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection(host, timeout=10)
+    try:
+        conn.request("POST", path, body=body, headers={**JSON, **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def test_a_low_bucket_asks_reporter_routes_for_a_puzzle(empty: str) -> None:
+    _drain(empty)
+    body = b'{"size": 1000}'
+    status, headers, payload = _post(empty, "/v1/attachments", body)
+    contract.check("puzzle", status, headers, payload)
+    assert json.loads(payload)["error"]["code"] == "puzzle_required"
+    assert int(headers["Retry-After"]) >= 1 and headers["Connection"] == "close"
+    challenge = puzzle.parse_challenge(headers["Candor-Puzzle"])
+    proof = solve(challenge, "POST", "/v1/attachments", body).header()
+    status, _, payload = _post(empty, "/v1/attachments", body, {"Candor-Proof": proof})
+    assert status == 201, payload
+    status, headers, payload = _post(empty, "/v1/attachments", body, {"Candor-Proof": proof})
+    assert (status, json.loads(payload)["error"]["code"]) == (429, "puzzle_required")  # replayed
+    # A read by GET takes no puzzle and stays throttled.
+    conn = http.client.HTTPConnection(empty, timeout=10)
+    conn.request("GET", "/v1/manifest")
+    resp = conn.getresponse()
+    assert json.loads(resp.read())["error"]["code"] == "throttled"
+
+
+def test_the_cli_solves_the_puzzle_and_gets_through(empty: str) -> None:
+    _drain(empty)
+    sleeps: list[float] = []
+    api = ApiClient(HttpTransport("http://" + empty, sleep=sleeps.append))
+    assert api.call("POST", "/v1/attachments", {"size": 1000}, signed=False)["id"]
+    assert sleeps == []  # a puzzle is answered at once
+    with pytest.raises(ApiError) as refused:  # Retry-After is far beyond the cap: no wait
+        api.call("GET", "/v1/manifest", signed=False)
+    assert (refused.value.status, refused.value.code, sleeps) == (429, "throttled", [])
+
+
+@pytest.fixture
+def one_a_second(tmp_path: Path) -> Iterator[str]:
+    yield from _serve(tmp_path, rate=1.0, burst=1)
+
+
+def test_the_cli_waits_for_retry_after_and_retries(one_a_second: str) -> None:
+    waited: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        time.sleep(seconds)
+
+    api = ApiClient(HttpTransport("http://" + one_a_second, sleep=sleep))
+    for _ in range(2):
+        assert "manifests" in api.call("GET", "/v1/manifest", signed=False)
+    assert waited and all(1.0 <= w <= 1.25 for w in waited), waited
+
+
+@pytest.fixture
+def no_puzzles(tmp_path: Path) -> Iterator[str]:
+    yield from _serve(tmp_path, rate=0.001, burst=1, puzzles=False)
+
+
+def test_without_puzzles_a_low_bucket_only_throttles(no_puzzles: str) -> None:
+    _drain(no_puzzles)
+    status, headers, payload = _post(no_puzzles, "/v1/attachments", b'{"size": 1000}')
+    assert (status, json.loads(payload)["error"]["code"]) == (429, "throttled")
+    assert "Candor-Puzzle" not in headers

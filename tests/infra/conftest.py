@@ -96,3 +96,9 @@ def only(template: dict[str, Any], kind: str, **match: Any) -> tuple[str, dict[s
     ]
     assert len(found) == 1, f"expected one {kind} matching {match}, found {len(found)}"
     return found[0]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # --confcutdir=tests/infra leaves out tests/conftest.py, which loads the skip check.
+    if not config.pluginmanager.has_plugin("tests.support.skips"):
+        config.pluginmanager.import_plugin("tests.support.skips")

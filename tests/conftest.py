@@ -20,7 +20,8 @@ from tests.backends import FakeClock  # noqa: E402
 from tests.support.live import LiveServer, start_live_server  # noqa: E402
 from tests.support.team import Api, Team, make_api, make_team  # noqa: E402
 
-pytest_plugins = ["tests.backends"]
+# tests.support.skips fails a run that skipped a test for a reason not allowed.
+pytest_plugins = ["tests.backends", "tests.support.skips"]
 
 
 @pytest.fixture(scope="session")

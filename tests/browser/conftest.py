@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+try:
+    import playwright.sync_api as playwright_sync
+except ImportError as missing:  # a run without the browser tests proves nothing (issue 14)
+    raise ImportError(
+        "the browser tests need playwright (a dev dependency): run "
+        "`.venv/bin/python -m pip install -e '.[dev]'` or `make deps`"
+    ) from missing
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -47,7 +53,9 @@ def node(*args: str) -> str:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("node") is None:
-        pytest.skip("needs Debian's chromium and node")
+        pytest.fail(
+            f"the browser tests need Debian's chromium ({CHROMIUM}) and node: run `.ci/tools`"
+        )
     with playwright_sync.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b

@@ -12,7 +12,7 @@ INFRA_PY := $(INFRA_VENV)/bin/python
 # jsii warns on every run that Node.js 20 is past its end of life.
 INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 
-.PHONY: run test deps build lint typecheck pytest test-js lint-js typecheck-js test-infra bench synth clean
+.PHONY: run test tools deps build lint typecheck pytest test-js lint-js typecheck-js test-infra bench synth clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
@@ -51,9 +51,15 @@ lint: deps
 typecheck: deps
 	$(VENV)/bin/mypy
 
-# tsx lets node load the TypeScript modules the tests import (as .js, like esbuild).
+# The system tools the tests need (chromium, age, gnupg, node): installed
+# where we may (root, as in CI), else the run stops here with the command.
+tools:
+	.ci/tools
+
+# tsx lets node load the TypeScript modules the tests import (as .js, like
+# esbuild); .ci/node-test fails the run on a skipped or todo test.
 test-js: deps
-	node --import tsx --test tests/js/
+	.ci/node-test tests/js/
 
 typecheck-js: deps
 	npx tsc --noEmit -p tsconfig.json
@@ -78,7 +84,11 @@ pytest-fast: deps
 # The fast loop, under a minute: lint, types and unit tests.
 check: lint typecheck lint-js typecheck-js pytest-fast
 
-test: lint typecheck lint-js typecheck-js test-js pytest test-infra
+# tools first, so a missing one stops the run before the long suite; every
+# pytest run ends with its count of skips and fails on one not allowed
+# (tests/support/skips.py).
+test: tools
+	$(MAKE) --no-print-directory lint typecheck lint-js typecheck-js test-js pytest test-infra
 
 bench: deps
 	$(PY) bench/age_throughput.py

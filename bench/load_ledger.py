@@ -170,7 +170,11 @@ def check_storage(store: Any, ledger: Ledger, manifest: Mapping[str, Any],
             found[case_id] = "ledger"
     referenced = _check_whole_store(store, ledger, found, out)
     for name in sorted(blob_names - referenced):
-        out.problems.append(f"half-written: blob {name} belongs to no record")
+        pending = store.get(keys.attachment(name)) if name.startswith("a_") else None
+        if pending is None or pending.data["case"] is not None:
+            # An upload not claimed yet is no half-write: it is kept apart
+            # (local uploads/, an S3 tag) and retention sweeps it.
+            out.problems.append(f"half-written: blob {name} belongs to no record")
     out.problems += [f"half-written: temporary file {name} left behind" for name in leftovers]
     entries = [item.data for item in store.query(keys.AUDIT)]
     head = store.get(keys.AUDIT_HEAD)

@@ -43,8 +43,9 @@ def route_of(method: str, target: str) -> str:
     """``POST /v1/team/cases/{case}/messages``: the target without ids or query."""
     parts = urlsplit(target)
     path = _ID.sub(lambda m: "/" + _NAMES.get(m.group(1), "{id}"), parts.path)
-    host = "" if not parts.netloc else "storage:"
-    return f"{method} {host}{path}"
+    if parts.netloc:  # a presigned object-storage URL: its bucket and prefix vary
+        path = "storage:…/" + path.rsplit("/", 1)[-1]
+    return f"{method} {path}"
 
 
 class TransportFailed(Exception):
@@ -91,21 +92,28 @@ class Recorder:
             self.client_errors.append(kind)
 
 
+# A clean 429 (protocol §4.1): Retry-After, and the shape and code of a refusal
+# for load; ``puzzle_required`` also carries its challenge.
+CLEAN_429 = {"throttled": None, "puzzle_required": "Candor-Puzzle"}
+
+
 def outcome_of(status: int, headers: http.client.HTTPMessage, payload: bytes) -> str:
-    """``ok``, ``throttled`` (a 429 with Retry-After in protocol §4.1's
-    shape) or the error's kind, ``<status> <code>``."""
+    """``ok``, ``throttled`` (a clean 429) or the error's kind,
+    ``<status> <code>``."""
     if status < 400:
         return "ok"
     try:
         code = str(json.loads(payload)["error"]["code"])
     except (ValueError, KeyError, TypeError):
         code = "not-protocol-shape"
-    retry_after = headers.get("Retry-After", "")
-    if status == 429 and code == "throttled" and retry_after.isdigit():
-        return "throttled"
-    if status == 429:
-        return f"429 {code}" + ("" if retry_after.isdigit() else " without Retry-After")
-    return f"{status} {code}"
+    if status != 429 or code not in CLEAN_429:
+        return f"{status} {code}"
+    if not headers.get("Retry-After", "").isdigit():
+        return f"429 {code} without Retry-After"
+    needs = CLEAN_429[code]
+    if needs is not None and not headers.get(needs):
+        return f"429 {code} without {needs}"
+    return "throttled"
 
 
 class LoadTransport:

@@ -94,7 +94,7 @@ def init_store(args: argparse.Namespace) -> Any:
     args.aws_region = args.aws_region or boto3.session.Session().region_name
     if not args.aws_region:
         raise CliError("no AWS region: give --aws-region REGION, the region the stack "
-                       "was deployed in (or set AWS_REGION)")
+                       "was deployed in (or set AWS_DEFAULT_REGION)")
     return AwsCaseStore(args.aws_bucket, args.aws_table,
                         session=boto3.session.Session(region_name=args.aws_region))
 
@@ -289,8 +289,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     where.add_argument("--data-dir", help="a local data directory")
     where.add_argument("--aws-table", help="the DynamoDB table (stack output TableName)")
     p.add_argument("--aws-bucket", help="the blob bucket (stack output BlobBucketName)")
-    p.add_argument("--aws-region", help="the stack's region (default: AWS_REGION or your "
-                                        "AWS profile's)")
+    p.add_argument("--aws-region", help="the stack's region (default: AWS_DEFAULT_REGION "
+                                        "or your AWS profile's)")
     p.add_argument("--admin-key", required=True)
     p.add_argument("--manifest-out", help="where to write manifest.json (default: DATA_DIR)")
     p.set_defaults(func=cmd_init)

@@ -63,11 +63,11 @@ def check_credentials(sts: Any) -> str:
 
 def check_region(region: str | None, pinned: str | None) -> str:
     if not region:
-        raise DeployError("no AWS region set",
-                          "export AWS_REGION=eu-central-1  (or: aws configure set region ...)")
+        raise DeployError("no AWS region set", "export AWS_DEFAULT_REGION=eu-central-1  "
+                                               "(or: aws configure set region eu-central-1)")
     if pinned and pinned != region:
         raise DeployError(f"infra/cdk.json pins region {pinned}, your AWS region is {region}",
-                          f"export AWS_REGION={pinned}")
+                          f"export AWS_DEFAULT_REGION={pinned}")
     return region
 
 

@@ -134,7 +134,7 @@ def serve(aws: deploy.Aws, bucket: str, uri: str) -> tuple[str, bytes]:
 
 def test_checks_stop_before_anything_changes(aws: deploy.Aws) -> None:
     assert checks.check_credentials(aws.client("sts")) == "123456789012"
-    with pytest.raises(checks.DeployError, match="AWS_REGION"):
+    with pytest.raises(checks.DeployError, match="AWS_DEFAULT_REGION"):
         checks.check_region(None, None)
     with pytest.raises(checks.DeployError, match="pins region eu-central-1"):
         checks.check_region("us-east-1", "eu-central-1")

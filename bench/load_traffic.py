@@ -274,26 +274,36 @@ def _visit(api: LoadClient, manifest: Mapping[str, Any], case: ReporterCase,
 def run_member(url: str, manifest: Mapping[str, Any], key: KeyFile, load: Workload,
                index: int, recorder: Recorder, deadline: float,
                reporters_done: threading.Event) -> None:
-    """List the cases, read one at random, reply to some; ``load.reads``
-    times, or until the reporters are done."""
+    """``load.reads`` times: list the cases, read one at random, reply to
+    some. Waits for a first case while the reporters are still at work."""
     rng = random.Random(load.seed * 1000 + 500 + index)
     transport = LoadTransport(url, recorder, deadline)
     api = LoadClient(transport, key)
     session: list[teamops.Session] = []
     if not _guarded(recorder, lambda: session.append(teamops.Session(api, key, manifest))):
         return
-    for _ in range(load.reads):
-        if time.monotonic() >= deadline or reporters_done.is_set():
-            break
-        _guarded(recorder, lambda: _read_and_reply(session[0], load, rng))
+    reads = 0
+    while reads < load.reads and time.monotonic() < deadline:
+        cases: list[dict[str, Any]] = []
+        if not _guarded(recorder, functools.partial(_extend, cases, session[0])):
+            reads += 1
+            continue
+        if not cases:
+            if reporters_done.is_set():
+                break
+            time.sleep(0.05)
+            continue
+        reads += 1
+        _guarded(recorder, functools.partial(_read_and_reply, session[0], cases, load, rng))
     transport.close()
 
 
-def _read_and_reply(s: teamops.Session, load: Workload, rng: random.Random) -> None:
-    cases = list_cases(s)
-    if not cases:
-        time.sleep(0.05)
-        return
+def _extend(cases: list[dict[str, Any]], s: teamops.Session) -> None:
+    cases.extend(list_cases(s))
+
+
+def _read_and_reply(s: teamops.Session, cases: Sequence[Mapping[str, Any]], load: Workload,
+                    rng: random.Random) -> None:
     view = teamops.read_case(s, rng.choice(cases)["id"])
     if rng.random() < load.reply_share:
         teamops.write(s, view, "message", f"Thank you, we are looking into it ({rng.random()}).")

@@ -47,7 +47,7 @@ def test_every_acknowledged_write_is_stored_and_nothing_else(result: Any) -> Non
     assert storage["cases"] == 2 + 4 + bench.api_latency.WARMUP
     assert storage["rotations"] >= 2 and storage["messages"] >= 2
     assert storage["attachments"] == sum(len(c.attachments) for c in result.ledger.cases)
-    assert storage["audited requests"] == len(result.ledger.audited) > 0
+    assert storage["audited requests"] == len(result.ledger.audited) >= TINY.reads
     assert bench.errors_by_kind(result.recorder, result.side) == {}
 
 

@@ -5,6 +5,7 @@
 // map to catalogue messages. The one retry policy and the one download of
 // sealed attachments live here, for the reporter pages and the console alike.
 import { utf8 } from "./encoding.js";
+import { CHALLENGE_HEADER, parseChallenge, PROOF_HEADER, proofHeader, solve, type Job, type Proof } from "./puzzle.js";
 import { canonicalQuery, signRequest, type Query } from "./rfc9421.js";
 import type {
   AuditEntry,
@@ -23,10 +24,13 @@ import type {
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message = "") {
+  /** The answer's Retry-After in seconds, when it had one (protocol §4.1). */
+  readonly retryAfter: number | undefined;
+  constructor(status: number, code: string, message = "", retryAfter?: number) {
     super(message || code);
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
   /** True when retrying the same request may succeed. */
   get retryable(): boolean {
@@ -44,19 +48,48 @@ export const FETCH_OPTIONS = {
 export type FetchImpl = (input: string, init: RequestInit) => Promise<Response>;
 const defaultFetch: FetchImpl = (input, init) => globalThis.fetch(input, init);
 
+/** Solves a client puzzle (protocol §4.1); the reporter page runs it in a Web Worker. */
+export type PuzzleSolver = (job: Job) => Promise<Proof>;
+let puzzleSolver: PuzzleSolver = (job) => Promise.resolve(solve(job));
+/** How many challenges one request answers before its 429 goes to the caller. */
+const PUZZLE_ROUNDS = 3;
+
+/** The solver every anonymous request uses from now on (the page's worker, with its note). */
+export function setPuzzleSolver(solver: PuzzleSolver): void {
+  puzzleSolver = solver;
+}
+
+/**
+ * One anonymous request. A 429 with a `Candor-Puzzle` challenge is answered
+ * at once with a proof of work bound to the same bytes (protocol §4.1).
+ */
 async function request(method: string, path: string, body?: unknown): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      ...FETCH_OPTIONS,
-      method,
-      headers: body === undefined ? {} : { "Content-Type": "application/json; charset=utf-8" },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, "network");
+  const raw = body === undefined ? null : utf8(JSON.stringify(body));
+  const headers: Record<string, string> = raw === null ? {} : { "Content-Type": "application/json; charset=utf-8" };
+  for (let round = 0; ; round++) {
+    let response: Response;
+    try {
+      response = await fetch(path, { ...FETCH_OPTIONS, method, headers, body: raw as BodyInit | null });
+    } catch {
+      throw new ApiError(0, "network");
+    }
+    const challenge = response.status === 429 ? response.headers.get(CHALLENGE_HEADER) : null;
+    if (challenge === null || round >= PUZZLE_ROUNDS) return readAnswer(response);
+    let job: Job;
+    try {
+      job = { ...parseChallenge(challenge), method, path: path.split("?")[0] ?? path, body: raw ?? new Uint8Array(0) };
+    } catch {
+      return readAnswer(response);
+    }
+    await response.body?.cancel();
+    headers[PROOF_HEADER] = proofHeader(await puzzleSolver(job));
   }
-  return readAnswer(response);
+}
+
+/** Whole seconds of a Retry-After header; undefined when absent or not a number of seconds. */
+function retryAfterOf(response: Response): number | undefined {
+  const value = response.headers.get("Retry-After");
+  return value !== null && /^\d{1,9}$/.test(value.trim()) ? Number(value) : undefined;
 }
 
 /**
@@ -74,7 +107,8 @@ export async function readAnswer(response: Response): Promise<unknown> {
   if (!response.ok) {
     const error = (data as { error?: { code?: unknown; message?: unknown } } | null)?.error;
     const code = typeof error?.code === "string" ? error.code : "unexpected";
-    throw new ApiError(response.status, code, typeof error?.message === "string" ? error.message : "");
+    const message = typeof error?.message === "string" ? error.message : "";
+    throw new ApiError(response.status, code, message, retryAfterOf(response));
   }
   return data;
 }
@@ -82,12 +116,25 @@ export async function readAnswer(response: Response): Promise<unknown> {
 export const getJSON = (path: string): Promise<unknown> => request("GET", path);
 export const postJSON = (path: string, body: unknown): Promise<unknown> => request("POST", path, body);
 
-/** How often and how patiently a retryable failure is retried, on every page. */
-export const RETRY = { attempts: 6, baseMs: 250, capMs: 4000 } as const;
+/**
+ * How often and how patiently a retryable failure is retried, on every page:
+ * a server's Retry-After is followed up to `retryAfterCapMs` (beyond it, no
+ * retry), as the CLI does (protocol §4.1).
+ */
+export const RETRY = { attempts: 6, baseMs: 250, capMs: 4000, retryAfterCapMs: 20_000 } as const;
 
-/** The wait before try `attempt + 1`: doubling from RETRY.baseMs, capped, with jitter. */
-export const retryDelay = (attempt: number): number =>
-  Math.min(RETRY.capMs, RETRY.baseMs * 2 ** attempt) * (0.5 + Math.random());
+/**
+ * The wait before try `attempt + 1`: what the server's Retry-After says plus
+ * up to a quarter of jitter, or without one doubling from RETRY.baseMs,
+ * capped, with jitter; null when the server asks for longer than the cap.
+ */
+export function retryDelay(attempt: number, retryAfter?: number): number | null {
+  if (retryAfter !== undefined) {
+    const ms = retryAfter * 1000;
+    return ms > RETRY.retryAfterCapMs ? null : ms * (1 + Math.random() / 4);
+  }
+  return Math.min(RETRY.capMs, RETRY.baseMs * 2 ** attempt) * (0.5 + Math.random());
+}
 
 /**
  * Retry `call` while it fails with a retryable error (network, 429, 503), up
@@ -103,8 +150,10 @@ export async function withRetry<T>(
       return await call(attempt);
     } catch (err) {
       if (!(err instanceof ApiError) || !err.retryable || attempt >= RETRY.attempts) throw err;
+      const delay = retryDelay(attempt, err.retryAfter);
+      if (delay === null) throw err;
       onRetry(attempt, err);
-      await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt)));
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }

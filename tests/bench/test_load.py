@@ -88,3 +88,15 @@ def test_a_lost_write_is_found_in_storage_and_through_the_api() -> None:
     assert any("message numbering" in p for p in storage.problems)
     assert not bench.met(lost)
     assert "ledger problems / acknowledged writes: 0/" not in "\n".join(bench.report(lost))
+
+
+@pytest.mark.slow
+def test_the_packaged_lambda_target_reconciles() -> None:
+    """``--target lambda``: the same load and checks against the packaged
+    handler with DynamoDB and S3 on moto's server."""
+    run = bench.run("lambda", TINY, baseline_n=0, connections=1)
+    assert [p for c in run.checks for p in c.problems] == []
+    assert run.checks[1].checked["cases"] == 2 and run.checks[1].checked["messages"] >= 2
+    assert bench.errors_by_kind(run.recorder, run.side) == {}
+    assert re.search(r"^PUT storage:…/\{attachment\} +\d+ +0 +0 ", "\n".join(bench.report(run)),
+                     re.M)

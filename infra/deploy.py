@@ -68,6 +68,15 @@ def read_outputs(path: Path, stack: str) -> Outputs:
     return Outputs.from_mapping(json.loads(path.read_text(encoding="utf-8")).get(stack, {}))
 
 
+def deployed_outputs(cfn: Any, stack: str) -> Outputs:
+    """The outputs of the stack as deployed (for `pages` and `destroy`)."""
+    found = checks.describe_stack(cfn, stack)
+    if found is None:
+        raise DeployError(f"there is no stack {stack} in this region", "make deploy")
+    return Outputs.from_mapping({o["OutputKey"]: o["OutputValue"]
+                                 for o in found.get("Outputs", [])})
+
+
 def settings_for(stage: str) -> StageSettings:
     """The stage's settings as `cdk deploy` reads them (infra/cdk.json)."""
     context = json.loads((INFRA / "cdk.json").read_text(encoding="utf-8"))["context"]
@@ -194,6 +203,17 @@ def deploy(args: argparse.Namespace, aws: Aws) -> None:
     print("\n".join(urls(out)))
 
 
+def pages_only(args: argparse.Namespace, aws: Aws) -> None:
+    """Rebuild and upload the pages of a deployed stack, e.g. with a newly
+    published manifest as their anchor (protocol §4.5)."""
+    settings = settings_for(args.stage)
+    checks.check_region(aws.session.region_name, settings.region)
+    out = deployed_outputs(aws.client("cloudformation"), settings.stack_name)
+    work = INFRA / "build" / settings.stack_name
+    publish_pages(aws, out, Path(args.manifest).resolve(), work / "site")
+    print("\n".join(urls(out)))
+
+
 def destroy(args: argparse.Namespace, aws: Aws) -> None:
     settings = settings_for(args.stage)
     stack = settings.stack_name
@@ -232,6 +252,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
                    help="the anchor manifest the pages are built with")
     p.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
                    help="a stack parameter, e.g. ReservedConcurrency=0 (repeatable)")
+    p = sub.add_parser("pages", help="rebuild and upload the pages of a deployed stack")
+    p.add_argument("--manifest", default="frontend/manifest.json",
+                   help="the anchor manifest the pages are built with")
     p = sub.add_parser("destroy", help="delete the stack and everything it kept")
     p.add_argument("--key-window-days", type=int, default=teardown.KEY_WINDOW_DAYS,
                    choices=range(7, 31), metavar="7..30")
@@ -248,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     aws = Aws(boto3.session.Session())
     try:
-        (deploy if args.command == "deploy" else destroy)(args, aws)
+        {"deploy": deploy, "pages": pages_only, "destroy": destroy}[args.command](args, aws)
     except (DeployError, ValueError) as exc:  # ValueError: a bad stage in infra/cdk.json
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 1

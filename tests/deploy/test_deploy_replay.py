@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "infra"))
 
 import deploy  # noqa: E402
 import deploy_checks as checks  # noqa: E402
+import deploy_teardown as teardown  # noqa: E402
 
 REWRITE = ROOT / "infra" / "candor_infra" / "directory_index.js"
 PASS = "operator passphrase for the replay"
@@ -269,3 +270,35 @@ def torn_down(aws: deploy.Aws, out: deploy.Outputs, stage: str) -> None:
     keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
     ours = [k for k in keys if k.get("Description", "").startswith(f"Candor {stage}:")]
     assert [k["KeyState"] for k in ours] == ["PendingDeletion"]
+
+
+def test_outputs_and_kept_resources_read_from_the_stack(aws: deploy.Aws) -> None:
+    """`make deploy pages` and `make destroy` find names in the stack itself:
+    its outputs, and the physical ids of what it keeps (the key by id)."""
+    stage = "r" + secrets.token_hex(4)
+    stack, table, bucket = f"candor-{stage}", f"candor-{stage}-index", f"candor-{stage}-blobs-x"
+    outputs = {"ApiUrl": "https://d1.cloudfront.net", "PageUrl": "https://d1.cloudfront.net/",
+               "PagesBucketName": "pages", "BlobBucketName": bucket, "TableName": table,
+               "DistributionId": "E1"}
+    template = {"Resources": {
+        # A policy as a string: moto's KMS cannot read one given as an object.
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "kms:*", "Principal": {"AWS": "*"},
+                 "Resource": "*"}]})}},
+        "Blobs": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}},
+        "Index": {"Type": "AWS::DynamoDB::Table", "Properties": {
+            "TableName": table, "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}},
+        "Outputs": {name: {"Value": value} for name, value in outputs.items()}}
+    cfn = aws.client("cloudformation")
+    with pytest.raises(checks.DeployError, match="no stack"):
+        deploy.deployed_outputs(cfn, stack)
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(template))
+    assert deploy.deployed_outputs(cfn, stack) == deploy.Outputs.from_mapping(outputs)
+    kept = teardown.kept_by_stack(cfn, stack)
+    assert kept.buckets == [bucket] and kept.table == table
+    key = aws.client("kms").describe_key(KeyId=kept.key_id)["KeyMetadata"]
+    assert key["KeyId"] == kept.key_id  # an id, not an alias: the alias goes with the stack
+    assert checks.check_stack_state(cfn, stack, []) is True

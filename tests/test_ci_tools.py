@@ -47,13 +47,6 @@ def test_tools_names_the_packages_where_there_is_no_apt_get(tmp_path: Path) -> N
     assert "your system's package manager" in done.stderr
 
 
-def test_tools_passes_on_this_machine() -> None:
-    # .ci/tools ran before this suite (make test, .ci/run): all is there.
-    done = subprocess.run([str(ROOT / ".ci" / "tools")], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "installed" in done.stdout
-
-
 def test_make_test_checks_the_tools_before_anything_else() -> None:
     done = subprocess.run(
         ["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60,

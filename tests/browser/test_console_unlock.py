@@ -71,3 +71,25 @@ def test_wrong_passphrase_in_the_worker_says_so(live_server: Any, make_page: Any
     page.wait_for_selector("#unlock-error:not([hidden])", timeout=60000)
     assert "does not open" in page.inner_text("#unlock-error")
     assert any("/assets/scrypt-" in r for r in _watch.requests)
+
+
+def test_a_browser_that_refuses_the_worker_still_unlocks(live_server: Any, make_page: Any) -> None:
+    # The worker script cannot load: the console derives on its own thread
+    # with typage's scrypt (frozen meanwhile, as before workers) and opens.
+    grace = member(live_server, "Grace")
+    page, _watch = make_page(origin(live_server))
+    refused: list[str] = []
+
+    def refuse(route: Any) -> None:
+        refused.append(route.request.url)
+        route.abort()
+
+    page.route("**/assets/scrypt-*.js", refuse)
+    page.goto(origin(live_server) + "/console/")
+    page.wait_for_selector("#unlock-form")
+    page.set_input_files("#keyfile", str(grace.keyfile_path))
+    page.fill("#passphrase", grace.passphrase)
+    page.click("#unlock")
+    page.wait_for_selector("#view-inbox:not([hidden])", timeout=90000)
+    assert page.is_hidden("#unlock-error")
+    assert len(refused) == 1

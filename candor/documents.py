@@ -24,6 +24,7 @@ from candor.receipt import Receipt
 from candor.roster import member_public_keys
 from chalicelib import signing
 from chalicelib.age.errors import AgeError
+from chalicelib.age.format import parse_header
 from chalicelib.age.recipient_types import MLKEM768X25519, X25519
 from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.jcs import canonicalize
@@ -52,6 +53,7 @@ __all__ = [
     "seal_document",
     "seal_report",
     "sealing_recipients",
+    "with_header",
 ]
 
 BlobKind = Literal["report", "message", "note"]
@@ -198,8 +200,13 @@ def _attachment_ok(entry: object) -> bool:
     )
 
 
-def open_attachment(sealed: bytes, identities: Identities, entry: Mapping[str, Any]) -> bytes:
+def open_attachment(
+    sealed: bytes, identities: Identities, entry: Mapping[str, Any], *,
+    header: bytes | None = None,
+) -> bytes:
     """Check the blob against its entry's hash, decrypt, truncate to `size`.
+    With a grant `header` (protocol §4.4), the stored blob is checked and
+    then read with that header in front of its payload.
 
     Raises DocumentInvalid for a bad entry, a hash mismatch or bad padding,
     DocumentUnreadable when decryption fails.
@@ -208,7 +215,18 @@ def open_attachment(sealed: bytes, identities: Identities, entry: Mapping[str, A
         raise DocumentInvalid("bad attachment entry")
     if hashlib.sha256(sealed).hexdigest() != entry["sha256"]:
         raise DocumentInvalid("attachment does not match its hash")
+    if header is not None:
+        sealed = with_header(header, sealed)
     return unpad_attachment(_decrypt(sealed, identities), entry["size"])
+
+
+def with_header(header: bytes, sealed: bytes) -> bytes:
+    """`header`, then `sealed`'s payload after its own header (the file a
+    granted member reads, protocol §4.4)."""
+    try:
+        return header + sealed[parse_header(sealed).size:]
+    except AgeError:
+        raise DocumentUnreadable("the blob cannot be decrypted with these keys") from None
 
 
 # --- reports -------------------------------------------------------------------

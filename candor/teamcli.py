@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from candor import audit, config, teamops
+from candor import audit, config, grants, teamops
 from candor import keyfile as kf
 from candor.client import ApiClient, ApiError, HttpTransport, local_transport
 from candor.labels import plain_label, plain_text
@@ -225,6 +225,30 @@ def cases_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _member_name(s: teamops.Session, member: str) -> str:
+    names = {m["id"]: m["name"] for m in s.manifest["members"]}
+    return f"{plain_label(names.get(member, member))} ({member})"
+
+
+def cases_grant(args: argparse.Namespace) -> int:
+    s = session(args)
+    try:
+        answer = grants.grant(s, args.case, args.member)
+    except grants.GrantError as exc:
+        raise CliError(str(exc)) from None
+    out.print(f"{_member_name(s, args.member)} can now read case {args.case} "
+              f"(granted {answer['day']})", markup=False)
+    return 0
+
+
+def cases_revoke(args: argparse.Namespace) -> int:
+    s = session(args)
+    grants.revoke(s, args.case, args.member)
+    out.print(f"{_member_name(s, args.member)} is off case {args.case}; "
+              f"{grants.CANNOT_UNREAD}", markup=False)
+    return 0
+
+
 def cases_export(args: argparse.Namespace) -> int:
     from candor.export import export_case
 
@@ -311,6 +335,17 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--assign", metavar="MEMBER", help="member id, or '' to unassign")
     p.add_argument("--hold", choices=["on", "off"], help="legal hold")
     p.set_defaults(func=run(cases_status))
+    p = cases.add_parser("grant", help="give a member access to a case filed before them")
+    common(p)
+    p.add_argument("case")
+    p.add_argument("member")
+    p.set_defaults(func=run(cases_grant))
+    p = cases.add_parser("revoke", help="take a member off a case (admins); what they read "
+                                        "stays read")
+    common(p)
+    p.add_argument("case")
+    p.add_argument("member")
+    p.set_defaults(func=run(cases_revoke))
     p = cases.add_parser("export", help="everything of a case, decrypted, for legal counsel")
     common(p)
     p.add_argument("case")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from candor import documents, roster
+from candor import documents, grants, roster
 from candor.client import ApiClient, ApiError
 from candor.keyfile import KeyFile
 from chalicelib import manifest as mf
@@ -117,7 +117,7 @@ def report_summaries(s: Session, cases: Sequence[Mapping[str, Any]]) -> dict[str
         answer = s.get("/v1/team/reports", cases=",".join(batch))
         for r in answer["reports"]:
             try:
-                doc = documents.open_document(b64u_decode(r["sealed"]), s.key.identities)
+                doc = documents.open_document(grants.readable(r)[1], s.key.identities)
                 out[r["case"]] = str(doc.get("form", {}).get("summary", ""))
             except (documents.DocumentUnreadable, documents.DocumentInvalid):
                 out[r["case"]] = "(cannot be decrypted)"
@@ -127,17 +127,18 @@ def report_summaries(s: Session, cases: Sequence[Mapping[str, Any]]) -> dict[str
     return out
 
 
-def _sealed(s: Session, case_id: str, blob_id: str) -> bytes:
-    return b64u_decode(s.get(f"/v1/team/cases/{case_id}/blobs/{blob_id}")["sealed"])
+def _sealed(s: Session, case_id: str, blob_id: str) -> tuple[bytes, bytes]:
+    """A blob as stored, and as this member decrypts it (``grants.readable``)."""
+    return grants.readable(s.get(f"/v1/team/cases/{case_id}/blobs/{blob_id}"))
 
 
 def read_case(s: Session, case_id: str) -> CaseView:
     """Decrypt a case; check the report against the stored case and every
     message and note's signature. Raises TeamError when it cannot decrypt."""
     case = s.get(f"/v1/team/cases/{case_id}")
-    sealed = _sealed(s, case_id, case["report"]["id"])
+    sealed, mine = _sealed(s, case_id, case["report"]["id"])
     try:
-        report = documents.open_document(sealed, s.key.identities)
+        report = documents.open_document(mine, s.key.identities)
     except (documents.DocumentUnreadable, documents.DocumentInvalid) as exc:
         raise TeamError(f"cannot open the report: {type(exc).__name__}") from None
     warnings = consistency_warnings(s, case, report)
@@ -154,17 +155,25 @@ def consistency_warnings(
     verdict = documents.check_report(report, case["reply_to"])
     if not verdict.ok:
         warnings.append(f"report: {verdict.reason}")
-    if list(report.get("access", [])) != list(case["access"]):
-        warnings.append("the stored access list differs from the report's")
-    changed = _rotated_since(s, report.get("manifest"), case["access"])
+    chain = s.api.call("GET", "/v1/manifest", signed=False)["manifests"]
+    # Grants and revocations change the stored list (protocol §4.4): it must
+    # name only members the report or a verified grant puts on the case.
+    left_out = grants.excluded(report, chain) or set()
+    warnings += [f"{ACCESS_PROBLEM}: {problem}"
+                 for problem in grants.access_problems(case, report, s.manifest, left_out)]
+    changed = _rotated_since(s, chain, report.get("manifest"), case["access"])
     warnings += [f"{name} changed keys since this report was sealed" for name in changed]
     return warnings
 
 
-def _rotated_since(s: Session, version: object, access: Sequence[str]) -> list[str]:
+ACCESS_PROBLEM = "the stored access list"
+
+
+def _rotated_since(
+    s: Session, chain: Sequence[Mapping[str, Any]], version: object, access: Sequence[str]
+) -> list[str]:
     if not isinstance(version, int) or version == s.manifest["version"]:
         return []
-    chain = s.api.call("GET", "/v1/manifest", signed=False)["manifests"]
     then = next((m for m in chain if m["version"] == version), None)
     if then is None:
         return []
@@ -176,10 +185,10 @@ def _rotated_since(s: Session, version: object, access: Sequence[str]) -> list[s
 
 def _show(s: Session, case: Mapping[str, Any], report: Mapping[str, Any], kind: str,
           meta: dict[str, Any]) -> Shown:
-    sealed = _sealed(s, case["id"], meta["id"])
+    sealed, mine = _sealed(s, case["id"], meta["id"])
     digest = documents.blob_hash(sealed)
     try:
-        doc = documents.open_document(sealed, s.key.identities)
+        doc = documents.open_document(mine, s.key.identities)
     except (documents.DocumentUnreadable, documents.DocumentInvalid):
         return Shown(meta, None, False, "cannot be decrypted", digest)
     keys = documents.author_keys(doc, s.manifest, report.get("reporter_key", ""))
@@ -203,7 +212,7 @@ def write(s: Session, view: CaseView, kind: str, text: str,
     ``dropped`` lists the removed members it was not sealed to. Refused when
     the stored case and the sealed report disagree (protocol §4.5), and
     (ManifestExpired) when the team's manifest expired."""
-    if any(w.startswith(("report:", "the stored access")) for w in view.warnings):
+    if any(w.startswith(("report:", ACCESS_PROBLEM)) for w in view.warnings):
         raise TeamError("refusing to write: the stored case does not match the sealed report")
     s.require_unexpired()
     recipients, dropped = _recipients(s, view, kind)
@@ -229,9 +238,12 @@ def _upload(s: Session, name: str, ctype: str, data: bytes,
 
 def attachment(s: Session, case_id: str, entry: Mapping[str, Any]) -> bytes:
     """Download, check against its hash, decrypt. Raises TeamError."""
-    url = s.get(f"/v1/team/cases/{case_id}/blobs/{entry['id']}")["url"]
+    answer = s.get(f"/v1/team/cases/{case_id}/blobs/{entry['id']}")
+    header = answer.get("header")
     try:
-        return documents.open_attachment(s.api.download(url), s.key.identities, entry)
+        return documents.open_attachment(
+            s.api.download(answer["url"]), s.key.identities, entry,
+            header=b64u_decode(header) if isinstance(header, str) else None)
     except (documents.DocumentUnreadable, documents.DocumentInvalid) as exc:
         raise TeamError(f"attachment {entry['id']}: {exc}") from None
 

@@ -94,6 +94,12 @@ class InvalidAccess(CandorError):
     default_message = "The access list must name current members, at least one of them an admin."
 
 
+class MemberExcluded(CandorError):
+    code = "member_excluded"
+    default_message = ("The reporter left this member out of the case: "
+                       "nobody can give them access to it.")
+
+
 class InvalidManifest(CandorError):
     code = "invalid_manifest"
     default_message = "The manifest or member entry is not valid."
@@ -140,6 +146,7 @@ STATUS: dict[str, int] = {
     "unsupported_media_type": 415,
     "invalid_blob": 422,
     "invalid_access": 422,
+    "member_excluded": 422,
     "invalid_manifest": 422,
     "bad_transition": 422,
     "attachment_missing": 422,

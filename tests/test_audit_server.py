@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from candor import audit, documents, roster
+from candor import audit, documents, grants, roster, teamops
 from candor import keyfile as kf
 from candor.client import ApiClient, ApiError
 from candor.reporter import submit
@@ -60,8 +60,10 @@ def _case_routes(api: Api) -> None:
 
 
 def _member_routes(api: Api) -> Mapping[str, Any]:
-    """Add, rotate, publish, remove; the manifest that lists every key used."""
+    """Add, rotate, publish, grant a case and revoke it, remove; the manifest
+    that lists every key used."""
     admin = api.as_member(api.team.admin)
+    case_id = _case(api)  # filed before the newcomer joins
     newcomer = kf.create_keyfile("", kf._identity_type(api.team.admin.key.identities[0]))
     card = kf.public_card(newcomer, "Hedy Lamarr", "Communications", "reviewer")
     admin.call("POST", "/v1/team/members", card)
@@ -74,6 +76,9 @@ def _member_routes(api: Api) -> Mapping[str, Any]:
     v2 = roster.sign_manifest(unsigned, api.team.admin.id, api.team.admin.key.signing_seed)
     admin.call("PUT", "/v1/team/manifest/proposal", {"manifest": v2})
     admin.call("PUT", "/v1/team/manifest", v2)
+    s = teamops.Session(admin, api.team.admin.key, api.team.manifest, today=api.ctx.today)
+    grants.grant(s, case_id, newcomer.member)
+    grants.revoke(s, case_id, newcomer.member)
     admin.call("DELETE", f"/v1/team/members/{newcomer.member}")
     return v2
 

@@ -3,7 +3,7 @@ send exactly the fields the protocol lists, in this order."""
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from chalicelib.domain.records import AttachmentRef, AuditEntry, CaseFields
 
@@ -83,6 +83,15 @@ class CaseListing(TypedDict):
     cursor: str | None
 
 
+class GrantSummary(TypedDict):
+    """A member given access after submission, and by whom (protocol §4.4)."""
+
+    member: str
+    by: str
+    day: str
+    grant: dict[str, Any]  # the signed grant document
+
+
 class CaseView(CaseFields):
     """The team's view of one case: never the receipt state."""
 
@@ -91,6 +100,7 @@ class CaseView(CaseFields):
     overdue: bool
     messages: list[EntrySummary]
     notes: list[EntrySummary]
+    grants: list[GrantSummary]
 
 
 EntrySummary = TypedDict(
@@ -119,6 +129,7 @@ class SealedReport(TypedDict):
     case: str
     id: str
     sealed: str
+    header: NotRequired[str]  # the caller's grant header (protocol §4.4 "Grants")
 
 
 class Reports(TypedDict):

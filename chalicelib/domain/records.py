@@ -10,7 +10,7 @@ is ``chalicelib.domain.answers``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from chalicelib.httpsig import RecordedRequest
@@ -57,6 +57,9 @@ class CaseRecord(CaseFields):
     reporter_updated: NotRequired[str]
     messages: int  # how many there are, so the next one's seq
     notes: int
+    # Current members (in the published manifest) the reporter left out at
+    # submission: never granted (protocol §4.4); absent from older records.
+    excluded: NotRequired[list[str]]
 
 
 class CaseState(TypedDict):
@@ -88,6 +91,22 @@ class PurgeMarker(TypedDict):
     case: str
     docs: list[str]
     attachments: list[str]
+
+
+class GrantRecord(TypedDict):
+    """A member given access after submission (``keys.grant``): the signed
+    grant document, so every reader can check who granted it (protocol §4.4)."""
+
+    member: str
+    by: str
+    day: str
+    grant: dict[str, Any]
+
+
+class GrantHeader(TypedDict):
+    """A granted member's age header for one blob of the case (``keys.grant_header``)."""
+
+    header: str  # b64u
 
 
 # -- entries (messages and notes) --------------------------------------------

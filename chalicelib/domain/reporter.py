@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib import wire
 from chalicelib.age.recipient_types import recipient_type
-from chalicelib.domain import blobs, entries, team_roster
+from chalicelib.domain import blobs, entries, grants, team_roster
 from chalicelib.domain.answers import (
     Announced,
     CaseStatus,
@@ -92,7 +92,7 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> Received:
         "feedback": None, "closed": None,
         "report": {"id": report_id, "size": len(report),
                    "attachments": blobs.attachment_refs(attachments)},
-        "messages": 0, "notes": 0,
+        "messages": 0, "notes": 0, "excluded": grants.excluded_at_submission(ctx, access),
     }
     state: CaseState = {"token_id": token_id, "visit": None, "rotated": False,
              "sealed_identity": wire.b64u_encode(sealed_identity), "submit_hash": submit_hash}

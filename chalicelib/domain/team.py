@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib import wire
-from chalicelib.domain import audit, entries, retention
+from chalicelib.domain import audit, entries, grants, retention
 from chalicelib.domain.answers import (
     CaseListing,
     CaseSummary,
@@ -114,6 +114,7 @@ def case_view(ctx: Context, case: CaseRecord) -> CaseView:
                    "attachments": report["attachments"]},
         "messages": entries.listing(ctx, case["id"], "message", team=True),
         "notes": entries.listing(ctx, case["id"], "note", team=True),
+        "grants": grants.listing(ctx, case["id"]),
     }
 
 
@@ -127,6 +128,9 @@ def show_case(ctx: Context, caller: Caller, case_id: str) -> CaseView:
 def fetch(ctx: Context, caller: Caller, case_id: str, blob_id: str) -> dict[str, str]:
     case = _visible(ctx, caller, case_id)
     answer = entries.fetch_blob(ctx, case.data, blob_id, kinds=("message", "note"))
+    header = grants.header_for(ctx, case_id, caller.id, blob_id)
+    if header is not None:
+        answer["header"] = header
     audit.commit(ctx, [], member=caller.id, action="blob.read", case=case_id,
                  request=caller.request)
     return answer
@@ -166,8 +170,12 @@ def read_reports(ctx: Context, caller: Caller, cases: str | None) -> Reports:
                 missing.append(case_id)
                 continue
             budget -= len(sealed)
-            reports.append({"case": case_id, "id": report["id"],
-                            "sealed": wire.b64u_encode(sealed)})
+            item: SealedReport = {"case": case_id, "id": report["id"],
+                                  "sealed": wire.b64u_encode(sealed)}
+            header = grants.header_for(ctx, case_id, caller.id, report["id"])
+            if header is not None:
+                item["header"] = header
+            reports.append(item)
     audit.commit(ctx, [], member=caller.id, action="reports.read", case=None,
                  request=caller.request)
     return {"reports": reports, "missing": missing, "more": more}

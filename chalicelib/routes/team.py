@@ -9,7 +9,7 @@ from urllib.parse import quote
 from chalice.app import Blueprint, Response
 
 from chalicelib import wire
-from chalicelib.domain import audit, manifest_proposal, team, team_roster
+from chalicelib.domain import audit, grants, manifest_proposal, team, team_roster
 from chalicelib.domain.team_roster import Caller
 from chalicelib.http import endpoint, raw_body, respond, runtime
 from chalicelib.httpsig import RequestView
@@ -99,6 +99,21 @@ def patch_case(case_id: str) -> Response:
 def delete_case(case_id: str) -> Response:
     caller, _, _ = _call()
     team.delete_case(runtime.ctx, caller, case_id)
+    return respond(None, 204)
+
+
+@bp.route("/v1/team/cases/{case_id}/access", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("team.cases.grant")
+def grant_access(case_id: str) -> Response:
+    caller, body, _ = _call(grants.GRANT_BODY_LIMIT)
+    return respond(grants.grant(runtime.ctx, caller, case_id, body), 201)
+
+
+@bp.route("/v1/team/cases/{case_id}/access/{member_id}", methods=["DELETE"])
+@endpoint("team.cases.revoke")
+def revoke_access(case_id: str, member_id: str) -> Response:
+    caller, _, _ = _call()
+    grants.revoke(runtime.ctx, caller, case_id, member_id)
     return respond(None, 204)
 
 

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
         CaseRecord,
         CaseState,
         EntryRecord,
+        GrantHeader,
+        GrantRecord,
         ManifestHead,
         NonceRecord,
         NotifyState,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 CASES: Partition[CaseRecord] = Partition("cases")
 _ENTRY = "blob#"
 _ATTACHMENT = "attachment#"
+_GRANT = "grant#"
+_GRANT_HEADER = "grant-header#"
 
 
 def case(case_id: str) -> Key[CaseRecord]:
@@ -59,6 +63,24 @@ def entries(case_id: str) -> Partition[EntryRecord]:
 
 def entry(case_id: str, blob_id: str) -> Key[EntryRecord]:
     return entries(case_id).key(_ENTRY + blob_id)
+
+
+def grants(case_id: str) -> Partition[GrantRecord]:
+    return Partition(f"case#{case_id}", _GRANT)
+
+
+def grant(case_id: str, member_id: str) -> Key[GrantRecord]:
+    return grants(case_id).key(_GRANT + member_id)
+
+
+def grant_headers(case_id: str, member_id: str) -> Partition[GrantHeader]:
+    """One granted member's headers, one item per blob: a case with hundreds
+    of entries would not fit one item (400 KB in DynamoDB)."""
+    return Partition(f"case#{case_id}", f"{_GRANT_HEADER}{member_id}#")
+
+
+def grant_header(case_id: str, member_id: str, blob_id: str) -> Key[GrantHeader]:
+    return grant_headers(case_id, member_id).key(f"{_GRANT_HEADER}{member_id}#{blob_id}")
 
 
 def case_state(case_id: str) -> Key[CaseState]:

@@ -27,8 +27,8 @@ yaml = pytest.importorskip("yaml")
 referencing = pytest.importorskip("referencing")
 from referencing.jsonschema import DRAFT202012  # noqa: E402
 
+from candor import grants, roster, teamops  # noqa: E402
 from candor import keyfile as kf  # noqa: E402
-from candor import roster, teamops  # noqa: E402
 from candor.client import ApiClient, ApiError  # noqa: E402
 from candor.reporter import Evidence, follow_up, submit  # noqa: E402
 from chalicelib import errors  # noqa: E402
@@ -277,6 +277,7 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     as_admin.call("DELETE", f"/v1/team/cases/{case_id}")
     _expect(ApiError, lambda: as_admin.call("GET", f"/v1/team/cases/{case_id}"))
 
+    submit(anon, manifest, FORM, files=files)  # granted to the newcomer below
     # Members: add, rotate keys (signed by the member itself), publish, remove.
     newcomer = kf.create_keyfile(BASE_URL, kf._identity_type(admin.key.identities[0]))
     card = kf.public_card(newcomer, "Edsger Dijkstra", "Audit", "reviewer")
@@ -293,6 +294,13 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     as_grace.call("GET", "/v1/team/manifest/proposal")
     as_admin.call("PUT", "/v1/team/manifest", signed)
     _expect(ApiError, lambda: as_admin.call("PUT", "/v1/team/manifest", manifest))
+    # The case filed before the newcomer joined: granted, read, taken off (protocol §4.4).
+    (later,) = as_admin.call("GET", "/v1/team/cases")["cases"]
+    admin_session = teamops.Session(as_admin, admin.key, manifest)
+    grants.grant(admin_session, later["id"], newcomer.member)
+    ApiClient(rec, rotated).call("GET", f"/v1/team/cases/{later['id']}/blobs/"
+                                        f"{later['report']['id']}")
+    grants.revoke(admin_session, later["id"], newcomer.member)
     as_admin.call("DELETE", f"/v1/team/members/{newcomer.member}")
     _expect(ApiError, lambda: ApiClient(rec, rotated).call("GET", "/v1/team/members"))
     anon.call("GET", "/v1/manifest", query={"since": "1"}, signed=False)

@@ -26,7 +26,9 @@ from urllib.parse import urlsplit
 from candor import reporter, teamops
 from candor.client import ApiClient, ApiError
 from candor.keyfile import KeyFile
+from candor.puzzle import solve
 from candor.receipt import Receipt
+from chalicelib import puzzle
 
 FORM = {"category": "fraud", "summary": "Invoices paid twice",
         "details": "The same supplier invoice was paid on the 3rd and on the 17th."}
@@ -35,6 +37,7 @@ TIMEOUT = 30.0
 # never waiting longer than RETRY_CAP seconds at once (a load run is bounded).
 MAX_RETRIES = 30
 RETRY_CAP = 2.0
+PUZZLE_ROUNDS = 3  # proofs per request before waiting as Retry-After says
 _ID = re.compile(r"/([a-z])_[A-Za-z0-9_-]{20,43}")
 _NAMES = {"c": "{case}", "b": "{blob}", "a": "{attachment}", "m": "{member}", "e": "{entry}"}
 
@@ -77,6 +80,7 @@ class Recorder:
     acked: list[Sent] = field(default_factory=list)
     uncertain: list[Sent] = field(default_factory=list)
     client_errors: list[str] = field(default_factory=list)
+    puzzles: list[int] = field(default_factory=list)  # the bits of each puzzle solved
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def attempt(self, route: str, outcome: str, ms: float) -> None:
@@ -87,6 +91,10 @@ class Recorder:
         with self.lock:
             (self.acked if acked else self.uncertain).append(sent)
 
+    def solved(self, bits: int) -> None:
+        with self.lock:
+            self.puzzles.append(bits)
+
     def client_error(self, kind: str) -> None:
         with self.lock:
             self.client_errors.append(kind)
@@ -94,7 +102,7 @@ class Recorder:
 
 # A clean 429 (protocol §4.1): Retry-After, and the shape and code of a refusal
 # for load; ``puzzle_required`` also carries its challenge.
-CLEAN_429 = {"throttled": None, "puzzle_required": "Candor-Puzzle"}
+CLEAN_429 = {"throttled": None, "puzzle_required": puzzle.CHALLENGE_HEADER}
 
 
 def outcome_of(status: int, headers: http.client.HTTPMessage, payload: bytes) -> str:
@@ -129,7 +137,7 @@ class LoadTransport:
     def send(self, method: str, target: str, headers: Mapping[str, str],
              body: bytes) -> tuple[int, bytes]:
         url = target if "://" in target else self.base_url.rstrip("/") + target
-        route = route_of(method, target)
+        route, headers, puzzles = route_of(method, target), dict(headers), 0
         for _ in range(MAX_RETRIES):
             start = time.perf_counter()
             try:
@@ -146,6 +154,14 @@ class LoadTransport:
                     self.recorder.keep(Sent(method, target, dict(headers), body, status, payload),
                                        acked=status < 300)
                 return status, payload
+            challenge = answer_headers.get(puzzle.CHALLENGE_HEADER)
+            if challenge and puzzles < PUZZLE_ROUNDS:
+                # As the CLI's client does: the proof is the wait (protocol §4.1).
+                puzzles += 1
+                proof = solve(puzzle.parse_challenge(challenge), method, urlsplit(url).path, body)
+                headers[puzzle.PROOF_HEADER] = proof.header()
+                self.recorder.solved(proof.bits)
+                continue
             wait = min(int(answer_headers["Retry-After"]), RETRY_CAP)
             time.sleep(max(0.05, wait * random.uniform(0.5, 1.0)))
             if time.monotonic() > self.deadline:

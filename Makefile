@@ -93,6 +93,7 @@ test: tools
 bench: deps
 	$(PY) bench/age_throughput.py
 	$(PY) bench/api_latency.py
+	$(PY) bench/unlock.py
 
 clean:
 	rm -rf $(VENV) $(INFRA_VENV) node_modules frontend/dist infra/cdk.out infra/build $(DEMO_DIR)

@@ -19,6 +19,7 @@ unlock under 1.5 s on the machines Candor is built on, issue 14).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -104,7 +105,9 @@ def main() -> None:
 
 
 def report(runs: dict[str, list[dict[str, float]]]) -> None:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"console unlock, scrypt 2^18, {len(runs['worker'])} rounds each, Chromium")
+    print(f"load average while measuring: {load} on {os.cpu_count()} cores")
     print(f"{'scrypt':8} {'median ms':>10} {'min ms':>8} {'longest freeze ms':>18}")
     medians = {}
     for way, results in runs.items():

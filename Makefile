@@ -12,7 +12,7 @@ INFRA_PY := $(INFRA_VENV)/bin/python
 # jsii warns on every run that Node.js 20 is past its end of life.
 INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 
-.PHONY: run test tools deps build lint typecheck pytest test-js lint-js typecheck-js test-infra bench synth clean
+.PHONY: run test tools deps build lint typecheck pytest test-js lint-js typecheck-js test-infra bench synth clean deploy pages destroy
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
@@ -38,6 +38,22 @@ synth: $(INFRA_VENV)/.installed node_modules/.installed
 
 test-infra: $(INFRA_VENV)/.installed node_modules/.installed
 	$(INFRA_ENV) $(INFRA_PY) -m pytest -q tests/infra --confcutdir=tests/infra
+
+# One stack on AWS (docs/deploy.md). STAGE picks candor-STAGE; ARGS passes
+# more options to infra/deploy.py, e.g. ARGS='--parameter ReservedConcurrency=0 --yes'.
+STAGE ?= prod
+DEPLOY_OPTS = --stage $(STAGE) $(if $(ADMIN_KEY),--admin-key $(ADMIN_KEY)) \
+  $(if $(ADMIN_NAME),--admin-name "$(ADMIN_NAME)") $(if $(MANIFEST),--manifest $(MANIFEST))
+
+deploy: deps $(INFRA_VENV)/.installed
+	$(INFRA_ENV) $(INFRA_PY) infra/deploy.py deploy $(DEPLOY_OPTS) $(ARGS)
+
+# Rebuild and upload the pages of a deployed stack (after `candor manifest publish`).
+pages: deps $(INFRA_VENV)/.installed
+	$(INFRA_ENV) $(INFRA_PY) infra/deploy.py pages --stage $(STAGE) $(if $(MANIFEST),--manifest $(MANIFEST)) $(ARGS)
+
+destroy: $(INFRA_VENV)/.installed
+	$(INFRA_ENV) $(INFRA_PY) infra/deploy.py destroy --stage $(STAGE) $(ARGS)
 
 build: deps
 	node frontend/build.mjs

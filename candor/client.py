@@ -87,12 +87,12 @@ class HttpTransport:
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, bytes]:
         url = _web_url(self.base_url.rstrip("/") + target)
-        headers, puzzles = dict(headers), 0
-        for attempt in range(1, RETRY_ATTEMPTS + 1):
+        headers, attempt, puzzles = dict(headers), 1, 0
+        while True:
             status, answer, payload = _exchange(method, url, headers, body)
             challenge = answer.get(puzzle.CHALLENGE_HEADER)
             if status == 429 and challenge and puzzles < PUZZLE_ROUNDS:
-                puzzles += 1
+                puzzles += 1  # a few challenges in a row at once, then a wait
                 proof = solve(puzzle.parse_challenge(challenge), method, urlsplit(url).path, body)
                 headers[puzzle.PROOF_HEADER] = proof.header()
                 continue
@@ -102,7 +102,7 @@ class HttpTransport:
                     or not (status == 429 or (status == 503 and unsigned)):
                 return status, payload
             self.sleep(wait)
-        return status, payload
+            attempt, puzzles = attempt + 1, 0
 
 
 def _exchange(method: str, url: str, headers: Mapping[str, str],

@@ -19,11 +19,15 @@ import pytest
 
 from candor.client import ApiClient, ApiError, HttpTransport
 from candor.puzzle import solve
+from candor.reporter import submit
 from candor.serve import add_throttle_arguments, make_server, throttle_of
 from chalicelib import puzzle
 from chalicelib.config import Settings
+from chalicelib.domain import team_roster
+from chalicelib.domain.cases import Context
 from chalicelib.store.local import LocalCaseStore
 from tests.support import contract
+from tests.support.team import Team
 
 JSON = {"Content-Type": "application/json"}
 BIG = json.dumps({"auth": "A" * (1024 * 1024)}).encode()  # over open's 1 KiB limit: 413
@@ -210,3 +214,52 @@ def test_without_puzzles_a_low_bucket_only_throttles(no_puzzles: str) -> None:
     status, headers, payload = _post(no_puzzles, "/v1/attachments", b'{"size": 1000}')
     assert (status, json.loads(payload)["error"]["code"]) == (429, "throttled")
     assert "Candor-Puzzle" not in headers
+
+
+def _flood(host: str, stop: threading.Event, counts: Counter[int]) -> None:
+    """A script that sends reporter calls as fast as it can and never solves."""
+    n = 0
+    while not stop.is_set():
+        n += 1
+        path, body = (("/v1/attachments", b'{"size": %d}' % (1000 + n)) if n % 2
+                      else ("/v1/followup/open", json.dumps({"auth": "A" * 43}).encode()))
+        try:
+            counts[_post(host, path, body)[0]] += 1
+        except OSError:
+            counts[0] += 1
+
+
+def _during_flood(tmp_path: Path, team: Team, *, puzzles: bool) -> tuple[str, Counter[int]]:
+    """A reporter's submission while four flooders keep the anonymous bucket
+    (one call per five seconds) empty; what became of it, and the flood."""
+    team_roster.bootstrap(Context(LocalCaseStore(tmp_path / "data")), team.manifest)
+    serving = _serve(tmp_path, rate=0.2, burst=1, puzzles=puzzles)
+    host = next(serving)
+    stop, counts = threading.Event(), Counter[int]()
+    flooders = [threading.Thread(target=_flood, args=(host, stop, counts)) for _ in range(4)]
+    for f in flooders:
+        f.start()
+    try:
+        time.sleep(0.5)
+        # Retries without waiting: the reporter gets its six tries at once.
+        api = ApiClient(HttpTransport("http://" + host, sleep=lambda _: None))
+        try:
+            submit(api, team.manifest, {"summary": "reported during a flood"})
+            outcome = "completed"
+        except ApiError as exc:
+            outcome = exc.code
+    finally:
+        stop.set()
+        for f in flooders:
+            f.join()
+        next(serving, None)
+    return outcome, counts
+
+
+@pytest.mark.slow
+def test_a_reporter_gets_through_a_flood_only_with_puzzles(tmp_path: Path, team: Team) -> None:
+    outcome, flood = _during_flood(tmp_path / "without", team, puzzles=False)
+    assert outcome == "throttled" and flood[429] > 50, (outcome, flood)
+    outcome, flood = _during_flood(tmp_path / "with", team, puzzles=True)
+    assert outcome == "completed" and flood[429] > 50, (outcome, flood)
+    assert flood[0] == 0  # no connection was dropped

@@ -16,8 +16,9 @@ Retry-After and solves puzzles), then the flood goes on to
 that one machine's flood, sharing the server's cores, can outrun it.
 
 Prints, for each server: whether and how fast the reporter's submission
-completed (against the same submission before the flood), the flood's rate and how much of it was refused, and the
-attacker's cost per accepted call (SHA-256 evaluations expected from the
+completed (against the same submission before the flood), the flood's
+rate and how much of it was refused, and the attacker's cost per accepted
+call (SHA-256 evaluations expected from the
 bits solved, and CPU milliseconds). Loopback only, one machine: compare
 figures only within a run.
 """

@@ -83,14 +83,21 @@ def settings_for(stage: str) -> StageSettings:
     return stage_settings(context, stage)
 
 
-def reservations(settings: StageSettings, parameters: Mapping[str, str]) -> dict[str, int]:
-    """What the stack will reserve, by function: cdk.json's values unless
-    ``parameters`` (--parameter NAME=VALUE) override them."""
+def reservations(settings: StageSettings, parameters: Mapping[str, str],
+                 previous: Mapping[str, str]) -> dict[str, int]:
+    """What the stack will reserve, by function: a ``--parameter`` given
+    now, else the deployed stack's value (cdk keeps previous parameter
+    values), else infra/cdk.json's."""
     defaults = {"ReservedConcurrency": settings.reserved_concurrency,
                 "TeamReservedConcurrency": settings.team_reserved_concurrency,
                 "HousekeepingReservedConcurrency": settings.housekeeping_reserved_concurrency}
-    return {what: int(parameters.get(name, defaults[name]))
-            for name, what in checks.RESERVATIONS.items()}
+    merged = {**{k: str(v) for k, v in defaults.items()}, **previous, **parameters}
+    return {what: int(merged[name]) for name, what in checks.RESERVATIONS.items()}
+
+
+def stack_parameters(cfn: Any, stack: str) -> dict[str, str]:
+    found = checks.describe_stack(cfn, stack) or {}
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in found.get("Parameters", [])}
 
 
 @dataclass
@@ -111,8 +118,9 @@ def preflight(aws: Aws, settings: StageSettings, parameters: Mapping[str, str],
     account = checks.check_credentials(aws.client("sts"))
     checks.check_account(account, settings.account)
     checks.check_bootstrap(aws.client("ssm"), account, region)
+    previous = stack_parameters(aws.client("cloudformation"), settings.stack_name)
     checks.check_concurrency(aws.client("lambda"), settings.stack_name,
-                             reservations(settings, parameters))
+                             reservations(settings, parameters, previous))
     names = checks.fixed_names(settings.stage)
     leftovers = checks.existing_leftovers(aws.client("s3"), aws.client("dynamodb"), names)
     exists = checks.check_stack_state(aws.client("cloudformation"), settings.stack_name,
@@ -152,13 +160,17 @@ def candor(*args: str, env: Mapping[str, str] | None = None) -> None:
         raise DeployError(f"candor {args[0]} failed (see above)", "make deps, then retry")
 
 
-def first_admin(out: Outputs, region: str, admin_key: Path, admin_name: str | None,
-                manifest: Path, env: Mapping[str, str] | None = None) -> None:
-    """Manifest version 1 in the table, signed by the admin's key (made now
-    from ``admin_name`` if the file does not exist)."""
-    if not admin_key.is_file():
-        candor("keygen", "--name", str(admin_name), "--role", "admin", "--api", out.api_url,
-               "-o", str(admin_key), env=env)
+def make_admin_key(admin_key: Path, admin_name: str,
+                   env: Mapping[str, str] | None = None) -> None:
+    """The first admin's key file; asks for its passphrase (before the long
+    `cdk deploy`, so the operator is still at the terminal)."""
+    candor("keygen", "--name", admin_name, "--role", "admin", "-o", str(admin_key), env=env)
+
+
+def first_admin(out: Outputs, region: str, admin_key: Path, manifest: Path,
+                env: Mapping[str, str] | None = None) -> None:
+    """Manifest version 1 in the table, signed by the admin's key, and the
+    API's address in the operator's settings file."""
     candor("init", "--aws-table", out.table, "--aws-bucket", out.blob_bucket, "--aws-region",
            region, "--admin-key", str(admin_key), "--manifest-out", str(manifest), env=env)
     candor("config", "set", "api", out.api_url, env=env)
@@ -188,6 +200,8 @@ def deploy(args: argparse.Namespace, aws: Aws) -> None:
     # delete the table; on from then on (infra/candor_infra/storage.py).
     parameters.setdefault("TableDeletionProtection", "true" if exists else "false")
     print("checks passed: credentials, region, CDK bootstrap, Lambda concurrency, stack state")
+    if not admin_key.is_file() and args.admin_name:
+        make_admin_key(admin_key, args.admin_name)
     work = INFRA / "build" / settings.stack_name
     work.mkdir(parents=True, exist_ok=True)
     cdk_deploy(settings, parameters, work / "outputs.json", aws.session.region_name,
@@ -198,7 +212,7 @@ def deploy(args: argparse.Namespace, aws: Aws) -> None:
     if checks.has_team(aws.client("dynamodb"), out.table):
         print(f"the team exists already; pages built with {manifest}")
     else:
-        first_admin(out, aws.session.region_name, admin_key, args.admin_name, manifest)
+        first_admin(out, aws.session.region_name, admin_key, manifest)
     publish_pages(aws, out, manifest, work / "site")
     print("\n".join(urls(out)))
 

@@ -203,7 +203,8 @@ def test_deploy_steps_replayed_then_torn_down(aws: deploy.Aws, tmp_path: Path) -
     assert not checks.has_team(ddb, out.table)
     key, manifest = tmp_path / "ada.candor-key", tmp_path / "manifest.json"
     env = {"AWS_ENDPOINT_URL": str(aws.endpoint_url), "CANDOR_PASSPHRASE": PASS}
-    deploy.first_admin(out, "us-east-1", key, "Ada Admin", manifest, env=env)
+    deploy.make_admin_key(key, "Ada Admin", env=env)
+    deploy.first_admin(out, "us-east-1", key, manifest, env=env)
     assert checks.has_team(ddb, out.table) and key.is_file() and manifest.is_file()
 
     publish_over_an_old_deploy(aws, out, manifest, tmp_path / "site")
@@ -302,3 +303,17 @@ def test_outputs_and_kept_resources_read_from_the_stack(aws: deploy.Aws) -> None
     key = aws.client("kms").describe_key(KeyId=kept.key_id)["KeyMetadata"]
     assert key["KeyId"] == kept.key_id  # an id, not an alias: the alias goes with the stack
     assert checks.check_stack_state(cfn, stack, []) is True
+
+
+def test_reservations_checked_are_the_ones_cdk_will_deploy() -> None:
+    """A --parameter wins, then the deployed stack's value (cdk deploy keeps
+    previous parameter values), then infra/cdk.json's."""
+    from candor_infra.settings import stage_settings
+
+    settings = stage_settings({"candor": {"reservedConcurrency": 50, "teamReservedConcurrency": 10,
+                                          "housekeepingReservedConcurrency": 1}}, "prod")
+    assert list(deploy.reservations(settings, {}, {}).values()) == [50, 10, 1]
+    previous = {"ReservedConcurrency": "20", "ThrottleRate": "9"}
+    assert list(deploy.reservations(settings, {}, previous).values()) == [20, 10, 1]
+    now = {"ReservedConcurrency": "0", "HousekeepingReservedConcurrency": "0"}
+    assert list(deploy.reservations(settings, now, previous).values()) == [0, 10, 0]

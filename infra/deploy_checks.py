@@ -142,6 +142,9 @@ def check_stack_state(cfn: Any, stack: str, leftovers: Sequence[str]) -> bool:
     status = found["StackStatus"] if found else "ABSENT"
     if status.endswith("_IN_PROGRESS"):
         raise DeployError(f"stack {stack} is {status}", "wait for it to finish, then retry")
+    if status in ("ROLLBACK_FAILED", "DELETE_FAILED"):
+        raise DeployError(f"stack {stack} is {status}",
+                          f"make destroy STAGE={stack.removeprefix('candor-')}, then make deploy")
     if status == "UPDATE_ROLLBACK_FAILED":
         raise DeployError(f"stack {stack} is {status}",
                           f"aws cloudformation continue-update-rollback --stack-name {stack}")

@@ -274,35 +274,58 @@ def torn_down(aws: deploy.Aws, out: deploy.Outputs, stage: str) -> None:
 
 
 def test_outputs_and_kept_resources_read_from_the_stack(aws: deploy.Aws) -> None:
-    """`make deploy pages` and `make destroy` find names in the stack itself:
-    its outputs, and the physical ids of what it keeps (the key by id)."""
+    """`make pages` and `make destroy` find names in the stack itself: its
+    outputs, and the physical ids of what it keeps (the key by id); destroy
+    then deletes the stack and everything it kept."""
     stage = "r" + secrets.token_hex(4)
-    stack, table, bucket = f"candor-{stage}", f"candor-{stage}-index", f"candor-{stage}-blobs-x"
+    stack, table = f"candor-{stage}", f"candor-{stage}-index"
+    blobs, pages = f"candor-{stage}-blobs-{secrets.token_hex(6)}", f"candor-{stage}-edgepages-x"
     outputs = {"ApiUrl": "https://d1.cloudfront.net", "PageUrl": "https://d1.cloudfront.net/",
-               "PagesBucketName": "pages", "BlobBucketName": bucket, "TableName": table,
+               "PagesBucketName": pages, "BlobBucketName": blobs, "TableName": table,
                "DistributionId": "E1"}
-    template = {"Resources": {
-        # A policy as a string: moto's KMS cannot read one given as an object.
-        "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": json.dumps({
-            "Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "kms:*", "Principal": {"AWS": "*"},
-                 "Resource": "*"}]})}},
-        "Blobs": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}},
-        "Index": {"Type": "AWS::DynamoDB::Table", "Properties": {
-            "TableName": table, "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}},
-        "Outputs": {name: {"Value": value} for name, value in outputs.items()}}
     cfn = aws.client("cloudformation")
     with pytest.raises(checks.DeployError, match="no stack"):
         deploy.deployed_outputs(cfn, stack)
-    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(template))
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(kept_template(outputs)))
     assert deploy.deployed_outputs(cfn, stack) == deploy.Outputs.from_mapping(outputs)
     kept = teardown.kept_by_stack(cfn, stack)
-    assert kept.buckets == [bucket] and kept.table == table
-    key = aws.client("kms").describe_key(KeyId=kept.key_id)["KeyMetadata"]
-    assert key["KeyId"] == kept.key_id  # an id, not an alias: the alias goes with the stack
+    assert sorted(kept.buckets) == sorted([blobs, pages]) and kept.table == table
+    kms = aws.client("kms")
+    assert kms.describe_key(KeyId=kept.key_id)["KeyMetadata"]["KeyId"] == kept.key_id
     assert checks.check_stack_state(cfn, stack, []) is True
+
+    s3, ddb = aws.client("s3"), aws.client("dynamodb")
+    for bucket in (blobs, pages):
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        for body in (b"one", b"two"):  # two versions, then a delete marker
+            s3.put_object(Bucket=bucket, Key="k", Body=body)
+        s3.delete_object(Bucket=bucket, Key="k")
+    ddb.update_table(TableName=table, DeletionProtectionEnabled=True)
+    deploy.destroy(argparse.Namespace(stage=stage, yes=True, key_window_days=30), aws)
+    assert checks.describe_stack(cfn, stack) is None
+    assert not {blobs, pages} & {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    with pytest.raises(ddb.exceptions.ResourceNotFoundException):
+        ddb.describe_table(TableName=table)
+    assert kms.describe_key(KeyId=kept.key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def kept_template(outputs: dict[str, str]) -> dict[str, Any]:
+    """The kept part of the stack, kept as the real one is on delete."""
+    retain = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    # A policy as a string: moto's KMS cannot read one given as an object.
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:*", "Principal": {"AWS": "*"}, "Resource": "*"}]})
+    return {"Resources": {
+        "Key": {"Type": "AWS::KMS::Key", **retain, "Properties": {"KeyPolicy": policy}},
+        "Blobs": {"Type": "AWS::S3::Bucket", **retain,
+                  "Properties": {"BucketName": outputs["BlobBucketName"]}},
+        "Pages": {"Type": "AWS::S3::Bucket", **retain,
+                  "Properties": {"BucketName": outputs["PagesBucketName"]}},
+        "Index": {"Type": "AWS::DynamoDB::Table", **retain, "Properties": {
+            "TableName": outputs["TableName"], "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}},
+        "Outputs": {name: {"Value": value} for name, value in outputs.items()}}
 
 
 def test_reservations_checked_are_the_ones_cdk_will_deploy() -> None:

@@ -21,10 +21,13 @@ import { isCaseStatus, type AttachmentEntry, type Manifest } from "./lib/types.j
 import { $, el, loadManifestChain, saveBytes, setAlert, showStep, startPage, tr } from "./page/common.js";
 import { errorKey } from "./page/errors.js";
 import { FileList, progressRow } from "./page/files.js";
+import { solvePuzzlesInWorker } from "./page/puzzle.js";
 import { renderReceiptBox } from "./page/receipt-box.js";
 import { ReceiptInput } from "./page/receipt-input.js";
 
 const i18n = startPage();
+// Under load the server asks for a proof of work: solved off the main thread, with a note.
+solvePuzzlesInWorker(i18n);
 let chain: Manifest[] | null = null;
 let visit: Visit | null = null;
 let busy = false;

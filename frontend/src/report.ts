@@ -12,11 +12,14 @@ import { excludedIds, renderMembers } from "./page/exclusions.js";
 import { FileList, progressRow } from "./page/files.js";
 import { showOrganisation, showReaders } from "./page/landing.js";
 import { fieldId, readForm, relabelFields, renderField, watchCounters, type FormError } from "./page/form.js";
+import { solvePuzzlesInWorker } from "./page/puzzle.js";
 import { renderReceiptBox } from "./page/receipt-box.js";
 import { settings } from "./page/site.js";
 import { Steps } from "./page/steps.js";
 
 const i18n = startPage();
+// Under load the server asks for a proof of work: solved off the main thread, with a note.
+solvePuzzlesInWorker(i18n);
 let manifest: Manifest | null = null;
 /** Something was typed, picked or ticked that a reload or Back out of the page would lose. */
 let dirty = false;

@@ -70,7 +70,13 @@ class Ledger:
     team_messages: dict[tuple[str, str], str] = field(default_factory=dict)
     audited: list[Audited] = field(default_factory=list)
     maybe_tokens: set[str] = field(default_factory=set)  # submissions of unknown fate
+    maybe_reports: set[str] = field(default_factory=set)  # their reports' sha256
     maybe_entries: set[str] = field(default_factory=set)  # messages of unknown fate
+
+    def entry_ids(self) -> set[str]:
+        """Every message id a stored entry may have: acknowledged or unknown."""
+        return ({i for c in self.cases for i in c.messages}
+                | {i for _, i in self.team_messages} | self.maybe_entries)
 
     def writes(self) -> int:
         return (len(self.cases) + sum(len(c.tokens) - 1 + len(c.messages) for c in self.cases)
@@ -124,6 +130,8 @@ def _add_uncertain(ledger: Ledger, by_token: Mapping[str, CaseLedger],
         body, route = _json(sent), route_of(sent.method, sent.target)
         if route == "POST /v1/reports":
             ledger.maybe_tokens.add(body.get("token_id", ""))
+            if isinstance(body.get("report"), str):
+                ledger.maybe_reports.add(_sha(b64u_decode(body["report"])))
         elif route == "POST /v1/followup/rotate" and token_of(body["auth"]) in by_token:
             case = by_token[token_of(body["auth"])]
             case.maybe_token, case.maybe_identity = body["token_id"], body["sealed_identity"]
@@ -240,7 +248,7 @@ def _check_whole_store(store: Any, ledger: Ledger, found: Mapping[str, str],
                        out: Reconciliation) -> set[str]:
     """Every stored case is whole; the blob names its records reference."""
     referenced: set[str] = set()
-    known_team = {c for c, _ in ledger.team_messages}
+    allowed = ledger.entry_ids()
     for item in store.query(keys.CASES):
         case, case_id = item.data, item.data["id"]
         state = store.get(keys.case_state(case_id))
@@ -265,9 +273,7 @@ def _check_whole_store(store: Any, ledger: Ledger, found: Mapping[str, str],
             refs += e["attachments"]
             if store.blob_size(e["blob"]) != e["size"]:
                 out.problems.append(f"half-written: case {case_id}: entry {e['id']} blob")
-            mine = e["id"] in {i for c in ledger.cases for i in c.messages}
-            if not (mine or e["id"] in ledger.maybe_entries
-                    or (case_id in known_team and (case_id, e["id"]) in ledger.team_messages)):
+            if e["id"] not in allowed:
                 out.problems.append(f"half-written: case {case_id}: entry {e['id']} "
                                     "is in no acknowledged write")
         for ref in refs:
@@ -304,6 +310,12 @@ def check_api(session: Any, ledger: Ledger) -> Reconciliation:
     out = Reconciliation("API")
     cases = _team_listing(session)
     by_report = _team_reports(session, list(cases))
+    known = {c.report_sha for c in ledger.cases} | ledger.maybe_reports
+    out.problems += [f"half-written: case {case_id} is in no acknowledged write"
+                     for sha, case_id in sorted(by_report.items()) if sha not in known]
+    out.problems += [f"half-written: case {case_id} is listed without its report"
+                     for case_id in sorted(set(cases) - set(by_report.values()))]
+    allowed = ledger.entry_ids()
     for case in ledger.cases:
         case_id = by_report.get(case.report_sha)
         if case_id is None:
@@ -314,6 +326,8 @@ def check_api(session: Any, ledger: Ledger) -> Reconciliation:
         listed = {m["id"] for m in view["messages"]}
         wanted = dict(case.messages)
         wanted.update({i: h for (c, i), h in ledger.team_messages.items() if c == case_id})
+        out.problems += [f"half-written: case {case_id}: message {i} is in no acknowledged write"
+                         for i in sorted(listed - allowed)]
         for entry_id, sha in wanted.items():
             out.count("messages")
             blob = (session.get(f"/v1/team/cases/{case_id}/blobs/{entry_id}")

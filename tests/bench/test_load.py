@@ -69,23 +69,28 @@ def test_the_report_keeps_its_shape(result: Any) -> None:
                      r"(met|MISSED)$", text, re.M)
 
 
-def _lose_a_message(target: Any, ledger: Any) -> None:
+def _lose_writes(target: Any, ledger: Any) -> None:
     """Delete one acknowledged reporter message from the index, as a lost
-    write would leave it."""
+    write would leave it, and one claimed attachment's file."""
     case = next(c for c in ledger.cases if c.messages)
     store = target.open_store()
     case_id = store.get(keys.receipt(case.tokens[-1])).data["case"]
     store.transact([keys.entry(case_id, next(iter(case.messages))).delete()])
+    (store.blobs / case.attachments[0]).unlink()
 
 
-def test_a_lost_write_is_found_in_storage_and_through_the_api() -> None:
-    lost = bench.run("serve", TINY, baseline_n=0, connections=1, tamper=_lose_a_message)
+def test_lost_writes_are_found_in_storage_and_through_the_api() -> None:
+    lost = bench.run("serve", TINY, baseline_n=0, connections=1, tamper=_lose_writes)
     api, storage = lost.checks
     assert any(re.fullmatch(r"missing: case c_\S+: message b_\S+", p) for p in api.problems)
     assert any("not in the reporter's thread" in p for p in api.problems)
     assert any(re.fullmatch(r"missing: report \w+: reporter message b_\S+", p)
                for p in storage.problems)
     assert any("message numbering" in p for p in storage.problems)
+    assert any(re.fullmatch(r"missing: report \w+: attachment a_\S+", p)
+               for p in storage.problems)
+    assert any(re.fullmatch(r"half-written: case c_\S+: attachment a_\S+", p)
+               for p in storage.problems)
     assert not bench.met(lost)
     assert "ledger problems / acknowledged writes: 0/" not in "\n".join(bench.report(lost))
 

@@ -340,3 +340,26 @@ def test_reservations_checked_are_the_ones_cdk_will_deploy() -> None:
     assert list(deploy.reservations(settings, {}, previous).values()) == [20, 10, 1]
     now = {"ReservedConcurrency": "0", "HousekeepingReservedConcurrency": "0"}
     assert list(deploy.reservations(settings, now, previous).values()) == [0, 10, 0]
+
+
+def test_an_update_counts_the_reservations_the_stack_holds(aws: deploy.Aws) -> None:
+    """Only this stack's functions' reservations come back on an update."""
+    import io
+    import zipfile
+
+    stage = "r" + secrets.token_hex(4)
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    role = aws.client("iam").create_role(RoleName=f"candor-{stage}-role",
+                                         AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    lam = aws.client("lambda")
+    for name, reserved in ((f"candor-{stage}-api", 50), (f"candor-{stage}-team", 10),
+                           (f"candor-{stage}x-api", 7), (f"other-{stage}", 5)):
+        lam.create_function(FunctionName=name, Runtime="python3.13", Role=role,
+                            Handler="app.handler", Code={"ZipFile": code.getvalue()})
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+    assert checks.held_concurrency(lam, f"candor-{stage}-") == 60

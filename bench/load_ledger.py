@@ -226,6 +226,13 @@ def _check_case(store: Any, case: CaseLedger, ledger: Ledger,
         out.count("attachments")
         if _blob_sha(store, attachment_id) != ledger.uploads.get(attachment_id):
             out.problems.append(f"missing: {label}: attachment {attachment_id}")
+    _check_messages(store, str(case_id), case, ledger, out)
+    return str(case_id)
+
+
+def _check_messages(store: Any, case_id: str, case: CaseLedger, ledger: Ledger,
+                    out: Reconciliation) -> None:
+    """Every acknowledged message of a case, by either side, stored whole."""
     stored = {e.data["id"]: e.data for e in store.query(keys.entries(case_id))}
     wanted = [(i, h, "reporter") for i, h in case.messages.items()]
     wanted += [(i, h, "team") for (c, i), h in ledger.team_messages.items() if c == case_id]
@@ -233,8 +240,8 @@ def _check_case(store: Any, case: CaseLedger, ledger: Ledger,
         out.count("messages")
         entry = stored.get(entry_id)
         if entry is None or entry["from"] != author or _blob_sha(store, entry["blob"]) != sha:
-            out.problems.append(f"missing: {label}: {author} message {entry_id}")
-    return str(case_id)
+            out.problems.append(f"missing: report {case.report_sha[:10]}: {author} message "
+                                f"{entry_id}")
 
 
 def _blob_sha(store: Any, name: str) -> str | None:

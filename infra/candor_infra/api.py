@@ -26,6 +26,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from chalice.cdk import Chalice
 
+from candor_infra.gateway import gateway_responses
+from candor_infra.origin_key import OriginKey, require_origin_key
 from candor_infra.scanners import NO_ACCESS_LOGS, NO_VPC, NO_XRAY, skip_checks
 from candor_infra.settings import API_STAGE, StageSettings
 from candor_infra.storage import BLOB_PREFIX, UPLOAD_PREFIX, Storage
@@ -42,9 +44,9 @@ REST_API = "RestAPI"
 # API Gateway gives up on an integration after 29 s.
 API_TIMEOUT_S = 29
 API_MEMORY_MB = 512
-# The hourly housekeeping job may walk many cases; one copy at a time is enough.
+# The hourly housekeeping job may walk many cases; 15 minutes is Lambda's
+# limit and shorter than the hour, so runs do not overlap without a reservation.
 SCHEDULED_TIMEOUT_S = 900
-SCHEDULED_CONCURRENCY = 1
 # Application logs hold route, status, latency and member ids (protocol §4.1).
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 PENDING_BASE_URL = "https://pending.invalid"
@@ -67,37 +69,6 @@ DYNAMODB_ACTIONS = [
 KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 
 
-# What API Gateway answers by itself (unknown route, throttling, a body over
-# its limit, a Lambda that failed or timed out) in protocol §4.1's error shape
-# and headers; 503 is the only 5xx.
-_GATEWAY_ANSWERS = {
-    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "Not found."),
-    "THROTTLED": (429, "throttled", "Too many requests; try again shortly."),
-    "REQUEST_TOO_LARGE": (413, "too_large", "The request is too large."),
-    "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type", "Send application/json."),
-    "DEFAULT_4XX": (None, "malformed", "The request is malformed."),
-    "DEFAULT_5XX": (503, "unavailable", "The service is unavailable; try again."),
-}
-
-
-def gateway_responses() -> dict[str, Any]:
-    """``x-amazon-apigateway-gateway-responses`` for the REST API."""
-    headers = {
-        "gatewayresponse.header.Cache-Control": "'no-store'",
-        "gatewayresponse.header.Referrer-Policy": "'no-referrer'",
-        "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
-    }
-    answers: dict[str, Any] = {}
-    for kind, (status, code, message) in _GATEWAY_ANSWERS.items():
-        body = json.dumps({"error": {"code": code, "message": message}})
-        answer: dict[str, Any] = {"responseParameters": headers,
-                                  "responseTemplates": {"application/json": body}}
-        if status is not None:
-            answer["statusCode"] = str(status)
-        answers[kind] = answer
-    return answers
-
-
 @dataclass(frozen=True)
 class ApiParameters:
     """Deploy-time knobs (`cdk deploy --parameters Name=value`)."""
@@ -108,6 +79,7 @@ class ApiParameters:
     team_throttle_rate: CfnParameter
     team_throttle_burst: CfnParameter
     team_reserved_concurrency: CfnParameter
+    housekeeping_reserved_concurrency: CfnParameter
 
 
 class Api:
@@ -159,6 +131,7 @@ class Api:
         ] + [TEAM_HANDLER]
         self._tighten_functions(stack)
         self._tighten_rest_api(stack, sam)
+        self.origin_key = OriginKey(stack, "OriginKey", stage=settings.stage, rest_api=REST_API)
 
     def set_public_base_url(self, url: str) -> None:
         """The origin and base path clients sign against (protocol §4.3)."""
@@ -180,14 +153,15 @@ class Api:
             function.add_property_override("FunctionName", name)
             # PassThrough never samples: API Gateway's tracing is off below.
             function.add_property_override("Tracing", "PassThrough")
-            if logical_id == API_HANDLER:
-                concurrency: Any = reserved(stack, self.parameters.reserved_concurrency)
-            elif logical_id == TEAM_HANDLER:
-                concurrency = reserved(stack, self.parameters.team_reserved_concurrency)
-            else:
-                concurrency = SCHEDULED_CONCURRENCY
+            parameter = {
+                API_HANDLER: self.parameters.reserved_concurrency,
+                TEAM_HANDLER: self.parameters.team_reserved_concurrency,
+            }.get(logical_id, self.parameters.housekeeping_reserved_concurrency)
+            if parameter is self.parameters.housekeeping_reserved_concurrency:
                 function.add_property_override("Timeout", SCHEDULED_TIMEOUT_S)
-            function.add_property_override("ReservedConcurrentExecutions", concurrency)
+            function.add_property_override(
+                "ReservedConcurrentExecutions", reserved(stack, parameter)
+            )
             # Created here, not by Lambda, so retention is bounded and the
             # role needs no logs:CreateLogGroup.
             group = logs.LogGroup(
@@ -232,9 +206,13 @@ class Api:
                 "${" + API_HANDLER + ".Arn}", self._handler_arn(handler)
             )
             paths[path] = json.loads(body)
-        definition = {**definition, "paths": paths}
+        definition = require_origin_key({**definition, "paths": paths})
         definition["x-amazon-apigateway-gateway-responses"] = gateway_responses()
         rest.add_property_override("DefinitionBody", definition)
+        # With OpenApiVersion set SAM creates no extra stage named `Stage`
+        # (unthrottled, on the execute-api URL); "2.0" matches the Swagger
+        # 2.0 definition, which SAM then leaves as it is.
+        rest.add_property_override("OpenApiVersion", "2.0")
         rest.add_property_override("TracingEnabled", False)
         rest.add_property_override("MethodSettings", method_settings(definition, self.parameters))
         skip_checks(
@@ -296,6 +274,15 @@ def _parameters(stack: Stack, settings: StageSettings) -> ApiParameters:
             min_value=0,
             default=settings.team_reserved_concurrency,
             description="Reserved concurrent executions of the team routes' handler "
+            "(0: no reservation)",
+        ),
+        housekeeping_reserved_concurrency=CfnParameter(
+            stack,
+            "HousekeepingReservedConcurrency",
+            type="Number",
+            min_value=0,
+            default=settings.housekeeping_reserved_concurrency,
+            description="Reserved concurrent executions of the hourly housekeeping "
             "(0: no reservation)",
         ),
     )

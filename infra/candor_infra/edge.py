@@ -6,6 +6,8 @@ the object-storage origin (protocol §4). Nothing here logs a viewer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
@@ -14,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from candor_infra.headers import PageHeaders
+from candor_infra.origin_key import ORIGIN_KEY_HEADER
 from candor_infra.scanners import NO_ACCESS_LOGS, skip_checks
 from candor_infra.settings import API_STAGE
 
@@ -26,6 +29,10 @@ from candor_infra.settings import API_STAGE
 API_REQUEST_HEADERS = ["Content-Type", "Content-Digest", "Signature-Input", "Signature"]
 # The API answers JSON only: nothing in it may load, run or be framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# Viewer-request function of the pages: `/console/` -> `/console/index.html`.
+# S3 behind origin access control has no directory index of its own, and
+# DefaultRootObject covers `/` only. deploy tests run the same file in node.
+DIRECTORY_INDEX_JS = Path(__file__).with_name("directory_index.js")
 
 
 class Edge(Construct):
@@ -36,12 +43,17 @@ class Edge(Construct):
         scope: Construct,
         cid: str,
         *,
+        stage: str,
         page_headers: PageHeaders,
         rest_api_id: str,
+        origin_key: str,
         domain_name: str | None,
         certificate_arn: str | None,
     ) -> None:
         super().__init__(scope, cid)
+        # CloudFront's names are account-wide, not per region: the same stage
+        # deployed in two regions must not collide.
+        self._prefix = f"candor-{stage}-{Aws.REGION}"
         self.bucket = s3.Bucket(
             self,
             "Pages",
@@ -51,7 +63,9 @@ class Edge(Construct):
             versioned=True,
             enforce_ssl=True,
             minimum_tls_version=1.2,
-            removal_policy=RemovalPolicy.RETAIN,
+            # Kept on stack deletion; deleted when a failed first create rolls
+            # back, so that a second try does not find it in the way.
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="old-page-versions",
@@ -61,17 +75,34 @@ class Edge(Construct):
             ],
         )
         skip_checks(self.bucket, {"CKV_AWS_18": NO_ACCESS_LOGS})
-        pages_policy = _pages_headers_policy(self, page_headers)
-        api_policy = _api_headers_policy(self, page_headers)
+        pages_policy = _pages_headers_policy(self, f"{self._prefix}-page-headers", page_headers)
+        api_policy = _api_headers_policy(self, f"{self._prefix}-api-headers", page_headers)
         api_origin = origins.HttpOrigin(
             f"{rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
             origin_path=f"/{API_STAGE}",
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            # Set over any viewer header of that name (infra/candor_infra/origin_key.py).
+            custom_headers={ORIGIN_KEY_HEADER: origin_key},
+        )
+        pages_access = cloudfront.S3OriginAccessControl(
+            self,
+            "PagesAccess",
+            origin_access_control_name=f"{self._prefix}-pages",
+            description="Candor pages: CloudFront reads the pages bucket",
+        )
+        directory_index = cloudfront.Function(
+            self,
+            "DirectoryIndex",
+            function_name=f"{self._prefix}-directory-index",
+            comment="Candor pages: directory paths to their index.html",
+            code=cloudfront.FunctionCode.from_file(file_path=str(DIRECTORY_INDEX_JS)),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
         )
         api_requests = cloudfront.OriginRequestPolicy(
             self,
             "ApiRequests",
+            origin_request_policy_name=f"{self._prefix}-api-requests",
             comment="Candor API: all query strings, only the headers the API reads",
             header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*API_REQUEST_HEADERS),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
@@ -94,12 +125,20 @@ class Edge(Construct):
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=False,
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                origin=origins.S3BucketOrigin.with_origin_access_control(
+                    self.bucket, origin_access_control=pages_access
+                ),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=pages_policy,
                 compress=True,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=directory_index,
+                        event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
+                    )
+                ],
             ),
             additional_behaviors={
                 "/v1/*": cloudfront.BehaviorOptions(
@@ -150,11 +189,12 @@ def _security_headers(headers: PageHeaders, csp: str) -> cloudfront.ResponseSecu
 
 
 def _pages_headers_policy(
-    scope: Construct, headers: PageHeaders
+    scope: Construct, name: str, headers: PageHeaders
 ) -> cloudfront.ResponseHeadersPolicy:
     return cloudfront.ResponseHeadersPolicy(
         scope,
         "PageHeaders",
+        response_headers_policy_name=name,
         comment="Candor pages: frontend/headers.json plus the object-storage origin",
         security_headers_behavior=_security_headers(headers, headers.csp),
         custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
@@ -169,10 +209,13 @@ def _pages_headers_policy(
     )
 
 
-def _api_headers_policy(scope: Construct, headers: PageHeaders) -> cloudfront.ResponseHeadersPolicy:
+def _api_headers_policy(
+    scope: Construct, name: str, headers: PageHeaders
+) -> cloudfront.ResponseHeadersPolicy:
     return cloudfront.ResponseHeadersPolicy(
         scope,
         "ApiHeaders",
+        response_headers_policy_name=name,
         comment="Candor API: JSON only, never cached or framed",
         security_headers_behavior=_security_headers(headers, API_CSP),
         custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(

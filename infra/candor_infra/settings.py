@@ -32,6 +32,7 @@ class StageSettings:
     team_throttle_rate: int
     team_throttle_burst: int
     team_reserved_concurrency: int
+    housekeeping_reserved_concurrency: int
     notifications: bool
     domain_name: str | None
     certificate_arn: str | None
@@ -62,10 +63,16 @@ def stage_settings(context: dict[str, Any], stage: str) -> StageSettings:
         retention_days=_positive(merged, "retentionDays", 365),
         throttle_rate=_positive(merged, "throttleRate", 20),
         throttle_burst=_positive(merged, "throttleBurst", 40),
-        reserved_concurrency=_at_least(merged, "reservedConcurrency", 50, 0),
+        # No reservations by default: a new account's quota is 10 concurrent
+        # executions and Lambda keeps 10 unreserved, so any reservation fails
+        # there. Raise the quota first, then e.g. 50 / 10 / 1 (docs/deploy.md).
+        reserved_concurrency=_at_least(merged, "reservedConcurrency", 0, 0),
         team_throttle_rate=_positive(merged, "teamThrottleRate", 50),
         team_throttle_burst=_positive(merged, "teamThrottleBurst", 100),
-        team_reserved_concurrency=_at_least(merged, "teamReservedConcurrency", 10, 0),
+        team_reserved_concurrency=_at_least(merged, "teamReservedConcurrency", 0, 0),
+        housekeeping_reserved_concurrency=_at_least(
+            merged, "housekeepingReservedConcurrency", 0, 0
+        ),
         notifications=bool(merged.get("notifications", False)),
         domain_name=domain,
         certificate_arn=cert,

@@ -44,8 +44,10 @@ class CandorStack(Stack):
         edge = Edge(
             self,
             "Edge",
+            stage=settings.stage,
             page_headers=page_headers,
             rest_api_id=api.rest_api_id,
+            origin_key=api.origin_key.value,
             domain_name=settings.domain_name,
             certificate_arn=settings.certificate_arn,
         )
@@ -80,6 +82,7 @@ def _outputs(
     CfnOutput(stack, "PageUrl", value=f"{page_origin}/", description="Reporter page")
     CfnOutput(stack, "BlobBucketName", value=storage.bucket.bucket_name)
     CfnOutput(stack, "TableName", value=storage.table.table_name)
+    CfnOutput(stack, "DataKeyId", value=storage.key.key_id, description="KMS key of both")
     CfnOutput(stack, "PagesBucketName", value=edge.bucket.bucket_name)
     CfnOutput(stack, "DistributionId", value=edge.distribution.distribution_id)
     CfnOutput(

@@ -7,7 +7,7 @@ scheduling the key's deletion.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -29,6 +29,11 @@ NONCURRENT_DAYS = 35
 # Headers the pages send with a presigned PUT (protocol §4.2 `upload.headers`):
 # If-None-Match refuses a second write, x-amz-tagging marks it unclaimed.
 UPLOAD_HEADERS = ["content-type", "if-none-match", "x-amz-tagging"]
+# Kept when the stack is deleted or a change would replace them, but deleted
+# when the stack's first create fails and rolls back, so that the next try
+# does not find a fixed name taken (issue 18 item 1). Data exists only after a
+# successful create, so only empty resources are ever deleted.
+KEEP = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
 
 
 class Storage(Construct):
@@ -43,7 +48,7 @@ class Storage(Construct):
             enable_key_rotation=True,
             # `.chalice/policy-prod.json` finds the key by this alias.
             alias=f"alias/candor-{stage}",
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         # A name built from pseudo parameters, not a Ref, so the pages' CSP can
         # name the bucket without CloudFront depending on it: the bucket's
@@ -61,7 +66,7 @@ class Storage(Construct):
             versioned=True,
             enforce_ssl=True,
             minimum_tls_version=1.2,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="unclaimed-attachments",
@@ -101,9 +106,9 @@ class Storage(Construct):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
             time_to_live_attribute="ttl",
-            deletion_protection=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
+        _deletion_protection(Stack.of(self), self.table)
 
     def allow_uploads_from(self, page_origin: str) -> None:
         """CORS for presigned upload and download from the pages (protocol §4):
@@ -116,9 +121,36 @@ class Storage(Construct):
         )
 
 
+def _deletion_protection(stack: Stack, table: dynamodb.Table) -> None:
+    """Deletion protection from a parameter, off by default: CloudFormation
+    cannot delete a protected table, so the rollback of a failed first create
+    would fail and leave the name taken. Turn it on once the stack exists."""
+    parameter = CfnParameter(
+        stack,
+        "TableDeletionProtection",
+        type="String",
+        allowed_values=["true", "false"],
+        default="false",
+        description="DynamoDB deletion protection of the index table; "
+        "true after the first successful deploy",
+    )
+    on = CfnCondition(
+        stack,
+        "TableDeletionProtectionOn",
+        expression=Fn.condition_equals(parameter.value_as_string, "true"),
+    )
+    table.node.default_child.add_property_override(  # type: ignore[union-attr]
+        "DeletionProtectionEnabled", Fn.condition_if(on.logical_id, True, False)
+    )
+
+
 def blob_bucket_name(stage: str) -> str:
-    """Globally unique per account, region and stage; at most 55 characters."""
-    return f"candor-{stage}-blobs-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+    """Globally unique without naming the account: the stack id's UUID is
+    unique to this stack (and stable for its life); its first two groups
+    (12 hex digits) are enough. At most 41 characters."""
+    uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
+    groups = Fn.split("-", uuid)
+    return f"candor-{stage}-blobs-{Fn.select(0, groups)}{Fn.select(1, groups)}"
 
 
 def storage_origins(bucket_name: str) -> list[str]:

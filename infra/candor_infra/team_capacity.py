@@ -58,7 +58,10 @@ def method_settings(definition: dict[str, Any], parameters: Any) -> list[dict[st
     identifies a client (protocol §4.1); team methods get larger ones.
     ``parameters`` is the stack's ``ApiParameters``."""
     p = parameters
-    common = {"LoggingLevel": "OFF", "DataTraceEnabled": False, "MetricsEnabled": True}
+    # MetricsEnabled adds per-method CloudWatch metrics (paid, and per-minute
+    # counts of submissions); no alarm reads them: the stage's own metrics,
+    # free and always on, are enough (docs/cost-model.md).
+    common = {"LoggingLevel": "OFF", "DataTraceEnabled": False, "MetricsEnabled": False}
     settings = [
         {
             "ResourcePath": "/*",

@@ -40,6 +40,7 @@ CONTEXT: dict[str, Any] = {
         "throttleBurst": 9,
         "reservedConcurrency": 3,
         "teamReservedConcurrency": 0,
+        "housekeepingReservedConcurrency": 1,
         "retentionDays": 30,
     },
 }
@@ -76,6 +77,36 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         for stack in assembly.stacks
     }
     return Synth(outdir=outdir, templates=templates, assertions=assertions)
+
+
+class _NoManagedPolicies:
+    """The functions name their role; no SAM policy template is looked up."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Expanded:
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def expanded(synth: Synth, tmp_path_factory: pytest.TempPathFactory) -> Expanded:
+    """The templates as CloudFormation sees them after the SAM transform
+    (aws-sam-translator, the library behind the transform), written out for
+    cfn-lint as plain templates."""
+    from samtranslator.translator.transform import transform
+
+    outdir = tmp_path_factory.mktemp("sam-expanded")
+    templates = {}
+    for stage, template in synth.templates.items():
+        result = transform(json.loads(json.dumps(template)), {}, _NoManagedPolicies())
+        result.pop("Transform", None)
+        templates[stage] = result
+        (outdir / f"candor-{stage}.template.json").write_text(json.dumps(result, indent=1))
+    return Expanded(outdir=outdir, templates=templates)
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

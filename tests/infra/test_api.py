@@ -54,14 +54,54 @@ def test_throttling_and_concurrency_defaults_come_from_context(synth: Synth) -> 
     prod = synth.templates["prod"]["Parameters"]
     assert prod["ThrottleRate"]["Default"] == 20
     assert prod["ThrottleBurst"]["Default"] == 40
-    assert prod["ReservedConcurrency"]["Default"] == 50
     assert prod["TeamThrottleRate"]["Default"] == 50
     assert prod["TeamThrottleBurst"]["Default"] == 100
-    assert prod["TeamReservedConcurrency"]["Default"] == 10
     alt = synth.templates["alt"]["Parameters"]
     assert (alt["ThrottleRate"]["Default"], alt["ThrottleBurst"]["Default"]) == (7, 9)
     assert alt["ReservedConcurrency"]["Default"] == 3
     assert alt["TeamReservedConcurrency"]["Default"] == 0
+    assert alt["HousekeepingReservedConcurrency"]["Default"] == 1
+
+
+RESERVATIONS = {"APIHandler": "ReservedConcurrency", "TeamHandler": "TeamReservedConcurrency",
+                "Housekeeping": "HousekeepingReservedConcurrency"}
+# A new account may run 10 functions at once, and Lambda keeps 10 of its
+# quota unreserved: nothing may be reserved there.
+NEW_ACCOUNT_QUOTA = 10
+UNRESERVED_MINIMUM = 10
+
+
+def reserved_with_defaults(template: dict[str, Any], props: dict[str, Any]) -> int:
+    """The function's reservation when every parameter keeps its default."""
+    value = props.get("ReservedConcurrentExecutions")
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    condition, if_true, if_false = value["Fn::If"]
+    (left, right) = template["Conditions"][condition]["Fn::Equals"]
+    default = template["Parameters"][left["Ref"]]["Default"]
+    chosen = if_true if default == right else if_false
+    if chosen == {"Ref": "AWS::NoValue"}:
+        return 0
+    return int(template["Parameters"][chosen["Ref"]]["Default"])
+
+
+def test_a_fresh_deploy_reserves_nothing_so_a_new_account_can_take_it(synth: Synth) -> None:
+    """Issue 18 item 2, on the default deployment (cdk.json's context)."""
+    import json
+
+    from conftest import REPO_ROOT
+
+    context = json.loads((REPO_ROOT / "infra" / "cdk.json").read_text("utf-8"))["context"]
+    assert context["candor"].get("reservedConcurrency", 0) == 0
+    template = synth.templates["prod"]
+    total = sum(reserved_with_defaults(template, props)
+                for props in functions(template).values())
+    assert total <= NEW_ACCOUNT_QUOTA - UNRESERVED_MINIMUM
+    # alt asks for 3 + 1 and gets exactly that.
+    alt = synth.templates["alt"]
+    assert sum(reserved_with_defaults(alt, props) for props in functions(alt).values()) == 4
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -87,23 +127,19 @@ def test_no_access_logs_or_xray_anywhere(synth: Synth, stage: str) -> None:
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_every_function_has_reserved_concurrency(synth: Synth, stage: str) -> None:
+def test_every_reservation_is_a_parameter_where_0_means_none(synth: Synth, stage: str) -> None:
     template = synth.templates[stage]
     fns = functions(template)
-    assert set(fns) >= {"APIHandler", "TeamHandler"}
-    assert len(fns) >= 3
-    for lid, parameter in (("APIHandler", "ReservedConcurrency"),
-                           ("TeamHandler", "TeamReservedConcurrency")):
+    assert set(fns) == set(RESERVATIONS)
+    assert fns["Housekeeping"]["Events"]["HousekeepingEvent"]["Type"] == "Schedule"
+    for lid, parameter in RESERVATIONS.items():
         # 0 means no reservation, never a function stopped by a reservation of 0.
         condition = f"{parameter}IsZero"
         assert fns[lid]["ReservedConcurrentExecutions"] == {
             "Fn::If": [condition, {"Ref": "AWS::NoValue"}, {"Ref": parameter}]}
         assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": parameter}, 0]}
         assert template["Parameters"][parameter]["MinValue"] == 0
-    for lid, props in fns.items():
-        if lid not in ("APIHandler", "TeamHandler"):
-            assert props["ReservedConcurrentExecutions"] == 1
-            assert props["Events"][f"{lid}Event"]["Type"] == "Schedule"
+        assert template["Parameters"][parameter]["Type"] == "Number"
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -313,3 +349,15 @@ def test_gateway_answers_use_the_spec_error_shape(synth: Synth, stage: str) -> N
         assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, kind
         assert answer["responseParameters"]["gatewayresponse.header.Cache-Control"] == \
             "'no-store'"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_no_per_method_metrics_as_no_alarm_reads_them(synth: Synth, stage: str) -> None:
+    """Issue 18 item 8: detailed (per-method) metrics cost money and count
+    submissions per minute; they are on only where an alarm needs them, and
+    the stack has no alarm."""
+    template = synth.templates[stage]
+    assert not resources(template, "AWS::CloudWatch::Alarm")
+    settings = rest_api(template)["MethodSettings"]
+    assert len(settings) > 1
+    assert all(s["MetricsEnabled"] is False for s in settings)

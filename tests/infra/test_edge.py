@@ -244,3 +244,93 @@ def test_api_origin_gets_no_address_user_agent_or_viewer_header(
     forwarded = {h.lower() for h in headers["Headers"]}
     assert not [h for h in forwarded if h.startswith(ADDRESS_OR_VIEWER)]
     assert forwarded == _kept_headers()
+
+
+DIRECTORY_INDEX = REPO_ROOT / "infra" / "candor_infra" / "directory_index.js"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_directory_paths_are_rewritten_by_a_viewer_request_function(
+    synth: Synth, stage: str
+) -> None:
+    """Issue 18 item 4: `/console/` reaches S3 as `/console/index.html`;
+    only the pages get the function, never the API."""
+    template = synth.templates[stage]
+    config = distribution(template)
+    (association,) = config["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert association["EventType"] == "viewer-request"
+    ((function_id, function),) = resources(template, "AWS::CloudFront::Function").items()
+    assert association["FunctionARN"] == {"Fn::GetAtt": [function_id, "FunctionARN"]}
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["AutoPublish"] is True
+    assert function["FunctionCode"] == DIRECTORY_INDEX.read_text(encoding="utf-8")
+    assert "FunctionAssociations" not in api_behaviour(template)
+
+
+# (uri, query string as CloudFront passes it) -> the request's new uri, or
+# the redirect's Location.
+DIRECTORY_CASES = [
+    ("/console/", {}, {"uri": "/console/index.html"}),
+    ("/console", {}, {"location": "/console/"}),
+    ("/", {}, {"uri": "/index.html"}),
+    ("/followup.html", {}, {"uri": "/followup.html"}),
+    ("/assets/x.js", {}, {"uri": "/assets/x.js"}),
+    ("/console/", {"lang": {"value": "de"}}, {"uri": "/console/index.html"}),
+    ("/console", {"lang": {"value": "de"}, "a": {"value": "1", "multiValue": [
+        {"value": "1"}, {"value": "2%203"}]}}, {"location": "/console/?lang=de&a=1&a=2%203"}),
+]
+RUN_HANDLER = """
+const source = require("fs").readFileSync(process.argv[1], "utf8");
+const handler = new Function(source + "\\nreturn handler;")();
+const cases = JSON.parse(process.argv[2]);
+const out = cases.map(([uri, querystring]) => handler({
+  version: "1.0", context: {eventType: "viewer-request"}, viewer: {ip: "192.0.2.1"},
+  request: {method: "GET", uri, querystring, headers: {}, cookies: {}},
+}));
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_the_directory_function_rewrites_sample_paths_under_node() -> None:
+    """The function's own code on CloudFront's event shape: directories get
+    their index.html, a directory without its slash is redirected (relative
+    URLs in console/index.html need the slash), files pass unchanged."""
+    import subprocess
+
+    cases = [[uri, query] for uri, query, _ in DIRECTORY_CASES]
+    run = subprocess.run(
+        ["node", "-e", RUN_HANDLER, str(DIRECTORY_INDEX), json.dumps(cases)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )
+    results = json.loads(run.stdout)
+    for (uri, query, expected), result in zip(DIRECTORY_CASES, results, strict=True):
+        if "uri" in expected:
+            assert result["uri"] == expected["uri"], uri
+            assert result["querystring"] == query and result["method"] == "GET"
+        else:
+            assert result["statusCode"] == 302, uri
+            assert result["headers"] == {"location": {"value": expected["location"]}}
+
+
+NAMED_KINDS = {
+    "AWS::CloudFront::ResponseHeadersPolicy": ("ResponseHeadersPolicyConfig", "Name"),
+    "AWS::CloudFront::OriginRequestPolicy": ("OriginRequestPolicyConfig", "Name"),
+    "AWS::CloudFront::OriginAccessControl": ("OriginAccessControlConfig", "Name"),
+    "AWS::CloudFront::Function": (None, "Name"),
+}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_cloudfront_names_carry_stage_and_region(synth: Synth, stage: str) -> None:
+    """Issue 18 item 11: CloudFront's names are account-wide; the same stage
+    in two regions must not collide."""
+    template = synth.templates[stage]
+    names = []
+    for kind, (config, key) in NAMED_KINDS.items():
+        found = resources(template, kind)
+        assert found, kind
+        for props in found.values():
+            name = flat((props[config] if config else props)[key])
+            assert name.startswith(f'candor-{stage}-{{"Ref":"AWS::Region"}}-'), name
+            names.append(name)
+    assert len(names) == len(set(names)) == 5

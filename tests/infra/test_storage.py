@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
@@ -40,11 +42,102 @@ def test_blob_bucket_is_encrypted_with_the_customer_key_and_bucket_keys(
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_key_rotates_and_is_kept(synth: Synth, stage: str) -> None:
+def test_key_rotates(synth: Synth, stage: str) -> None:
     template = synth.templates[stage]
     key = template["Resources"][data_key_id(template)]
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_stateful_resources_are_kept_unless_their_first_create_fails(
+    synth: Synth, stage: str
+) -> None:
+    """Issue 18 item 1: the key, both buckets and the table survive a stack
+    deletion or replacement, but a failed first create deletes them, so the
+    retry does not find their names taken."""
+    template = synth.templates[stage]
+    stateful = {
+        lid: r
+        for lid, r in template["Resources"].items()
+        if r["Type"] in ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::DynamoDB::Table")
+    }
+    assert sorted(r["Type"] for r in stateful.values()) == [
+        "AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::Bucket"]
+    for lid, resource in stateful.items():
+        assert resource["DeletionPolicy"] == "RetainExceptOnCreate", lid
+        assert resource["UpdateReplacePolicy"] == "Retain", lid
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_table_deletion_protection_is_off_unless_the_parameter_turns_it_on(
+    synth: Synth, stage: str
+) -> None:
+    """CloudFormation cannot delete a protected table, so protection on the
+    first create would make its rollback fail and keep the name taken."""
+    template = synth.templates[stage]
+    parameter = template["Parameters"]["TableDeletionProtection"]
+    assert (parameter["Default"], sorted(parameter["AllowedValues"])) == (
+        "false", ["false", "true"])
+    (condition,) = [
+        name for name, expression in template["Conditions"].items()
+        if expression == {"Fn::Equals": [{"Ref": "TableDeletionProtection"}, "true"]}]
+    assert index_table(template)["DeletionProtectionEnabled"] == {
+        "Fn::If": [condition, True, False]}
+
+
+def evaluate(value: Any, refs: dict[str, str]) -> Any:
+    """The few intrinsics a name is built from, evaluated as CloudFormation would."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, args),) = value.items()
+        if name == "Ref":
+            return refs[args]
+        if name == "Fn::Join":
+            return args[0].join(evaluate(a, refs) for a in args[1])
+        if name == "Fn::Split":
+            return evaluate(args[1], refs).split(args[0])
+        if name == "Fn::Select":
+            return evaluate(args[1], refs)[int(args[0])]
+    if isinstance(value, list):
+        return [evaluate(v, refs) for v in value]
+    assert isinstance(value, str), value
+    return value
+
+
+STACK_IDS = [
+    "arn:aws:cloudformation:eu-central-1:111122223333:stack/candor-{stage}/"
+    "1c2fa620-982a-11e3-aff7-50e2416294e0",
+    "arn:aws:cloudformation:us-east-1:111122223333:stack/candor-{stage}/"
+    "8f0e2b10-9c5d-11f0-8a3b-0a1b2c3d4e5f",
+]
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_blob_bucket_name_is_unique_per_stack_without_the_account_id(
+    synth: Synth, stage: str
+) -> None:
+    """Issue 18 item 11: a suffix from the stack's id, not the account id;
+    the pages' connect-src names the same bucket (storage_origins)."""
+    template = synth.templates[stage]
+    name = blob_bucket(template)["BucketName"]
+    assert "AWS::AccountId" not in json.dumps(name)
+    names = []
+    for stack_id in STACK_IDS:
+        refs = {"AWS::StackId": stack_id.format(stage=stage), "AWS::Region": "eu-central-1",
+                "AWS::URLSuffix": "amazonaws.com", "AWS::AccountId": "111122223333"}
+        value = evaluate(name, refs)
+        assert BUCKET_NAME.match(value) and "--" not in value, value
+        assert value.startswith(f"candor-{stage}-blobs-")
+        assert "111122223333" not in value
+        names.append(value)
+        policies = resources(template, "AWS::CloudFront::ResponseHeadersPolicy").values()
+        csp = next(
+            p["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+            for p in policies
+            if "connect-src" in json.dumps(p))["ContentSecurityPolicy"]
+        connect = next(d for d in evaluate(csp, refs).split(";") if "connect-src" in d)
+        assert f"https://{value}.s3.eu-central-1.amazonaws.com" in connect.split()
+    assert names == [f"candor-{stage}-blobs-1c2fa620982a", f"candor-{stage}-blobs-8f0e2b109c5d"]
 
 
 @pytest.mark.parametrize("stage", STAGES)

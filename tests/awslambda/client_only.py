@@ -114,7 +114,8 @@ def probe(root: Path, blob: Path, tmp_path: Path, *, alone: bool,
     header. `alone`: without site-packages (`-S`): the package brings its
     own wheels."""
     env = {"CANDOR_BACKEND": "local", "CANDOR_DATA_DIR": str(tmp_path / "data")}
-    flags = ["-I", "-S"] if alone else ["-I"]
+    # -B: nothing is written into the package (Lambda's task root is read-only).
+    flags = ["-I", "-B", "-S"] if alone else ["-I", "-B"]
     result = subprocess.run(
         [python, *flags, "-c", PROBE, str(root), json.dumps(FORBIDDEN_NAMES), str(blob)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,

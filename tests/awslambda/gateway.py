@@ -22,11 +22,11 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.awslambda.runtime_api import InvocationFailed, RuntimeApi
+from tests.awslambda.runtime_api import InvocationFailed, QuietServer, RuntimeApi
 
 STAGE = "v1api"  # infra/candor_infra/settings.py API_STAGE
 API_ID = "a1b2c3d4e5"
@@ -84,8 +84,7 @@ class Gateway:
         self.failures: list[str] = []  # function errors and timeouts (502, 504)
         self.count = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = QuietServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -46,6 +46,14 @@ class Package:
     def unpacked_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
 
+    def written(self) -> list[str]:
+        """Files that running from the package left in it (Lambda's task
+        root is read-only; the runs here set PYTHONDONTWRITEBYTECODE)."""
+        with zipfile.ZipFile(self.zip_path) as archive:
+            shipped = set(archive.namelist())
+        found = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
+        return sorted(set(found) - shipped)
+
     @property
     def api_definition(self) -> dict[str, Any]:
         """The OpenAPI document API Gateway builds its resources from."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import queue
 import re
+import sys
 import threading
 import time
 import uuid
@@ -44,6 +45,17 @@ class _Invocation:
     payload: bytes = b""
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A runtime stopped while it waits for an event drops its connection:
+    expected, not worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class RuntimeApi:
     """The server, on a loopback port; `address` is `AWS_LAMBDA_RUNTIME_API`."""
 
@@ -53,8 +65,7 @@ class RuntimeApi:
         self._lock = threading.Lock()
         self.init_errors: list[dict[str, Any]] = []
         self.first_poll: float | None = None  # monotonic time of the first /next
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = QuietServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import http.server
 import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -263,3 +264,44 @@ def test_a_reporter_gets_through_a_flood_only_with_puzzles(tmp_path: Path, team:
     outcome, flood = _during_flood(tmp_path / "with", team, puzzles=True)
     assert outcome == "completed" and flood[429] > 50, (outcome, flood)
     assert flood[0] == 0  # no connection was dropped
+
+
+class _Unavailable(http.server.BaseHTTPRequestHandler):
+    """Answers 503 (Retry-After: 0) to the first ``fail`` requests, then 200."""
+
+    fail = 2
+    seen: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        type(self).seen.append("signed" if "Signature" in self.headers else "unsigned")
+        failing = len(type(self).seen) <= type(self).fail
+        body = b'{"error": {"code": "unavailable", "message": "x"}}' if failing else b"{}"
+        self.send_response(503 if failing else 200)
+        self.send_header("Retry-After", "0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+def test_503_is_retried_only_when_unsigned(team: Team) -> None:
+    """An unsigned call is sent again; a signed one is not, as the server
+    may have recorded its nonce (protocol §4.3)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        _Unavailable.seen = []
+        assert ApiClient(HttpTransport(base)).call("POST", "/v1/followup/open", {"auth": "x"},
+                                                   signed=False) == {}
+        assert _Unavailable.seen == ["unsigned"] * 3
+        _Unavailable.seen = []
+        with pytest.raises(ApiError) as refused:
+            ApiClient(HttpTransport(base), team.admin.key).call("POST", "/v1/team/cases", {})
+        assert (refused.value.status, _Unavailable.seen) == (503, ["signed"])
+    finally:
+        server.shutdown()
+        server.server_close()

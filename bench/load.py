@@ -235,7 +235,8 @@ def report(result: Result) -> list[str]:
     lines.append("errors by kind: " + (", ".join(f"{k}: {v}" for k, v in sorted(errors.items()))
                                        or "none"))
     bits = [*rec.puzzles, *result.side.puzzles]
-    span = f", {min(bits)}-{max(bits)} bits" if bits else ""
+    span = "" if not bits else f", {min(bits)}" + (f"-{max(bits)}" if max(bits) > min(bits)
+                                                   else "") + " bits"
     lines.append(f"puzzles solved: {len(bits)}{span}")
     if result.comparison is not None:
         lines += ["", *comparison_table(result.comparison)]

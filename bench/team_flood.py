@@ -13,7 +13,10 @@ and a few cases. Then:
   threads each send anonymous requests as fast as they can, a new
   connection each (``POST /v1/followup/open`` with junk, ``GET
   /v1/manifest``, ``POST /v1/attachments``, unsigned and forged calls to
-  ``/v1/team/cases``, upload URLs that do not exist).
+  ``/v1/team/cases``, upload URLs that do not exist). Once the anonymous
+  bucket is low the reporter POSTs get 429 ``puzzle_required`` (protocol
+  §4.1), which these flooders never solve: ``bench/flood.py`` measures
+  flooders that do.
 
 The phases alternate ``--rounds`` times (``--n`` calls in all for each), so
 both see the same background load of a shared machine. The flood stops for

@@ -153,11 +153,12 @@ class Api:
             function.add_property_override("FunctionName", name)
             # PassThrough never samples: API Gateway's tracing is off below.
             function.add_property_override("Tracing", "PassThrough")
-            parameter = {
-                API_HANDLER: self.parameters.reserved_concurrency,
-                TEAM_HANDLER: self.parameters.team_reserved_concurrency,
-            }.get(logical_id, self.parameters.housekeeping_reserved_concurrency)
-            if parameter is self.parameters.housekeeping_reserved_concurrency:
+            if logical_id == API_HANDLER:
+                parameter = self.parameters.reserved_concurrency
+            elif logical_id == TEAM_HANDLER:
+                parameter = self.parameters.team_reserved_concurrency
+            else:  # the scheduled housekeeping
+                parameter = self.parameters.housekeeping_reserved_concurrency
                 function.add_property_override("Timeout", SCHEDULED_TIMEOUT_S)
             function.add_property_override(
                 "ReservedConcurrentExecutions", reserved(stack, parameter)

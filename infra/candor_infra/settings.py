@@ -91,7 +91,7 @@ def _positive(merged: dict[str, Any], key: str, default: int) -> int:
 
 
 def _at_least(merged: dict[str, Any], key: str, default: int, low: int) -> int:
-    """A concurrency of 0 means no reservation (infra/candor_infra/api.py)."""
+    """A concurrency of 0 means no reservation (infra/candor_infra/team_capacity.py)."""
     value = int(merged.get(key, default))
     if value < low:
         raise SettingsInvalid(f"{key} must be at least {low}")

@@ -6,7 +6,10 @@ throttling limits per method, so the team's methods get limits of their own
 same code as `APIHandler` with its own reserved concurrency, so a flood
 that uses up the API function's concurrency never reaches it. A
 reservation of 0 means none at all (a reserved concurrency of 0 would stop
-the function).
+the function). Reservations are 0 by default, as a new account has none to
+give (issue 18 item 2): the separate function then isolates the team only
+once the operator sets them (docs/deploy.md); the throttling limits hold
+either way.
 """
 
 from __future__ import annotations

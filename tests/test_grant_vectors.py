@@ -2,7 +2,9 @@
 which tests/js/grants.test.mjs runs against the browser twin: the assembled
 file is a valid age v1 file for the granted member in candor's age module,
 in Debian's ``age`` command and in pyrage (an independent implementation,
-X25519 only), and a header under another file key fails in all of them."""
+X25519 only), and a header under another file key fails in all of them.
+The stored access list is accepted only as the report and the signed grants
+prove it."""
 
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ from candor.age.x25519 import X25519Identity
 from chalicelib.age.errors import AgeError
 from chalicelib.b64 import b64u_decode
 
-CASES: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "vectors" / "grants.json").read_text("utf-8"))["cases"]
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "grants.json").read_text("utf-8"))
+CASES: list[dict[str, Any]] = VECTORS["cases"]
+ACCESS: dict[str, Any] = VECTORS["access"]
 AGE = shutil.which("age")
 
 
@@ -80,3 +83,13 @@ def test_a_grant_header_comes_only_from_a_reader() -> None:
     with pytest.raises(documents.DocumentUnreadable):
         grants.grant_header(b64u_decode(case["sealed"]), [identity],
                             identity.recipient().encode())
+
+
+@pytest.mark.parametrize("case", ACCESS["cases"], ids=[c["name"] for c in ACCESS["cases"]])
+def test_who_is_on_the_case_is_proven(case: dict[str, Any]) -> None:
+    stored = {"reply_to": ACCESS["reply_to"], "access": case["access"], "grants": case["grants"]}
+    report, chain = ACCESS["report"], ACCESS["chain"]
+    left_out = grants.excluded(report, chain)
+    assert left_out is not None
+    problems = grants.access_problems(stored, report, chain[-1], left_out)
+    assert sorted(p.split(" ", 1)[0] for p in problems) == case["problems"]

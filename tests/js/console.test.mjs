@@ -276,8 +276,12 @@ test("teamops: entries verify for their author only; a tampered case blocks writ
     consistencyWarnings([manifest], { ...detail, reply_to: alice.recipient }, report).map((w) => w.code),
     ["report"],
   );
+  // A member taken off is no mismatch (protocol §4.4); one put on without a grant is.
+  assert.deepEqual(consistencyWarnings([manifest], { ...detail, access: report.access.slice(1) }, report), []);
   assert.deepEqual(
-    consistencyWarnings([manifest], { ...detail, access: report.access.slice(1) }, report).map((w) => w.code),
+    consistencyWarnings([manifest], { ...detail, access: [...report.access, "m_" + "A".repeat(20)] }, report).map(
+      (w) => w.code,
+    ),
     ["access"],
   );
   const doc = buildEntry({

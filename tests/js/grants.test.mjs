@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Decrypter } from "age-encryption";
-import { assemble, headerEnd, readable } from "../../frontend/src/lib/grants.js";
+import { accessProblems, assemble, excluded, headerEnd, readable } from "../../frontend/src/lib/grants.js";
+import { consistencyWarnings } from "../../frontend/src/lib/teamops.js";
 import { fromB64u } from "../../frontend/src/lib/encoding.js";
 
 const DIR = new URL("../vectors/", import.meta.url);
@@ -37,4 +38,22 @@ test("a blob without a header cannot be assembled", () => {
   assert.equal(headerEnd(header), header.length);
   assert.equal(headerEnd(new Uint8Array([1, 2, 3])), -1);
   assert.throws(() => assemble(header, new TextEncoder().encode("not age")));
+});
+
+const A = V.access;
+for (const c of A.cases) {
+  test(`grants.json: access ${c.name}`, () => {
+    const detail = { reply_to: A.reply_to, access: c.access, grants: c.grants };
+    const problems = accessProblems(A.chain, detail, A.report);
+    assert.deepEqual(problems.map((p) => p.split(" ", 1)[0]).sort(), c.problems);
+    // The console's check blocks writing exactly then (protocol §4.5).
+    const blocked = consistencyWarnings(A.chain, detail, { ...A.report }).some((w) => w.code === "access");
+    assert.equal(blocked, c.problems.length > 0);
+  });
+}
+
+test("the reporter's exclusions come from the report's manifest version", () => {
+  assert.equal(excluded({ ...A.report, manifest: 99 }, A.chain), null);
+  const left = excluded(A.report, A.chain);
+  assert.equal(left.size, 1); // C: in version 1 and not in the report's access
 });

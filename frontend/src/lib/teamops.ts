@@ -20,9 +20,10 @@ import {
   sealDocument,
   type MessageVerdict,
 } from "./documents.js";
-import { b64u, fromB64u, hex, sha256 } from "./encoding.js";
+import { b64u, hex, sha256 } from "./encoding.js";
 import { recipientsForAccess, todayUtc } from "./manifest.js";
 import { daysLeft } from "./manifest-status.js";
+import { accessProblems, assemble, grantHeader, readable } from "./grants.js";
 import { attachmentPadder } from "./padding.js";
 import type {
   AttachmentEntry,
@@ -59,8 +60,9 @@ export function consistencyWarnings(
   const problem = reportProblem(report, caseDetail.reply_to);
   if (problem !== null) warnings.push({ code: "report", detail: problem });
   const sealed = isObject(report) ? report : {};
-  const sealedAccess: unknown = sealed.access ?? [];
-  if (JSON.stringify(sealedAccess) !== JSON.stringify(caseDetail.access)) warnings.push({ code: "access" });
+  // Grants and revocations change the stored list (protocol §4.4): it must
+  // name only members the report or a verified grant puts on the case.
+  for (const detail of accessProblems(chain, caseDetail, sealed)) warnings.push({ code: "access", detail });
   for (const name of rotatedSince(chain, sealed.manifest, caseDetail.access))
     warnings.push({ code: "keys", detail: name });
   return warnings;
@@ -189,9 +191,18 @@ export interface Reader {
   chain: readonly Manifest[];
 }
 
-/** The sealed bytes of a document of a case. @throws {ApiError} | {EncodingError} */
-async function sealedBlob(client: TeamClient, caseId: string, blobId: string): Promise<Uint8Array> {
-  return fromB64u((await getBlob(client, caseId, blobId)).sealed);
+/**
+ * A document of a case as stored (what hashes and `prev` name) and as this
+ * member decrypts it: with their grant header, when a grant gave them the
+ * case (protocol §4.4). @throws {ApiError} | {EncodingError} | {OpenFailed}
+ */
+async function sealedBlob(
+  client: TeamClient,
+  caseId: string,
+  blobId: string,
+): Promise<{ stored: Uint8Array; mine: Uint8Array }> {
+  const answer = await getBlob(client, caseId, blobId);
+  return readable({ ...answer, sealed: answer.sealed ?? "" });
 }
 
 /**
@@ -207,15 +218,26 @@ export async function readCase(
 ): Promise<CaseRead> {
   const { client, opener, chain } = reader;
   const detail = await getCase(client, id);
-  const reportSealed = known?.id === detail.report.id ? known.sealed : await sealedBlob(client, id, detail.report.id);
   const hint = detail.access.indexOf(reader.key.member);
-  const report = await opener.document(reportSealed, hint);
+  const fetchReport = () => sealedBlob(client, id, detail.report.id);
+  let blob = known?.id === detail.report.id ? { stored: known.sealed, mine: known.sealed } : await fetchReport();
+  let report: unknown;
+  try {
+    report = await opener.document(blob.mine, hint);
+  } catch (err) {
+    // Bytes kept from an earlier read may lack the grant header (protocol §4.4): fetch them.
+    if (!(err instanceof OpenFailed) || known?.id !== detail.report.id) throw err;
+    blob = await fetchReport();
+    report = await opener.document(blob.mine, hint);
+  }
+  const reportSealed = blob.stored;
   if (!isReport(report)) throw new OpenFailed("not a report");
   const load = async (kind: EntryKind, meta: Listing): Promise<Shown> => {
     const item: Shown = { meta, doc: null, sealed: null, verdict: "unreadable" };
     try {
-      item.sealed = await sealedBlob(client, id, meta.id);
-      const doc = await opener.document(item.sealed, hint);
+      const blob = await sealedBlob(client, id, meta.id);
+      item.sealed = blob.stored;
+      const doc = await opener.document(blob.mine, hint);
       item.verdict = checkMessage(doc, kind, meta, detail.reply_to, authorKeys(doc, chain, report.reporter_key));
       // checkMessage said "ok": a well-formed message or note of this case, signed by its author.
       if (item.verdict === "ok") item.doc = doc as unknown as MessageDoc;
@@ -246,9 +268,16 @@ export async function openCaseAttachment(
   entry: AttachmentEntry,
   hint: number,
 ): Promise<Uint8Array> {
-  const { url } = await getBlob(reader.client, caseId, entry.id);
-  if (!url) throw new OpenFailed("no download URL");
-  return reader.opener.attachment(await downloadSealed(url), entry, hint);
+  const answer = await getBlob(reader.client, caseId, entry.id);
+  if (!answer.url) throw new OpenFailed("no download URL");
+  const stored = await downloadSealed(answer.url);
+  const header = grantHeader(answer);
+  if (header === null) return reader.opener.attachment(stored, entry, hint);
+  // Granted (protocol §4.4): the entry's hash names the stored blob, which
+  // this member reads with their own header in front of its payload.
+  if (hex(sha256(stored)) !== entry.sha256) throw new OpenFailed("hash");
+  const mine = assemble(header, stored);
+  return reader.opener.attachment(mine, { ...entry, sha256: hex(sha256(mine)) }, hint);
 }
 
 /**
@@ -265,7 +294,8 @@ export async function fetchSealedReports(
   let ask = [...ids];
   while (ask.length) {
     const answer = await getReports(client, ask);
-    for (const r of answer.reports) out.push([r.case, r.sealed]);
+    // A granted member's report comes with their header (protocol §4.4): the bytes they open.
+    for (const r of answer.reports) out.push([r.case, grantHeader(r) ? b64u(readable(r).mine) : r.sealed]);
     for (const id of answer.missing) out.push([id, null]);
     const more = answer.more.filter((id) => ask.includes(id));
     if (more.length === ask.length) throw new Error("the server returned no report");

@@ -93,8 +93,12 @@ def test_a_fresh_deploy_reserves_nothing_so_a_new_account_can_take_it(synth: Syn
 
     from conftest import REPO_ROOT
 
+    # The stack from settings.py's defaults (conftest sets no `candor`
+    # context) and cdk.json, which `cdk deploy` reads, agree on nothing reserved.
     context = json.loads((REPO_ROOT / "infra" / "cdk.json").read_text("utf-8"))["context"]
-    assert context["candor"].get("reservedConcurrency", 0) == 0
+    for key in ("reservedConcurrency", "teamReservedConcurrency",
+                "housekeepingReservedConcurrency"):
+        assert context["candor"].get(key, 0) == 0, key
     template = synth.templates["prod"]
     total = sum(reserved_with_defaults(template, props)
                 for props in functions(template).values())

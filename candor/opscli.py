@@ -16,6 +16,7 @@ from typing import Any
 from candor import config, prompt, roster
 from candor import keyfile as kf
 from candor.prompt import CliError
+from candor.serve import add_throttle_arguments, throttle_of
 from chalicelib import manifest as mf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,14 +216,15 @@ def head_warning(ctx: Any) -> None:
         print(f"candor: warning: {line.removeprefix('warning: ')}", file=sys.stderr, flush=True)
 
 
-def serve(data_dir: str, site: Path | None, host: str, port: int) -> None:
+def serve(data_dir: str, site: Path | None, host: str, port: int, **throttle: Any) -> None:
+    """``throttle``: make_server's ``rate`` and ``burst`` (``--rate``, ``--burst``)."""
     from candor.serve import make_server, start_retention
     from chalicelib.config import Settings
     from chalicelib.http import runtime
     from chalicelib.store.local import LocalCaseStore
 
     store = LocalCaseStore(data_dir)
-    server = make_server(Settings(data_dir=data_dir), store, site, host, port)
+    server = make_server(Settings(data_dir=data_dir), store, site, host, port, **throttle)
     base = runtime.settings.public_base_url
     start_retention(runtime.ctx)
     print(f"Reporter page:  {base}/", flush=True)
@@ -240,11 +242,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     site = Path(args.static) if args.static else None
     if site is None and (Path(args.data_dir) / "site").is_dir():
         site = Path(args.data_dir) / "site"
-    serve(args.data_dir, site, args.host, args.port)
+    serve(args.data_dir, site, args.host, args.port, **throttle_of(args))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    throttle = throttle_of(args)  # a bad --rate is refused before anything is made
     data = Path(args.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     secret = data / "DEMO-PASSPHRASE.txt"
@@ -258,7 +261,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for name, function, role in DEMO_TEAM:
         print(f"  {data / kf.key_file_stem(name)}.candor-key  {name}, {function} ({role})")
     print(f"Demo passphrase: {passphrase}", flush=True)
-    serve(str(data), data / "site", args.host, args.port)
+    serve(str(data), data / "site", args.host, args.port, **throttle)
     return 0
 
 
@@ -304,6 +307,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         p.add_argument("--port", type=int, default=8000)
         if name == "serve":
             p.add_argument("--static", help="the built pages (default: DATA_DIR/site)")
+        add_throttle_arguments(p)
         p.set_defaults(func=func)
 
 

@@ -99,6 +99,10 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "candor"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    # The headers and the body go out in two writes; with Nagle's algorithm
+    # the body then waits for the client's delayed ACK (~40 ms) on every
+    # answer of a kept-alive connection, as browsers keep them.
+    disable_nagle_algorithm = True
     gateway: Any
     buckets: Buckets
     store: LocalCaseStore

@@ -9,6 +9,10 @@ import argparse
 import http.client
 import http.server
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -134,6 +138,57 @@ def test_rate_and_burst_options() -> None:
     for bad in (["--rate", "0"], ["--burst", "0"], ["--rate", "nan"]):
         with pytest.raises(ValueError, match="--rate must be above 0"):
             throttle_of(parser.parse_args(bad))
+
+
+def test_the_cli_sets_the_bucket(tmp_path: Path, team: Team) -> None:
+    """``candor serve --rate 1 --burst 2``: the third call at once is refused."""
+    data = tmp_path / "data"
+    team_roster.bootstrap(Context(LocalCaseStore(data)), team.manifest)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "candor", "serve", "--data-dir", str(data), "--port", "0",
+         "--rate", "1", "--burst", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        host = next(line.split("//")[1].strip().rstrip("/") for line in proc.stdout
+                    if line.startswith("Reporter page:"))
+        statuses = []
+        for _ in range(3):
+            conn = http.client.HTTPConnection(host, timeout=10)
+            conn.request("GET", "/v1/manifest")
+            statuses.append(conn.getresponse().status)
+            conn.close()
+        assert statuses == [200, 200, 429]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_answers_are_not_held_back_by_nagle(tmp_path: Path) -> None:
+    """Every accepted connection has TCP_NODELAY (see Handler)."""
+    seen: list[int] = []
+    store = LocalCaseStore(tmp_path / "data")
+    server = make_server(Settings(), store, None, "127.0.0.1", 0)
+    bound = server.RequestHandlerClass
+
+    class Recording(bound):  # type: ignore[misc,valid-type]
+        def setup(self) -> None:
+            super().setup()
+            seen.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    server.RequestHandlerClass = Recording
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        conn = http.client.HTTPConnection(f"127.0.0.1:{server.server_address[1]}", timeout=10)
+        conn.request("GET", "/v1/manifest")
+        conn.getresponse().read()
+        conn.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen and all(seen), seen
 
 
 def _drain(host: str) -> None:

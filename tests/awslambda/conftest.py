@@ -7,12 +7,12 @@ import pytest
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = [
+    lines = dict.fromkeys([
         f"{name.removeprefix('lambda:')}: {value}"
         for report in terminalreporter.stats.get("passed", [])
         for name, value in getattr(report, "user_properties", [])
         if name.startswith("lambda:")
-    ]
+    ])  # each once: several tests report the same package
     if lines:
         terminalreporter.write_sep("-", "packaged Lambda")
         for line in lines:

@@ -4,7 +4,8 @@ The deployment package the CDK app deploys runs under AWS's runtime
 interface client in a Python 3.13 environment that holds an old SDK
 (botocore 1.34, `runtime_env`), fed API Gateway REST proxy events by a
 front proxy, with DynamoDB on moto's server and S3 on SeaweedFS. Candor's
-own clients drive the reporter's and the team's whole flow over HTTP. The
+own clients (the reporter's code, the team's code and command line) drive
+the whole flow over HTTP. The
 run prints the cold start and the package size, and shows that no canary
 address or user agent reaches storage or the function's logs.
 """
@@ -15,19 +16,22 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from candor import keyfile as kf
 from candor import teamops
 from candor.client import ApiClient, ApiError, HttpTransport
 from candor.reporter import Evidence, follow_up, submit
 from tests.awslambda import client_only as co
-from tests.awslambda.package import deployment_package
+from tests.awslambda.package import ROOT, deployment_package
 from tests.awslambda.packaged import PackagedLambda, packaged_lambda
 from tests.awslambda.runtime_env import RUNTIME_SDK, runtime_python
+from tests.support.live import PASSPHRASE
 from tests.support.team import Team
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lambda-package")]
@@ -93,10 +97,26 @@ def _stored(fn: PackagedLambda, work: Path) -> str:
     return "\n".join(parts)
 
 
-def _reporter_and_team(fn: PackagedLambda, team: Team) -> None:
+def _cli(fn: PackagedLambda, team: Team, name: str, work: Path, *args: str) -> str:
+    """`candor ARGS` as the member runs it, against the function."""
+    key, anchor = work / f"{name}.candor-key", work / "manifest.json"
+    if not key.exists():
+        kf.write_keyfile(team.by_name(name).key, key, PASSPHRASE)
+        anchor.write_text(json.dumps(team.manifest))
+    done = subprocess.run(
+        [sys.executable, "-m", "candor", *args, "--key", str(key), "--api", fn.url,
+         "--manifest", str(anchor)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "CANDOR_PASSPHRASE": PASSPHRASE, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done.stdout
+
+
+def _reporter_and_team(fn: PackagedLambda, team: Team, work: Path) -> list[str]:
     """Submit with an attachment, open with the receipt, follow up; the
     team lists, reads (attachment included) and replies; the reporter
-    reads the reply."""
+    reads the reply. The ids of the case and the attachment."""
     anon = ApiClient(HttpTransport(fn.url))
     evidence = os.urandom(20_000)
     sub = submit(anon, team.manifest, {"summary": "packaged Lambda"},
@@ -112,6 +132,7 @@ def _reporter_and_team(fn: PackagedLambda, team: Team) -> None:
     s = teamops.Session(ApiClient(HttpTransport(fn.url), member.key), member.key, team.manifest)
     [case] = s.get("/v1/team/cases")["cases"]
     assert teamops.report_summaries(s, [case]) == {case["id"]: "packaged Lambda"}
+    assert "packaged Lambda" in _cli(fn, team, "Grace", work, "cases", "list")
     view = teamops.read_case(s, case["id"])
     [entry] = view.report["attachments"]
     assert teamops.attachment(s, case["id"], entry) == evidence
@@ -124,6 +145,7 @@ def _reporter_and_team(fn: PackagedLambda, team: Team) -> None:
                                      {"Content-Type": "application/octet-stream"}, b"\x00\xff")
     assert raw[0] == 415 and json.loads(raw[1])["error"]["code"] == "unsupported_media_type"
     assert _refused(lambda: anon.call("GET", "/v1/nowhere", signed=False))[0] == 403
+    return [case["id"], entry["id"]]
 
 
 def _cold_start(fn: PackagedLambda, anon: ApiClient) -> dict[str, float]:
@@ -147,13 +169,14 @@ def test_packaged_lambda_runs_the_whole_flow(
 ) -> None:
     with packaged_lambda(tmp_path, manifest=team.manifest, s3=s3) as fn:
         times = _cold_start(fn, ApiClient(HttpTransport(fn.url)))
-        _reporter_and_team(fn, team)
+        ids = _reporter_and_team(fn, team, tmp_path)
         assert fn.gateway.failures == [] and fn.runtime.init_errors == []
         stored, logs = _stored(fn, tmp_path), fn.log_text()
         package = fn.package
     canaries = fn.gateway.canaries.issued
     assert len(canaries) > 40
     assert sorted(c for c in canaries if c in stored or c in logs) == []
+    assert all(i in stored for i in ids)  # the search does see what is stored
     assert "route=" in logs  # the function's own log lines were captured
     assert package.written() == []
 

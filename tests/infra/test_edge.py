@@ -207,7 +207,11 @@ def test_outputs_name_the_urls_bucket_and_table(synth: Synth, stage: str) -> Non
         "TableName",
         "PagesBucketName",
         "DistributionId",
+        "DataKeyId",
     } <= set(outputs)
+    # make destroy schedules the retained key's deletion by its id.
+    (key,) = resources(synth.templates[stage], "AWS::KMS::Key")
+    assert outputs["DataKeyId"]["Value"] == {"Ref": key}
     assert ("NotifyTopicArn" in outputs) == (stage == "alt")
     if stage == "alt":
         assert outputs["ApiUrl"]["Value"] == f"https://{DOMAIN}"

@@ -132,7 +132,7 @@ class Gateway:
         try:
             result = self.runtime.invoke(event)
         except InvocationFailed as exc:
-            self.failures.append(str(exc)[:500])
+            self.failures.append(str(exc))
             timed_out = str(exc).startswith("Task timed out")
             status = 504 if timed_out else 502
             message = b"Endpoint request timed out" if timed_out else b"Internal server error"

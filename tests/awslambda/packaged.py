@@ -79,13 +79,13 @@ class PackagedLambda:
 
 
 def lambda_environment(root: Path, runtime_api: str, settings: Mapping[str, str],
-                       endpoints: Mapping[str, str]) -> dict[str, str]:
+                       endpoints: Mapping[str, str], handler: str = HANDLER) -> dict[str, str]:
     """What Lambda sets for a python3.13 function, plus the function's own
     variables (infra/candor_infra/api.py) and the local endpoints. Nothing
     is inherited from this process."""
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC",
-        "LAMBDA_TASK_ROOT": str(root), "_HANDLER": HANDLER,
+        "LAMBDA_TASK_ROOT": str(root), "_HANDLER": handler,
         "AWS_LAMBDA_RUNTIME_API": runtime_api, "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         "AWS_LAMBDA_FUNCTION_NAME": FUNCTION, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": MEMORY_MB,
@@ -124,8 +124,8 @@ def packaged_lambda(
         stack.enter_context(serialized_moto_dynamodb())
         name = "candor-lambda-" + secrets.token_hex(5)
         _install(name, manifest)
-        runtime = stack.enter_context(_running(RuntimeApi()))
-        gateway = stack.enter_context(_running(
+        runtime = stack.enter_context(running(RuntimeApi()))
+        gateway = stack.enter_context(running(
             Gateway(runtime, package.api_definition, binary_media_types)))  # fmt: skip
         settings = {
             "CANDOR_BACKEND": "aws", "CANDOR_BUCKET": name, "CANDOR_TABLE": name,
@@ -141,7 +141,7 @@ def packaged_lambda(
         for i in range(workers):
             log = work / f"function-{i}.log"
             fn.logs.append(log)
-            proc = stack.enter_context(_process([str(python), "-m", "awslambdaric", HANDLER],
+            proc = stack.enter_context(run_function([str(python), "-m", "awslambdaric", HANDLER],
                                                 package.root, env, log))
             fn.processes.append(proc)
         yield fn
@@ -160,7 +160,7 @@ def _install(name: str, manifest: Mapping[str, Any] | None) -> None:
 
 
 @contextlib.contextmanager
-def _running[T: (RuntimeApi, Gateway)](server: T) -> Iterator[T]:
+def running[T: (RuntimeApi, Gateway)](server: T) -> Iterator[T]:
     server.start()
     try:
         yield server
@@ -169,8 +169,9 @@ def _running[T: (RuntimeApi, Gateway)](server: T) -> Iterator[T]:
 
 
 @contextlib.contextmanager
-def _process(args: list[str], cwd: Path, env: dict[str, str],
-             log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def run_function(args: list[str], cwd: Path, env: dict[str, str],
+                 log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """One runtime process (an execution environment), stopped on exit."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:

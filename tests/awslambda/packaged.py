@@ -110,15 +110,7 @@ def packaged_lambda(
     "moto" or "seaweedfs". `work`: an empty directory for logs and data."""
     package, python = deployment_package(), runtime_python()
     with contextlib.ExitStack() as stack:
-        if s3 == "seaweedfs":
-            (work / "seaweedfs").mkdir()
-            s3_url = stack.enter_context(seaweedfs(
-                work / "seaweedfs", FAKE_AWS_ENV["AWS_ACCESS_KEY_ID"],
-                FAKE_AWS_ENV["AWS_SECRET_ACCESS_KEY"]))  # fmt: skip
-        elif s3 == "moto":
-            s3_url = moto_server_url()
-        else:
-            raise ValueError(f"s3 must be 'moto' or 'seaweedfs', not {s3!r}")
+        s3_url = _s3_endpoint(stack, s3, work)
         endpoints = {"AWS_ENDPOINT_URL_S3": s3_url, "AWS_ENDPOINT_URL_DYNAMODB": moto_server_url()}
         stack.enter_context(fake_aws_env(**endpoints))
         stack.enter_context(serialized_moto_dynamodb())
@@ -138,13 +130,23 @@ def packaged_lambda(
             env["AWS_SESSION_TOKEN"] = "testing"
         fn = PackagedLambda(gateway.url, package, runtime, gateway, name, name, endpoints,
                             [], time.monotonic())
+        command = [str(python), "-m", "awslambdaric", HANDLER]
         for i in range(workers):
-            log = work / f"function-{i}.log"
-            fn.logs.append(log)
-            proc = stack.enter_context(run_function([str(python), "-m", "awslambdaric", HANDLER],
-                                                package.root, env, log))
-            fn.processes.append(proc)
+            fn.logs.append(work / f"function-{i}.log")
+            fn.processes.append(stack.enter_context(
+                run_function(command, package.root, env, fn.logs[-1])))  # fmt: skip
         yield fn
+
+
+def _s3_endpoint(stack: contextlib.ExitStack, s3: str, work: Path) -> str:
+    if s3 == "moto":
+        return moto_server_url()
+    if s3 != "seaweedfs":
+        raise ValueError(f"s3 must be 'moto' or 'seaweedfs', not {s3!r}")
+    (work / "seaweedfs").mkdir()
+    return stack.enter_context(seaweedfs(
+        work / "seaweedfs", FAKE_AWS_ENV["AWS_ACCESS_KEY_ID"],
+        FAKE_AWS_ENV["AWS_SECRET_ACCESS_KEY"]))  # fmt: skip
 
 
 def _install(name: str, manifest: Mapping[str, Any] | None) -> None:

@@ -18,6 +18,10 @@ import type { Manifest } from "./src/lib/types.js";
 import type { SiteSettings } from "./src/page/site.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+// esbuild names modules and hashes file names by their paths relative to its
+// working directory: the checkout's root, never the caller's cwd, keeps the
+// output byte-identical wherever the checkout lies and whoever builds it.
+const ROOT = dirname(HERE);
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d3557"/><path d="M4 8.5l2.5 2.5L12 5" stroke="#fff" stroke-width="2" fill="none"/></svg>\n`;
 
 interface Args {
@@ -195,6 +199,7 @@ async function bundleWorkers(assets: string): Promise<Record<string, string>> {
     metafile: true,
     charset: "utf8",
     legalComments: "eof",
+    absWorkingDir: ROOT,
     logLevel: "warning",
   });
   const workers: Record<string, string> = {};
@@ -214,6 +219,7 @@ async function bundle(
   const workers = await bundleWorkers(assets);
   const entries = readdirSync(join(HERE, "src"))
     .filter((f) => /\.[jt]s$/.test(f) && !f.endsWith(".d.ts"))
+    .sort() // a directory's order differs between file systems
     .map((f) => join(HERE, "src", f));
   const result = await esbuild.build({
     entryPoints: entries,
@@ -228,6 +234,7 @@ async function bundle(
     metafile: true,
     charset: "utf8",
     legalComments: "eof",
+    absWorkingDir: ROOT,
     logLevel: "warning",
     define: { __CANDOR_WORKERS__: JSON.stringify(workers) },
     plugins: [builtInData({ ...data, questionnaire: readJson(join(HERE, "questionnaire.json")) })],
@@ -236,7 +243,8 @@ async function bundle(
   for (const [path, meta] of Object.entries(result.metafile.outputs)) {
     if (!meta.entryPoint) continue;
     const name = basename(meta.entryPoint).replace(/\.[jt]s$/, "");
-    scripts[name] = { href: relative(out, resolve(path)).split("\\").join("/"), integrity: sri(readFileSync(path)) };
+    const file = resolve(ROOT, path); // metafile paths are relative to absWorkingDir
+    scripts[name] = { href: relative(out, file).split("\\").join("/"), integrity: sri(readFileSync(file)) };
   }
   return scripts;
 }

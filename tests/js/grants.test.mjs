@@ -6,8 +6,19 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Decrypter } from "age-encryption";
-import { accessProblems, assemble, excluded, headerEnd, readable } from "../../frontend/src/lib/grants.js";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Decrypter, generateHybridIdentity, generateX25519Identity, identityToRecipient } from "age-encryption";
+import {
+  accessProblems,
+  assemble,
+  excluded,
+  headerEnd,
+  makeGrantHeader,
+  readable,
+} from "../../frontend/src/lib/grants.js";
 import { consistencyWarnings } from "../../frontend/src/lib/teamops.js";
 import { fromB64u } from "../../frontend/src/lib/encoding.js";
 
@@ -57,3 +68,29 @@ test("the reporter's exclusions come from the report's manifest version", () => 
   const left = excluded(A.report, A.chain);
   assert.equal(left.size, 1); // C: in version 1 and not in the report's access
 });
+
+// The browser makes grant headers too: a granted member grants onward, from
+// the header they read with; age-encryption and Debian's age decrypt the result.
+for (const c of V.cases.filter((v) => v.valid)) {
+  test(`grants.json: granted onward from ${c.name}`, async () => {
+    const sealed = fromB64u(c.sealed);
+    const mine = assemble(fromB64u(c.header), sealed);
+    const pq = c.identity.startsWith("AGE-SECRET-KEY-PQ-");
+    const next = pq ? await generateHybridIdentity() : await generateX25519Identity();
+    const header = await makeGrantHeader(mine, [c.identity], await identityToRecipient(next));
+    assert.equal(headerEnd(header), header.length);
+    const theirs = assemble(header, sealed);
+    const d = new Decrypter();
+    d.addIdentity(next);
+    assert.equal(sha(await d.decrypt(theirs)), c.plaintext_sha256);
+    if (!pq) {
+      const dir = mkdtempSync(join(tmpdir(), "candor-grant-"));
+      writeFileSync(join(dir, "key.txt"), next + "\n");
+      const age = spawnSync("age", ["-d", "-i", join(dir, "key.txt")], { input: theirs });
+      assert.equal(age.status, 0, String(age.stderr));
+      assert.equal(sha(age.stdout), c.plaintext_sha256);
+    }
+    // Someone who cannot open the blob cannot grant it.
+    await assert.rejects(makeGrantHeader(sealed, [c.identity], await identityToRecipient(next)));
+  });
+}

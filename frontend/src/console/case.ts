@@ -11,6 +11,7 @@ import { $, el, tr } from "../page/common.js";
 import { attachmentItem, closePreview } from "./attachments.js";
 import { clearCompose, initCompose, type Send } from "./compose.js";
 import { renderEntries, renderMeta, renderReport, renderWarnings, type View } from "./case-sections.js";
+import { clearPeople, initPeople, renderPeople } from "./people.js";
 import { current, i18n, isAdmin, manifest, memberName, session, showError, showNotice, stillOpen } from "./session.js";
 import { button, input, select, showView, textArea } from "./views.js";
 
@@ -45,6 +46,7 @@ export function initCase(wiring: CaseHooks): void {
   });
   $("set-status").addEventListener("change", syncResolution);
   $("preview-close").addEventListener("click", closePreview);
+  initPeople(reloadCase);
   i18n().onChange(() => {
     if (view && session.open) renderAll(view);
   });
@@ -53,6 +55,7 @@ export function initCase(wiring: CaseHooks): void {
 export function clearCase(): void {
   closePreview();
   clearCompose();
+  clearPeople();
   view = null;
   for (const id of ["case-warnings", "case-meta", "case-report", "case-attachments", "case-thread", "case-notes"]) {
     $(id).replaceChildren();
@@ -111,7 +114,18 @@ function renderAll(v: View): void {
   renderEntries($("case-thread"), v, v.messages, "console.case.no_messages");
   renderEntries($("case-notes"), v, v.notes, "console.case.no_notes");
   renderActions(v.detail);
+  renderPeople(v);
   i18n().apply($("view-case"));
+}
+
+/** After a grant or a removal: the case as it is now, told to the inbox. */
+async function reloadCase(id: string): Promise<void> {
+  const epoch = session.epoch;
+  const loaded = await loadCase(id, epoch);
+  if (!loaded || !stillOpen(epoch) || shownId() !== id) return;
+  view = loaded;
+  renderAll(loaded);
+  hooks?.changed(id, loaded.detail);
 }
 
 // -- status, assignee, legal hold -------------------------------------------------------------

@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 PREFIX = "/2018-06-01/runtime"
+# Lambda's limit on a synchronous invocation's event and on its result.
+MAX_PAYLOAD = 6_291_556
 FUNCTION_ARN = "arn:aws:lambda:eu-central-1:111122223333:function:candor-APIHandler"
 _RESULT = re.compile(PREFIX + r"/invocation/([^/]+)/(response|error)$")
 
@@ -85,6 +87,9 @@ class RuntimeApi:
         request_id = str(uuid.uuid4())
         deadline_ms = int((time.time() + timeout) * 1000)
         call = _Invocation(request_id, json.dumps(event).encode(), deadline_ms)
+        if len(call.event) > MAX_PAYLOAD:
+            raise InvocationFailed(f"Request payload size ({len(call.event)} bytes) exceeded "
+                                   f"maximum allowed payload size ({MAX_PAYLOAD} bytes).")
         self._pending.put(call)
         if not call.done.wait(timeout):
             raise InvocationFailed(f"Task timed out after {timeout:.2f} seconds")
@@ -147,7 +152,13 @@ def _handler(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
                 self._answer(202, b'{"status":"OK"}')
                 return
             found = _RESULT.match(self.path)
-            if found and api._finish(found.group(1), found.group(2), body):
+            if found and found.group(2) == "response" and len(body) > MAX_PAYLOAD:
+                error = {"errorType": "Function.ResponseSizeTooLarge", "errorMessage":
+                         f"Response payload size ({len(body)} bytes) exceeded maximum "
+                         f"allowed payload size ({MAX_PAYLOAD} bytes)."}
+                api._finish(found.group(1), "error", json.dumps(error).encode())
+                self._answer(413, json.dumps(error).encode())
+            elif found and api._finish(found.group(1), found.group(2), body):
                 self._answer(202, b'{"status":"OK"}')
             else:
                 self._answer(400, b'{"errorMessage":"unknown request id"}')

@@ -21,7 +21,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lambda-package")]
 DEFINITION: dict[str, Any] = {"paths": {"/v1/boom/{what}": {"get": {}}}}
 BOOM = """
 def handler(event, context):
-    raise ValueError("boom: " + event["pathParameters"]["what"])
+    what = event["pathParameters"]["what"]
+    if what.isdigit():  # an answer of that many bytes
+        return {"statusCode": 200, "body": "x" * int(what)}
+    raise ValueError("boom: " + what)
 """
 
 
@@ -43,6 +46,10 @@ def test_a_function_error_is_a_502_and_is_recorded(tmp_path: Path) -> None:
             [failure] = gateway.failures
             assert json.loads(failure)["errorType"] == "ValueError" and "boom: now" in failure
             assert http("GET", gateway.url + "/v1/elsewhere")[0] == 403
+            # Lambda's 6 MB limit on a result: just under passes, just over is an error.
+            assert http("GET", gateway.url + "/v1/boom/6291000") == (200, b"x" * 6291000)
+            assert http("GET", gateway.url + "/v1/boom/6292000")[0] == 502
+            assert "Function.ResponseSizeTooLarge" in gateway.failures[-1]
             assert http("POST", gateway.url + "/v1/boom/now", b"{}")[0] == 403
 
 

@@ -39,7 +39,7 @@ stricter reader can never be tricked by a laxer writer):
 """
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -75,12 +75,15 @@ __all__ = [
     "ManifestSig",
     "MemberEntry",
     "certified_bytes",
+    "check_succession",
+    "check_unexpired",
     "fingerprint",
     "follow_chain",
     "is_member_id",
     "manifest_recipient_type",
     "parse_manifest",
     "remove_member_entry",
+    "verify_admin_sigs",
     "verify_chain",
     "verify_first_manifest",
     "verify_member_entry",
@@ -174,27 +177,60 @@ def _rotated_key(candidate: Manifest, member: str, key: bytes) -> list[bytes]:
     return [b64u_decode(entry["signing_key"])]
 
 
-def _verify_sigs(candidate: Manifest, authority: Manifest, *, partial: bool = False) -> None:
-    message = signing.signed_bytes(candidate, "sigs")
+def verify_admin_sigs(
+    document: Mapping[str, Any],
+    authority: Manifest,
+    *,
+    partial: bool = False,
+    also: Callable[[str, bytes], list[bytes]] = lambda _member, _key: [],
+) -> None:
+    """Every `sigs` item of a manifest or release (shape-checked) verifies
+    over `JCS(document without sigs)` under the key of a distinct admin of
+    `authority`, or a key `also(member, key)` links to it; `threshold` of
+    them unless `partial`. Raises ManifestInvalid."""
+    message = signing.signed_bytes(document, "sigs")
     admins = admin_keys(authority)
     where = f"version {authority['version']}"
-    for item in candidate["sigs"]:
+    for item in document["sigs"]:
         key = admins.get(item["member"])
         require(key is not None, f"{item['member']} signed but is not an admin of {where}")
         assert key is not None
-        accepted = [key, *_rotated_key(candidate, item["member"], key)]
+        accepted = [key, *also(item["member"], key)]
         sig = b64u_decode(item["sig"])
         require(signing.verify_bytes(message, sig, accepted), f"{item['member']}: bad signature")
     threshold = authority["threshold"]
     require(
-        partial or len(candidate["sigs"]) >= threshold,
+        partial or len(document["sigs"]) >= threshold,
         f"fewer than {threshold} admins of {where} signed",
     )
 
 
-def _check_unexpired(manifest: Manifest, today: date) -> None:
-    expires = parse_day(manifest["expires"], "expires")
-    require(today <= expires, f"version {manifest['version']} expired on {expires.isoformat()}")
+def _verify_sigs(candidate: Manifest, authority: Manifest, *, partial: bool = False) -> None:
+    verify_admin_sigs(
+        candidate,
+        authority,
+        partial=partial,
+        also=lambda member, key: _rotated_key(candidate, member, key),
+    )
+
+
+def check_unexpired(document: Mapping[str, Any], today: date) -> None:
+    """The latest manifest or release of a chain is unexpired on `today`. Raises ManifestInvalid."""
+    expires = parse_day(document["expires"], "expires")
+    require(today <= expires, f"version {document['version']} expired on {expires.isoformat()}")
+
+
+def check_succession(current: Mapping[str, Any], candidate: Mapping[str, Any]) -> None:
+    """Version, order and continuity of a manifest or release following
+    `current` (protocol §4.5). Raises ManifestInvalid."""
+    require(candidate["version"] == current["version"] + 1, "version is not current + 1")
+    require(candidate["issued"] >= current["issued"], "issued is before the current version's")
+    # Continuity: the admins of a long-superseded version (whose keys a
+    # server might still hold) cannot fork the chain for an old anchor.
+    require(
+        candidate["issued"] <= current["expires"],
+        f"issued after version {current['version']} expired on {current['expires']}",
+    )
 
 
 def _verify_anchor(anchor: object) -> Manifest:
@@ -217,14 +253,7 @@ def _verify_step(current: Manifest, next_version: object, *, partial: bool = Fal
         not candidate.get(REANCHOR_FIELD),
         f"version {candidate['version']} is a re-anchor, trusted only as a built-in anchor",
     )
-    require(candidate["version"] == current["version"] + 1, "version is not current + 1")
-    require(candidate["issued"] >= current["issued"], "issued is before the current version's")
-    # Continuity: the admins of a long-superseded version (whose keys a
-    # server might still hold) cannot fork the chain for an old anchor.
-    require(
-        candidate["issued"] <= current["expires"],
-        f"issued after version {current['version']} expired on {current['expires']}",
-    )
+    check_succession(current, candidate)
     require(
         manifest_recipient_type(candidate) == manifest_recipient_type(current),
         "recipient type changed",
@@ -247,7 +276,7 @@ def verify_first_manifest(manifest: object, today: date) -> Manifest:
     its shape, certs and rotations are. Raises ManifestInvalid.
     """
     anchor = _verify_anchor(manifest)
-    _check_unexpired(anchor, today)
+    check_unexpired(anchor, today)
     return anchor
 
 
@@ -258,7 +287,7 @@ def verify_next_manifest(current: object, candidate: object, today: date) -> Man
     Raises ManifestInvalid.
     """
     following = _verify_step(parse_manifest(current), candidate)
-    _check_unexpired(following, today)
+    check_unexpired(following, today)
     return following
 
 
@@ -268,7 +297,7 @@ def verify_proposal(current: object, candidate: object, today: date) -> Manifest
     `threshold` signatures (each by a distinct admin of `current`) may be
     present yet. Raises ManifestInvalid."""
     following = _verify_step(parse_manifest(current), candidate, partial=True)
-    _check_unexpired(following, today)
+    check_unexpired(following, today)
     return following
 
 
@@ -288,7 +317,7 @@ def verify_chain(anchor: object, later: Sequence[object], *, today: date) -> Man
     Only the latest must be unexpired. Raises ManifestInvalid.
     """
     current = follow_chain(anchor, later)
-    _check_unexpired(current, today)
+    check_unexpired(current, today)
     return current
 
 

@@ -151,7 +151,8 @@ def parse_day(value: object, what: str) -> date:
         raise ManifestInvalid(f"{what} is not a day") from None
 
 
-def _check_sigs_shape(sigs: object) -> None:
+def check_sigs_shape(sigs: object) -> None:
+    """`sigs` of a manifest or release: distinct members, each one signature."""
     require(isinstance(sigs, list), "sigs is not a list")
     assert isinstance(sigs, list)
     for item in sigs:
@@ -160,6 +161,15 @@ def _check_sigs_shape(sigs: object) -> None:
         _decoded(item["sig"], signing.SIGNATURE_SIZE, "sigs: sig")
     signers = [item["member"] for item in sigs]
     require(len(set(signers)) == len(signers), "sigs: a member signed twice")
+
+
+def check_dates(document: Mapping[str, Any]) -> None:
+    """`issued` and `expires` of a manifest or release are days, in order, at
+    most MAX_LIFETIME_DAYS apart. Raises ManifestInvalid."""
+    issued = parse_day(document["issued"], "issued")
+    expires = parse_day(document["expires"], "expires")
+    require(issued <= expires, "expires is before issued")
+    require(expires - issued <= timedelta(days=MAX_LIFETIME_DAYS), "lifetime over 90 days")
 
 
 def parse_manifest(manifest: object) -> Manifest:
@@ -174,10 +184,7 @@ def parse_manifest(manifest: object) -> Manifest:
     if REANCHOR_FIELD in manifest:
         require(manifest[REANCHOR_FIELD] is True, "reanchor is not true")
         require(manifest["version"] > 1, "a re-anchor is not version 1")
-    issued = parse_day(manifest["issued"], "issued")
-    expires = parse_day(manifest["expires"], "expires")
-    require(issued <= expires, "expires is before issued")
-    require(expires - issued <= timedelta(days=MAX_LIFETIME_DAYS), "lifetime over 90 days")
+    check_dates(manifest)
     members = manifest["members"]
     require(isinstance(members, list) and len(members) > 0, "members is empty")
     for entry in members:
@@ -189,7 +196,7 @@ def parse_manifest(manifest: object) -> Manifest:
     threshold = manifest["threshold"]
     require(_is_int(threshold) and threshold >= 1, "threshold is not an integer >= 1")
     require(len(admin_keys(manifest)) >= threshold, "fewer admins than the threshold")
-    _check_sigs_shape(manifest["sigs"])
+    check_sigs_shape(manifest["sigs"])
     return cast(Manifest, manifest)
 
 

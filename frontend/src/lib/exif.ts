@@ -1,7 +1,7 @@
 // Metadata removal for evidence images, before anything is sealed: EXIF
 // (with GPS), XMP, IPTC, comments and trailing data from JPEG; text chunks,
-// eXIf and tIME from PNG; EXIF and XMP from WebP. Files of other types pass
-// unchanged and the page says it could not clean them.
+// eXIf and tIME from PNG; EXIF and XMP from WebP. Other formats have their
+// own cleaners under clean/, which clean/index.ts picks by magic bytes.
 import { concat } from "./encoding.js";
 
 const TAG_NAMES = new Map([
@@ -191,44 +191,5 @@ export function stripMetadata(bytes: Uint8Array): { format: ImageFormat | null }
   return { format, ...strip(bytes) };
 }
 
-/** What a removed field was, in words a reporter knows (the page's catalogue names each kind). */
-export type MetadataKind = "location" | "device" | "time" | "person" | "text" | "identifier" | "other";
-
-const KIND_OF: Record<string, MetadataKind> = {
-  Make: "device",
-  Model: "device",
-  Software: "device",
-  BodySerialNumber: "device",
-  LensMake: "device",
-  LensModel: "device",
-  LensSerialNumber: "device",
-  MakerNote: "device",
-  DateTime: "time",
-  DateTimeOriginal: "time",
-  DateTimeDigitized: "time",
-  OffsetTime: "time",
-  OffsetTimeOriginal: "time",
-  tIME: "time",
-  Artist: "person",
-  Copyright: "person",
-  CameraOwnerName: "person",
-  ImageDescription: "text",
-  UserComment: "text",
-  Comment: "text",
-  XMP: "text",
-  IPTC: "text",
-  ImageUniqueID: "identifier",
-};
-const KIND_ORDER: readonly MetadataKind[] = ["location", "device", "time", "person", "text", "identifier", "other"];
-
-/** The kinds of the fields stripMetadata removed, most revealing first, each once. */
-export function metadataKinds(removed: readonly string[]): MetadataKind[] {
-  const kinds = new Set<MetadataKind>();
-  for (const name of removed) {
-    // GPS fields are the location; PNG text chunks ("tEXt: Author") are text someone wrote.
-    if (name.startsWith("GPS")) kinds.add("location");
-    else if (/^(tEXt|zTXt|iTXt): /.test(name)) kinds.add("text");
-    else kinds.add(KIND_OF[name] ?? "other");
-  }
-  return KIND_ORDER.filter((k) => kinds.has(k));
-}
+// The kinds of removed fields are named for every format in clean/kinds.ts.
+export { metadataKinds, type MetadataKind } from "./clean/kinds.js";

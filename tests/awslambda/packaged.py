@@ -46,6 +46,7 @@ class PackagedLambda:
     endpoints: dict[str, str]  # AWS_ENDPOINT_URL_S3 / _DYNAMODB the function uses
     logs: list[Path]  # each runtime process's stdout and stderr
     spawned_at: float  # monotonic time the (first) runtime process started
+    env: dict[str, str] = field(repr=False, default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(repr=False, default_factory=list)
 
     @property
@@ -66,6 +67,15 @@ class PackagedLambda:
                                    f"{self.runtime.init_errors}): {self.log_text()[-3000:]}")
             time.sleep(0.005)
         return self.init_seconds
+
+    def run_other(self, handler: str, event: dict[str, Any], log: Path) -> Any:
+        """Run another function of the package (e.g. `app.housekeeping`, the
+        Housekeeping function) once, cold, with this one's environment."""
+        with running(RuntimeApi()) as runtime:
+            env = {**self.env, "AWS_LAMBDA_RUNTIME_API": runtime.address, "_HANDLER": handler}
+            command = [str(runtime_python()), "-m", "awslambdaric", handler]
+            with run_function(command, self.package.root, env, log):
+                return runtime.invoke(event, timeout=60)
 
     def log_text(self) -> str:
         return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())
@@ -129,7 +139,7 @@ def packaged_lambda(
             # URLs then carry too; SeaweedFS knows no STS and refuses them.
             env["AWS_SESSION_TOKEN"] = "testing"
         fn = PackagedLambda(gateway.url, package, runtime, gateway, name, name, endpoints,
-                            [], time.monotonic())
+                            [], time.monotonic(), env)
         command = [str(python), "-m", "awslambdaric", HANDLER]
         for i in range(workers):
             fn.logs.append(work / f"function-{i}.log")

@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,7 +172,15 @@ def test_packaged_lambda_runs_the_whole_flow(
         times = _cold_start(fn, ApiClient(HttpTransport(fn.url)))
         ids = _reporter_and_team(fn, team, tmp_path)
         assert fn.gateway.failures == [] and fn.runtime.init_errors == []
-        stored, logs = _stored(fn, tmp_path), fn.log_text()
+        # The hourly Housekeeping function, from the same package.
+        tick = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                "source": "aws.events", "account": "111122223333", "region": "eu-central-1",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "detail": {},
+                "resources": ["arn:aws:events:eu-central-1:111122223333:rule/candor-hourly"]}
+        assert fn.run_other("app.housekeeping", tick, tmp_path / "housekeeping.log") == {
+            "purged": 0}
+        stored = _stored(fn, tmp_path)
+        logs = fn.log_text() + (tmp_path / "housekeeping.log").read_text()
         package = fn.package
     canaries = fn.gateway.canaries.issued
     assert len(canaries) > 40

@@ -15,7 +15,9 @@ from candor.prompt import CliError
 
 # ``candor age`` is used in pipelines on large files, where start-up counts:
 # it loads only its own module, not the team and server commands.
-_MODULES = ("candor.opscli", "candor.teamcli", "candor.rostercli", "candor.agecli")
+_MODULES = (
+    "candor.opscli", "candor.teamcli", "candor.rostercli", "candor.releasecli", "candor.agecli",
+)
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:

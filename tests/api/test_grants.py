@@ -230,3 +230,19 @@ def test_a_grant_that_misses_a_new_entry_is_refused(
             "headers": grants.encode_headers(only_report)})
     assert (exc.value.status, exc.value.code) == (422, "invalid_access")
     assert hedy.member not in grace.get(f"/v1/team/cases/{case_id}")["access"]
+
+
+def test_a_purge_deletes_the_grants_with_the_case(
+    filed: tuple[Api, str, reporter.Submission],
+) -> None:
+    """Grant records and headers live under the case's partition (store/keys.py),
+    so a purge removes them with its entries (protocol §4.7)."""
+    api, case_id, _ = filed
+    hedy = _hedy_joins(api)
+    grants.grant(_session(api, api.team.by_name("Grace").key), case_id, hedy.member)
+    assert api.store.query(keys.grant_headers(case_id, hedy.member))
+    ada = _as(api, api.team.admin.key)
+    ada.call("PATCH", f"/v1/team/cases/{case_id}", {"status": "closed", "resolution": "spam"})
+    ada.call("DELETE", f"/v1/team/cases/{case_id}")
+    assert api.store.query(keys.case_items(case_id)) == []
+    assert api.store.get(keys.grant(case_id, hedy.member)) is None

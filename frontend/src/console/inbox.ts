@@ -1,16 +1,19 @@
 // The inbox: every case this member may read, with its report decrypted in
-// the browser (bounded concurrency), filters, search over the decrypted
-// text, and sorting. Overdue cases stand out. Opening a case is the entry
-// module's business (`InboxHooks`), so this view knows nothing of the case view.
-import { fromB64u } from "../lib/encoding.js";
+// a pool of workers (console/decrypt-pool.ts) as the listing's pages
+// arrive, so the first screen of rows shows while the rest decrypt. The
+// table paints only the rows on screen (console/inbox-table.ts); filters,
+// sorting and the search of the decrypted text run over the rows in
+// memory, without any request. Opening a case is the entry module's
+// business (`InboxHooks`), so this view knows nothing of the case view.
 import { todayUtc } from "../lib/manifest.js";
-import { OpenFailed } from "../lib/documents.js";
-import { listCases } from "../lib/api.js";
-import { fetchSealedReports, pool } from "../lib/teamops.js";
-import { type CaseDetail, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
+import type { ReportFields } from "../lib/inbox-index.js";
+import { fetchSealedReports } from "../lib/teamops.js";
+import { type CaseDetail, type CasePage, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
+import { DecryptPool } from "./decrypt-pool.js";
+import { VirtualRows } from "./inbox-table.js";
 import { current, i18n, memberName, session, showError, stillOpen } from "./session.js";
-import { button, categoryField, categoryLabel, formOf, input, select, showView } from "./views.js";
+import { button, categoryField, categoryLabel, input, select, showView } from "./views.js";
 
 export interface InboxHooks {
   openCase(id: string): void;
@@ -18,11 +21,10 @@ export interface InboxHooks {
 
 interface Row {
   summary: CaseSummary;
-  /** The decrypted report's answers (null until decrypted). */
-  form: Record<string, string> | null;
+  /** What the inbox lists of the decrypted report (null until decrypted). */
+  fields: ReportFields | null;
   failed: false | "unreadable" | "error";
-  /** The report's text, lower case, for the search box. */
-  text: string;
+  /** The painted row, dropped when the row changes (painted again when on screen). */
   tr: HTMLTableRowElement | null;
 }
 
@@ -35,8 +37,8 @@ interface Filters {
 }
 
 const SORTS = ["received_desc", "received_asc", "acknowledge_by", "feedback_by", "status"] as const;
-// GET /v1/team/reports takes up to 50 cases: one audited request per batch.
-const BATCH = 25;
+// Requests of reports in flight at once (each names up to 50 cases, one audited request).
+const FETCHING = 3;
 
 let hooks: InboxHooks | null = null;
 let rows = new Map<string, Row>();
@@ -44,6 +46,8 @@ let loading: Promise<void> | null = null;
 let stale = false;
 /** True once the listing arrived (an empty inbox is explained only then). */
 let listed = false;
+let table: VirtualRows<Row> | null = null;
+let decrypter: DecryptPool | null = null;
 
 function fillSelect(id: string, options: [string, string][]): void {
   const node = select(id);
@@ -69,6 +73,8 @@ function fillFilters(): void {
 
 export function initInbox(wiring: InboxHooks): void {
   hooks = wiring;
+  const body = $("inbox-rows", HTMLTableSectionElement);
+  table = new VirtualRows<Row>(body, paintRow, 7);
   for (const id of ["f-status", "f-category", "f-assignee", "f-sort", "f-overdue"])
     $(id).addEventListener("change", render);
   $("inbox-refresh").addEventListener("click", () => void refreshInbox());
@@ -80,25 +86,31 @@ export function initInbox(wiring: InboxHooks): void {
   i18n().onChange(() => {
     if (!session.open) return;
     fillFilters();
-    for (const row of rows.values()) paintRow(row);
+    for (const row of rows.values()) row.tr = null;
     render();
   });
 }
 
 export function clearInbox(): void {
+  decrypter?.end();
+  decrypter = null;
   rows = new Map();
   loading = null;
   stale = false;
   listed = false;
   $("inbox-empty").replaceChildren();
   $("inbox-empty").hidden = true;
-  $("inbox-rows").replaceChildren();
+  table?.show([]);
   $("inbox-count").textContent = "";
   $("inbox-progress").replaceChildren();
   input("f-search").value = "";
   $("inbox-error").hidden = true;
   button("inbox-refresh").disabled = false;
-  delete $("inbox-progress").dataset.state;
+  const data = $("inbox-progress").dataset;
+  delete data.state;
+  delete data.loadedMs;
+  delete data.firstRowMs;
+  delete data.fetched;
 }
 
 export function showInbox(): Promise<void> {
@@ -128,24 +140,35 @@ export function refreshInbox(): Promise<void> {
 
 /** Drop a case that is gone (deleted in the case view) from the listing. */
 export function forgetCase(id: string): void {
-  rows.get(id)?.tr?.remove();
   rows.delete(id);
   session.cases.delete(id);
   render();
 }
 
-/** Take a fresh listing, keeping what was decrypted of the cases still there. */
-function takeListing(summaries: CaseSummary[]): void {
-  const fresh = new Map<string, Row>();
+/** Take one page of the listing, keeping what was decrypted of the cases already there. */
+function takePage(summaries: readonly CaseSummary[], fresh: Map<string, Row>): Row[] {
+  const todo: Row[] = [];
   for (const summary of summaries) {
-    const row = rows.get(summary.id) ?? { summary, form: null, failed: false, text: "", tr: null };
+    const row = rows.get(summary.id) ?? { summary, fields: null, failed: false, tr: null };
     row.summary = summary;
+    row.tr = null;
     fresh.set(summary.id, row);
+    rows.set(summary.id, row);
+    if (!row.fields) todo.push(row);
   }
+  return todo;
+}
+
+/** The listing's end: cases that are gone (deleted, or no longer visible) leave the memory too. */
+function endListing(fresh: Map<string, Row>): void {
   rows = fresh;
-  // Cases that are gone (deleted, or no longer visible) leave the memory too.
   for (const id of [...session.cases.keys()]) if (!rows.has(id)) session.cases.delete(id);
-  for (const row of rows.values()) paintRow(row);
+}
+
+function progressSay(done: number): void {
+  const progress = $("inbox-progress");
+  progress.replaceChildren(tr("console.inbox.decrypting", { done, total: rows.size }));
+  i18n().apply(progress);
 }
 
 async function loadInbox(): Promise<void> {
@@ -153,16 +176,12 @@ async function loadInbox(): Promise<void> {
   const started = performance.now();
   const progress = $("inbox-progress");
   progress.dataset.state = "loading";
+  delete progress.dataset.firstRowMs;
   button("inbox-refresh").disabled = true;
   fillFilters();
   try {
-    const summaries = await listCases(current().client);
-    if (!stillOpen(epoch)) return;
-    takeListing(summaries);
-    listed = true;
-    fillFilters();
-    render();
-    await decryptAll(epoch);
+    decrypter ??= new DecryptPool(current().key.identities);
+    await listAndDecrypt(epoch, started);
     if (!stillOpen(epoch)) return;
     fillFilters();
     render();
@@ -182,66 +201,86 @@ async function loadInbox(): Promise<void> {
   }
 }
 
-/** Fetch (in batches) and decrypt every report not decrypted yet, showing progress. */
-async function decryptAll(epoch: number): Promise<void> {
-  const progress = $("inbox-progress");
-  const todo = [...rows.values()].filter((r) => !r.form);
-  progress.dataset.fetched = String(todo.length);
-  let done = rows.size - todo.length;
-  const say = (): void => {
-    progress.replaceChildren(tr("console.inbox.decrypting", { done, total: rows.size }));
-    i18n().apply(progress);
-  };
-  say();
+/**
+ * Page through the listing; each page's reports are fetched (one request
+ * per page) and handed to the pool while the next page is listed, and the
+ * table is painted as rows arrive (at most every 250 ms).
+ */
+async function listAndDecrypt(epoch: number, started: number): Promise<void> {
+  const fresh = new Map<string, Row>();
+  let done = 0;
+  let fetched = 0;
   let renderTimer: ReturnType<typeof setTimeout> | undefined;
-  const decrypting = async (row: Row, sealed: string | null): Promise<void> => {
-    if (!stillOpen(epoch)) return;
-    await decryptRow(row, sealed, epoch);
-    if (!stillOpen(epoch)) return;
-    done++;
-    paintRow(row);
-    say();
+  const soon = (): void => {
     renderTimer ??= setTimeout(() => {
       renderTimer = undefined;
-      render();
+      if (stillOpen(epoch)) render();
     }, 250);
   };
-  const batches: Row[][] = [];
-  for (let i = 0; i < todo.length; i += BATCH) batches.push(todo.slice(i, i + BATCH));
-  const fetched: Promise<void>[] = [];
-  await pool(batches, 2, async (batch) => {
-    if (!stillOpen(epoch)) return;
+  const decrypting: Promise<void>[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const fetchPage = async (todo: Row[]): Promise<void> => {
     const answers = await fetchSealedReports(
       current().client,
-      batch.map((r) => r.summary.id),
+      todo.map((r) => r.summary.id),
     );
     for (const [id, sealed] of answers) {
       const row = rows.get(id);
-      if (row) fetched.push(decrypting(row, sealed));
+      if (!row || !stillOpen(epoch)) continue;
+      decrypting.push(
+        decryptRow(row, sealed, epoch).then(() => {
+          if (!stillOpen(epoch)) return;
+          done++;
+          row.tr = null;
+          if (done === 1) $("inbox-progress").dataset.firstRowMs = String(Math.round(performance.now() - started));
+          progressSay(done);
+          soon();
+        }),
+      );
     }
-  });
-  // Decryption runs as the batches arrive; wait for the last ones.
-  await Promise.all(fetched);
+  };
+  let cursor = "";
+  do {
+    const page = (await current().client.get("/v1/team/cases", { cursor })) as CasePage;
+    if (!stillOpen(epoch)) return;
+    const todo = takePage(page.cases, fresh);
+    fetched += todo.length;
+    listed = true;
+    soon();
+    if (todo.length) {
+      const task = fetchPage(todo).finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      while (inFlight.size >= FETCHING) await Promise.race(inFlight);
+    }
+    cursor = page.cursor ?? "";
+  } while (cursor);
+  endListing(fresh);
+  $("inbox-progress").dataset.fetched = String(fetched);
+  await Promise.all(inFlight);
+  await Promise.all(decrypting);
   clearTimeout(renderTimer);
 }
 
 async function decryptRow(row: Row, sealed: string | null, epoch: number): Promise<void> {
-  const id = row.summary.id;
-  try {
-    if (sealed === null) throw new OpenFailed("the case is no longer visible");
-    // The listing names the report and the access list.
-    const { report: ref, access } = row.summary;
-    const { opener, key } = current();
-    const bytes = fromB64u(sealed);
-    const report = await opener.document(bytes, access.indexOf(key.member));
-    if (!stillOpen(epoch)) return;
-    row.form = formOf(report);
-    row.text = Object.values(row.form).join("\n").toLowerCase();
-    // The case view reloads the case itself and reuses these sealed bytes.
-    session.cases.set(id, { detail: { report: ref }, reportSealed: bytes, report });
-  } catch (err) {
-    row.failed = err instanceof OpenFailed ? "unreadable" : "error";
+  if (sealed === null || !decrypter) {
+    row.failed = "unreadable";
+    return;
   }
+  const { summary } = row;
+  const reply = await decrypter.decrypt(sealed, summary.access.indexOf(current().key.member));
+  if (!stillOpen(epoch)) return;
+  if ("failed" in reply) {
+    row.failed = reply.failed;
+    return;
+  }
+  row.fields = reply.fields;
+  row.failed = false;
+  // The case view reloads the case itself and reuses these sealed bytes.
+  session.cases.set(summary.id, {
+    detail: { report: summary.report },
+    reportSealed: reply.sealed,
+    report: reply.report,
+  });
 }
 
 function dayCell(day: string, late: boolean): HTMLTableCellElement {
@@ -251,14 +290,15 @@ function dayCell(day: string, late: boolean): HTMLTableCellElement {
 
 function caseLink(row: Row): HTMLButtonElement {
   const s = row.summary;
-  const summary = row.form ? (row.form.summary ?? "").slice(0, 160) || s.id : null;
+  const summary = row.fields ? row.fields.summary.slice(0, 160) || s.id : null;
   const label = summary ?? tr(row.failed ? "console.inbox.unreadable" : "console.inbox.pending");
   const link = el("button", { type: "button", class: "link case-link", dataset: { case: s.id } }, label);
   link.addEventListener("click", () => hooks?.openCase(s.id));
   return link;
 }
 
-function paintRow(row: Row): void {
+function paintRow(row: Row): HTMLTableRowElement {
+  if (row.tr) return row.tr;
   const s = row.summary;
   // The summary does not say which deadline passed: past acknowledge_by while still "received" is the likely one.
   const ackLate = s.overdue && s.status === "received" && todayUtc() > s.acknowledge_by;
@@ -268,13 +308,14 @@ function paintRow(row: Row): void {
     { class: s.overdue ? "overdue" : null, dataset: { case: s.id, status: s.status } },
     el("td", {}, s.received),
     el("td", {}, caseLink(row), badge),
-    el("td", {}, row.form ? categoryLabel(row.form.category) : ""),
+    el("td", {}, row.fields ? categoryLabel(row.fields.category) : ""),
     el("td", {}, tr(`console.status.${s.status}`)),
     el("td", {}, s.assignee ? memberName(s.assignee) : tr("console.inbox.unassigned")),
     dayCell(s.acknowledge_by, s.overdue && ackLate),
     dayCell(s.feedback_by, s.overdue && !ackLate),
   );
   i18n().apply(row.tr);
+  return row.tr;
 }
 
 function matches(row: Row, f: Filters): boolean {
@@ -282,8 +323,9 @@ function matches(row: Row, f: Filters): boolean {
   if (f.status && s.status !== f.status) return false;
   if (f.overdue && !s.overdue) return false;
   if (f.assignee === "-" ? s.assignee : f.assignee && s.assignee !== f.assignee) return false;
-  if (f.category && row.form?.category !== f.category) return false;
-  return f.words.every((w) => row.text.includes(w) || s.id.toLowerCase().includes(w));
+  if (f.category && row.fields?.category !== f.category) return false;
+  const text = row.fields?.text ?? "";
+  return f.words.every((w) => text.includes(w) || s.id.toLowerCase().includes(w));
 }
 
 type Compare = (a: Row, b: Row) => number;
@@ -306,7 +348,7 @@ function render(): void {
     words: input("f-search").value.toLowerCase().split(/\s+/).filter(Boolean),
   };
   const shown = [...rows.values()].filter((r) => matches(r, filters)).sort(sortOf(select("f-sort").value));
-  $("inbox-rows").replaceChildren(...shown.flatMap((r) => (r.tr ? [r.tr] : [])));
+  table?.show(shown);
   const count = $("inbox-count");
   count.replaceChildren(tr("console.inbox.count", { shown: shown.length, total: rows.size }));
   i18n().apply(count);
@@ -340,6 +382,6 @@ export function updateSummary(id: string, detail: CaseDetail): void {
   if (!row) return;
   const { status, assignee, overdue, acknowledge_by, feedback_by, updated } = detail;
   Object.assign(row.summary, { status, assignee, overdue, acknowledge_by, feedback_by, updated });
-  paintRow(row);
+  row.tr = null;
   render();
 }

@@ -1,0 +1,80 @@
+// The console's pool of decrypt workers (workers/decrypt.ts), one per core
+// (navigator.hardwareConcurrency), started at the first inbox load and
+// ended when the console locks. Each worker gets the member's identities
+// once (see workers/decrypt.ts for what that exposes); jobs go to the
+// least busy worker. Where workers are refused (no Worker, CSP), the same
+// lib function runs on the page.
+import { Opener } from "../lib/documents.js";
+import { type DecryptJob, type DecryptReply, runDecryptJob } from "../lib/inbox-index.js";
+import { startWorker } from "../page/workers.js";
+
+const MAX_WORKERS = 8;
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+export class DecryptPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting = new Map<number, { slot: Slot | null; done: (reply: DecryptReply) => void }>();
+  private next = 0;
+  private fallback: Opener | null = null;
+
+  constructor(private readonly identities: readonly string[]) {
+    const size = Math.max(1, Math.min(MAX_WORKERS, navigator.hardwareConcurrency || 2));
+    try {
+      for (let i = 0; i < size; i++) this.slots.push(this.start());
+    } catch {
+      this.end();
+      this.fallback = new Opener(identities);
+    }
+  }
+
+  /** How many workers decrypt (0: the page does). */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private start(): Slot {
+    const slot: Slot = { worker: startWorker("decrypt"), busy: 0 };
+    slot.worker.onmessage = (event: MessageEvent<DecryptReply>) => {
+      this.settle(event.data);
+    };
+    slot.worker.onerror = (event) => {
+      event.preventDefault();
+      // A worker that cannot run fails its jobs; the rest of the pool goes on.
+      for (const [job, wait] of this.waiting)
+        if (wait.slot === slot) this.settle({ job, failed: "error", sealed: new Uint8Array(0) });
+    };
+    slot.worker.postMessage({ identities: [...this.identities] });
+    return slot;
+  }
+
+  private settle(reply: DecryptReply): void {
+    const wait = this.waiting.get(reply.job);
+    if (!wait) return;
+    this.waiting.delete(reply.job);
+    if (wait.slot) wait.slot.busy--;
+    wait.done(reply);
+  }
+
+  /** Decrypt one sealed report (b64u); the reply carries its bytes. */
+  decrypt(sealed: string, hint: number): Promise<DecryptReply> {
+    const job: DecryptJob = { job: this.next++, sealed, hint };
+    if (this.fallback) return runDecryptJob(this.fallback, job);
+    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    slot.busy++;
+    return new Promise((done) => {
+      this.waiting.set(job.job, { slot, done });
+      slot.worker.postMessage(job);
+    });
+  }
+
+  /** End every worker (the identities go with them); pending jobs settle as failed. */
+  end(): void {
+    for (const slot of this.slots) slot.worker.terminate();
+    this.slots.length = 0;
+    for (const job of [...this.waiting.keys()]) this.settle({ job, failed: "error", sealed: new Uint8Array(0) });
+  }
+}

@@ -24,6 +24,8 @@ const ACTIONS = new Set([
   "note.add",
   "case.update",
   "case.purge",
+  "case.grant",
+  "case.revoke",
   "member.add",
   "member.rotate",
   "member.remove",

@@ -246,3 +246,21 @@ def test_a_purge_deletes_the_grants_with_the_case(
     ada.call("DELETE", f"/v1/team/cases/{case_id}")
     assert api.store.query(keys.case_items(case_id)) == []
     assert api.store.get(keys.grant(case_id, hedy.member)) is None
+
+
+def test_a_reporter_message_after_the_grant_is_read_once_granted_again(
+    filed: tuple[Api, str, reporter.Submission],
+) -> None:
+    """The reporter's page seals to the report's access (protocol §4.4): a
+    granted member reads a later reporter message once the grant is renewed."""
+    api, case_id, sub = filed
+    hedy = _hedy_joins(api)
+    grace = _session(api, api.team.by_name("Grace").key)
+    grants.grant(grace, case_id, hedy.member)
+    visit = reporter.follow_up(api.anonymous, sub.receipt, api.team.manifest)
+    visit.send("One more thing.")
+    s = _session(api, hedy)
+    assert [m.reason for m in teamops.read_case(s, case_id).messages][-1] == "cannot be decrypted"
+    grants.grant(grace, case_id, hedy.member)
+    last = teamops.read_case(s, case_id).messages[-1]
+    assert last.ok and (last.doc or {}).get("text") == "One more thing."

@@ -83,6 +83,7 @@ class Gateway:
         self.canaries = Canaries()
         self.failures: list[str] = []  # function errors and timeouts (502, 504)
         self.count = 0
+        self.base64_bodies = 0  # events whose body arrived base64-encoded
         self._lock = threading.Lock()
         self._server = QuietServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -160,7 +161,10 @@ class Gateway:
             single[name] = value
             multi.setdefault(name, []).append(value)
         pairs = parse_qsl(query, keep_blank_values=True)
-        binary = self.is_binary(single.get("Content-Type") or single.get("content-type"))
+        binary = self.is_binary(next((v for k, v in merged if k.lower() == "content-type"), None))
+        if body and binary:
+            with self._lock:
+                self.base64_bodies += 1
         now = time.time()
         return {
             "resource": route.resource, "path": path, "httpMethod": method,

@@ -128,6 +128,7 @@ def _reporter_and_team(fn: PackagedLambda, team: Team, work: Path) -> list[str]:
     assert visit.send("One more thing.")["seq"] == 1
     # API Gateway base64-encodes bodies of a binary media type; from here
     # on, every body (as on an API whose binaryMediaTypes is */*).
+    assert fn.gateway.base64_bodies == 0  # JSON is text to this API
     fn.gateway.binary_media_types = ("*/*",)
     member = team.by_name("Grace")
     s = teamops.Session(ApiClient(HttpTransport(fn.url), member.key), member.key, team.manifest)
@@ -141,10 +142,15 @@ def _reporter_and_team(fn: PackagedLambda, team: Team, work: Path) -> list[str]:
     again = follow_up(anon, visit.receipt, team.manifest)
     assert [(d["text"], ok) for d, ok in again.read_messages(team.manifest)] == [
         ("One more thing.", True), ("Thank you, we are on it.", True)]
+    encoded = fn.gateway.base64_bodies
+    assert encoded >= 5  # the signed reply, the follow-up visit and its reads
     # A body the API does not take arrives base64-encoded and is refused cleanly.
+    fn.gateway.binary_media_types = fn.package.api_definition[
+        "x-amazon-apigateway-binary-media-types"]
     raw = HttpTransport(fn.url).send("POST", "/v1/reports",
                                      {"Content-Type": "application/octet-stream"}, b"\x00\xff")
     assert raw[0] == 415 and json.loads(raw[1])["error"]["code"] == "unsupported_media_type"
+    assert fn.gateway.base64_bodies == encoded + 1
     assert _refused(lambda: anon.call("GET", "/v1/nowhere", signed=False))[0] == 403
     return [case["id"], entry["id"]]
 

@@ -149,6 +149,8 @@ class Gateway:
             ("User-Agent", agent), ("X-Forwarded-For", f"{ip}, {EDGE}"),
             ("CloudFront-Viewer-Address", f"{ip}:{40000 + len(path)}"),
             ("Via", "2.0 0123456789abcdef.cloudfront.net (CloudFront)"),
+            ("CloudFront-Viewer-Country", "IS"), ("CloudFront-Is-Desktop-Viewer", "true"),
+            ("CloudFront-Is-Mobile-Viewer", "false"), ("CloudFront-Forwarded-Proto", "https"),
             ("X-Amz-Cf-Id", secrets.token_urlsafe(40)), ("X-Forwarded-Proto", "https"),
             ("X-Forwarded-Port", "443"), ("X-Amzn-Trace-Id", f"Root=1-{secrets.token_hex(12)}"),
         ]  # fmt: skip
@@ -208,9 +210,9 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 def _context(resource: str, method: str, path: str, ip: str, agent: str,
              now: float) -> dict[str, Any]:
     identity = dict.fromkeys(
-        ("cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller",
-         "principalOrgId", "accessKey", "cognitoAuthenticationType",
-         "cognitoAuthenticationProvider", "userArn", "user"))  # fmt: skip
+        ("cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "apiKey",
+         "apiKeyId", "principalOrgId", "accessKey", "cognitoAuthenticationType",
+         "cognitoAuthenticationProvider", "userArn", "user", "clientCert"))  # fmt: skip
     return {
         "resourceId": secrets.token_hex(3), "resourcePath": resource, "httpMethod": method,
         "extendedRequestId": secrets.token_urlsafe(12),

@@ -1,0 +1,93 @@
+"""`candor verify-page` against `candor serve` (issue 17): the genuine site
+passes; one changed byte of served JavaScript, an older release's HTML and a
+rolled-back release chain each fail, naming the file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from candor.__main__ import main
+from tests.support.live import LiveServer, start_live_server
+from tests.support.release import build, release_site
+from tests.support.team import Team
+
+
+@pytest.fixture
+def live(tmp_path: Path, team: Team) -> Iterator[LiveServer]:
+    server = start_live_server(tmp_path, team)
+    yield server
+    server.stop()
+
+
+def _release(live: LiveServer, number: int) -> dict[str, Any]:
+    admin = live.team[0]
+    return release_site(live.site_dir, live.data_dir.parent / "manifest.json",
+                        [admin.keyfile_path], admin.passphrase,
+                        live.data_dir.parent / f"proposal-{number}.json")
+
+
+def _verify(live: LiveServer, anchor: dict[str, Any], tmp_path: Path) -> int:
+    path = tmp_path / "anchor.json"
+    path.write_text(json.dumps(anchor))
+    return main(["verify-page", live.url, "--anchor", str(path)])
+
+
+def test_the_genuine_site_passes_and_one_changed_byte_of_javascript_fails(
+    live: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _release(live, 1)
+    assert _verify(live, first, tmp_path) == 0
+    assert "release 1 signs them" in capsys.readouterr().out
+
+    [script] = (live.site_dir / "assets").glob("report-*.js")
+    body = bytearray(script.read_bytes())
+    body[len(body) // 2] ^= 1
+    script.write_bytes(bytes(body))
+    assert _verify(live, first, tmp_path) == 1
+    assert f"candor: assets/{script.name}: differs from release 1" in capsys.readouterr().err
+
+
+def test_an_older_release_s_html_and_a_rolled_back_chain_fail(
+    live: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _release(live, 1)
+    old_html = tmp_path / "index-1.html"
+    shutil.copy(live.site_dir / "index.html", old_html)
+    build(live.site_dir, live.data_dir.parent / "manifest.json",
+          {"v": 1, "contact": "The ombudsperson, room 4", "outside_contact": None,
+           "organisation": None})
+    second = _release(live, 2)
+    assert _verify(live, first, tmp_path) == 0  # release 1 -> 2 follows
+    capsys.readouterr()
+
+    current_html = (live.site_dir / "index.html").read_bytes()
+    shutil.copy(old_html, live.site_dir / "index.html")
+    assert _verify(live, first, tmp_path) == 1
+    assert "candor: index.html: differs from release 2" in capsys.readouterr().err
+    (live.site_dir / "index.html").write_bytes(current_html)
+
+    # The whole site back at release 1, pages and chain: a reader holding
+    # release 2 (checked out of band) sees the rollback.
+    (live.site_dir / "release.json").write_text(json.dumps(first))
+    (live.site_dir / "releases" / "2.json").unlink()
+    assert _verify(live, second, tmp_path) == 1
+    assert ("candor: release.json: release 1 is older than the anchor's release 2: "
+            "the site was rolled back") in capsys.readouterr().err
+
+
+def test_a_release_not_signed_by_the_team_fails(
+    live: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _release(live, 1)
+    forged = {**first, "expires": first["issued"]}  # changed after the admins signed it
+    (live.site_dir / "release.json").write_text(json.dumps(forged))
+    (live.site_dir / "releases" / "1.json").write_text(json.dumps(forged))
+    assert _verify(live, forged, tmp_path) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("candor: release chain: release 1: ") and "bad signature" in err

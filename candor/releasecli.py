@@ -122,6 +122,17 @@ def release_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def release_compare(args: argparse.Namespace) -> int:
+    """Anyone's check of a rebuild: no key, no server (docs/verify.md)."""
+    release = rel.parse_release(_read_json(Path(args.release), "the release"))
+    print(f"release {release['version']}, fingerprint {rel.fingerprint(release)}")
+    difference = rel.site_difference(release, _site(args))
+    if difference:
+        raise CliError(f"the build differs: {difference}")
+    print(f"identical: {len(release['assets'])} files and the headers")
+    return 0
+
+
 def verify_page(args: argparse.Namespace) -> int:
     from candor import verifypage
 
@@ -150,6 +161,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                            help="days a new release is valid (at most 90)")
             p.add_argument("--yes", action="store_true", help="do not ask before signing")
         p.set_defaults(func=func)
+    p = actions.add_parser("compare", help="compare a build with a release (anyone, no key)")
+    p.add_argument("release", help="a release file (release.json, releases/N.json)")
+    p.add_argument("--site", required=True, help="your own build of the tagged source")
+    p.set_defaults(func=release_compare)
     p = sub.add_parser("verify-page", help="check the live pages against the signed releases")
     p.add_argument("url", help="the reporter page's base URL")
     p.add_argument("--anchor", required=True, metavar="FILE",

@@ -13,6 +13,7 @@ import pytest
 from candor import keyfile as kf
 from candor import release as rel
 from candor import roster
+from candor.__main__ import main
 from tests.support.release import build, publish, release_site, sign
 from tests.support.team import Team
 
@@ -89,7 +90,13 @@ def test_admins_sign_their_own_builds_and_publish_once_the_threshold_is_met(
     assert {"index.html", "followup.html", "console/index.html", f"assets/{script.name}"} <= set(
         head["assets"])
     assert head["headers"] == json.loads((grace_site / "headers.json").read_text())
-    assert rel.site_difference(head, ada_site) is None  # the two builds are one release
+    assert main(["release", "compare", str(grace_site / "release.json"), "--site",
+                 str(ada_site)]) == 0  # the two builds are one release
+    assert f"identical: {len(head['assets'])} files" in capsys.readouterr().out
+    (ada_site / "favicon.svg").write_text("<svg/>")
+    assert main(["release", "compare", str(grace_site / "release.json"), "--site",
+                 str(ada_site)]) == 1
+    assert "the build differs: favicon.svg: differs from release 1" in capsys.readouterr().err
 
 
 def test_the_next_release_chains_to_the_published_one(

@@ -13,6 +13,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 // The manifest checks are the browser library's own, so the build and the pages agree.
+import { jcs } from "./src/lib/jcs.js";
 import { fingerprint, verifyBuiltIn } from "./src/lib/manifest.js";
 import type { Manifest } from "./src/lib/types.js";
 import type { SiteSettings } from "./src/page/site.js";
@@ -289,7 +290,9 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const texts = catalogues();
   const site = readSite(args.site, Object.keys(texts));
-  const manifest = verifyBuiltIn(readJson(args.manifest));
+  // Canonical JSON: the pages depend on the manifest, not on how its file is
+  // laid out, so a rebuild from the API's copy gives the same bytes (docs/verify.md).
+  const manifest = verifyBuiltIn(JSON.parse(jcs(readJson(args.manifest))));
   const out = args.out;
   const assets = join(out, "assets");
   rmSync(assets, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 """`node frontend/build.mjs` is reproducible (issue 17, docs/verify.md):
 the same sources and manifest give a byte-identical tree whatever the
 checkout's directory, the caller's working directory and output directory,
-the user, HOME, TMPDIR, umask, time zone and locale. Anyone can then rebuild
+the user, HOME, TMPDIR, umask, time zone and locale, and however the
+manifest's file is laid out. Anyone can then rebuild
 a release from its tagged source and compare it with the signed hashes."""
 
 from __future__ import annotations
@@ -80,9 +81,13 @@ def test_two_builds_in_different_places_by_different_users_are_identical(
     home.mkdir()
     env = {"PATH": os.environ["PATH"], "HOME": str(home), "TMPDIR": str(home),
            "TZ": "Pacific/Kiritimati", "LANG": "de_DE.UTF-8", "LC_ALL": "C"}
+    # The same manifest as the API lists it, laid out otherwise: keys reversed, indented.
+    relaid = open_dir / "manifest-relaid.json"
+    relaid.write_text(json.dumps(dict(reversed(team.manifest.items())), indent=2))
+    relaid.chmod(0o644)
     run = subprocess.run(
         [*as_other_user(home), "sh", "-c", 'umask 077 && exec node "$0" --manifest "$1" --out out',
-         str(checkout / "frontend" / "build.mjs"), str(manifest)],
+         str(checkout / "frontend" / "build.mjs"), str(relaid)],
         cwd=home, env=env, capture_output=True, text=True,
     )
     assert run.returncode == 0, run.stderr

@@ -3,14 +3,9 @@
 // bytes, and the content is still there.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DOMParser, XMLSerializer } from "@xmldom/xmldom";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { PDFDocument, PDFHexString, PDFName, StandardFonts } from "pdf-lib";
 import { cleanFile } from "../../frontend/src/lib/clean/index.js";
-
-// The browser has these; node gets a standard implementation for the XML parts.
-globalThis.DOMParser = DOMParser;
-globalThis.XMLSerializer = XMLSerializer;
 
 const latin1 = (bytes) => Buffer.from(bytes).toString("latin1");
 const blobBytes = async (b) => (b instanceof Uint8Array ? b : new Uint8Array(await b.arrayBuffer()));
@@ -81,6 +76,7 @@ const docxParts = {
   "docProps/custom.xml": `<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="Client"><vt:lpwstr>Secret client</vt:lpwstr></property></Properties>`,
   "word/document.xml": `<?xml version="1.0"?><w:document ${W}><w:body><w:p w:rsidR="00AB12CD" w:rsidRDefault="00AB12CD"><w:r><w:t>The paragraph stays.</w:t></w:r><w:ins w:id="1" w:author="Jane Author" w:date="2024-05-01T10:00:00Z"><w:r><w:t>Added later.</w:t></w:r></w:ins></w:p></w:body></w:document>`,
   "word/comments.xml": `<?xml version="1.0"?><w:comments ${W}><w:comment w:id="0" w:author="Jane Author" w:initials="JA" w:date="2024-05-01T10:00:00Z"><w:p><w:r><w:t>Check this figure.</w:t></w:r></w:p></w:comment></w:comments>`,
+  "word/styles.xml": `<?xml version="1.0"?><w:styles ${W}><w:style w:styleId="Normal"><w:rsid w:val="00AB12CD"/></w:style></w:styles>`,
   "word/settings.xml": `<?xml version="1.0"?><w:settings ${W}><w:rsids><w:rsidRoot w:val="00AB12CD"/><w:rsid w:val="00AB12CD"/></w:rsids><w:zoom w:percent="100"/></w:settings>`,
   "word/people.xml": `<?xml version="1.0"?><w15:people xmlns:w15="http://schemas.microsoft.com/office/word/2012/wordml"><w15:person w15:author="Jane Author"><w15:presenceInfo w15:providerId="AD" w15:userId="jane@acme.example"/></w15:person></w15:people>`,
 };
@@ -98,6 +94,13 @@ test("docx: properties, comment and revision authors, rsids and people are gone;
   const all = Object.values(parts)
     .map((p) => Buffer.from(p).toString("utf8"))
     .join("\n");
+  for (const xml of Object.values(parts)) {
+    const declarations =
+      Buffer.from(xml)
+        .toString("utf8")
+        .match(/<\?xml/g) ?? [];
+    assert.equal(declarations.length, 1, "one XML declaration");
+  }
   for (const gone of ["Jane Author", "JA", "Acme", "Secret client", "rsid", "2024-05-01", "jane@acme", "w:date"]) {
     assert.ok(!all.includes(gone), gone);
   }

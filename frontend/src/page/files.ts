@@ -1,12 +1,12 @@
 // The evidence picker: the limits stated and checked as files are chosen
-// (a refused file is named), metadata removed from images at once (what was
-// removed said in plain words), then sealing and uploading with a progress
-// bar per file and a retry for a failed upload.
-import { imageFormat, metadataKinds, stripMetadata } from "../lib/exif.js";
+// (a refused file is named), metadata removed at once from every format the
+// page can clean (what was removed said in plain words; sending the original
+// stays a choice per file, with a warning), files it cannot clean named as
+// such, then sealing and uploading with a progress bar per file and a retry
+// for a failed upload.
+import { cleanFile, metadataKinds, type CannotCleanReason, type CleanResult } from "../lib/clean/index.js";
 import { fileFits, largestFile, MAX_FILES, PendingFile } from "../lib/intake.js";
 import { el, formatSize, setAlert, tr, type I18n } from "./common.js";
-
-const MAX_IMAGE_CLEAN_BYTES = 64 * 1024 * 1024;
 
 /** The largest file, rounded down to two significant digits: the page never states more than fits. */
 export function statedLimit(): number {
@@ -14,35 +14,43 @@ export function statedLimit(): number {
   const unit = 10 ** Math.max(0, String(largest).length - 2);
   return Math.floor(largest / unit) * unit;
 }
-const SNIFF_BYTES = 16;
 
-interface Prepared {
-  pending: PendingFile;
-  /** The metadata fields removed, or null when the file could not be cleaned (not an image we know). */
-  cleaned: string[] | null;
-}
+let choiceIds = 0;
 
-/** Prepare a chosen File: images are cleaned in memory, others stream later unchanged. */
-export async function prepareFile(file: File): Promise<Prepared> {
-  const head = new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
-  if (imageFormat(head) === null || file.size > MAX_IMAGE_CLEAN_BYTES) {
-    const type = file.type || "application/octet-stream";
-    return { pending: new PendingFile({ source: file, name: file.name, type }), cleaned: null };
-  }
-  const result = stripMetadata(new Uint8Array(await file.arrayBuffer()));
-  const type = file.type || `image/${result.format ?? "octet-stream"}`;
-  return { pending: new PendingFile({ source: result.bytes, name: file.name, type }), cleaned: result.removed };
-}
+const original = (file: File): PendingFile =>
+  new PendingFile({ source: file, name: file.name, type: file.type || "application/octet-stream" });
 
 /** A chosen file: being prepared, prepared, or damaged (an image that did not parse). */
 export interface FileItem {
   file: File;
   li: HTMLLIElement;
+  /** What will be sealed and sent: the cleaned bytes, or the original. */
   pending: PendingFile | null;
+  /** The metadata fields removed from what will be sent, or null when it goes as it is. */
   cleaned: string[] | null;
+  /** What cleaning gave: the cleaned file, or why the file cannot be cleaned. */
+  result: CleanResult | null;
+  /** The reporter chose to send the original, metadata and all. */
+  sendOriginal: boolean;
   error: boolean;
 }
 export type ReadyItem = FileItem & { pending: PendingFile };
+
+/** Point the item at what will be sent: the cleaned file unless the reporter chose the original. */
+function choose(item: FileItem, sendOriginal: boolean): void {
+  const result = item.result;
+  item.sendOriginal = sendOriginal;
+  if (result === null || "cannot" in result || sendOriginal) {
+    item.pending = original(item.file);
+    item.cleaned = null;
+  } else {
+    const type =
+      item.file.type ||
+      (["jpeg", "png", "webp", "gif"].includes(result.format) ? `image/${result.format}` : "application/octet-stream");
+    item.pending = new PendingFile({ source: result.bytes, name: item.file.name, type });
+    item.cleaned = result.removed;
+  }
+}
 
 /** The reporter page's extras: an "Add files" button for the hidden input, the count, the refusals, the limits. */
 export interface PickerParts {
@@ -100,7 +108,15 @@ export class FileList {
       if (this.items.length >= MAX_FILES) refused.push({ key: "files.refused_count", name: file.name });
       else if (!fileFits(file.size)) refused.push({ key: "files.refused_size", name: file.name });
       else {
-        const item: FileItem = { file, li: el("li", { class: "file" }), pending: null, cleaned: null, error: false };
+        const item: FileItem = {
+          file,
+          li: el("li", { class: "file" }),
+          pending: null,
+          cleaned: null,
+          result: null,
+          sendOriginal: false,
+          error: false,
+        };
         this.items.push(item);
         accepted.push(item);
       }
@@ -112,7 +128,8 @@ export class FileList {
       this.list.append(item.li);
       item.li.append(el("span", { class: "file-name" }, item.file.name), " ", this.sizeNode(item.file));
       try {
-        Object.assign(item, await prepareFile(item.file));
+        item.result = await cleanFile(item.file);
+        choose(item, false);
       } catch {
         item.error = true;
       }
@@ -151,12 +168,31 @@ export class FileList {
       " ",
       this.sizeNode(file),
       cleaningNote(item),
+      ...(this.originalChoice(item) ?? []),
       remove,
     );
     this.i18n.apply(li);
     this.i18n.onChange(() => {
       remove.setAttribute("aria-label", removeLabel());
     });
+  }
+
+  /** For a file with metadata removed: a box to send the original instead, and the warning that goes with it. */
+  private originalChoice(item: FileItem): [HTMLElement] | null {
+    const result = item.result;
+    if (result === null || "cannot" in result || result.removed.length === 0) return null;
+    const id = `send-original-${++choiceIds}`;
+    const box = el("input", { type: "checkbox", id, class: "send-original" });
+    const warning = el(
+      "p",
+      { class: "small warn-text original-warning", role: "alert", hidden: true },
+      tr("files.original_warning"),
+    );
+    box.addEventListener("change", () => {
+      choose(item, box.checked);
+      warning.hidden = !box.checked;
+    });
+    return [el("div", { class: "small" }, box, " ", el("label", { for: id }, tr("files.send_original")), warning)];
   }
 
   get ready(): ReadyItem[] {
@@ -179,12 +215,21 @@ export class FileList {
   }
 }
 
+const CANNOT_KEY: Record<CannotCleanReason, string> = {
+  unknown_type: "files.not_cleaned",
+  heic: "files.cannot.heic",
+  encrypted: "files.cannot.encrypted",
+  too_large: "files.cannot.too_large",
+  unreadable: "files.cannot.unreadable",
+};
+
 /** What happened to a file's metadata, in a sentence: kinds in plain words, field names folded away. */
 function cleaningNote(item: FileItem): HTMLElement {
-  if (item.error) return el("p", { class: "error" }, tr("files.damaged"));
-  if (item.cleaned === null) return el("p", { class: "small warn-text" }, tr("files.not_cleaned"));
-  if (item.cleaned.length === 0) return el("p", { class: "small" }, tr("files.clean"));
-  const kinds = metadataKinds(item.cleaned);
+  const result = item.result;
+  if (item.error || result === null) return el("p", { class: "error" }, tr("files.damaged"));
+  if ("cannot" in result) return el("p", { class: "small warn-text" }, tr(CANNOT_KEY[result.cannot]));
+  if (result.removed.length === 0) return el("p", { class: "small" }, tr("files.clean"));
+  const kinds = metadataKinds(result.removed);
   const words: (HTMLElement | string)[] = kinds.flatMap((k, i) => [i ? ", " : "", tr(`files.meta.${k}`)]);
   return el(
     "div",
@@ -194,7 +239,7 @@ function cleaningNote(item: FileItem): HTMLElement {
       "details",
       { class: "technical" },
       el("summary", {}, tr("files.technical")),
-      el("p", { class: "mono" }, item.cleaned.join(", ")),
+      el("p", { class: "mono" }, result.removed.join(", ")),
     ),
   );
 }

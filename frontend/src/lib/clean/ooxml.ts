@@ -55,7 +55,11 @@ const RULES: readonly Rule[] = [
     for (const a of rsids) el.removeAttributeNode(a);
     return rsids.length ? ["RevisionIDs"] : [];
   },
-  (el) => (is(el, NS.w, "rsids") ? (el.parentNode?.removeChild(el), ["RevisionIDs"]) : []),
+  // Settings list every session's id (w:rsids); styles carry one each (w:rsid).
+  (el) =>
+    (is(el, NS.w, "rsids") || is(el, NS.w, "rsid")) && el.parentNode
+      ? (el.parentNode.removeChild(el), ["RevisionIDs"])
+      : [],
   (el) => (is(el, NS.w15, "people") && emptyElement(el).length ? ["People"] : []),
   // Excel: legacy comment authors, threaded-comment people, the folder it was saved in.
   (el) => (is(el, NS.x, "author") && el.textContent !== "" ? ((el.textContent = ""), ["CommentAuthors"]) : []),

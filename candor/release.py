@@ -51,6 +51,7 @@ FIELDS = frozenset(
 HEAD_FILE = "release.json"
 CHAIN_DIR = "releases"
 HEADERS_FILE = "headers.json"  # the build's header set; served as headers, not as a file
+HOSTING_HEADERS = frozenset({"cache-control"})
 # A site path is fetched as URL + path: plain segments, none starting with a
 # dot, so no "..", no hidden file, no scheme or host can hide in one.
 _PATH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
@@ -115,8 +116,11 @@ def site_assets(site: Path) -> dict[str, str]:
 
 
 def site_headers(site: Path) -> dict[str, str]:
+    """The headers every file is served with, from the build's headers.json,
+    but caching: the hosting caches hashed assets for good and revalidates
+    the rest, and no reader's safety depends on it."""
     headers = json.loads((site / HEADERS_FILE).read_text(encoding="utf-8"))
-    return dict(headers)
+    return {name: value for name, value in headers.items() if name.lower() not in HOSTING_HEADERS}
 
 
 def site_difference(release: Release, site: Path) -> str | None:

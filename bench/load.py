@@ -49,7 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import api_latency  # noqa: E402 -- after the path setup above
-from load_ledger import Ledger, Reconciliation, build_ledger, check_api, check_storage  # noqa: E402
+from load_ledger import Ledger, build_ledger  # noqa: E402
+from load_reconcile import Reconciliation, check_api, check_storage  # noqa: E402
 from load_targets import JSON, TARGETS, Target, cpu_seconds  # noqa: E402
 from load_traffic import (  # noqa: E402
     LoadClient,

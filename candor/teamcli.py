@@ -167,7 +167,8 @@ def _print_entries(
 
 
 def cases_show(args: argparse.Namespace) -> int:
-    view = teamops.read_case(session(args), args.case)
+    s = session(args)
+    view = teamops.read_case(s, args.case)
     if args.json:
         from candor.export import case_json
 
@@ -179,6 +180,7 @@ def cases_show(args: argparse.Namespace) -> int:
     out.print(f"case {c['id']}: {c['status']} (received {c['received']}, "
               f"acknowledge by {c['acknowledge_by']}, feedback by {c['feedback_by']}"
               f"{', OVERDUE' if c['overdue'] else ''})")
+    _print_people(s, c)
     # What a reporter wrote reaches the terminal without escape sequences or
     # bidi overrides (protocol §6).
     for name, value in view.report.get("form", {}).items():
@@ -189,6 +191,16 @@ def cases_show(args: argparse.Namespace) -> int:
     _print_entries("Thread with the reporter", view.messages, view.gaps)
     _print_entries("Internal notes", view.notes)
     return 0
+
+
+def _print_people(s: teamops.Session, case: dict[str, Any]) -> None:
+    """Who can read the case and how they came to (protocol §4.4 "Grants")."""
+    granted = {g["member"]: g for g in case.get("grants", [])}
+    for member in case["access"]:
+        g = granted.get(member)
+        how = (f"given access by {_member_name(s, g['by'])} on {g['day']}" if g
+               else "chosen with the report")
+        out.print(f"  can read: {_member_name(s, member)}, {how}", markup=False)
 
 
 def _files(paths: list[str]) -> list[tuple[str, str, bytes]]:

@@ -23,6 +23,7 @@ from candor.prompt import CliError
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 TIMEOUT_SECONDS = 30
+MAX_RELEASES = 1000  # a head far ahead would make us fetch without end
 # What a reader types or follows: the directory, not its index.html.
 DIRECTORY_URLS = {"index.html": "", "console/index.html": "console/"}
 DIRECTORY_PATHS = {url: path for path, url in DIRECTORY_URLS.items()}
@@ -84,6 +85,9 @@ def _chain(fetch: Fetch, anchor: rel.Release) -> tuple[rel.Release, list[rel.Rel
     if head["version"] < anchor["version"]:
         raise PageDiffers(f"{rel.HEAD_FILE}: release {head['version']} is older than the "
                           f"anchor's release {anchor['version']}: the site was rolled back")
+    if head["version"] - anchor["version"] > MAX_RELEASES:
+        raise PageDiffers(f"{rel.HEAD_FILE}: release {head['version']} is more than "
+                          f"{MAX_RELEASES} releases after the anchor: pin a newer one")
     served_anchor = _release(fetch, rel.chain_file(anchor["version"]))
     if rel.fingerprint(served_anchor) != rel.fingerprint(anchor):
         raise PageDiffers(f"{rel.chain_file(anchor['version'])}: differs from the anchor")

@@ -91,3 +91,21 @@ def test_a_release_not_signed_by_the_team_fails(
     assert _verify(live, forged, tmp_path) == 1
     err = capsys.readouterr().err
     assert err.startswith("candor: release chain: release 1: ") and "bad signature" in err
+
+
+
+def test_pages_served_without_a_header_the_release_signs_fail(
+    live: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The server read headers.json when it started; the release signs a
+    # header set with one more header, which the hosting does not send.
+    headers_file = live.site_dir / "headers.json"
+    headers = json.loads(headers_file.read_text())
+    headers["Cross-Origin-Embedder-Policy"] = "require-corp"
+    headers_file.write_text(json.dumps(headers))
+    first = _release(live, 1)
+    assert first["headers"]["Cross-Origin-Embedder-Policy"] == "require-corp"
+    assert _verify(live, first, tmp_path) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("candor: assets/")
+    assert "header Cross-Origin-Embedder-Policy differs from release 1" in err

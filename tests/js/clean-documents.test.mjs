@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { PDFDocument, PDFHexString, PDFName, StandardFonts } from "pdf-lib";
-import { cleanFile } from "../../frontend/src/lib/clean/index.js";
+import { cleanFile, metadataKinds } from "../../frontend/src/lib/clean/index.js";
 
 const latin1 = (bytes) => Buffer.from(bytes).toString("latin1");
 const blobBytes = async (b) => (b instanceof Uint8Array ? b : new Uint8Array(await b.arrayBuffer()));
@@ -152,4 +152,15 @@ test("a zip that is neither OOXML nor ODF, and a damaged one, cannot be cleaned"
   assert.deepEqual(await cleanFile(new Blob([zipSync({ "a.txt": strToU8("hi") })])), { cannot: "unknown_type" });
   const broken = zipSync({ "[Content_Types].xml": strToU8("<Types") });
   assert.deepEqual(await cleanFile(new Blob([broken])), { cannot: "unreadable" });
+});
+
+test("removed fields of every format have a kind in plain words; a picture inside a document keeps its own", () => {
+  const removed = ["Author", "IncrementalUpdates", "\u00a9xyz", "word/media/image1.jpeg: GPSLatitude", "custom:Client"];
+  assert.deepEqual(metadataKinds(removed), ["location", "person", "text", "history"]);
+  assert.deepEqual(metadataKinds(["Producer", "DocumentID", "CreationTime", "PieceInfo"]), [
+    "software",
+    "time",
+    "identifier",
+    "other",
+  ]);
 });

@@ -4,7 +4,7 @@
 // stays a choice per file, with a warning), files it cannot clean named as
 // such, then sealing and uploading with a progress bar per file and a retry
 // for a failed upload.
-import { cleanFile, metadataKinds, type CannotCleanReason, type CleanResult } from "../lib/clean/index.js";
+import { cleanedType, cleanFile, metadataKinds, type CannotCleanReason, type CleanResult } from "../lib/clean/index.js";
 import { fileFits, largestFile, MAX_FILES, PendingFile } from "../lib/intake.js";
 import { el, formatSize, setAlert, tr, type I18n } from "./common.js";
 
@@ -44,9 +44,7 @@ function choose(item: FileItem, sendOriginal: boolean): void {
     item.pending = original(item.file);
     item.cleaned = null;
   } else {
-    const type =
-      item.file.type ||
-      (["jpeg", "png", "webp", "gif"].includes(result.format) ? `image/${result.format}` : "application/octet-stream");
+    const type = item.file.type || cleanedType(result.format);
     item.pending = new PendingFile({ source: result.bytes, name: item.file.name, type });
     item.cleaned = result.removed;
   }

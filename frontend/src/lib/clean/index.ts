@@ -17,6 +17,12 @@ export { metadataKinds, type MetadataKind } from "./kinds.js";
 export type CleanFormat = "jpeg" | "png" | "webp" | "pdf" | "ooxml" | "odf" | "mp4" | "gif";
 export type CleanResult = (Cleaned & { format: CleanFormat }) | CannotClean;
 
+const IMAGE_FORMATS: ReadonlySet<CleanFormat> = new Set(["jpeg", "png", "webp", "gif"]);
+
+/** The type to list for a cleaned file when the browser gave none. */
+export const cleanedType = (format: CleanFormat): string =>
+  IMAGE_FORMATS.has(format) ? `image/${format}` : "application/octet-stream";
+
 /** Files cleaned in memory are read whole: above this the page names them as too large to clean. */
 export const MAX_IN_MEMORY_BYTES = 128 * 1024 * 1024;
 const SNIFF_BYTES = 1024;

@@ -241,7 +241,9 @@ def report(result: Result) -> list[str]:
     lines.append(f"puzzles solved: {len(bits)}{span}")
     if result.comparison is not None:
         lines += ["", *comparison_table(result.comparison)]
-    lines.append("")
+    unknown = len(rec.uncertain) + len(result.side.uncertain)
+    lines += ["", f"ledger: {result.ledger.writes()} acknowledged writes, {unknown} requests "
+                  "of unknown fate (allowed, never required)"]
     problems = [p for c in result.checks for p in c.problems]
     for check in result.checks:
         counted = ", ".join(f"{v} {k}" for k, v in check.checked.items())

@@ -60,6 +60,7 @@ def test_the_report_keeps_its_shape(result: Any) -> None:
         assert re.search(rf"^{re.escape(route)} +\d+ +0 +0 +[\d.]+ +[\d.]+ +[\d.]+$", text, re.M)
     assert "errors by kind: none" in text
     assert re.search(r"^all +\d+ +[\d.]+ +[\d.]+ +[\d.]+$", text, re.M)  # the comparison
+    assert re.search(r"^ledger: \d+ acknowledged writes, 0 requests of unknown fate", text, re.M)
     assert re.search(r"^reconciliation \(storage\): \d+ cases, .*; 0 problem\(s\)$", text, re.M)
     assert re.search(r"^  errors other than a clean 429 / requests: 0/\d+ \(target 0\): met$",
                      text, re.M)

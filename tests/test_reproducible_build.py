@@ -41,19 +41,19 @@ def open_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def copy_checkout(target: Path) -> None:
+def copy_checkout(target: Path, source: Path = ROOT) -> None:
     """What the build reads, as a fresh clone would hold it: the pages'
     sources, the package files, the JSON tables they import from chalicelib,
     and node_modules (hard links: a copy, not a symlink esbuild would resolve
     back into this checkout)."""
     target.mkdir(parents=True)
     for name in ("package.json", "package-lock.json", "tsconfig.json"):
-        shutil.copy2(ROOT / name, target / name)
-    shutil.copytree(ROOT / "frontend", target / "frontend", ignore=shutil.ignore_patterns("dist"))
+        shutil.copy2(source / name, target / name)
+    shutil.copytree(source / "frontend", target / "frontend", ignore=shutil.ignore_patterns("dist"))
     (target / "chalicelib").mkdir()
-    for table in (ROOT / "chalicelib").glob("*.json"):
+    for table in (source / "chalicelib").glob("*.json"):
         shutil.copy2(table, target / "chalicelib" / table.name)
-    subprocess.run(["cp", "-al", str(ROOT / "node_modules"), str(target / "node_modules")],
+    subprocess.run(["cp", "-al", str(source / "node_modules"), str(target / "node_modules")],
                    check=True)
 
 
@@ -71,12 +71,15 @@ def test_two_builds_in_different_places_by_different_users_are_identical(
     manifest = open_dir / "manifest.json"
     manifest.write_text(json.dumps(team.manifest))
     manifest.chmod(0o644)
+    # Two checkouts of one snapshot of the sources, which other work may be
+    # changing while the test runs.
+    here = open_dir / "candor"
+    copy_checkout(here)
+    checkout = open_dir / "elsewhere" / "deeper" / "candor"
+    copy_checkout(checkout, source=here)
     first = open_dir / "first"
     subprocess.run(["node", "frontend/build.mjs", "--manifest", str(manifest), "--out", str(first)],
-                   check=True, cwd=ROOT, capture_output=True)
-
-    checkout = open_dir / "elsewhere" / "deeper" / "candor"
-    copy_checkout(checkout)
+                   check=True, cwd=here, capture_output=True)
     home = open_dir / "home"
     home.mkdir()
     env = {"PATH": os.environ["PATH"], "HOME": str(home), "TMPDIR": str(home),

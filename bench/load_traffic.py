@@ -145,7 +145,9 @@ class LoadTransport:
             except (OSError, http.client.HTTPException) as exc:
                 kind = f"connection: {type(exc).__name__}"
                 self.recorder.attempt(route, kind, (time.perf_counter() - start) * 1000)
-                self.recorder.keep(Sent(method, target, dict(headers), body, 0, b""), acked=False)
+                if not isinstance(exc, ConnectionRefusedError):  # else it never arrived
+                    self.recorder.keep(Sent(method, target, dict(headers), body, 0, b""),
+                                       acked=False)
                 raise TransportFailed(kind) from None
             outcome = outcome_of(status, answer_headers, payload)
             self.recorder.attempt(route, outcome, (time.perf_counter() - start) * 1000)

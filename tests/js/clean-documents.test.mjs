@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { strToU8, unzipSync, zipSync } from "fflate";
-import { PDFDocument, PDFHexString, PDFName, StandardFonts } from "pdf-lib";
+import { PDFDocument, PDFHexString, PDFName, PDFString, StandardFonts } from "pdf-lib";
 import { cleanFile, metadataKinds } from "../../frontend/src/lib/clean/index.js";
 
 const latin1 = (bytes) => Buffer.from(bytes).toString("latin1");
@@ -14,6 +14,11 @@ async function pdfWithMetadata() {
   const doc = await PDFDocument.create({ updateMetadata: false });
   const page = doc.addPage([300, 200]);
   page.drawText("Page text stays", { x: 20, y: 100, font: await doc.embedFont(StandardFonts.Helvetica) });
+  const note = doc.context.obj({ Type: "Annot", Subtype: "Text", Rect: [10, 10, 30, 30] });
+  note.set(PDFName.of("Contents"), PDFString.of("Note stays"));
+  note.set(PDFName.of("T"), PDFString.of("Jane Author"));
+  note.set(PDFName.of("M"), PDFString.of("D:20240501100000Z"));
+  page.node.set(PDFName.of("Annots"), doc.context.obj([doc.context.register(note)]));
   doc.setAuthor("Jane Author");
   doc.setTitle("Quarterly secrets");
   doc.setProducer("SecretWriter 9");
@@ -36,7 +41,8 @@ test("PDF: Info, XMP, document id and an earlier revision are gone, the page tex
   assert.match(latin1(original), /Jane Author/);
   const result = await cleanFile(new Blob([original]));
   assert.equal(result.format, "pdf");
-  for (const name of ["Author", "Title", "Producer", "CreationDate", "XMP", "DocumentID", "IncrementalUpdates"]) {
+  const names = ["Author", "Title", "Producer", "CreationDate", "XMP", "DocumentID", "IncrementalUpdates"];
+  for (const name of [...names, "AnnotationAuthors"]) {
     assert.ok(result.removed.includes(name), name);
   }
   const text = latin1(await blobBytes(result.bytes));
@@ -53,6 +59,8 @@ test("PDF: Info, XMP, document id and an earlier revision are gone, the page tex
     assert.doesNotMatch(text, new RegExp(gone), gone);
   }
   assert.equal(text.split("startxref").length - 1, 1, "written fresh: one xref");
+  assert.match(text, /Note stays/);
+  assert.doesNotMatch(text, /D:2024/);
   const reread = await PDFDocument.load(await blobBytes(result.bytes), { updateMetadata: false });
   assert.equal(reread.getPageCount(), 1);
   assert.equal(reread.getAuthor(), undefined);
@@ -77,7 +85,8 @@ const docxParts = {
   "word/document.xml": `<?xml version="1.0"?><w:document ${W}><w:body><w:p w:rsidR="00AB12CD" w:rsidRDefault="00AB12CD"><w:r><w:t>The paragraph stays.</w:t></w:r><w:ins w:id="1" w:author="Jane Author" w:date="2024-05-01T10:00:00Z"><w:r><w:t>Added later.</w:t></w:r></w:ins></w:p></w:body></w:document>`,
   "word/comments.xml": `<?xml version="1.0"?><w:comments ${W}><w:comment w:id="0" w:author="Jane Author" w:initials="JA" w:date="2024-05-01T10:00:00Z"><w:p><w:r><w:t>Check this figure.</w:t></w:r></w:p></w:comment></w:comments>`,
   "word/styles.xml": `<?xml version="1.0"?><w:styles ${W}><w:style w:styleId="Normal"><w:rsid w:val="00AB12CD"/></w:style></w:styles>`,
-  "word/settings.xml": `<?xml version="1.0"?><w:settings ${W}><w:rsids><w:rsidRoot w:val="00AB12CD"/><w:rsid w:val="00AB12CD"/></w:rsids><w:zoom w:percent="100"/></w:settings>`,
+  "word/settings.xml": `<?xml version="1.0"?><w:settings ${W}><w:rsids><w:rsidRoot w:val="00AB12CD"/><w:rsid w:val="00AB12CD"/></w:rsids><w:zoom w:percent="100"/><w:attachedTemplate r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/></w:settings>`,
+  "word/_rels/settings.xml.rels": `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="file:///C:\\Users\\jane.author\\Normal.dotm" TargetMode="External"/></Relationships>`,
   "word/people.xml": `<?xml version="1.0"?><w15:people xmlns:w15="http://schemas.microsoft.com/office/word/2012/wordml"><w15:person w15:author="Jane Author"><w15:presenceInfo w15:providerId="AD" w15:userId="jane@acme.example"/></w15:person></w15:people>`,
 };
 
@@ -88,7 +97,8 @@ test("docx: properties, comment and revision authors, rsids and people are gone;
   for (const name of ["dc:creator", "cp:lastModifiedBy", "dcterms:created", "app:Company", "custom:Client"]) {
     assert.ok(result.removed.includes(name), name);
   }
-  for (const name of ["CommentAuthors", "RevisionIDs", "People"]) assert.ok(result.removed.includes(name), name);
+  for (const name of ["CommentAuthors", "RevisionIDs", "People", "FilePath"])
+    assert.ok(result.removed.includes(name), name);
   const parts = unzipSync(await blobBytes(result.bytes));
   assert.deepEqual(Object.keys(parts), Object.keys(docxParts), "every part kept, in order");
   const all = Object.values(parts)
@@ -101,7 +111,17 @@ test("docx: properties, comment and revision authors, rsids and people are gone;
         .match(/<\?xml/g) ?? [];
     assert.equal(declarations.length, 1, "one XML declaration");
   }
-  for (const gone of ["Jane Author", "JA", "Acme", "Secret client", "rsid", "2024-05-01", "jane@acme", "w:date"]) {
+  for (const gone of [
+    "Jane Author",
+    "JA",
+    "Acme",
+    "Secret client",
+    "rsid",
+    "2024-05-01",
+    "jane@acme",
+    "w:date",
+    "jane.author",
+  ]) {
     assert.ok(!all.includes(gone), gone);
   }
   const text = Buffer.from(parts["word/document.xml"]).toString("utf8");
@@ -163,4 +183,40 @@ test("removed fields of every format have a kind in plain words; a picture insid
     "identifier",
     "other",
   ]);
+});
+
+test("xlsx and pptx: comment authors, people and Excel's saved folder are gone, cells and slides stay", async () => {
+  const types = `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`;
+  const xlsx = zipSync({
+    "[Content_Types].xml": strToU8(types),
+    "xl/workbook.xml": strToU8(
+      `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" xmlns:x15ac="http://schemas.microsoft.com/office/spreadsheetml/2010/11/ac"><mc:AlternateContent><mc:Choice Requires="x15"><x15ac:absPath url="C:\\Users\\jane.whistle\\Documents\\"/></mc:Choice></mc:AlternateContent><sheets><sheet name="Ledger" sheetId="1"/></sheets></workbook>`,
+    ),
+    "xl/comments1.xml": strToU8(
+      `<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>Jane Whistle</author></authors><commentList><comment ref="A1" authorId="0"><text><t>Wrong total</t></text></comment></commentList></comments>`,
+    ),
+    "xl/persons/person.xml": strToU8(
+      `<personList xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"><person displayName="Jane Whistle" id="{1}" userId="jane@acme.example" providerId="AD"/></personList>`,
+    ),
+  });
+  const pptx = zipSync({
+    "[Content_Types].xml": strToU8(types),
+    "ppt/commentAuthors.xml": strToU8(
+      `<p:cmAuthorLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cmAuthor id="1" name="Jane Whistle" initials="JW" lastIdx="1" clrIdx="0"/></p:cmAuthorLst>`,
+    ),
+    "ppt/authors.xml": strToU8(
+      `<p188:authorLst xmlns:p188="http://schemas.microsoft.com/office/powerpoint/2018/8/main"><p188:author id="{1}" name="Jane Whistle" initials="JW" userId="jane@acme.example" providerId="AD"/></p188:authorLst>`,
+    ),
+  });
+  const cleanedX = await cleanFile(new Blob([xlsx]));
+  assert.deepEqual(cleanedX.removed.sort(), ["CommentAuthors", "FilePath", "People"]);
+  const cleanedP = await cleanFile(new Blob([pptx]));
+  assert.deepEqual(cleanedP.removed.sort(), ["CommentAuthors", "People"]);
+  for (const result of [cleanedX, cleanedP]) {
+    const all = Object.values(unzipSync(await blobBytes(result.bytes)))
+      .map((p) => Buffer.from(p).toString("utf8"))
+      .join("\n");
+    for (const gone of ["Jane Whistle", "jane", "JW"]) assert.ok(!all.includes(gone), gone);
+    assert.ok(result === cleanedP || (all.includes("Wrong total") && all.includes('name="Ledger"')));
+  }
 });

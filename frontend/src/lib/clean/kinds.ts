@@ -41,6 +41,7 @@ const KIND_OF: Record<string, MetadataKind> = {
   Keywords: "text",
   DocumentID: "identifier",
   IncrementalUpdates: "history",
+  AnnotationAuthors: "person",
   // OOXML and ODF
   "dc:creator": "person",
   "cp:lastModifiedBy": "person",

@@ -18,6 +18,7 @@ const NS = {
   xPersons: "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments",
   p: "http://schemas.openxmlformats.org/presentationml/2006/main",
   pAuthors: "http://schemas.microsoft.com/office/powerpoint/2018/8/main",
+  rels: "http://schemas.openxmlformats.org/package/2006/relationships",
 } as const;
 
 const is = (el: Element, ns: string, name: string): boolean => el.namespaceURI === ns && el.localName === name;
@@ -65,6 +66,12 @@ const RULES: readonly Rule[] = [
   (el) => (is(el, NS.x, "author") && el.textContent !== "" ? ((el.textContent = ""), ["CommentAuthors"]) : []),
   (el) => (is(el, NS.xPersons, "person") && scrub(el, ["displayName"], ["userId", "providerId"]) ? ["People"] : []),
   (el) => (el.localName === "absPath" ? (el.parentNode?.removeChild(el), ["FilePath"]) : []),
+  // Word: the template a document was made from is a path on the author's disk (C:\Users\name\...).
+  (el) => (is(el, NS.w, "attachedTemplate") ? (el.parentNode?.removeChild(el), ["FilePath"]) : []),
+  (el) =>
+    is(el, NS.rels, "Relationship") && (el.getAttribute("Type") ?? "").endsWith("/attachedTemplate")
+      ? (el.parentNode?.removeChild(el), ["FilePath"])
+      : [],
   // PowerPoint: comment authors, and the modern comments' people.
   (el) => (is(el, NS.p, "cmAuthor") && scrub(el, ["name", "initials"], []) ? ["CommentAuthors"] : []),
   (el) =>

@@ -1,7 +1,8 @@
 // PDF metadata removal with pdf-lib (docs/architecture.md rule on format
 // libraries: no PDF parser by hand). What goes: the trailer's Info
 // dictionary (author, creator tool, dates), every XMP /Metadata stream, the
-// trailer's document ids, /PieceInfo (private data an editor leaves), and
+// trailer's document ids, /PieceInfo (private data an editor leaves), who
+// wrote each comment (annotation) and when, and
 // every object no page or catalogue still reaches, which is where earlier
 // revisions of an incrementally updated file keep what was "deleted". The
 // file is written fresh, so the incremental updates are flattened too.
@@ -10,6 +11,21 @@ import type { Cleaned } from "./types.js";
 
 const METADATA = PDFName.of("Metadata");
 const PIECE_INFO = PDFName.of("PieceInfo");
+const SUBTYPE = PDFName.of("Subtype");
+const RECT = PDFName.of("Rect");
+const FIELD_TYPE = PDFName.of("FT");
+const WIDGET = PDFName.of("Widget");
+// A comment's author (/T), and when it was made and changed. On a form field /T is its name, and stays.
+const ANNOTATION_TRACES = ["T", "M", "CreationDate"].map((n) => PDFName.of(n));
+
+/** Drop who wrote a comment (a markup annotation) and when; returns whether there was anything. */
+function scrubAnnotation(dict: PDFDict): boolean {
+  const subtype = dict.get(SUBTYPE);
+  if (!(subtype instanceof PDFName) || subtype === WIDGET || !dict.has(RECT) || dict.has(FIELD_TYPE)) return false;
+  const found = ANNOTATION_TRACES.filter((key) => dict.has(key));
+  for (const key of found) dict.delete(key);
+  return found.length > 0;
+}
 
 /** A PDF this page cannot open without its password: it is named as one it cannot clean. */
 export class PdfEncrypted extends Error {}
@@ -47,6 +63,7 @@ function reachable(doc: PDFDocument): { used: Set<PDFRef>; dropped: Set<string> 
       const dict = obj instanceof PDFStream ? obj.dict : obj;
       if (dict.has(METADATA)) dropped.add("XMP");
       if (dict.has(PIECE_INFO)) dropped.add("PieceInfo");
+      if (scrubAnnotation(dict)) dropped.add("AnnotationAuthors");
       dict.delete(METADATA);
       dict.delete(PIECE_INFO);
       for (const [, value] of dict.entries()) stack.push(value);

@@ -107,3 +107,38 @@ test("formats are told by their first bytes: HEIC and unknown files are named as
   assert.equal(sniffFormat(Buffer.from("GIF87a")), "gif");
   assert.deepEqual(await cleanFile(new Blob(["plain text notes"])), { cannot: "unknown_type" });
 });
+
+test("MP4: only box headers and moov are read, so a long video is cleaned without holding it", async () => {
+  /** A Blob that counts the bytes read from it through slices. */
+  class CountingBlob extends Blob {
+    read = 0;
+    async arrayBuffer() {
+      const buffer = await super.arrayBuffer();
+      this.read += buffer.byteLength;
+      return buffer;
+    }
+    slice(start, end) {
+      const part = super.slice(start, end);
+      const readAll = part.arrayBuffer.bind(part);
+      part.arrayBuffer = async () => {
+        const buffer = await readAll();
+        this.read += buffer.byteLength;
+        return buffer;
+      };
+      return part;
+    }
+  }
+  const small = mp4WithLocation();
+  const video = 16 * 1024 * 1024;
+  const moovAt = latin1(small).indexOf("moov") - 4;
+  const big = new CountingBlob([
+    small.subarray(0, Buffer.from(small).readUInt32BE(0)), // ftyp
+    cat(u32(8 + video), Buffer.from("mdat")),
+    new Uint8Array(video),
+    small.subarray(moovAt),
+  ]);
+  const result = await cleanFile(big);
+  assert.ok(result.removed.includes("\u00a9xyz"));
+  assert.equal(result.bytes.size, big.size);
+  assert.ok(big.read < 4096, `read ${big.read} bytes`);
+});

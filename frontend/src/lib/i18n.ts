@@ -1,12 +1,27 @@
 // Translation with one catalogue per language (no DOM here: page/common.ts
-// re-labels the document). A key with plural forms is written as
-// "key.one", "key.other" … and chosen by Intl.PluralRules from args.n.
+// re-labels the document).
+//
+// Plural forms. A message that names a count is written once per CLDR
+// plural category of its language, as key suffixes: "key.one", "key.other"
+// in English; "key.one", "key.few", "key.many", "key.other" in Polish;
+// "key.zero" … "key.other" (six) in Arabic. Intl.PluralRules picks the
+// category from the count: the argument `n`, or `total` in "{shown} of
+// {total}" messages. A catalogue lacking that category falls back to its
+// "key.other". Every catalogue lists exactly its language's categories
+// (tests/js/lib.test.mjs). Numbers given as arguments are written with
+// Intl.NumberFormat in the catalogue's language.
+//
+// Each catalogue names itself: "lang.name" (the language in its own name,
+// for the switcher) and "lang.dir" ("ltr" or "rtl").
 
 /** One catalogue per language code: key → text with {name} parameters. */
 export type Catalogues = Record<string, Record<string, string>>;
 export type Args = Record<string, string | number>;
 /** Operator-written text: one string, or one per language ({"en": …, "de": …}). */
 export type LocalText = string | Record<string, string> | null | undefined;
+
+/** The argument whose value chooses the plural form, in order of preference. */
+const COUNT_ARGS = ["n", "total"] as const;
 
 export class Catalogue {
   readonly catalogues: Catalogues;
@@ -25,22 +40,51 @@ export class Catalogue {
   pick(wanted: string | readonly (string | null | undefined)[] | null | undefined): string {
     for (const tag of [wanted].flat()) {
       const base = (tag ?? "").toLowerCase().split("-")[0] ?? "";
-      if (base in this.catalogues) return base;
+      if (Object.hasOwn(this.catalogues, base)) return base;
     }
     return "en" in this.catalogues ? "en" : (Object.keys(this.catalogues)[0] ?? "en");
+  }
+
+  /** "rtl" for a right-to-left language (its catalogue says so), else "ltr". */
+  direction(lang = this.lang): "ltr" | "rtl" {
+    return this.catalogues[lang]?.["lang.dir"] === "rtl" ? "rtl" : "ltr";
+  }
+
+  /** The language's name in that language ("Polski"), for the switcher. */
+  nameOf(lang: string): string {
+    return this.catalogues[lang]?.["lang.name"] ?? lang;
+  }
+
+  /** The plural category of `count` in the current language (CLDR: zero, one, two, few, many, other). */
+  pluralCategory(count: number): Intl.LDMLPluralRule {
+    return new Intl.PluralRules(this.lang).select(count);
   }
 
   private lookup(key: string): string | undefined {
     return this.catalogues[this.lang]?.[key] ?? this.catalogues.en?.[key];
   }
 
+  /** The plural form of `key` for `count`: this language's category, its "other", then English's. */
+  private plural(key: string, count: number): string | undefined {
+    const own = this.catalogues[this.lang];
+    const en = this.catalogues.en;
+    return (
+      own?.[`${key}.${this.pluralCategory(count)}`] ??
+      own?.[`${key}.other`] ??
+      en?.[`${key}.${new Intl.PluralRules("en").select(count)}`]
+    );
+  }
+
   /** The string for `key`, with {name} replaced from `args`; the key itself when missing. */
   t(key: string, args: Args = {}): string {
-    const n = args.n;
-    const plural =
-      typeof n === "number" ? this.lookup(`${key}.${new Intl.PluralRules(this.lang).select(n)}`) : undefined;
-    const text = plural ?? this.lookup(key) ?? key;
-    return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in args ? String(args[name]) : m));
+    const count = COUNT_ARGS.map((name) => args[name]).find((v) => typeof v === "number");
+    const text = (typeof count === "number" ? this.plural(key, count) : undefined) ?? this.lookup(key) ?? key;
+    const number = new Intl.NumberFormat(this.lang);
+    return text.replace(/\{(\w+)\}/g, (m, name: string) => {
+      const value = Object.hasOwn(args, name) ? args[name] : undefined;
+      if (value === undefined) return m;
+      return typeof value === "number" ? number.format(value) : value;
+    });
   }
 
   /** Text in the current language from an operator-written {"en": …, "de": …} object. */

@@ -21,7 +21,10 @@ export class I18n extends Catalogue {
   private readonly listeners: ((lang: string) => void)[] = [];
 
   apply(root: ParentNode): void {
-    if (root instanceof Document) root.documentElement.lang = this.lang;
+    if (root instanceof Document) {
+      root.documentElement.lang = this.lang;
+      root.documentElement.dir = this.direction();
+    }
     for (const node of root.querySelectorAll<HTMLElement>("[data-i18n]")) {
       const args = node.dataset.i18nArgs ? (JSON.parse(node.dataset.i18nArgs) as Args) : {};
       node.textContent = this.t(node.dataset.i18n ?? "", args);
@@ -114,15 +117,34 @@ function carryLanguage(lang: string): void {
   }
 }
 
+/**
+ * The language switcher: one button per catalogue, each in its own
+ * language's name (and marked with its lang and dir, for screen readers).
+ */
+function languageButtons(i18n: I18n): void {
+  for (const group of document.querySelectorAll<HTMLElement>(".lang")) {
+    group.replaceChildren(
+      ...[...i18n.languages].sort().map((lang) => {
+        const button = el(
+          "button",
+          { type: "button", class: "lang-btn", lang, dir: i18n.direction(lang), dataset: { lang } },
+          i18n.nameOf(lang),
+        );
+        button.addEventListener("click", () => {
+          i18n.setLanguage(lang, document);
+        });
+        return button;
+      }),
+    );
+  }
+}
+
+/** Labels the document in the language of the link (?lang=), else the browser's first language with a catalogue, else English. */
 export function startPage(): I18n {
   const fromLink = new URL(location.href).searchParams.get(LANG_PARAM);
   const browser = navigator.languages.length ? navigator.languages : [navigator.language];
   const i18n = new I18n(catalogues, fromLink !== null && Object.hasOwn(catalogues, fromLink) ? fromLink : browser);
-  for (const button of document.querySelectorAll<HTMLElement>(".lang-btn")) {
-    button.addEventListener("click", () => {
-      i18n.setLanguage(button.dataset.lang ?? "en", document);
-    });
-  }
+  languageButtons(i18n);
   const markLanguage = (lang: string): void => {
     for (const b of document.querySelectorAll<HTMLElement>(".lang-btn")) {
       b.setAttribute("aria-pressed", String(b.dataset.lang === lang));

@@ -27,6 +27,7 @@ import pytest
 from candor import documents
 from chalicelib.b64 import b64u_decode
 from tests.browser import metadata_files as made
+from tests.browser.conftest import run_axe
 from tests.support.live import LiveMember, LiveServer, start_live_server
 from tests.support.team import make_team
 
@@ -164,6 +165,7 @@ def test_metadata_removed_per_format(make_page: Any, server: LiveServer, tmp_pat
     assert not kept.locator(".original-warning").is_visible()
     kept.locator("input.send-original").check()
     assert kept.locator(".original-warning").is_visible()
+    assert run_axe(page) == []
 
     page.click("#report-form button[type=submit]")
     page.wait_for_selector("#step-review:not([hidden])")

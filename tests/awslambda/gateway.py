@@ -229,6 +229,9 @@ def _context(resource: str, method: str, path: str, ip: str, agent: str,
 def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are two writes: without TCP_NODELAY each answer on a
+        # kept-alive connection waits ~40 ms for the delayed ACK (as candor serve did).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

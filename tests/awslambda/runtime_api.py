@@ -120,6 +120,9 @@ class RuntimeApi:
 def _handler(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # the runtime client keeps its connection
+        # Headers and body are two writes: without TCP_NODELAY each answer on a
+        # kept-alive connection waits ~40 ms for the delayed ACK (as candor serve did).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -110,6 +110,8 @@ bench: deps
 	$(PY) bench/age_throughput.py
 	$(PY) bench/api_latency.py
 	$(PY) bench/unlock.py
+	$(PY) bench/load.py
+	$(PY) bench/flood.py
 
 clean:
 	rm -rf $(VENV) $(INFRA_VENV) node_modules frontend/dist infra/cdk.out infra/build $(DEMO_DIR)

@@ -160,7 +160,7 @@ def _check_release_shape(release: Mapping[str, Any]) -> None:
     require(isinstance(headers, Mapping), "headers is not an object")
     for name, value in headers.items():
         require(bool(_HEADER_NAME.fullmatch(name)) and isinstance(value, str)
-                and value.isprintable(), f"bad header {name!r}")
+                and value.isascii() and value.isprintable(), f"bad header {name!r}")
     check_sigs_shape(release["sigs"])
 
 

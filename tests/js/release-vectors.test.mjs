@@ -2,14 +2,15 @@
 // tests/cli/test_release.py runs against candor/release.py, checked here with
 // the browser library's own JCS, SHA-256 and Ed25519: the fingerprints, the
 // `prev` links, the named manifests and every signature of the valid chain
-// are the same bytes to both implementations. (The pages do not verify
-// releases yet, so there is no browser twin of the chain rules.)
+// are the same bytes to both implementations; and frontend/src/lib/release.ts,
+// the browser twin of the chain rules, reaches every chain's verdict.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { b64u, sha256 } from "../../frontend/src/lib/encoding.js";
 import { jcsBytes, without } from "../../frontend/src/lib/jcs.js";
 import { fingerprint as manifestFingerprint } from "../../frontend/src/lib/manifest.js";
+import { ReleaseInvalid, verifyReleaseChain } from "../../frontend/src/lib/release.js";
 import { verifyObject } from "../../frontend/src/lib/sign.js";
 
 const DIR = new URL("../vectors/", import.meta.url);
@@ -48,3 +49,12 @@ test("a release changed after signing no longer verifies", () => {
     assert.ok(!verifyObject(release, sig, [signerKey(release, member)], "sigs"), member);
   }
 });
+
+for (const chain of vectors.chains) {
+  test(`release chain: ${chain.name}`, () => {
+    const anchor = vectors.releases[chain.anchor];
+    const follow = () => verifyReleaseChain(anchor, chain.later, Object.values(manifests), chain.today);
+    if (chain.latest === null) assert.throws(follow, ReleaseInvalid);
+    else assert.equal(follow().version, chain.latest);
+  });
+}

@@ -41,7 +41,7 @@ export function manifestRecipientType(manifest: Manifest): RecipientType {
   return only;
 }
 
-function parseDay(day: unknown): number {
+export function parseDay(day: unknown): number {
   if (typeof day !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ManifestInvalid("day");
   const ms = Date.parse(`${day}T00:00:00Z`);
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day) {
@@ -237,16 +237,30 @@ const jcsOf = (x: unknown): string => new TextDecoder().decode(jcsBytes(x));
  * manifest rather than being skipped.
  */
 function checkSignatures(manifest: Manifest, signers: Manifest): void {
-  const successor = manifest === signers ? null : manifest;
+  checkAdminSignatures(manifest, signers, manifest === signers ? null : manifest);
+}
+
+/**
+ * The signature rule of a manifest or a release (protocol §4.5, §4.8), as
+ * chalicelib/manifest.py's verify_admin_sigs: every `sigs` item by a distinct
+ * admin of `signers`, under that admin's key or, when `successor` is the
+ * next manifest, the new key its rotation links to it; at least `threshold`.
+ * @throws {ManifestInvalid}
+ */
+export function checkAdminSignatures(
+  doc: { sigs: readonly unknown[] },
+  signers: Manifest,
+  successor: Manifest | null,
+): void {
   const admins = new Map(
     activeMembers(signers)
       .filter((m) => m.role === "admin")
       .map((m) => [m.id, m]),
   );
-  const body = without(manifest, "sigs");
+  const body = without(doc, "sigs");
   const signed = new Set<string>();
   // The shape check left the items unchecked: each is checked here.
-  for (const item of manifest.sigs as unknown[]) {
+  for (const item of doc.sigs) {
     const { member, sig } = isObject(item) ? item : {};
     if (typeof member !== "string") throw new ManifestInvalid("signed by someone who is not an admin");
     if (signed.has(member)) throw new ManifestInvalid("signed twice");
@@ -290,8 +304,20 @@ export function verifyBuiltIn(manifest: unknown, today: string | null = null): M
   return manifest;
 }
 
-function checkUnexpired(manifest: Manifest, today: string): void {
-  if (parseDay(today) > parseDay(manifest.expires)) throw new ManifestInvalid("expired");
+/** The latest manifest or release of a chain is unexpired on `today` (inclusive). */
+export function checkUnexpired(doc: { expires: string }, today: string): void {
+  if (parseDay(today) > parseDay(doc.expires)) throw new ManifestInvalid("expired");
+}
+
+/** Version, order and continuity of a manifest or release after `previous` (protocol §4.5). */
+export function checkSuccession(
+  previous: { version: number; issued: string; expires: string },
+  next: { version: number; issued: string },
+): void {
+  if (next.version !== previous.version + 1) throw new ManifestInvalid("version");
+  if (parseDay(next.issued) < parseDay(previous.issued)) throw new ManifestInvalid("issued goes back");
+  // Continuity: a long-superseded version's admins cannot fork the chain.
+  if (parseDay(next.issued) > parseDay(previous.expires)) throw new ManifestInvalid("issued after expiry");
 }
 
 /**
@@ -301,10 +327,7 @@ function checkUnexpired(manifest: Manifest, today: string): void {
 export function verifyNext(previous: Manifest, next: unknown, today: string | null = null): Manifest {
   checkShape(next);
   if (isReanchor(next)) throw new ManifestInvalid(`version ${next.version} is a re-anchor`);
-  if (next.version !== previous.version + 1) throw new ManifestInvalid("version");
-  if (parseDay(next.issued) < parseDay(previous.issued)) throw new ManifestInvalid("issued goes back");
-  // Continuity: a long-superseded version's admins cannot fork the chain.
-  if (parseDay(next.issued) > parseDay(previous.expires)) throw new ManifestInvalid("issued after expiry");
+  checkSuccession(previous, next);
   if (manifestRecipientType(next) !== manifestRecipientType(previous)) {
     throw new ManifestInvalid("recipient type changed");
   }

@@ -1,0 +1,153 @@
+// Signed releases of the pages (protocol §4.8): the twin of candor/release.py's
+// chain rules, so that a page can check the release.json served beside it
+// against the admins of its manifest chain. The rules are the manifest's
+// (succession, continuity, expiry, admin threshold), taken from manifest.ts.
+import { isInt, isObject } from "./check.js";
+import { b64u, sha256 } from "./encoding.js";
+import { jcsBytes, without } from "./jcs.js";
+import {
+  checkAdminSignatures,
+  checkSuccession,
+  checkUnexpired,
+  fingerprint as manifestFingerprint,
+  MAX_LIFETIME_DAYS,
+  DAY_MS,
+  parseDay,
+  walk,
+} from "./manifest.js";
+import type { Manifest } from "./types.js";
+
+export const RELEASE_KIND = "candor-release";
+const FIELDS = ["assets", "expires", "headers", "issued", "kind", "manifest", "prev", "sigs", "v", "version"];
+// Plain segments, none starting with a dot: no "..", no hidden file, no host.
+const PATH = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
+const HASH = /^[A-Za-z0-9_-]{43}$/;
+const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
+const HEADER_VALUE = /^[\x20-\x7e]*$/;
+
+export interface Release {
+  v: 1;
+  kind: typeof RELEASE_KIND;
+  version: number;
+  issued: string;
+  expires: string;
+  prev: string | null;
+  manifest: { version: number; fingerprint: string };
+  assets: Record<string, string>;
+  headers: Record<string, string>;
+  sigs: { member: string; sig: string }[];
+}
+
+export class ReleaseInvalid extends Error {
+  override name = "ReleaseInvalid";
+}
+
+/** `b64u(H(JCS(release without sigs)))`: the next release's `prev`, shown for comparison. */
+export const releaseFingerprint = (release: Release): string => b64u(sha256(jcsBytes(without(release, "sigs"))));
+
+const sameKeys = (obj: object, keys: readonly string[]): boolean =>
+  JSON.stringify(Object.keys(obj).sort()) === JSON.stringify(keys);
+
+const isHash = (value: unknown): boolean => typeof value === "string" && HASH.test(value);
+
+/** Everything in a release that needs no other document. @throws {ReleaseInvalid} */
+export function parseRelease(release: unknown): Release {
+  if (!isObject(release) || !sameKeys(release, FIELDS)) throw new ReleaseInvalid("release fields");
+  const { v, kind, version, prev, manifest, assets, headers, sigs } = release;
+  if (v !== 1 || kind !== RELEASE_KIND || !isInt(version) || version < 1) throw new ReleaseInvalid("release kind");
+  const issued = parseDay(release.issued);
+  const expires = parseDay(release.expires);
+  if (expires < issued || expires - issued > MAX_LIFETIME_DAYS * DAY_MS) throw new ReleaseInvalid("validity period");
+  if ((prev === null) !== (version === 1) || (prev !== null && !isHash(prev))) throw new ReleaseInvalid("prev");
+  const ref = isObject(manifest) && sameKeys(manifest, ["fingerprint", "version"]) ? manifest : null;
+  if (!ref || !isInt(ref.version) || ref.version < 1 || !isHash(ref.fingerprint)) throw new ReleaseInvalid("manifest");
+  if (!isObject(assets) || !("index.html" in assets)) throw new ReleaseInvalid("assets");
+  for (const [path, hash] of Object.entries(assets)) {
+    if (!PATH.test(path) || !isHash(hash)) throw new ReleaseInvalid(`asset ${path}`);
+  }
+  if (!isObject(headers)) throw new ReleaseInvalid("headers");
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name) || typeof value !== "string" || !HEADER_VALUE.test(value)) {
+      throw new ReleaseInvalid(`header ${name}`);
+    }
+  }
+  if (!Array.isArray(sigs)) throw new ReleaseInvalid("sigs");
+  return release as unknown as Release;
+}
+
+/** `release` names `authority` (trusted) and `threshold` of its admins signed it. @throws {ReleaseInvalid} */
+export function verifyRelease(release: unknown, authority: Manifest): Release {
+  const checked = parseRelease(release);
+  const ref = checked.manifest;
+  if (ref.version !== authority.version || ref.fingerprint !== manifestFingerprint(authority)) {
+    throw new ReleaseInvalid("names another manifest");
+  }
+  try {
+    checkAdminSignatures(checked, authority, null);
+  } catch (err) {
+    throw new ReleaseInvalid(`release ${checked.version}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return checked;
+}
+
+function verifyNext(current: Release, candidate: Release, authority: Manifest): Release {
+  const next = verifyRelease(candidate, authority);
+  try {
+    checkSuccession(current, next);
+  } catch (err) {
+    throw new ReleaseInvalid(`release ${next.version}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (next.prev !== releaseFingerprint(current)) throw new ReleaseInvalid("prev");
+  if (next.manifest.version < current.manifest.version) throw new ReleaseInvalid("older manifest");
+  return next;
+}
+
+/** The manifests from the one `anchor` names up to `upTo`, checked as a chain, by version. */
+function trustedManifests(anchor: Release, manifests: readonly unknown[], upTo: number): Map<number, Manifest> {
+  const byVersion = new Map<unknown, unknown>(manifests.map((m) => [isObject(m) ? m.version : null, m]));
+  const start = byVersion.get(anchor.manifest.version) as Manifest | undefined;
+  if (!start || manifestFingerprint(start) !== anchor.manifest.fingerprint) {
+    throw new ReleaseInvalid("no manifest with the anchor's fingerprint");
+  }
+  const later: unknown[] = [];
+  for (let v = start.version + 1; v <= upTo; v++) if (byVersion.has(v)) later.push(byVersion.get(v));
+  let chain: Manifest[];
+  try {
+    chain = walk(start, later).chain;
+  } catch (err) {
+    throw new ReleaseInvalid(`manifest chain: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return new Map(chain.map((m) => [m.version, m]));
+}
+
+/**
+ * Follow the pinned `anchor` through `later` against the signed `manifests`
+ * (`GET /v1/manifest`) and return the latest release, unexpired on `today`,
+ * as candor/release.py's verify_release_chain.
+ * @throws {ReleaseInvalid}
+ */
+export function verifyReleaseChain(
+  anchor: unknown,
+  later: readonly unknown[],
+  manifests: readonly unknown[],
+  today: string,
+): Release {
+  let current = parseRelease(anchor);
+  const following = later.map(parseRelease);
+  const upTo = Math.max(...[current, ...following].map((r) => r.manifest.version));
+  const trusted = trustedManifests(current, manifests, upTo);
+  const own = trusted.get(current.manifest.version);
+  if (!own) throw new ReleaseInvalid("the anchor's manifest");
+  current = verifyRelease(current, own);
+  for (const candidate of following) {
+    const authority = trusted.get(candidate.manifest.version);
+    if (!authority) throw new ReleaseInvalid(`release ${candidate.version}: manifest outside the chain`);
+    current = verifyNext(current, candidate, authority);
+  }
+  try {
+    checkUnexpired(current, today);
+  } catch {
+    throw new ReleaseInvalid(`release ${current.version} expired`);
+  }
+  return current;
+}

@@ -2,9 +2,10 @@
 in Debian's Chromium against `candor serve`: a member who joined after a
 report with a 64 MiB attachment is given the case by a reviewer on it, reads
 the report, the thread and the attachment, and replies, and the reporter
-reads that reply; the member the reporter excluded is never offered; an
-admin takes the new member off, told that what was read stays read, and the
-member gets 404 from then on."""
+reads that reply; a renewed grant covers the reporter's next message; the
+member the reporter excluded is never offered; an admin takes the new member
+off, told that what was read stays read, and the member gets 404 from then
+on."""
 
 from __future__ import annotations
 
@@ -77,6 +78,21 @@ def test_a_later_member_is_granted_reads_replies_and_is_taken_off(
                                s.manifest)
     last, verified = visit.read_messages(s.manifest)[-1]
     assert (last["text"], verified) == ("Katherine from Communications here.", True)
+
+    # The reporter's page seals to the report's access list: Katherine reads
+    # the reporter's next message once Grace renews the grant.
+    visit.send("The ledger was changed again last night.")
+    other.click("#back-to-inbox")
+    other.click("#inbox-rows .case-link")
+    other.wait_for_selector("#case-thread li.message[data-verdict=unreadable]")
+    granted = lambda r: r.url.endswith("/access") and r.request.method == "POST"  # noqa: E731
+    with page.expect_response(granted, timeout=60000) as answer:
+        page.click(f"[data-regrant='{katherine.member_id}']")
+    assert answer.value.status == 201
+    other.click("#back-to-inbox")
+    other.click("#inbox-rows .case-link")
+    other.wait_for_selector("#case-thread li.message.reporter[data-verdict=ok]")
+    assert "The ledger was changed again last night." in other.inner_text("#case-thread")
 
     # Ada, the admin, takes Katherine off: two steps, and the console says it plainly.
     admin, _ = make_page(origin(live_server))

@@ -3,6 +3,7 @@
 // wraps the case's keys for them in this browser); and taking a member off
 // (admins), saying plainly that what was read stays read. The section is made
 // next to the case's bookkeeping, as the page has no slot of its own for it.
+import { getCase } from "../lib/api.js";
 import { excluded, GrantRefused, grantCase, grantsOf, revokeMember } from "../lib/grants.js";
 import type { CaseRead } from "../lib/teamops.js";
 import { $, el, tr } from "../page/common.js";
@@ -38,7 +39,19 @@ function personItem(v: Shown, member: string): HTMLLIElement {
     ? tr("console.people.granted", { name: memberName(grant.by), day: grant.day })
     : tr("console.people.from_report");
   const item = el("li", { dataset: { member } }, el("strong", {}, memberName(member)), " — ", how);
-  if (!isAdmin() || member === current().key.member) return item;
+  if (member === current().key.member) return item;
+  if (grant) {
+    // The reporter's page seals to the report's access list: a renewed grant
+    // covers what was written since (protocol §4.4).
+    const again = el(
+      "button",
+      { type: "button", class: "link", dataset: { regrant: member } },
+      tr("console.people.renew"),
+    );
+    again.addEventListener("click", () => void grantTo(v, member));
+    item.append(" ", again);
+  }
+  if (!isAdmin()) return item;
   if (confirming !== member) {
     const take = el(
       "button",
@@ -91,7 +104,7 @@ function grantForm(v: Shown): HTMLElement {
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    void grant(v, choice.value);
+    void grantTo(v, choice.value);
   });
   return form;
 }
@@ -116,13 +129,14 @@ function say(node: HTMLElement): void {
   i18n().apply($("people-status"));
 }
 
-async function grant(v: Shown, member: string): Promise<void> {
+async function grantTo(v: Shown, member: string): Promise<void> {
   const epoch = session.epoch;
   const name = memberName(member);
   say(tr("console.people.granting", { name }));
   try {
     const { client, key, chain } = current();
-    await grantCase(client, key, chain, v.detail, v.report, member);
+    // The case as it is now: a grant must cover every entry written since it was shown.
+    await grantCase(client, key, chain, await getCase(client, v.id), v.report, member);
     if (!stillOpen(epoch)) return;
     await reload?.(v.id);
     showNotice("console.people.granted_now", { name });

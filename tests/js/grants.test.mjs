@@ -14,7 +14,10 @@ import { Decrypter, generateHybridIdentity, generateX25519Identity, identityToRe
 import {
   accessProblems,
   assemble,
+  checkGrantable,
   excluded,
+  exclusionChain,
+  GrantRefused,
   headerEnd,
   makeGrantHeader,
   readable,
@@ -94,3 +97,33 @@ for (const c of V.cases.filter((v) => v.valid)) {
     await assert.rejects(makeGrantHeader(sealed, [c.identity], await identityToRecipient(next)));
   });
 }
+
+test("a report older than the console's anchor names its exclusions from the server's earlier versions", async () => {
+  const [v1, v2] = A.chain;
+  const ids = A.report.access; // A and B; C was in version 1 and left out
+  const c = v1.members.find((m) => !ids.includes(m.id)).id;
+  const detail = { id: "c_x", reply_to: A.reply_to, access: ids, grants: [] };
+  const served = (manifests) => async () =>
+    new Response(JSON.stringify({ manifests }), { headers: { "content-type": "application/json; charset=utf-8" } });
+  const real = globalThis.fetch;
+  try {
+    globalThis.fetch = served([v1, v2]);
+    const known = await exclusionChain([v2], A.report);
+    assert.deepEqual(
+      known.map((m) => m.version),
+      [1, 2],
+    );
+    assert.throws(
+      () => checkGrantable(known, detail, A.report, c),
+      (e) => e instanceof GrantRefused && e.reason === "excluded",
+    );
+    globalThis.fetch = served([v2]); // a server that withholds version 1: no grant at all
+    const withheld = await exclusionChain([v2], A.report);
+    assert.throws(
+      () => checkGrantable(withheld, detail, A.report, c),
+      (e) => e instanceof GrantRefused && e.reason === "unknown_version",
+    );
+  } finally {
+    globalThis.fetch = real;
+  }
+});

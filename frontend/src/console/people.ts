@@ -82,8 +82,9 @@ function personItem(v: Shown, member: string): HTMLLIElement {
 }
 
 function grantForm(v: Shown): HTMLElement {
-  const leftOut = excluded(v.report, current().chain);
-  if (leftOut === null) return el("p", { class: "small" }, tr("console.people.refused.unknown_version"));
+  // A report older than the console's anchor names its exclusions in an
+  // earlier manifest: the grant looks them up (lib/grants.ts exclusionChain).
+  const leftOut = excluded(v.report, current().chain) ?? new Set<string>();
   const eligible = manifest().members.filter(
     (m) => !m.removed && !v.detail.access.includes(m.id) && !leftOut.has(m.id),
   );

@@ -13,7 +13,7 @@ import { randomBytes } from "@noble/hashes/utils.js";
 import { MLKEM768X25519 } from "@noble/post-quantum/hybrid.js";
 import { base64nopad, bech32 } from "@scure/base";
 import { Decrypter } from "age-encryption";
-import { FETCH_OPTIONS, getBlob, type TeamClient } from "./api.js";
+import { FETCH_OPTIONS, fetchManifests, getBlob, type TeamClient } from "./api.js";
 import { isObject, isString } from "./check.js";
 import { caseHash, OpenFailed } from "./documents.js";
 import { b64u, concat, fromB64u, utf8 } from "./encoding.js";
@@ -259,6 +259,23 @@ interface Report {
   manifest?: unknown;
 }
 
+/**
+ * The manifests to name the reporter's exclusions with: the verified chain,
+ * and when the report was sealed with a version older than its anchor, the
+ * server's earlier versions before it (candor/grants.py takes them so too;
+ * the server refuses excluded members by its own record as well).
+ */
+export async function exclusionChain(chain: readonly Manifest[], report: Report): Promise<Manifest[]> {
+  const first = chain[0];
+  if (excluded(report, chain) !== null || !first) return [...chain];
+  const listed = (await fetchManifests(0)).manifests ?? [];
+  const older = listed.filter(
+    (m): m is Manifest =>
+      isObject(m) && typeof m.version === "number" && m.version < first.version && Array.isArray(m.members),
+  );
+  return [...older, ...chain];
+}
+
 /** The member's entry in the current manifest, if the case may be given to them. @throws {GrantRefused} */
 export function checkGrantable(
   chain: readonly Manifest[],
@@ -330,7 +347,7 @@ export async function grantCase(
   report: Report,
   member: string,
 ): Promise<unknown> {
-  const entry = checkGrantable(chain, detail, report, member);
+  const entry = checkGrantable(await exclusionChain(chain, report), detail, report, member);
   const headers: Record<string, string> = {};
   for (const [blob, head] of await headsOf(client, detail)) {
     headers[blob] = b64u(await makeGrantHeader(head, key.identities, entry.recipient));

@@ -141,9 +141,11 @@ def test_metadata_removed_per_format(make_page: Any, server: LiveServer, tmp_pat
     for name, tags in REMOVED_TAGS.items():
         assert tags <= exif_tags(originals[name], tmp_path, name).keys(), name
 
-    page, _ = make_page(server.url)
+    page, watch = make_page(server.url)
     page.goto(server.url + "/")
     page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
+    # The document and video cleaners come only once a file needs them (the "clean" worker).
+    assert not any("/assets/clean-" in r for r in watch.requests)
     _fill_form(page, originals)
     page.wait_for_selector("#file-list li:nth-child(6) button")  # files are prepared in order
 
@@ -160,6 +162,7 @@ def test_metadata_removed_per_format(make_page: Any, server: LiveServer, tmp_pat
     )
     assert "Comment" in _note(page, "clip.gif")
     assert "HEIC photos cannot be cleaned" in _note(page, "photo.heic")
+    assert any("/assets/clean-" in r for r in watch.requests)
     # Sending the original is a choice made per file, and it is warned about.
     kept = page.locator("#file-list li", has_text="kept.gif")
     assert not kept.locator(".original-warning").is_visible()

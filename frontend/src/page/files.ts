@@ -3,10 +3,16 @@
 // page can clean (what was removed said in plain words; sending the original
 // stays a choice per file, with a warning), files it cannot clean named as
 // such, then sealing and uploading with a progress bar per file and a retry
-// for a failed upload.
-import { cleanedType, cleanFile, metadataKinds, type CannotCleanReason, type CleanResult } from "../lib/clean/index.js";
+// for a failed upload. Pictures are cleaned here; documents and videos in
+// the "clean" worker, loaded only when such a file is chosen. If that worker
+// cannot load or fails, the file is named as not cleaned, and it is sent
+// only if the reporter ticks the box to send it as it is.
+import { metadataKinds } from "../lib/clean/kinds.js";
+import { cleanedType, cleanLight, type CleanResult } from "../lib/clean/light.js";
+import type { CannotCleanReason } from "../lib/clean/types.js";
 import { fileFits, largestFile, MAX_FILES, PendingFile } from "../lib/intake.js";
 import { el, formatSize, setAlert, tr, type I18n } from "./common.js";
+import { runWorker } from "./workers.js";
 
 /** The largest file, rounded down to two significant digits: the page never states more than fits. */
 export function statedLimit(): number {
@@ -16,6 +22,30 @@ export function statedLimit(): number {
 }
 
 let choiceIds = 0;
+
+/** The cleaning worker could not load (blocked, offline, no workers), or it failed on the file. */
+interface Unclean {
+  cannot: "worker_unavailable" | "worker_failed";
+}
+export type ItemResult = CleanResult | Unclean;
+
+const unclean = (result: ItemResult | null): result is Unclean =>
+  result !== null && "cannot" in result && result.cannot.startsWith("worker_");
+
+/** Clean a picture here, a document or video in the "clean" worker (frontend/src/workers/clean.ts). */
+async function clean(file: File): Promise<ItemResult> {
+  const light = await cleanLight(file);
+  if (!("heavy" in light)) return light;
+  const worker = { started: false }; // it says {progress: 0} as it takes the file
+  try {
+    // A File crosses to the worker without its bytes being copied.
+    return await runWorker<CleanResult>("clean", file, () => {
+      worker.started = true;
+    });
+  } catch {
+    return { cannot: worker.started ? "worker_failed" : "worker_unavailable" };
+  }
+}
 
 const original = (file: File): PendingFile =>
   new PendingFile({ source: file, name: file.name, type: file.type || "application/octet-stream" });
@@ -29,18 +59,25 @@ export interface FileItem {
   /** The metadata fields removed from what will be sent, or null when it goes as it is. */
   cleaned: string[] | null;
   /** What cleaning gave: the cleaned file, or why the file cannot be cleaned. */
-  result: CleanResult | null;
+  result: ItemResult | null;
   /** The reporter chose to send the original, metadata and all. */
   sendOriginal: boolean;
   error: boolean;
 }
 export type ReadyItem = FileItem & { pending: PendingFile };
 
-/** Point the item at what will be sent: the cleaned file unless the reporter chose the original. */
+/**
+ * Point the item at what will be sent: the cleaned file unless the reporter
+ * chose the original; a file the worker should have cleaned and did not goes
+ * nowhere until the reporter chooses to send it as it is.
+ */
 function choose(item: FileItem, sendOriginal: boolean): void {
   const result = item.result;
   item.sendOriginal = sendOriginal;
-  if (result === null || "cannot" in result || sendOriginal) {
+  if (unclean(result) && !sendOriginal) {
+    item.pending = null;
+    item.cleaned = null;
+  } else if (result === null || "cannot" in result || sendOriginal) {
     item.pending = original(item.file);
     item.cleaned = null;
   } else {
@@ -124,9 +161,11 @@ export class FileList {
     this.showCount();
     for (const item of accepted) {
       this.list.append(item.li);
-      item.li.append(el("span", { class: "file-name" }, item.file.name), " ", this.sizeNode(item.file));
+      const working = el("p", { class: "small", role: "status" }, tr("files.cleaning"));
+      item.li.append(el("span", { class: "file-name" }, item.file.name), " ", this.sizeNode(item.file), working);
+      this.i18n.apply(working);
       try {
-        item.result = await cleanFile(item.file);
+        item.result = await clean(item.file);
         choose(item, false);
       } catch {
         item.error = true;
@@ -175,30 +214,40 @@ export class FileList {
     });
   }
 
-  /** For a file with metadata removed: a box to send the original instead, and the warning that goes with it. */
+  /**
+   * For a file with metadata removed, a box to send the original instead; for
+   * one the worker did not clean, a box to send it as it is. Each with its warning.
+   */
   private originalChoice(item: FileItem): [HTMLElement] | null {
     const result = item.result;
-    if (result === null || "cannot" in result || result.removed.length === 0) return null;
+    const failed = unclean(result);
+    if (!failed && (result === null || "cannot" in result || result.removed.length === 0)) return null;
     const id = `send-original-${++choiceIds}`;
     const box = el("input", { type: "checkbox", id, class: "send-original" });
     const warning = el(
       "p",
       { class: "small warn-text original-warning", role: "alert", hidden: true },
-      tr("files.original_warning"),
+      tr(failed ? "files.uncleaned_warning" : "files.original_warning"),
     );
     box.addEventListener("change", () => {
       choose(item, box.checked);
       warning.hidden = !box.checked;
     });
-    return [el("div", { class: "small" }, box, " ", el("label", { for: id }, tr("files.send_original")), warning)];
+    const label = el("label", { for: id }, tr(failed ? "files.send_uncleaned" : "files.send_original"));
+    return [el("div", { class: "small" }, box, " ", label, warning)];
   }
 
   get ready(): ReadyItem[] {
     return this.items.filter((i): i is ReadyItem => !i.error && i.pending !== null);
   }
 
+  /**
+   * The files that stop the report from being sent: one that could not be
+   * read, and one that was not cleaned and that the reporter has not chosen
+   * to send as it is (never sent silently, never dropped silently).
+   */
   get damaged(): FileItem[] {
-    return this.items.filter((i) => i.error);
+    return this.items.filter((i) => i.error || (unclean(i.result) && !i.sendOriginal));
   }
 
   get count(): number {
@@ -213,12 +262,14 @@ export class FileList {
   }
 }
 
-const CANNOT_KEY: Record<CannotCleanReason, string> = {
+const CANNOT_KEY: Record<CannotCleanReason | Unclean["cannot"], string> = {
   unknown_type: "files.not_cleaned",
   heic: "files.cannot.heic",
   encrypted: "files.cannot.encrypted",
   too_large: "files.cannot.too_large",
   unreadable: "files.cannot.unreadable",
+  worker_unavailable: "files.cannot.worker_unavailable",
+  worker_failed: "files.cannot.worker_failed",
 };
 
 /** What happened to a file's metadata, in a sentence: kinds in plain words, field names folded away. */

@@ -88,7 +88,9 @@ def test_a_release_not_signed_by_the_team_fails(
     forged = {**first, "expires": first["issued"]}  # changed after the admins signed it
     (live.site_dir / "release.json").write_text(json.dumps(forged))
     (live.site_dir / "releases" / "1.json").write_text(json.dumps(forged))
-    assert _verify(live, forged, tmp_path) == 1
+    assert _verify(live, first, tmp_path) == 1  # a reader who pinned the genuine release
+    assert "candor: releases/1.json: differs from the anchor" in capsys.readouterr().err
+    assert _verify(live, forged, tmp_path) == 1  # a reader handed the forged one
     err = capsys.readouterr().err
     assert err.startswith("candor: release chain: release 1: ") and "bad signature" in err
 

@@ -23,6 +23,7 @@ from chalicelib.b64 import b64u_encode
 from chalicelib.store.base import Key, Partition
 
 if TYPE_CHECKING:
+    from chalicelib.domain.inbox_index import IndexRecord
     from chalicelib.domain.records import (
         AttachmentRecord,
         AuditEntry,
@@ -127,6 +128,11 @@ def manifest(version: int) -> Key[Manifest]:
 
 def nonce(member_id: str, value: str) -> Key[NonceRecord]:
     return Key(f"nonce#{member_id}#{value}", "nonce")
+
+
+def inbox_index(member_id: str) -> Key[IndexRecord]:
+    """Where a member's inbox index blob is (protocol §4.4, "Inbox index")."""
+    return Key(f"inbox-index#{member_id}", "index")
 
 
 # -- audit -------------------------------------------------------------------

@@ -7,12 +7,14 @@ in the document while every case stays reachable by scrolling."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from tests.browser.test_console import member, origin, submit
+from tests.browser.test_console import member, origin, submit, unlock
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -113,3 +115,62 @@ def test_filter_answers_during_load_and_rows_are_virtual(make_page: Any, live_se
     page.fill("#f-search", "scale report 042")  # the decrypted text, searched in memory
     page.wait_for_selector("#inbox-count:has-text('Showing 1 of')")
     assert "Scale report 042" in page.inner_text("#inbox-rows")
+
+
+def _stored_index(server: Any, who: Any) -> tuple[int, bytes, dict[str, Any]]:
+    """The member's stored index: version, sealed bytes, and the document (decrypted here)."""
+    from candor import documents
+    from chalicelib.b64 import b64u_decode
+
+    answer = server.client(who).call("GET", "/v1/team/index")
+    sealed = b64u_decode(answer["sealed"])
+    return answer["version"], sealed, documents.open_document(sealed, who.keyfile.identities)
+
+
+def _unlock_and_save(make_page: Any, server: Any, who: Any) -> dict[str, str | None]:
+    page, _ = make_page(origin(server))
+    unlock(page, server, who)
+    page.wait_for_selector("#inbox-progress[data-index-saved]", state="attached")
+    progress = page.locator("#inbox-progress")
+    names = ("index", "fetched", "index-saved")
+    seen = {name: progress.get_attribute(f"data-{name}") for name in names}
+    seen["rows"] = ",".join(sorted(page.locator("#inbox-rows tr:not(.spacer)").evaluate_all(
+        "rows => rows.map(r => r.dataset.case)")))
+    assert page.locator("#inbox-rows .case-link", has_text="Decrypting").count() == 0
+    page.close()
+    return seen
+
+
+def test_the_index_follows_revocations_and_a_stale_one_is_rebuilt(
+    make_page: Any, live_server: Any
+) -> None:
+    from candor import grants
+
+    seed(live_server, 3)
+    grace, ada = member(live_server, "Grace"), member(live_server, "Ada")
+    first = _unlock_and_save(make_page, live_server, grace)
+    cases = first["rows"].split(",")  # type: ignore[union-attr]
+    assert (first["index"], first["fetched"], first["index-saved"]) == ("cold", "3", "saved")
+    version, old_blob, doc = _stored_index(live_server, grace)
+    assert version == 1 and sorted(e["case"] for e in doc["cases"]) == cases
+    assert doc["member"] == grace.keyfile.member
+
+    # Grace is taken off one case and a new one arrives: the warm unlock decrypts only the new one.
+    grants.revoke(live_server.session(ada), cases[0], grace.keyfile.member)
+    seed(live_server, 1)
+    warm = _unlock_and_save(make_page, live_server, grace)
+    assert (warm["index"], warm["fetched"], warm["index-saved"]) == ("warm", "1", "saved")
+    now = warm["rows"].split(",")  # type: ignore[union-attr]
+    assert cases[0] not in now and set(cases[1:]) < set(now) and len(now) == 3
+    version, _, doc = _stored_index(live_server, grace)
+    assert version == 2 and sorted(e["case"] for e in doc["cases"]) == now  # the revoked case left
+
+    # The server serves version 1's blob again as version 2: caught, every report decrypted again.
+    item = sqlite3.connect(live_server.data_dir / "index.sqlite3").execute(
+        "SELECT data FROM items WHERE pk = ?", (f"inbox-index#{grace.keyfile.member}",)).fetchone()
+    (live_server.data_dir / "blobs" / json.loads(item[0])["blob"]).write_bytes(old_blob)
+    stale = _unlock_and_save(make_page, live_server, grace)
+    assert (stale["index"], stale["fetched"], stale["index-saved"]) == ("refused", "3", "saved")
+    assert stale["rows"] == warm["rows"]
+    version, _, doc = _stored_index(live_server, grace)
+    assert version == 3 and sorted(e["case"] for e in doc["cases"]) == now

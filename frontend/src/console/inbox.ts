@@ -6,11 +6,12 @@
 // memory, without any request. Opening a case is the entry module's
 // business (`InboxHooks`), so this view knows nothing of the case view.
 import { todayUtc } from "../lib/manifest.js";
-import type { ReportFields } from "../lib/inbox-index.js";
+import type { ReportFields, Side } from "../lib/inbox-index.js";
 import { fetchSealedReports } from "../lib/teamops.js";
 import { type CaseDetail, type CasePage, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { DecryptPool } from "./decrypt-pool.js";
+import { InboxSync } from "./inbox-sync.js";
 import { VirtualRows } from "./inbox-table.js";
 import { current, i18n, memberName, session, showError, stillOpen } from "./session.js";
 import { button, categoryField, categoryLabel, input, select, showView } from "./views.js";
@@ -24,6 +25,9 @@ interface Row {
   /** What the inbox lists of the decrypted report (null until decrypted). */
   fields: ReportFields | null;
   failed: false | "unreadable" | "error";
+  /** Who wrote the case's last message, as the server said (protocol §4.4, "Inbox index"). */
+  last: Side;
+  source: "index" | "report" | null;
   /** The painted row, dropped when the row changes (painted again when on screen). */
   tr: HTMLTableRowElement | null;
 }
@@ -48,6 +52,7 @@ let stale = false;
 let listed = false;
 let table: VirtualRows<Row> | null = null;
 let decrypter: DecryptPool | null = null;
+let sync = new InboxSync();
 
 function fillSelect(id: string, options: [string, string][]): void {
   const node = select(id);
@@ -94,6 +99,7 @@ export function initInbox(wiring: InboxHooks): void {
 export function clearInbox(): void {
   decrypter?.end();
   decrypter = null;
+  sync = new InboxSync();
   rows = new Map();
   loading = null;
   stale = false;
@@ -111,6 +117,8 @@ export function clearInbox(): void {
   delete data.loadedMs;
   delete data.firstRowMs;
   delete data.fetched;
+  delete data.index;
+  delete data.indexSaved;
 }
 
 export function showInbox(): Promise<void> {
@@ -149,7 +157,14 @@ export function forgetCase(id: string): void {
 function takePage(summaries: readonly CaseSummary[], fresh: Map<string, Row>): Row[] {
   const todo: Row[] = [];
   for (const summary of summaries) {
-    const row = rows.get(summary.id) ?? { summary, fields: null, failed: false, tr: null };
+    const row: Row = rows.get(summary.id) ?? {
+      summary,
+      fields: null,
+      failed: false,
+      last: null,
+      source: null,
+      tr: null,
+    };
     row.summary = summary;
     row.tr = null;
     fresh.set(summary.id, row);
@@ -181,8 +196,10 @@ async function loadInbox(): Promise<void> {
   fillFilters();
   try {
     decrypter ??= new DecryptPool(current().key.identities);
+    progress.dataset.index = await sync.start();
     await listAndDecrypt(epoch, started);
     if (!stillOpen(epoch)) return;
+    void saveIndex(epoch);
     fillFilters();
     render();
     // "0,1 s" in German: numbers in the reader's locale (issue 19 item 9).
@@ -232,7 +249,10 @@ async function listAndDecrypt(epoch: number, started: number): Promise<void> {
           if (!stillOpen(epoch)) return;
           done++;
           row.tr = null;
-          if (done === 1) $("inbox-progress").dataset.firstRowMs = String(Math.round(performance.now() - started));
+          if (!$("inbox-progress").dataset.firstRowMs) {
+            $("inbox-progress").dataset.firstRowMs = String(Math.round(performance.now() - started));
+            render();
+          }
           progressSay(done);
           soon();
         }),
@@ -243,10 +263,13 @@ async function listAndDecrypt(epoch: number, started: number): Promise<void> {
   do {
     const page = (await current().client.get("/v1/team/cases", { cursor })) as CasePage;
     if (!stillOpen(epoch)) return;
-    const todo = takePage(page.cases, fresh);
+    const todo = sync.apply(takePage(page.cases, fresh), rows.values()) as Row[];
     fetched += todo.length;
     listed = true;
-    soon();
+    if (!$("inbox-progress").dataset.firstRowMs && page.cases.some((s) => rows.get(s.id)?.fields)) {
+      $("inbox-progress").dataset.firstRowMs = String(Math.round(performance.now() - started));
+      render();
+    } else soon();
     if (todo.length) {
       const task = fetchPage(todo).finally(() => inFlight.delete(task));
       inFlight.add(task);
@@ -275,12 +298,25 @@ async function decryptRow(row: Row, sealed: string | null, epoch: number): Promi
   }
   row.fields = reply.fields;
   row.failed = false;
+  row.source = "report";
   // The case view reloads the case itself and reuses these sealed bytes.
   session.cases.set(summary.id, {
     detail: { report: summary.report },
     reportSealed: reply.sealed,
     report: reply.report,
   });
+}
+
+/** Write the member's index when the load learned something (in the background: the rows are shown). */
+async function saveIndex(epoch: number): Promise<void> {
+  const progress = $("inbox-progress");
+  try {
+    const outcome = await sync.save([...rows.values()]);
+    if (stillOpen(epoch)) progress.dataset.indexSaved = outcome;
+  } catch {
+    // Not saved: the next unlock reads the older index, or decrypts the reports again.
+    if (stillOpen(epoch)) progress.dataset.indexSaved = "failed";
+  }
 }
 
 function dayCell(day: string, late: boolean): HTMLTableCellElement {
@@ -382,6 +418,7 @@ export function updateSummary(id: string, detail: CaseDetail): void {
   if (!row) return;
   const { status, assignee, overdue, acknowledge_by, feedback_by, updated } = detail;
   Object.assign(row.summary, { status, assignee, overdue, acknowledge_by, feedback_by, updated });
+  row.last = detail.messages.at(-1)?.from ?? null;
   row.tr = null;
   render();
 }

@@ -1,10 +1,15 @@
 // The inbox's reading of reports (protocol §4.4) and the member's personal
-// inbox index (protocol §4.9): the twin of candor/inboxindex.py. A report
-// opens to the few fields the inbox lists; the index keeps those fields per
-// case, sealed to the member's own recipient, so that an unlock decrypts one
-// blob plus the cases new or changed since it was written.
-import { type Decoded, Opener, OpenFailed } from "./documents.js";
-import { fromB64u } from "./encoding.js";
+// inbox index (protocol §4.4, "Inbox index"). A report opens to the few
+// fields the inbox lists; the index keeps those fields per case, signed and
+// sealed to the member's own recipient, so that an unlock decrypts one blob
+// plus the reports of the cases it lacks, and fails closed to decrypting
+// every report when the index disagrees with the case list.
+import { isCaseId, isObject, isString } from "./check.js";
+import { type Decoded, Opener, OpenFailed, sealDocument } from "./documents.js";
+import { b64u, fromB64u } from "./encoding.js";
+import { ApiError, type TeamClient } from "./api.js";
+import { signDocument, verifyDocument } from "./sign.js";
+import type { B64u, CaseSummary } from "./types.js";
 
 /** What the inbox lists of one report (its answers, as text). */
 export interface ReportFields {
@@ -70,5 +75,243 @@ export async function runDecryptJob(opener: Opener, { job, sealed: text, hint }:
     return { job, report, fields, sealed };
   } catch (err) {
     return { job, failed: err instanceof OpenFailed ? "unreadable" : "error", sealed };
+  }
+}
+
+// -- the personal inbox index (protocol §4.4, "Inbox index") ----------------------------
+
+export const INDEX_TYPE = "inbox-index";
+/** Who wrote a case's last message (null: none yet). */
+export type Side = "reporter" | "team" | null;
+
+/** One case of the index: what the inbox lists of its report, and what changes. */
+export interface IndexEntry {
+  case: string;
+  report: string;
+  updated: string;
+  summary: string;
+  category: string;
+  urgency: string;
+  last: Side;
+}
+
+/** The index document, signed by its member and sealed to the member's own recipient. */
+export interface InboxIndex {
+  v: 1;
+  type: typeof INDEX_TYPE;
+  member: string;
+  recipient: string;
+  /** The server's version this document was written as: a replayed older blob does not match. */
+  seq: number;
+  /** The UTC day it was written: cases updated on or after it are taken again from the server. */
+  cursor: string;
+  cases: IndexEntry[];
+  sig: B64u;
+}
+
+/** The member an index belongs to, as the unlocked key file says. */
+export interface IndexOwner {
+  member: string;
+  recipient: string;
+  signingKey: B64u;
+  signingSeed: Uint8Array;
+}
+
+/** Why an index cannot be used: the console fails closed to a full rebuild. */
+export class IndexRejected extends Error {}
+
+/** The index entry of a decrypted case. */
+export const entryOf = (summary: CaseSummary, fields: ReportFields, last: Side): IndexEntry => ({
+  case: summary.id,
+  report: summary.report.id,
+  updated: summary.updated,
+  summary: fields.summary,
+  category: fields.category,
+  urgency: fields.urgency,
+  last,
+});
+
+/** An entry's fields as the inbox lists them (the index keeps no full text: search covers the summary). */
+export const fieldsOf = (entry: IndexEntry): ReportFields => ({
+  summary: entry.summary,
+  category: entry.category,
+  urgency: entry.urgency,
+  text: entry.summary.toLowerCase(),
+});
+
+/** Sign, pad (protocol §2.2) and seal an index to the owner's recipient alone. @throws {SealFailed} */
+export function sealIndex(
+  owner: IndexOwner,
+  cases: readonly IndexEntry[],
+  seq: number,
+  cursor: string,
+): Promise<Uint8Array> {
+  const doc = {
+    v: 1,
+    type: INDEX_TYPE,
+    member: owner.member,
+    recipient: owner.recipient,
+    seq,
+    cursor,
+    cases: [...cases].sort((a, b) => (a.case < b.case ? -1 : 1)),
+  };
+  return sealDocument(signDocument(doc, owner.signingSeed), [owner.recipient]);
+}
+
+const SIDES: readonly unknown[] = ["reporter", "team", null];
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function isEntry(value: unknown): value is IndexEntry {
+  if (!isObject(value) || Object.keys(value).length !== 7) return false;
+  const { case: id, report, updated, summary, category, urgency, last } = value;
+  return (
+    isCaseId(id) &&
+    [report, summary, category, urgency].every(isString) &&
+    isString(updated) &&
+    DAY.test(updated) &&
+    SIDES.includes(last)
+  );
+}
+
+/**
+ * Open the stored index and check it is this member's current one: it
+ * decrypts with the member's identities, names the member and its current
+ * recipient (a key rotation rebuilds it), carries the member's own
+ * signature under the current signing key, says it was written as the
+ * server's `version`, and its entries are well formed and distinct.
+ * @throws {IndexRejected} on any of these
+ */
+export async function openIndex(
+  opener: Opener,
+  sealed: Uint8Array,
+  owner: IndexOwner,
+  version: number,
+  today: string,
+): Promise<InboxIndex> {
+  let doc: Decoded;
+  try {
+    doc = await opener.document(sealed);
+  } catch {
+    throw new IndexRejected("not readable with this member's keys");
+  }
+  if (doc.type !== INDEX_TYPE || doc.member !== owner.member) throw new IndexRejected("not this member's index");
+  if (doc.recipient !== owner.recipient) throw new IndexRejected("sealed before a key rotation");
+  if (!verifyDocument(doc, [owner.signingKey])) throw new IndexRejected("not signed by this member's key");
+  if (doc.seq !== version) throw new IndexRejected("not the stored version");
+  if (!isString(doc.cursor) || !DAY.test(doc.cursor) || doc.cursor > today) throw new IndexRejected("bad cursor");
+  const cases = doc.cases;
+  if (!Array.isArray(cases) || !cases.every(isEntry)) throw new IndexRejected("malformed entries");
+  if (new Set(cases.map((e) => e.case)).size !== cases.length) throw new IndexRejected("duplicate entries");
+  return doc as unknown as InboxIndex;
+}
+
+/** What an unlock does with a verified index: the entries it keeps, and the cases to decrypt. */
+export interface Plan {
+  known: Map<string, IndexEntry>;
+  todo: CaseSummary[];
+}
+
+/**
+ * Check the index against the case list and plan the unlock. Entries of
+ * cases no longer listed (taken off, deleted, purged) are dropped; listed
+ * cases the index lacks are decrypted; a kept entry takes the listing's
+ * `updated` and, for cases the server says changed, their last side.
+ * @throws {IndexRejected} when an entry names another report than the
+ *   listing, or an `updated` later than the listing's: not this team's
+ *   state, so nothing of the index is trusted
+ */
+export function planUnlock(
+  index: InboxIndex,
+  listing: readonly CaseSummary[],
+  changed: ReadonlyMap<string, Side>,
+): Plan {
+  const byCase = new Map(index.cases.map((e) => [e.case, e]));
+  const known = new Map<string, IndexEntry>();
+  const todo: CaseSummary[] = [];
+  for (const summary of listing) {
+    const entry = byCase.get(summary.id);
+    if (!entry) {
+      todo.push(summary);
+      continue;
+    }
+    if (entry.report !== summary.report.id) throw new IndexRejected("an entry names another report");
+    if (entry.updated > summary.updated) throw new IndexRejected("an entry is newer than the case");
+    const last = changed.has(summary.id) ? (changed.get(summary.id) ?? null) : entry.last;
+    known.set(summary.id, { ...entry, updated: summary.updated, last });
+  }
+  return { known, todo };
+}
+
+// -- the index routes (GET and PUT /v1/team/index) --------------------------------------
+
+/** What an unlock starts from: the verified index (null: none, or refused), its version, the changed cases. */
+export interface StoredIndex {
+  index: InboxIndex | null;
+  version: number;
+  changed: Map<string, Side>;
+  /** Why the stored index was refused (for the page's status), when it was. */
+  refused: string | null;
+}
+
+interface IndexAnswer {
+  sealed: string | null;
+  version: number;
+  changed: { case: string; last: Side }[];
+}
+
+async function getIndex(client: TeamClient): Promise<IndexAnswer> {
+  const answer = (await client.get("/v1/team/index")) as IndexAnswer;
+  if (!Number.isSafeInteger(answer.version) || !Array.isArray(answer.changed)) throw new Error("bad index answer");
+  return answer;
+}
+
+/** Read and verify the member's index (openIndex): a refused one counts as none, and is rebuilt. */
+export async function loadIndex(
+  client: TeamClient,
+  opener: Opener,
+  owner: IndexOwner,
+  today: string,
+): Promise<StoredIndex> {
+  const answer = await getIndex(client);
+  const changed = new Map(answer.changed.filter((c) => SIDES.includes(c.last)).map((c) => [c.case, c.last]));
+  if (answer.sealed === null) return { index: null, version: answer.version, changed, refused: null };
+  try {
+    const index = await openIndex(opener, fromB64u(answer.sealed), owner, answer.version, today);
+    return { index, version: answer.version, changed, refused: null };
+  } catch (err) {
+    if (!(err instanceof IndexRejected)) throw err;
+    return { index: null, version: answer.version, changed, refused: err.message };
+  }
+}
+
+/**
+ * Store `entries` as the member's index over `version`. When another
+ * console of the member wrote meanwhile (409), its entries (after the same
+ * checks) of `listed` cases that `entries` lacks are added, and the write
+ * is tried again: nothing either console learned of a case the member
+ * still sees is lost, and no case the member no longer sees comes back.
+ * Resolves with the new version.
+ */
+export async function saveIndex(
+  client: TeamClient,
+  opener: Opener,
+  owner: IndexOwner,
+  entries: Map<string, IndexEntry>,
+  listed: ReadonlySet<string>,
+  version: number,
+  today: string,
+): Promise<number> {
+  for (let tries = 0; ; tries++) {
+    const sealed = await sealIndex(owner, [...entries.values()], version + 1, today);
+    try {
+      await client.call("PUT", "/v1/team/index", { body: { sealed: b64u(sealed), version } });
+      return version + 1;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 409) || tries >= 2) throw err;
+    }
+    const theirs = await loadIndex(client, opener, owner, today);
+    for (const entry of theirs.index?.cases ?? [])
+      if (listed.has(entry.case) && !entries.has(entry.case)) entries.set(entry.case, entry);
+    version = theirs.version;
   }
 }

@@ -1,0 +1,106 @@
+"""A member's personal inbox index (protocol §4.4, "Inbox index").
+
+An opaque sealed blob per member, which only that member can open: the
+server checks that it is a one-stanza age file and stores it as a blob
+(an index of thousands of cases does not fit one DynamoDB item), with a
+small item naming it, its version and the day it was written. Writes are
+compare-and-swap on the version, so two consoles of one member never lose
+each other's work. Reads add what the server already knows of the cases
+changed since that day: the side of each one's last message.
+
+Neither route is audited: the index is the member's own housekeeping,
+holding only what the member read through audited routes (protocol §4.6).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, TypedDict
+
+from chalicelib import wire
+from chalicelib.age.errors import SealedBlobInvalid
+from chalicelib.age.validate import validate_sealed_blob
+from chalicelib.b64 import b64u_encode
+from chalicelib.domain import entries
+from chalicelib.domain.cases import Context
+from chalicelib.domain.records import CaseRecord
+from chalicelib.domain.team_roster import Caller
+from chalicelib.errors import Conflict, InvalidBlob, Malformed
+from chalicelib.store import keys
+from chalicelib.store.base import ABSENT, BlobMissing, ConditionFailed
+
+# Sealed bytes; about 10,000 cases. Kept under Lambda's 6 MB answer as base64url.
+INDEX_LIMIT = 4 * 1024 * 1024
+
+
+class IndexRecord(TypedDict):
+    """``keys.inbox_index``: where the member's current index blob is."""
+
+    blob: str
+    written: str  # the UTC day of the write
+
+
+class Changed(TypedDict):
+    case: str
+    last: str | None  # "reporter" or "team": who wrote the last message; None: no message
+
+
+class IndexAnswer(TypedDict):
+    sealed: str | None
+    version: int
+    changed: list[Changed]
+
+
+def read(ctx: Context, caller: Caller) -> IndexAnswer:
+    """The caller's index (``sealed`` null and ``version`` 0 when none) and
+    the cases the caller sees that changed on or after the day it was
+    written (every case the caller sees when there is none)."""
+    item = ctx.store.get(keys.inbox_index(caller.id))
+    sealed: bytes | None = None
+    if item is not None:
+        try:
+            sealed = ctx.store.get_blob(item.data["blob"])
+        except BlobMissing:  # replaced between the two reads: the client rebuilds
+            sealed = None
+    since = item.data["written"] if item is not None and sealed is not None else ""
+    changed = [_changed(ctx, c.data) for c in ctx.store.query(keys.CASES)
+               if caller.id in c.data["access"] and c.data["updated"] >= since]
+    return {"sealed": None if sealed is None else wire.b64u_encode(sealed),
+            "version": item.version if item is not None else 0, "changed": changed}
+
+
+def _changed(ctx: Context, case: CaseRecord) -> Changed:
+    last = None
+    if case["messages"]:
+        thread = entries.entries_of(ctx, case["id"], ["message"])
+        last = thread[-1].data["from"] if thread else None
+    return {"case": case["id"], "last": last}
+
+
+def write(ctx: Context, caller: Caller, body: dict[str, Any]) -> dict[str, int]:
+    """Store a new index if ``version`` is the stored one (0: none yet);
+    409 ``conflict`` otherwise, and the caller reads, merges and writes again."""
+    wire.fields(body, ["sealed", "version"])
+    expected = body["version"]
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
+        raise Malformed("'version' must be a non-negative integer.")
+    sealed = wire.b64u_field(body, "sealed", max_size=INDEX_LIMIT)
+    try:
+        validate_sealed_blob(sealed[:64 * 1024], max_stanzas=1)
+    except SealedBlobInvalid:
+        raise InvalidBlob("The index must be an age file sealed to one recipient.") from None
+    key = keys.inbox_index(caller.id)
+    current = ctx.store.get(key)
+    if (current.version if current is not None else 0) != expected:
+        raise Conflict("The index changed meanwhile: read it again.")
+    name = "x_" + b64u_encode(secrets.token_bytes(16))
+    ctx.store.put_blob(name, sealed)
+    record: IndexRecord = {"blob": name, "written": ctx.today().isoformat()}
+    try:
+        ctx.store.transact([key.put(record, expect=expected or ABSENT, name="index")])
+    except ConditionFailed:
+        ctx.store.delete_blob(name)
+        raise Conflict("The index changed meanwhile: read it again.") from None
+    if current is not None:
+        ctx.store.delete_blob(current.data["blob"])
+    return {"version": expected + 1}

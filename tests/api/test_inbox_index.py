@@ -1,0 +1,105 @@
+"""The member's inbox index routes (protocol §4.4 "Inbox index", issue 20)
+through the API with the Python client: an opaque sealed blob per member,
+written compare-and-swap on its version, read with the cases changed since
+the day it was written and the side of their last message; a member taken
+off a case no longer sees it there. Runs on every backend (``api``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from candor import documents, grants, reporter, teamops
+from candor import keyfile as kf
+from candor.client import ApiClient, ApiError
+from chalicelib.b64 import b64u_decode, b64u_encode
+from chalicelib.domain.inbox_index import INDEX_LIMIT
+from tests.support.team import Api, Member
+
+FORM = {"category": "fraud", "summary": "Invoices approved twice", "details": "In March."}
+DAY = 24 * 3600
+
+
+def _sealed(member: Member, text: str = "index") -> str:
+    recipient = kf.identity_recipient(member.key.identities[0])
+    return b64u_encode(documents.seal_document({"v": 1, "text": text}, [recipient]))
+
+
+def _put(client: ApiClient, sealed: str, version: int) -> Any:
+    return client.call("PUT", "/v1/team/index", {"sealed": sealed, "version": version})
+
+
+def _code(call: Any) -> tuple[int, str]:
+    with pytest.raises(ApiError) as caught:
+        call()
+    return caught.value.status, caught.value.code
+
+
+def _file(api: Api) -> str:
+    def ids() -> set[str]:
+        listing = api.as_member(api.team.admin).call("GET", "/v1/team/cases")
+        return {c["id"] for c in listing["cases"]}
+
+    before = ids()
+    reporter.submit(api.anonymous, api.team.manifest, FORM, today=api.ctx.today())
+    (new,) = ids() - before
+    return new
+
+
+def test_each_member_keeps_one_index_written_compare_and_swap(api: Api) -> None:
+    grace, ada = api.team.by_name("Grace"), api.team.admin
+    as_grace = api.as_member(grace)
+    assert as_grace.call("GET", "/v1/team/index") == {"sealed": None, "version": 0, "changed": []}
+    first = _sealed(grace, "first")
+    assert _put(as_grace, first, 0) == {"version": 1}
+    answer = as_grace.call("GET", "/v1/team/index")
+    assert (answer["sealed"], answer["version"]) == (first, 1)
+    # A second console that read version 0 loses the race and must read again.
+    assert _code(lambda: _put(as_grace, _sealed(grace, "stale"), 0)) == (409, "conflict")
+    second = _sealed(grace, "second")
+    assert _put(as_grace, second, 1) == {"version": 2}
+    assert _code(lambda: _put(as_grace, _sealed(grace), 1)) == (409, "conflict")
+    opened = documents.open_document(b64u_decode(as_grace.call("GET", "/v1/team/index")["sealed"]),
+                                     grace.key.identities)
+    assert opened["text"] == "second"
+    # Another member's index is theirs alone.
+    assert api.as_member(ada).call("GET", "/v1/team/index")["version"] == 0
+
+
+def test_an_index_that_is_not_one_sealed_blob_is_refused(api: Api) -> None:
+    grace, ada = api.team.by_name("Grace"), api.team.admin
+    as_grace = api.as_member(grace)
+    both = [kf.identity_recipient(m.key.identities[0]) for m in (grace, ada)]
+    two = b64u_encode(documents.seal_document({"v": 1}, both))
+    assert _code(lambda: _put(as_grace, two, 0)) == (422, "invalid_blob")
+    assert _code(lambda: _put(as_grace, b64u_encode(b"plain text"), 0)) == (422, "invalid_blob")
+    assert _code(lambda: _put(as_grace, _sealed(grace), -1))[0] == 400
+    assert _code(lambda: _put(as_grace, _sealed(grace), True))[0] == 400
+    no_version = {"sealed": _sealed(grace)}
+    assert _code(lambda: as_grace.call("PUT", "/v1/team/index", no_version))[0] == 400
+    assert _code(lambda: _put(as_grace, "A" * (INDEX_LIMIT * 4 // 3 + 8), 0))[0] == 413
+    assert _code(lambda: api.anonymous.call("GET", "/v1/team/index", signed=False))[0] == 401
+    assert as_grace.call("GET", "/v1/team/index")["version"] == 0  # nothing half-written
+
+
+def test_changed_cases_since_the_write_with_their_last_side(api: Api) -> None:
+    grace, ada = api.team.by_name("Grace"), api.team.admin
+    as_grace = api.as_member(grace)
+    quiet, busy = _file(api), _file(api)
+    # No index yet: every case the member sees, none with a message.
+    assert sorted(as_grace.call("GET", "/v1/team/index")["changed"], key=str) == sorted(
+        [{"case": quiet, "last": None}, {"case": busy, "last": None}], key=str)
+    _put(as_grace, _sealed(grace), 0)
+    # Days are coarse: a case updated on the day of the write may have changed after it.
+    assert len(as_grace.call("GET", "/v1/team/index")["changed"]) == 2
+    api.clock.advance(DAY)
+    _put(as_grace, _sealed(grace), 1)
+    assert as_grace.call("GET", "/v1/team/index")["changed"] == []
+    s = teamops.Session(api.as_member(grace), grace.key, api.team.manifest, today=api.ctx.today)
+    teamops.write(s, teamops.read_case(s, busy), "message", "We are on it.")
+    assert as_grace.call("GET", "/v1/team/index")["changed"] == [{"case": busy, "last": "team"}]
+    # Taken off the case, the member no longer hears of it.
+    admin = teamops.Session(api.as_member(ada), ada.key, api.team.manifest, today=api.ctx.today)
+    grants.revoke(admin, busy, grace.id)
+    assert as_grace.call("GET", "/v1/team/index")["changed"] == []

@@ -254,11 +254,22 @@ class AwsCaseStore:
                 IfNoneMatch="*",
             )
         except ClientError as exc:
-            if exc.response["Error"].get("Code") == "PreconditionFailed":
+            if exc.response["Error"].get("Code") != "PreconditionFailed":
+                raise _unavailable(exc) from exc
+            # botocore retries a PUT whose answer was lost (a timeout, a
+            # 5xx after the write); the retry then finds our own first
+            # attempt. Refusing it would leave that object unreferenced.
+            if not self._holds(key, data):
                 raise ConditionFailed(0) from None
-            raise _unavailable(exc) from exc
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc
+
+    def _holds(self, key: str, data: bytes) -> bool:
+        """Whether blob ``key`` exists with exactly ``data``. Raises StorageUnavailable."""
+        try:
+            return self.get_blob(key) == data
+        except BlobMissing:
+            return False
 
     def get_blob(self, key: str) -> bytes:
         return self._get(key, None)

@@ -232,8 +232,9 @@ class CaseStore(Protocol):
     def put_blob(self, key: str, data: bytes) -> None:
         """Store ``data`` durably under ``key``, never overwriting.
 
-        Raises ConditionFailed(0) if the key exists (put or uploaded),
-        StorageUnavailable.
+        Raises ConditionFailed(0) if the key exists (put or uploaded) with
+        other bytes, StorageUnavailable. The same bytes again succeed: that is
+        a retry of a write whose answer was lost.
         """
 
     def get_blob(self, key: str) -> bytes:
@@ -271,4 +272,6 @@ class CaseStore(Protocol):
 
     def sweep(self, now: int) -> int:
         """Remove expired items and uploads that no index item claims (for
-        backends without native TTL). Returns how many were removed."""
+        backends without native TTL). An expired item reads as absent at once;
+        its row may stay a while longer (local: a day), as DynamoDB's TTL
+        keeps it. Returns how many were removed."""

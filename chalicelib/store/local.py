@@ -48,6 +48,8 @@ from chalicelib.store.base import (
 )
 
 UPLOAD_TTL = 24 * 3600
+EXPIRED_KEPT = 24 * 3600
+"""How long ``sweep`` keeps an expired item's row (see there)."""
 
 
 class ByteSource(Protocol):
@@ -123,10 +125,16 @@ class LocalCaseStore:
         self, dest: Path, data: bytes, *, exclusive: bool, missing_ok: bool = False
     ) -> None:
         tmp = self.tmp / secrets.token_hex(16)
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            # A full disk fails the write: the partial file would keep the
+            # space taken until the hourly sweep.
+            tmp.unlink(missing_ok=True)
+            raise
         self._link_into_place(tmp, dest, exclusive=exclusive, missing_ok=missing_ok)
 
     def _link_into_place(
@@ -226,6 +234,9 @@ class LocalCaseStore:
             raise ConditionFailed(0)
         try:
             self._write_file(self.blobs / key, data, exclusive=True)
+        except ConditionFailed:
+            if self.blob_size(key) != len(data) or self.get_blob(key) != data:
+                raise
         except OSError as exc:  # disk full, permissions: the API answers 503
             raise StorageUnavailable(type(exc).__name__) from exc
 
@@ -316,7 +327,8 @@ class LocalCaseStore:
     def receive_upload(
         self, key: str, size: int, expires: int, sig: str, body: ByteSource, length: int
     ) -> None:
-        """Check a local upload URL and store its body. Raises UploadRefused."""
+        """Check a local upload URL and store its body. Raises UploadRefused,
+        StorageUnavailable (the disk is full)."""
         good = self._sign("put", self.layout.file_name(key), str(size), str(expires))
         if not hmac.compare_digest(good, sig) or expires < self._now() or length != size:
             raise UploadRefused("bad, expired or mis-sized upload")
@@ -325,6 +337,22 @@ class LocalCaseStore:
         if row is None or row[0] != size or self.blob_size(key) is not None:
             raise UploadRefused("unknown or used upload")
         tmp = self.tmp / secrets.token_hex(16)
+        try:
+            remaining = self._receive(tmp, body, size)
+            if remaining:
+                tmp.unlink(missing_ok=True)
+                raise UploadRefused("short upload")
+            self._link_into_place(tmp, self.uploads / key, exclusive=True)
+        except ConditionFailed:
+            raise UploadRefused("upload already done") from None
+        except OSError as exc:  # disk full: the server answers 503, as the API does
+            tmp.unlink(missing_ok=True)
+            raise StorageUnavailable(type(exc).__name__) from exc
+
+    @staticmethod
+    def _receive(tmp: Path, body: ByteSource, size: int) -> int:
+        """Copy up to ``size`` bytes of ``body`` into ``tmp``, synced; the
+        number of bytes missing."""
         remaining = size
         with open(tmp, "wb") as f:
             while remaining:
@@ -335,13 +363,7 @@ class LocalCaseStore:
                 remaining -= len(chunk)
             f.flush()
             os.fsync(f.fileno())
-        if remaining:
-            tmp.unlink(missing_ok=True)
-            raise UploadRefused("short upload")
-        try:
-            self._link_into_place(tmp, self.uploads / key, exclusive=True)
-        except ConditionFailed:
-            raise UploadRefused("upload already done") from None
+        return remaining
 
     def open_download(self, key: str, expires: int, sig: str) -> BinaryIO:
         """Check a local download URL and open the blob. Raises UploadRefused."""
@@ -359,8 +381,13 @@ class LocalCaseStore:
             stale = [r[0] for r in db.execute(
                 "SELECT key FROM uploads WHERE created<=?", (now - UPLOAD_TTL,)
             )]
+            # Reads hide an expired item at once; the row goes a day later. A
+            # clock stepped forward and back again must not bring back
+            # acceptance of what the row refused: a swept nonce would let a
+            # recorded team request be replayed (protocol §4.3).
             n = db.execute(
-                "DELETE FROM items WHERE expires IS NOT NULL AND expires<=?", (now,)
+                "DELETE FROM items WHERE expires IS NOT NULL AND expires<=?",
+                (now - EXPIRED_KEPT,),
             ).rowcount
         for key in stale:
             # Only uploads/: a claimed blob lives in blobs/ and must survive

@@ -7,6 +7,7 @@ botocore's Stubber and a closed loopback port.
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from chalicelib.store.aws import AwsCaseStore
@@ -116,6 +118,7 @@ def test_s3_errors(stubbed: Any) -> None:
     store, _, s3 = stubbed
     s3.add_client_error("put_object", service_error_code="PreconditionFailed",
                         http_status_code=412)
+    s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(b"y"), 1)})
     with pytest.raises(ConditionFailed):
         store.put_blob("k", b"x")
     s3.add_client_error("put_object", service_error_code="SlowDown", http_status_code=503)
@@ -133,6 +136,19 @@ def test_s3_errors(stubbed: Any) -> None:
                         http_status_code=404)
     with pytest.raises(BlobMissing):
         store.claim_blob("k")
+
+
+def test_a_put_retried_after_its_answer_was_lost_succeeds(stubbed: Any) -> None:
+    # botocore retried a PUT whose first attempt was stored: If-None-Match
+    # then refuses the retry, but the object is ours (no orphan, no 409).
+    store, _, s3 = stubbed
+    for stored in (b"mine", b"another"):
+        s3.add_client_error("put_object", service_error_code="PreconditionFailed",
+                            http_status_code=412)
+        s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(stored), len(stored))})
+    store.put_blob("k", b"mine")
+    with pytest.raises(ConditionFailed):
+        store.put_blob("k", b"mine")
 
 
 def test_expired_items_are_filtered_on_read(stubbed: Any) -> None:

@@ -23,6 +23,8 @@ from candor.prompt import CliError
 from candor.teamcli import key_path, today
 from chalicelib import manifest as mf
 
+MAX_SHOWN = 12
+
 
 def _read_json(path: Path, what: str) -> Any:
     try:
@@ -69,6 +71,20 @@ def _summary(release: rel.Release) -> list[str]:
             f"signed by {', '.join(s['member'] for s in release['sigs']) or 'nobody yet'}"]
 
 
+def _changes(release: rel.Release, previous: rel.Release | None) -> list[str]:
+    """What a reviewer signs for: the files that differ from the published release."""
+    if previous is None or previous["version"] != release["version"] - 1:
+        return []
+    old, new = previous["assets"], release["assets"]
+    changed = sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p))
+    marks = [p + (" (new)" if p not in old else " (gone)" if p not in new else "")
+             for p in changed]
+    shown = ", ".join(marks[:MAX_SHOWN]) + (f" and {len(marks) - MAX_SHOWN} more"
+                                             if len(marks) > MAX_SHOWN else "")
+    headers = "; headers changed" if previous["headers"] != release["headers"] else ""
+    return [f"changed since release {previous['version']}: {shown or 'no file'}{headers}"]
+
+
 def _proposal(args: argparse.Namespace, manifest: mf.Manifest, site: Path) -> rel.Release:
     """The proposal file, checked against this signer's own build; a new one
     from the build when there is none yet."""
@@ -86,7 +102,7 @@ def release_sign(args: argparse.Namespace) -> int:
     manifest, site = _anchor(args), _site(args)
     proposal = _proposal(args, manifest, site)
     key = open_key(key_path(args))
-    for line in _summary(proposal):
+    for line in [*_summary(proposal), *_changes(proposal, _published(site))]:
         print(f"  {line}")
     if not args.yes and input(f"Sign release {proposal['version']}? [y/N] ") != "y":
         raise CliError("not signed")

@@ -102,7 +102,7 @@ def test_admins_sign_their_own_builds_and_publish_once_the_threshold_is_met(
 
 
 def test_the_next_release_chains_to_the_published_one(
-    tmp_path: Path, signed_team: tuple[Path, dict[str, Path]]
+    tmp_path: Path, signed_team: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     manifest, keys = signed_team
     site = tmp_path / "site"
@@ -112,6 +112,10 @@ def test_the_next_release_chains_to_the_published_one(
     build(site, manifest, {"v": 1, "contact": "The ombudsperson, room 4", "outside_contact": None,
                            "organisation": None})
     second = release_site(site, manifest, admins, SECRET, tmp_path / "r2.json")
+    # Each signer saw what changed: the page, its new bundle and the old one gone.
+    shown = [line for line in capsys.readouterr().out.splitlines() if "changed since" in line]
+    assert len(shown) == 2 and "index.html" in shown[0]
+    assert "(new)" in shown[0] and "(gone)" in shown[0] and "headers changed" not in shown[0]
     assert second["version"] == 2 and second["prev"] == rel.fingerprint(first)
     assert second["assets"]["index.html"] != first["assets"]["index.html"]
     assert json.loads((site / "releases" / "1.json").read_text()) == first

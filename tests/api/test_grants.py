@@ -264,3 +264,44 @@ def test_a_reporter_message_after_the_grant_is_read_once_granted_again(
     grants.grant(grace, case_id, hedy.member)
     last = teamops.read_case(s, case_id).messages[-1]
     assert last.ok and (last.doc or {}).get("text") == "One more thing."
+
+
+def test_bad_grants_and_revocations_are_refused_and_change_nothing(
+    filed: tuple[Api, str, reporter.Submission],
+) -> None:
+    api, case_id, _ = filed
+    hedy = _hedy_joins(api)
+    grace = _session(api, api.team.by_name("Grace").key)
+    case = grace.get(f"/v1/team/cases/{case_id}")
+    recipient = kf.public_card(hedy, "H", "", "reviewer")["recipient"]
+    doc = grants.new_grant(case["reply_to"], hedy.member, grace.key.member,
+                           grace.key.signing_seed)
+    good = {}
+    for blob_id in grants_blob_ids(api, case_id):
+        answer = grace.get(f"/v1/team/cases/{case_id}/blobs/{blob_id}")
+        head = (grants.attachment_head(grace.api, answer) if blob_id.startswith("a_")
+                else b64u_decode(answer["sealed"]))
+        good[blob_id] = b64u_encode(grants.grant_header(head, grace.key.identities, recipient))
+    some = sorted(good)[0]
+    two_stanzas = documents.seal_document({"v": 1}, [recipient, case["reply_to"]])
+    cases = [
+        ({"headers": {**good, "b_" + "A" * 22: good[some]}}, 400, "malformed"),
+        ({"headers": {**good, some: b64u_encode(two_stanzas[:parse_header(two_stanzas).size])}},
+         422, "invalid_blob"),
+        ({"headers": {**good, some: good[some] + "AAAA"}}, 422, "invalid_blob"),
+        ({"headers": {**good, some: "A" * 6000}}, 413, "too_large"),
+        ({"member": api.team.admin.id}, 409, "conflict"),  # on the case already
+        ({"grant": {**doc, "sig": doc["sig"][::-1]}}, 422, "invalid_access"),
+    ]
+    for change, status, code in cases:
+        body = {"member": hedy.member, "grant": doc, "headers": good, **change}
+        with pytest.raises(ApiError) as exc:
+            grace.api.call("POST", f"/v1/team/cases/{case_id}/access", body)
+        assert (exc.value.status, exc.value.code) == (status, code), change
+    assert hedy.member not in grace.get(f"/v1/team/cases/{case_id}")["access"]
+    ada = _as(api, api.team.admin.key)
+    with pytest.raises(ApiError) as exc:  # not on the case
+        ada.call("DELETE", f"/v1/team/cases/{case_id}/access/{hedy.member}")
+    assert exc.value.status == 404
+    grace.api.call("POST", f"/v1/team/cases/{case_id}/access",
+                   {"member": hedy.member, "grant": doc, "headers": good})  # the good one works

@@ -46,6 +46,16 @@ CLIENT_ONLY: dict[str, dict[str, tuple[str, ...]]] = {
             "access_recipients", "member_public_keys",
         ),
     },
+    # A grant unwraps a blob's file key and wraps it anew (protocol §4.4, "Grants");
+    # candor.grants.grant_header is left out: chalicelib.store.keys has a
+    # grant_header too, the storage key of the header the server stores.
+    "granting": {
+        "candor.grants": (
+            "new_grant", "proven_access", "access_problems", "check_grantable",
+            "attachment_head",
+        ),
+        "candor.documents": ("with_header",),
+    },
 }  # fmt: skip
 FORBIDDEN_NAMES = sorted(
     name for modules in CLIENT_ONLY.values() for names in modules.values() for name in names

@@ -35,7 +35,7 @@ from candor.throttle import (
     verifies,
 )
 from chalicelib import puzzle
-from chalicelib.config import Settings
+from chalicelib.config import Puzzles, Settings
 from chalicelib.domain import retention
 from chalicelib.domain.cases import Context
 from chalicelib.http import BASE_HEADERS, runtime
@@ -348,7 +348,8 @@ def make_server(
         base = f"http://{host}:{server.server_address[1]}"
     runtime.configure(Context(store, limits=settings.limits,
                               retention_days=settings.retention_days),
-                      replace(settings, public_base_url=base))
+                      # Puzzles are checked here, before the app: never again in it.
+                      replace(settings, public_base_url=base, puzzles=Puzzles()))
     return server
 
 

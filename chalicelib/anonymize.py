@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-# The request headers the API reads (protocol §4.1, §4.3). The CloudFront
-# origin request policy forwards the same list (infra/candor_infra/edge.py).
-KEPT_HEADERS = frozenset({"content-type", "content-digest", "signature-input", "signature"})
+# The request headers the API reads (protocol §4.1, §4.3): a client puzzle's
+# proof and a team request's signature. The CloudFront origin request policy
+# forwards the same list (infra/candor_infra/edge.py).
+KEPT_HEADERS = frozenset({"content-type", "content-digest", "signature-input", "signature",
+                          "candor-proof"})
 # What Chalice needs to route and what the team routes sign over (protocol §4.3).
 KEPT_CONTEXT = frozenset({"resourcePath", "httpMethod", "stage"})
 KEPT_FIELDS = frozenset({

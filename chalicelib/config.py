@@ -31,6 +31,22 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Puzzles:
+    """Client puzzles checked by the app itself (protocol §4.1): the Lambda
+    handler's. Off without a secret, as under ``candor serve``, which checks
+    them in its HTTP layer before the app (never twice). ``rate`` and
+    ``burst`` size each execution environment's anonymous bucket."""
+
+    secret: bytes = b""
+    rate: float = 20.0
+    burst: int = 40
+
+    @property
+    def on(self) -> bool:
+        return bool(self.secret)
+
+
+@dataclass(frozen=True)
 class Settings:
     backend: str = "local"
     data_dir: str = ".candor-data"
@@ -40,6 +56,7 @@ class Settings:
     retention_days: int = 365
     notify_topic: str = ""
     limits: Limits = field(default_factory=Limits)
+    puzzles: Puzzles = field(default_factory=Puzzles)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,4 +76,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_base_url=env.get("CANDOR_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         retention_days=retention,
         notify_topic=env.get("CANDOR_NOTIFY_TOPIC", ""),
+        puzzles=_puzzles(env),
     )
+
+
+MIN_SECRET = 32
+
+
+def _puzzles(env: Mapping[str, str]) -> Puzzles:
+    """``CANDOR_PUZZLE_SECRET`` (at least 32 characters; none: puzzles off in
+    the app), ``CANDOR_PUZZLE_RATE``, ``CANDOR_PUZZLE_BURST``."""
+    secret = env.get("CANDOR_PUZZLE_SECRET", "")
+    if secret and len(secret) < MIN_SECRET:
+        raise ValueError(f"CANDOR_PUZZLE_SECRET must be at least {MIN_SECRET} characters")
+    rate = float(env.get("CANDOR_PUZZLE_RATE", "20"))
+    burst = int(env.get("CANDOR_PUZZLE_BURST", "40"))
+    if not (0 < rate < float("inf") and burst >= 1):
+        raise ValueError("CANDOR_PUZZLE_RATE must be above 0 and CANDOR_PUZZLE_BURST at least 1")
+    return Puzzles(secret.encode(), rate, burst)

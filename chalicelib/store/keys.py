@@ -130,6 +130,14 @@ def nonce(member_id: str, value: str) -> Key[NonceRecord]:
     return Key(f"nonce#{member_id}#{value}", "nonce")
 
 
+def puzzle_proof(digest: bytes) -> Key[NonceRecord]:
+    """An admitted client puzzle proof (protocol §4.1), by its digest: used
+    once, like a nonce, and kept while its seed is valid. Nothing in it
+    names a client: the digest covers a seed of the minute, the request and
+    a random nonce."""
+    return Key(f"proof#{b64u_encode(digest)}", "proof")
+
+
 def inbox_index(member_id: str) -> Key[IndexRecord]:
     """Where a member's inbox index blob is (protocol §4.4, "Inbox index")."""
     return Key(f"inbox-index#{member_id}", "index")

@@ -28,6 +28,7 @@ from chalice.cdk import Chalice
 
 from candor_infra.gateway import gateway_responses
 from candor_infra.origin_key import OriginKey, require_origin_key
+from candor_infra.puzzles import PuzzleSecret, puzzle_environment
 from candor_infra.scanners import NO_ACCESS_LOGS, NO_VPC, NO_XRAY, skip_checks
 from candor_infra.settings import API_STAGE, StageSettings
 from candor_infra.storage import BLOB_PREFIX, UPLOAD_PREFIX, Storage
@@ -75,6 +76,8 @@ class ApiParameters:
 
     throttle_rate: CfnParameter
     throttle_burst: CfnParameter
+    reporter_throttle_rate: CfnParameter
+    reporter_throttle_burst: CfnParameter
     reserved_concurrency: CfnParameter
     team_throttle_rate: CfnParameter
     team_throttle_burst: CfnParameter
@@ -132,6 +135,11 @@ class Api:
         self._tighten_functions(stack)
         self._tighten_rest_api(stack, sam)
         self.origin_key = OriginKey(stack, "OriginKey", stage=settings.stage, rest_api=REST_API)
+        # Only the reporter routes' function checks puzzles (protocol §4.1);
+        # the team's and housekeeping never see the secret.
+        self.puzzle_secret = PuzzleSecret(stack, "PuzzleSecret", stage=settings.stage)
+        for key, value in puzzle_environment(self.puzzle_secret.value, self.parameters).items():
+            self.chalice.add_environment_variable(key, value, API_HANDLER)
 
     def set_public_base_url(self, url: str) -> None:
         """The origin and base path clients sign against (protocol §4.3)."""
@@ -185,7 +193,8 @@ class Api:
                 {
                     "CKV_AWS_116": "API calls are synchronous; housekeeping runs again next hour",
                     "CKV_AWS_117": NO_VPC,
-                    "CKV_AWS_173": "environment holds resource names only, no secrets",
+                    "CKV_AWS_173": "resource names, and the API's puzzle seed key, which "
+                    "only lets its holder bank puzzle work (infra/candor_infra/puzzles.py)",
                 },
             )
 
@@ -243,6 +252,24 @@ def _parameters(stack: Stack, settings: StageSettings) -> ApiParameters:
             min_value=1,
             default=settings.throttle_burst,
             description="API Gateway stage burst limit, requests (all clients)",
+        ),
+        reporter_throttle_rate=CfnParameter(
+            stack,
+            "ReporterThrottleRate",
+            type="Number",
+            min_value=1,
+            default=settings.reporter_throttle_rate,
+            description="API Gateway limit of each route that takes client puzzles, requests "
+            "per second; above ThrottleRate, at which puzzles start",
+        ),
+        reporter_throttle_burst=CfnParameter(
+            stack,
+            "ReporterThrottleBurst",
+            type="Number",
+            min_value=1,
+            default=settings.reporter_throttle_burst,
+            description="API Gateway burst limit of each route that takes client puzzles; "
+            "above ThrottleBurst",
         ),
         reserved_concurrency=CfnParameter(
             stack,

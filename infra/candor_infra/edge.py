@@ -21,12 +21,21 @@ from candor_infra.scanners import NO_ACCESS_LOGS, skip_checks
 from candor_infra.settings import API_STAGE
 
 # Everything the API reads from a request besides method, path, query and
-# body (protocol §4.3). Not forwarded, User-Agent and Accept-Language never reach
-# the Lambda; CloudFront sends its own User-Agent instead.
+# body: a team request's signature (protocol §4.3) and a client puzzle's
+# proof (§4.1). Answers come back whole: `Retry-After` and `Candor-Puzzle`
+# reach the pages, same origin, so no CORS header needs to expose them. Not
+# forwarded, User-Agent and Accept-Language never reach the Lambda;
+# CloudFront sends its own User-Agent instead.
 # No address, user agent or viewer header (CloudFront-Viewer-*, etc.) is
 # forwarded; the Lambda handler keeps the same list and drops the
 # X-Forwarded-For and Via that CloudFront adds anyway (chalicelib/anonymize.py).
-API_REQUEST_HEADERS = ["Content-Type", "Content-Digest", "Signature-Input", "Signature"]
+API_REQUEST_HEADERS = [
+    "Content-Type",
+    "Content-Digest",
+    "Signature-Input",
+    "Signature",
+    "Candor-Proof",
+]
 # The API answers JSON only: nothing in it may load, run or be framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Viewer-request function of the pages: `/console/` -> `/console/index.html`.

@@ -20,6 +20,10 @@ _GATEWAY_ANSWERS = {
 }
 
 
+# API Gateway's buckets refill every second; it cannot say exactly when.
+THROTTLED_RETRY_AFTER = 1
+
+
 def gateway_responses() -> dict[str, Any]:
     """``x-amazon-apigateway-gateway-responses`` for the REST API."""
     headers = {
@@ -30,7 +34,10 @@ def gateway_responses() -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for kind, (status, code, message) in _GATEWAY_ANSWERS.items():
         body = json.dumps({"error": {"code": code, "message": message}})
-        answer: dict[str, Any] = {"responseParameters": headers,
+        parameters = dict(headers)
+        if status == 429:  # every 429 says when to come back (protocol §4.1)
+            parameters["gatewayresponse.header.Retry-After"] = f"'{THROTTLED_RETRY_AFTER}'"
+        answer: dict[str, Any] = {"responseParameters": parameters,
                                   "responseTemplates": {"application/json": body}}
         if status is not None:
             answer["statusCode"] = str(status)

@@ -28,6 +28,8 @@ class StageSettings:
     retention_days: int
     throttle_rate: int
     throttle_burst: int
+    reporter_throttle_rate: int
+    reporter_throttle_burst: int
     reserved_concurrency: int
     team_throttle_rate: int
     team_throttle_burst: int
@@ -56,13 +58,23 @@ def stage_settings(context: dict[str, Any], stage: str) -> StageSettings:
     cert = merged.get("certificateArn") or None
     if bool(domain) != bool(cert):
         raise SettingsInvalid("domainName and certificateArn go together (ACM, us-east-1)")
+    rate, burst = _positive(merged, "throttleRate", 20), _positive(merged, "throttleBurst", 40)
+    # API Gateway cannot ask for work: on the routes that take puzzles its
+    # limits must sit above the rate at which puzzles start (protocol §4.1).
+    reporter_rate = _positive(merged, "reporterThrottleRate", max(100, 5 * rate))
+    reporter_burst = _positive(merged, "reporterThrottleBurst", max(200, 5 * burst))
+    if reporter_rate <= rate or reporter_burst <= burst:
+        raise SettingsInvalid("reporterThrottleRate and reporterThrottleBurst must be above "
+                              "throttleRate and throttleBurst: puzzles start at those")
     return StageSettings(
         stage=stage,
         source_dir=_path(merged.get("sourceDir", ".")),
         headers_file=_path(merged.get("headersFile", "frontend/headers.json")),
         retention_days=_positive(merged, "retentionDays", 365),
-        throttle_rate=_positive(merged, "throttleRate", 20),
-        throttle_burst=_positive(merged, "throttleBurst", 40),
+        throttle_rate=rate,
+        throttle_burst=burst,
+        reporter_throttle_rate=reporter_rate,
+        reporter_throttle_burst=reporter_burst,
         # No reservations by default: a new account's quota is 10 concurrent
         # executions and Lambda keeps 10 unreserved, so any reservation fails
         # there. Raise the quota first, then e.g. 50 / 10 / 1 (docs/deploy.md).

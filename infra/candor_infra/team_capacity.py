@@ -22,6 +22,8 @@ from typing import Any
 from aws_cdk import Aws, CfnCondition, CfnParameter, Fn, Stack
 from chalice.cdk import Chalice
 
+from candor_infra.puzzles import reporter_method_settings
+
 API_HANDLER = "APIHandler"
 TEAM_HANDLER = "TeamHandler"
 TEAM_PATHS = "/v1/team/"
@@ -58,7 +60,8 @@ def reserved(stack: Stack, parameter: CfnParameter) -> Any:
 def method_settings(definition: dict[str, Any], parameters: Any) -> list[dict[str, Any]]:
     """Every method gets its own token bucket of these limits (API
     Gateway applies a stage's limits per method), by nothing that
-    identifies a client (protocol §4.1); team methods get larger ones.
+    identifies a client (protocol §4.1); team methods get larger ones, and
+    so do the routes that take client puzzles (infra/candor_infra/puzzles.py).
     ``parameters`` is the stack's ``ApiParameters``."""
     p = parameters
     # MetricsEnabled adds per-method CloudWatch metrics (paid, and per-minute
@@ -89,4 +92,4 @@ def method_settings(definition: dict[str, Any], parameters: Any) -> list[dict[st
                     **common,
                 }
             )
-    return settings
+    return settings + reporter_method_settings(p, common)

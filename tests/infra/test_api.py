@@ -18,6 +18,8 @@ APP_ENV = {
     "CANDOR_RETENTION_DAYS",
     "CANDOR_NOTIFY_TOPIC",
 }
+# Only the API function's, which checks client puzzles (test_puzzles.py).
+PUZZLE_ENV = {"CANDOR_PUZZLE_SECRET", "CANDOR_PUZZLE_RATE", "CANDOR_PUZZLE_BURST"}
 
 
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -56,6 +58,8 @@ def test_throttling_and_concurrency_defaults_come_from_context(synth: Synth) -> 
     assert prod["ThrottleBurst"]["Default"] == 40
     assert prod["TeamThrottleRate"]["Default"] == 50
     assert prod["TeamThrottleBurst"]["Default"] == 100
+    assert prod["ReporterThrottleRate"]["Default"] == 100
+    assert prod["ReporterThrottleBurst"]["Default"] == 200
     alt = synth.templates["alt"]["Parameters"]
     assert (alt["ThrottleRate"]["Default"], alt["ThrottleBurst"]["Default"]) == (7, 9)
     assert alt["ReservedConcurrency"]["Default"] == 3
@@ -156,8 +160,9 @@ def test_functions_use_the_candor_role_and_name_resources_in_the_environment(
     for props in functions(template).values():
         assert props["Role"] == {"Fn::GetAtt": [role, "Arn"]}
         env = props["Environment"]["Variables"]
-        # Names and numbers only: nothing secret travels in the environment.
-        assert set(env) <= APP_ENV
+        # Names and numbers only, and the API function's puzzle key, which
+        # travels as a dynamic reference (test_puzzles.py).
+        assert set(env) <= APP_ENV | PUZZLE_ENV
         assert env["CANDOR_BACKEND"] == "aws"
         assert set(env["CANDOR_BUCKET"]) == {"Ref"}
         assert set(env["CANDOR_TABLE"]) == {"Ref"}
@@ -196,9 +201,12 @@ def test_team_routes_have_capacity_of_their_own(synth: Synth, stage: str) -> Non
     reserved concurrency, and have their own throttling limits per method."""
     template = synth.templates[stage]
     fns = functions(template)
-    same = ("CodeUri", "Handler", "Runtime", "Role", "Environment", "MemorySize", "Timeout")
+    same = ("CodeUri", "Handler", "Runtime", "Role", "MemorySize", "Timeout")
     assert {k: fns["TeamHandler"].get(k) for k in same} == {
         k: fns["APIHandler"].get(k) for k in same}
+    api_env = fns["APIHandler"]["Environment"]["Variables"]
+    assert fns["TeamHandler"]["Environment"]["Variables"] == {
+        k: v for k, v in api_env.items() if k not in PUZZLE_ENV}
     permissions = resources(template, "AWS::Lambda::Permission")
     assert {"FunctionName": {"Ref": "TeamHandler"}, "Action": "lambda:InvokeFunction",
             "Principal": "apigateway.amazonaws.com"}.items() <= next(
@@ -218,7 +226,7 @@ def test_team_routes_have_capacity_of_their_own(synth: Synth, stage: str) -> Non
     assert routed["team"] == {p for p in api["DefinitionBody"]["paths"]
                               if p.startswith("/v1/team/")}
     assert routed["api"] and not any(p.startswith("/v1/team/") for p in routed["api"])
-    _, *team = api["MethodSettings"]
+    team = [s for s in api["MethodSettings"] if s["ResourcePath"].startswith("/~1v1~1team~1")]
     assert {(s["ResourcePath"], s["HttpMethod"]) for s in team} == team_methods
     for setting in team:
         assert setting["ThrottlingRateLimit"] == {"Ref": "TeamThrottleRate"}
@@ -353,6 +361,9 @@ def test_gateway_answers_use_the_spec_error_shape(synth: Synth, stage: str) -> N
         assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, kind
         assert answer["responseParameters"]["gatewayresponse.header.Cache-Control"] == \
             "'no-store'"
+    # Every 429 says when to come back (protocol §4.1), API Gateway's own too.
+    assert answers["THROTTLED"]["responseParameters"][
+        "gatewayresponse.header.Retry-After"] == "'1'"
 
 
 @pytest.mark.parametrize("stage", STAGES)

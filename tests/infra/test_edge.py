@@ -114,6 +114,7 @@ def test_api_behaviour_forwards_every_query_and_only_needed_headers_uncached(
         "Content-Digest",
         "Signature-Input",
         "Signature",
+        "Candor-Proof",
     }
     api = origin(template, behaviour["TargetOriginId"])
     assert api["OriginPath"] == "/v1api"

@@ -25,11 +25,15 @@ def test_the_only_stage_is_the_throttled_one(expanded: Expanded, stage: str) -> 
     ((deployment_id, deployment),) = resources(template, "AWS::ApiGateway::Deployment").items()
     assert "StageName" not in deployment and "StageDescription" not in deployment
     assert stage_props["DeploymentId"] == {"Ref": deployment_id}
-    default, *team = stage_props["MethodSettings"]
+    default, *methods = stage_props["MethodSettings"]
     assert (default["ResourcePath"], default["HttpMethod"]) == ("/*", "*")
     assert default["ThrottlingRateLimit"] == {"Ref": "ThrottleRate"}
-    # Item 5: the team's methods keep limits of their own on that stage.
+    # Item 5: the team's methods keep limits of their own on that stage, and
+    # so do the routes that take client puzzles (test_puzzles.py).
+    team = [s for s in methods if s["ResourcePath"].startswith("/~1v1~1team~1")]
     assert team and all(s["ThrottlingRateLimit"] == {"Ref": "TeamThrottleRate"} for s in team)
+    assert all(s["ThrottlingRateLimit"] == {"Ref": "ReporterThrottleRate"}
+               for s in methods if s not in team)
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -50,7 +54,8 @@ def test_every_method_requires_the_key_only_cloudfront_sends(
     assert answers["INVALID_API_KEY"]["statusCode"] == "403"
     # The key's value is generated in the stack and reaches only API Gateway
     # and CloudFront's API origin, as a dynamic reference.
-    ((secret_id, secret),) = resources(template, "AWS::SecretsManager::Secret").items()
+    ((secret_id, secret),) = [item for item in resources(
+        template, "AWS::SecretsManager::Secret").items() if item[0].startswith("OriginKey")]
     generated = secret["GenerateSecretString"]
     assert generated["PasswordLength"] >= 32 and generated["ExcludePunctuation"] is True
     value = {"Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret_id},

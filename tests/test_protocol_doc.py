@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no stubs installed
 
-from candor import documents, grants, keyfile
+from candor import documents, grants, keyfile, release
 from chalicelib import errors
 from chalicelib import manifest as mf
 from chalicelib.age.recipient_types import X25519
@@ -169,6 +169,7 @@ def code_kinds() -> dict[str, set[str]]:
         "audit entry": audit_entry_fields(),
         "key file": {"v", *(f.name for f in dataclasses.fields(keyfile.KeyFile))},
         "grant": set(grants.new_grant(reply_to, MEMBER, MEMBER, SEED)),
+        "release": set(release.FIELDS),
     }
 
 

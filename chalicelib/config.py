@@ -47,6 +47,15 @@ class Puzzles:
 
 
 @dataclass(frozen=True)
+class Digest:
+    """When the team's daily digest goes out: ``hour`` o'clock in ``zone``
+    (an IANA name). A fixed hour, so no message says when a report came in."""
+
+    hour: int = 8
+    zone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class Settings:
     backend: str = "local"
     data_dir: str = ".candor-data"
@@ -55,6 +64,7 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     retention_days: int = 365
     notify_topic: str = ""
+    digest: Digest = field(default_factory=Digest)
     limits: Limits = field(default_factory=Limits)
     puzzles: Puzzles = field(default_factory=Puzzles)
 
@@ -76,8 +86,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_base_url=env.get("CANDOR_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         retention_days=retention,
         notify_topic=env.get("CANDOR_NOTIFY_TOPIC", ""),
+        digest=digest_of(env.get("CANDOR_DIGEST_HOUR", "8"), env.get("CANDOR_DIGEST_ZONE", "UTC")),
         puzzles=_puzzles(env),
     )
+
+
+def digest_of(hour: str, zone: str) -> Digest:
+    """``CANDOR_DIGEST_HOUR`` (0-23) and ``CANDOR_DIGEST_ZONE`` (an IANA
+    name such as Europe/Berlin). Raises ValueError."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not hour.isdigit() or not 0 <= int(hour) <= 23:
+        raise ValueError("CANDOR_DIGEST_HOUR must be an hour from 0 to 23")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"CANDOR_DIGEST_ZONE: unknown time zone {zone!r}") from None
+    return Digest(int(hour), zone)
 
 
 MIN_SECRET = 32

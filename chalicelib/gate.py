@@ -53,10 +53,10 @@ class AppGate:
     """One execution environment's gate: its buckets, its difficulty, the
     proofs it admitted; the spent proofs of all environments in the store."""
 
-    def __init__(self, ctx: Context, settings: Puzzles, *, clock: Any = None) -> None:
+    def __init__(self, ctx: Context, settings: Puzzles) -> None:
+        # Seeds follow the context's clock, as every expiry in the store does.
         self.gate = PuzzleGate(TokenBucket(settings.rate, settings.burst),
-                               secret=settings.secret, record=recorder(ctx),
-                               clock=clock or ctx.epoch)
+                               secret=settings.secret, record=recorder(ctx), clock=ctx.epoch)
 
     def refusal(self, request: Any, path: str) -> Response | None:
         """None when the call may go on; else the 429 to answer (protocol §4.1)."""

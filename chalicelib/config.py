@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -54,6 +55,13 @@ class Digest:
     hour: int = 8
     zone: str = "UTC"
 
+    def tz(self) -> tzinfo:
+        """UTC needs no time zone database (the Lambda runtime may have none:
+        another zone needs the ``tzdata`` package in the function's bundle)."""
+        from zoneinfo import ZoneInfo
+
+        return UTC if self.zone == "UTC" else ZoneInfo(self.zone)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -94,12 +102,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def digest_of(hour: str, zone: str) -> Digest:
     """``CANDOR_DIGEST_HOUR`` (0-23) and ``CANDOR_DIGEST_ZONE`` (an IANA
     name such as Europe/Berlin). Raises ValueError."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfoNotFoundError
 
     if not hour.isdigit() or not 0 <= int(hour) <= 23:
         raise ValueError("CANDOR_DIGEST_HOUR must be an hour from 0 to 23")
     try:
-        ZoneInfo(zone)
+        Digest(int(hour), zone).tz()
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"CANDOR_DIGEST_ZONE: unknown time zone {zone!r}") from None
     return Digest(int(hour), zone)

@@ -18,7 +18,7 @@ import mimetypes
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -54,6 +54,8 @@ _MESSAGES = {"not_found": "Not found.", "malformed": "The request could not be p
 _SERVER_ERRORS = {400: (400, "malformed"), 404: (404, "not_found"), 405: (404, "not_found"),
                   414: (413, "too_large"), 431: (413, "too_large"), 501: (404, "not_found")}
 RETENTION_INTERVAL = 3600
+# How often the digest checks the hour: well inside it, whatever the drift.
+DIGEST_TICK = 60.0
 _CHUNK = 1 << 20
 # A refusal reads and drops a body up to this size first (every anonymous
 # API body fits), so that a client still sending reads the answer instead
@@ -353,22 +355,38 @@ def make_server(
     return server
 
 
-def start_retention(ctx: Context, interval: float = RETENTION_INTERVAL) -> threading.Thread:
-    """Run the retention job now and then every ``interval`` seconds."""
+def start_retention(
+    ctx: Context, interval: float = RETENTION_INTERVAL,
+    digest: Callable[[], object] | None = None, tick: float = DIGEST_TICK,
+) -> threading.Thread:
+    """Run the retention job now and then every ``interval`` seconds; with
+    ``digest``, call it every ``tick`` seconds as well (it sends only in its
+    hour, once a day: chalicelib.domain.notify)."""
 
     def loop() -> None:
+        due = 0.0
         while True:
-            try:
-                purged = retention.run(ctx)
-                if purged:
-                    log.info("retention purged %d case(s)", purged)
-            except Exception as exc:  # keep serving; the next run retries
-                log.warning("retention run failed: %s", type(exc).__name__)
-            time.sleep(interval)
+            if time.monotonic() >= due:
+                _guarded("retention", lambda: retention.run(ctx))
+                due = time.monotonic() + interval
+            if digest is not None:
+                _guarded("digest", digest)
+            time.sleep(min(interval, tick) if digest is not None else interval)
 
     thread = threading.Thread(target=loop, name="candor-retention", daemon=True)
     thread.start()
     return thread
+
+
+def _guarded(job: str, run: Callable[[], object]) -> None:
+    try:
+        done = run()
+        if job == "retention" and done:
+            log.info("retention purged %d case(s)", done)
+        elif job == "digest" and done is not None:
+            log.info("daily digest sent")
+    except Exception as exc:  # keep serving; the next run retries
+        log.warning("%s run failed: %s", job, type(exc).__name__)
 
 
 def add_throttle_arguments(parser: Any) -> None:

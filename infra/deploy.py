@@ -176,11 +176,57 @@ def first_admin(out: Outputs, region: str, admin_key: Path, manifest: Path,
     candor("config", "set", "api", out.api_url, env=env)
 
 
-def publish_pages(aws: Aws, out: Outputs, manifest: Path, site: Path) -> list[str]:
-    """Build with ``manifest``, upload, and drop CloudFront's cached copies."""
+def prepare_pages(aws: Aws, out: Outputs, manifest: Path, site: Path,
+                  headers_file: Path) -> int | None:
+    """The pages built with ``manifest`` in ``site``, with the bucket's
+    release chain beside them and the headers CloudFront serves in
+    headers.json, as the admins sign them (docs/verify.md). Returns the
+    version of the bucket's release, or None."""
     pages.build_pages(manifest, site)
+    published = pages.fetch_releases(aws.client("s3"), out.pages_bucket, site)
+    served = pages.served_headers(headers_file, out.blob_bucket, aws.session.region_name)
+    pages.write_served_headers(site, served)
+    return published
+
+
+def sign_steps(site: Path, manifest: Path) -> str:
+    return (f"have the admins sign this build, each checking it against their own rebuild "
+            f"(docs/verify.md): candor release sign proposal.json --site {site} --manifest "
+            f"{manifest} --key ADMIN.candor-key; then make pages ARGS=\"--release "
+            f"proposal.json\", which runs `candor release publish proposal.json --site {site}` "
+            f"and uploads")
+
+
+def release_matches(site: Path) -> bool:
+    """Whether the built site is exactly what its release.json signs."""
+    done = subprocess.run([*CANDOR, "release", "compare", str(site / pages.RELEASE_HEAD),
+                           "--site", str(site)], cwd=ROOT, capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def publish_release(proposal: Path, site: Path, manifest: Path) -> None:
+    done = subprocess.run([*CANDOR, "release", "publish", str(proposal), "--site", str(site),
+                           "--manifest", str(manifest)], cwd=ROOT, check=False)
+    if done.returncode:
+        raise DeployError("candor release publish refused the proposal (see above); "
+                          "nothing was uploaded", sign_steps(site, manifest))
+
+
+def publish_pages(aws: Aws, out: Outputs, manifest: Path, site: Path, headers_file: Path,
+                  release: Path | None = None) -> list[str]:
+    """Build, publish ``release`` into the site, upload, and drop
+    CloudFront's cached copies. Once the bucket holds a release, pages that
+    no release signs are not uploaded (protocol §4.8)."""
+    published = prepare_pages(aws, out, manifest, site, headers_file)
+    if release is not None:
+        publish_release(release, site, manifest)
+    elif published is not None and not release_matches(site):
+        raise DeployError(f"the pages bucket holds release {published}, and this build differs "
+                          f"from it: nothing was uploaded", sign_steps(site, manifest))
     uploaded = pages.upload_pages(aws.client("s3"), out.pages_bucket, site)
     pages.invalidate(aws.client("cloudfront"), out.distribution_id, f"deploy-{time.time_ns()}")
+    if release is None and published is None:
+        print(f"these pages are not signed: to sign them, {sign_steps(site, manifest)}")
     return uploaded
 
 
@@ -213,7 +259,7 @@ def deploy(args: argparse.Namespace, aws: Aws) -> None:
         print(f"the team exists already; pages built with {manifest}")
     else:
         first_admin(out, aws.session.region_name, admin_key, manifest)
-    publish_pages(aws, out, manifest, work / "site")
+    publish_pages(aws, out, manifest, work / "site", settings.headers_file)
     print("\n".join(urls(out)))
 
 
@@ -223,8 +269,14 @@ def pages_only(args: argparse.Namespace, aws: Aws) -> None:
     settings = settings_for(args.stage)
     checks.check_region(aws.session.region_name, settings.region)
     out = deployed_outputs(aws.client("cloudformation"), settings.stack_name)
-    work = INFRA / "build" / settings.stack_name
-    publish_pages(aws, out, Path(args.manifest).resolve(), work / "site")
+    site, manifest = INFRA / "build" / settings.stack_name / "site", Path(args.manifest).resolve()
+    if args.build_only:
+        published = prepare_pages(aws, out, manifest, site, settings.headers_file)
+        print(f"built {site}" + (f" after release {published}" if published else "")
+              + f"; nothing was uploaded. Next, {sign_steps(site, manifest)}")
+        return
+    release = Path(args.release).resolve() if args.release else None
+    publish_pages(aws, out, manifest, site, settings.headers_file, release)
     print("\n".join(urls(out)))
 
 
@@ -269,6 +321,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     p = sub.add_parser("pages", help="rebuild and upload the pages of a deployed stack")
     p.add_argument("--manifest", default="frontend/manifest.json",
                    help="the anchor manifest the pages are built with")
+    p.add_argument("--build-only", action="store_true",
+                   help="build the pages for the admins to sign, upload nothing")
+    p.add_argument("--release", metavar="PROPOSAL",
+                   help="the proposal the admins signed: publish it into the pages, upload both")
     p = sub.add_parser("destroy", help="delete the stack and everything it kept")
     p.add_argument("--key-window-days", type=int, default=teardown.KEY_WINDOW_DAYS,
                    choices=range(7, 31), metavar="7..30")

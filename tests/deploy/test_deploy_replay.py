@@ -1,6 +1,7 @@
 """`make deploy` and `make destroy` replayed offline against moto's server
 (issue 18): the checks, the first admin by `candor init`, the page build and
-upload, `/console/` through the CloudFront Function's rewrite, and teardown.
+upload, `/console/` through the CloudFront Function's rewrite, signed
+releases of the pages (issue 17), and teardown.
 
 Only `cdk deploy` itself is left out: the test creates what the stack
 would, under the names the stack gives them (infra/candor_infra/storage.py).
@@ -14,24 +15,31 @@ import json
 import posixpath
 import re
 import secrets
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from candor import release as rel
+from candor import verifypage
 from tests.backends import FAKE_AWS_ENV, fake_aws_env, moto_server_url
+from tests.support import release as admins
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
 
 import deploy  # noqa: E402
 import deploy_checks as checks  # noqa: E402
+import deploy_pages as pages  # noqa: E402
 import deploy_teardown as teardown  # noqa: E402
 
 REWRITE = ROOT / "infra" / "candor_infra" / "directory_index.js"
+HEADERS = ROOT / "frontend" / "headers.json"
 PASS = "operator passphrase for the replay"
 # Runs the CloudFront Function as CloudFront does: a top-level `handler`,
 # one viewer-request event per URI given, the results as JSON lines.
@@ -209,6 +217,7 @@ def test_deploy_steps_replayed_then_torn_down(aws: deploy.Aws, tmp_path: Path) -
 
     publish_over_an_old_deploy(aws, out, manifest, tmp_path / "site")
     console_served_through_the_rewrite(aws, out.pages_bucket, tmp_path / "site")
+    releases_signed_uploaded_and_kept(aws, out, manifest, key, tmp_path)
     torn_down(aws, out, stage)
 
 
@@ -222,7 +231,7 @@ def publish_over_an_old_deploy(aws: deploy.Aws, out: deploy.Outputs, manifest: P
     s3.put_object(Bucket=out.pages_bucket, Key="index.html", ContentType="text/html",
                   Body=b'<script type="module" src="assets/page-OLD.js"></script>')
     put = watch_pages_consistent(aws, out.pages_bucket)
-    uploaded = deploy.publish_pages(aws, out, manifest, site)
+    uploaded = deploy.publish_pages(aws, out, manifest, site, HEADERS)
     assert put == uploaded
     built = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
     assert set(uploaded) == built - {"headers.json"}
@@ -254,6 +263,73 @@ def console_served_through_the_rewrite(aws: deploy.Aws, bucket: str, site: Path)
     (redirect,) = run_rewrite("/console")
     assert redirect["statusCode"] in (301, 302)
     assert redirect["headers"]["location"]["value"] == "/console/"
+
+
+def releases_signed_uploaded_and_kept(aws: deploy.Aws, out: deploy.Outputs, manifest: Path,
+                                      key: Path, work: Path) -> None:
+    """Issue 17 in the cloud: the admins sign what `make pages --build-only`
+    leaves, with the headers CloudFront serves; `--release` publishes and
+    uploads it, release.json last; a changed build is not uploaded unsigned;
+    release 2 keeps the chain, and verify-page's checks pass on the bucket."""
+    s3, site, bucket = aws.client("s3"), work / "site", out.pages_bucket
+    assert deploy.prepare_pages(aws, out, manifest, site, HEADERS) is None
+    served = json.loads((site / "headers.json").read_text())
+    connect = served["Content-Security-Policy"].split("connect-src", 1)[1].split(";")[0]
+    assert f"https://{out.blob_bucket}.s3.us-east-1.amazonaws.com" in connect.split()
+    assert served["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    assert admins.sign(work / "p1.json", site, manifest, key, PASS) == 0
+
+    put = watch_pages_consistent(aws, bucket)
+    deploy.publish_pages(aws, out, manifest, site, HEADERS, release=work / "p1.json")
+    html = [i for i, k in enumerate(put) if k.endswith(".html")]
+    assert put[-1] == "release.json" and max(html) < len(put) - 1 and "releases/1.json" in put
+    head = s3.head_object(Bucket=bucket, Key="release.json")
+    assert head["CacheControl"] == "no-cache" and head["ContentType"] == "application/json"
+    first = json.loads(s3.get_object(Bucket=bucket, Key="release.json")["Body"].read())
+    assert verified_version(aws, bucket, first, served, manifest) == 1
+
+    changed = work / "headers-changed.json"  # e.g. an operator's new header
+    changed.write_text(json.dumps({"headers": {**json.loads(HEADERS.read_text())["headers"],
+                                               "X-Robots-Tag": "noindex"}}))
+    before = bucket_state(s3, bucket)
+    with pytest.raises(checks.DeployError, match="holds release 1, and this build differs"):
+        deploy.publish_pages(aws, out, manifest, site, changed)
+    assert bucket_state(s3, bucket) == before
+    assert admins.sign(work / "p2.json", site, manifest, key, PASS) == 0
+    deploy.publish_pages(aws, out, manifest, site, changed, release=work / "p2.json")
+    second = json.loads(s3.get_object(Bucket=bucket, Key="release.json")["Body"].read())
+    assert second["version"] == 2 and second["prev"] == rel.fingerprint(first)
+    served = pages.served_headers(changed, out.blob_bucket, "us-east-1")
+    assert verified_version(aws, bucket, first, served, manifest) == 2
+
+    shutil.rmtree(site / "releases")  # a build without the chain never deletes it
+    (site / "release.json").unlink()
+    pages.upload_pages(s3, bucket, site)
+    kept = {k for k in pages.bucket_keys(s3, bucket) if pages.is_release(k)}
+    assert kept == {"release.json", "releases/1.json", "releases/2.json"}
+
+
+def bucket_state(s3: Any, bucket: str) -> dict[str, str]:
+    listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    return {item["Key"]: item["ETag"] for item in listed}
+
+
+def verified_version(aws: deploy.Aws, bucket: str, anchor: dict[str, Any],
+                     served: Mapping[str, str], manifest: Path) -> int:
+    """`candor verify-page`'s check of what CloudFront would serve from the
+    bucket with ``served`` headers, and the API's one manifest."""
+    listed = json.dumps({"manifests": [json.loads(manifest.read_text())]}).encode()
+
+    def fetch(path: str) -> tuple[bytes, Mapping[str, str]]:
+        if path == "v1/manifest":
+            return listed, {}
+        content_type, body = serve(aws, bucket, "/" + path)
+        return body, {**{k.lower(): v for k, v in served.items()}, "content-type": content_type}
+
+    today = datetime.now(UTC).date()
+    result = verifypage.verify_site("https://cloud.invalid/", anchor, today=today, fetch=fetch)
+    version: int = result.release["version"]
+    return version
 
 
 def torn_down(aws: deploy.Aws, out: deploy.Outputs, stage: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,9 +55,12 @@ class AppGate:
     proofs it admitted; the spent proofs of all environments in the store."""
 
     def __init__(self, ctx: Context, settings: Puzzles) -> None:
-        # Seeds follow the context's clock, as every expiry in the store does.
-        self.gate = PuzzleGate(TokenBucket(settings.rate, settings.burst),
-                               secret=settings.secret, record=recorder(ctx), clock=ctx.epoch)
+        # Seeds follow the context's clock, as every expiry in the store does;
+        # buckets and steps the wall clock, which runs on while Lambda
+        # freezes the environment (chalicelib.load.TokenBucket).
+        bucket = TokenBucket(settings.rate, settings.burst, timer=time.time)
+        self.gate = PuzzleGate(bucket, secret=settings.secret, record=recorder(ctx),
+                               clock=ctx.epoch)
 
     def refusal(self, request: Any, path: str) -> Response | None:
         """None when the call may go on; else the 429 to answer (protocol §4.1)."""

@@ -29,27 +29,32 @@ LOW_WATER = 0.25  # puzzles start when the anonymous bucket is below this share
 PERIOD = 2.0  # seconds between difficulty steps
 
 
-class TokenBucket:
-    """``rate`` tokens a second, at most ``burst`` saved up."""
+Timer = Callable[[], float]
 
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self._tokens, self._at = float(burst), time.monotonic()
+
+class TokenBucket:
+    """``rate`` tokens a second, at most ``burst`` saved up. ``timer`` tells
+    seconds: the monotonic clock in ``candor serve``; in Lambda the wall
+    clock, as the monotonic one may stand still while Lambda freezes an
+    environment between calls, and a bucket emptied by a flood would then
+    stay empty for the next reporter."""
+
+    def __init__(self, rate: float, burst: int, *, timer: Timer = time.monotonic) -> None:
+        self.rate, self.burst, self.timer = rate, burst, timer
+        self._tokens, self._at = float(burst), timer()
         self._lock = threading.Lock()
 
     def take(self) -> bool:
         with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-            self._at = now
+            self._tokens, self._at = self._refill(), max(self._at, self.timer())
             if self._tokens < 1:
                 return False
             self._tokens -= 1
             return True
 
     def _refill(self) -> float:
-        now = time.monotonic()
-        return min(self.burst, self._tokens + (now - self._at) * self.rate)
+        elapsed = max(0.0, self.timer() - self._at)  # a wall clock may step back
+        return min(self.burst, self._tokens + elapsed * self.rate)
 
     def level(self) -> float:
         """The tokens saved up now, as a share of ``burst`` (0 to 1)."""
@@ -89,12 +94,14 @@ class PuzzleGate:
     def __init__(self, anonymous: TokenBucket, *, secret: bytes | None = None,
                  clock: Any = time.time, record: Recorder | None = None) -> None:
         self.anonymous = anonymous
-        self.proven = TokenBucket(anonymous.rate, anonymous.burst)
+        self.proven = TokenBucket(anonymous.rate, anonymous.burst, timer=anonymous.timer)
         self.bits = puzzle.MIN_BITS
         self._secret = secret or secrets.token_bytes(32)
         self._clock = clock
         self._record = record
-        self._step_at = time.monotonic() + PERIOD
+        self._timer = anonymous.timer
+        self._stepped = self._timer()
+        self._step_at = self._stepped + PERIOD
         self._used: dict[bytes, int] = {}
         self._pruned = 0
         self._lock = threading.Lock()
@@ -141,13 +148,17 @@ class PuzzleGate:
         return self.proven.take()
 
     def _step(self) -> None:
-        now = time.monotonic()
+        now = self._timer()
         with self._lock:
             if now < self._step_at:
                 return
-            self._step_at = now + PERIOD
+            # Steps happen on calls: after a quiet spell, step down once for
+            # every period it lasted, as if calls had come, so that the first
+            # reporter after a flood does not pay the flood's difficulty.
+            periods = max(1, int((now - self._stepped) // PERIOD))
+            self._step_at, self._stepped = now + PERIOD, now
             level = self.proven.level()
             if level < 0.5:
                 self.bits = min(puzzle.MAX_BITS, self.bits + 1)
             elif level > 0.9:
-                self.bits = max(puzzle.MIN_BITS, self.bits - 1)
+                self.bits = max(puzzle.MIN_BITS, self.bits - periods)

@@ -187,3 +187,48 @@ def test_only_new_proofs_with_capacity_cost_a_write() -> None:
     assert not gate_.admit(elsewhere, "POST", OPEN, b"2") and len(writes) == 2
     assert gate_.admit(proof(b"3"), "POST", OPEN, b"3") and len(writes) == 3
     assert not gate_.admit(proof(b"4"), "POST", OPEN, b"4") and len(writes) == 3  # bucket empty
+
+
+class Timer:
+    """Seconds that move only when told, as a frozen environment's would not."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_after_a_flood_and_a_quiet_spell_the_first_reporter_pays_the_least() -> None:
+    """Steps happen on calls; a spell without calls steps down once for
+    every period it lasted, not once in all."""
+    from chalicelib.load import PERIOD, PuzzleGate, TokenBucket
+
+    timer = Timer()
+    gate_ = PuzzleGate(TokenBucket(0.5, 8, timer=timer), secret=SECRET, clock=FakeClock().time)
+    for n in range(7):  # provers use up the proven bucket
+        assert gate_.admit(solver.solve(gate_.challenge(), "POST", OPEN, b"%d" % n).header(),
+                           "POST", OPEN, b"%d" % n)
+    for _ in range(6):  # and the difficulty rises while they do
+        timer.now += PERIOD
+        gate_.challenge()
+        gate_.proven = TokenBucket(0.5, 8, timer=timer)
+        for _ in range(6):
+            gate_.proven.take()
+    assert gate_.bits == puzzle.MIN_BITS + 6
+    timer.now += 60  # the flood is over; nobody calls for a minute
+    assert gate_.challenge().bits == puzzle.MIN_BITS
+
+
+def test_the_lambda_gate_keeps_time_by_the_wall_clock(cloud: Api) -> None:
+    """Lambda may stop the monotonic clock while an environment is frozen
+    between calls: a bucket a flood emptied must refill all the same."""
+    import time
+
+    flood(calls=BURST + 1)
+    app_gate = gate.current()
+    assert app_gate is not None and app_gate.gate.anonymous.timer is time.time
+    assert app_gate.gate.needed()
+    bucket = app_gate.gate.anonymous
+    bucket._at -= BURST / bucket.rate  # as if the environment slept that long
+    assert not app_gate.gate.needed()

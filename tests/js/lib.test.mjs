@@ -4,9 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { generateHybridIdentity, generateX25519Identity, identityToRecipient } from "age-encryption";
 import { stripMetadata } from "../../frontend/src/lib/exif.js";
 import {
@@ -176,10 +176,44 @@ sys.stdout.buffer.write(decrypt_bytes([parse_identity(sys.argv[2])], data))`;
   },
 );
 
-test("catalogues: same keys in every language, every key used by the pages exists", () => {
-  const en = JSON.parse(readFileSync(join(ROOT, "frontend/i18n/en.json"), "utf8"));
-  const de = JSON.parse(readFileSync(join(ROOT, "frontend/i18n/de.json"), "utf8"));
-  assert.deepEqual(Object.keys(de).sort(), Object.keys(en).sort());
+const I18N = join(ROOT, "frontend/i18n");
+const CATALOGUES = Object.fromEntries(
+  readdirSync(I18N)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => [basename(f, ".json"), JSON.parse(readFileSync(join(I18N, f), "utf8"))]),
+);
+const paramsOf = (text) => new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
+
+test("catalogues: every key in every language, plural forms by Intl.PluralRules, same {parameters}", () => {
+  const en = CATALOGUES.en;
+  assert.ok(Object.keys(CATALOGUES).length >= 9, Object.keys(CATALOGUES).join(" "));
+  // A message with plural forms: English has "key.one" and "key.other".
+  const plural = new Set(
+    Object.keys(en)
+      .filter((k) => k.endsWith(".one") && `${k.slice(0, -4)}.other` in en)
+      .map((k) => k.slice(0, -4)),
+  );
+  assert.ok(plural.has("console.inbox.count"));
+  const isForm = (key) => plural.has(key.slice(0, key.lastIndexOf(".")));
+  for (const [lang, catalogue] of Object.entries(CATALOGUES)) {
+    const categories = new Intl.PluralRules(lang).resolvedOptions().pluralCategories;
+    const expected = [
+      ...Object.keys(en).filter((k) => !isForm(k)),
+      ...[...plural].flatMap((base) => categories.map((c) => `${base}.${c}`)),
+    ];
+    assert.deepEqual(Object.keys(catalogue).sort(), expected.sort(), lang);
+    assert.ok(["ltr", "rtl"].includes(catalogue["lang.dir"]), lang);
+    for (const [key, text] of Object.entries(catalogue)) {
+      assert.equal(typeof text, "string", `${lang} ${key}`);
+      assert.ok(text.trim() !== "", `${lang} ${key}`);
+      const english = isForm(key) ? en[`${key.slice(0, key.lastIndexOf("."))}.other`] : en[key];
+      const [own, theirs] = [paramsOf(text), paramsOf(english)];
+      // A plural form may spell its number out ("one message"); any other text names every parameter.
+      for (const p of own) assert.ok(theirs.has(p), `${lang} ${key}: {${p}} is not in en`);
+      if (!isForm(key)) for (const p of theirs) assert.ok(own.has(p), `${lang} ${key}: {${p}} missing`);
+    }
+  }
+  assert.equal(CATALOGUES.ar["lang.dir"], "rtl");
   for (const page of ["index.html", "followup.html"]) {
     const html = readFileSync(join(ROOT, "frontend", page), "utf8");
     for (const [, key] of html.matchAll(/data-i18n="([^"]+)"/g)) assert.ok(key in en, `${page}: ${key}`);
@@ -192,8 +226,11 @@ test("catalogues: same keys in every language, every key used by the pages exist
     }
   }
   const q = JSON.parse(readFileSync(join(ROOT, "frontend/questionnaire.json"), "utf8"));
-  const texts = q.fields.flatMap((f) => [f.label, f.hint, ...(f.options ?? []).map((o) => o.label)]).filter(Boolean);
-  for (const t of texts) assert.ok(t.en && t.de, JSON.stringify(t));
+  const texts = [
+    q.title,
+    ...q.fields.flatMap((f) => [f.label, f.hint, ...(f.options ?? []).map((o) => o.label)]),
+  ].filter(Boolean);
+  for (const t of texts) for (const lang in CATALOGUES) assert.ok(t[lang], `${lang}: ${JSON.stringify(t)}`);
 });
 
 test("build: hashed bundles with SRI, no inline code, headers", () => {

@@ -61,9 +61,11 @@ app.register_blueprint(inbox.bp)
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def housekeeping(event: object) -> dict[str, int]:
     """Hourly: purge closed cases past retention and sweep unclaimed uploads
-    (protocol §4.7); tell the team how many reports arrived, if it asked to be told."""
+    (protocol §4.7); in the digest's hour, once a day, send the team its
+    digest of counts, if it asked to be told."""
     done = {"purged": retention.run(runtime.ctx)}
-    if runtime.settings.notify_topic:
-        publish = notify.sns_publisher(runtime.settings.notify_topic)
-        done["notified"] = notify.run(runtime.ctx, publish)
+    settings = runtime.settings
+    if settings.notify_topic:
+        publish = notify.sns_publisher(settings.notify_topic)
+        done["digest"] = int(notify.run(runtime.ctx, publish, settings.digest) is not None)
     return done

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from candor import config, prompt, roster
+from candor import config, prompt, roster, smtp
 from candor import keyfile as kf
 from candor.prompt import CliError
 from candor.serve import add_throttle_arguments, throttle_of
@@ -216,17 +216,29 @@ def head_warning(ctx: Any) -> None:
         print(f"candor: warning: {line.removeprefix('warning: ')}", file=sys.stderr, flush=True)
 
 
-def serve(data_dir: str, site: Path | None, host: str, port: int, **throttle: Any) -> None:
-    """``throttle``: make_server's ``rate`` and ``burst`` (``--rate``, ``--burst``)."""
+def serve(data_dir: str, site: Path | None, host: str, port: int, args: argparse.Namespace,
+          **throttle: Any) -> None:
+    """``throttle``: make_server's ``rate`` and ``burst`` (``--rate``, ``--burst``);
+    ``args``: the digest's (candor.smtp.add_digest_arguments)."""
     from candor.serve import make_server, start_retention
     from chalicelib.config import Settings
+    from chalicelib.domain import notify
     from chalicelib.http import runtime
     from chalicelib.store.local import LocalCaseStore
 
+    try:
+        schedule, target = smtp.digest_of(args)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     store = LocalCaseStore(data_dir)
-    server = make_server(Settings(data_dir=data_dir), store, site, host, port, **throttle)
-    base = runtime.settings.public_base_url
-    start_retention(runtime.ctx)
+    server = make_server(Settings(data_dir=data_dir, digest=schedule), store, site, host, port,
+                         **throttle)
+    base, ctx = runtime.settings.public_base_url, runtime.ctx
+    if target is None:
+        start_retention(ctx)
+    else:
+        publish = smtp.smtp_publisher(target)
+        start_retention(ctx, digest=lambda: notify.run(ctx, publish, schedule))
     print(f"Reporter page:  {base}/", flush=True)
     print(f"Follow-up page: {base}/followup.html", flush=True)
     print(f"Review console: {base}/console/", flush=True)
@@ -242,7 +254,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     site = Path(args.static) if args.static else None
     if site is None and (Path(args.data_dir) / "site").is_dir():
         site = Path(args.data_dir) / "site"
-    serve(args.data_dir, site, args.host, args.port, **throttle_of(args))
+    serve(args.data_dir, site, args.host, args.port, args, **throttle_of(args))
     return 0
 
 
@@ -261,7 +273,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for name, function, role in DEMO_TEAM:
         print(f"  {data / kf.key_file_stem(name)}.candor-key  {name}, {function} ({role})")
     print(f"Demo passphrase: {passphrase}", flush=True)
-    serve(str(data), data / "site", args.host, args.port, **throttle)
+    serve(str(data), data / "site", args.host, args.port, args, **throttle)
     return 0
 
 
@@ -308,6 +320,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         if name == "serve":
             p.add_argument("--static", help="the built pages (default: DATA_DIR/site)")
         add_throttle_arguments(p)
+        smtp.add_digest_arguments(p)
         p.set_defaults(func=func)
 
 

@@ -1,92 +1,160 @@
-""""New case" notifications that carry a count and nothing else (issue 7).
+"""The team's daily digest: counts at a fixed hour, nothing else (issue 12).
 
-Once an hour the scheduled job counts the cases received today and
-yesterday, compares with the counts it sent before and tells the team how
-many are new. Batching by the hour keeps the message's own timestamp from
-saying when a report came in more precisely than the team's inbox does; the
-state it keeps is two counts, whatever the number of cases.
+Once a day, at the hour the operator set (``chalicelib.config.Digest``), the
+team is told how many reports arrived since the last digest, how many
+reporter messages wait for an answer, how many acknowledgements and how
+much feedback fall due soon or are overdue (protocol §4.4), and when the
+team manifest expires (protocol §4.5). A fixed hour keeps a message's own
+timestamp from saying when a report came in: whatever happened, the same
+message goes out at the same time, zeros included. It names no case, no
+category, no content and no time of day, only counts and the manifest's
+public expiry date.
 
-From `EXPIRY_WARN_DAYS` before the team manifest expires, the job also
-warns once a day that an admin must renew it (protocol §4.5): the manifest
-is public, so the warning tells nothing about reports.
+The scheduled job may run hourly or twice: the day of the last digest is
+kept in the store and claimed with a conditional write before anything is
+sent, so at most one run a day sends (a send that fails after the claim is
+lost for that day rather than sent twice).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TypedDict
 
-from chalicelib.domain.cases import Context
-from chalicelib.domain.records import NotifyState
+from chalicelib.config import Digest as Schedule
+from chalicelib.domain import entries
+from chalicelib.domain.cases import Context, deadlines
+from chalicelib.domain.records import CaseRecord
 from chalicelib.domain.team_roster import current_manifest
-from chalicelib.manifest_status import days_left, expiry_warning
+from chalicelib.manifest_status import days_left, expired_line
 from chalicelib.store import keys
-from chalicelib.store.base import ABSENT, ConditionFailed
+from chalicelib.store.base import ABSENT, ConditionFailed, Key
 
-SUBJECT = "Candor: new reports"
-EXPIRY_SUBJECT = "Candor: renew the team manifest"
+SUBJECT = "Candor: daily digest"
+ACKNOWLEDGE_SOON_DAYS = 2
+FEEDBACK_SOON_DAYS = 14
 EXPIRY_WARN_DAYS = 14
 
 
-def message(count: int) -> str:
-    noun = "report has" if count == 1 else "reports have"
-    return f"{count} new {noun} arrived. Open the review console to read them."
+class DigestState(TypedDict):
+    """What the last digest saw (``DIGEST_STATE``)."""
+
+    day: str  # the day, in the digest's zone, it was sent
+    counts: dict[str, int]  # cases per received day, for days not yet over then
 
 
-def _state(counts: dict[str, int], expiry_told: str | None) -> NotifyState:
-    state: NotifyState = {"counts": counts}
-    if expiry_told is not None:
-        state["expiry_told"] = expiry_told
-    return state
+# TODO(keys owner): move to chalicelib.store.keys and DigestState to records.
+DIGEST_STATE: Key[DigestState] = Key("notify", "digest")
 
 
-def new_cases(ctx: Context) -> int:
-    """How many cases arrived since the last call; remembers the counts."""
+@dataclass(frozen=True)
+class Tally:
+    """The digest's counts."""
+
+    new_reports: int
+    awaiting_team: int
+    acknowledge_due: int
+    feedback_due: int
+    manifest_line: str
+
+
+def due_day(ctx: Context, schedule: Schedule) -> str | None:
+    """The day (in the schedule's zone) if the clock is in the digest's hour."""
+    now = ctx.clock().astimezone(schedule.tz())
+    return now.date().isoformat() if now.hour == schedule.hour else None
+
+
+def new_reports(cases: list[CaseRecord], seen: Mapping[str, int]) -> int:
+    """Cases not counted by the last digest. ``seen`` holds the counts per
+    received day from the first day the last digest could not see whole;
+    empty before any digest, when every case is new."""
+    now = Counter(c["received"] for c in cases)
+    if not seen:
+        return sum(now.values())
+    first = min(seen)
+    return sum(max(0, n - seen.get(day, 0)) for day, n in now.items() if day >= first)
+
+
+def _awaiting_team(ctx: Context, case: CaseRecord) -> bool:
+    """The last message of the case came from the reporter."""
+    if not case["messages"]:
+        return False
+    thread = entries.entries_of(ctx, case["id"], ["message"])
+    return bool(thread) and thread[-1].data["from"] == "reporter"
+
+
+def _manifest_line(ctx: Context, today: date) -> str:
+    head = current_manifest(ctx)
+    if head is None:
+        return "Team manifest: none published yet."
+    left = days_left(head, today)
+    if left < 0:
+        return f"Team manifest: {expired_line(head)}."
+    if left <= EXPIRY_WARN_DAYS:
+        return (f"Team manifest: expires in {left} day{'' if left == 1 else 's'} "
+                f"({head['expires']}): an admin must renew it (candor manifest renew).")
+    return f"Team manifest: valid until {head['expires']}."
+
+
+def tally(ctx: Context, seen: Mapping[str, int]) -> tuple[Tally, dict[str, int]]:
+    """The counts, and the per-day counts to remember for the next digest."""
     today = ctx.today()
-    days = [(today - timedelta(days=n)).isoformat() for n in (1, 0)]
-    counts = {day: 0 for day in days}
-    for case in ctx.store.query(keys.CASES):
-        if case.data["received"] in counts:
-            counts[case.data["received"]] += 1
-    state = ctx.store.get(keys.NOTIFY_STATE)
-    sent = dict(state.data["counts"]) if state else {}
-    try:
-        ctx.store.transact([keys.NOTIFY_STATE.put(
-            _state(counts, state.data.get("expiry_told") if state else None),
-            expect=state.version if state else ABSENT, name="notify")])
-    except ConditionFailed:
-        return 0  # another run is counting these
-    return sum(max(0, n - sent.get(day, 0)) for day, n in counts.items())
+    cases = [c.data for c in ctx.store.query(keys.CASES)]
+    ack_soon = (today + timedelta(days=ACKNOWLEDGE_SOON_DAYS)).isoformat()
+    feedback_soon = (today + timedelta(days=FEEDBACK_SOON_DAYS)).isoformat()
+    acknowledge = feedback = awaiting = 0
+    for case in cases:
+        due = deadlines(case, today)
+        acknowledge += not case["acknowledged"] and due["acknowledge_by"] <= ack_soon
+        feedback += (not case["feedback"] and case["status"] != "closed"
+                     and due["feedback_by"] <= feedback_soon)
+        awaiting += _awaiting_team(ctx, case)
+    counts = {today.isoformat(): sum(c["received"] == today.isoformat() for c in cases)}
+    found = Tally(new_reports(cases, seen), awaiting, acknowledge, feedback,
+                  _manifest_line(ctx, today))
+    return found, counts
 
 
-def expiry_notice(ctx: Context) -> str | None:
-    """The day's warning that the manifest expires (or has expired), once a
-    day from EXPIRY_WARN_DAYS before; None otherwise. Remembers the day."""
-    head, today = current_manifest(ctx), ctx.today()
-    if head is None or days_left(head, today) > EXPIRY_WARN_DAYS:
+def message(found: Tally) -> str:
+    return "\n".join([
+        "Candor daily digest: counts only. Open the review console to read the cases.",
+        "",
+        f"New reports since the last digest: {found.new_reports}",
+        f"Reporter messages waiting for an answer: {found.awaiting_team}",
+        f"Acknowledgements due within {ACKNOWLEDGE_SOON_DAYS} days or overdue: "
+        f"{found.acknowledge_due}",
+        f"Feedback due within {FEEDBACK_SOON_DAYS} days or overdue: {found.feedback_due}",
+        found.manifest_line,
+    ]) + "\n"
+
+
+def _seen_before(ctx: Context) -> dict[str, int]:
+    """Before the first digest: what the hourly count it replaced had told."""
+    old = ctx.store.get(keys.NOTIFY_STATE)
+    return dict(old.data["counts"]) if old else {}
+
+
+def run(ctx: Context, publish: Callable[[str, str], None], schedule: Schedule) -> Tally | None:
+    """In the digest's hour, once a day: claim the day, then
+    ``publish(subject, text)``. None when not due or already sent."""
+    day = due_day(ctx, schedule)
+    if day is None:
         return None
-    state = ctx.store.get(keys.NOTIFY_STATE)
-    if state is not None and state.data.get("expiry_told") == today.isoformat():
+    state = ctx.store.get(DIGEST_STATE)
+    if state is not None and state.data["day"] >= day:
         return None
-    told = _state(state.data["counts"] if state else {}, today.isoformat())
+    found, counts = tally(ctx, state.data["counts"] if state else _seen_before(ctx))
+    record: DigestState = {"day": day, "counts": counts}
     try:
-        ctx.store.transact([keys.NOTIFY_STATE.put(
-            told, expect=state.version if state else ABSENT, name="notify")])
+        ctx.store.transact([DIGEST_STATE.put(
+            record, expect=state.version if state else ABSENT, name="digest")])
     except ConditionFailed:
-        return None  # another run is telling the team
-    return expiry_warning(head, today)
-
-
-def run(ctx: Context, publish: Callable[[str, str], None]) -> int:
-    """Count new cases and, if any, ``publish(subject, message)``; then the
-    day's expiry warning, if due."""
-    count = new_cases(ctx)
-    if count:
-        publish(SUBJECT, message(count))
-    warning = expiry_notice(ctx)
-    if warning:
-        publish(EXPIRY_SUBJECT, warning)
-    return count
+        return None  # another run sends today's digest
+    publish(SUBJECT, message(found))
+    return found
 
 
 def sns_publisher(topic_arn: str) -> Callable[[str, str], None]:

@@ -145,7 +145,7 @@ def unlock(browser: Any, url: str, who: Any, total: int) -> dict[str, Any]:
         raise SystemExit(f"the inbox did not finish: {page.inner_text('main')[:800]!r} "
                          f"{errors[:5]}") from None
     m = page.evaluate("window.__m")
-    count = page.inner_text("#inbox-count")
+    count = page.inner_text("#inbox-count").replace(",", "")  # "2,000" in English
     pending = page.locator("#inbox-rows .case-link", has_text="Decrypting").count()
     index = page.get_attribute("#inbox-progress", "data-index")
     page.close()

@@ -8,7 +8,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.domain import inbox_index
 from chalicelib.http import endpoint, respond, runtime
-from chalicelib.routes.team import ANY_TYPE, _call
+from chalicelib.routes.team import ANY_TYPE, _call, _query
 
 bp = Blueprint(__name__)
 
@@ -17,7 +17,7 @@ bp = Blueprint(__name__)
 @endpoint("team.index.get")
 def get_index() -> Response:
     caller, _, _ = _call()
-    return respond(inbox_index.read(runtime.ctx, caller))
+    return respond(inbox_index.read(runtime.ctx, caller, _query("cursor")))
 
 
 @bp.route("/v1/team/index", methods=["PUT"], content_types=ANY_TYPE)

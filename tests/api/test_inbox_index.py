@@ -1,8 +1,9 @@
 """The member's inbox index routes (protocol §4.4 "Inbox index", issue 20)
 through the API with the Python client: an opaque sealed blob per member,
-written compare-and-swap on its version, read with the cases changed since
-the day it was written and the side of their last message; a member taken
-off a case no longer sees it there. Runs on every backend (``api``)."""
+written compare-and-swap on its version, read with the member's cases in
+large pages, those changed since the day it was written with the side of
+their last message; a member taken off a case no longer sees it there.
+Runs on every backend (``api``)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def _file(api: Api) -> str:
 def test_each_member_keeps_one_index_written_compare_and_swap(api: Api) -> None:
     grace, ada = api.team.by_name("Grace"), api.team.admin
     as_grace = api.as_member(grace)
-    assert as_grace.call("GET", "/v1/team/index") == {"sealed": None, "version": 0, "changed": []}
+    assert as_grace.call("GET", "/v1/team/index") == {"sealed": None, "version": 0, "cases": [],
+                                                     "cursor": None}
     first = _sealed(grace, "first")
     assert _put(as_grace, first, 0) == {"version": 1}
     answer = as_grace.call("GET", "/v1/team/index")
@@ -83,23 +85,52 @@ def test_an_index_that_is_not_one_sealed_blob_is_refused(api: Api) -> None:
     assert as_grace.call("GET", "/v1/team/index")["version"] == 0  # nothing half-written
 
 
+def _last(client: ApiClient) -> dict[str, Any]:
+    """Case id -> its ``last`` side, for the cases that carry one (changed since the write)."""
+    cases = client.call("GET", "/v1/team/index")["cases"]
+    return {c["id"]: c["last"] for c in cases if "last" in c}
+
+
 def test_changed_cases_since_the_write_with_their_last_side(api: Api) -> None:
     grace, ada = api.team.by_name("Grace"), api.team.admin
     as_grace = api.as_member(grace)
     quiet, busy = _file(api), _file(api)
-    # No index yet: every case the member sees, none with a message.
-    assert sorted(as_grace.call("GET", "/v1/team/index")["changed"], key=str) == sorted(
-        [{"case": quiet, "last": None}, {"case": busy, "last": None}], key=str)
+    listed = as_grace.call("GET", "/v1/team/cases")["cases"]
+    answer = as_grace.call("GET", "/v1/team/index")
+    # The same cases as the team listing, by id; no index yet: every one is new, none has a message.
+    assert [c["id"] for c in answer["cases"]] == sorted([quiet, busy])
+    by_id = {c["id"]: c for c in listed}
+    assert all({**c, "last": None} == {**by_id[c["id"]], "last": None} for c in answer["cases"])
+    assert _last(as_grace) == {quiet: None, busy: None}
     _put(as_grace, _sealed(grace), 0)
     # Days are coarse: a case updated on the day of the write may have changed after it.
-    assert len(as_grace.call("GET", "/v1/team/index")["changed"]) == 2
+    assert len(_last(as_grace)) == 2
     api.clock.advance(DAY)
     _put(as_grace, _sealed(grace), 1)
-    assert as_grace.call("GET", "/v1/team/index")["changed"] == []
+    assert _last(as_grace) == {}
     s = teamops.Session(api.as_member(grace), grace.key, api.team.manifest, today=api.ctx.today)
     teamops.write(s, teamops.read_case(s, busy), "message", "We are on it.")
-    assert as_grace.call("GET", "/v1/team/index")["changed"] == [{"case": busy, "last": "team"}]
+    assert _last(as_grace) == {busy: "team"}
     # Taken off the case, the member no longer hears of it.
     admin = teamops.Session(api.as_member(ada), ada.key, api.team.manifest, today=api.ctx.today)
     grants.revoke(admin, busy, grace.id)
-    assert as_grace.call("GET", "/v1/team/index")["changed"] == []
+    assert [c["id"] for c in as_grace.call("GET", "/v1/team/index")["cases"]] == [quiet]
+
+
+def test_the_cases_come_in_pages_and_the_index_on_the_first(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.domain import inbox_index
+
+    grace = api.team.by_name("Grace")
+    as_grace = api.as_member(grace)
+    filed = sorted(_file(api) for _ in range(3))
+    _put(as_grace, _sealed(grace), 0)
+    monkeypatch.setattr(inbox_index, "PAGE", 2)
+    first = as_grace.call("GET", "/v1/team/index")
+    assert first["version"] == 1 and first["sealed"] and first["cursor"] == filed[1]
+    second = as_grace.call("GET", "/v1/team/index", query={"cursor": first["cursor"]})
+    assert second == {"cases": second["cases"], "cursor": None}  # no index again
+    assert [c["id"] for c in first["cases"] + second["cases"]] == filed
+    bad = {"cursor": "nope"}
+    assert _code(lambda: as_grace.call("GET", "/v1/team/index", query=bad))[0] == 400

@@ -1,20 +1,24 @@
 // The inbox's use of the member's personal index (lib/inbox-index.ts,
-// protocol §4.4 "Inbox index"): read and verified once per unlock, applied
-// page by page to the listing, and written back after a load that learned
+// protocol §4.4 "Inbox index"): the index route lists the member's cases
+// in large pages, the first with the index, which is verified once per
+// unlock, applied page by page, and written back after a load that learned
 // something. Any disagreement with the case list fails closed: the rows the
 // index filled are decrypted from their reports like the rest.
 import {
+  changedSides,
   entryOf,
   fieldsOf,
+  getIndexPage,
   type IndexEntry,
   type IndexOwner,
+  type IndexPage,
   IndexRejected,
-  loadIndex,
   planUnlock,
   type ReportFields,
   saveIndex,
   type Side,
   type StoredIndex,
+  storedIndex,
 } from "../lib/inbox-index.js";
 import { todayUtc } from "../lib/manifest.js";
 import type { CaseSummary } from "../lib/types.js";
@@ -44,14 +48,23 @@ export class InboxSync {
   /** What the server holds now, as this console knows it (null: nothing usable). */
   private base: Map<string, IndexEntry> | null = null;
 
-  /** Read and verify the stored index (once per unlock). */
-  async start(): Promise<IndexUse> {
-    if (this.stored) return "warm";
+  /** How this unlock started: from a verified index, from none, or from a refused one. */
+  use: IndexUse = "cold";
+
+  /** One page of the member's cases; the first page's index is verified (once per unlock). */
+  async page(cursor: string): Promise<IndexPage> {
     const { client, opener } = current();
-    this.stored = await loadIndex(client, opener, owner(), todayUtc());
-    this.base = this.stored.index ? new Map(this.stored.index.cases.map((e) => [e.case, e])) : null;
-    return this.stored.index ? "warm" : this.stored.refused ? "refused" : "cold";
+    const page = await getIndexPage(client, cursor);
+    if (!cursor && !this.stored) {
+      this.stored = await storedIndex(opener, owner(), page, todayUtc());
+      this.base = this.stored.index ? new Map(this.stored.index.cases.map((e) => [e.case, e])) : null;
+      this.use = this.stored.index ? "warm" : this.stored.refused ? "refused" : "cold";
+    }
+    this.changed = changedSides(page.cases);
+    return page;
   }
+
+  private changed = new Map<string, Side>();
 
   /**
    * Fill what the index knows of one page's rows still lacking their
@@ -60,13 +73,14 @@ export class InboxSync {
    */
   apply(todo: readonly IndexedRow[], all: Iterable<IndexedRow>): IndexedRow[] {
     const stored = this.stored;
-    for (const row of todo) row.last = stored?.changed.get(row.summary.id) ?? row.last;
+    const changed = this.changed;
+    for (const row of todo) if (changed.has(row.summary.id)) row.last = changed.get(row.summary.id) ?? null;
     if (!stored?.index) return [...todo];
     try {
       const { known } = planUnlock(
         stored.index,
         todo.map((r) => r.summary),
-        stored.changed,
+        changed,
       );
       for (const row of todo) {
         const entry = known.get(row.summary.id);

@@ -8,7 +8,7 @@
 import { todayUtc } from "../lib/manifest.js";
 import type { ReportFields, Side } from "../lib/inbox-index.js";
 import { fetchSealedReports } from "../lib/teamops.js";
-import { type CaseDetail, type CasePage, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
+import { type CaseDetail, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { DecryptPool } from "./decrypt-pool.js";
 import { InboxSync } from "./inbox-sync.js";
@@ -43,6 +43,8 @@ interface Filters {
 const SORTS = ["received_desc", "received_asc", "acknowledge_by", "feedback_by", "status"] as const;
 // Requests of reports in flight at once (each names up to 50 cases, one audited request).
 const FETCHING = 3;
+// GET /v1/team/reports takes up to 50 cases.
+const BATCH = 50;
 
 let hooks: InboxHooks | null = null;
 let rows = new Map<string, Row>();
@@ -196,7 +198,6 @@ async function loadInbox(): Promise<void> {
   fillFilters();
   try {
     decrypter ??= new DecryptPool(current().key.identities);
-    progress.dataset.index = await sync.start();
     await listAndDecrypt(epoch, started);
     if (!stillOpen(epoch)) return;
     void saveIndex(epoch);
@@ -261,8 +262,9 @@ async function listAndDecrypt(epoch: number, started: number): Promise<void> {
   };
   let cursor = "";
   do {
-    const page = (await current().client.get("/v1/team/cases", { cursor })) as CasePage;
+    const page = await sync.page(cursor);
     if (!stillOpen(epoch)) return;
+    $("inbox-progress").dataset.index = sync.use;
     const todo = sync.apply(takePage(page.cases, fresh), rows.values()) as Row[];
     fetched += todo.length;
     listed = true;
@@ -270,8 +272,10 @@ async function listAndDecrypt(epoch: number, started: number): Promise<void> {
       $("inbox-progress").dataset.firstRowMs = String(Math.round(performance.now() - started));
       render();
     } else soon();
-    if (todo.length) {
-      const task = fetchPage(todo).finally(() => inFlight.delete(task));
+    // In the order the table shows them, so the first screen fills first; one request per 50.
+    todo.sort(sortOf(select("f-sort").value));
+    for (let i = 0; i < todo.length; i += BATCH) {
+      const task = fetchPage(todo.slice(i, i + BATCH)).finally(() => inFlight.delete(task));
       inFlight.add(task);
       while (inFlight.size >= FETCHING) await Promise.race(inFlight);
     }

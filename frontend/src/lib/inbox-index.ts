@@ -242,45 +242,54 @@ export function planUnlock(
   return { known, todo };
 }
 
-// -- the index routes (GET and PUT /v1/team/index) --------------------------------------
+// -- the index route (GET and PUT /v1/team/index) --------------------------------------
 
-/** What an unlock starts from: the verified index (null: none, or refused), its version, the changed cases. */
+/** A case as the index route lists it: `last` for cases updated on or after the index's day. */
+export type IndexedCase = CaseSummary & { last?: Side };
+
+/** One page of GET /v1/team/index; the first also carries the stored index. */
+export interface IndexPage {
+  sealed?: string | null;
+  version?: number;
+  cases: IndexedCase[];
+  cursor: string | null;
+}
+
+/** GET /v1/team/index: one page of the member's cases (by id), the first with the stored index. */
+export async function getIndexPage(client: TeamClient, cursor = ""): Promise<IndexPage> {
+  const page = (await client.get("/v1/team/index", { cursor })) as IndexPage;
+  if (!Array.isArray(page.cases)) throw new Error("bad index answer");
+  if (!cursor && (typeof page.sealed === "undefined" || !Number.isSafeInteger(page.version)))
+    throw new Error("bad index answer");
+  return page;
+}
+
+/** The sides the server gave for a page's changed cases. */
+export const changedSides = (cases: readonly IndexedCase[]): Map<string, Side> =>
+  new Map(cases.flatMap((c) => (c.last !== undefined && SIDES.includes(c.last) ? [[c.id, c.last]] : [])));
+
+/** What an unlock starts from: the verified index (null: none, or refused) and its version. */
 export interface StoredIndex {
   index: InboxIndex | null;
   version: number;
-  changed: Map<string, Side>;
   /** Why the stored index was refused (for the page's status), when it was. */
   refused: string | null;
 }
 
-interface IndexAnswer {
-  sealed: string | null;
-  version: number;
-  changed: { case: string; last: Side }[];
-}
-
-async function getIndex(client: TeamClient): Promise<IndexAnswer> {
-  const answer = (await client.get("/v1/team/index")) as IndexAnswer;
-  if (!Number.isSafeInteger(answer.version) || !Array.isArray(answer.changed)) throw new Error("bad index answer");
-  return answer;
-}
-
-/** Read and verify the member's index (openIndex): a refused one counts as none, and is rebuilt. */
-export async function loadIndex(
-  client: TeamClient,
+/** Verify the index of a first page (openIndex): a refused one counts as none, and is rebuilt. */
+export async function storedIndex(
   opener: Opener,
   owner: IndexOwner,
+  first: IndexPage,
   today: string,
 ): Promise<StoredIndex> {
-  const answer = await getIndex(client);
-  const changed = new Map(answer.changed.filter((c) => SIDES.includes(c.last)).map((c) => [c.case, c.last]));
-  if (answer.sealed === null) return { index: null, version: answer.version, changed, refused: null };
+  const version = first.version ?? 0;
+  if (!first.sealed) return { index: null, version, refused: null };
   try {
-    const index = await openIndex(opener, fromB64u(answer.sealed), owner, answer.version, today);
-    return { index, version: answer.version, changed, refused: null };
+    return { index: await openIndex(opener, fromB64u(first.sealed), owner, version, today), version, refused: null };
   } catch (err) {
     if (!(err instanceof IndexRejected)) throw err;
-    return { index: null, version: answer.version, changed, refused: err.message };
+    return { index: null, version, refused: err.message };
   }
 }
 
@@ -309,7 +318,7 @@ export async function saveIndex(
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 409) || tries >= 2) throw err;
     }
-    const theirs = await loadIndex(client, opener, owner, today);
+    const theirs = await storedIndex(opener, owner, await getIndexPage(client), today);
     for (const entry of theirs.index?.cases ?? [])
       if (listed.has(entry.case) && !entries.has(entry.case)) entries.set(entry.case, entry);
     version = theirs.version;

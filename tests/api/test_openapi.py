@@ -27,7 +27,7 @@ yaml = pytest.importorskip("yaml")
 referencing = pytest.importorskip("referencing")
 from referencing.jsonschema import DRAFT202012  # noqa: E402
 
-from candor import grants, roster, teamops  # noqa: E402
+from candor import documents, grants, roster, teamops  # noqa: E402
 from candor import keyfile as kf  # noqa: E402
 from candor.client import ApiClient, ApiError  # noqa: E402
 from candor.reporter import Evidence, follow_up, submit  # noqa: E402
@@ -305,6 +305,10 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     _expect(ApiError, lambda: ApiClient(rec, rotated).call("GET", "/v1/team/members"))
     anon.call("GET", "/v1/manifest", query={"since": "1"}, signed=False)
     as_admin.call("GET", "/v1/team/audit")
+    index = as_grace.call("GET", "/v1/team/index")
+    recipient = kf.identity_recipient(grace.key.identities[0])
+    sealed = b64u_encode(documents.seal_document({"v": 1}, [recipient]))
+    as_grace.call("PUT", "/v1/team/index", {"sealed": sealed, "version": index["version"]})
     _expect(ApiError, lambda: as_admin.call("GET", "/v1/team/audit", query={"cursor": "%%"}))
     _expect(ApiError, lambda: as_grace.call("GET", "/v1/team/audit"))
     _expect(ApiError, lambda: anon.call("GET", "/v1/team/cases", signed=False))

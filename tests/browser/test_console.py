@@ -263,7 +263,7 @@ def test_roles_members_manifest_and_exclusion(
     turing, _ = make_page(origin(live_server))
     unlock(turing, live_server, alan)
     assert "Salary spreadsheet" not in turing.inner_text("#inbox-rows")
-    assert turing.inner_text("#inbox-count") == "Showing 1 of 1 cases"
+    assert turing.inner_text("#inbox-count") == "Showing 1 of 1 case"
     ids = [c["id"] for c in live_server.team_get(alan, "/v1/team/cases")["cases"]]
     assert len(ids) == 1 and summary["id"] in ids
     watch.check()

@@ -47,7 +47,7 @@ def test_refresh_and_admin_deletes_a_case(make_page: Any, live_server: Any) -> N
     page, watch = make_page(origin(live_server))
     watch.expect_error("409")  # the refused delete under legal hold
     unlock(page, live_server, ada)
-    assert page.inner_text("#inbox-count") == "Showing 1 of 1 cases"
+    assert page.inner_text("#inbox-count") == "Showing 1 of 1 case"
     (first_query,) = reports_queries(watch.requests)
 
     # A report arrives meanwhile: Refresh lists it and decrypts only it.
@@ -94,7 +94,7 @@ def test_refresh_and_admin_deletes_a_case(make_page: Any, live_server: Any) -> N
     page.click("#delete-yes")
     page.wait_for_selector("#view-inbox:not([hidden])")
     page.wait_for_selector("#notice:has-text('was deleted')")
-    page.wait_for_selector("#inbox-count:has-text('Showing 1 of 1 cases')")
+    page.wait_for_selector("#inbox-count:has-text('Showing 1 of 1 case')")
     assert "Second report" not in page.inner_text("#inbox-rows")
     with pytest.raises(ApiError) as gone:
         live_server.team_get(ada, f"/v1/team/cases/{second}")

@@ -16,6 +16,7 @@ from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.manifest import (
     MAX_LIFETIME_DAYS,
     REANCHOR_FIELD,
+    ROUTES_FIELD,
     Manifest,
     MemberEntry,
     certified_bytes,
@@ -29,6 +30,7 @@ __all__ = [
     "Recipients",
     "access_recipients",
     "build_member_entry",
+    "kept_routes",
     "manifest_diff",
     "member_public_keys",
     "next_manifest",
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 Entry = Mapping[str, Any]
+Routes = Mapping[str, Sequence[str]]
 
 
 def _rotation_from(
@@ -98,14 +101,27 @@ def unsigned_manifest(
     members: Sequence[Entry],
     threshold: int,
     lifetime_days: int = MAX_LIFETIME_DAYS,
+    routes: Routes | None = None,
 ) -> Manifest:
-    """Return a manifest with no signatures yet. Raises ManifestInvalid."""
-    manifest = {
+    """Return a manifest with no signatures yet; `routes` only when some
+    are given (protocol §4.5, Routes). Raises ManifestInvalid."""
+    manifest: dict[str, Any] = {
         "v": 1, "version": version, "issued": issued.isoformat(),
         "expires": (issued + timedelta(days=lifetime_days)).isoformat(),
         "threshold": threshold, "members": [dict(entry) for entry in members], "sigs": [],
     }  # fmt: skip
+    if routes:
+        manifest[ROUTES_FIELD] = {c: list(route) for c, route in sorted(routes.items())}
     return parse_manifest(manifest)
+
+
+def kept_routes(routes: Routes | None, members: Sequence[Entry]) -> dict[str, list[str]]:
+    """`routes` without the members `members` lists as removed or not at all,
+    and without the routes that leaves empty: a removal never has to wait
+    for the admins to rewrite the routes, and the diff shows what changed."""
+    current = {e["id"] for e in members if not e["removed"]}
+    kept = {c: [m for m in route if m in current] for c, route in (routes or {}).items()}
+    return {c: route for c, route in kept.items() if route}
 
 
 def next_manifest(
@@ -115,13 +131,15 @@ def next_manifest(
     *,
     threshold: int | None = None,
     lifetime_days: int = MAX_LIFETIME_DAYS,
+    routes: Routes | None = None,
 ) -> Manifest:
     """Version current + 1 listing `members` (normally the server's member
-    list), unsigned; `threshold` defaults to the current one. Raises
-    ManifestInvalid."""
+    list), unsigned; `threshold` defaults to the current one, `routes` to
+    the current ones (`{}`: no routes). Raises ManifestInvalid."""
+    wanted = current.get("routes") if routes is None else routes
     return unsigned_manifest(current["version"] + 1, issued, members,
                              current["threshold"] if threshold is None else threshold,
-                             lifetime_days)
+                             lifetime_days, kept_routes(wanted, members))
 
 
 def renew_manifest(
@@ -263,4 +281,20 @@ def manifest_diff(old: Manifest, new: Manifest) -> list[str]:
     for entry in old["members"]:
         if entry["id"] not in listed:
             lines.append(f"dropped from the list (not allowed): {_describe(entry)}")
+    return lines + _routes_diff(old, new)
+
+
+def _routes_diff(old: Manifest, new: Manifest) -> list[str]:
+    before, after = old.get("routes") or {}, new.get("routes") or {}
+    if before and not after:
+        return ["no routes: every report goes to every member"]
+    names = {entry["id"]: entry["name"] for entry in new["members"]}
+    lines = ["routes on: a category without a route goes to the admins only"] \
+        if after and not before else []
+    for category in sorted(set(before) | set(after)):
+        if category not in after:
+            lines.append(f"route {category} removed: its reports go to the admins only")
+        elif before.get(category) != after[category]:
+            who = ", ".join(names.get(m, m) for m in after[category])
+            lines.append(f"route {category}: {who} and the admins")
     return lines

@@ -115,7 +115,8 @@ def manifest_state(manifest: mf.Manifest) -> dict[str, Any]:
             "issued": manifest["issued"], "expires": manifest["expires"],
             "days_left": left, "expired": left < 0, "threshold": manifest["threshold"],
             "admins": [{"id": m["id"], "name": m["name"]} for m in manifest["members"]
-                       if m["role"] == "admin" and not m["removed"]]}
+                       if m["role"] == "admin" and not m["removed"]],
+            "routes": manifest.get("routes", {})}
 
 
 def manifest_status(args: argparse.Namespace) -> int:
@@ -134,6 +135,8 @@ def manifest_status(args: argparse.Namespace) -> int:
                          ("days left", state["days_left"]), ("threshold", state["threshold"]),
                          ("admins", admins)):
         print(f"{label}:\t{value}")
+    for category, route in state["routes"].items():
+        print(f"route {category}:\t{', '.join(route)} and the admins")
     if waiting is not None:
         print(f"proposal:\tversion {waiting['manifest']['version']}, signed by "
               f"{', '.join(waiting['signed'])}, {waiting['missing']} more signature(s) needed")
@@ -205,6 +208,42 @@ def manifest_publish(args: argparse.Namespace) -> int:
         lines.append(f"threshold {s.manifest['threshold']} -> {threshold}")
     _publish(args, s, unsigned, lines)
     return 0
+
+
+def _routes_proposal(args: argparse.Namespace, routes: dict[str, list[str]]) -> int:
+    """The roster as the next version with `routes`, shown, signed and
+    published or proposed like ``manifest publish`` (protocol §4.5)."""
+    s = session(args)
+    members = s.get("/v1/team/members")["members"]
+    current = {m["id"] for m in members if not m["removed"]}
+    unknown = [m for route in routes.values() for m in route if m not in current]
+    if unknown:
+        raise CliError(f"{unknown[0]} is not a current member (`candor members list`)")
+    unsigned = roster.next_manifest(s.manifest, members, today(), routes=routes)
+    lines = roster.manifest_diff(s.manifest, unsigned) or ["(no change)"]
+    _publish(args, s, unsigned, lines)
+    return 0
+
+
+def routes_set(args: argparse.Namespace) -> int:
+    """``candor manifest routes set CATEGORY MEMBER…``: who receives the
+    category's reports, besides every admin."""
+    routes = dict(session(args).manifest.get("routes") or {})
+    routes[args.category] = list(dict.fromkeys(args.member))
+    return _routes_proposal(args, routes)
+
+
+def routes_clear(args: argparse.Namespace) -> int:
+    """``candor manifest routes clear [CATEGORY]``: that route (its reports
+    then go to the admins only), or every route (every report to everyone)."""
+    routes = dict(session(args).manifest.get("routes") or {})
+    if args.category is not None and args.category not in routes:
+        raise CliError(f"there is no route for {args.category}")
+    if args.category is None:
+        routes = {}
+    else:
+        del routes[args.category]
+    return _routes_proposal(args, routes)
 
 
 def _unpublished(head: mf.Manifest, server: Sequence[Mapping[str, Any]]) -> bool:
@@ -320,7 +359,27 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                            help="signatures the version after this one will need")
         p.set_defaults(func=run(func))
 
+    _add_routes(manifest)
     _add_reanchor(sub)
+
+
+def _add_routes(manifest: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    routes = manifest.add_parser(
+        "routes", help="which members receive each questionnaire category (and the admins)"
+    ).add_subparsers(dest="routes_command", required=True, metavar="COMMAND")
+    p = routes.add_parser("set", help="the members who receive CATEGORY's reports")
+    p.add_argument("category", help="a questionnaire category id, e.g. harassment")
+    p.add_argument("member", nargs="+", help="member ids (m_…)")
+    p.set_defaults(func=run(routes_set))
+    p = routes.add_parser("clear", help="drop CATEGORY's route, or every route")
+    p.add_argument("category", nargs="?", help="without it: no routes, everyone gets everything")
+    p.set_defaults(func=run(routes_clear))
+    for p in (routes.choices["set"], routes.choices["clear"]):
+        common(p)
+        p.add_argument("--out", help="where to write it (default: the anchor file in use)")
+        p.add_argument("--yes", action="store_true", help="do not ask before signing")
+        p.add_argument("--replace", action="store_true",
+                       help="with a threshold above 1: replace a waiting proposal")
 
 
 def _add_reanchor(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

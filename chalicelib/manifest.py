@@ -52,6 +52,7 @@ from chalicelib.manifest_shape import (
     MAX_LIFETIME_DAYS,
     REANCHOR_FIELD,
     ROLES,
+    ROUTES_FIELD,
     Manifest,
     ManifestInvalid,
     ManifestSig,
@@ -70,6 +71,7 @@ __all__ = [
     "MAX_LIFETIME_DAYS",
     "REANCHOR_FIELD",
     "ROLES",
+    "ROUTES_FIELD",
     "Manifest",
     "ManifestInvalid",
     "ManifestSig",
@@ -83,6 +85,10 @@ __all__ = [
     "manifest_recipient_type",
     "parse_manifest",
     "remove_member_entry",
+    "reporter_exclusions",
+    "route_readers",
+    "routes_fitting",
+    "submission_exclusions",
     "verify_admin_sigs",
     "verify_chain",
     "verify_first_manifest",
@@ -329,3 +335,50 @@ def manifest_recipient_type(manifest: Manifest) -> str:
 def fingerprint(manifest: Mapping[str, Any]) -> str:
     """`b64u(H(JCS(manifest without sigs)))`, for out-of-band comparison."""
     return b64u_encode(hashlib.sha256(signing.signed_bytes(manifest, "sigs")).digest())
+
+
+# --- routes ------------------------------------------------------------------
+# Protocol §4.5 "Routes": who a report is sealed to before the reporter's
+# exclusions. The server never learns the category (it is inside the sealed
+# report), so it can only check that `access` fits *some* category's readers.
+
+
+def route_readers(manifest: Mapping[str, Any], category: object) -> list[str]:
+    """The current members a report of `category` goes to, in manifest order:
+    every one without routes; with routes, the category's route (none for a
+    category without one) and every admin, so that a routed report always
+    reaches an admin even when one of them lost admin powers since."""
+    live = [m for m in manifest["members"] if not m["removed"]]
+    routes = manifest.get(ROUTES_FIELD)
+    if routes is None:
+        return [m["id"] for m in live]
+    route = set(routes.get(category, ())) if isinstance(category, str) else set()
+    return [m["id"] for m in live if m["id"] in route or m["role"] == "admin"]
+
+
+def routes_fitting(manifest: Mapping[str, Any], access: Sequence[str]) -> list[str | None]:
+    """The categories whose readers hold all of `access` (None stands for
+    every category without a route). Empty: `access` fits no route."""
+    routes = manifest.get(ROUTES_FIELD)
+    candidates: list[str | None] = [None, *sorted(routes)] if routes is not None else [None]
+    return [c for c in candidates if set(access) <= set(route_readers(manifest, c))]
+
+
+def reporter_exclusions(
+    manifest: Mapping[str, Any], access: Sequence[str], category: object
+) -> set[str]:
+    """Who the reporter left out of a report of `category` (known to a reader
+    of the report): the category's readers that `access` lacks. Members
+    outside the route were never offered, so they may be granted later."""
+    return set(route_readers(manifest, category)) - set(access)
+
+
+def submission_exclusions(manifest: Mapping[str, Any], access: Sequence[str]) -> set[str]:
+    """What the server records as excluded without knowing the category: the
+    readers `access` lacks under every category it fits. When routes overlap
+    this may name a member the reporter was never offered; refusing them a
+    grant errs on the reporter's side."""
+    left_out: set[str] = set()
+    for category in routes_fitting(manifest, access):
+        left_out |= reporter_exclusions(manifest, access, category)
+    return left_out

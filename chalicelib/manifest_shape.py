@@ -23,8 +23,13 @@ ENTRY_FIELDS = frozenset(
 )  # fmt: skip
 MANIFEST_FIELDS = frozenset({"v", "version", "issued", "expires", "threshold", "members", "sigs"})
 REANCHOR_FIELD = "reanchor"  # only on a re-anchor, and then `true` (protocol §4.5)
+ROUTES_FIELD = "routes"  # optional: questionnaire category -> member ids (protocol §4.5)
+MAX_ROUTES = 64
 SIG_FIELDS = frozenset({"member", "sig"})
 _MEMBER_ID = re.compile(r"m_[A-Za-z0-9_-]{20}")  # "m_" + b64u(15 bytes)
+# A questionnaire category id: the manifest cannot know the questionnaire
+# (it ships with the pages), so only the shape of an option value is checked.
+_CATEGORY = re.compile(r"[a-z0-9_]{1,64}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Characters that can disguise a name on a screen or in a terminal: C0/C1
 # controls (ANSI escapes), bidirectional controls, line separators. Other
@@ -67,6 +72,7 @@ class Manifest(TypedDict):
     members: list[MemberEntry]
     sigs: list[ManifestSig]
     reanchor: NotRequired[bool]
+    routes: NotRequired[dict[str, list[str]]]
 
 
 class ManifestInvalid(ValueError):
@@ -177,7 +183,7 @@ def parse_manifest(manifest: object) -> Manifest:
     signature check; return it typed. Raises ManifestInvalid."""
     require(isinstance(manifest, Mapping), "manifest is not an object")
     assert isinstance(manifest, Mapping)
-    fields = set(manifest) - {REANCHOR_FIELD}
+    fields = set(manifest) - {REANCHOR_FIELD, ROUTES_FIELD}
     require(fields == MANIFEST_FIELDS, "manifest does not have exactly the protocol fields")
     require(manifest["v"] == 1 and _is_int(manifest["v"]), "v is not 1")
     require(_is_int(manifest["version"]) and manifest["version"] >= 1, "bad version")
@@ -197,7 +203,28 @@ def parse_manifest(manifest: object) -> Manifest:
     require(_is_int(threshold) and threshold >= 1, "threshold is not an integer >= 1")
     require(len(admin_keys(manifest)) >= threshold, "fewer admins than the threshold")
     check_sigs_shape(manifest["sigs"])
+    if ROUTES_FIELD in manifest:
+        check_routes(manifest[ROUTES_FIELD], members)
     return cast(Manifest, manifest)
+
+
+def check_routes(routes: object, members: list[Any]) -> None:
+    """`routes`: 1 to MAX_ROUTES category ids, each naming distinct current
+    (listed, not removed) members. A route never has to name an admin:
+    readers always add every admin (chalicelib.manifest.route_readers), and
+    the threshold rule keeps enough of them effective. Raises ManifestInvalid."""
+    require(isinstance(routes, Mapping) and 0 < len(routes) <= MAX_ROUTES,
+            f"routes is not an object of 1 to {MAX_ROUTES} categories")
+    assert isinstance(routes, Mapping)
+    current = {entry["id"] for entry in members if not entry["removed"]}
+    for category, route in routes.items():
+        require(isinstance(category, str) and _CATEGORY.fullmatch(category) is not None,
+                "routes: a category is not 1 to 64 of a-z, 0-9, _")
+        require(isinstance(route, list) and len(route) > 0,
+                f"routes: {category} is not a non-empty list")
+        require(len(set(route)) == len(route), f"routes: {category} names a member twice")
+        require(all(isinstance(m, str) and m in current for m in route),
+                f"routes: {category} names someone who is not a current member")
 
 
 def admin_keys(manifest: Mapping[str, Any]) -> dict[str, bytes]:

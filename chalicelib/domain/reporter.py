@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib import wire
 from chalicelib.age.recipient_types import recipient_type
-from chalicelib.domain import blobs, entries, grants, team_roster
+from chalicelib.domain import blobs, entries, team_roster
 from chalicelib.domain.answers import (
     Announced,
     CaseStatus,
@@ -92,7 +92,7 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> Received:
         "feedback": None, "closed": None,
         "report": {"id": report_id, "size": len(report),
                    "attachments": blobs.attachment_refs(attachments)},
-        "messages": 0, "notes": 0, "excluded": grants.excluded_at_submission(ctx, access),
+        "messages": 0, "notes": 0, "excluded": team_roster.exclusions_at_submission(ctx, access),
     }
     state: CaseState = {"token_id": token_id, "visit": None, "rotated": False,
              "sealed_identity": wire.b64u_encode(sealed_identity), "submit_hash": submit_hash}
@@ -200,8 +200,13 @@ def open_case(ctx: Context, body: dict[str, Any]) -> CaseStatus:
     wire.fields(body, ["auth"])
     _, case, state = _auth(ctx, body)
     data, due = case.data, deadlines(case.data, ctx.today())
+    # The team's first message acknowledges (protocol §4.4) without a status
+    # change: the reporter is shown it as the acknowledgement it is.
+    status = data["status"]
+    if status == "received" and data["acknowledged"]:
+        status = "acknowledged"
     return {
-        "status": data["status"], "received": data["received"],
+        "status": status, "received": data["received"],
         "updated": _reporter_updated(ctx, data),
         "acknowledge_by": due["acknowledge_by"], "feedback_by": due["feedback_by"],
         "sealed_identity": state.data["sealed_identity"],

@@ -136,7 +136,8 @@ def members(ctx: Context) -> list[mf.MemberEntry]:
 def check_access(ctx: Context, access: Sequence[str], recipient_kind: str) -> None:
     """``access`` names current members of ``recipient_kind``, one an
     effective admin (in the roster and the published manifest, protocol
-    §4.5), so that someone can always administer the case.
+    §4.5), so that someone can always administer the case, and fits the
+    readers of some category under the published manifest's routes.
 
     Raises InvalidAccess (422).
     """
@@ -149,6 +150,19 @@ def check_access(ctx: Context, access: Sequence[str], recipient_kind: str) -> No
         raise InvalidAccess("'access' must include at least one admin.")
     if any(e is not None and _kind(e.data["recipient"]) != recipient_kind for e in entries):
         raise InvalidAccess("The recipients are not all of one type.")
+    head = current_manifest(ctx)
+    if head is not None and not mf.routes_fitting(head, access):
+        raise InvalidAccess("'access' fits no route of the published manifest: a report goes "
+                            "to its category's route and the admins, minus the reporter's "
+                            "exclusions.")
+
+
+def exclusions_at_submission(ctx: Context, access: Sequence[str]) -> list[str]:
+    """The published manifest's current members the reporter left out, as
+    far as the server can tell without the category (protocol §4.5, Routes):
+    no grant may reach them (protocol §4.4)."""
+    head = current_manifest(ctx)
+    return sorted(mf.submission_exclusions(head, access)) if head is not None else []
 
 
 def _kind(recipient: str) -> str:
@@ -291,7 +305,7 @@ def put_manifest(ctx: Context, caller: Caller, body: dict[str, Any]) -> None:
     Version 1 comes only from ``candor init`` (``bootstrap``), never over the
     API. Raises Forbidden, Conflict, InvalidManifest."""
     caller.require_admin()
-    wire.fields(body, sorted(mf.MANIFEST_FIELDS))
+    wire.fields(body, sorted(mf.MANIFEST_FIELDS), [mf.ROUTES_FIELD])
     current = current_manifest(ctx)
     if current is None:
         raise Conflict("There is no team yet: run candor init.")

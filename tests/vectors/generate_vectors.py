@@ -569,6 +569,7 @@ if __name__ == "__main__":
     import keyfile_vectors
     import labels_vectors
     import rotation_vectors
+    import routes_vectors
 
     receipts()
     padding()
@@ -580,4 +581,5 @@ if __name__ == "__main__":
     audit_vectors.generate()
     keyfile_vectors.generate()
     rotation_vectors.generate()
+    routes_vectors.generate()
     labels_vectors.generate()

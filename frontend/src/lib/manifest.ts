@@ -90,6 +90,10 @@ export function isRecipient(recipient: unknown): boolean {
   }
 }
 
+/** At most this many routed categories, each id of this shape (MAX_ROUTES and _CATEGORY in Python). */
+const MAX_ROUTES = 64;
+const CATEGORY = /^[a-z0-9_]{1,64}$/;
+
 /** Only a re-anchor carries `reanchor`, and then `true` (protocol §4.5). */
 const REANCHOR_FIELDS = [...MANIFEST_FIELDS, "reanchor"].sort();
 export const isReanchor = (manifest: Manifest): boolean => manifest.reanchor === true;
@@ -97,11 +101,11 @@ export const isReanchor = (manifest: Manifest): boolean => manifest.reanchor ===
 function checkShape(manifest: unknown): asserts manifest is Manifest {
   if (isObject(manifest) && "reanchor" in manifest) {
     const ok = manifest.reanchor === true && isInt(manifest.version) && manifest.version > 1;
-    if (!ok || !sameKeys(manifest, REANCHOR_FIELDS)) throw new ManifestInvalid("reanchor");
+    if (!ok || !sameKeys(without(manifest, "routes"), REANCHOR_FIELDS)) throw new ManifestInvalid("reanchor");
   }
   const ok =
     isObject(manifest) &&
-    sameKeys(without(manifest, "reanchor"), MANIFEST_FIELDS) &&
+    sameKeys(without(without(manifest, "reanchor"), "routes"), MANIFEST_FIELDS) &&
     manifest.v === 1 &&
     isInt(manifest.version) &&
     manifest.version >= 1 &&
@@ -112,12 +116,29 @@ function checkShape(manifest: unknown): asserts manifest is Manifest {
   if (!ok) throw new ManifestInvalid("shape");
   checkMembers(manifest.members as unknown[]);
   const valid = manifest as unknown as Manifest;
+  if ("routes" in manifest) checkRoutes(manifest.routes, valid);
   const liveAdmins = activeMembers(valid).filter((m) => m.role === "admin").length;
   if (valid.threshold > liveAdmins) throw new ManifestInvalid("threshold above admins");
   const issued = parseDay(valid.issued);
   const expires = parseDay(valid.expires);
   if (expires < issued || expires - issued > MAX_LIFETIME_DAYS * DAY_MS) {
     throw new ManifestInvalid("validity period");
+  }
+}
+
+/** `routes`, as chalicelib/manifest_shape.py's check_routes (protocol §4.5, Routes). */
+function checkRoutes(routes: unknown, manifest: Manifest): void {
+  const current = new Set(activeMembers(manifest).map((m) => m.id));
+  const entries = isObject(routes) ? Object.entries(routes) : [];
+  if (entries.length === 0 || entries.length > MAX_ROUTES) throw new ManifestInvalid("routes");
+  for (const [category, route] of entries) {
+    const ok =
+      CATEGORY.test(category) &&
+      Array.isArray(route) &&
+      route.length > 0 &&
+      new Set(route).size === route.length &&
+      route.every((m) => typeof m === "string" && current.has(m));
+    if (!ok) throw new ManifestInvalid(`route ${category}`);
   }
 }
 

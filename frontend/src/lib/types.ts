@@ -94,6 +94,8 @@ export interface Manifest {
   sigs: ManifestSignature[];
   /** Only on a re-anchor: accepted as a built-in anchor, never through the chain (protocol §4.5). */
   reanchor?: true;
+  /** Questionnaire category id → member ids who receive its reports (protocol §4.5, Routes). */
+  routes?: Record<string, string[]>;
 }
 
 export type RecipientType = "mlkem768x25519" | "x25519";

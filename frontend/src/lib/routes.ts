@@ -1,0 +1,36 @@
+// Routes (protocol §4.5, Routes): who a report is sealed to before the
+// reporter's exclusions, the twin of the routes section of
+// chalicelib/manifest.py. The category is the report form's answer; it stays
+// inside the sealed report.
+import type { Manifest } from "./types.js";
+
+/**
+ * The current members a report of `category` goes to, in manifest order:
+ * every one without routes; with routes, the category's route (none for a
+ * category without one) and every admin, so that a routed report always
+ * reaches an admin even when one of them lost admin powers since.
+ */
+export function routeReaders(manifest: Manifest, category: unknown): string[] {
+  const live = manifest.members.filter((m) => !m.removed);
+  if (manifest.routes === undefined) return live.map((m) => m.id);
+  const route = typeof category === "string" ? (manifest.routes[category] ?? []) : [];
+  return live.filter((m) => m.role === "admin" || route.includes(m.id)).map((m) => m.id);
+}
+
+/** The categories whose readers hold all of `access` (null: every category without a route). */
+export function routesFitting(manifest: Manifest, access: readonly string[]): (string | null)[] {
+  const routed = manifest.routes === undefined ? [] : Object.keys(manifest.routes).sort();
+  return [null, ...routed].filter((category) => {
+    const readers = routeReaders(manifest, category);
+    return access.every((m) => readers.includes(m));
+  });
+}
+
+/**
+ * Who the reporter left out of a report of `category`: the category's
+ * readers that `access` lacks. Members outside the route were never
+ * offered, so they may be granted later.
+ */
+export function reporterExclusions(manifest: Manifest, access: readonly string[], category: unknown): Set<string> {
+  return new Set(routeReaders(manifest, category).filter((m) => !access.includes(m)));
+}

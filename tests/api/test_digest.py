@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from candor.client import ApiClient
 from candor.reporter import follow_up, submit
-from chalicelib.config import Digest
+from chalicelib.config import Digest, Settings
 from chalicelib.domain import notify
 from tests.api.test_anonymity import CanaryTransport, _canary_needles, _receipt_secrets
 from tests.backends import fake_aws_env
@@ -76,3 +78,29 @@ def test_what_is_sent_holds_no_identifier_receipt_or_content(local_api: Api) -> 
                 "category": digest_week.CATEGORY.encode()}
     leaked = [name for name, needle in needles.items() if needle in body.encode()]
     assert leaked == []
+
+
+def test_the_hourly_job_sends_the_digest_in_its_hour_only(
+    local_api: Api, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """app.housekeeping, as Lambda runs it every hour: no topic, no digest;
+    with one, the digest goes out in the set hour and only once."""
+    from app import housekeeping
+    from chalicelib.http import runtime
+
+    tick = {"version": "0", "id": "1", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "111122223333", "region": "eu-central-1",
+            "time": "2026-11-30T08:00:00Z", "detail": {}, "resources": []}
+    submit(local_api.anonymous, local_api.team.manifest, {"summary": "s"},
+           today=local_api.ctx.today())
+    hour = local_api.ctx.clock().hour
+    monkeypatch.setattr(runtime, "_ctx", local_api.ctx)
+    monkeypatch.setattr(runtime, "_settings", Settings(digest=Digest(hour=hour)))
+    assert housekeeping(tick, None) == {"purged": 0}
+    with sns_to_queue() as (topic, sqs, queue):
+        for digest_hour, sent in (((hour + 1) % 24, 0), (hour, 1), (hour, 0)):
+            settings = Settings(notify_topic=topic, digest=Digest(hour=digest_hour))
+            monkeypatch.setattr(runtime, "_settings", settings)
+            assert housekeeping(tick, None) == {"purged": 0, "digest": sent}
+        [body] = drain(sqs, queue)
+    assert "New reports since the last digest: 1\n" in json.loads(body)["Message"]

@@ -24,6 +24,7 @@ from candor import puzzle as solver
 from candor.client import ApiClient, HttpTransport
 from candor.reporter import submit
 from chalicelib import puzzle
+from chalicelib.store import keys
 from tests.awslambda import packaged
 from tests.awslambda.packaged import PackagedLambda, packaged_lambda
 from tests.support.team import Team
@@ -111,14 +112,24 @@ def test_a_reporter_gets_through_a_flood_that_locks_out_calls_without_work(
     refused = flood.seen[(429, "puzzle_required")] / after
     assert refused > 0.8  # the flood's unproven calls get in only as the buckets refill
     assert fn.gateway.failures == []
-    # Both environments answered the flood: the load was spread over them.
-    logs = [log.read_text() for log in fn.logs]
-    assert all("route=followup.open status=429" in text for text in logs)
-    record_property("lambda:flood calls refused with a challenge", f"{refused:.1%} of {after}")
+    # How the runtime spreads the flood is its own business (an environment
+    # that took fewer calls than its burst had no reason to ask for work).
+    took = [log for log in fn.logs if "route=followup.open" in log.read_text()]
+    record_property("lambda:flood calls refused with a challenge",
+                    f"{refused:.1%} of {after}, over {len(took)} environments")
+
+
+def every_environment_asks_for_work(fn: PackagedLambda) -> None:
+    """Waits until the flood has emptied every environment's bucket."""
+    deadline = time.monotonic() + 60
+    while not all("status=429" in log.read_text() for log in fn.logs):
+        assert time.monotonic() < deadline, "an environment never took the flood"
+        time.sleep(0.1)
 
 
 def test_a_proof_buys_one_call_in_whichever_environment(fn: PackagedLambda) -> None:
     with Flood(fn.url):
+        every_environment_asks_for_work(fn)
         for _ in range(200):
             status, headers, _ = post(fn.url + OPEN, FLOOD_BODY)
             if status == 429 and puzzle.CHALLENGE_HEADER in headers:
@@ -129,7 +140,10 @@ def test_a_proof_buys_one_call_in_whichever_environment(fn: PackagedLambda) -> N
         proof = solver.solve(challenge, "POST", OPEN, FLOOD_BODY).header()
         answers = [code(post(fn.url + OPEN, FLOOD_BODY, {puzzle.PROOF_HEADER: proof}))
                    for _ in range(8)]
-    # Admitted once (the app then answers the call itself), refused after.
-    assert answers[0] == (404, "receipt_unknown")
-    assert answers[1:] == [(429, "puzzle_required")] * 7
+        # Admitted once (the app then answers the call itself), refused after,
+        # by whichever environment the replay reaches.
+        assert answers[0] == (404, "receipt_unknown")
+        assert answers[1:] == [(429, "puzzle_required")] * 7
+        digest = puzzle.proof_digest(puzzle.parse_proof(proof), "POST", OPEN, FLOOD_BODY)
+        assert fn.store().get(keys.puzzle_proof(digest)) is not None  # spent cloud-wide
     assert fn.gateway.failures == []

@@ -250,6 +250,11 @@ export class FileList {
     return this.items.filter((i) => i.error || (unclean(i.result) && !i.sendOriginal));
   }
 
+  /** The files still being cleaned: neither in `ready` nor in `damaged` yet. */
+  get preparing(): FileItem[] {
+    return this.items.filter((i) => !i.error && i.result === null);
+  }
+
   get count(): number {
     return this.items.length;
   }

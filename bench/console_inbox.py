@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -248,15 +249,21 @@ def verdicts(total: int, runs: dict[str, dict[str, Any]]) -> list[str]:
                    f"{'met' if warm['done'] < 3 else 'MISSED'}")
         out.append(f"warm first row {warm['first']:.2f} s (target < 1 s): "
                    f"{'met' if warm['first'] < 1 else 'MISSED'}")
+        if "before" in runs:  # the same machine, the same load: the figure that counts
+            ratio = runs["before"]["done"] / cold["done"]
+            out.append(f"cold {cold['done']:.2f} s = {ratio:.2f}x faster than the console before "
+                       f"issue 20 in this run (target >= 1.8x): "
+                       f"{'met' if ratio >= 1.8 else 'MISSED'}")
         ratio = ISSUE_COLD_2000 / cold["done"]
         out.append(f"cold {cold['done']:.2f} s = {ratio:.2f}x faster than the issue's 11.85 s "
-                   f"(target >= 1.8x): {'met' if ratio >= 1.8 else 'MISSED'}")
+                   f"(measured on an idle machine; target >= 1.8x): "
+                   f"{'met' if ratio >= 1.8 else 'MISSED'}")
     if total == 10000:
         out.append(f"warm complete {warm['done']:.2f} s (target < 10 s): "
                    f"{'met' if warm['done'] < 10 else 'MISSED'}")
-    if "before" in runs:
+    if "before" in runs and total != 2000:
         out.append(f"cold is {runs['before']['done'] / cold['done']:.2f}x faster than the "
-                   f"console before issue 20 measured now ({runs['before']['done']:.2f} s)")
+                   f"console before issue 20 in this run ({runs['before']['done']:.2f} s)")
     return out
 
 
@@ -287,6 +294,7 @@ def main() -> int:
                 print(f"  {mode:6} first row {r['first']:6.2f} s  complete {r['done']:6.2f} s  "
                       f"peak heap {r['heap']:7.1f} MiB" + (f"  (index: {r['index']})"
                                                             if r["index"] else ""), flush=True)
+            print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
             for line in verdicts(total, runs):
                 print(f"  {line}", flush=True)
                 missed |= "MISSED" in line

@@ -11,6 +11,7 @@ import { fetchSealedReports } from "../lib/teamops.js";
 import { type CaseDetail, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { DecryptPool } from "./decrypt-pool.js";
+import { type Filters, matches, SORTS, sortOf } from "./inbox-sort.js";
 import { InboxSync } from "./inbox-sync.js";
 import { VirtualRows } from "./inbox-table.js";
 import { current, i18n, memberName, session, showError, stillOpen } from "./session.js";
@@ -32,15 +33,6 @@ interface Row {
   tr: HTMLTableRowElement | null;
 }
 
-interface Filters {
-  status: string;
-  category: string;
-  assignee: string;
-  overdue: boolean;
-  words: string[];
-}
-
-const SORTS = ["received_desc", "received_asc", "acknowledge_by", "feedback_by", "status"] as const;
 // Requests of reports in flight at once (each names up to 50 cases, one audited request).
 const FETCHING = 3;
 // GET /v1/team/reports takes up to 50 cases.
@@ -357,27 +349,6 @@ function paintRow(row: Row): HTMLTableRowElement {
   i18n().apply(row.tr);
   return row.tr;
 }
-
-function matches(row: Row, f: Filters): boolean {
-  const s = row.summary;
-  if (f.status && s.status !== f.status) return false;
-  if (f.overdue && !s.overdue) return false;
-  if (f.assignee === "-" ? s.assignee : f.assignee && s.assignee !== f.assignee) return false;
-  if (f.category && row.fields?.category !== f.category) return false;
-  const text = row.fields?.text ?? "";
-  return f.words.every((w) => text.includes(w) || s.id.toLowerCase().includes(w));
-}
-
-type Compare = (a: Row, b: Row) => number;
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const BY: Record<(typeof SORTS)[number], Compare> = {
-  received_desc: (a, b) => cmp(b.summary.received, a.summary.received) || cmp(a.summary.id, b.summary.id),
-  received_asc: (a, b) => cmp(a.summary.received, b.summary.received) || cmp(a.summary.id, b.summary.id),
-  acknowledge_by: (a, b) => cmp(a.summary.acknowledge_by, b.summary.acknowledge_by),
-  feedback_by: (a, b) => cmp(a.summary.feedback_by, b.summary.feedback_by),
-  status: (a, b) => CASE_STATUSES.indexOf(a.summary.status) - CASE_STATUSES.indexOf(b.summary.status),
-};
-const sortOf = (value: string): Compare => BY[SORTS.find((s) => s === value) ?? "received_desc"];
 
 function render(): void {
   const filters: Filters = {

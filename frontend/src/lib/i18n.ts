@@ -26,6 +26,8 @@ const COUNT_ARGS = ["n", "total"] as const;
 export class Catalogue {
   readonly catalogues: Catalogues;
   lang: string;
+  /** Intl objects per language: building one costs far more than using it, and views call t() per row. */
+  private readonly intl = new Map<string, { plural: Intl.PluralRules; number: Intl.NumberFormat }>();
 
   constructor(catalogues: Catalogues, wanted: string | readonly string[]) {
     this.catalogues = catalogues;
@@ -55,9 +57,18 @@ export class Catalogue {
     return this.catalogues[lang]?.["lang.name"] ?? lang;
   }
 
+  private intlFor(lang: string): { plural: Intl.PluralRules; number: Intl.NumberFormat } {
+    let made = this.intl.get(lang);
+    if (made === undefined) {
+      made = { plural: new Intl.PluralRules(lang), number: new Intl.NumberFormat(lang) };
+      this.intl.set(lang, made);
+    }
+    return made;
+  }
+
   /** The plural category of `count` in the current language (CLDR: zero, one, two, few, many, other). */
   pluralCategory(count: number): Intl.LDMLPluralRule {
-    return new Intl.PluralRules(this.lang).select(count);
+    return this.intlFor(this.lang).plural.select(count);
   }
 
   private lookup(key: string): string | undefined {
@@ -71,7 +82,7 @@ export class Catalogue {
     return (
       own?.[`${key}.${this.pluralCategory(count)}`] ??
       own?.[`${key}.other`] ??
-      en?.[`${key}.${new Intl.PluralRules("en").select(count)}`]
+      en?.[`${key}.${this.intlFor("en").plural.select(count)}`]
     );
   }
 
@@ -79,7 +90,7 @@ export class Catalogue {
   t(key: string, args: Args = {}): string {
     const count = COUNT_ARGS.map((name) => args[name]).find((v) => typeof v === "number");
     const text = (typeof count === "number" ? this.plural(key, count) : undefined) ?? this.lookup(key) ?? key;
-    const number = new Intl.NumberFormat(this.lang);
+    const number = this.intlFor(this.lang).number;
     return text.replace(/\{(\w+)\}/g, (m, name: string) => {
       const value = Object.hasOwn(args, name) ? args[name] : undefined;
       if (value === undefined) return m;

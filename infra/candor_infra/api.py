@@ -26,6 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from chalice.cdk import Chalice
 
+from candor_infra.digest import digest_environment
 from candor_infra.gateway import gateway_responses
 from candor_infra.origin_key import OriginKey, require_origin_key
 from candor_infra.puzzles import PuzzleSecret, puzzle_environment
@@ -140,6 +141,12 @@ class Api:
         self.puzzle_secret = PuzzleSecret(stack, "PuzzleSecret", stage=settings.stage)
         for key, value in puzzle_environment(self.puzzle_secret.value, self.parameters).items():
             self.chalice.add_environment_variable(key, value, API_HANDLER)
+        # Only the hourly housekeeping sends the daily digest.
+        digest = digest_environment(stack, settings.digest_hour, settings.digest_zone)
+        for logical_id in self._functions:
+            if logical_id not in (API_HANDLER, TEAM_HANDLER):
+                for key, value in digest.items():
+                    self.chalice.add_environment_variable(key, value, logical_id)
 
     def set_public_base_url(self, url: str) -> None:
         """The origin and base path clients sign against (protocol §4.3)."""

@@ -36,6 +36,8 @@ class StageSettings:
     team_reserved_concurrency: int
     housekeeping_reserved_concurrency: int
     notifications: bool
+    digest_hour: int
+    digest_zone: str
     domain_name: str | None
     certificate_arn: str | None
     region: str | None
@@ -86,11 +88,27 @@ def stage_settings(context: dict[str, Any], stage: str) -> StageSettings:
             merged, "housekeepingReservedConcurrency", 0, 0
         ),
         notifications=bool(merged.get("notifications", False)),
+        digest_hour=_digest_hour(merged),
+        digest_zone=_digest_zone(merged),
         domain_name=domain,
         certificate_arn=cert,
         region=merged.get("region") or None,
         account=merged.get("account") or None,
     )
+
+
+def _digest_hour(merged: dict[str, Any]) -> int:
+    hour = int(merged.get("digestHour", 8))
+    if not 0 <= hour <= 23:
+        raise SettingsInvalid("digestHour must be an hour from 0 to 23")
+    return hour
+
+
+def _digest_zone(merged: dict[str, Any]) -> str:
+    zone = str(merged.get("digestZone", "UTC"))
+    if zone != "UTC":  # infra/candor_infra/digest.py says why
+        raise SettingsInvalid("digestZone: only UTC until the function's bundle carries tzdata")
+    return zone
 
 
 def _path(value: str) -> Path:

@@ -20,6 +20,8 @@ APP_ENV = {
 }
 # Only the API function's, which checks client puzzles (test_puzzles.py).
 PUZZLE_ENV = {"CANDOR_PUZZLE_SECRET", "CANDOR_PUZZLE_RATE", "CANDOR_PUZZLE_BURST"}
+# Only the housekeeping's, which sends the daily digest (test_digest.py).
+DIGEST_ENV = {"CANDOR_DIGEST_HOUR", "CANDOR_DIGEST_ZONE"}
 
 
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -162,7 +164,7 @@ def test_functions_use_the_candor_role_and_name_resources_in_the_environment(
         env = props["Environment"]["Variables"]
         # Names and numbers only, and the API function's puzzle key, which
         # travels as a dynamic reference (test_puzzles.py).
-        assert set(env) <= APP_ENV | PUZZLE_ENV
+        assert set(env) <= APP_ENV | PUZZLE_ENV | DIGEST_ENV
         assert env["CANDOR_BACKEND"] == "aws"
         assert set(env["CANDOR_BUCKET"]) == {"Ref"}
         assert set(env["CANDOR_TABLE"]) == {"Ref"}

@@ -5,6 +5,7 @@
 import questionnaire from "candor:questionnaire";
 import { accessList, prepareCase, submitCase, type PreparedCase } from "./lib/intake.js";
 import { activeMembers, todayUtc } from "./lib/manifest.js";
+import { routeReaders } from "./lib/routes.js";
 import type { Manifest } from "./lib/types.js";
 import { $, el, loadManifestChain, memberLabel, setAlert, startPage, tr } from "./page/common.js";
 import { sendError, type SendPhase } from "./page/errors.js";
@@ -62,10 +63,20 @@ async function init(): Promise<void> {
     if (!fetched) setAlert($("manifest-warning"), i18n, "manifest.offline");
     renderFields();
     renderMembers(newest, i18n);
+    followCategory(newest);
   } catch {
     // An expired head, or a chain (or built-in manifest) that does not verify: encrypt nothing.
     showClosed();
   }
+}
+
+/** With routes, the exclusion list follows the kind of incident chosen (protocol §4.5, "Routes"). */
+function followCategory(routed: Manifest): void {
+  const select = document.getElementById(`${fieldId("category")}-input`);
+  if (!(select instanceof HTMLSelectElement) || routed.routes === undefined) return;
+  select.addEventListener("change", () => {
+    renderMembers(routed, i18n, select.value);
+  });
 }
 
 /** The page cannot accept reports: say so, and where to go instead. Nothing is sent from here. */
@@ -111,7 +122,7 @@ function checkForm(): boolean {
   const { form, errors } = readForm(questionnaire.fields);
   if (files.damaged.length) errors.push({ field: null, problem: "files.damaged" });
   try {
-    accessList(current(), excludedIds());
+    accessList(current(), excludedIds(), form.category);
   } catch {
     errors.push({ field: null, problem: "exclude.error" });
   }
@@ -175,7 +186,9 @@ function buildReview(form: Record<string, string>): void {
       el("dd", {}, option ? el("span", { dataset: { q: field.key, qOption: option.value } }) : value),
     );
   }
-  const members = activeMembers(current());
+  // Who reads it: the category's readers (protocol §4.5, "Routes") but the excluded.
+  const readers = routeReaders(current(), form.category);
+  const members = activeMembers(current()).filter((m) => readers.includes(m.id));
   $("review-access").replaceChildren(
     ...members.filter((m) => !excludedNow.includes(m.id)).map((m) => el("li", {}, memberLabel(m))),
   );
@@ -235,7 +248,7 @@ async function send(): Promise<void> {
   try {
     // Keys, recipients and the receipt are made and checked before anything is sent.
     say("sending.encrypting");
-    const ready = (prepared ??= await prepareCase(current(), excluded));
+    const ready = (prepared ??= await prepareCase(current(), excluded, form.category));
     for (const [i, item] of items.entries()) {
       file = item.file.name;
       const source = item.pending.source;

@@ -21,6 +21,7 @@ import { b64u } from "./encoding.js";
 import { jcs } from "./jcs.js";
 import { accessRecipients, activeMembers, manifestRecipientType } from "./manifest.js";
 import { paddedSize } from "./padding.js";
+import { routeReaders } from "./routes.js";
 import { deriveReceipt, generateReceipt, receiptText, type DerivedReceipt } from "./receipt.js";
 import { generateSeed } from "./sign.js";
 import type { AttachmentEntry, CaseState, Manifest, RecipientType, UploadTarget } from "./types.js";
@@ -53,9 +54,14 @@ export function largestFile(): number {
   return fits;
 }
 
-/** The case's access list: every active member but the excluded ones. @throws {Error} "no_admin" */
-export function accessList(manifest: Manifest, excluded: readonly string[]): string[] {
-  const access = activeMembers(manifest).filter((m) => !excluded.includes(m.id));
+/**
+ * The case's access list: the readers of a report of `category` (every
+ * active member without routes; the route and every admin with them,
+ * protocol §4.5 "Routes") but the excluded ones. @throws {Error} "no_admin"
+ */
+export function accessList(manifest: Manifest, excluded: readonly string[], category: unknown = null): string[] {
+  const readers = routeReaders(manifest, category);
+  const access = activeMembers(manifest).filter((m) => readers.includes(m.id) && !excluded.includes(m.id));
   if (!access.some((m) => m.role === "admin")) throw new Error("no_admin");
   return access.map((m) => m.id);
 }
@@ -80,8 +86,12 @@ export interface PreparedCase {
  * to. Pure local work: nothing is sent.
  * @throws {SealFailed}
  */
-export async function prepareCase(manifest: Manifest, excluded: readonly string[]): Promise<PreparedCase> {
-  const access = accessList(manifest, excluded);
+export async function prepareCase(
+  manifest: Manifest,
+  excluded: readonly string[],
+  category: unknown = null,
+): Promise<PreparedCase> {
+  const access = accessList(manifest, excluded, category);
   const identity = await generateReplyIdentity(manifestRecipientType(manifest));
   const replyTo = await identityToRecipient(identity);
   const recipients = [...accessRecipients(manifest, access), replyTo];

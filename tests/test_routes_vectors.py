@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from candor import roster
 from chalicelib import manifest as mf
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "manifest-routes.json").read_text())
@@ -43,3 +44,10 @@ def test_without_routes_everyone_reads_everything() -> None:
     assert mf.route_readers(V1, "harassment") == unrouted["readers"]
     assert [m["id"] for m in V1["members"] if not m["removed"]] == unrouted["readers"]
     assert mf.routes_fitting(V1, [unrouted["readers"][0]]) == unrouted["fitting"]
+
+
+def test_the_next_version_keeps_routes_to_current_members() -> None:
+    kept = VECTORS["kept"]
+    assert roster.kept_routes(kept["routes"], kept["members"]) == kept["kept"]
+    dave = VECTORS["routed"]["routes"]["confidential_leak"]  # harassment was Carol's alone
+    assert kept["kept"] == {"account_compromised": dave, "confidential_leak": dave}

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { verifyNext } from "../../frontend/src/lib/manifest.js";
-import { reporterExclusions, routeReaders, routesFitting } from "../../frontend/src/lib/routes.js";
+import { keptRoutes, reporterExclusions, routeReaders, routesFitting } from "../../frontend/src/lib/routes.js";
 
 const v = JSON.parse(readFileSync(new URL("../vectors/manifest-routes.json", import.meta.url), "utf8"));
 
@@ -27,4 +27,8 @@ test("readers, fitting categories and exclusions", () => {
 test("without routes everyone reads everything", () => {
   assert.deepEqual(routeReaders(v.v1, "harassment"), v.unrouted.readers);
   assert.deepEqual(routesFitting(v.v1, [v.unrouted.readers[0]]), v.unrouted.fitting);
+});
+
+test("the next version keeps routes to current members", () => {
+  assert.deepEqual(keptRoutes(v.kept.routes, v.kept.members), v.kept.kept);
 });

@@ -14,6 +14,7 @@ from typing import Any
 
 import generate_vectors as gv
 
+from candor import roster
 from chalicelib import manifest as mf
 
 ROUTES = {
@@ -83,6 +84,10 @@ def generate() -> None:
         reason = gv._reason(lambda c=case: mf.verify_next_manifest(v1, c["candidate"], today))
         assert reason is not None, case["name"]
         case["python_reason"] = reason
+    removal = [*routed["members"][:2], mf.remove_member_entry(routed["members"][2]),
+               routed["members"][3]]
+    kept = {"members": removal, "routes": routed["routes"],
+            "kept": roster.kept_routes(routed["routes"], removal)}
     unrouted = {"readers": mf.route_readers(v1, "harassment"),
                 "fitting": mf.routes_fitting(v1, _ids("alice"))}  # fmt: skip
     gv._write("manifest-routes.json", {
@@ -92,11 +97,12 @@ def generate() -> None:
         "given). fitting: the categories (null: any without a route) whose readers hold "
         "access, and the union of what access lacks under each (what the server records "
         "as excluded). exclusions: the category's readers that access lacks. unrouted: "
-        "v1 (no routes) for category harassment and access [alice]. Order matters in "
+        "v1 (no routes) for category harassment and access [alice]. kept: the routes the "
+        "next version built from members keeps (carol removed). Order matters in "
         "readers (manifest order) and fitting (null, then categories sorted). "
         "python_reason is informative only.",
         "today": gv.TODAY, "v1": v1, "routed": routed, "invalid": invalid,
-        **_cases(routed), "unrouted": unrouted,
+        **_cases(routed), "unrouted": unrouted, "kept": kept,
     })  # fmt: skip
 
 

@@ -34,3 +34,22 @@ export function routesFitting(manifest: Manifest, access: readonly string[]): (s
 export function reporterExclusions(manifest: Manifest, access: readonly string[], category: unknown): Set<string> {
   return new Set(routeReaders(manifest, category).filter((m) => !access.includes(m)));
 }
+
+/**
+ * `routes` without the members `members` lists as removed or not at all,
+ * and without the routes that leaves empty (candor/roster.py's
+ * kept_routes): the next version built from the member list keeps the
+ * routes, and a removal never waits for the admins to rewrite them.
+ */
+export function keptRoutes(
+  routes: Readonly<Record<string, readonly string[]>> | undefined,
+  members: readonly { id: string; removed: boolean }[],
+): Record<string, string[]> {
+  const current = new Set(members.filter((m) => !m.removed).map((m) => m.id));
+  const kept: Record<string, string[]> = {};
+  for (const [category, route] of Object.entries(routes ?? {})) {
+    const left = route.filter((m) => current.has(m));
+    if (left.length > 0) kept[category] = left;
+  }
+  return kept;
+}

@@ -309,6 +309,46 @@ def releases_signed_uploaded_and_kept(aws: deploy.Aws, out: deploy.Outputs, mani
     assert kept == {"release.json", "releases/1.json", "releases/2.json"}
 
 
+def test_release_chain_kept_and_its_head_uploaded_last(aws: deploy.Aws, tmp_path: Path) -> None:
+    """Without a page build: the order of an upload with a release, and a
+    build without the chain deletes what it lacks but never the chain."""
+    site = tmp_path / "site"
+    for key in ("index.html", "assets/report-X.js", "releases/1.json", "release.json",
+                "console/index.html", "headers.json", "favicon.svg"):
+        (site / key).parent.mkdir(parents=True, exist_ok=True)
+        (site / key).write_text("{}" if key.endswith(".json") else key)
+    assert pages.upload_order(site) == ["assets/report-X.js", "favicon.svg", "releases/1.json",
+                                        "console/index.html", "index.html", "release.json"]
+    s3, bucket = aws.client("s3"), "candor-r-edgepages-" + secrets.token_hex(4)
+    s3.create_bucket(Bucket=bucket)
+    for key in ("releases/2.json", "assets/report-OLD.js"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+    (site / "releases" / "1.json").unlink()
+    (site / "release.json").unlink()
+    pages.upload_pages(s3, bucket, site)
+    assert sorted(pages.bucket_keys(s3, bucket)) == [
+        "assets/report-X.js", "console/index.html", "favicon.svg", "index.html",
+        "releases/2.json"]
+    assert pages.fetch_releases(s3, bucket, tmp_path / "fresh") is None  # no head yet
+    assert (tmp_path / "fresh" / "releases" / "2.json").read_bytes() == b"{}"
+
+
+def test_served_headers_match_the_response_headers_policy() -> None:
+    """What CloudFront adds (infra/candor_infra/edge.py) with the deployed
+    bucket's origins in place of CloudFormation's tokens."""
+    served = pages.served_headers(HEADERS, "candor-prod-blobs-abc", "eu-central-1")
+    connect = served["Content-Security-Policy"].split("connect-src", 1)[1].split(";")[0].split()
+    assert connect == ["'self'", "https://candor-prod-blobs-abc.s3.eu-central-1.amazonaws.com",
+                       "https://candor-prod-blobs-abc.s3.amazonaws.com"]
+    assert served["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    built = json.loads(HEADERS.read_text())["headers"]
+    assert {k: v for k, v in served.items() if k not in built} == {
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains"}
+    assert all(served[k] == v for k, v in built.items() if k != "Content-Security-Policy")
+    cn = pages.served_headers(HEADERS, "b", "cn-north-1")["Content-Security-Policy"]
+    assert "https://b.s3.cn-north-1.amazonaws.com.cn" in cn
+
+
 def bucket_state(s3: Any, bucket: str) -> dict[str, str]:
     listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
     return {item["Key"]: item["ETag"] for item in listed}

@@ -22,32 +22,20 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TypedDict
 
 from chalicelib.config import Digest as Schedule
 from chalicelib.domain import entries
 from chalicelib.domain.cases import Context, deadlines
-from chalicelib.domain.records import CaseRecord
+from chalicelib.domain.records import CaseRecord, DigestState
 from chalicelib.domain.team_roster import current_manifest
 from chalicelib.manifest_status import days_left, expired_line
 from chalicelib.store import keys
-from chalicelib.store.base import ABSENT, ConditionFailed, Key
+from chalicelib.store.base import ABSENT, ConditionFailed
 
 SUBJECT = "Candor: daily digest"
 ACKNOWLEDGE_SOON_DAYS = 2
 FEEDBACK_SOON_DAYS = 14
 EXPIRY_WARN_DAYS = 14
-
-
-class DigestState(TypedDict):
-    """What the last digest saw (``DIGEST_STATE``)."""
-
-    day: str  # the day, in the digest's zone, it was sent
-    counts: dict[str, int]  # cases per received day, for days not yet over then
-
-
-# TODO(keys owner): move to chalicelib.store.keys and DigestState to records.
-DIGEST_STATE: Key[DigestState] = Key("notify", "digest")
 
 
 @dataclass(frozen=True)
@@ -143,13 +131,13 @@ def run(ctx: Context, publish: Callable[[str, str], None], schedule: Schedule) -
     day = due_day(ctx, schedule)
     if day is None:
         return None
-    state = ctx.store.get(DIGEST_STATE)
+    state = ctx.store.get(keys.DIGEST_STATE)
     if state is not None and state.data["day"] >= day:
         return None
     found, counts = tally(ctx, state.data["counts"] if state else _seen_before(ctx))
     record: DigestState = {"day": day, "counts": counts}
     try:
-        ctx.store.transact([DIGEST_STATE.put(
+        ctx.store.transact([keys.DIGEST_STATE.put(
             record, expect=state.version if state else ABSENT, name="digest")])
     except ConditionFailed:
         return None  # another run sends today's digest

@@ -157,3 +157,10 @@ class NonceRecord(TypedDict):
 class NotifyState(TypedDict):
     counts: dict[str, int]  # cases per received day, as last told
     expiry_told: NotRequired[str]  # the day the team was last warned of the manifest's expiry
+
+
+class DigestState(TypedDict):
+    """What the last daily digest saw (``keys.DIGEST_STATE``)."""
+
+    day: str  # the day, in the digest's zone, it was sent
+    counts: dict[str, int]  # cases per received day, for days not yet over then

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         AuditHead,
         CaseRecord,
         CaseState,
+        DigestState,
         EntryRecord,
         GrantHeader,
         GrantRecord,
@@ -104,6 +105,7 @@ def attachment_id(key: Key[AttachmentRecord]) -> str:
 
 PURGES: Partition[PurgeMarker] = Partition("purges")
 NOTIFY_STATE: Key[NotifyState] = Key("notify", "state")
+DIGEST_STATE: Key[DigestState] = Key("notify", "digest")
 
 
 # -- team --------------------------------------------------------------------

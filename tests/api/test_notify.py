@@ -69,7 +69,7 @@ class _Racing:
 
     def get(self, key: Any) -> Any:
         item = self._store.get(key)
-        if key == notify.DIGEST_STATE and self._other is not None:
+        if key == keys.DIGEST_STATE and self._other is not None:
             other, self._other = self._other, None
             other()
         return item

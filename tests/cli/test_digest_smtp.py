@@ -25,6 +25,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from candor import smtp
 from candor.reporter import submit
 from chalicelib.domain import notify
+from chalicelib.store import keys
 from chalicelib.store.local import LocalCaseStore
 from tests.backends import FakeClock
 from tests.support import digest_week
@@ -182,5 +183,5 @@ def test_candor_serve_sends_the_digest_at_the_set_hour(tmp_path: Path, team: Tea
     assert (sender, to, message["Subject"]) == ("candor@localhost", [TEAM[0]], notify.SUBJECT)
     assert "New reports since the last digest: 1\n" in _body(message)
     assert digest_week.SECRET not in _body(message)
-    state = LocalCaseStore(data).get(notify.DIGEST_STATE)
+    state = LocalCaseStore(data).get(keys.DIGEST_STATE)
     assert state is not None and state.data["day"] == dt.datetime.now(dt.UTC).date().isoformat()

@@ -181,6 +181,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("release", help="a release file (release.json, releases/N.json)")
     p.add_argument("--site", required=True, help="your own build of the tagged source")
     p.set_defaults(func=release_compare)
+    from candor import poster  # imports this module: registered once it is loaded
+
+    poster.add_command(actions)
     p = sub.add_parser("verify-page", help="check the live pages against the signed releases")
     p.add_argument("url", help="the reporter page's base URL")
     p.add_argument("--anchor", required=True, metavar="FILE",

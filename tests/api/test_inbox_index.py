@@ -134,3 +134,47 @@ def test_the_cases_come_in_pages_and_the_index_on_the_first(
     assert [c["id"] for c in first["cases"] + second["cases"]] == filed
     bad = {"cursor": "nope"}
     assert _code(lambda: as_grace.call("GET", "/v1/team/index", query=bad))[0] == 400
+
+
+def test_the_cli_lists_from_the_index_and_decrypts_only_what_it_lacks(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from candor import inboxindex
+
+    grace, ada = api.team.by_name("Grace"), api.team.admin
+    s = teamops.Session(api.as_member(grace), grace.key, api.team.manifest, today=api.ctx.today)
+    today = api.ctx.today().isoformat()
+    first, second = _file(api), _file(api)
+    decrypted: list[list[str]] = []
+    real = inboxindex._decrypt
+
+    def counting(s: Any, cases: Any) -> Any:
+        decrypted.append(sorted(c["id"] for c in cases))
+        return real(s, cases)
+
+    monkeypatch.setattr(inboxindex, "_decrypt", counting)
+    cases, summaries = inboxindex.summaries(s, today)
+    assert sorted(c["id"] for c in cases) == sorted([first, second])
+    assert summaries == {first: FORM["summary"], second: FORM["summary"]}
+    assert decrypted == [sorted([first, second])]
+    third = _file(api)
+    _, summaries = inboxindex.summaries(s, today)
+    assert decrypted[-1] == [third] and set(summaries) == {first, second, third}
+    # Taken off a case: it leaves the listing and the stored index.
+    admin = teamops.Session(api.as_member(ada), ada.key, api.team.manifest, today=api.ctx.today)
+    grants.revoke(admin, second, grace.id)
+    _, summaries = inboxindex.summaries(s, today)
+    assert set(summaries) == {first, third} and len(decrypted) == 2  # nothing new decrypted
+    answer = s.get("/v1/team/index")
+    index = inboxindex.open_index(b64u_decode(answer["sealed"]), grace.key, answer["version"],
+                                  today)
+    assert sorted(e["case"] for e in index["cases"]) == sorted([first, third])
+    assert {e["category"] for e in index["cases"]} == {FORM["category"]}
+    # After a key rotation the stored index is refused: the CLI decrypts every report again.
+    rotated, _ = kf.rotate_keys(grace.key)
+    with pytest.raises(inboxindex.IndexRejected):
+        inboxindex.open_index(b64u_decode(answer["sealed"]), rotated, answer["version"], today)
+    # A stale index (an older version served again) is refused as well.
+    with pytest.raises(inboxindex.IndexRejected):
+        inboxindex.open_index(b64u_decode(answer["sealed"]), grace.key, answer["version"] + 1,
+                              today)

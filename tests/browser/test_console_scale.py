@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -117,14 +118,20 @@ def test_filter_answers_during_load_and_rows_are_virtual(make_page: Any, live_se
     assert "Scale report 042" in page.inner_text("#inbox-rows")
 
 
+def today() -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime())
+
+
 def _stored_index(server: Any, who: Any) -> tuple[int, bytes, dict[str, Any]]:
-    """The member's stored index: version, sealed bytes, and the document (decrypted here)."""
-    from candor import documents
+    """The member's stored index: version, sealed bytes, and the document, opened and
+    verified (signature, member, recipient, version) by the CLI's twin."""
+    from candor import inboxindex
     from chalicelib.b64 import b64u_decode
 
     answer = server.client(who).call("GET", "/v1/team/index")
     sealed = b64u_decode(answer["sealed"])
-    return answer["version"], sealed, documents.open_document(sealed, who.keyfile.identities)
+    return answer["version"], sealed, inboxindex.open_index(sealed, who.keyfile, answer["version"],
+                                                            today())
 
 
 def _unlock_and_save(make_page: Any, server: Any, who: Any) -> dict[str, str | None]:
@@ -144,7 +151,7 @@ def _unlock_and_save(make_page: Any, server: Any, who: Any) -> dict[str, str | N
 def test_the_index_follows_revocations_and_a_stale_one_is_rebuilt(
     make_page: Any, live_server: Any
 ) -> None:
-    from candor import grants
+    from candor import grants, inboxindex
 
     seed(live_server, 3)
     grace, ada = member(live_server, "Grace"), member(live_server, "Ada")
@@ -174,3 +181,11 @@ def test_the_index_follows_revocations_and_a_stale_one_is_rebuilt(
     assert stale["rows"] == warm["rows"]
     version, _, doc = _stored_index(live_server, grace)
     assert version == 3 and sorted(e["case"] for e in doc["cases"]) == now
+
+    # The CLI's listing decrypts a new case and writes the index; the console takes it as is.
+    seed(live_server, 1)
+    cases_now, summaries = inboxindex.summaries(live_server.session(grace), today())
+    assert len(summaries) == 4 and _stored_index(live_server, grace)[0] == 4
+    after = _unlock_and_save(make_page, live_server, grace)
+    assert (after["index"], after["fetched"], after["index-saved"]) == ("warm", "0", "unchanged")
+    assert after["rows"] == ",".join(sorted(c["id"] for c in cases_now))

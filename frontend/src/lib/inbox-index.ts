@@ -1,9 +1,10 @@
 // The inbox's reading of reports (protocol §4.4) and the member's personal
-// inbox index (protocol §4.4, "Inbox index"). A report opens to the few
-// fields the inbox lists; the index keeps those fields per case, signed and
-// sealed to the member's own recipient, so that an unlock decrypts one blob
-// plus the reports of the cases it lacks, and fails closed to decrypting
-// every report when the index disagrees with the case list.
+// inbox index (protocol §4.4, "Inbox index"; candor/inboxindex.py is the
+// CLI's twin). A report opens to the few fields the inbox lists; the index
+// keeps those fields per case, signed and sealed to the member's own
+// recipient, so that an unlock decrypts one blob plus the reports of the
+// cases it lacks, and fails closed to decrypting every report when the
+// index disagrees with the case list.
 import { isCaseId, isObject, isString } from "./check.js";
 import { type Decoded, Opener, OpenFailed, sealDocument } from "./documents.js";
 import { b64u, fromB64u } from "./encoding.js";

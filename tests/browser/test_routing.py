@@ -1,7 +1,8 @@
 """Routes in Chromium against ``candor serve`` (protocol §4.5, Routes; issue
 12): with a manifest routing harassment to HR, the page offers only HR and
 the admin, shows who will read the report before it is sent, and seals it
-to them only; the other member does not see the case listed."""
+to them only; the other member does not see the case listed. The console's
+team view shows the routes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from candor import roster
 from tests.browser.report_site import t
+from tests.browser.test_console import unlock
 from tests.support.live import LiveMember, LiveServer, start_live_server
 from tests.support.team import make_team
 
@@ -79,3 +81,11 @@ def test_a_harassment_report_is_sealed_to_hr_and_the_admin_only(
     assert sorted(case["access"]) == sorted([ada.member_id, alan.member_id])
     assert [c["id"] for c in server.team_get(ada, "/v1/team/cases")["cases"]] == [case["id"]]
     watch.check()
+
+    console, _ = make_page(server.url)
+    unlock(console, server, ada)
+    console.click("#tab-team")
+    route = "#team-routes li[data-route=harassment]"
+    console.wait_for_selector(route)
+    assert console.inner_text(route) == t("en", "console.team.routes.line", category="harassment",
+                                          names=alan.name)

@@ -173,7 +173,33 @@ function renderMembers(focus: string | null = null): void {
   const mine = current().key.member;
   $("members-rows").replaceChildren(...roster.map((m) => memberRow(m, mine)));
   i18n().apply($("members-rows"));
+  renderRoutes();
   if (focus) $("members-rows").querySelector<HTMLElement>(focus)?.focus();
+}
+
+/** The trusted manifest's routes, read-only (protocol §4.5, "Routes"): who receives each category. */
+function renderRoutes(): void {
+  let box = document.getElementById("team-routes");
+  if (!box) {
+    box = el("section", { id: "team-routes" });
+    $("members-rows").closest(".table-wrap")?.after(box);
+  }
+  const m = manifest();
+  const names = new Map(m.members.map((e) => [e.id, e.name]));
+  const routes = Object.entries(m.routes ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  const line = ([category, ids]: [string, string[]]): HTMLElement =>
+    el(
+      "li",
+      { dataset: { route: category } },
+      tr("console.team.routes.line", { category, names: ids.map((id) => names.get(id) ?? id).join(", ") }),
+    );
+  box.replaceChildren(
+    el("h2", {}, tr("console.team.routes.title")),
+    ...(routes.length === 0
+      ? [el("p", {}, tr("console.team.routes.none"))]
+      : [el("ul", {}, ...routes.map(line)), el("p", { class: "small" }, tr("console.team.routes.unrouted"))]),
+  );
+  i18n().apply(box);
 }
 
 async function removeMember(m: MemberEntry): Promise<void> {

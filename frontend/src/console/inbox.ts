@@ -140,6 +140,9 @@ export function refreshInbox(): Promise<void> {
   return loading;
 }
 
+/** A case's summary as the inbox shows it (from the index or its report), if known. */
+export const inboxSummary = (id: string): string | undefined => rows.get(id)?.fields?.summary;
+
 /** Drop a case that is gone (deleted in the case view) from the listing. */
 export function forgetCase(id: string): void {
   rows.delete(id);

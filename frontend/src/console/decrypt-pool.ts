@@ -21,7 +21,7 @@ export class DecryptPool {
   private next = 0;
   private fallback: Opener | null = null;
 
-  constructor(private readonly identities: readonly string[]) {
+  constructor(readonly identities: readonly string[]) {
     const size = Math.max(1, Math.min(MAX_WORKERS, navigator.hardwareConcurrency || 2));
     try {
       for (let i = 0; i < size; i++) this.slots.push(this.start());

@@ -192,7 +192,11 @@ async function loadInbox(): Promise<void> {
   button("inbox-refresh").disabled = true;
   fillFilters();
   try {
-    decrypter ??= new DecryptPool(current().key.identities);
+    // A key rotation (session.rekey) brings a new identity: the pool starts again with it.
+    if (decrypter?.identities !== current().key.identities) {
+      decrypter?.end();
+      decrypter = new DecryptPool(current().key.identities);
+    }
     await listAndDecrypt(epoch, started);
     if (!stillOpen(epoch)) return;
     void saveIndex(epoch);

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { verifyNext } from "../../frontend/src/lib/manifest.js";
 import { keptRoutes, reporterExclusions, routeReaders, routesFitting } from "../../frontend/src/lib/routes.js";
 
-const v = JSON.parse(readFileSync(new URL("../vectors/manifest-routes.json", import.meta.url), "utf8"));
+const FILE = "manifest-routes.json";
+const v = JSON.parse(readFileSync(new URL(`../vectors/${FILE}`, import.meta.url), "utf8"));
 
 test("a routed successor verifies", () => {
   assert.deepEqual(verifyNext(v.v1, v.routed, v.today).routes, v.routed.routes);

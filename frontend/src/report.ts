@@ -10,7 +10,7 @@ import type { Manifest } from "./lib/types.js";
 import { $, el, loadManifestChain, memberLabel, setAlert, startPage, tr } from "./page/common.js";
 import { sendError, type SendPhase } from "./page/errors.js";
 import { excludedIds, renderMembers } from "./page/exclusions.js";
-import { FileList, progressRow } from "./page/files.js";
+import { fileProblems, FileList, progressRow } from "./page/files.js";
 import { showOrganisation, showReaders } from "./page/landing.js";
 import { fieldId, readForm, relabelFields, renderField, watchCounters, type FormError } from "./page/form.js";
 import { solvePuzzlesInWorker } from "./page/puzzle.js";
@@ -120,7 +120,8 @@ function renderFields(): void {
 /** Check the form; show the errors (and return false) or fill in the review (and return true). */
 function checkForm(): boolean {
   const { form, errors } = readForm(questionnaire.fields);
-  if (files.damaged.length) errors.push({ field: null, problem: "files.damaged" });
+  // A file still being cleaned, unreadable or not cleaned and not ticked: named, never dropped.
+  for (const { key, args } of fileProblems(files)) errors.push({ field: null, problem: key, args });
   try {
     accessList(current(), excludedIds(), form.category);
   } catch {

@@ -267,6 +267,26 @@ export class FileList {
   }
 }
 
+/** A chosen file that stops a send, and why: a catalogue key with the file's name. */
+export interface FileProblem {
+  key: string;
+  args: { name: string };
+}
+
+/**
+ * What stops the chosen files from being sent: a file still being cleaned,
+ * one that could not be read, one not cleaned that the reporter has not
+ * ticked to send as it is. Both pages refuse to send while there is one, so
+ * a file the reporter chose is never left out without a word.
+ */
+export function fileProblems(files: FileList): FileProblem[] {
+  const problem = (key: string, item: FileItem): FileProblem => ({ key, args: { name: item.file.name } });
+  return [
+    ...files.preparing.map((item) => problem("files.blocked.preparing", item)),
+    ...files.damaged.map((item) => problem(item.error ? "files.blocked.damaged" : "files.blocked.uncleaned", item)),
+  ];
+}
+
 const CANNOT_KEY: Record<CannotCleanReason | Unclean["cannot"], string> = {
   unknown_type: "files.not_cleaned",
   heic: "files.cannot.heic",

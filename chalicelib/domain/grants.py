@@ -219,10 +219,3 @@ def summary(record: GrantRecord) -> GrantSummary:
     return {"member": record["member"], "by": record["by"], "day": record["day"],
             "grant": record["grant"]}
 
-
-def excluded_at_submission(ctx: Context, access: Sequence[str]) -> list[str]:
-    """The published manifest's current members that ``access`` leaves out:
-    the reporter excluded them, and no grant may reach them."""
-    head = team_roster.current_manifest(ctx)
-    members = head["members"] if head is not None else []
-    return sorted(m["id"] for m in members if not m["removed"] and m["id"] not in access)

@@ -22,6 +22,7 @@ The kinds of failure:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,6 +100,16 @@ class StepFaults:
     def disarm(self) -> list[Step]:
         self.armed = False
         return self.steps
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Calls made meanwhile are neither counted nor failed (a client's
+        reads before its faulted write)."""
+        armed, self.armed = self.armed, False
+        try:
+            yield
+        finally:
+            self.armed = armed
 
     def _before_call(self, model: Any, **_: Any) -> None:
         if not self.armed:

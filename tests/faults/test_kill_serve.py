@@ -156,8 +156,9 @@ def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path, team: Team
     store.sweep(int(time.time()) + 25 * 3600)
     left = lg.local_unswept(live.data_dir)
     # Blobs written before a transaction the kill cut are never swept
-    # (/tmp/coord/requests-faults.md, tests/faults/test_aws_steps.py): counted, not
-    # failed on here, since a random kill may or may not leave one.
+    # (docs/reliability.md, "Known, not fixed here"; test_aws_steps.py fails
+    # on them deterministically): counted here, since a random kill may or
+    # may not leave one.
     print(f"orphan blobs after the sweep: {sum(x.endswith(': orphan') for x in left)}")
     assert [x for x in left if not x.endswith(": orphan")] == []
 

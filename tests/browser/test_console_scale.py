@@ -189,3 +189,13 @@ def test_the_index_follows_revocations_and_a_stale_one_is_rebuilt(
     after = _unlock_and_save(make_page, live_server, grace)
     assert (after["index"], after["fetched"], after["index-saved"]) == ("warm", "0", "unchanged")
     assert after["rows"] == ",".join(sorted(c["id"] for c in cases_now))
+
+
+def test_without_workers_the_page_decrypts_the_reports(make_page: Any, live_server: Any) -> None:
+    seed(live_server, 3)
+    page, watch = make_page(origin(live_server))
+    page.add_init_script("delete window.Worker")  # no workers, or workers refused
+    unlock(page, live_server, member(live_server, "Grace"))
+    assert "Showing 3 of 3" in page.inner_text("#inbox-count")
+    assert page.locator("#inbox-rows .case-link", has_text="Scale report").count() == 3
+    assert not any("/assets/decrypt-" in r for r in watch.requests)

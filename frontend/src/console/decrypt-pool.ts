@@ -17,7 +17,7 @@ interface Slot {
 
 export class DecryptPool {
   private readonly slots: Slot[] = [];
-  private readonly waiting = new Map<number, { slot: Slot | null; done: (reply: DecryptReply) => void }>();
+  private readonly waiting = new Map<number, { slot: Slot; job: DecryptJob; done: (reply: DecryptReply) => void }>();
   private next = 0;
   private fallback: Opener | null = null;
 
@@ -43,9 +43,8 @@ export class DecryptPool {
     };
     slot.worker.onerror = (event) => {
       event.preventDefault();
-      // A worker that cannot run fails its jobs; the rest of the pool goes on.
-      for (const [job, wait] of this.waiting)
-        if (wait.slot === slot) this.settle({ job, failed: "error", sealed: new Uint8Array(0) });
+      // A worker that cannot run (its script refused, out of memory): the page decrypts from now on.
+      this.toPage();
     };
     slot.worker.postMessage({ identities: [...this.identities] });
     return slot;
@@ -55,18 +54,29 @@ export class DecryptPool {
     const wait = this.waiting.get(reply.job);
     if (!wait) return;
     this.waiting.delete(reply.job);
-    if (wait.slot) wait.slot.busy--;
+    wait.slot.busy--;
     wait.done(reply);
+  }
+
+  private toPage(): void {
+    const pending = [...this.waiting.values()];
+    for (const slot of this.slots) slot.worker.terminate();
+    this.slots.length = 0;
+    this.waiting.clear();
+    this.fallback ??= new Opener(this.identities);
+    const opener = this.fallback;
+    for (const { job, done } of pending) void runDecryptJob(opener, job).then(done);
   }
 
   /** Decrypt one sealed report (b64u); the reply carries its bytes. */
   decrypt(sealed: string, hint: number): Promise<DecryptReply> {
     const job: DecryptJob = { job: this.next++, sealed, hint };
     if (this.fallback) return runDecryptJob(this.fallback, job);
+    if (!this.slots.length) return Promise.resolve({ job: job.job, failed: "error", sealed: new Uint8Array(0) });
     const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     slot.busy++;
     return new Promise((done) => {
-      this.waiting.set(job.job, { slot, done });
+      this.waiting.set(job.job, { slot, job, done });
       slot.worker.postMessage(job);
     });
   }

@@ -7,7 +7,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { addSignature, checkPartial, nextManifest, signManifest } from "../../frontend/src/lib/roster.js";
+import {
+  addSignature,
+  checkPartial,
+  nextManifest,
+  renewManifest,
+  signManifest,
+} from "../../frontend/src/lib/roster.js";
 import { entryHash, GENESIS, headFile, headInChain, parseHead, verifyAudit } from "../../frontend/src/lib/audit.js";
 import { ManifestInvalid, verifyBuiltIn, verifyNext } from "../../frontend/src/lib/manifest.js";
 import { b64u } from "../../frontend/src/lib/encoding.js";
@@ -116,6 +122,61 @@ test("threshold 1: the first admin's signature publishes", async () => {
   assert.equal(missing, 0);
   verifyNext(manifest, signed, signed.issued);
 });
+
+/** candor.roster.next_manifest of `current` with `roster`, issued `issued` (the Python twin). */
+function pythonNext(current, roster, issued) {
+  const code = `
+import json, sys, datetime
+from candor import roster
+current, members = json.load(sys.stdin)
+print(json.dumps(roster.next_manifest(current, members, datetime.date.fromisoformat(sys.argv[1]))))`;
+  const run = spawnSync(PYTHON, ["-c", code, issued], {
+    cwd: ROOT,
+    encoding: "utf8",
+    input: JSON.stringify([current, roster]),
+  });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return JSON.parse(run.stdout);
+}
+
+test(
+  "publishing or renewing from the console keeps the routes, as candor/roster.py does",
+  { skip: !hasPython },
+  async () => {
+    const { members } = await makeTeam();
+    const [alice, bob, carol] = members;
+    const routes = { harassment: [bob.id, carol.id], it_security: [bob.id] };
+    const current = signWith(
+      {
+        ...manifestBody(
+          1,
+          members.map((m) => memberEntry(m)),
+        ),
+        routes,
+      },
+      [alice],
+    );
+    verifyBuiltIn(current);
+
+    // Same members: every route stays, and the version the admin signs is valid.
+    const { unsigned } = nextManifest(current, current.members);
+    assert.deepEqual(unsigned.routes, routes);
+    assert.deepEqual(renewManifest(current, current.members).unsigned.routes, routes);
+    const { manifest: signed } = addSignature(current, unsigned, alice.id, alice.seed);
+    assert.deepEqual(pythonVerdicts(current, [signed]), ["ok"]);
+
+    // Bob removed: he leaves both routes, and the route he alone held goes.
+    const roster = current.members.map((m) => (m.id === bob.id ? { ...m, removed: true } : m));
+    const next = nextManifest(current, roster).unsigned;
+    assert.deepEqual(next.routes, { harassment: [carol.id] });
+    assert.deepEqual(next, pythonNext(current, roster, next.issued));
+
+    // No route left: no routes field, as Python writes it.
+    const bare = current.members.map((m) => (m.id === alice.id ? m : { ...m, removed: true }));
+    const none = nextManifest({ ...current, routes: { harassment: [bob.id] } }, bare).unsigned;
+    assert.equal("routes" in none, false);
+  },
+);
 
 test("audit head file: round trip; a head still in the chain, a rewritten or cut chain", () => {
   const entries = [];

@@ -15,6 +15,7 @@ import {
   verifyNext,
 } from "./manifest.js";
 import { isObject } from "./check.js";
+import { keptRoutes } from "./routes.js";
 import type { Manifest, ManifestSignature, MemberEntry, Role } from "./types.js";
 
 /** The bytes an entry's cert and rotation sign: JCS(entry without cert and rotation, removed false). */
@@ -89,13 +90,19 @@ export function checkCard(value: unknown): MemberEntry {
 const addDays = (day: string, n: number): string =>
   new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
-/** The next manifest from the roster, not yet signed. */
+/**
+ * The next manifest from the roster, not yet signed; `routes` only when
+ * some are given (protocol §4.5, Routes), categories sorted as
+ * candor/roster.py's unsigned_manifest has them.
+ */
 export function unsignedManifest(
   version: number,
   members: readonly MemberEntry[],
   threshold: number,
   issued: string = todayUtc(),
+  routes: Readonly<Record<string, readonly string[]>> = {},
 ): Manifest {
+  const categories = Object.keys(routes).sort();
   return {
     v: 1,
     version,
@@ -104,6 +111,7 @@ export function unsignedManifest(
     threshold,
     members: members.map((m) => ({ ...m, old_signing_keys: [...m.old_signing_keys] })),
     sigs: [],
+    ...(categories.length ? { routes: Object.fromEntries(categories.map((c) => [c, [...(routes[c] ?? [])]])) } : {}),
   };
 }
 
@@ -115,7 +123,8 @@ export function signManifest(unsigned: Manifest, memberId: string, seed: Uint8Ar
 
 /**
  * Prepare the next manifest from the server's roster and check it as the
- * successor of `current` (so a server cannot slip in an invalid entry).
+ * successor of `current` (so a server cannot slip in an invalid entry),
+ * keeping `current`'s routes to members still listed and not removed.
  * Returns {unsigned, changes}. @throws {ManifestInvalid}
  */
 export function nextManifest(
@@ -126,7 +135,10 @@ export function nextManifest(
 ): { unsigned: Manifest; changes: ManifestChange[] } {
   const order = new Map(current.members.map((m, i) => [m.id, i]));
   const members = [...roster].sort((a, b) => (order.get(a.id) ?? 1e9) - (order.get(b.id) ?? 1e9));
-  const unsigned = unsignedManifest(current.version + 1, members, threshold, today);
+  // The routes stay, without removed members (candor/roster.py's next_manifest):
+  // a publish from the console must not turn routing off.
+  const routes = keptRoutes(current.routes, members);
+  const unsigned = unsignedManifest(current.version + 1, members, threshold, today, routes);
   const probe = { ...unsigned, sigs: [] };
   // verifyNext checks everything but the signatures here; those come next.
   try {

@@ -1,8 +1,11 @@
 // Build the reporter pages and the review console into static files (run as
-// `node frontend/build.mjs [--manifest PATH] [--site PATH] [--out DIR]`).
+// `node frontend/build.mjs [--manifest PATH] [--site PATH] [--playbooks PATH]
+// [--replies PATH] [--out DIR]`).
 // Bundles frontend/src/*.ts (ESM, minified, content-hashed), embeds the
 // manifest, questionnaire, site settings (frontend/site.json: the contacts
-// the reporter page shows) and catalogues in the bundle so Subresource
+// the reporter page shows), the console's playbooks and reply templates
+// (frontend/playbooks.json, frontend/replies.json, checked here so a bad
+// file fails the build) and catalogues in the bundle so Subresource
 // Integrity covers them, rewrites the HTML to the hashed names with
 // integrity attributes, and writes DIR/headers.json for the server. Each
 // frontend/src/workers/NAME.ts becomes its own hashed worker script, whose
@@ -15,6 +18,8 @@ import * as esbuild from "esbuild";
 // The manifest checks are the browser library's own, so the build and the pages agree.
 import { jcs } from "./src/lib/jcs.js";
 import { fingerprint, verifyBuiltIn } from "./src/lib/manifest.js";
+import { type Playbooks, parsePlaybooks } from "./src/lib/playbook.js";
+import { parseReplies, type Replies } from "./src/lib/replies.js";
 import type { Manifest } from "./src/lib/types.js";
 import type { SiteSettings } from "./src/page/site.js";
 
@@ -28,17 +33,30 @@ const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><re
 interface Args {
   manifest: string;
   site: string;
+  playbooks: string;
+  replies: string;
   out: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { manifest: join(HERE, "manifest.json"), site: join(HERE, "site.json"), out: join(HERE, "dist") };
+  const args: Args = {
+    manifest: join(HERE, "manifest.json"),
+    site: join(HERE, "site.json"),
+    playbooks: join(HERE, "playbooks.json"),
+    replies: join(HERE, "replies.json"),
+    out: join(HERE, "dist"),
+  };
+  const flags: Record<string, keyof Args> = {
+    "--manifest": "manifest",
+    "--site": "site",
+    "--playbooks": "playbooks",
+    "--replies": "replies",
+    "--out": "out",
+  };
   for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === "--manifest") args.manifest = resolve(argv[++i] ?? "");
-    else if (flag === "--site") args.site = resolve(argv[++i] ?? "");
-    else if (flag === "--out") args.out = resolve(argv[++i] ?? "");
-    else throw new Error(`unknown argument ${flag ?? ""} (use --manifest PATH --site PATH --out DIR)`);
+    const name = flags[argv[i] ?? ""];
+    if (!name) throw new Error(`unknown argument ${argv[i] ?? ""} (use ${Object.keys(flags).join(" PATH, ")} DIR)`);
+    args[name] = resolve(argv[++i] ?? "");
   }
   return args;
 }
@@ -117,6 +135,31 @@ function readSite(path: string, languages: readonly string[]): SiteSettings {
   checkContact("contact", contact, languages);
   checkContact("outside_contact", outside_contact, languages);
   return { v: 1, contact, outside_contact, organisation: checkOrganisation(organisation, languages) } as SiteSettings;
+}
+
+/** The questionnaire's category values: the playbooks' keys. */
+function categories(questionnaire: unknown): string[] {
+  const fields = (questionnaire as { fields?: { key: string; options?: { value: string }[] }[] }).fields ?? [];
+  return (fields.find((f) => f.key === "category")?.options ?? []).map((o) => o.value);
+}
+
+/** The operator's playbooks and reply templates, checked by the console's own parsers. */
+function readResponse(
+  args: Args,
+  languages: readonly string[],
+  questionnaire: unknown,
+): { playbooks: Playbooks; replies: Replies } {
+  const read = (what: string, path: string): unknown => {
+    try {
+      return readJson(path);
+    } catch (err) {
+      throw new Error(`${what} (${path}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return {
+    playbooks: parsePlaybooks(read("playbooks", args.playbooks), languages, categories(questionnaire)),
+    replies: parseReplies(read("replies", args.replies), languages),
+  };
 }
 
 /** The pages, and how far each is below the site's root (for asset paths). */
@@ -212,7 +255,14 @@ async function bundleWorkers(assets: string): Promise<Record<string, string>> {
 
 /** Bundle every entry point (frontend/src/*.ts) and return its hashed name and SRI, by entry name. */
 async function bundle(
-  data: { manifest: Manifest; site: SiteSettings; catalogues: Record<string, unknown> },
+  data: {
+    manifest: Manifest;
+    site: SiteSettings;
+    catalogues: Record<string, unknown>;
+    questionnaire: unknown;
+    playbooks: Playbooks;
+    replies: Replies;
+  },
   out: string,
   assets: string,
 ): Promise<Record<string, Asset>> {
@@ -238,7 +288,7 @@ async function bundle(
     absWorkingDir: ROOT,
     logLevel: "warning",
     define: { __CANDOR_WORKERS__: JSON.stringify(workers) },
-    plugins: [builtInData({ ...data, questionnaire: readJson(join(HERE, "questionnaire.json")) })],
+    plugins: [builtInData(data)],
   });
   const scripts: Record<string, Asset> = {};
   for (const [path, meta] of Object.entries(result.metafile.outputs)) {
@@ -290,6 +340,8 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const texts = catalogues();
   const site = readSite(args.site, Object.keys(texts));
+  const questionnaire = readJson(join(HERE, "questionnaire.json"));
+  const response = readResponse(args, Object.keys(texts), questionnaire);
   // Canonical JSON: the pages depend on the manifest, not on how its file is
   // laid out, so a rebuild from the API's copy gives the same bytes (docs/verify.md).
   const manifest = verifyBuiltIn(JSON.parse(jcs(readJson(args.manifest))));
@@ -301,7 +353,8 @@ async function main(): Promise<void> {
   }
   mkdirSync(assets, { recursive: true });
   mkdirSync(join(out, "console"), { recursive: true });
-  const scripts = await bundle({ manifest, site: copyLogo(site, out), catalogues: texts }, out, assets);
+  const data = { manifest, site: copyLogo(site, out), catalogues: texts, questionnaire, ...response };
+  const scripts = await bundle(data, out, assets);
   const styles = copyStyles(out);
   for (const { file, up } of PAGES) writeFileSync(join(out, file), rewritePage(file, up, scripts, styles));
   writeFileSync(join(out, "favicon.svg"), FAVICON);

@@ -9,7 +9,8 @@ import { blocksWriting, ManifestExpired, postEntry, readCase } from "../lib/team
 import { type CaseDetail, CASE_TRANSITIONS, type EntryKind, RESOLUTIONS } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { attachmentItem, closePreview } from "./attachments.js";
-import { clearCompose, initCompose, type Send } from "./compose.js";
+import { clearChecklist, renderChecklist } from "./checklist.js";
+import { clearCompose, initCompose, type Send, type TemplateContext } from "./compose.js";
 import { renderEntries, renderMeta, renderReport, renderWarnings, type View } from "./case-sections.js";
 import { clearPeople, initPeople, renderPeople } from "./people.js";
 import { current, i18n, isAdmin, manifest, memberName, session, showError, showNotice, stillOpen } from "./session.js";
@@ -39,7 +40,7 @@ export function initCase(wiring: CaseHooks): void {
     askDelete(false);
   });
   $("delete-yes").addEventListener("click", () => void deleteCase());
-  initCompose({ prepare });
+  initCompose({ prepare, template });
   $("status-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void saveStatus();
@@ -56,6 +57,7 @@ export function clearCase(): void {
   closePreview();
   clearCompose();
   clearPeople();
+  clearChecklist();
   view = null;
   for (const id of ["case-warnings", "case-meta", "case-report", "case-attachments", "case-thread", "case-notes"]) {
     $(id).replaceChildren();
@@ -113,6 +115,7 @@ function renderAll(v: View): void {
   );
   renderEntries($("case-thread"), v, v.messages, "console.case.no_messages");
   renderEntries($("case-notes"), v, v.notes, "console.case.no_notes");
+  renderChecklist(v, reloadCase);
   renderActions(v.detail);
   renderPeople(v);
   i18n().apply($("view-case"));
@@ -216,6 +219,14 @@ function prepare(kind: EntryKind, text: string, files: File[]): Send | string {
   if (blocksWriting(view.warnings)) return "console.case.refused";
   const v = view;
   return () => write(v, kind, text, files);
+}
+
+/** What a reply template is filled in with: the reporter's language and the case's days. */
+function template(): TemplateContext | null {
+  if (!view) return null;
+  const d = view.detail;
+  const values = { case: d.id, received: d.received, acknowledge_by: d.acknowledge_by, feedback_by: d.feedback_by };
+  return { lang: view.report.lang, values };
 }
 
 /** The catalogue key for a write that failed before anything was sent; null for other errors (shown as API errors). */

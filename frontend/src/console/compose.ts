@@ -4,11 +4,14 @@
 // confirmation, then waits UNDO_SECONDS before it is sealed and sent, and
 // can be taken back until then; opening another case sends it at once, and
 // locking the console drops it unsent. A note is sent at once: only the
-// team reads it.
+// team reads it. A reply may start from a template (frontend/replies.json),
+// filled in the reporter's language; it is then sent like any other reply.
+import replies from "candor:replies";
+import { fillReply, type Values } from "../lib/replies.js";
 import type { EntryKind } from "../lib/types.js";
 import { $, el, formatSize, tr } from "../page/common.js";
 import { i18n, session, stillOpen } from "./session.js";
-import { button, input, textArea } from "./views.js";
+import { button, input, select, textArea } from "./views.js";
 
 /** How long a confirmed reply can still be taken back. */
 export const UNDO_SECONDS = 8;
@@ -19,6 +22,14 @@ export type Send = () => Promise<void>;
 export interface ComposeHooks {
   /** A Send bound to the case shown now, or the catalogue key saying why `text` may not be written to it. */
   prepare(kind: EntryKind, text: string, files: File[]): Send | string;
+  /** What a template is filled in with for the case shown now (null when none is). */
+  template(): TemplateContext | null;
+}
+
+/** The reporter's language (the report's `lang`) and the case's values for the placeholders. */
+export interface TemplateContext {
+  lang: string;
+  values: Values;
 }
 
 interface Pending {
@@ -49,6 +60,7 @@ export function initCompose(wiring: ComposeHooks): void {
       $(TABS[other].tab).focus();
     });
   }
+  initTemplates();
   $("reply-form").addEventListener("submit", (e) => {
     e.preventDefault();
     askToSend();
@@ -69,6 +81,53 @@ export function initCompose(wiring: ComposeHooks): void {
   });
 }
 
+/** The template chooser, made here above the reply's text. */
+function initTemplates(): void {
+  const chooser = el("select", { id: "reply-template" });
+  const field = el(
+    "div",
+    { class: "field" },
+    el("label", { for: "reply-template" }, tr("console.compose.template")),
+    chooser,
+    el("p", { id: "reply-template-lang", class: "small" }),
+  );
+  $("reply-form").insertBefore(field, $("reply-text").previousElementSibling);
+  chooser.addEventListener("change", () => {
+    useTemplate(chooser.value);
+  });
+  fillChooser();
+  i18n().onChange(fillChooser);
+}
+
+/** The chooser's options in the console's language: "no template", then each template's label. */
+function fillChooser(): void {
+  const chooser = select("reply-template");
+  const chosen = chooser.value;
+  chooser.replaceChildren(
+    el("option", { value: "" }, i18n().t("console.compose.template_none")),
+    ...replies.replies.map((r) => el("option", { value: r.id }, i18n().local(r.label))),
+  );
+  chooser.value = chosen;
+}
+
+/** Put the template, filled in the reporter's language, into the reply's text for editing. */
+function useTemplate(id: string): void {
+  const reply = replies.replies.find((r) => r.id === id);
+  const context = hooks?.template();
+  const note = $("reply-template-lang");
+  if (!reply || !context) {
+    note.replaceChildren();
+    return;
+  }
+  const { lang, text } = fillReply(reply, context.lang, context.values);
+  textArea("reply-text").value = text;
+  const language = new Intl.DisplayNames([i18n().lang], { type: "language", fallback: "code" }).of(lang) ?? lang;
+  note.replaceChildren(
+    tr(lang === context.lang ? "console.compose.template_lang" : "console.compose.template_fallback", { language }),
+  );
+  i18n().apply(note);
+}
+
 /** Show one tab's panel (tabs pattern of WAI-ARIA: one tab in the tab order). */
 export function selectTab(kind: EntryKind): void {
   for (const k of ["message", "note"] as const) {
@@ -86,6 +145,8 @@ export function clearCompose(): void {
   else backToEditing();
   say(null);
   $("note-status").replaceChildren();
+  select("reply-template").value = "";
+  $("reply-template-lang").replaceChildren();
   selectTab("message");
 }
 
@@ -172,6 +233,7 @@ function backToEditing(): void {
 /** While a reply is confirmed or waiting, its text and files cannot change under it. */
 function setEditing(on: boolean): void {
   textArea("reply-text").readOnly = !on;
+  select("reply-template").disabled = !on;
   input("reply-files").disabled = !on;
   button("reply-send").disabled = !on;
   button("compose-tab-note").disabled = !on;

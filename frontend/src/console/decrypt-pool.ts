@@ -1,8 +1,9 @@
 // The console's pool of decrypt workers (workers/decrypt.ts), one per core
-// (navigator.hardwareConcurrency), started at the first inbox load and
-// ended when the console locks. Each worker gets the member's identities
-// once (see workers/decrypt.ts for what that exposes); jobs go to the
-// least busy worker. Where workers are refused (no Worker, CSP), the same
+// (navigator.hardwareConcurrency). A pool starts with the page, before any
+// key is known, so that its workers have loaded by the time the inbox asks;
+// it is ended, and a fresh one started, when the console locks. Each worker
+// gets the member's identities once, at unlock (see workers/decrypt.ts for
+// what that exposes); jobs go to the least busy worker. Where workers are refused (no Worker, CSP), the same
 // lib function runs on the page.
 import { Opener } from "../lib/documents.js";
 import { type DecryptJob, type DecryptReply, runDecryptJob } from "../lib/inbox-index.js";
@@ -21,14 +22,29 @@ export class DecryptPool {
   private next = 0;
   private fallback: Opener | null = null;
 
-  constructor(readonly identities: readonly string[]) {
+  private keys: readonly string[] | null = null;
+  private refused = false;
+
+  constructor() {
     const size = Math.max(1, Math.min(MAX_WORKERS, navigator.hardwareConcurrency || 2));
     try {
       for (let i = 0; i < size; i++) this.slots.push(this.start());
     } catch {
       this.end();
-      this.fallback = new Opener(identities);
+      this.refused = true;
     }
+  }
+
+  /** The identities the pool decrypts with (null until unlock). */
+  get identities(): readonly string[] | null {
+    return this.keys;
+  }
+
+  /** Give the workers the member's identities (once per pool). */
+  unlock(identities: readonly string[]): void {
+    this.keys = identities;
+    if (this.refused) this.fallback = new Opener(identities);
+    for (const slot of this.slots) slot.worker.postMessage({ identities: [...identities] });
   }
 
   /** How many workers decrypt (0: the page does). */
@@ -46,7 +62,6 @@ export class DecryptPool {
       // A worker that cannot run (its script refused, out of memory): the page decrypts from now on.
       this.toPage();
     };
-    slot.worker.postMessage({ identities: [...this.identities] });
     return slot;
   }
 
@@ -63,7 +78,9 @@ export class DecryptPool {
     for (const slot of this.slots) slot.worker.terminate();
     this.slots.length = 0;
     this.waiting.clear();
-    this.fallback ??= new Opener(this.identities);
+    this.refused = true;
+    if (!this.keys) return;
+    this.fallback ??= new Opener(this.keys);
     const opener = this.fallback;
     for (const { job, done } of pending) void runDecryptJob(opener, job).then(done);
   }

@@ -45,7 +45,7 @@ let stale = false;
 /** True once the listing arrived (an empty inbox is explained only then). */
 let listed = false;
 let table: VirtualRows<Row> | null = null;
-let decrypter: DecryptPool | null = null;
+let decrypter = new DecryptPool();
 let sync = new InboxSync();
 
 function fillSelect(id: string, options: [string, string][]): void {
@@ -91,8 +91,8 @@ export function initInbox(wiring: InboxHooks): void {
 }
 
 export function clearInbox(): void {
-  decrypter?.end();
-  decrypter = null;
+  decrypter.end();
+  decrypter = new DecryptPool();
   sync = new InboxSync();
   rows = new Map();
   loading = null;
@@ -192,10 +192,13 @@ async function loadInbox(): Promise<void> {
   button("inbox-refresh").disabled = true;
   fillFilters();
   try {
-    // A key rotation (session.rekey) brings a new identity: the pool starts again with it.
-    if (decrypter?.identities !== current().key.identities) {
-      decrypter?.end();
-      decrypter = new DecryptPool(current().key.identities);
+    // A key rotation (session.rekey) brings a new identity: a new pool starts with it.
+    if (decrypter.identities !== current().key.identities) {
+      if (decrypter.identities) {
+        decrypter.end();
+        decrypter = new DecryptPool();
+      }
+      decrypter.unlock(current().key.identities);
     }
     await listAndDecrypt(epoch, started);
     if (!stillOpen(epoch)) return;
@@ -288,7 +291,7 @@ async function listAndDecrypt(epoch: number, started: number): Promise<void> {
 }
 
 async function decryptRow(row: Row, sealed: string | null, epoch: number): Promise<void> {
-  if (sealed === null || !decrypter) {
+  if (sealed === null) {
     row.failed = "unreadable";
     return;
   }

@@ -32,7 +32,7 @@ def build(tmp_path: Path, team: Team, playbooks: Any) -> subprocess.CompletedPro
 
 
 def changed(edit: Any) -> dict[str, Any]:
-    books = json.loads(json.dumps(PLAYBOOKS))
+    books: dict[str, Any] = json.loads(json.dumps(PLAYBOOKS))
     edit(books)
     return books
 

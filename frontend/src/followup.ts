@@ -20,7 +20,7 @@ import {
 import { isCaseStatus, type AttachmentEntry, type Manifest } from "./lib/types.js";
 import { $, el, loadManifestChain, saveBytes, setAlert, showStep, startPage, tr } from "./page/common.js";
 import { errorKey } from "./page/errors.js";
-import { FileList, progressRow } from "./page/files.js";
+import { fileProblems, FileList, progressRow } from "./page/files.js";
 import { solvePuzzlesInWorker } from "./page/puzzle.js";
 import { renderReceiptBox } from "./page/receipt-box.js";
 import { ReceiptInput } from "./page/receipt-input.js";
@@ -162,8 +162,27 @@ async function rotate(text: string, status: OpenAnswer): Promise<void> {
 
 // ---- step 3: status, then the thread --------------------------------------------
 
-/** A day the server gave, as shown: "2026-12-07 (UTC)", or null when there is none. */
-const day = (d: unknown): string | null => (typeof d === "string" && d ? `${d} (UTC)` : null);
+/** A UTC day ("2026-12-07") as the page's language writes it; the same day in every time zone. */
+const longDay = (d: string): string => {
+  const when = Date.parse(`${d}T00:00:00Z`);
+  return Number.isNaN(when)
+    ? d
+    : new Intl.DateTimeFormat(i18n.lang, { dateStyle: "long", timeZone: "UTC" }).format(when);
+};
+
+/** A day the server gave, as a <time> written in the page's language, or null when there is none. */
+const day = (d: unknown): HTMLTimeElement | null =>
+  typeof d === "string" && d ? el("time", { datetime: d }, longDay(d)) : null;
+
+/** The thread last shown, to say again in another language whether the team wrote. */
+let shownThread: readonly ThreadItem[] | null = null;
+// Days follow a language switch like the catalogue's texts do.
+i18n.onChange(() => {
+  for (const node of document.querySelectorAll<HTMLTimeElement>("main time[datetime]")) {
+    node.textContent = longDay(node.dateTime);
+  }
+  if (shownThread !== null) showWaiting(shownThread);
+});
 
 /** A definition-list row: the label, and the value or "—" when there is none. */
 const row = (key: string, value: Node | string | null): [HTMLElement, HTMLElement] => [
@@ -190,10 +209,13 @@ async function showStatus(text: string, status: OpenAnswer): Promise<void> {
 
 /** Whether the team wrote since the reporter's last message: the answer the reporter came for. */
 function showWaiting(items: readonly ThreadItem[]): void {
+  shownThread = items;
   const { count, day: newest } = teamWaiting(items);
   const node = $("status-waiting");
   node.replaceChildren(
-    count === 0 ? tr("status.waiting_none") : tr("status.waiting_some", { n: count, day: newest ?? "—" }),
+    count === 0
+      ? tr("status.waiting_none")
+      : tr("status.waiting_some", { n: count, day: newest ? longDay(newest) : "—" }),
   );
   node.className = count === 0 ? "" : "waiting";
   i18n.apply(node);
@@ -287,7 +309,7 @@ function renderMessages(items: readonly ThreadItem[]): void {
 function messageItem(item: ThreadItem): HTMLLIElement {
   const from = item.listing.from === "reporter" ? "thread.from_you" : "thread.from_team";
   const when = day(item.listing.day);
-  const head = el("p", { class: "message-head" }, tr(from), when === null ? null : ` · ${when}`);
+  const head = el("p", { class: "message-head" }, tr(from), when === null ? null : " · ", when);
   if (item.verdict !== "ok" || item.doc === null) {
     const key = item.verdict === "unreadable" ? "thread.unreadable" : "thread.forged";
     return el("li", { class: "message forged" }, head, el("p", { class: "alert alert-error" }, tr(key)));
@@ -316,6 +338,14 @@ async function compose(): Promise<void> {
     $("compose-error").append(tr("compose.error.empty"));
     i18n.apply($("compose-error"));
     textarea.focus();
+    return;
+  }
+  // A file still being cleaned, unreadable, or not cleaned and not ticked: said, never left out.
+  const problems = fileProblems(composeFiles);
+  if (problems.length) {
+    $("compose-error").append(...problems.flatMap(({ key, args }, i) => [i ? " " : "", tr(key, args)]));
+    i18n.apply($("compose-error"));
+    $("compose-add-files").focus();
     return;
   }
   const v = opened();

@@ -41,6 +41,7 @@ from chalicelib.age.format import (
 )
 from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.domain.grants import grant_document_problem
+from chalicelib.manifest import reporter_exclusions
 
 if TYPE_CHECKING:
     from candor.teamops import Session
@@ -130,15 +131,19 @@ def _valid(grant: Mapping[str, Any], reply_to: str, manifest: Mapping[str, Any])
 def excluded(
     report: Mapping[str, Any], manifests: Iterable[Mapping[str, Any]]
 ) -> set[str] | None:
-    """The current members of the manifest version the report was sealed
-    with that its ``access`` left out: the reporter excluded them. None
-    when that version is unknown here."""
+    """Whom the reporter excluded: the readers of the report's category in
+    the manifest version it was sealed with (every current member without
+    routes) that its ``access`` left out (protocol §4.5, Routes). A member
+    outside the route was never offered the report, so may be granted it:
+    escalation beyond the route is a grant. None when that version is
+    unknown here."""
     version = report.get("manifest")
     then = next((m for m in manifests if m.get("version") == version), None)
     if then is None:
         return None
-    access = set(report.get("access", []))
-    return {m["id"] for m in then["members"] if not m["removed"] and m["id"] not in access}
+    form = report.get("form")
+    category = form.get("category") if isinstance(form, Mapping) else None
+    return reporter_exclusions(then, report.get("access", []), category)
 
 
 def access_problems(

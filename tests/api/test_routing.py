@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from candor import grants, reporter, roster, teamops
 from candor import keyfile as kf
-from candor import reporter, roster, teamops
 from candor.client import ApiClient, ApiError
 from chalicelib import manifest as mf
 from chalicelib.store import keys
@@ -118,3 +118,36 @@ def test_a_route_to_a_removed_member_is_refused(api: Api) -> None:
     assert "routes: harassment names someone who is not a current member" in exc.value.message
     # The roster's next version drops a removed member from the routes itself.
     assert roster.kept_routes({"harassment": [alan]}, members) == {}
+
+
+def test_escalation_beyond_the_route_is_a_grant_but_never_to_an_excluded_member(
+    api: Api,
+) -> None:
+    ada, grace, alan = (api.team.by_name(n) for n in ("Ada", "Grace", "Alan"))
+    routed = _route(api, {"harassment": [alan.id]})
+    _file(api, routed, HARASSMENT, [ada.id, alan.id])
+    (case,) = _listed(api, "Ada")
+    granted = grants.grant(_session(api, ada.key), case["id"], grace.id)
+    assert granted["member"] == grace.id
+    # Grace reads the case, and Alan's client still proves who is on it.
+    assert teamops.read_case(_session(api, grace.key), case["id"]).report["form"] == HARASSMENT
+    alans = _session(api, alan.key)
+    report = teamops.read_case(alans, case["id"]).report
+    left_out = grants.excluded(report, [routed])
+    assert left_out == set()
+    view = alans.get(f"/v1/team/cases/{case['id']}")
+    assert grants.access_problems(view, report, routed, left_out) == []
+
+    # HR excluded by the reporter: nobody may give them the case.
+    _file(api, routed, {**HARASSMENT, "summary": "About HR"}, [ada.id])
+    (other,) = [c for c in _listed(api, "Ada") if c["id"] != case["id"]]
+    with pytest.raises(grants.GrantError, match="excluded by the reporter"):
+        grants.grant(_session(api, ada.key), other["id"], alan.id)
+    adas = _session(api, ada.key)
+    reply_to = adas.get(f"/v1/team/cases/{other['id']}")["reply_to"]
+    with pytest.raises(ApiError) as exc:
+        adas.api.call("POST", f"/v1/team/cases/{other['id']}/access", {
+            "member": alan.id, "headers": {},
+            "grant": grants.new_grant(reply_to, alan.id, ada.id, ada.key.signing_seed)})
+    assert (exc.value.status, exc.value.code) == (422, "member_excluded")
+    assert grants.grant(_session(api, ada.key), other["id"], grace.id)["member"] == grace.id

@@ -127,3 +127,37 @@ test("a report older than the console's anchor names its exclusions from the ser
     globalThis.fetch = real;
   }
 });
+
+// Routes (protocol §4.5): only the category's readers that `access` lacks
+// were excluded; a member outside the route may be granted the case.
+const R = JSON.parse(readFileSync(new URL("manifest-routes.json", DIR), "utf8"));
+
+test("with routes the reporter excluded only the category's readers that access lacks", () => {
+  const sealedWith = (access, category) => ({ access, manifest: R.routed.version, form: { category } });
+  for (const c of R.exclusions) {
+    const left = excluded(sealedWith(c.access, c.category), [R.routed]);
+    assert.deepEqual([...left].sort(), c.reporter_exclusions, `${c.category} ${c.access}`);
+  }
+  const [alice, bob, carol, dave] = R.routed.members.map((m) => m.id);
+  // A harassment report to the admins and HR (Carol): Dave was never offered it.
+  const report = sealedWith([alice, bob, carol], "harassment");
+  const detail = { id: "c_x", reply_to: A.reply_to, access: report.access, grants: [] };
+  assert.equal(checkGrantable([R.routed], detail, report, dave).id, dave);
+  // Carol left out by the reporter: refused, as without routes.
+  const without = sealedWith([alice, bob], "harassment");
+  assert.throws(
+    () => checkGrantable([R.routed], { ...detail, access: without.access }, without, carol),
+    (e) => e instanceof GrantRefused && e.reason === "excluded",
+  );
+  // No category (or no form): the admins' readers only, never more.
+  assert.deepEqual([...excluded({ access: [alice], manifest: 2 }, [R.routed])], [bob]);
+  // Without routes, everyone outside access was excluded.
+  const v1 = { access: [alice], manifest: R.v1.version, form: { category: "harassment" } };
+  assert.deepEqual(
+    [...excluded(v1, [R.v1])].sort(),
+    R.v1.members
+      .filter((m) => m.id !== alice)
+      .map((m) => m.id)
+      .sort(),
+  );
+});

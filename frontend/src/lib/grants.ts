@@ -18,6 +18,7 @@ import { isObject, isString } from "./check.js";
 import { caseHash, OpenFailed } from "./documents.js";
 import { b64u, concat, fromB64u, utf8 } from "./encoding.js";
 import { memberSigningKeys } from "./manifest.js";
+import { reporterExclusions } from "./routes.js";
 import { signDocument, verifyDocument } from "./sign.js";
 import type { CaseDetail, Manifest, MemberEntry } from "./types.js";
 
@@ -123,25 +124,28 @@ export function provenAccess(
 }
 
 /**
- * The current members of the manifest version the report was sealed with
- * that its `access` left out: the reporter excluded them (null when that
- * version is not in `chain`).
+ * Whom the reporter excluded (candor/grants.py's excluded): the readers of
+ * the report's category in the manifest version it was sealed with (every
+ * current member without routes) that its `access` left out (protocol §4.5,
+ * Routes). A member outside the route was never offered the report, so may
+ * be granted it. Null when that version is not in `chain`.
  */
 export function excluded(
-  report: { access?: unknown; manifest?: unknown },
+  report: { access?: unknown; manifest?: unknown; form?: unknown },
   chain: readonly Manifest[],
 ): Set<string> | null {
   const then = chain.find((m) => m.version === report.manifest);
   if (!then) return null;
-  const access = Array.isArray(report.access) ? report.access : [];
-  return new Set(then.members.filter((m) => !m.removed && !access.includes(m.id)).map((m) => m.id));
+  const access = Array.isArray(report.access) ? report.access.filter(isString) : [];
+  const category = isObject(report.form) ? report.form.category : undefined;
+  return reporterExclusions(then, access, category);
 }
 
 /** What the stored access list says that the report and the grants do not prove (protocol §4.5). */
 export function accessProblems(
   chain: readonly Manifest[],
   detail: { reply_to: string; access: readonly string[] },
-  report: { access?: unknown; manifest?: unknown },
+  report: { access?: unknown; manifest?: unknown; form?: unknown },
 ): string[] {
   const proven = provenAccess(report, detail.reply_to, grantsOf(detail), chain);
   const leftOut = excluded(report, chain) ?? new Set<string>();
@@ -257,6 +261,7 @@ export class GrantRefused extends Error {
 interface Report {
   access?: unknown;
   manifest?: unknown;
+  form?: unknown;
 }
 
 /**

@@ -1,0 +1,137 @@
+"""The response side in Chromium against ``candor serve`` (issue 16): a
+leaked-document case worked through its playbook, each tick a signed note
+that the Python client verifies too, and a reply template filled in
+German for a German reporter, who reads it on the follow-up page."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from candor import teamops
+from tests.browser.conftest import run_axe
+from tests.browser.test_console import FORM, case_id_of, member, submit, unlock
+from tests.browser.test_followup import _enter
+from tests.support.live import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+LEAK = json.loads((ROOT / "frontend" / "playbooks.json").read_text())["playbooks"][
+    "confidential_leak"
+]
+
+
+def _open_case(page: Any) -> None:
+    page.click("#inbox-rows .case-link")
+    page.wait_for_selector("#view-case:not([hidden]) #case-meta dd")
+
+
+def _tick(page: Any, step: str, notes: int) -> None:
+    """Tick or untick `step` and wait until the case shows the new note, verified."""
+    page.click(f"#step-{step}")
+    page.wait_for_selector(f"#case-notes li.message[data-verdict=ok]:nth-child({notes})")
+    page.wait_for_selector("#case-playbook input:not([disabled])")
+
+
+def _state(page: Any) -> dict[str, str]:
+    items = page.locator("#case-playbook li.step")
+    return {
+        str(items.nth(i).get_attribute("data-step")): str(items.nth(i).get_attribute("data-state"))
+        for i in range(items.count())
+    }
+
+
+def test_a_leaked_document_case_worked_through_its_playbook(
+    make_page: Any, live_server: LiveServer
+) -> None:
+    server = live_server
+    alice = member(server, "Ada")
+    submit(server)
+    case_id = case_id_of(server, alice)
+    page, _ = make_page(server.url)
+    unlock(page, server, alice)
+    _open_case(page)
+
+    # The checklist of the report's category, each step with its owner and due time.
+    page.wait_for_selector("#case-playbook li.step")
+    steps = [s["id"] for s in LEAK]
+    assert list(_state(page)) == steps
+    legal = page.locator("#case-playbook li[data-step=legal_hold]").inner_text()
+    assert "Owner: Legal" in legal and "due " in legal
+    # Due from 00:00 UTC of the day received: overdue exactly when that time has passed.
+    received = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    expected = {s["id"]: "overdue" if datetime.now(UTC) > received + timedelta(hours=s["hours"])
+                else "open" for s in LEAK}  # fmt: skip
+    assert _state(page) == expected
+    assert "0 of 6 steps done" in page.inner_text("#case-playbook-summary")
+
+    # Worked through: five ticks, one untick and tick again.
+    for n, step in enumerate(["preserve_evidence", "scope_leak", "legal_hold", "takedown"], 1):
+        _tick(page, step, n)
+    _tick(page, "takedown", 5)  # unticked: a takedown request bounced
+    assert _state(page)["takedown"] == expected["takedown"]
+    row = page.locator("#case-playbook li[data-step=takedown]").inner_text()
+    assert f"reopened by {alice.name}" in row
+    for n, step in enumerate(["takedown", "holding_statement", "notify_affected"], 6):
+        _tick(page, step, n)
+    assert set(_state(page).values()) == {"done"}
+    assert "6 of 6 steps done" in page.inner_text("#case-playbook-summary")
+    scope = page.locator("#case-playbook li[data-step=scope_leak]").inner_text()
+    assert f"done by {alice.name}" in scope
+    assert "Checklist: done — Put the case and related records under legal hold" in page.inner_text(
+        "#case-notes"
+    )
+    assert run_axe(page) == []
+
+    # The ticks are signed notes: another member's Python client verifies each one.
+    grace = member(server, "Grace")
+    view = teamops.read_case(server.session(grace), case_id)
+    ticks = [(n.doc or {}).get("checklist") for n in view.notes if n.ok]
+    assert len(view.notes) == len(ticks) == 8
+    assert [(t["step"], t["done"]) for t in ticks if t] == [
+        ("preserve_evidence", True), ("scope_leak", True), ("legal_hold", True),
+        ("takedown", True), ("takedown", False), ("takedown", True),
+        ("holding_statement", True), ("notify_affected", True),
+    ]  # fmt: skip
+    assert {(n.doc or {}).get("member") for n in view.notes} == {alice.member_id}
+
+
+def test_a_templated_reply_in_german_to_a_german_reporter(
+    make_page: Any, live_server: LiveServer
+) -> None:
+    server = live_server
+    alice = member(server, "Ada")
+    sub = submit(server, form={**FORM, "category": "harassment"}, lang="de")
+    case = server.team_get(alice, f"/v1/team/cases/{case_id_of(server, alice)}")
+    page, _ = make_page(server.url)  # the console in English
+    unlock(page, server, alice)
+    _open_case(page)
+
+    page.select_option("#reply-template", "acknowledge")
+    text = page.input_value("#reply-text")
+    assert text.startswith("Vielen Dank für Ihre Meldung.")
+    assert f"Bis zum {case['feedback_by']} " in text and "{" not in text
+    assert "German, the reporter's language" in page.inner_text("#reply-template-lang")
+    page.fill("#reply-text", text + " Ihr Team")
+    page.click("#reply-send")
+    page.click("#reply-confirm-send")
+    page.wait_for_selector("#case-thread li.message.team[data-verdict=ok]", timeout=30000)
+
+    # The reporter reads it in German on the follow-up page.
+    reporter, _ = make_page(server.url, locale="de-DE")
+    reporter.goto(server.url + "/followup.html")
+    reporter.wait_for_selector("main:not([hidden]) h1:not(:empty)")
+    _enter(reporter, sub.receipt.text)
+    reporter.wait_for_selector("#step-next:not([hidden])")
+    new = str(reporter.get_attribute("#next-text", "data-receipt"))
+    reporter.fill("#next-last-group", new.split("-")[-1])
+    reporter.click("#next-continue")
+    reporter.wait_for_selector("#messages > li.message")
+    shown = reporter.locator("#messages > li").nth(0).inner_text()
+    assert f"Bis zum {case['feedback_by']} teilen wir Ihnen mit" in shown
+    assert "Ihr Team" in shown

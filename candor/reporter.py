@@ -21,6 +21,7 @@ from candor.keyfile import identity_recipient
 from candor.receipt import Receipt
 from chalicelib.age.recipient_types import recipient_type
 from chalicelib.b64 import b64u_decode, b64u_encode
+from chalicelib.manifest import route_readers
 
 
 @dataclass
@@ -68,13 +69,15 @@ def submit(
     exclude: Sequence[str] = (), files: Sequence[Evidence] = (), lang: str = "en",
     today: date | None = None,
 ) -> Submission:
-    """Seal and submit a report to every current member but ``exclude``.
+    """Seal and submit a report to the readers of its category but
+    ``exclude``: every current member without routes; with routes, the
+    category's route and every admin (protocol §4.5, Routes), as the page
+    does, since the server refuses an ``access`` that fits no route.
 
     Raises ManifestExpired (nothing sealed, nothing sent) when ``manifest``
     expired before ``today``."""
     roster.require_unexpired(manifest, today or _today())
-    access = [m["id"] for m in manifest["members"]
-              if not m["removed"] and m["id"] not in exclude]
+    access = [m for m in route_readers(manifest, form.get("category")) if m not in exclude]
     recipients = roster.access_recipients(manifest, access)
     kind = recipient_type(recipients[0])
     identity = documents.new_reply_identity(kind)

@@ -38,9 +38,12 @@ def _route(api: Api, routes: dict[str, list[str]]) -> mf.Manifest:
 
 
 def _file(api: Api, manifest: mf.Manifest, form: dict[str, str], access: list[str]) -> None:
-    """A report sealed to `access` (the Python reporter excludes the rest)."""
+    """A report sealed to exactly `access`, whatever the routes say: the
+    Python reporter, shown the manifest without its routes, excludes the
+    rest of the team."""
+    unrouted = {k: v for k, v in manifest.items() if k != "routes"}
     current = [m["id"] for m in manifest["members"] if not m["removed"]]
-    reporter.submit(api.anonymous, manifest, form, today=api.ctx.today(),
+    reporter.submit(api.anonymous, unrouted, form, today=api.ctx.today(),
                     exclude=[m for m in current if m not in access])
 
 
@@ -54,7 +57,7 @@ def test_a_harassment_report_reaches_hr_and_the_admin_only(api: Api) -> None:
     ada, grace, alan = (api.team.by_name(n).id for n in ("Ada", "Grace", "Alan"))
     routed = _route(api, {"harassment": [alan]})
     readers = mf.route_readers(routed, "harassment")
-    assert readers == [ada, alan]
+    assert sorted(readers) == sorted([ada, alan])  # in manifest order
     _file(api, routed, HARASSMENT, readers)
 
     assert _listed(api, "Grace") == []  # not on the case: not listed, 404 on it
@@ -151,3 +154,21 @@ def test_escalation_beyond_the_route_is_a_grant_but_never_to_an_excluded_member(
             "grant": grants.new_grant(reply_to, alan.id, ada.id, ada.key.signing_seed)})
     assert (exc.value.status, exc.value.code) == (422, "member_excluded")
     assert grants.grant(_session(api, ada.key), other["id"], grace.id)["member"] == grace.id
+
+
+def test_the_python_reporter_seals_to_the_category_readers(api: Api) -> None:
+    ada, grace, alan = (api.team.by_name(n).id for n in ("Ada", "Grace", "Alan"))
+    everyone = [m["id"] for m in api.team.manifest["members"]]
+    unrouted = reporter.submit(api.anonymous, api.team.manifest, HARASSMENT, today=api.ctx.today())
+    assert unrouted.body["access"] == everyone
+    routed = _route(api, {"harassment": [alan]})
+    sent = [sorted(reporter.submit(api.anonymous, routed, form, today=api.ctx.today())
+                   .body["access"])
+            for form in (HARASSMENT, {**HARASSMENT, "category": "other"}, {"summary": "x"})]
+    assert sent == [sorted([ada, alan]), [ada], [ada]]  # no route, or no category: the admins
+    excluding = reporter.submit(api.anonymous, routed, HARASSMENT, exclude=[alan],
+                                today=api.ctx.today())
+    assert excluding.body["access"] == [ada]
+    # The first report reached everyone; of the routed ones HR got one, Grace none.
+    assert len(_listed(api, "Alan")) == 2 and len(_listed(api, "Grace")) == 1
+    assert grace in everyone

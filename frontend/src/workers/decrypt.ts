@@ -16,6 +16,7 @@ import { Opener } from "../lib/documents.js";
 import { type DecryptJob, runDecryptJob } from "../lib/inbox-index.js";
 
 let opener: Opener | null = null;
+let queue: Promise<void> = Promise.resolve();
 
 self.onmessage = (event: MessageEvent<{ identities: string[] } | DecryptJob>) => {
   const message = event.data;
@@ -27,7 +28,11 @@ self.onmessage = (event: MessageEvent<{ identities: string[] } | DecryptJob>) =>
     self.postMessage({ job: message.job, failed: "error", sealed: new Uint8Array(0) });
     return;
   }
-  void runDecryptJob(opener, message).then((reply) => {
+  const open = opener;
+  // One job at a time, in the order they came: decryption awaits inside age, and jobs
+  // started together would all finish together, late; the page sends the rows on screen first.
+  queue = queue.then(async () => {
+    const reply = await runDecryptJob(open, message);
     self.postMessage(reply, { transfer: [reply.sealed.buffer] });
   });
 };

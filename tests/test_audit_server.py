@@ -60,7 +60,7 @@ def _case_routes(api: Api) -> None:
 
 
 def _member_routes(api: Api) -> Mapping[str, Any]:
-    """Add, rotate, publish, grant a case and revoke it, remove; the manifest
+    """Add, rotate, publish, grant a case and revoke it, export it, remove; the manifest
     that lists every key used."""
     admin = api.as_member(api.team.admin)
     case_id = _case(api)  # filed before the newcomer joins
@@ -79,6 +79,7 @@ def _member_routes(api: Api) -> Mapping[str, Any]:
     s = teamops.Session(admin, api.team.admin.key, api.team.manifest, today=api.ctx.today)
     grants.grant(s, case_id, newcomer.member)
     grants.revoke(s, case_id, newcomer.member)
+    admin.call("POST", f"/v1/team/cases/{case_id}/export", {})
     admin.call("DELETE", f"/v1/team/members/{newcomer.member}")
     return v2
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from chalice.app import Blueprint, Response
 
 from chalicelib import wire
-from chalicelib.domain import audit, grants, manifest_proposal, team, team_roster
+from chalicelib.domain import audit, case_export, grants, manifest_proposal, team, team_roster
 from chalicelib.domain.team_roster import Caller
 from chalicelib.http import endpoint, raw_body, respond, runtime
 from chalicelib.httpsig import RequestView
@@ -115,6 +115,13 @@ def revoke_access(case_id: str, member_id: str) -> Response:
     caller, _, _ = _call()
     grants.revoke(runtime.ctx, caller, case_id, member_id)
     return respond(None, 204)
+
+
+@bp.route("/v1/team/cases/{case_id}/export", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("team.cases.export")
+def export_case(case_id: str) -> Response:
+    caller, _, _ = _call(1024)
+    return respond(case_export.record(runtime.ctx, caller, case_id), 201)
 
 
 @bp.route("/v1/team/members", methods=["GET"])

@@ -300,6 +300,7 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     grants.grant(admin_session, later["id"], newcomer.member)
     ApiClient(rec, rotated).call("GET", f"/v1/team/cases/{later['id']}/blobs/"
                                         f"{later['report']['id']}")
+    as_admin.call("POST", f"/v1/team/cases/{later['id']}/export", {})
     grants.revoke(admin_session, later["id"], newcomer.member)
     as_admin.call("DELETE", f"/v1/team/members/{newcomer.member}")
     _expect(ApiError, lambda: ApiClient(rec, rotated).call("GET", "/v1/team/members"))

@@ -6,6 +6,7 @@ team view shows the routes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from tests.support.live import LiveMember, LiveServer, start_live_server
 from tests.support.team import make_team
 
 pytestmark = [pytest.mark.browser]
+QUESTIONNAIRE = json.loads(
+    (Path(__file__).resolve().parents[2] / "frontend" / "questionnaire.json").read_text())
 
 
 @pytest.fixture
@@ -89,3 +92,46 @@ def test_a_harassment_report_is_sealed_to_hr_and_the_admin_only(
     console.wait_for_selector(route)
     assert console.inner_text(route) == t("en", "console.team.routes.line", category="harassment",
                                           names=alan.name)
+
+
+def _label(category: str, lang: str) -> str:
+    """The questionnaire's name for a kind of incident, as the page shows it."""
+    field = next(f for f in QUESTIONNAIRE["fields"] if f["key"] == "category")
+    return str(next(o for o in field["options"] if o["value"] == category)["label"][lang])
+
+
+def _landing(page: Any) -> dict[str, list[str]]:
+    """The landing list: each item's heading (none without routes) → names."""
+    return dict(page.eval_on_selector_all("#intro-readers > li", """items => items.map(li => [
+        li.querySelector('strong')?.textContent ?? '',
+        [...li.querySelectorAll('li')].map(n => n.textContent)])"""))
+
+
+def test_the_landing_page_says_who_reads_each_kind_of_report(
+    server: LiveServer, make_page: Any
+) -> None:
+    ada, grace, alan = (_member(server, n) for n in ("Ada", "Grace", "Alan"))
+    page, watch = make_page(server.url)
+    page.goto(server.url + "/")
+    page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
+    names = page.eval_on_selector_all("#intro-readers > li", "li => li.map(i => i.textContent)")
+    assert len(names) == 3 and all(any(m.name in n for n in names) for m in (ada, grace, alan))
+    assert page.eval_on_selector("#intro-readers-routed", "p => p.hidden") is True
+
+    _route_harassment_to_hr(server)
+    page.goto(server.url + "/")
+    page.wait_for_selector("#intro-readers li[data-route]", state="attached")
+    page.click("#intro-readers-details > summary")
+    assert page.is_visible("#intro-readers-routed")
+    shown = _landing(page)
+    assert page.inner_text("#intro-readers-routed") == t("en", "intro.readers.routed")
+    assert list(shown) == [_label("harassment", "en"), t("en", "intro.readers.other")]
+    hr, other = shown.values()
+    assert sorted(n.split(" — ")[0] for n in hr) == sorted([ada.name, alan.name])
+    assert len(other) == 1 and ada.name in other[0]
+    assert grace.name not in page.inner_text("#intro-readers")
+
+    page.click(".lang-btn[data-lang=de]")  # the kinds' names follow the language
+    assert page.inner_text("#intro-readers-routed") == t("de", "intro.readers.routed")
+    assert list(_landing(page)) == [_label("harassment", "de"), t("de", "intro.readers.other")]
+    watch.check()

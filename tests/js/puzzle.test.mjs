@@ -21,7 +21,7 @@ import { ApiError, RETRY, createAttachment, retryDelay, withRetry } from "../../
 import { createHash } from "node:crypto";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const VECTORS = JSON.parse(readFileSync(`${ROOT}tests/vectors/puzzle.json`, "utf8"));
+const VECTORS = JSON.parse(readFileSync(new URL("../vectors/" + "puzzle.json", import.meta.url), "utf8"));
 
 for (const v of VECTORS.proofs) {
   test(`puzzle vector ${v.path}`, () => {
@@ -93,10 +93,8 @@ async function startServe() {
     "server.serve_forever()",
   ].join("\n");
   const child = spawn(`${ROOT}.venv/bin/python`, ["-c", script], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = await createInterface({ input: child.stdout })
-    [Symbol.asyncIterator]()
-    .next()
-    .then((r) => [r.value]);
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const line = (await lines.next()).value;
   return { base: `http://127.0.0.1:${line}`, stop: () => child.kill() };
 }
 

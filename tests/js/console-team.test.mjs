@@ -10,6 +10,7 @@ import { join } from "node:path";
 import {
   addSignature,
   checkPartial,
+  manifestDiff,
   nextManifest,
   renewManifest,
   signManifest,
@@ -138,6 +139,55 @@ print(json.dumps(roster.next_manifest(current, members, datetime.date.fromisofor
   if (run.status !== 0) throw new Error(run.stderr);
   return JSON.parse(run.stdout);
 }
+
+/** candor.roster.manifest_diff's lines about routes, for each [old, new] pair. */
+function pythonRouteLines(pairs) {
+  const code = `
+import json, sys
+from candor import roster
+print(json.dumps([[l for l in roster.manifest_diff(a, b) if l.startswith(("route", "no routes"))]
+                  for a, b in json.load(sys.stdin)]))`;
+  const run = spawnSync(PYTHON, ["-c", code], { cwd: ROOT, encoding: "utf8", input: JSON.stringify(pairs) });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return JSON.parse(run.stdout);
+}
+
+/** The console's route changes worded as candor/roster.py words them. */
+const asPython = (c) =>
+  ({
+    routes_on: "routes on: a category without a route goes to the admins only",
+    routes_off: "no routes: every report goes to every member",
+    route: `route ${c.from}: ${c.to} and the admins`,
+    route_removed: `route ${c.from} removed: its reports go to the admins only`,
+  })[c.change];
+
+test(
+  "an admin sees the route changes before signing, as candor/roster.py lists them",
+  { skip: !hasPython },
+  async () => {
+    const { manifest } = await makeTeam();
+    const [alice, bob, carol] = manifest.members.map((m) => m.id);
+    const routed = { ...manifest, routes: { harassment: [bob, carol], it_security: [bob] } };
+    const pairs = [
+      [manifest, routed],
+      [routed, { ...routed, routes: { harassment: [carol], zz: [alice] } }],
+      [routed, manifest],
+      [routed, routed],
+    ];
+    const console_ = pairs.map(([a, b]) =>
+      manifestDiff(a, b)
+        .map(asPython)
+        .filter((line) => line !== undefined),
+    );
+    assert.deepEqual(console_, pythonRouteLines(pairs));
+    assert.deepEqual(console_[1], [
+      "route harassment: Carol Admin and the admins",
+      "route it_security removed: its reports go to the admins only",
+      "route zz: Alice Admin and the admins",
+    ]);
+    assert.deepEqual(console_[3], []);
+  },
+);
 
 test(
   "publishing or renewing from the console keeps the routes, as candor/roster.py does",

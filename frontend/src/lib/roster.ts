@@ -195,7 +195,10 @@ export function reanchorManifest(
 export type ManifestChange =
   | { change: "threshold"; from: number; to: number }
   | { change: "added" | "removed" | "signing_key" | "recipient" | "dropped"; entry: MemberEntry }
-  | { change: "renamed" | "function" | "role"; entry: MemberEntry; from: string };
+  | { change: "renamed" | "function" | "role"; entry: MemberEntry; from: string }
+  | { change: "routes_on" | "routes_off" }
+  | { change: "route"; from: string; to: string }
+  | { change: "route_removed"; from: string };
 
 export function manifestDiff(previous: Manifest, next: Manifest): ManifestChange[] {
   const changes: ManifestChange[] = [];
@@ -220,6 +223,28 @@ export function manifestDiff(previous: Manifest, next: Manifest): ManifestChange
   }
   for (const old of previous.members) {
     if (!next.members.some((m) => m.id === old.id)) changes.push({ change: "dropped", entry: old });
+  }
+  return [...changes, ...routesDiff(previous, next)];
+}
+
+/**
+ * What `next` changes in the routes (candor/roster.py's _routes_diff): an
+ * admin sees a route change before signing, as a member change. `to` names
+ * the route's members; the administrators receive every category as well.
+ */
+function routesDiff(previous: Manifest, next: Manifest): ManifestChange[] {
+  const before = previous.routes ?? {};
+  const after = next.routes ?? {};
+  const had = Object.keys(before).length > 0;
+  const has = Object.keys(after).length > 0;
+  if (had && !has) return [{ change: "routes_off" }];
+  const names = new Map(next.members.map((m) => [m.id, m.name]));
+  const changes: ManifestChange[] = has && !had ? [{ change: "routes_on" }] : [];
+  for (const category of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+    const route = after[category];
+    if (route === undefined) changes.push({ change: "route_removed", from: category });
+    else if (JSON.stringify(before[category]) !== JSON.stringify(route))
+      changes.push({ change: "route", from: category, to: route.map((m) => names.get(m) ?? m).join(", ") });
   }
   return changes;
 }

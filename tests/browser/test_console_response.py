@@ -5,14 +5,19 @@ German for a German reporter, who reads it on the follow-up page."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from candor import teamops
+from candor import exportcheck, teamops
+from candor.__main__ import main as candor
+from candor.reporter import Evidence
 from tests.browser.conftest import run_axe
 from tests.browser.test_console import FORM, case_id_of, member, submit, unlock
 from tests.browser.test_followup import _enter
@@ -135,3 +140,70 @@ def test_a_templated_reply_in_german_to_a_german_reporter(
     shown = reporter.locator("#messages > li").nth(0).inner_text()
     assert f"Bis zum {case['feedback_by']} teilen wir Ihnen mit" in shown
     assert "Ihr Team" in shown
+
+
+def _rezip(data: bytes, change: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, change.get(name, src.read(name)))
+    return out.getvalue()
+
+
+def test_an_export_for_counsel_rechecked_offline(
+    make_page: Any, live_server: LiveServer, tmp_path: Path
+) -> None:
+    server = live_server
+    ada = member(server, "Ada")
+    evidence = Evidence("roadmap.txt", b"Q3 roadmap: do not share\n")
+    submit(server, files=[evidence])
+    case_id = case_id_of(server, ada)
+    server.reply_as(ada, case_id, "Thank you, we are on it.")
+    page, _ = make_page(server.url)
+    unlock(page, server, ada)
+    _open_case(page)
+    _tick(page, "preserve_evidence", 1)
+    with page.expect_download() as info:
+        page.click("#export-case")
+    path = tmp_path / "export.zip"
+    info.value.save_as(path)
+    page.wait_for_selector("#export-status:not(:empty)")
+    data = path.read_bytes()
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = set(z.namelist())
+        sheet = json.loads(z.read("verification.json"))
+        assert z.read(f"attachments/{sheet['attachments'][0]['id']}-roadmap.txt") == evidence.data
+        assert f"Case {case_id}" in z.read("summary.html").decode()
+        report = json.loads(z.read("report.json"))
+    assert {"summary.html", "report.json", "manifests.json", "verification.json"} <= names
+    assert report["form"]["category"] == "confidential_leak"
+    assert [d["kind"] for d in sheet["documents"]] == ["report", "message", "note"]
+    assert {d["verdict"] for d in sheet["documents"]} == {"ok"}
+    # The export is an audited action, in the sheet and in the log; the admin's sheet has the
+    # case's entries.
+    assert (sheet["export"]["action"], sheet["export"]["case"]) == ("case.export", case_id)
+    log = server.team_get(ada, "/v1/team/audit")["entries"]
+    assert sheet["export"] in log
+    assert sheet["audit_complete"] and {e["action"] for e in sheet["audit"]} >= {
+        "case.read", "note.add", "message.add", "case.export"}
+
+    # `candor` re-checks it offline; a changed file or a forged note fails.
+    anchor = tmp_path / "anchor.json"
+    anchor.write_text(json.dumps(server.manifest))
+    assert exportcheck.check(data, server.manifest) == []
+    assert candor(["export", "check", str(path), "--manifest", str(anchor)]) == 0
+    tampered = _rezip(data, {"report.json": json.dumps({**report, "form": {}}).encode()})
+    assert exportcheck.check(tampered, server.manifest) == [
+        "report.json: its SHA-256 is not the sheet's"]
+    note = next(d for d in sheet["documents"] if d["kind"] == "note")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        doc = json.loads(z.read(note["file"]))
+    forged = json.dumps({**doc, "text": "nothing to see"}, indent=2).encode() + b"\n"
+    files = {**sheet["files"], note["file"]: hashlib.sha256(forged).hexdigest()}
+    resealed = _rezip(data, {note["file"]: forged,
+                             "verification.json": json.dumps({**sheet, "files": files}).encode()})
+    assert exportcheck.check(resealed, server.manifest) == [
+        f"{note['file']}: does not verify (the signature does not verify)"]
+    (tampered_path := tmp_path / "tampered.zip").write_bytes(tampered)
+    assert candor(["export", "check", str(tampered_path), "--manifest", str(anchor)]) == 1

@@ -11,6 +11,7 @@ import { $, el, tr } from "../page/common.js";
 import { attachmentItem, closePreview } from "./attachments.js";
 import { clearChecklist, renderChecklist } from "./checklist.js";
 import { clearCompose, initCompose, type Send, type TemplateContext } from "./compose.js";
+import { clearExport, initExport } from "./export.js";
 import { renderEntries, renderMeta, renderReport, renderWarnings, type View } from "./case-sections.js";
 import { clearPeople, initPeople, renderPeople } from "./people.js";
 import { current, i18n, isAdmin, manifest, memberName, session, showError, showNotice, stillOpen } from "./session.js";
@@ -41,6 +42,7 @@ export function initCase(wiring: CaseHooks): void {
   });
   $("delete-yes").addEventListener("click", () => void deleteCase());
   initCompose({ prepare, template });
+  initExport(() => view);
   $("status-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void saveStatus();
@@ -58,6 +60,7 @@ export function clearCase(): void {
   clearCompose();
   clearPeople();
   clearChecklist();
+  clearExport();
   view = null;
   for (const id of ["case-warnings", "case-meta", "case-report", "case-attachments", "case-thread", "case-notes"]) {
     $(id).replaceChildren();

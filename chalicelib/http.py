@@ -85,7 +85,9 @@ def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None)
 
 
 def error_response(error: errors.CandorError) -> Response:
-    extra = {"Date": formatdate(usegmt=True)} if error.code == "clock_skew" else {}
+    # The clock the skew check used (protocol §4.3), which a client corrects by.
+    extra = ({"Date": formatdate(runtime.ctx.epoch(), usegmt=True)}
+             if error.code == "clock_skew" else {})
     return respond({"error": {"code": error.code, "message": error.message}},
                    errors.status_of(error), extra)
 

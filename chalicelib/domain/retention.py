@@ -6,20 +6,43 @@ audit entry: from then on the case is gone for every reader. The marker is
 worked off afterwards (entries, attachments, every blob version) and
 deleted last, so a crash in between only delays the clean-up: the next
 retention run finishes it. Retired ``token_id``s are kept (unlinked).
+
+A blob is written (or its upload claimed) before the transaction that
+refers to it, so a transaction that fails, or a process killed in between,
+leaves a blob nothing refers to. Deleting it on the failure is unsafe (a
+timed-out transaction may have committed), so once a day
+:func:`sweep_orphans` deletes the blobs older than a day that no index
+record refers to.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TypedDict
 
 from chalicelib.domain import audit
 from chalicelib.domain.cases import Context
 from chalicelib.domain.records import CaseRecord, PurgeMarker
 from chalicelib.httpsig import RecordedRequest
 from chalicelib.store import keys
-from chalicelib.store.base import ConditionFailed, Item
+from chalicelib.store.base import ABSENT, ConditionFailed, Item
 
 PURGES = keys.PURGES
+ORPHAN_AGE = 24 * 3600
+"""How old an unreferenced blob must be to go. Its transaction follows its
+write within seconds; an upload is claimable only until its attachment
+record expires, a day after the announcement that preceded the upload."""
+ORPHAN_LIMIT = 1000
+"""Most orphans deleted per run; the rest go the next day."""
+SWEPT_KINDS = ("b_", "a_", "e_")
+"""Blob names the references below cover (reports, attachments, entries).
+Any other kind (an inbox index ``x_``) is never swept."""
+
+
+class OrphanSweep(TypedDict):
+    """The day the orphan sweep last ran (``keys.ORPHAN_SWEEP``)."""
+
+    day: str
 
 
 def _blob_ids(ctx: Context, case: CaseRecord) -> tuple[list[str], list[str]]:
@@ -73,9 +96,55 @@ def due(case: CaseRecord, today: date, retention_days: int) -> bool:
     )
 
 
+def _claim_day(ctx: Context) -> bool:
+    """Record that the sweep runs today; False if it ran today (or on a later
+    day: the clock stepped back) or another run claimed it first."""
+    state = ctx.store.get(keys.ORPHAN_SWEEP)
+    if state is not None and state.data["day"] >= ctx.day():
+        return False
+    try:
+        ctx.store.transact([keys.ORPHAN_SWEEP.put(
+            {"day": ctx.day()}, expect=state.version if state else ABSENT, name="sweep")])
+    except ConditionFailed:
+        return False
+    return True
+
+
+def _referenced(ctx: Context) -> set[str]:
+    """Every blob an index record refers to. Cases before purge markers: a
+    purge deletes the case and writes its marker in one transaction, so a
+    case purged meanwhile is seen as one or the other."""
+    out: set[str] = set()
+    for case in ctx.store.query(keys.CASES):
+        docs, attachments = _blob_ids(ctx, case.data)
+        out.update(docs, attachments)
+    for marker in ctx.store.query(PURGES):
+        out.update(marker.data["docs"], marker.data["attachments"])
+    return out
+
+
+def sweep_orphans(ctx: Context) -> int | None:
+    """Once a day, delete the blobs older than ``ORPHAN_AGE`` that nothing
+    refers to (at most ``ORPHAN_LIMIT``). None if it already ran today."""
+    if not _claim_day(ctx):
+        return None
+    # Names first, references second: a blob this old that a transaction
+    # refers to was referred to long before the references are read.
+    old = [n for n in ctx.store.blob_names(ctx.epoch() - ORPHAN_AGE)
+           if n.startswith(SWEPT_KINDS)]
+    if not old:
+        return 0
+    referenced = _referenced(ctx)
+    doomed = [n for n in old if n not in referenced][:ORPHAN_LIMIT]
+    for name in doomed:
+        ctx.store.delete_blob(name)
+    return len(doomed)
+
+
 def run(ctx: Context) -> int:
     """The hourly housekeeping job: purge due cases, finish interrupted purges, sweep
-    expired items and unclaimed uploads. Returns the number of cases purged."""
+    expired items and unclaimed uploads, and once a day orphan blobs. Returns the
+    number of cases purged."""
     purged = 0
     for item in ctx.store.query(keys.CASES):
         if due(item.data, ctx.today(), ctx.retention_days):
@@ -87,4 +156,5 @@ def run(ctx: Context) -> int:
     for marker in ctx.store.query(PURGES):
         finish_purge(ctx, marker.sk)
     ctx.store.sweep(ctx.epoch())
+    sweep_orphans(ctx)
     return purged

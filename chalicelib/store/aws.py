@@ -41,7 +41,7 @@ from chalicelib.store.base import (
     raw_key,
     raw_partition,
 )
-from chalicelib.store.keys import dynamodb_key, s3_object
+from chalicelib.store.keys import S3_BLOB_PREFIX, dynamodb_key, s3_object
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -388,6 +388,21 @@ class AwsCaseStore:
                 Params={"Bucket": self.bucket, "Key": s3_object(key)},
                 ExpiresIn=expires_in,
             )
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from exc
+
+    def blob_names(self, before: int) -> Iterator[str]:
+        # LastModified is the PUT (put_blob or the presigned upload); retagging
+        # at claim_blob does not change it. One request lists 1000 names.
+        try:
+            pages = self._s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=S3_BLOB_PREFIX)
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    if obj["LastModified"].timestamp() < before:
+                        yield obj["Key"].removeprefix(S3_BLOB_PREFIX)
+        except ClientError as exc:
+            raise _unavailable(exc) from exc
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc
 

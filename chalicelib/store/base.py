@@ -14,7 +14,7 @@ crash) and with the conditions checked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, overload
 
@@ -269,6 +269,14 @@ class CaseStore(Protocol):
 
     def download_url(self, key: str, expires_in: int) -> str:
         """A URL that returns the blob for ``expires_in`` seconds."""
+
+    def blob_names(self, before: int) -> Iterator[str]:
+        """Names of the kept blobs written before epoch second ``before``, in
+        no particular order, for the orphan sweep (protocol §4.7). An upload
+        counts from its upload: claiming does not make it newer. Local lists
+        ``blobs/`` only (unclaimed uploads wait in ``uploads/``); S3 lists
+        unclaimed uploads too, which share the prefix until the lifecycle
+        rule removes them. Raises StorageUnavailable."""
 
     def sweep(self, now: int) -> int:
         """Remove expired items and uploads that no index item claims (for

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         PurgeMarker,
         ReceiptRecord,
     )
+    from chalicelib.domain.retention import OrphanSweep
     from chalicelib.manifest import Manifest, MemberEntry
 
 # -- cases -------------------------------------------------------------------
@@ -106,6 +107,7 @@ def attachment_id(key: Key[AttachmentRecord]) -> str:
 PURGES: Partition[PurgeMarker] = Partition("purges")
 NOTIFY_STATE: Key[NotifyState] = Key("notify", "state")
 DIGEST_STATE: Key[DigestState] = Key("notify", "digest")
+ORPHAN_SWEEP: Key[OrphanSweep] = Key("retention", "orphans")
 
 
 # -- team --------------------------------------------------------------------

@@ -376,6 +376,13 @@ class LocalCaseStore:
             raise UploadRefused("no such blob") from None
 
     # -- housekeeping --------------------------------------------------------
+    def blob_names(self, before: int) -> Iterator[str]:
+        # mtime is the write (put_blob) or the upload: claim_blob's rename keeps it.
+        for path in self.blobs.iterdir():
+            with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                if path.stat().st_mtime < before:
+                    yield path.name
+
     def sweep(self, now: int) -> int:
         with self._db() as db:
             stale = [r[0] for r in db.execute(

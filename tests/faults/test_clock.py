@@ -57,6 +57,7 @@ def test_the_signature_window_follows_the_server_clock(local_api: Api, step: int
     else:
         assert (status, code) == (401, "clock_skew")
         assert parsedate_to_datetime(headers["Date"]).tzinfo is not None
+        assert parsedate_to_datetime(headers["Date"]).timestamp() == local_api.clock.time()
 
 
 def test_a_recorded_request_stays_refused_across_clock_steps(local_api: Api) -> None:

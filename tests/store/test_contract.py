@@ -11,6 +11,7 @@ import hashlib
 import io
 import secrets
 import threading
+import time
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -360,6 +361,23 @@ def test_upload_claim_download(any_store: CaseStore, store_kind: str) -> None:
     assert any_store.get_blob(key) == body
     got = download(any_store, store_kind, any_store.download_url(key, 300))
     assert hashlib.sha256(got).digest() == hashlib.sha256(body).digest()
+
+
+def test_blob_names_by_write_time(any_store: CaseStore, store_kind: str) -> None:
+    start = int(time.time())
+    put, claimed, pending = new_key(), new_key(), new_key()
+    any_store.put_blob(put, b"put")
+    for key in (claimed, pending):
+        assert upload(any_store, store_kind, any_store.upload_url(key, 3, 900), b"up!")
+    any_store.claim_blob(claimed)
+    listed = set(any_store.blob_names(int(time.time()) + 2))  # S3 keeps whole seconds
+    # An unclaimed upload waits apart locally; on S3 it shares the prefix
+    # (the orphan sweep never sees one that can still be claimed: protocol §4.7).
+    assert listed & {put, claimed, pending} == (
+        {put, claimed} if store_kind == "local" else {put, claimed, pending})
+    assert not set(any_store.blob_names(start - 1)) & {put, claimed, pending}
+    any_store.delete_blob(put)
+    assert put not in set(any_store.blob_names(int(time.time()) + 2))
 
 
 def test_upload_is_once(any_store: CaseStore, store_kind: str) -> None:

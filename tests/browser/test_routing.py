@@ -15,7 +15,7 @@ import pytest
 
 from candor import roster
 from tests.browser.report_site import t
-from tests.browser.test_console import unlock
+from tests.browser.test_console import submit, unlock
 from tests.support.live import LiveMember, LiveServer, start_live_server
 from tests.support.team import make_team
 
@@ -37,7 +37,7 @@ def _member(server: LiveServer, first_name: str) -> LiveMember:
     return next(m for m in server.team if m.name.startswith(first_name))
 
 
-def _route_harassment_to_hr(server: LiveServer) -> None:
+def _route_harassment_to_hr(server: LiveServer) -> dict[str, Any]:
     """Ada publishes version 2 with a route: the page takes it through the chain."""
     ada, alan = _member(server, "Ada"), _member(server, "Alan")
     s = server.session(ada)
@@ -46,6 +46,7 @@ def _route_harassment_to_hr(server: LiveServer) -> None:
                                     routes={"harassment": [alan.member_id]})
     signed = roster.sign_manifest(unsigned, ada.member_id, ada.keyfile.signing_seed)
     s.api.call("PUT", "/v1/team/manifest", signed)
+    return dict(signed)
 
 
 def _offered(page: Any) -> list[str]:
@@ -134,4 +135,28 @@ def test_the_landing_page_says_who_reads_each_kind_of_report(
     page.click(".lang-btn[data-lang=de]")  # the kinds' names follow the language
     assert page.inner_text("#intro-readers-routed") == t("de", "intro.readers.routed")
     assert list(_landing(page)) == [_label("harassment", "de"), t("de", "intro.readers.other")]
+    watch.check()
+
+
+def test_the_console_grants_beyond_the_route_but_never_to_whom_the_reporter_left_out(
+    server: LiveServer, make_page: Any
+) -> None:
+    routed = _route_harassment_to_hr(server)
+    ada, grace, alan = (_member(server, n) for n in ("Ada", "Grace", "Alan"))
+    form = {"category": "harassment", "summary": "Shouted at in meetings", "details": "Weekly."}
+    submit(server, routed, form, exclude=[alan.member_id])  # HR left out: the admin alone
+    console, watch = make_page(server.url)
+    unlock(console, server, ada)
+    console.click("#inbox-rows .case-link")
+    console.wait_for_selector("#case-people-list li")
+    assert alan.name in console.inner_text("#case-people")  # named as left out
+    # Grace, outside the route, was never offered the report: she may be given it.
+    offered = console.eval_on_selector_all("#grant-member option", "o => o.map(x => x.value)")
+    assert offered == [grace.member_id]
+    console.select_option("#grant-member", grace.member_id)
+    console.click("#grant-send")
+    console.wait_for_selector(f"#case-people-list li[data-member='{grace.member_id}']",
+                              timeout=60000)
+    (case,) = server.team_get(grace, "/v1/team/cases")["cases"]
+    assert sorted(case["access"]) == sorted([ada.member_id, grace.member_id])
     watch.check()

@@ -2,7 +2,9 @@
 12): with a manifest routing harassment to HR, the page offers only HR and
 the admin, shows who will read the report before it is sent, and seals it
 to them only; the other member does not see the case listed. The console's
-team view shows the routes."""
+team view shows the routes. The landing page says who reads each kind of
+incident, and the console grants a routed case beyond its route, never to
+the route's member the reporter left out."""
 
 from __future__ import annotations
 

@@ -58,7 +58,9 @@ def append(
         key = keys.entry_blob(case_id, blob_id)
         _put_once(ctx, key, sealed)
         blobs.keep_uploads(ctx, attachments)
-        day = ctx.day()
+        # A server clock stepped back behind the day received must not date
+        # an entry (or acknowledge) before it: days stay in order.
+        day = max(ctx.day(), case.data["received"])
         answer: EntryAnswer = {"id": blob_id, "seq": count + 1, "day": day}
         entry: EntryRecord = {
             "id": blob_id, "seq": count + 1, "day": day, "kind": kind, "from": author,

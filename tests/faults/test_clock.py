@@ -95,6 +95,24 @@ def test_receipts_and_deadlines_across_clock_steps(local_api: Api) -> None:
         assert [c["overdue"] for c in cases] == [overdue], days
 
 
+def test_days_stay_in_order_after_a_step_back(local_api: Api) -> None:
+    clock, manifest = local_api.clock, local_api.team.manifest
+    clock.advance(2 * 86400)
+    sub = submit(local_api.anonymous, manifest, {"summary": "ahead"})
+    received = sub.answer["received"]
+    clock.advance(-2 * 86400 + 60)  # put right: two days before the case was received
+    visit = follow_up(local_api.anonymous, sub.receipt, manifest)
+    visit.send("from the reporter")
+    admin = _session(local_api)
+    (case_id,) = lg.case_ids(admin)
+    teamops.write(admin, teamops.read_case(admin, case_id), "message", "from the team")
+    case = admin.get(f"{CASES}/{case_id}")
+    days = [case["acknowledged"], case["updated"], *(m["day"] for m in case["messages"])]
+    assert len(days) == 4 and min(days) == received, case
+    feedback_by = date.fromisoformat(case["feedback_by"])
+    assert feedback_by >= date.fromisoformat(received) + timedelta(days=89)
+
+
 def _session(api: Api) -> teamops.Session:
     return teamops.Session(api.as_member(api.team.admin), api.team.admin.key, api.team.manifest)
 

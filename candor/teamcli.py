@@ -190,7 +190,24 @@ def cases_show(args: argparse.Namespace) -> int:
                   markup=False)
     _print_entries("Thread with the reporter", view.messages, view.gaps)
     _print_entries("Internal notes", view.notes)
+    _print_playbook(view, args.playbooks)
     return 0
+
+
+def _print_playbook(view: teamops.CaseView, path: str | None) -> None:
+    """The checklist of the case's category and its signed ticks (the
+    console's playbook, frontend/playbooks.json unless ``--playbooks``); an
+    installed candor without a checkout has none unless given one."""
+    from candor import playbook
+
+    source = Path(path) if path else playbook.DEFAULT_PATH
+    if path is None and not source.is_file():
+        return
+    states = playbook.case_progress(view, playbook.load(source))
+    if states:
+        out.print("Playbook:", markup=False)
+        for line in playbook.lines(states):
+            out.print(line, markup=False)
 
 
 def _print_people(s: teamops.Session, case: dict[str, Any]) -> None:
@@ -330,6 +347,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p = cases.add_parser("show", help="a case, decrypted and verified")
     common(p, listing=True)
     p.add_argument("case")
+    p.add_argument("--playbooks", help="the playbooks file (default: the checkout's "
+                                       "frontend/playbooks.json, when there is one)")
     p.set_defaults(func=run(cases_show))
     for name, text in (("reply", "a message the reporter sees"), ("note", "a team-only note")):
         p = cases.add_parser(name, help=text)

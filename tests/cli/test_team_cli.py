@@ -115,3 +115,27 @@ def test_keys_rotate_writes_name_date_key_file(live_api: LiveServer) -> None:
     again = candor(live_api, grace, "keys", "rotate", ok=False)
     assert "conflict" in again.stderr
     assert not (new_path.parent / f"grace-hopper-{today}-2.candor-key").exists()
+
+
+def test_cases_show_prints_the_playbook_of_the_category(
+    live_api: LiveServer, tmp_path: Path
+) -> None:
+    """The console's checklist, in the terminal too (issue 16): the steps of
+    the report's category, none ticked yet; a playbooks file of the
+    operator's own with --playbooks."""
+    _, grace, _ = live_api.team
+    submit(ApiClient(HttpTransport(live_api.url)), live_api.manifest,
+           {"category": "confidential_leak", "summary": "Roadmap on a forum"})
+    listed = candor(live_api, grace, "cases", "list").stdout
+    case_id = next(w for w in listed.split() if w.startswith("c_"))
+    shown = candor(live_api, grace, "cases", "show", case_id).stdout
+    steps = json.loads((ROOT / "frontend" / "playbooks.json").read_text())["playbooks"][
+        "confidential_leak"]
+    assert "Playbook:" in shown and f"0 of {len(steps)} steps done" in shown
+    assert steps[0]["text"]["en"] in shown
+    own = tmp_path / "playbooks.json"
+    books = json.loads((ROOT / "frontend" / "playbooks.json").read_text())
+    books["playbooks"]["confidential_leak"] = steps[:1]
+    own.write_text(json.dumps(books))
+    mine = candor(live_api, grace, "cases", "show", case_id, "--playbooks", str(own)).stdout
+    assert "0 of 1 steps done" in mine

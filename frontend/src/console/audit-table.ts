@@ -26,6 +26,7 @@ const ACTIONS = new Set([
   "case.purge",
   "case.grant",
   "case.revoke",
+  "case.export",
   "member.add",
   "member.rotate",
   "member.remove",

@@ -38,8 +38,10 @@ from chalicelib import puzzle
 from chalicelib.config import Puzzles, Settings
 from chalicelib.domain import retention
 from chalicelib.domain.cases import Context
+from chalicelib.errors import Unavailable
 from chalicelib.http import BASE_HEADERS, runtime
 from chalicelib.httpsig import RequestView
+from chalicelib.store.base import StoreError
 from chalicelib.store.local import LocalCaseStore, UploadRefused
 
 log = logging.getLogger("candor.serve")
@@ -269,6 +271,11 @@ class Handler(BaseHTTPRequestHandler):
         return self._read_body() if body is None else body
 
     # -- object storage (local stand-in for presigned S3 URLs) ---------------
+    def _unavailable(self, exc: StoreError) -> None:
+        """A full disk and the like: 503, as the API answers it (chalicelib.http)."""
+        log.warning("storage failure: %s", type(exc).__name__)
+        self._refuse(503, Unavailable.code, Unavailable.default_message)
+
     def _upload(self, key: str, query: dict[str, list[str]]) -> None:
         if not self.buckets.transfers.take():
             self._throttled(self.buckets.transfers)
@@ -280,6 +287,9 @@ class Handler(BaseHTTPRequestHandler):
         except (KeyError, ValueError, IndexError, UploadRefused):
             self._refuse(403, "forbidden", "This upload URL is not valid.")
             return
+        except StoreError as exc:
+            self._unavailable(exc)
+            return
         self._send(200, b"", NO_BODY_HEADERS)
 
     def _download(self, key: str, query: dict[str, list[str]]) -> None:
@@ -290,6 +300,9 @@ class Handler(BaseHTTPRequestHandler):
             blob = self.store.open_download(key, int(query["expires"][0]), query["sig"][0])
         except (KeyError, ValueError, IndexError, UploadRefused):
             self._refuse(403, "forbidden", "This download URL is not valid.")
+            return
+        except StoreError as exc:
+            self._unavailable(exc)
             return
         with blob:
             size = os.fstat(blob.fileno()).st_size

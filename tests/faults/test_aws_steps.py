@@ -174,20 +174,9 @@ class Orphaned(AssertionError):
 
 
 # A blob written before its transaction (the report, a message) and an
-# attachment claimed before it stay for good when the transaction then fails:
-# the domain has nothing that sweeps them (docs/reliability.md, "Known, not
-# fixed here").
-# Strict: once that is fixed these pass, and the marker must go.
-ORPHANS_KNOWN = pytest.mark.xfail(strict=True, raises=Orphaned,
-                                  reason="blobs of a failed transaction are never swept")
-
-
-@pytest.mark.parametrize("path", [
-    "purge",
-    pytest.param("reporter_message", marks=ORPHANS_KNOWN),
-    pytest.param("submit", marks=ORPHANS_KNOWN),
-    pytest.param("team_reply", marks=ORPHANS_KNOWN),
-])
+# attachment claimed before it are left when the transaction then fails: the
+# daily orphan sweep of retention (protocol §4.7) deletes them a day later.
+@pytest.mark.parametrize("path", ["purge", "reporter_message", "submit", "team_reply"])
 def test_every_storage_step_fails_cleanly(rig: Rig, path: str) -> None:
     make = PATHS[path]
     act, case_id = make(rig)

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ from candor import teamops
 from candor.client import ApiClient, ApiError, HttpTransport
 from candor.receipt import Receipt
 from candor.reporter import Evidence, follow_up, submit
+from chalicelib.domain import retention
+from chalicelib.domain.cases import Context
 from chalicelib.store.local import LocalCaseStore
 from tests.faults import ledger as lg
 from tests.support.live import ROOT, LiveServer, _wait_for_url, start_live_server
@@ -163,15 +166,12 @@ def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path, team: Team
           f"{len(load.book.summaries)} reports, {len(load.book.messages)} messages")
     assert load.acks >= 2 * ROUNDS, "the load hardly ran; the test proves little"
     assert load.unexpected == []
-    store = LocalCaseStore(live.data_dir)
-    store.sweep(int(time.time()) + 25 * 3600)
+    # Retention a day later: blobs written before a transaction the kill cut
+    # go with the orphan sweep (protocol §4.7), unclaimed uploads with the sweep.
+    later = datetime.fromtimestamp(time.time() + 25 * 3600, UTC)
+    retention.run(Context(LocalCaseStore(live.data_dir), clock=lambda: later))
     left = lg.local_unswept(live.data_dir)
-    # Blobs written before a transaction the kill cut are never swept
-    # (docs/reliability.md, "Known, not fixed here"; test_aws_steps.py fails
-    # on them deterministically): counted here, since a random kill may or
-    # may not leave one.
-    print(f"orphan blobs after the sweep: {sum(x.endswith(': orphan') for x in left)}")
-    assert [x for x in left if not x.endswith(": orphan")] == []
+    assert left == []
 
 
 def _receipt_still_opens(load: Load, receipt: Receipt, cut: bool) -> None:

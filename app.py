@@ -16,7 +16,7 @@ from chalice.app import Chalice, Rate
 from chalicelib.anonymize import scrub_event
 from chalicelib.domain import notify, retention
 from chalicelib.http import conform, runtime
-from chalicelib.routes import inbox, reporter, team
+from chalicelib.routes import inbox, notices, reporter, team
 
 
 class CandorApp(Chalice):
@@ -56,6 +56,7 @@ logging.getLogger("candor").setLevel(logging.INFO)
 app.register_blueprint(reporter.bp)
 app.register_blueprint(team.bp)
 app.register_blueprint(inbox.bp)
+app.register_blueprint(notices.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))

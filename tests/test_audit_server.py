@@ -15,6 +15,7 @@ import pytest
 
 from candor import audit, documents, grants, roster, teamops
 from candor import keyfile as kf
+from candor import notice as notice_doc
 from candor.client import ApiClient, ApiError
 from candor.reporter import submit
 from chalicelib import httpsig
@@ -60,8 +61,8 @@ def _case_routes(api: Api) -> None:
 
 
 def _member_routes(api: Api) -> Mapping[str, Any]:
-    """Add, rotate, publish, grant a case and revoke it, export it, remove; the manifest
-    that lists every key used."""
+    """Add, rotate, publish, grant a case and revoke it, export it, remove,
+    publish a notice and withdraw it; the manifest that lists every key used."""
     admin = api.as_member(api.team.admin)
     case_id = _case(api)  # filed before the newcomer joins
     newcomer = kf.create_keyfile("", kf._identity_type(api.team.admin.key.identities[0]))
@@ -81,6 +82,10 @@ def _member_routes(api: Api) -> Mapping[str, Any]:
     grants.revoke(s, case_id, newcomer.member)
     admin.call("POST", f"/v1/team/cases/{case_id}/export", {})
     admin.call("DELETE", f"/v1/team/members/{newcomer.member}")
+    notice = notice_doc.unsigned_notice(v2, {"en": "Do not comment publicly."}, api.ctx.today())
+    notice = notice_doc.sign_notice(notice, api.team.admin.id, api.team.admin.key.signing_seed)
+    admin.call("POST", "/v1/team/notices", notice)
+    admin.call("DELETE", f"/v1/team/notices/{notice['id']}")
     return v2
 
 

@@ -24,6 +24,7 @@ from chalicelib.store.base import Key, Partition
 
 if TYPE_CHECKING:
     from chalicelib.domain.inbox_index import IndexRecord
+    from chalicelib.domain.notices import Notice
     from chalicelib.domain.records import (
         AttachmentRecord,
         AuditEntry,
@@ -145,6 +146,14 @@ def puzzle_proof(digest: bytes) -> Key[NonceRecord]:
 def inbox_index(member_id: str) -> Key[IndexRecord]:
     """Where a member's inbox index blob is (protocol §4.4, "Inbox index")."""
     return Key(f"inbox-index#{member_id}", "index")
+
+
+NOTICES: Partition[Notice] = Partition("notices")
+
+
+def notice(notice_id: str) -> Key[Notice]:
+    """A published staff notice (protocol §4.10), by its id."""
+    return NOTICES.key(notice_id)
 
 
 # -- audit -------------------------------------------------------------------

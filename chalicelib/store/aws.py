@@ -391,12 +391,15 @@ class AwsCaseStore:
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc
 
+    list_page = 1000  # names per ListObjectsV2 request (S3's most); tests page smaller
+
     def blob_names(self, before: int) -> Iterator[str]:
         # LastModified is the PUT (put_blob or the presigned upload); retagging
-        # at claim_blob does not change it. One request lists 1000 names.
+        # at claim_blob does not change it.
         try:
             pages = self._s3.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=S3_BLOB_PREFIX)
+                Bucket=self.bucket, Prefix=S3_BLOB_PREFIX,
+                PaginationConfig={"PageSize": self.list_page})
             for page in pages:
                 for obj in page.get("Contents", []):
                     if obj["LastModified"].timestamp() < before:

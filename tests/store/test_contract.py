@@ -380,6 +380,16 @@ def test_blob_names_by_write_time(any_store: CaseStore, store_kind: str) -> None
     assert put not in set(any_store.blob_names(int(time.time()) + 2))
 
 
+def test_blob_names_pages_through(any_store: CaseStore, store_kind: str,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if store_kind != "local":
+        monkeypatch.setattr(any_store, "list_page", 2)  # S3 pages of 2 names
+    written = {new_key() for _ in range(5)}
+    for key in written:
+        any_store.put_blob(key, b"x")
+    assert written <= set(any_store.blob_names(int(time.time()) + 2))
+
+
 def test_upload_is_once(any_store: CaseStore, store_kind: str) -> None:
     key = new_key()
     up = any_store.upload_url(key, 4, 900)

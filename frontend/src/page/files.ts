@@ -12,6 +12,7 @@ import { cleanedType, cleanLight, type CleanResult } from "../lib/clean/light.js
 import type { CannotCleanReason } from "../lib/clean/types.js";
 import { fileFits, largestFile, MAX_FILES, PendingFile } from "../lib/intake.js";
 import { el, formatSize, setAlert, tr, type I18n } from "./common.js";
+import { redactImage, type Redacted } from "./redact.js";
 import { runWorker } from "./workers.js";
 
 /** The largest file, rounded down to two significant digits: the page never states more than fits. */
@@ -62,6 +63,8 @@ export interface FileItem {
   result: ItemResult | null;
   /** The reporter chose to send the original, metadata and all. */
   sendOriginal: boolean;
+  /** The picture with parts blacked out, re-encoded (./redact.ts): sent instead of either. */
+  redacted: Redacted | null;
   error: boolean;
 }
 export type ReadyItem = FileItem & { pending: PendingFile };
@@ -74,7 +77,11 @@ export type ReadyItem = FileItem & { pending: PendingFile };
 function choose(item: FileItem, sendOriginal: boolean): void {
   const result = item.result;
   item.sendOriginal = sendOriginal;
-  if (unclean(result) && !sendOriginal) {
+  if (item.redacted !== null) {
+    const { blob, name, type } = item.redacted;
+    item.pending = new PendingFile({ source: blob, name, type });
+    item.cleaned = result !== null && !("cannot" in result) ? result.removed : [];
+  } else if (unclean(result) && !sendOriginal) {
     item.pending = null;
     item.cleaned = null;
   } else if (result === null || "cannot" in result || sendOriginal) {
@@ -150,6 +157,7 @@ export class FileList {
           cleaned: null,
           result: null,
           sendOriginal: false,
+          redacted: null,
           error: false,
         };
         this.items.push(item);
@@ -205,13 +213,51 @@ export class FileList {
       " ",
       this.sizeNode(file),
       cleaningNote(item),
-      ...(this.originalChoice(item) ?? []),
+      ...(item.redacted ? [] : (this.originalChoice(item) ?? [])),
+      ...this.redaction(item),
       remove,
     );
     this.i18n.apply(li);
     this.i18n.onChange(() => {
       remove.setAttribute("aria-label", removeLabel());
     });
+  }
+
+  /**
+   * For a picture the page can decode, "Black out parts": the editor opens
+   * on what would be sent, and "Done" replaces it with the re-encoded copy.
+   */
+  private redaction(item: FileItem): HTMLElement[] {
+    const result = item.result;
+    if (result === null || "cannot" in result || !REDACTABLE.has(result.format) || !item.pending) return [];
+    const open = el("button", { type: "button", class: "link redact-open" }, tr("files.redact"));
+    open.addEventListener("click", () => {
+      const source = item.pending?.source;
+      if (!source) return;
+      const blob = source instanceof Blob ? source : new Blob([source as BlobPart]);
+      const type = item.redacted?.type ?? (item.file.type || cleanedType(result.format));
+      redactImage(blob, item.redacted?.name ?? item.file.name, type, this.i18n).then(
+        (done) => {
+          if (done === null) {
+            open.focus();
+            return;
+          }
+          const boxes = (item.redacted?.boxes ?? 0) + done.boxes;
+          item.redacted = { ...done, boxes };
+          choose(item, false);
+          this.renderItem(item);
+          item.li.querySelector<HTMLButtonElement>(".redact-open")?.focus();
+        },
+        () => {
+          open.replaceWith(el("p", { class: "error", role: "alert" }, tr("files.redact_failed")));
+          this.i18n.apply(item.li);
+        },
+      );
+    });
+    const note = item.redacted
+      ? [el("p", { class: "small redacted", role: "status" }, tr("files.redacted", { n: item.redacted.boxes }))]
+      : [];
+    return [...note, el("div", {}, open)];
   }
 
   /**
@@ -286,6 +332,9 @@ export function fileProblems(files: FileList): FileProblem[] {
     ...files.damaged.map((item) => problem(item.error ? "files.blocked.damaged" : "files.blocked.uncleaned", item)),
   ];
 }
+
+/** Pictures a canvas decodes everywhere the page runs: GIF stays out (a canvas keeps one frame). */
+const REDACTABLE: ReadonlySet<string> = new Set(["jpeg", "png", "webp"]);
 
 const CANNOT_KEY: Record<CannotCleanReason | Unclean["cannot"], string> = {
   unknown_type: "files.not_cleaned",

@@ -220,7 +220,7 @@ def _apply_patch(
     resolution = body.get("resolution", case["resolution"])
     if status not in STATUSES or (resolution is not None and resolution not in RESOLUTIONS):
         raise Malformed("Unknown status or resolution.")
-    day = ctx.day()
+    day = max(ctx.day(), case["received"])  # a clock stepped back never dates before receipt
     if status != case["status"]:
         if status not in TRANSITIONS[case["status"]]:
             raise BadTransition()

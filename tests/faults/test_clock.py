@@ -113,6 +113,17 @@ def test_days_stay_in_order_after_a_step_back(local_api: Api) -> None:
     assert feedback_by >= date.fromisoformat(received) + timedelta(days=89)
 
 
+def test_a_status_change_after_a_step_back_stays_in_order(local_api: Api) -> None:
+    clock, manifest = local_api.clock, local_api.team.manifest
+    clock.advance(2 * 86400)
+    received = submit(local_api.anonymous, manifest, {"summary": "ahead"}).answer["received"]
+    clock.advance(-2 * 86400 + 60)
+    admin = _session(local_api)
+    (case_id,) = lg.case_ids(admin)
+    case = admin.api.call("PATCH", f"{CASES}/{case_id}", {"status": "investigating"})
+    assert (case["acknowledged"], case["updated"]) == (received, received), case
+
+
 def _session(api: Api) -> teamops.Session:
     return teamops.Session(api.as_member(api.team.admin), api.team.admin.key, api.team.manifest)
 

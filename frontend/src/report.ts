@@ -12,6 +12,7 @@ import { sendError, type SendPhase } from "./page/errors.js";
 import { excludedIds, renderMembers } from "./page/exclusions.js";
 import { fileProblems, FileList, progressRow } from "./page/files.js";
 import { showOrganisation, showReaders } from "./page/landing.js";
+import { showNotices, withNotice } from "./page/notices.js";
 import { fieldId, readForm, relabelFields, renderField, watchCounters, type FormError } from "./page/form.js";
 import { solvePuzzlesInWorker } from "./page/puzzle.js";
 import { renderReceiptBox } from "./page/receipt-box.js";
@@ -60,6 +61,9 @@ async function init(): Promise<void> {
     const { newest, fetched } = await loadManifestChain();
     manifest = newest;
     showReaders(newest);
+    void showNotices(i18n, newest, () => {
+      steps.push("step-form");
+    });
     if (!fetched) setAlert($("manifest-warning"), i18n, "manifest.offline");
     renderFields();
     renderMembers(newest, i18n);
@@ -271,7 +275,11 @@ async function send(): Promise<void> {
     }
     say("sending.report");
     [phase, file] = ["report", null];
-    const result = await submitCase(ready, { form, lang: i18n.lang, files: items.map((i) => i.pending) });
+    const result = await submitCase(ready, {
+      form: withNotice(form),
+      lang: i18n.lang,
+      files: items.map((i) => i.pending),
+    });
     showReceipt(result.text);
   } catch (err) {
     sending = false;

@@ -67,10 +67,10 @@ def test_refresh_and_admin_deletes_a_case(make_page: Any, live_server: Any) -> N
     page.select_option("#set-status", "acknowledged")
     page.click("#status-save")
     page.wait_for_selector("#status-result:has-text('Saved')")
-    listings = sum(1 for r in watch.requests if r.endswith("/v1/team/cases"))
+    listings = sum(1 for r in watch.requests if r.endswith("/v1/team/index"))
     page.click("#back-to-inbox")
     page.wait_for_selector("#inbox-progress[data-state=done]")
-    assert sum(1 for r in watch.requests if r.endswith("/v1/team/cases")) == listings + 1
+    assert sum(1 for r in watch.requests if r.endswith("/v1/team/index")) == listings + 1
     assert len(reports_queries(watch.requests)) == 2  # nothing decrypted again
 
     # Deleting: two steps, the question names the case; under legal hold the server refuses.
@@ -220,7 +220,7 @@ def test_admin_removes_member_publishes_and_keeps_audit_head(
     beyond = tmp_path / "beyond-head.json"
     beyond.write_text(json.dumps({**head, "seq": 10_000}))
     page.set_input_files("#audit-head-file", str(beyond))
-    page.wait_for_selector("#audit-head-result [data-head=bad]:has-text('10000')")
+    page.wait_for_selector("#audit-head-result [data-head=bad]:has-text('10,000')")
 
 
 @pytest.fixture

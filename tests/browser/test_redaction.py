@@ -93,7 +93,7 @@ def test_name_blacked_out_is_gone(make_page: Any, server: LiveServer, tmp_path: 
     row = page.locator("#file-list li", has_text="shot.png")
     row.get_by_role("button", name="Black out parts").click()
     dialog = page.get_by_role("dialog", name="Black out parts of the picture")
-    canvas = dialog.get_by_role("img")
+    canvas = dialog.get_by_role("application")
     assert canvas.evaluate("c => document.activeElement === c")
     assert run_axe(page) == []
 
@@ -115,6 +115,18 @@ def test_name_blacked_out_is_gone(make_page: Any, server: LiveServer, tmp_path: 
     dialog.get_by_role("button", name="Done").click()
     dialog.wait_for(state="hidden")
     assert "Parts blacked out: 1." in (row.text_content() or "")
+    # The row shows what will be sent: the name's middle is black there too.
+    middle = ((box[0] + box[2]) / 2 / 760, (box[1] + box[3]) / 2 / 300)
+    thumb = row.get_by_role("img", name="What will be sent: shot.png")
+    # It is drawn once the picture decodes: wait for an opaque pixel, then look at it.
+    pixel = page.wait_for_function(
+        "([c, fx, fy]) => { const p = c.getContext('2d').getImageData("
+        "Math.floor(fx * c.width), Math.floor(fy * c.height), 1, 1).data;"
+        " return p[3] > 0 && [...p]; }",
+        arg=[thumb.element_handle(), *middle],
+    ).json_value()
+    assert pixel == [0, 0, 0, 255]
+    assert run_axe(page) == []
 
     page.click("#report-form button[type=submit]")
     page.wait_for_selector("#step-review:not([hidden])")

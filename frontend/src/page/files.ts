@@ -255,7 +255,10 @@ export class FileList {
       );
     });
     const note = item.redacted
-      ? [el("p", { class: "small redacted", role: "status" }, tr("files.redacted", { n: item.redacted.boxes }))]
+      ? [
+          el("p", { class: "small redacted", role: "status" }, tr("files.redacted", { n: item.redacted.boxes })),
+          preview(item.redacted.blob, `${this.i18n.t("files.redacted_preview")}: ${item.redacted.name}`),
+        ]
       : [];
     return [...note, el("div", {}, open)];
   }
@@ -333,6 +336,20 @@ export function fileProblems(files: FileList): FileProblem[] {
   ];
 }
 
+const PREVIEW_WIDTH = 320;
+
+/** What will be sent, drawn small from the very bytes that will be sealed (a canvas: the CSP allows no blob: image). */
+function preview(blob: Blob, label: string): HTMLCanvasElement {
+  const canvas = el("canvas", { class: "redact-thumb", role: "img", "aria-label": label });
+  void createImageBitmap(blob).then((image) => {
+    const scale = Math.min(1, PREVIEW_WIDTH / image.width);
+    canvas.width = Math.max(1, Math.round(image.width * scale));
+    canvas.height = Math.max(1, Math.round(image.height * scale));
+    canvas.getContext("2d")?.drawImage(image, 0, 0, canvas.width, canvas.height);
+    image.close();
+  });
+  return canvas;
+}
 /** Pictures a canvas decodes everywhere the page runs: GIF stays out (a canvas keeps one frame). */
 const REDACTABLE: ReadonlySet<string> = new Set(["jpeg", "png", "webp"]);
 

@@ -191,10 +191,11 @@ export async function redactImage(source: Blob, name: string, type: string, i18n
   const image = await createImageBitmap(source);
   const id = `redact-${++editors}`;
   const status = el("p", { class: "small", role: "status", id: `${id}-status` });
+  // role=application: a screen reader passes the arrows, Enter and Delete on to the editor.
   const canvas = el("canvas", {
     class: "redact-canvas",
     tabindex: "0",
-    role: "img",
+    role: "application",
     "aria-describedby": `${id}-help ${id}-status`,
   });
   canvas.setAttribute("aria-label", `${i18n.t("redact.canvas")}: ${name}`);

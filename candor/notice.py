@@ -1,4 +1,4 @@
-"""Signed staff notices on the client side (protocol §4.10): write one, sign
+"""Signed staff notices on the client side (protocol §4.9): write one, sign
 it, and check the ones the server lists.
 
 The document rules live with the server (``chalicelib.domain.notices``),

@@ -1,5 +1,5 @@
 """``candor notice propose|sign|publish|withdraw|list``: signed staff notices
-(protocol §4.10).
+(protocol §4.9).
 
 One admin writes a notice into a file and signs it; the others check and
 sign the same file in turn, until `threshold` admins of the current

@@ -1,4 +1,4 @@
-"""The notice vectors (tests/vectors/notice.json, protocol §4.10) against
+"""The notice vectors (tests/vectors/notice.json, protocol §4.9) against
 chalicelib/domain/notices.py, which the server and candor/notice.py use;
 tests/js/notice.test.mjs runs the same cases against frontend/src/lib/notice.ts."""
 

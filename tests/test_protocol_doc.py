@@ -27,6 +27,7 @@ from candor import documents, grants, keyfile, release
 from chalicelib import errors
 from chalicelib import manifest as mf
 from chalicelib.age.recipient_types import X25519
+from chalicelib.domain import notices
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = ROOT / "docs" / "protocol.md"
@@ -170,6 +171,7 @@ def code_kinds() -> dict[str, set[str]]:
         "key file": {"v", *(f.name for f in dataclasses.fields(keyfile.KeyFile))},
         "grant": set(grants.new_grant(reply_to, MEMBER, MEMBER, SEED)),
         "release": set(release.FIELDS),
+        "notice": set(notices.FIELDS),
     }
 
 

@@ -1,4 +1,4 @@
-"""Signed staff notices (protocol §4.10): a short text the team shows on the
+"""Signed staff notices (protocol §4.9): a short text the team shows on the
 reporter page, signed by `threshold` admins of the current manifest, as a
 manifest or a release is (protocol §4.5, §4.8).
 
@@ -51,7 +51,7 @@ class ManifestRef(TypedDict):
 
 
 class Notice(TypedDict):
-    """A notice as the protocol writes it (protocol §4.10)."""
+    """A notice as the protocol writes it (protocol §4.9)."""
 
     v: int
     kind: str
@@ -64,7 +64,7 @@ class Notice(TypedDict):
 
 
 class NoticeInvalid(ValueError):
-    """A notice breaks protocol §4.10; the message names the rule."""
+    """A notice breaks protocol §4.9; the message names the rule."""
 
 
 def _check_text(text: object) -> None:

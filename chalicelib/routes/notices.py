@@ -1,4 +1,4 @@
-"""Signed staff notices (protocol §4.10): admins publish and withdraw them
+"""Signed staff notices (protocol §4.9): admins publish and withdraw them
 through signed, audited team routes (protocol §4.3, §4.6); anyone lists the
 current ones, and verifies each before showing it."""
 

@@ -152,7 +152,7 @@ NOTICES: Partition[Notice] = Partition("notices")
 
 
 def notice(notice_id: str) -> Key[Notice]:
-    """A published staff notice (protocol §4.10), by its id."""
+    """A published staff notice (protocol §4.9), by its id."""
     return NOTICES.key(notice_id)
 
 

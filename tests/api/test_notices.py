@@ -1,4 +1,4 @@
-"""Signed staff notices through the API (protocol §4.10, issue 16): an admin
+"""Signed staff notices through the API (protocol §4.9, issue 16): an admin
 publishes a notice signed by the threshold of the current manifest; anyone
 lists the current ones; the server refuses one short of the threshold,
 altered after signing, or expired (422), and an admin withdraws one. A

@@ -29,6 +29,7 @@ from referencing.jsonschema import DRAFT202012  # noqa: E402
 
 from candor import documents, grants, roster, teamops  # noqa: E402
 from candor import keyfile as kf  # noqa: E402
+from candor import notice as notice_doc  # noqa: E402
 from candor.client import ApiClient, ApiError  # noqa: E402
 from candor.reporter import Evidence, follow_up, submit  # noqa: E402
 from chalicelib import errors  # noqa: E402
@@ -310,6 +311,11 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     recipient = kf.identity_recipient(grace.key.identities[0])
     sealed = b64u_encode(documents.seal_document({"v": 1}, [recipient]))
     as_grace.call("PUT", "/v1/team/index", {"sealed": sealed, "version": index["version"]})
+    notice = notice_doc.unsigned_notice(signed, {"en": "Do not comment publicly."}, api.ctx.today())
+    notice = notice_doc.sign_notice(notice, admin.id, admin.key.signing_seed)
+    as_admin.call("POST", "/v1/team/notices", notice)  # protocol §4.9
+    anon.call("GET", "/v1/notices", signed=False)
+    as_admin.call("DELETE", f"/v1/team/notices/{notice['id']}")
     _expect(ApiError, lambda: as_admin.call("GET", "/v1/team/audit", query={"cursor": "%%"}))
     _expect(ApiError, lambda: as_grace.call("GET", "/v1/team/audit"))
     _expect(ApiError, lambda: anon.call("GET", "/v1/team/cases", signed=False))

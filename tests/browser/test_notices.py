@@ -1,5 +1,5 @@
 """Signed staff notices on the reporter page in Chromium (issue 16, protocol
-§4.10), against ``candor serve`` with a team whose manifest needs two
+§4.9), against ``candor serve`` with a team whose manifest needs two
 admins: a notice both admins signed appears at the top of the landing step
 in every language of the page, switched in place; one altered in storage
 after it was published is not shown; a report started from the notice

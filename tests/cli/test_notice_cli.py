@@ -1,4 +1,4 @@
-"""``candor notice`` (protocol §4.10, issue 16): with a threshold of 2, one
+"""``candor notice`` (protocol §4.9, issue 16): with a threshold of 2, one
 admin proposes and signs, a reviewer cannot sign, the second admin signs,
 then it is published; ``notice list`` flags (exit 1) a notice tampered with
 in storage, and ``notice withdraw`` stops serving it."""

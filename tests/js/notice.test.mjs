@@ -1,4 +1,4 @@
-// The notice vectors (tests/vectors/notice.json, protocol §4.10) that
+// The notice vectors (tests/vectors/notice.json, protocol §4.9) that
 // tests/test_notice_vectors.py runs against chalicelib/domain/notices.py,
 // checked here against frontend/src/lib/notice.ts, the reporter page's twin:
 // every case reaches the same verdict, and a listing keeps only valid ones.

@@ -1,4 +1,4 @@
-"""Writes tests/vectors/notice.json: signed staff notices (protocol §4.10)
+"""Writes tests/vectors/notice.json: signed staff notices (protocol §4.9)
 under manifest.json's v2 (threshold 2, Alice and Bob the admins, Bob with
 his rotated key). Run from the repository root:
 ``.venv/bin/python -m tests.vectors.notice_vectors``.
@@ -93,7 +93,7 @@ def main() -> None:
         cases.append(case)
     out = {
         "description": (
-            "protocol §4.10. Each notice is checked against manifest.json's v2 (threshold 2) "
+            "protocol §4.9. Each notice is checked against manifest.json's v2 (threshold 2) "
             "on today: valid, or refused with python_reason. A notice is signed as a manifest "
             "is: sigs over JCS(notice without sigs)."),
         "authority": "v2",

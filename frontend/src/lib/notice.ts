@@ -1,4 +1,4 @@
-// Signed staff notices (protocol §4.10): the twin of chalicelib/domain/notices.py's
+// Signed staff notices (protocol §4.9): the twin of chalicelib/domain/notices.py's
 // document rules, so that the reporter page shows only a notice signed by
 // `threshold` admins of the newest manifest it verified, unexpired. The server
 // can withhold a notice; it cannot forge or alter one.

@@ -1,4 +1,4 @@
-// Signed staff notices on the reporter page (protocol §4.10, issue 16): the
+// Signed staff notices on the reporter page (protocol §4.9, issue 16): the
 // notices the API lists are shown at the top of the landing step only when
 // `threshold` admins of the newest verified manifest signed them and they
 // have not expired (lib/notice.ts); a forged or altered one is dropped

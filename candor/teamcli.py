@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from candor import audit, config, grants, teamops
+from candor import audit, config, grants, inboxindex, teamops
 from candor import keyfile as kf
 from candor.client import ApiClient, ApiError, HttpTransport, local_transport
 from candor.labels import plain_label, plain_text
@@ -124,18 +124,17 @@ CASE_COLUMNS = ("id", "status", "received", "ack by", "feedback by", "assignee",
 
 
 def _all_cases(s: teamops.Session, status: str) -> list[dict[str, Any]]:
-    """Every case the member may read, each with its decrypted ``summary``."""
-    found: list[dict[str, Any]] = []
-    cursor = ""
-    while True:
-        page = s.get("/v1/team/cases", status=status, cursor=cursor)
-        summaries = teamops.report_summaries(s, page["cases"])
-        found += [{"id": c["id"], "status": c["status"], "received": c["received"],
-                   "acknowledge_by": c["acknowledge_by"], "feedback_by": c["feedback_by"],
-                   "assignee": c["assignee"], "overdue": c["overdue"],
-                   "summary": summaries.get(c["id"], "")} for c in page["cases"]]
-        if not (cursor := page["cursor"] or ""):
-            return found
+    """Every case the member may read, each with its decrypted ``summary``,
+    from the member's inbox index where it verifies (protocol §4.4, "Inbox index"): only
+    the reports it lacks are fetched and decrypted, and it is written back."""
+    cases, summaries = inboxindex.summaries(s, s.today().isoformat())
+    cases.sort(key=lambda c: c["id"])
+    cases.sort(key=lambda c: c["received"], reverse=True)  # the team listing's order
+    return [{"id": c["id"], "status": c["status"], "received": c["received"],
+             "acknowledge_by": c["acknowledge_by"], "feedback_by": c["feedback_by"],
+             "assignee": c["assignee"], "overdue": c["overdue"],
+             "summary": summaries.get(c["id"], "(cannot be decrypted)")}
+            for c in cases if status in ("", c["status"])]
 
 
 def cases_list(args: argparse.Namespace) -> int:

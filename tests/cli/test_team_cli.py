@@ -139,3 +139,18 @@ def test_cases_show_prints_the_playbook_of_the_category(
     own.write_text(json.dumps(books))
     mine = candor(live_api, grace, "cases", "show", case_id, "--playbooks", str(own)).stdout
     assert "0 of 1 steps done" in mine
+
+
+def test_cases_list_keeps_the_members_inbox_index(live_api: LiveServer) -> None:
+    """`candor cases list` reads and writes the same inbox index as the
+    console (issue 20): after a listing, the member's index is stored, and the
+    next listing still shows every summary."""
+    _, grace, _ = live_api.team
+    submit(ApiClient(HttpTransport(live_api.url)), live_api.manifest,
+           {"category": "harassment", "summary": "Messages after hours"})
+    first = candor(live_api, grace, "cases", "list").stdout
+    assert "Messages after hours" in first
+    index = live_api.team_get(grace, "/v1/team/index")
+    assert index["sealed"] and index["version"] >= 1
+    assert "Messages after hours" in candor(live_api, grace, "cases", "list").stdout
+    assert live_api.team_get(grace, "/v1/team/index")["version"] == index["version"]

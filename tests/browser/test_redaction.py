@@ -18,6 +18,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from tests.browser.conftest import run_axe
+from tests.browser.report_site import catalogue
 from tests.browser.test_metadata import _fill_form, _received
 from tests.support.live import LiveServer, start_live_server
 from tests.support.team import make_team
@@ -143,3 +144,47 @@ def test_name_blacked_out_is_gone(make_page: Any, server: LiveServer, tmp_path: 
     # Burned in: every pixel under the box is black, not a layer over the name.
     covered = picture.convert("RGB").crop(box)
     assert covered.getextrema() == ((0, 0), (0, 0), (0, 0))
+
+
+def test_keyboard_only_on_a_phone_in_arabic(make_page: Any, server: LiveServer) -> None:
+    """A JPEG blacked out from the keyboard alone, at phone width, right to left:
+    the editor fits the screen, passes axe, the row shows the box burned in the
+    middle, and the team receives a JPEG of the same size."""
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 800), (250, 250, 250)).save(picture, "JPEG")
+    text = catalogue("ar")
+    page, _ = make_page(server.url, viewport="phone")
+    page.goto(f"{server.url}/index.html?lang=ar")
+    page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
+    _fill_form(page, {"photo.jpg": picture.getvalue()})
+    row = page.locator("#file-list li", has_text="photo.jpg")
+    row.get_by_role("button", name=text["files.redact"]).click()
+    dialog = page.get_by_role("dialog", name=text["redact.title"])
+    frame = dialog.get_by_role("application").bounding_box()
+    assert frame["x"] >= 0 and frame["x"] + frame["width"] <= 390, frame
+    assert run_axe(page) == []
+    page.keyboard.press("Enter")  # a quarter of each side, in the middle
+    page.keyboard.press("Shift+ArrowRight")
+    dialog.get_by_role("button", name=text["redact.done"]).click()
+    dialog.wait_for(state="hidden")
+    done = text["files.redacted"].replace("{n}", "1")
+    assert done in (row.text_content() or "")
+    pixel = page.wait_for_function(
+        "c => { const p = c.getContext('2d').getImageData("
+        "Math.floor(c.width / 2), Math.floor(c.height / 2), 1, 1).data;"
+        " return p[3] > 0 && [...p]; }",
+        arg=row.locator("canvas").element_handle(),
+    ).json_value()
+    assert max(pixel[:3]) < 24, pixel  # black, give or take JPEG's rounding
+    corner = row.locator("canvas").evaluate(
+        "c => [...c.getContext('2d').getImageData(1, 1, 1, 1).data]"
+    )
+    assert min(corner[:3]) > 200, corner
+
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("#step-review:not([hidden])")
+    page.click("#send")
+    page.wait_for_selector("#step-receipt:not([hidden])", timeout=60000)
+    received = Image.open(io.BytesIO(_received(server, server.team[0])["photo.jpg"]))
+    assert (received.format, received.size) == ("JPEG", (1200, 800))
+    assert max(received.convert("L").crop((560, 380, 640, 420)).tobytes()) < 24

@@ -235,7 +235,8 @@ export class FileList {
       const source = item.pending?.source;
       if (!source) return;
       const blob = source instanceof Blob ? source : new Blob([source as BlobPart]);
-      const type = item.redacted?.type ?? (item.file.type || cleanedType(result.format));
+      // The format read from the bytes, not the type the browser guessed from the name.
+      const type = item.redacted?.type ?? cleanedType(result.format);
       redactImage(blob, item.redacted?.name ?? item.file.name, type, this.i18n).then(
         (done) => {
           if (done === null) {

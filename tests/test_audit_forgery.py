@@ -27,6 +27,7 @@ SEEDS = [hashlib.sha256(f"forgery member {i}".encode()).digest() for i in range(
 MEMBERS = ["m_" + b64u_encode(bytes([40 + i]) * 15) for i in range(2)]
 CASES = ["c_" + b64u_encode(bytes([60 + i]) * 16) for i in range(3)]
 BLOB = "b_" + b64u_encode(bytes([70]) * 16)
+NOTICE = "n_" + b64u_encode(bytes([78]) * 16)
 ACTIONS = sorted({r["action"] for r in TABLE["routes"]})
 
 
@@ -57,7 +58,7 @@ def _signed_entry(step: Step, n: int) -> dict[str, Any]:
     route = TABLE["routes"][step.route or 0]
     signer, case = MEMBERS[step.signer], CASES[step.case]
     target = signer if route.get("self") else MEMBERS[step.target]
-    path = route["path"].format(case=case, blob=BLOB, member=target)
+    path = route["path"].format(case=case, blob=BLOB, member=target, notice=NOTICE)
     query = {"cases": f"{case},{CASES[(step.case + 1) % 3]}"} if route["query"] else {}
     created = T0 + 10 * n
     headers = sign_request(route["method"], path, query, b"{}", member_id=signer,

@@ -3,7 +3,8 @@
 admins: a notice both admins signed appears at the top of the landing step
 in every language of the page, switched in place; one altered in storage
 after it was published is not shown; a report started from the notice
-carries the notice's id inside the sealed report."""
+carries the notice's id inside the sealed report; the console's Team page
+lists both and flags the altered one."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from chalicelib.b64 import b64u_decode
 from chalicelib.store import keys
 from chalicelib.store.local import LocalCaseStore
 from tests.browser.report_site import t
+from tests.browser.test_console import unlock
 from tests.support.live import LiveServer, start_live_server
 from tests.support.team import Team, make_team
 
@@ -111,3 +113,15 @@ def test_a_signed_notice_shows_in_every_language_and_a_tampered_one_does_not(
     page.wait_for_selector("#step-receipt:not([hidden])", timeout=60000)
     report = _sealed_report(server)
     assert report["form"]["notice"] == real["id"]
+
+    # The console's Team page lists both, and flags the one altered in storage.
+    console, console_watch = make_page(server.url)
+    console_watch.expect_error("404")  # no manifest proposal waits
+    unlock(console, server, server.team[0])
+    console.click("#tab-team")
+    console.wait_for_selector(f"#team-notices li[data-notice={tampered['id']}]")
+    assert console.get_attribute(f"[data-notice={real['id']}]", "data-valid") == "true"
+    assert console.get_attribute(f"[data-notice={tampered['id']}]", "data-valid") == "false"
+    assert console.locator(f"[data-notice={real['id']}] .notice-flag").count() == 0
+    flag = console.inner_text(f"[data-notice={tampered['id']}] .notice-flag").strip()
+    assert flag == t("en", "console.notices.invalid")

@@ -14,6 +14,7 @@ import { parseStrict } from "../lib/strict-json.js";
 import type { Manifest, MemberEntry } from "../lib/types.js";
 import { $, el, saveBytes, tr } from "../page/common.js";
 import { longDate } from "./banner.js";
+import { showNotices } from "./notices.js";
 import { clearProposal, diffLines, onPublished, publishNext, showProposal } from "./proposal.js";
 import {
   current,
@@ -93,7 +94,7 @@ export async function showTeam(): Promise<void> {
   $("admin-tools").hidden = !isAdmin();
   showManifestVersion();
   input("publish-threshold").value = String(manifest().threshold);
-  await Promise.all([loadMembers(), showProposal()]);
+  await Promise.all([loadMembers(), showProposal(), showNotices()]);
 }
 
 async function loadMembers(): Promise<void> {

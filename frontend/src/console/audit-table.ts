@@ -27,6 +27,8 @@ const ACTIONS = new Set([
   "case.grant",
   "case.revoke",
   "case.export",
+  "notice.publish",
+  "notice.withdraw",
   "member.add",
   "member.rotate",
   "member.remove",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from chalicelib import wire
 from chalicelib.b64 import b64u_encode
 from chalicelib.config import Limits
 from chalicelib.domain.answers import Deadlines
@@ -66,6 +67,17 @@ def load_case(ctx: Context, case_id: str) -> Item[CaseRecord]:
     if item is None:
         raise NotFound()
     return item
+
+
+def visible_case(ctx: Context, member_id: str, case_id: str) -> Item[CaseRecord]:
+    """The case if ``member_id`` is in its access list; a case the member
+    may not see is 404 exactly like one that does not exist. Raises
+    Malformed, NotFound."""
+    wire.identifier(case_id, "c")
+    case = load_case(ctx, case_id)
+    if member_id not in case.data["access"]:
+        raise NotFound()
+    return case
 
 
 # -- deadlines (protocol §4.4; EU Directive 2019/1937 art. 9) ---------------------

@@ -27,7 +27,7 @@ from chalicelib.age.recipient_types import recipient_type
 from chalicelib.age.validate import PAYLOAD_NONCE_SIZE, validate_sealed_blob
 from chalicelib.domain import audit, entries, team_roster
 from chalicelib.domain.answers import GrantSummary
-from chalicelib.domain.cases import Context, load_case
+from chalicelib.domain.cases import Context, visible_case
 from chalicelib.domain.records import CaseRecord, GrantHeader, GrantRecord
 from chalicelib.domain.team_roster import Caller
 from chalicelib.errors import (
@@ -39,20 +39,13 @@ from chalicelib.errors import (
     NotFound,
 )
 from chalicelib.store import keys
-from chalicelib.store.base import MAX_OPS, ConditionFailed, Item, Op
+from chalicelib.store.base import MAX_OPS, ConditionFailed, Op
 
 GRANT_FIELDS = ("v", "type", "case", "member", "by", "sig")
 # One stanza of either type and the MAC line: a hybrid stanza is about 1.6 KB.
 MAX_HEADER = 4096
 GRANT_BODY_LIMIT = 4 * 1024 * 1024  # headers of a case at its limits (2,200 blobs)
 
-
-def _visible(ctx: Context, caller: Caller, case_id: str) -> Item[CaseRecord]:
-    wire.identifier(case_id, "c")
-    case = load_case(ctx, case_id)
-    if caller.id not in case.data["access"]:
-        raise NotFound()
-    return case
 
 
 def case_blobs(ctx: Context, case: CaseRecord) -> set[str]:
@@ -69,7 +62,7 @@ def grant(ctx: Context, caller: Caller, case_id: str, body: dict[str, Any]) -> G
     """``POST /v1/team/cases/{case_id}/access``. Raises NotFound, Malformed,
     InvalidAccess, MemberExcluded, InvalidBlob, Conflict."""
     wire.fields(body, ["member", "grant", "headers"])
-    case = _visible(ctx, caller, case_id)
+    case = visible_case(ctx, caller.id, case_id)
     member_id = wire.identifier(body["member"], "m", "'member'")
     _check_member(ctx, case.data, member_id)
     document = _check_document(body["grant"], case.data, member_id, caller)
@@ -175,7 +168,7 @@ def revoke(ctx: Context, caller: Caller, case_id: str, member_id: str) -> None:
     answers them 404 and clients seal nothing new to them. Raises Forbidden,
     NotFound, Conflict."""
     caller.require_admin()
-    case = _visible(ctx, caller, case_id)
+    case = visible_case(ctx, caller.id, case_id)
     wire.identifier(member_id, "m")
     if member_id not in case.data["access"]:
         raise NotFound()

@@ -27,7 +27,7 @@ from chalicelib.domain.cases import (
     TRANSITIONS,
     Context,
     deadlines,
-    load_case,
+    visible_case,
 )
 from chalicelib.domain.records import CaseRecord
 from chalicelib.domain.team_roster import Caller
@@ -39,21 +39,12 @@ from chalicelib.errors import (
     InvalidAccess,
     LegalHold,
     Malformed,
-    NotFound,
 )
 from chalicelib.store import keys
-from chalicelib.store.base import BlobMissing, ConditionFailed, Item, Op
+from chalicelib.store.base import BlobMissing, ConditionFailed, Op
 
 PAGE = 50
 
-
-def _visible(ctx: Context, caller: Caller, case_id: str) -> Item[CaseRecord]:
-    """The case if ``caller`` is in its access list. Raises NotFound."""
-    wire.identifier(case_id, "c")
-    case = load_case(ctx, case_id)
-    if caller.id not in case.data["access"]:
-        raise NotFound()
-    return case
 
 
 def list_cases(
@@ -119,14 +110,14 @@ def case_view(ctx: Context, case: CaseRecord) -> CaseView:
 
 
 def show_case(ctx: Context, caller: Caller, case_id: str) -> CaseView:
-    case = _visible(ctx, caller, case_id)
+    case = visible_case(ctx, caller.id, case_id)
     audit.commit(ctx, [], member=caller.id, action="case.read", case=case_id,
                  request=caller.request)
     return case_view(ctx, case.data)
 
 
 def fetch(ctx: Context, caller: Caller, case_id: str, blob_id: str) -> dict[str, str]:
-    case = _visible(ctx, caller, case_id)
+    case = visible_case(ctx, caller.id, case_id)
     answer = entries.fetch_blob(ctx, case.data, blob_id, kinds=("message", "note"))
     header = grants.header_for(ctx, case_id, caller.id, blob_id)
     if header is not None:
@@ -186,7 +177,7 @@ def add_entry(
 ) -> EntryAnswer:
     """A team message (the reporter sees it) or a note (team only)."""
     wire.fields(body, ["id", kind, "attachments"])
-    case = _visible(ctx, caller, case_id)
+    case = visible_case(ctx, caller.id, case_id)
 
     def with_audit(ops: Sequence[Op]) -> None:  # the entry and its audit entry, together
         audit.commit(ctx, ops, member=caller.id, action=f"{kind}.add", case=case_id,
@@ -202,7 +193,7 @@ def patch_case(
     """Status, resolution, assignee and legal hold (protocol §4.4). Raises
     BadTransition, InvalidAccess, Forbidden."""
     wire.fields(body, [], ["status", "resolution", "assignee", "legal_hold"])
-    case = _visible(ctx, caller, case_id)
+    case = visible_case(ctx, caller.id, case_id)
     updated = _apply_patch(ctx, caller, case.data.copy(), body)
     try:
         audit.commit(ctx, [case.key.put(updated, expect=case.version, name="case")],
@@ -251,7 +242,7 @@ def _apply_patch(
 def delete_case(ctx: Context, caller: Caller, case_id: str) -> None:
     """Purge a case now (admin in its access list). Raises LegalHold."""
     caller.require_admin()
-    case = _visible(ctx, caller, case_id)
+    case = visible_case(ctx, caller.id, case_id)
     if case.data["legal_hold"]:
         raise LegalHold()
     retention.purge(ctx, case, member=caller.id, request=caller.request)

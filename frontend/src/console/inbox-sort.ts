@@ -1,40 +1,89 @@
 // The inbox's filters and sort orders, over the rows in memory (no request).
-import type { ReportFields } from "../lib/inbox-index.js";
+import type { ReportFields, Side } from "../lib/inbox-index.js";
 import { type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 
 /** What filtering and sorting read of a row. */
 export interface SortRow {
   summary: CaseSummary;
   fields: ReportFields | null;
+  /** Who wrote the case's last message (protocol §4.4, "Inbox index"). */
+  last: Side;
 }
 
 export interface Filters {
   status: string;
   category: string;
+  urgency: string;
   assignee: string;
   overdue: boolean;
+  /** Only cases whose last message came from the reporter. */
+  awaiting: boolean;
   words: string[];
 }
 
-export const SORTS = ["received_desc", "received_asc", "acknowledge_by", "feedback_by", "status"] as const;
+export const SORTS = ["received_desc", "received_asc", "urgency", "acknowledge_by", "feedback_by", "status"] as const;
+
+// Days before a deadline from which the inbox says it is due soon (chalicelib/domain/notify.py uses the same).
+export const ACKNOWLEDGE_SOON_DAYS = 2;
+export const FEEDBACK_SOON_DAYS = 14;
+
+/** The reporter spoke last: the team owes an answer. */
+export const awaitingTeam = (row: SortRow): boolean => row.last === "reporter";
 
 export function matches(row: SortRow, f: Filters): boolean {
   const s = row.summary;
   if (f.status && s.status !== f.status) return false;
   if (f.overdue && !s.overdue) return false;
+  if (f.awaiting && !awaitingTeam(row)) return false;
   if (f.assignee === "-" ? s.assignee : f.assignee && s.assignee !== f.assignee) return false;
   if (f.category && row.fields?.category !== f.category) return false;
+  if (f.urgency && row.fields?.urgency !== f.urgency) return false;
   const text = row.fields?.text ?? "";
   return f.words.every((w) => text.includes(w) || s.id.toLowerCase().includes(w));
 }
 
+const DAY_MS = 86_400_000;
+const daysUntil = (today: string, day: string): number => (Date.parse(day) - Date.parse(today)) / DAY_MS;
+
+/**
+ * Which deadline is close or past: "overdue" as the server says, else
+ * "acknowledge_soon" while a received case's acknowledge-by day is at most
+ * ACKNOWLEDGE_SOON_DAYS away, else "feedback_soon" while an open case's
+ * feedback-by day is at most FEEDBACK_SOON_DAYS away (days are UTC, YYYY-MM-DD).
+ */
+export function dueState(s: CaseSummary, today: string): "overdue" | "acknowledge_soon" | "feedback_soon" | null {
+  if (s.overdue) return "overdue";
+  if (s.status === "closed") return null;
+  const ack = daysUntil(today, s.acknowledge_by);
+  if (s.status === "received" && ack >= 0 && ack <= ACKNOWLEDGE_SOON_DAYS) return "acknowledge_soon";
+  const feedback = daysUntil(today, s.feedback_by);
+  if (feedback >= 0 && feedback <= FEEDBACK_SOON_DAYS) return "feedback_soon";
+  return null;
+}
+
 type Compare = (a: SortRow, b: SortRow) => number;
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const BY: Record<(typeof SORTS)[number], Compare> = {
-  received_desc: (a, b) => cmp(b.summary.received, a.summary.received) || cmp(a.summary.id, b.summary.id),
+const newest: Compare = (a, b) => cmp(b.summary.received, a.summary.received) || cmp(a.summary.id, b.summary.id);
+
+/** Most urgent first, in the questionnaire's order of its options; unknown or not yet decrypted last. */
+function byUrgency(levels: readonly string[]): Compare {
+  const rank = (r: SortRow): number => {
+    const i = levels.indexOf(r.fields?.urgency ?? "");
+    return i < 0 ? levels.length : i;
+  };
+  return (a, b) => rank(a) - rank(b) || newest(a, b);
+}
+
+const BY: Record<Exclude<(typeof SORTS)[number], "urgency">, Compare> = {
+  received_desc: newest,
   received_asc: (a, b) => cmp(a.summary.received, b.summary.received) || cmp(a.summary.id, b.summary.id),
   acknowledge_by: (a, b) => cmp(a.summary.acknowledge_by, b.summary.acknowledge_by),
   feedback_by: (a, b) => cmp(a.summary.feedback_by, b.summary.feedback_by),
   status: (a, b) => CASE_STATUSES.indexOf(a.summary.status) - CASE_STATUSES.indexOf(b.summary.status),
 };
-export const sortOf = (value: string): Compare => BY[SORTS.find((s) => s === value) ?? "received_desc"];
+
+/** The order `value` names; `levels` are the urgency values, most urgent first. */
+export function sortOf(value: string, levels: readonly string[] = []): Compare {
+  const sort = SORTS.find((s) => s === value) ?? "received_desc";
+  return sort === "urgency" ? byUrgency(levels) : BY[sort];
+}

@@ -2,7 +2,57 @@
 // (and a few either side) are in the document; two spacer rows keep the
 // page's scroll height true (the page scrolls, not the table). Rows have one fixed height (console.css), measured
 // from the first row painted.
-import { el } from "../page/common.js";
+import questionnaire from "candor:questionnaire";
+import type { CaseSummary } from "../lib/types.js";
+import { el, tr } from "../page/common.js";
+import { select } from "./views.js";
+import { dueState } from "./inbox-sort.js";
+import { i18n } from "./session.js";
+
+const urgencyField = questionnaire.fields.find((f) => f.key === "urgency");
+/** The questionnaire's urgency values, most urgent first (the order it offers them in). */
+export const URGENCY_LEVELS: readonly string[] = (urgencyField?.options ?? []).map((o) => o.value);
+
+/** An urgency's label in the current language (the value itself when the questionnaire lacks it). */
+export function urgencyLabel(value: string): string {
+  const option = urgencyField?.options?.find((o) => o.value === value);
+  return option ? i18n().local(option.label) : value;
+}
+
+/** Fill a filter's choices, keeping the one selected when it is still offered. */
+export function fillSelect(id: string, options: [string, string][]): void {
+  const node = select(id);
+  const keep = node.value;
+  node.replaceChildren(...options.map(([value, label]) => el("option", { value }, label)));
+  if (options.some(([v]) => v === keep)) node.value = keep;
+}
+
+/** A deadline day, with "overdue" in words for screen readers when it passed. */
+export function dayCell(day: string, late: boolean): HTMLTableCellElement {
+  const hint = late ? el("span", { class: "visually-hidden" }, " ", tr("console.inbox.overdue")) : null;
+  return el("td", { class: late ? "late" : null }, day || "—", hint);
+}
+
+/** The urgency filter's choices: [value, label], most urgent first. */
+export const urgencyChoices = (): [string, string][] => URGENCY_LEVELS.map((v) => [v, urgencyLabel(v)]);
+
+/**
+ * The markers after a case's summary, in words (not colour alone): overdue
+ * or which deadline is close, and "awaiting the team" when the reporter
+ * wrote last. Returns the row's class for its highlight.
+ */
+export function markers(
+  s: CaseSummary,
+  awaiting: boolean,
+  today: string,
+): { cls: string | null; nodes: HTMLElement[] } {
+  const due = dueState(s, today);
+  const nodes: HTMLElement[] = [];
+  if (due === "overdue") nodes.push(el("span", { class: "badge badge-late" }, tr("console.inbox.overdue")));
+  else if (due) nodes.push(el("span", { class: "badge badge-soon" }, tr(`console.inbox.${due}`)));
+  if (awaiting) nodes.push(el("span", { class: "badge badge-awaiting" }, tr("console.inbox.awaiting")));
+  return { cls: due === "overdue" ? "overdue" : due ? "due-soon" : null, nodes };
+}
 
 const OVERSCAN = 10;
 const GUESS_PX = 44;

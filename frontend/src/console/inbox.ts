@@ -11,9 +11,17 @@ import { fetchSealedReports } from "../lib/teamops.js";
 import { type CaseDetail, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { DecryptPool } from "./decrypt-pool.js";
-import { type Filters, matches, SORTS, sortOf } from "./inbox-sort.js";
+import { awaitingTeam, type Filters, matches, SORTS, sortOf } from "./inbox-sort.js";
 import { InboxSync } from "./inbox-sync.js";
-import { VirtualRows } from "./inbox-table.js";
+import {
+  dayCell,
+  fillSelect,
+  markers,
+  URGENCY_LEVELS,
+  urgencyChoices,
+  urgencyLabel,
+  VirtualRows,
+} from "./inbox-table.js";
 import { current, i18n, memberName, session, showError, stillOpen } from "./session.js";
 import { button, categoryField, categoryLabel, input, select, showView } from "./views.js";
 
@@ -48,19 +56,13 @@ let table: VirtualRows<Row> | null = null;
 let decrypter = new DecryptPool();
 let sync = new InboxSync();
 
-function fillSelect(id: string, options: [string, string][]): void {
-  const node = select(id);
-  const keep = node.value;
-  node.replaceChildren(...options.map(([value, label]) => el("option", { value }, label)));
-  if (options.some(([v]) => v === keep)) node.value = keep;
-}
-
 function fillFilters(): void {
   const t = (k: string): string => i18n().t(k);
   const all: [string, string] = ["", t("console.inbox.all")];
   fillSelect("f-status", [all, ...CASE_STATUSES.map((s): [string, string] => [s, t(`console.status.${s}`)])]);
   const categories = (categoryField?.options ?? []).map((o): [string, string] => [o.value, i18n().local(o.label)]);
   fillSelect("f-category", [all, ...categories]);
+  fillSelect("f-urgency", [all, ...urgencyChoices()]);
   const assignees = new Set([...rows.values()].flatMap((r) => (r.summary.assignee ? [r.summary.assignee] : [])));
   const named = [...assignees].map((id): [string, string] => [id, memberName(id)]);
   fillSelect("f-assignee", [all, ["-", t("console.inbox.unassigned")], ...named]);
@@ -73,8 +75,8 @@ function fillFilters(): void {
 export function initInbox(wiring: InboxHooks): void {
   hooks = wiring;
   const body = $("inbox-rows", HTMLTableSectionElement);
-  table = new VirtualRows<Row>(body, paintRow, 7);
-  for (const id of ["f-status", "f-category", "f-assignee", "f-sort", "f-overdue"])
+  table = new VirtualRows<Row>(body, paintRow, 8);
+  for (const id of ["f-status", "f-category", "f-urgency", "f-assignee", "f-sort", "f-overdue", "f-awaiting"])
     $(id).addEventListener("change", render);
   $("inbox-refresh").addEventListener("click", () => void refreshInbox());
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -275,7 +277,7 @@ async function listAndDecrypt(epoch: number, started: number): Promise<void> {
       render();
     } else soon();
     // In the order the table shows them, so the first screen fills first; one request per 50.
-    todo.sort(sortOf(select("f-sort").value));
+    todo.sort(sortOf(select("f-sort").value, URGENCY_LEVELS));
     for (let i = 0; i < todo.length; i += BATCH) {
       const task = fetchPage(todo.slice(i, i + BATCH)).finally(() => inFlight.delete(task));
       inFlight.add(task);
@@ -325,11 +327,6 @@ async function saveIndex(epoch: number): Promise<void> {
   }
 }
 
-function dayCell(day: string, late: boolean): HTMLTableCellElement {
-  const hint = late ? el("span", { class: "visually-hidden" }, " ", tr("console.inbox.overdue")) : null;
-  return el("td", { class: late ? "late" : null }, day || "—", hint);
-}
-
 function caseLink(row: Row): HTMLButtonElement {
   const s = row.summary;
   const summary = row.fields ? row.fields.summary.slice(0, 160) || s.id : null;
@@ -344,13 +341,15 @@ function paintRow(row: Row): HTMLTableRowElement {
   const s = row.summary;
   // The summary does not say which deadline passed: past acknowledge_by while still "received" is the likely one.
   const ackLate = s.overdue && s.status === "received" && todayUtc() > s.acknowledge_by;
-  const badge = s.overdue ? el("span", { class: "badge badge-late" }, tr("console.inbox.overdue")) : null;
+  const mark = markers(s, awaitingTeam(row), todayUtc());
+  const urgency = row.fields?.urgency ?? "";
   row.tr = el(
     "tr",
-    { class: s.overdue ? "overdue" : null, dataset: { case: s.id, status: s.status } },
+    { class: mark.cls, dataset: { case: s.id, status: s.status, urgency } },
     el("td", {}, s.received),
-    el("td", {}, caseLink(row), badge),
+    el("td", {}, caseLink(row), ...mark.nodes),
     el("td", {}, row.fields ? categoryLabel(row.fields.category) : ""),
+    el("td", {}, urgencyLabel(urgency)),
     el("td", {}, tr(`console.status.${s.status}`)),
     el("td", {}, s.assignee ? memberName(s.assignee) : tr("console.inbox.unassigned")),
     dayCell(s.acknowledge_by, s.overdue && ackLate),
@@ -364,11 +363,15 @@ function render(): void {
   const filters: Filters = {
     status: select("f-status").value,
     category: select("f-category").value,
+    urgency: select("f-urgency").value,
     assignee: select("f-assignee").value,
     overdue: input("f-overdue").checked,
+    awaiting: input("f-awaiting").checked,
     words: input("f-search").value.toLowerCase().split(/\s+/).filter(Boolean),
   };
-  const shown = [...rows.values()].filter((r) => matches(r, filters)).sort(sortOf(select("f-sort").value));
+  const shown = [...rows.values()]
+    .filter((r) => matches(r, filters))
+    .sort(sortOf(select("f-sort").value, URGENCY_LEVELS));
   table?.show(shown);
   const count = $("inbox-count");
   count.replaceChildren(tr("console.inbox.count", { shown: shown.length, total: rows.size }));

@@ -8,6 +8,9 @@ compare-and-swap on the version, so two consoles of one member never lose
 each other's work. Reads list the member's cases in large pages, with the
 side of the last message of those changed since that day.
 
+The blob is named ``x_<member id>_<random>`` so the orphan sweep
+(protocol §4.7) finds the one record that may name it without a scan.
+
 Neither route is audited: the index is the member's own housekeeping,
 holding only what the member read through audited routes (protocol §4.6).
 """
@@ -15,6 +18,7 @@ holding only what the member read through audited routes (protocol §4.6).
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from datetime import date
 from typing import Any, TypedDict
 
@@ -29,12 +33,28 @@ from chalicelib.domain.records import CaseRecord
 from chalicelib.domain.team_roster import Caller
 from chalicelib.errors import Conflict, InvalidBlob, Malformed
 from chalicelib.store import keys
-from chalicelib.store.base import ABSENT, BlobMissing, ConditionFailed
+from chalicelib.store.base import ABSENT, BlobMissing, ConditionFailed, StorageUnavailable
 
 # Sealed bytes; about 10,000 cases. Kept under Lambda's 6 MB answer as base64url.
 INDEX_LIMIT = 4 * 1024 * 1024
 # Cases a page of the index's listing; about 700 KB of JSON, beside a sealed index of at most 4 MiB.
 PAGE = 2000
+
+
+def blob_name(member_id: str) -> str:
+    """A fresh name for ``member_id``'s next index blob."""
+    return f"x_{member_id}_{b64u_encode(secrets.token_bytes(16))}"
+
+
+def owner(name: str) -> str | None:
+    """The member whose index an ``x_`` blob name says it is; None for a
+    name without one (none were deployed: kept, never judged)."""
+    member_id, sep = name[2:24], name[24:25]
+    try:
+        wire.identifier(member_id, "m")
+    except Malformed:
+        return None
+    return member_id if name.startswith("x_") and sep == "_" else None
 
 
 class IndexRecord(TypedDict):
@@ -119,7 +139,7 @@ def write(ctx: Context, caller: Caller, body: dict[str, Any]) -> dict[str, int]:
     current = ctx.store.get(key)
     if (current.version if current is not None else 0) != expected:
         raise Conflict("The index changed meanwhile: read it again.")
-    name = "x_" + b64u_encode(secrets.token_bytes(16))
+    name = blob_name(caller.id)
     ctx.store.put_blob(name, sealed)
     record: IndexRecord = {"blob": name, "written": ctx.today().isoformat()}
     try:
@@ -128,5 +148,7 @@ def write(ctx: Context, caller: Caller, body: dict[str, Any]) -> dict[str, int]:
         ctx.store.delete_blob(name)
         raise Conflict("The index changed meanwhile: read it again.") from None
     if current is not None:
-        ctx.store.delete_blob(current.data["blob"])
+        # The write stands even if this fails: the orphan sweep deletes the old blob (§4.7).
+        with suppress(StorageUnavailable):
+            ctx.store.delete_blob(current.data["blob"])
     return {"version": expected + 1}

@@ -12,7 +12,9 @@ refers to it, so a transaction that fails, or a process killed in between,
 leaves a blob nothing refers to. Deleting it on the failure is unsafe (a
 timed-out transaction may have committed), so once a day
 :func:`sweep_orphans` deletes the blobs older than a day that no index
-record refers to.
+record refers to: a case, entry or purge marker for a case's blobs, the
+member's index record for an inbox index blob (named after its member).
+A removed member's index record and blob go in the hourly run.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TypedDict
 
-from chalicelib.domain import audit
+from chalicelib.domain import audit, inbox_index
 from chalicelib.domain.cases import Context
 from chalicelib.domain.records import CaseRecord, PurgeMarker
 from chalicelib.httpsig import RecordedRequest
 from chalicelib.store import keys
-from chalicelib.store.base import ABSENT, ConditionFailed, Item
+from chalicelib.store.base import ABSENT, ConditionFailed, Item, StorageUnavailable
 
 PURGES = keys.PURGES
 ORPHAN_AGE = 24 * 3600
@@ -34,9 +36,10 @@ write within seconds; an upload is claimable only until its attachment
 record expires, a day after the announcement that preceded the upload."""
 ORPHAN_LIMIT = 1000
 """Most orphans deleted per run; the rest go the next day."""
-SWEPT_KINDS = ("b_", "a_", "e_")
-"""Blob names the references below cover (reports, attachments, entries).
-Any other kind (an inbox index ``x_``) is never swept."""
+SWEPT_KINDS = ("b_", "a_", "e_", "x_")
+"""Blob names the references below cover (reports, attachments, entries,
+inbox indexes). Any other kind, and an ``x_`` name without its member, is
+never swept."""
 
 
 class OrphanSweep(TypedDict):
@@ -123,6 +126,41 @@ def _referenced(ctx: Context) -> set[str]:
     return out
 
 
+def _index_kept(ctx: Context, name: str, named: dict[str, str | None]) -> bool:
+    """Whether ``name`` is an index blob to keep: the one its member's index
+    record names, or one without a member in its name (not ours to judge).
+    ``named`` caches member id -> the blob their record names."""
+    member_id = inbox_index.owner(name)
+    if member_id is None:
+        return True
+    if member_id not in named:
+        record = ctx.store.get(keys.inbox_index(member_id))
+        named[member_id] = record.data["blob"] if record is not None else None
+    return named[member_id] == name
+
+
+def drop_removed_indexes(ctx: Context) -> int:
+    """Delete the index record, then the blob, of every removed member; a
+    PUT that passed authentication before the removal and committed after
+    it is caught by the next run. Returns the number of indexes deleted."""
+    dropped = 0
+    for member in ctx.store.query(keys.MEMBERS):
+        removed = member.data["removed"]
+        record = ctx.store.get(keys.inbox_index(member.data["id"])) if removed else None
+        if record is None:
+            continue
+        try:
+            ctx.store.transact([record.key.delete(expect=record.version, name="index")])
+        except ConditionFailed:
+            continue  # written meanwhile: the next run deletes that one
+        dropped += 1
+        try:
+            ctx.store.delete_blob(record.data["blob"])
+        except StorageUnavailable:
+            continue  # nothing names it now: the orphan sweep deletes it
+    return dropped
+
+
 def sweep_orphans(ctx: Context) -> int | None:
     """Once a day, delete the blobs older than ``ORPHAN_AGE`` that nothing
     refers to (at most ``ORPHAN_LIMIT``). None if it already ran today."""
@@ -135,7 +173,9 @@ def sweep_orphans(ctx: Context) -> int | None:
     if not old:
         return 0
     referenced = _referenced(ctx)
-    doomed = [n for n in old if n not in referenced][:ORPHAN_LIMIT]
+    named: dict[str, str | None] = {}
+    doomed = [n for n in old if n not in referenced
+              and not (n.startswith("x_") and _index_kept(ctx, n, named))][:ORPHAN_LIMIT]
     for name in doomed:
         ctx.store.delete_blob(name)
     return len(doomed)
@@ -143,7 +183,8 @@ def sweep_orphans(ctx: Context) -> int | None:
 
 def run(ctx: Context) -> int:
     """The hourly housekeeping job: purge due cases, finish interrupted purges, sweep
-    expired items and unclaimed uploads, and once a day orphan blobs. Returns the
+    expired items and unclaimed uploads, drop removed members' indexes, and once a day
+    orphan blobs. Returns the
     number of cases purged."""
     purged = 0
     for item in ctx.store.query(keys.CASES):
@@ -156,5 +197,6 @@ def run(ctx: Context) -> int:
     for marker in ctx.store.query(PURGES):
         finish_purge(ctx, marker.sk)
     ctx.store.sweep(ctx.epoch())
+    drop_removed_indexes(ctx)
     sweep_orphans(ctx)
     return purged

@@ -2,7 +2,8 @@
 through the API with the Python client: an opaque sealed blob per member,
 written compare-and-swap on its version, read with the member's cases in
 large pages, those changed since the day it was written with the side of
-their last message; a member taken off a case no longer sees it there.
+their last message; a member taken off a case no longer sees it there; an
+update leaves no old blob and a removed member's index goes.
 Runs on every backend (``api``)."""
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from candor import documents, grants, reporter, teamops
 from candor import keyfile as kf
 from candor.client import ApiClient, ApiError
 from chalicelib.b64 import b64u_decode, b64u_encode
+from chalicelib.domain import retention
 from chalicelib.domain.inbox_index import INDEX_LIMIT
+from chalicelib.store import keys
+from chalicelib.store.base import StorageUnavailable
 from tests.support.team import Api, Member
 
 FORM = {"category": "fraud", "summary": "Invoices approved twice", "details": "In March."}
@@ -178,3 +182,51 @@ def test_the_cli_lists_from_the_index_and_decrypts_only_what_it_lacks(
     with pytest.raises(inboxindex.IndexRejected):
         inboxindex.open_index(b64u_decode(answer["sealed"]), grace.key, answer["version"] + 1,
                               today)
+
+
+def _index_blobs(api: Api) -> set[str]:
+    return {n for n in api.store.blob_names(2**40) if n.startswith("x_")}
+
+
+def test_an_update_leaves_no_old_blob_even_when_its_delete_fails(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grace = api.team.by_name("Grace")
+    as_grace = api.as_member(grace)
+    _put(as_grace, _sealed(grace, "first"), 0)
+    (first,) = _index_blobs(api)
+    assert first.startswith(f"x_{grace.id}_")  # the sweep finds its record (protocol §4.7)
+    _put(as_grace, _sealed(grace, "second"), 1)
+    (second,) = _index_blobs(api)
+    assert second != first
+    # The old blob's delete fails after the write committed: the write stands,
+    # and the old blob goes with the orphan sweep a day later.
+    real = api.store.delete_blob
+
+    def failing(name: str) -> None:
+        if name == second:
+            raise StorageUnavailable("timeout")
+        real(name)
+
+    monkeypatch.setattr(api.store, "delete_blob", failing)
+    assert _put(as_grace, _sealed(grace, "third"), 2) == {"version": 3}
+    monkeypatch.undo()
+    assert second in _index_blobs(api) and len(_index_blobs(api)) == 2
+    api.clock.advance(DAY + 3600)
+    retention.run(api.ctx)
+    assert len(_index_blobs(api) - {first, second}) == 1 and second not in _index_blobs(api)
+    answer = as_grace.call("GET", "/v1/team/index")
+    assert documents.open_document(b64u_decode(answer["sealed"]), grace.key.identities)["text"] \
+        == "third"
+
+
+def test_a_removed_members_index_goes_with_the_next_run(api: Api) -> None:
+    grace, alan, ada = (api.team.by_name(n) for n in ("Grace", "Alan", "Ada"))
+    _put(api.as_member(grace), _sealed(grace), 0)
+    _put(api.as_member(alan), _sealed(alan), 0)
+    (alans,) = (n for n in _index_blobs(api) if n.startswith(f"x_{alan.id}_"))
+    api.as_member(ada).call("DELETE", f"/v1/team/members/{grace.id}")
+    retention.run(api.ctx)
+    assert api.store.get(keys.inbox_index(grace.id)) is None
+    assert _index_blobs(api) == {alans}  # another member's index stays
+    assert api.store.get(keys.inbox_index(alan.id)) is not None

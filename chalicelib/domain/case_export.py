@@ -8,23 +8,21 @@ every copy that leaves the team has a signed, chained trace.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import wire
 from chalicelib.domain import audit
-from chalicelib.domain.cases import Context, load_case
+from chalicelib.domain.cases import Context, visible_case
 from chalicelib.domain.team_roster import Caller
-from chalicelib.errors import NotFound
 
 
-def record(ctx: Context, caller: Caller, case_id: str) -> dict[str, Any]:
-    """``POST /v1/team/cases/{case_id}/export``: the export's audit entry.
-
-    404 to a member outside the case's access list, as every case route."""
-    wire.identifier(case_id, "c")
-    case = load_case(ctx, case_id)
-    if caller.id not in case.data["access"]:
-        raise NotFound()
+def record(ctx: Context, caller: Caller, case_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /v1/team/cases/{case_id}/export`` with ``{}``: the export's audit
+    entry. 404 to a member outside the case's access list, as every case route;
+    400 for any field (the body says nothing)."""
+    wire.fields(body, [])
+    visible_case(ctx, caller.id, case_id)
     entry = audit.commit(ctx, [], member=caller.id, action="case.export", case=case_id,
                          request=caller.request)
     return {"entry": dict(entry)}

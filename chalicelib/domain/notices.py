@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import Any, TypedDict, cast
 
 from chalicelib import manifest as mf
+from chalicelib import wire
 from chalicelib.domain import audit
 from chalicelib.domain.cases import Context
 from chalicelib.domain.team_roster import Caller, current_manifest
@@ -129,6 +130,7 @@ def publish(ctx: Context, caller: Caller, body: dict[str, Any]) -> Notice:
     threshold of the current manifest. Raises Forbidden, Conflict,
     InvalidManifest (422: the notice is not valid)."""
     caller.require_admin()
+    wire.fields(body, sorted(FIELDS))  # a body that is no notice at all: 400, as for manifests
     head = current_manifest(ctx)
     if head is None:
         raise Conflict("There is no team yet: run candor init.")

@@ -120,8 +120,8 @@ def revoke_access(case_id: str, member_id: str) -> Response:
 @bp.route("/v1/team/cases/{case_id}/export", methods=["POST"], content_types=ANY_TYPE)
 @endpoint("team.cases.export")
 def export_case(case_id: str) -> Response:
-    caller, _, _ = _call(1024)
-    return respond(case_export.record(runtime.ctx, caller, case_id), 201)
+    caller, body, _ = _call(1024)
+    return respond(case_export.record(runtime.ctx, caller, case_id, body), 201)
 
 
 @bp.route("/v1/team/members", methods=["GET"])

@@ -30,6 +30,8 @@ from chalicelib import errors
 from chalicelib.b64 import b64u_encode
 from chalicelib.config import Limits
 from chalicelib.domain.cases import Context
+from chalicelib.domain.grants import GRANT_BODY_LIMIT
+from chalicelib.domain.inbox_index import INDEX_LIMIT
 from chalicelib.http import runtime
 from chalicelib.httpsig import sign_request
 from chalicelib.store.base import ConditionFailed
@@ -45,7 +47,11 @@ FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
 OPERATIONS = sorted((method, path) for path, item in load_doc()["paths"].items()
                     for method in ("get", "post", "put", "patch", "delete") if method in item)
 BODY_OPERATIONS = [(m, p) for m, p in OPERATIONS if "requestBody" in load_doc()["paths"][p][m]]
-UNKNOWN = {"case_id": "c_" + "A" * 22, "blob_id": "b_" + "A" * 22, "member_id": "m_" + "A" * 20}
+UNKNOWN = {"case_id": "c_" + "A" * 22, "blob_id": "b_" + "A" * 22, "member_id": "m_" + "A" * 20,
+           "notice_id": "n_" + "A" * 22}
+PATH_IDS = tuple(UNKNOWN)
+# A body over every route's limit: the largest is a grant's or an inbox index's.
+HUGE = Limits().body_limit(max(Limits().report, GRANT_BODY_LIMIT, INDEX_LIMIT)) + 1
 
 
 # -- the app in-process, and what every answer must look like -----------------------
@@ -203,7 +209,8 @@ def _target(env: Env, method: str, path: str, draw: st.DrawFn) -> str:
             choices = [draw(from_schema(p["schema"])), UNKNOWN[p["name"]]]
             if method != "delete":
                 choices += {"case_id": [env.case_id], "blob_id": env.blob_ids,
-                            "member_id": [env.admin.id, env.reviewer.id]}[p["name"]]
+                            "member_id": [env.admin.id, env.reviewer.id],
+                            "notice_id": []}[p["name"]]
             value = draw(st.sampled_from(choices))
             target = target.replace("{" + p["name"] + "}", quote(value, safe=""))
         elif p["in"] == "query" and draw(st.booleans()):
@@ -266,8 +273,7 @@ def test_content_types_and_sizes(env: Env, method: str, path: str) -> None:
                   "application/json; charset=latin-1", None):
         status, _, _ = env.send(method, target, b"{}", signer=signer, content_type=ctype)
         assert status == 415, (ctype, status)
-    huge = Limits().body_limit(Limits().report) + 1
-    status, _, _ = env.send(method, target, b'{"a":"' + b"A" * huge + b'"}', signer=signer)
+    status, _, _ = env.send(method, target, b'{"a":"' + b"A" * HUGE + b'"}', signer=signer)
     assert status == 413
 
 
@@ -297,7 +303,7 @@ def test_unknown_and_malformed_ids(env: Env, value: str) -> None:
         if "{" not in path:
             continue
         target = path
-        for name in ("case_id", "blob_id", "member_id"):
+        for name in PATH_IDS:
             target = target.replace("{" + name + "}", value)
         body = b"{}" if "requestBody" in load_doc()["paths"][path][method] else b""
         env.send(method, target, body, signer=env.admin)
@@ -313,7 +319,7 @@ def test_garbage_signatures(env: Env, signature_input: str, signature: str, dige
                             method_path: tuple[str, str]) -> None:
     method, path = method_path
     target = path.replace("{case_id}", env.case_id).replace("{blob_id}", env.blob_ids[0]) \
-        .replace("{member_id}", env.admin.id)
+        .replace("{member_id}", env.admin.id).replace("{notice_id}", UNKNOWN["notice_id"])
     headers = {"Signature-Input": signature_input, "Signature": signature,
                "Content-Digest": digest}
     headers = {k: v for k, v in headers.items() if v.isprintable() and v.isascii()}

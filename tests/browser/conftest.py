@@ -71,6 +71,10 @@ class Watch:
     foreign: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     expected: list[str] = field(default_factory=list)
+    # Set when the test itself has ended: fixtures then stop servers (maybe
+    # before the pages close), and a page's next request failing then says
+    # nothing about the pages.
+    ended: bool = False
 
     def expect_error(self, text: str) -> None:
         """Allow one console error containing `text` (Chromium logs every HTTP
@@ -108,15 +112,31 @@ def watch_page(context: Any, origin: str) -> Watch:
         # the reporter page asks for on load (docs/verify.md); Chromium logs it.
         no_release = message.location.get("url", "").endswith("/release.json") and \
             "status of 404" in message.text
-        if message.type == "error" and not no_release:
+        if message.type == "error" and not no_release and not watch.ended:
             watch.console_errors.append(message.text)
+
+    def on_page_error(error: Any) -> None:
+        if not watch.ended:
+            watch.console_errors.append(f"pageerror: {error}")
 
     def on_page(page: Any) -> None:
         page.on("console", on_console)
-        page.on("pageerror", lambda e: watch.console_errors.append(f"pageerror: {e}"))
+        page.on("pageerror", on_page_error)
 
     context.on("page", on_page)
     return watch
+
+
+_WATCHES: list[Watch] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: Any) -> None:
+    """Before any fixture is torn down (a live server may go before the
+    pages close), stop counting the pages' console errors."""
+    for watch in _WATCHES:
+        watch.ended = True
+    _WATCHES.clear()
 
 
 @pytest.fixture
@@ -133,6 +153,7 @@ def make_page(browser: Any) -> Iterator[Any]:
         )
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
         watch = watch_page(context, origin)
+        _WATCHES.append(watch)
         page = context.new_page()
         contexts.append((context, watch))
         return page, watch

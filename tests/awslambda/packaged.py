@@ -27,8 +27,8 @@ from tests.awslambda.gateway import Gateway
 from tests.awslambda.package import Package, deployment_package
 from tests.awslambda.runtime_api import RuntimeApi
 from tests.awslambda.runtime_env import runtime_python
-from tests.awslambda.seaweed import seaweedfs
 from tests.backends import FAKE_AWS_ENV, fake_aws_env, moto_server_url, serialized_moto_dynamodb
+from tests.support.seaweed import seaweedfs
 
 HANDLER = "app.app"  # the APIHandler's handler in the package's SAM template
 FUNCTION = "candor-APIHandler"

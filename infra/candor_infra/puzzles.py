@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from candor_infra.scanners import skip_checks
+from candor_infra.generated import generated_secret
 
 # The anonymous POST routes that take a proof under load (protocol §4.2);
 # chalicelib/load.py's PUZZLE_PATHS, which tests/infra compares with this.
@@ -42,22 +41,12 @@ class PuzzleSecret(Construct):
 
     def __init__(self, scope: Construct, cid: str, *, stage: str) -> None:
         super().__init__(scope, cid)
-        secret = secretsmanager.Secret(
+        self.value = generated_secret(
             self,
-            "Value",
             description=f"Candor {stage}: the key of the API's client puzzle seeds",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=SECRET_LENGTH, exclude_punctuation=True, include_space=False
-            ),
+            length=SECRET_LENGTH,
+            no_cmk="a key of puzzle seeds, no data; the AWS-managed key is enough",
         )
-        skip_checks(
-            secret,
-            {
-                "CKV_AWS_149": "a key of puzzle seeds, no data; the AWS-managed key is enough",
-            },
-        )
-        # A dynamic reference, resolved by CloudFormation at deploy time.
-        self.value = secret.secret_value.unsafe_unwrap()
 
 
 def puzzle_environment(secret: str, parameters: Any) -> dict[str, str]:

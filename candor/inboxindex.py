@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from candor import documents, grants, teamops
+from candor import documents, teamops
 from candor import keyfile as kf
 from candor.client import ApiError
 from chalicelib import signing
@@ -109,31 +109,22 @@ def _listing(s: teamops.Session) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def _decrypt(s: teamops.Session, cases: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The index entries of ``cases`` from their reports (one audited request
-    per 50, as teamops.report_summaries); unreadable ones are left out."""
+    """The index entries of ``cases`` from their reports; unreadable ones
+    are left out."""
     by_id = {c["id"]: c for c in cases}
     out: dict[str, dict[str, Any]] = {}
-    ids = list(by_id)
-    while ids:
-        batch, ids = ids[:50], ids[50:]
-        answer = s.get("/v1/team/reports", cases=",".join(batch))
-        for r in answer["reports"]:
-            try:
-                doc = documents.open_document(grants.readable(r)[1], s.key.identities)
-            except (documents.DocumentUnreadable, documents.DocumentInvalid):
-                continue
-            form = doc.get("form")
-            text = {k: v for k, v in form.items() if isinstance(v, str)} \
-                if isinstance(form, dict) else {}
-            case = by_id[r["case"]]
-            out[r["case"]] = {"case": r["case"], "report": case["report"]["id"],
-                              "updated": case["updated"],
-                              "summary": text.get("summary", "")[:200],
-                              "category": text.get("category", ""),
-                              "urgency": text.get("urgency", ""), "last": case.get("last")}
-        ids = list(answer["more"]) + ids
-        if answer["more"] and not answer["reports"]:
-            raise teamops.TeamError("the server returned no report")
+    for r, doc in teamops.open_reports(s, list(by_id)):
+        if doc is None:
+            continue
+        form = doc.get("form")
+        text = {k: v for k, v in form.items() if isinstance(v, str)} \
+            if isinstance(form, dict) else {}
+        case = by_id[r["case"]]
+        out[r["case"]] = {"case": r["case"], "report": case["report"]["id"],
+                          "updated": case["updated"],
+                          "summary": text.get("summary", "")[:200],
+                          "category": text.get("category", ""),
+                          "urgency": text.get("urgency", ""), "last": case.get("last")}
     return out
 
 

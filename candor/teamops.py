@@ -9,7 +9,7 @@ its signature checked.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -107,24 +107,33 @@ class CaseView:
             [{"seq": m.meta["seq"], "hash": m.hash, "doc": m.doc} for m in self.messages])
 
 
-def report_summaries(s: Session, cases: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """Each case's decrypted one-line summary (or why not), with one
-    audited request per 50 cases (``GET /v1/team/reports``)."""
-    out: dict[str, str] = {}
-    ids = [c["id"] for c in cases]
+def open_reports(
+    s: Session, case_ids: Sequence[str]
+) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each case's report answer and its decrypted document (None when this
+    member cannot read it), with one audited request per 50 cases
+    (``GET /v1/team/reports``). Raises ApiError, TeamError."""
+    ids = list(case_ids)
     while ids:
         batch, ids = ids[:50], ids[50:]
         answer = s.get("/v1/team/reports", cases=",".join(batch))
         for r in answer["reports"]:
+            doc: dict[str, Any] | None
             try:
                 doc = documents.open_document(grants.readable(r)[1], s.key.identities)
-                out[r["case"]] = str(doc.get("form", {}).get("summary", ""))
             except (documents.DocumentUnreadable, documents.DocumentInvalid):
-                out[r["case"]] = "(cannot be decrypted)"
+                doc = None
+            yield r, doc
         ids = list(answer["more"]) + ids
         if answer["more"] and not answer["reports"]:
             raise TeamError("the server returned no report")
-    return out
+
+
+def report_summaries(s: Session, cases: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each case's decrypted one-line summary (or why not)."""
+    return {r["case"]: "(cannot be decrypted)" if doc is None
+            else str(doc.get("form", {}).get("summary", ""))
+            for r, doc in open_reports(s, [c["id"] for c in cases])}
 
 
 def _sealed(s: Session, case_id: str, blob_id: str) -> tuple[bytes, bytes]:

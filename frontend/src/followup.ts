@@ -162,24 +162,16 @@ async function rotate(text: string, status: OpenAnswer): Promise<void> {
 
 // ---- step 3: status, then the thread --------------------------------------------
 
-/** A UTC day ("2026-12-07") as the page's language writes it; the same day in every time zone. */
-const longDay = (d: string): string => {
-  const when = Date.parse(`${d}T00:00:00Z`);
-  return Number.isNaN(when)
-    ? d
-    : new Intl.DateTimeFormat(i18n.lang, { dateStyle: "long", timeZone: "UTC" }).format(when);
-};
-
 /** A day the server gave, as a <time> written in the page's language, or null when there is none. */
 const day = (d: unknown): HTMLTimeElement | null =>
-  typeof d === "string" && d ? el("time", { datetime: d }, longDay(d)) : null;
+  typeof d === "string" && d ? el("time", { datetime: d }, i18n.longDay(d)) : null;
 
 /** The thread last shown, to say again in another language whether the team wrote. */
 let shownThread: readonly ThreadItem[] | null = null;
 // Days follow a language switch like the catalogue's texts do.
 i18n.onChange(() => {
   for (const node of document.querySelectorAll<HTMLTimeElement>("main time[datetime]")) {
-    node.textContent = longDay(node.dateTime);
+    node.textContent = i18n.longDay(node.dateTime);
   }
   if (shownThread !== null) showWaiting(shownThread);
 });
@@ -215,7 +207,7 @@ function showWaiting(items: readonly ThreadItem[]): void {
   node.replaceChildren(
     count === 0
       ? tr("status.waiting_none")
-      : tr("status.waiting_some", { n: count, day: newest ? longDay(newest) : "—" }),
+      : tr("status.waiting_some", { n: count, day: newest ? i18n.longDay(newest) : "—" }),
   );
   node.className = count === 0 ? "" : "waiting";
   i18n.apply(node);

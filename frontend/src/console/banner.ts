@@ -38,10 +38,6 @@ export function clearBanner(): void {
   $("banner-status").replaceChildren();
 }
 
-/** A day as the reader's language writes it (the manifest's days are UTC). */
-export const longDate = (day: string): string =>
-  new Intl.DateTimeFormat(i18n().lang, { dateStyle: "long", timeZone: "UTC" }).format(Date.parse(`${day}T00:00:00Z`));
-
 /** Show the warning or the lapse for the newest manifest, or nothing while it has more than WARN_DAYS left. */
 export function showBanner(): void {
   const m = manifest();
@@ -56,7 +52,7 @@ export function showBanner(): void {
   node.dataset.state = state;
   node.dataset.days = String(days);
   const key = state === "lapsed" ? "console.lapse.text" : days === 0 ? "console.banner.today" : "console.banner.text";
-  $("banner-text").replaceChildren(tr(key, { version: m.version, n: days, date: longDate(m.expires) }));
+  $("banner-text").replaceChildren(tr(key, { version: m.version, n: days, date: i18n().longDay(m.expires) }));
   button("banner-renew").hidden = state === "lapsed" || !isAdmin();
   i18n().apply(node);
   node.hidden = false;
@@ -66,7 +62,7 @@ export function showBanner(): void {
 async function renew(): Promise<void> {
   const epoch = session.epoch;
   if (lapsed()) {
-    say("banner-status", "console.lapse.refused", { date: longDate(manifest().expires) }, "error");
+    say("banner-status", "console.lapse.refused", { date: i18n().longDay(manifest().expires) }, "error");
     return;
   }
   button("banner-renew").disabled = true;
@@ -85,7 +81,7 @@ async function renew(): Promise<void> {
       say("banner-status", "console.banner.proposed", args);
     } else {
       showBanner();
-      showNotice("console.banner.renewed", { version: manifest().version, date: longDate(manifest().expires) });
+      showNotice("console.banner.renewed", { version: manifest().version, date: i18n().longDay(manifest().expires) });
     }
   } catch (err) {
     if (!stillOpen(epoch)) return;

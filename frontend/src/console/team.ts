@@ -13,7 +13,6 @@ import { generateSeed } from "../lib/sign.js";
 import { parseStrict } from "../lib/strict-json.js";
 import type { Manifest, MemberEntry } from "../lib/types.js";
 import { $, el, saveBytes, tr } from "../page/common.js";
-import { longDate } from "./banner.js";
 import { showNotices } from "./notices.js";
 import { clearProposal, diffLines, onPublished, publishNext, showProposal } from "./proposal.js";
 import {
@@ -284,7 +283,7 @@ async function preparePublish(): Promise<void> {
   $("publish-review").hidden = true;
   say("publish-status", null);
   if (lapsed()) {
-    say("publish-status", "console.lapse.refused", { date: longDate(manifest().expires) }, "error");
+    say("publish-status", "console.lapse.refused", { date: i18n().longDay(manifest().expires) }, "error");
     return;
   }
   const threshold = chosenThreshold();

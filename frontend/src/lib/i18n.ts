@@ -66,6 +66,14 @@ export class Catalogue {
     return made;
   }
 
+  /** A UTC day ("2026-12-07") as the current language writes it, the same day in every time zone; the text as it is when it is no day. */
+  longDay(day: string): string {
+    const when = Date.parse(`${day}T00:00:00Z`);
+    return Number.isNaN(when)
+      ? day
+      : new Intl.DateTimeFormat(this.lang, { dateStyle: "long", timeZone: "UTC" }).format(when);
+  }
+
   /** The plural category of `count` in the current language (CLDR: zero, one, two, few, many, other). */
   pluralCategory(count: number): Intl.LDMLPluralRule {
     return this.intlFor(this.lang).plural.select(count);

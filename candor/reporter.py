@@ -67,12 +67,15 @@ def _today() -> date:
 def submit(
     api: ApiClient, manifest: Mapping[str, Any], form: Mapping[str, str], *,
     exclude: Sequence[str] = (), files: Sequence[Evidence] = (), lang: str = "en",
-    today: date | None = None,
+    today: date | None = None, filed: Mapping[str, Any] | None = None,
 ) -> Submission:
     """Seal and submit a report to the readers of its category but
     ``exclude``: every current member without routes; with routes, the
     category's route and every admin (protocol §4.5, Routes), as the page
     does, since the server refuses an ``access`` that fits no route.
+
+    With ``filed`` (``source``, and ``drill`` if any), the member of ``api``
+    files it for a caller instead (protocol §4.4, "Filing").
 
     Raises ManifestExpired (nothing sealed, nothing sent) when ``manifest``
     expired before ``today``."""
@@ -93,6 +96,9 @@ def submit(
         "sealed_identity": b64u_encode(documents.seal_case_state(state, receipt)),
         "reply_to": reply_to, "access": access, "attachments": [a["id"] for a in attachments],
     }
+    if filed is not None:  # the team files it, signed (protocol §4.4, "Filing")
+        body.update(filed)
+        return Submission(receipt, state, body, api.call("POST", "/v1/team/reports", body))
     answer = api.call("POST", "/v1/reports", body, signed=False)
     return Submission(receipt, state, body, answer)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalicelib import wire
@@ -36,7 +37,7 @@ from chalicelib.errors import (
     TooLarge,
 )
 from chalicelib.store import keys
-from chalicelib.store.base import ABSENT, ConditionFailed, Item
+from chalicelib.store.base import ABSENT, ConditionFailed, Item, Op
 
 UPLOAD_SECONDS = 15 * 60
 UNCLAIMED_SECONDS = 24 * 3600
@@ -62,11 +63,19 @@ def announce_attachment(ctx: Context, body: dict[str, Any]) -> Announced:
 
 
 # -- submission ----------------------------------------------------------------
-def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> Received:
-    """``POST /v1/reports``. Raises TokenInUse, InvalidAccess, InvalidBlob,
-    AttachmentMissing, AttachmentClaimed."""
-    wire.fields(body, ["report", "token_id", "sealed_identity", "reply_to", "access",
-                       "attachments"])
+REPORT_FIELDS = ("report", "token_id", "sealed_identity", "reply_to", "access", "attachments")
+Commit = Callable[[list[Op]], object]
+
+
+def submit_report(
+    ctx: Context, body: dict[str, Any], raw: bytes, *,
+    filed: Mapping[str, Any] | None = None, commit: Commit | None = None,
+) -> Received:
+    """``POST /v1/reports``; with ``filed`` (the case's plaintext ``source``
+    and ``drill``) and ``commit`` (with its audit entry), a report the team
+    files (``chalicelib.domain.intake``). Raises TokenInUse, InvalidAccess,
+    InvalidBlob, AttachmentMissing, AttachmentClaimed."""
+    wire.fields(body, REPORT_FIELDS)
     report = wire.b64u_field(body, "report", max_size=ctx.limits.report)
     token_id = wire.b64u_encode(wire.b64u_field(body, "token_id", size=32))
     sealed_identity = wire.b64u_field(body, "sealed_identity", max_size=ctx.limits.sealed_identity)
@@ -93,13 +102,14 @@ def submit_report(ctx: Context, body: dict[str, Any], raw: bytes) -> Received:
         "report": {"id": report_id, "size": len(report),
                    "attachments": blobs.attachment_refs(attachments)},
         "messages": 0, "notes": 0, "excluded": team_roster.exclusions_at_submission(ctx, access),
+        **(filed or {}),  # type: ignore[typeddict-item]  # source and drill, checked by intake
     }
     state: CaseState = {"token_id": token_id, "visit": None, "rotated": False,
              "sealed_identity": wire.b64u_encode(sealed_identity), "submit_hash": submit_hash}
     ctx.store.put_blob(report_id, report)
     blobs.keep_uploads(ctx, attachments)
     try:
-        ctx.store.transact([
+        (commit or ctx.store.transact)([
             keys.case(case_id).put(case, expect=ABSENT, name="case"),
             keys.receipt(token_id).put({"case": case_id}, expect=_receipt_slot(ctx, token_id),
                                        name="receipt"),

@@ -217,6 +217,36 @@ export const fetchManifests = async (since: number): Promise<ManifestsAnswer> =>
   (await getJSON(`/v1/manifest?since=${encodeURIComponent(since)}`)) as ManifestsAnswer;
 export const createAttachment = async (size: number): Promise<AttachmentAnswer> =>
   (await postJSON("/v1/attachments", { size })) as AttachmentAnswer;
+
+// Resumable uploads (protocol §4.2): above the server's threshold an
+// attachment is announced with `parts` instead of `upload`, and goes up part
+// by part to URLs asked for a few at a time, then is completed.
+
+/** How the server cut an announced attachment: parts of `size` bytes (the last shorter), `count` of them. */
+export interface PartsPlan {
+  size: number;
+  count: number;
+}
+/** POST /v1/attachments: one `upload` URL, or a `parts` plan. */
+export interface AnnouncedAttachment {
+  id: string;
+  upload?: UploadTarget;
+  parts?: PartsPlan;
+}
+/** One part's upload URL, good for 15 minutes. */
+export interface PartTarget extends UploadTarget {
+  number: number;
+}
+/** The most part URLs one request may ask for. */
+export const PART_URLS_PER_REQUEST = 16;
+
+export const announceAttachment = async (size: number): Promise<AnnouncedAttachment> =>
+  (await postJSON("/v1/attachments", { size })) as AnnouncedAttachment;
+export const requestParts = async (id: string, numbers: readonly number[]): Promise<PartTarget[]> =>
+  ((await postJSON(`/v1/attachments/${encodeURIComponent(id)}/parts`, { numbers })) as { parts: PartTarget[] }).parts;
+export const completeAttachment = async (id: string): Promise<void> => {
+  await postJSON(`/v1/attachments/${encodeURIComponent(id)}/complete`, {});
+};
 export const submitReport = async (body: object): Promise<SubmitAnswer> =>
   (await postJSON("/v1/reports", body)) as SubmitAnswer;
 export const openFollowup = async (auth: string): Promise<OpenAnswer> =>

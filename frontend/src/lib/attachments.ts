@@ -1,9 +1,10 @@
-// Evidence files (protocol §2.2, §4.2): pad with 0x00, seal as a stream into a
-// Blob (which the browser may keep on disk), hash the sealed bytes on the
-// way, then upload to the URL the API hands out, with progress and retry.
+// Evidence files (protocol §2.2, §4.2): pad with 0x00 and seal as a stream
+// whose sealed size is known before the first byte is read, hash the sealed
+// bytes on the way, and cut them into the parts the server asked for, one
+// part in memory at a time. lib/upload.ts drives the upload itself.
 import { hex, sha256Stream } from "./encoding.js";
 import { encrypterFor, SealFailed } from "./documents.js";
-import { attachmentPadder } from "./padding.js";
+import { attachmentPadder, paddedSize } from "./padding.js";
 import type { UploadTarget } from "./types.js";
 
 /** A sealed file, kept as a Blob: its size and hex SHA-256, and the plaintext size. */
@@ -14,12 +15,104 @@ export interface SealedFile {
   plainSize: number;
 }
 
+const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * A file being sealed: the sealed bytes as a stream, not read yet, and their
+ * exact size (typage's streaming encryption knows it from the padded size).
+ */
+export interface Sealer {
+  stream: ReadableStream<Uint8Array>;
+  size: number;
+  plainSize: number;
+}
+
+/**
+ * Start sealing `source` to `recipients`: the header is made now, the
+ * payload as the stream is read. @throws {SealFailed}
+ */
+export async function openSealer(source: Blob | Uint8Array, recipients: readonly string[]): Promise<Sealer> {
+  const encrypter = encrypterFor(recipients);
+  const plainSize = source instanceof Uint8Array ? source.length : source.size;
+  const input = source instanceof Uint8Array ? new Blob([source as BlobPart]).stream() : source.stream();
+  try {
+    const stream = await encrypter.encrypt(input.pipeThrough(attachmentPadder(plainSize)));
+    return { stream, size: stream.size(paddedSize(plainSize)), plainSize };
+  } catch (err) {
+    throw new SealFailed(reason(err));
+  }
+}
+
+/**
+ * Cuts a sealer's stream into parts of `partSize` bytes (the last one
+ * shorter), hashing every sealed byte once, in order. Only the part being
+ * filled is held here; the caller drops each part once it is uploaded.
+ */
+export class PartCutter {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly hasher = sha256Stream();
+  private carry: Uint8Array = new Uint8Array(0);
+  private cut = 0;
+
+  constructor(
+    private readonly sealer: Sealer,
+    private readonly partSize: number,
+  ) {
+    if (!Number.isSafeInteger(partSize) || partSize < 1) throw new RangeError("part size must be a positive integer");
+    this.reader = sealer.stream.getReader();
+  }
+
+  /** Sealed bytes handed out so far. */
+  get offset(): number {
+    return this.cut;
+  }
+
+  /** The next part, or null after the last. @throws {SealFailed} */
+  async next(onSealed: (offset: number) => void = () => undefined): Promise<Uint8Array | null> {
+    const want = Math.min(this.partSize, this.sealer.size - this.cut);
+    if (want <= 0) return null;
+    const part = new Uint8Array(want);
+    let filled = 0;
+    try {
+      while (filled < want) {
+        if (this.carry.length === 0) {
+          const { value, done } = await this.reader.read();
+          if (done) throw new Error("sealed stream ended early");
+          this.carry = value;
+        }
+        const n = Math.min(want - filled, this.carry.length);
+        part.set(this.carry.subarray(0, n), filled);
+        this.carry = this.carry.subarray(n);
+        filled += n;
+        onSealed(this.cut + filled);
+      }
+    } catch (err) {
+      throw new SealFailed(reason(err));
+    }
+    this.hasher.update(part);
+    this.cut += want;
+    return part;
+  }
+
+  /** The hex SHA-256 of the sealed file, once every part was cut. */
+  get sha256(): string {
+    if (this.cut !== this.sealer.size) throw new SealFailed("not every part was cut");
+    return hex(this.hasher.digest());
+  }
+
+  /** Stop sealing: the rest of the file is never read. */
+  cancel(): void {
+    void this.reader.cancel().catch(() => undefined);
+  }
+}
+
 const FOLD_BYTES = 8 * 1024 * 1024;
 
 /**
  * Seal a file's bytes (a Blob/File, or a Uint8Array after metadata removal)
- * to `recipients`. Returns {blob, size, sha256} for the sealed file; the
- * caller lists {id, name, type, size: plaintext size, sha256} in its document.
+ * to `recipients` into one Blob, which the browser may keep on disk: for a
+ * file sent with one PUT. The caller lists {id, name, type, size: plaintext
+ * size, sha256} in its document.
  * @throws {SealFailed}
  */
 export async function sealAttachment(
@@ -27,37 +120,15 @@ export async function sealAttachment(
   recipients: readonly string[],
   onProgress: (done: number) => void = () => undefined,
 ): Promise<SealedFile> {
-  const encrypter = encrypterFor(recipients);
-  const plainSize = source instanceof Uint8Array ? source.length : source.size;
-  const input = source instanceof Uint8Array ? new Blob([source as BlobPart]).stream() : source.stream();
-  try {
-    const sealed = await encrypter.encrypt(input.pipeThrough(attachmentPadder(plainSize)));
-    const hasher = sha256Stream();
-    let blob = new Blob([]);
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    let done = 0;
-    const reader = sealed.getReader();
-    for (;;) {
-      const { value, done: finished } = await reader.read();
-      if (finished) break;
-      hasher.update(value);
-      pending.push(value);
-      pendingBytes += value.length;
-      done += value.length;
-      // Fold chunks into the Blob now and then so the page never holds the whole file.
-      if (pendingBytes >= FOLD_BYTES) {
-        blob = new Blob([blob, ...(pending as BlobPart[])]);
-        pending = [];
-        pendingBytes = 0;
-      }
-      onProgress(done);
-    }
-    blob = new Blob([blob, ...(pending as BlobPart[])], { type: "application/octet-stream" });
-    return { blob, size: blob.size, sha256: hex(hasher.digest()), plainSize };
-  } catch (err) {
-    throw new SealFailed(err instanceof Error ? err.message : String(err));
+  const sealer = await openSealer(source, recipients);
+  const cutter = new PartCutter(sealer, FOLD_BYTES);
+  const pieces: BlobPart[] = [];
+  // Each 8 MiB piece becomes a Blob at once, so the page never holds the whole file.
+  for (let part = await cutter.next(onProgress); part; part = await cutter.next(onProgress)) {
+    pieces.push(new Blob([part as BlobPart]));
   }
+  const blob = new Blob(pieces, { type: "application/octet-stream" });
+  return { blob, size: blob.size, sha256: cutter.sha256, plainSize: sealer.plainSize };
 }
 
 /** An upload that failed; `status` 0 means the network. */
@@ -69,35 +140,60 @@ export class UploadFailed extends Error {
   }
 }
 
+/** The reporter (or member) stopped the upload: nothing more is sent, nothing is claimed. */
+export class UploadCancelled extends UploadFailed {
+  constructor() {
+    super(0);
+    this.message = "upload cancelled";
+  }
+}
+
 /**
- * PUT `blob` as the API said ({method, url, headers}), sending exactly those
+ * PUT `body` as the API said ({method, url, headers}), sending exactly those
  * headers. XMLHttpRequest because fetch reports no upload progress.
- * @throws {UploadFailed}
+ * @throws {UploadFailed} | {UploadCancelled} when `signal` aborts
  */
 export function uploadSealed(
   upload: UploadTarget,
-  blob: Blob,
+  body: Blob | Uint8Array,
   onProgress: (done: number, total: number) => void = () => undefined,
+  signal?: AbortSignal,
 ): Promise<void> {
+  const total = body instanceof Blob ? body.size : body.length;
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new UploadCancelled());
+      return;
+    }
     const xhr = new XMLHttpRequest();
+    const abort = (): void => {
+      xhr.abort();
+    };
+    const settle = (err: UploadFailed | null): void => {
+      signal?.removeEventListener("abort", abort);
+      if (err) reject(err);
+      else resolve();
+    };
+    signal?.addEventListener("abort", abort);
     xhr.open(upload.method ?? "PUT", upload.url);
     for (const [name, value] of Object.entries(upload.headers ?? {})) {
       xhr.setRequestHeader(name, value);
     }
     xhr.upload.onprogress = (e) => {
-      onProgress(e.loaded, blob.size);
+      onProgress(e.loaded, total);
     };
     xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve();
-      else reject(new UploadFailed(xhr.status));
+      settle(xhr.status >= 200 && xhr.status < 300 ? null : new UploadFailed(xhr.status));
     };
     xhr.onerror = () => {
-      reject(new UploadFailed(0));
+      settle(new UploadFailed(0));
     };
     xhr.ontimeout = () => {
-      reject(new UploadFailed(0));
+      settle(new UploadFailed(0));
     };
-    xhr.send(blob);
+    xhr.onabort = () => {
+      settle(new UploadCancelled());
+    };
+    xhr.send(body as XMLHttpRequestBodyInit);
   });
 }

@@ -89,12 +89,15 @@ def add_months(day: date, months: int) -> date:
 
 
 def deadlines(case: CaseRecord, today: date) -> Deadlines:
-    """``acknowledge_by``, ``feedback_by`` and ``overdue`` of a case record."""
+    """``acknowledge_by``, ``feedback_by`` and ``overdue`` of a case record.
+    A drill (protocol §4.4, "Filing") is never overdue: its deadlines are
+    the practice's, not the law's."""
     ack_by = date.fromisoformat(case["received"]) + timedelta(days=7)
     start = date.fromisoformat(case["acknowledged"]) if case["acknowledged"] else ack_by
     feedback_by = add_months(start, 3)
-    overdue = (today > ack_by and not case["acknowledged"]) or (
-        today > feedback_by and not case["feedback"] and case["status"] != "closed"
+    overdue = not case.get("drill", False) and (
+        (today > ack_by and not case["acknowledged"])
+        or (today > feedback_by and not case["feedback"] and case["status"] != "closed")
     )
     return {
         "acknowledge_by": ack_by.isoformat(),

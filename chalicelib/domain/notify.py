@@ -8,7 +8,7 @@ team manifest expires (protocol §4.5). A fixed hour keeps a message's own
 timestamp from saying when a report came in: whatever happened, the same
 message goes out at the same time, zeros included. It names no case, no
 category, no content and no time of day, only counts and the manifest's
-public expiry date.
+public expiry date. Drills are left out of every count.
 
 The scheduled job may run hourly or twice: the day of the last digest is
 kept in the store and claimed with a conditional write before anything is
@@ -90,7 +90,8 @@ def _manifest_line(ctx: Context, today: date) -> str:
 def tally(ctx: Context, seen: Mapping[str, int]) -> tuple[Tally, dict[str, int]]:
     """The counts, and the per-day counts to remember for the next digest."""
     today = ctx.today()
-    cases = [c.data for c in ctx.store.query(keys.CASES)]
+    # Drills (protocol §4.4, "Filing") are practice: no alert counts them.
+    cases = [c.data for c in ctx.store.query(keys.CASES) if not c.data.get("drill", False)]
     ack_soon = (today + timedelta(days=ACKNOWLEDGE_SOON_DAYS)).isoformat()
     feedback_soon = (today + timedelta(days=FEEDBACK_SOON_DAYS)).isoformat()
     acknowledge = feedback = awaiting = 0

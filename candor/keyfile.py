@@ -4,6 +4,12 @@ An age file sealed with an scrypt passphrase (work factor 2^18..2^20) whose
 plaintext is
 `{"v": 1, "member", "identities": [current, …older], "signing_seed", "api"}`.
 Any age tool opens it with the passphrase: that is the recovery path.
+
+A passkey wrap (protocol §5) is one more way to open the same plaintext: an
+age file sealed to an X25519 identity derived from a passkey's WebAuthn PRF
+output. The console keeps wraps in its IndexedDB; this module is their twin
+(frontend/src/lib/passkey.ts) for the test vectors and for any tool that
+reads one.
 """
 
 import io
@@ -16,12 +22,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from candor.age import api
 from candor.age.armor import ArmorReader
 from candor.age.keys import parse_identity
 from candor.age.mlkem import MlkemX25519Identity
 from candor.age.scrypt import ScryptIdentity, ScryptRecipient
-from candor.age.x25519 import X25519Identity
+from candor.age.x25519 import X25519Identity, X25519Recipient
 from candor.roster import build_member_entry
 from chalicelib import signing
 from chalicelib.age.errors import AgeError
@@ -34,6 +43,7 @@ from chalicelib.manifest import MemberEntry, is_member_id
 __all__ = [
     "MAX_WORK_FACTOR",
     "MIN_WORK_FACTOR",
+    "PASSKEY_PRF_INPUT",
     "KeyFile",
     "KeyFileError",
     "KeyFileInvalid",
@@ -41,8 +51,11 @@ __all__ = [
     "change_passphrase",
     "create_keyfile",
     "open_keyfile",
+    "open_passkey_wrap",
+    "passkey_identity",
     "public_card",
     "rotate_keys",
+    "seal_passkey_wrap",
     "write_keyfile",
 ]
 
@@ -293,3 +306,55 @@ def rotated_key_file_name(name: str, day: date) -> str:
     """``<name>-<date>.candor-key`` for the key file a rotation writes
     (issue 19), so the old file is never overwritten."""
     return f"{key_file_stem(name)}-{day.isoformat()}.candor-key"
+
+
+# --- passkey wraps (protocol §5) --------------------------------------------------
+
+# What the console asks a passkey's PRF to evaluate (eval.first), and the
+# HKDF salt that turns the 32-byte answer into an X25519 identity: fixed
+# and domain-separated, so a wrap opens from the passkey alone.
+PASSKEY_PRF_INPUT = b"candor/v1/passkey-prf"
+PASSKEY_WRAP_SALT = b"candor/v1/passkey-wrap"
+PRF_SIZE = 32
+
+
+def passkey_identity(prf: bytes) -> str:
+    """The age X25519 identity of a passkey's PRF output:
+    HKDF-SHA-256(ikm=prf, salt=PASSKEY_WRAP_SALT, info="", 32 bytes).
+    Raises ValueError unless `prf` is 32 bytes."""
+    if not isinstance(prf, bytes) or len(prf) != PRF_SIZE:
+        raise ValueError("a PRF output is 32 bytes")
+    scalar = HKDF(SHA256(), PRF_SIZE, PASSKEY_WRAP_SALT, b"").derive(prf)
+    return X25519Identity(scalar).encode()
+
+
+def seal_passkey_wrap(keyfile: KeyFile, recipient: str) -> bytes:
+    """The key file's plaintext sealed to a passkey's recipient
+    (`identity_recipient(passkey_identity(prf))`): a binary age file.
+    Resealing after a rotation needs only the recipient, not the passkey."""
+    return api.encrypt_bytes([X25519Recipient.parse(recipient)], _plaintext(keyfile))
+
+
+def open_passkey_wrap(wrap: bytes, prf: bytes) -> KeyFile:
+    """Open a passkey wrap with the passkey's PRF output.
+
+    Raises KeyFileInvalid unless it is a binary age file whose header holds
+    exactly one X25519 stanza, or when the plaintext is no v1 key file;
+    KeyFileLocked when this PRF output does not open it (another passkey, a
+    tampered wrap).
+    """
+    identity = X25519Identity.parse(passkey_identity(prf))
+    if not wrap.startswith(INTRO):
+        raise KeyFileInvalid("a passkey wrap is a binary age file")
+    try:
+        header, _ = read_header(io.BytesIO(wrap))
+    except AgeError:
+        raise KeyFileInvalid("a passkey wrap has a whole age header") from None
+    stanzas = header.stanzas
+    if len(stanzas) != 1 or stanzas[0].type != X25519:
+        raise KeyFileInvalid("a passkey wrap has one X25519 stanza")
+    try:
+        plaintext = api.decrypt_bytes([identity], wrap)
+    except AgeError:
+        raise KeyFileLocked("this passkey does not open this wrap") from None
+    return _from_plaintext(plaintext)

@@ -1,15 +1,23 @@
 """The team key file (protocol §5)."""
 
+import hashlib
+import hmac
+import json
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from candor import keyfile as k
 from candor.age import api
 from candor.age.scrypt import ScryptIdentity, ScryptRecipient
+from candor.age.x25519 import X25519Identity
 from chalicelib import manifest as mf
+from chalicelib.b64 import b64u_decode, b64u_encode
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -136,3 +144,71 @@ def test_keyfile_refuses_bad_fields(keyfile: k.KeyFile) -> None:
         k.KeyFile(keyfile.member, ("AGE-SECRET-KEY-PQ-1x",), keyfile.signing_seed, "a")
     with pytest.raises(k.KeyFileInvalid):
         k.KeyFile(keyfile.member, keyfile.identities, os.urandom(31), "a")
+
+
+# --- passkey wraps (protocol §5) ---------------------------------------------------
+
+PASSKEY = json.loads((Path(__file__).parent / "vectors" / "passkey.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", PASSKEY["derivations"], ids=lambda c: c["name"])
+def test_passkey_identity_vector(case: dict[str, Any]) -> None:
+    prf = bytes.fromhex(case["prf_hex"])
+    if "error" in case:
+        with pytest.raises(ValueError, match="32 bytes"):
+            k.passkey_identity(prf)
+        return
+    assert k.passkey_identity(prf) == case["identity"]
+    assert k.identity_recipient(case["identity"]) == case["recipient"]
+
+
+def test_passkey_identity_is_hkdf_sha256_of_the_prf_output() -> None:
+    # RFC 5869 written out with hmac, against cryptography's HKDF in keyfile.py.
+    prf = bytes(range(32))
+    prk = hmac.new(PASSKEY["prf_salt"].encode(), prf, hashlib.sha256).digest()
+    scalar = hmac.new(prk, b"\x01", hashlib.sha256).digest()
+    assert k.passkey_identity(prf) == X25519Identity(scalar).encode()
+    assert PASSKEY["prf_input"].encode() == k.PASSKEY_PRF_INPUT
+
+
+@pytest.mark.parametrize("case", PASSKEY["wraps"], ids=lambda c: c["name"])
+def test_passkey_wrap_vector(case: dict[str, Any]) -> None:
+    wrap, prf = b64u_decode(case["wrap_b64u"]), bytes.fromhex(case["prf_hex"])
+    if case["verdict"] == "open":
+        key = k.open_passkey_wrap(wrap, prf)
+        fields = case["key"]
+        assert (key.member, list(key.identities), key.api) == (
+            fields["member"], fields["identities"], fields["api"])  # fmt: skip
+        assert b64u_encode(key.signing_seed) == fields["signing_seed"]
+        return
+    error = k.KeyFileLocked if case["verdict"] == "locked" else k.KeyFileInvalid
+    with pytest.raises(error):
+        k.open_passkey_wrap(wrap, prf)
+
+
+def test_passkey_wrap_round_trip_and_reseal_without_the_passkey(keyfile: k.KeyFile) -> None:
+    prf = os.urandom(32)
+    recipient = k.identity_recipient(k.passkey_identity(prf))
+    assert k.open_passkey_wrap(k.seal_passkey_wrap(keyfile, recipient), prf) == keyfile
+    # After a rotation the console reseals to the kept recipient, no prompt.
+    rotated, _ = k.rotate_keys(keyfile)
+    assert k.open_passkey_wrap(k.seal_passkey_wrap(rotated, recipient), prf) == rotated
+    with pytest.raises(k.KeyFileLocked):
+        k.open_passkey_wrap(k.seal_passkey_wrap(keyfile, recipient), os.urandom(32))
+
+
+def test_debians_age_opens_a_wrap_with_the_derived_identity(
+    keyfile: k.KeyFile, tmp_path: Path
+) -> None:
+    # An independent age: the wrap is a plain X25519 age file.
+    assert shutil.which("age"), "Debian's age is a test tool: run `.ci/tools`"
+    prf = os.urandom(32)
+    identity = k.passkey_identity(prf)
+    (tmp_path / "wrap.age").write_bytes(
+        k.seal_passkey_wrap(keyfile, k.identity_recipient(identity)))  # fmt: skip
+    (tmp_path / "id.txt").write_text(identity + "\n")
+    out = subprocess.run(
+        ["age", "-d", "-i", str(tmp_path / "id.txt"), str(tmp_path / "wrap.age")],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    assert json.loads(out.stdout)["member"] == keyfile.member

@@ -18,6 +18,7 @@ import * as esbuild from "esbuild";
 // The manifest checks are the browser library's own, so the build and the pages agree.
 import { jcs } from "./src/lib/jcs.js";
 import { fingerprint, verifyBuiltIn } from "./src/lib/manifest.js";
+import { consoleCss, readDrills } from "./build-console.js";
 import { type Playbooks, parsePlaybooks } from "./src/lib/playbook.js";
 import { parseReplies, type Replies } from "./src/lib/replies.js";
 import type { Manifest } from "./src/lib/types.js";
@@ -262,6 +263,7 @@ async function bundle(
     questionnaire: unknown;
     playbooks: Playbooks;
     replies: Replies;
+    drills: unknown;
   },
   out: string,
   assets: string,
@@ -308,7 +310,7 @@ function copyStyles(out: string): Record<string, Asset> {
     ["console", join(HERE, "console", "console.css")],
   ] as const;
   for (const [name, path] of sheets) {
-    const css = readFileSync(path);
+    const css = name === "console" ? consoleCss(path) : readFileSync(path);
     const asset = { href: `assets/${name}-${shortHash(css)}.css`, integrity: sri(css) };
     styles[name] = asset;
     writeFileSync(join(out, asset.href), css);
@@ -342,6 +344,7 @@ async function main(): Promise<void> {
   const site = readSite(args.site, Object.keys(texts));
   const questionnaire = readJson(join(HERE, "questionnaire.json"));
   const response = readResponse(args, Object.keys(texts), questionnaire);
+  const drills = readDrills(join(HERE, "drills.json"), Object.keys(texts), questionnaire);
   // Canonical JSON: the pages depend on the manifest, not on how its file is
   // laid out, so a rebuild from the API's copy gives the same bytes (docs/verify.md).
   const manifest = verifyBuiltIn(JSON.parse(jcs(readJson(args.manifest))));
@@ -353,7 +356,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(assets, { recursive: true });
   mkdirSync(join(out, "console"), { recursive: true });
-  const data = { manifest, site: copyLogo(site, out), catalogues: texts, questionnaire, ...response };
+  const data = { manifest, site: copyLogo(site, out), catalogues: texts, questionnaire, ...response, drills };
   const scripts = await bundle(data, out, assets);
   const styles = copyStyles(out);
   for (const { file, up } of PAGES) writeFileSync(join(out, file), rewritePage(file, up, scripts, styles));

@@ -79,3 +79,44 @@ def test_package_bundles_the_pinned_sdk(package: Path) -> None:
     for name in ("boto3", "botocore"):
         source = (package / name / "__init__.py").read_text(encoding="utf-8")
         assert f"__version__ = '{pins[name]}'" in source, name
+
+
+def test_package_carries_fresh_bytecode_and_no_stale_cache(package: Path) -> None:
+    # Lambda's task root is read-only: without bytecode in the package every
+    # cold start compiles every module again. The developer's own
+    # __pycache__ (another Python, older sources) must not ship.
+    from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
+
+    sources = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
+    cached = {p.relative_to(package).as_posix() for p in package.rglob("*.pyc")}
+    expected = {cache_from_source(s) for s in sources}
+    assert cached <= expected  # nothing stale, nothing of another Python
+    for module in ("app.py", "chalicelib/manifest.py", "botocore/client.py", "chalice/app.py"):
+        pyc = (package / cache_from_source(module)).read_bytes()
+        assert pyc[:4] == MAGIC_NUMBER and pyc[4:8] == (1).to_bytes(4, "little")  # unchecked hash
+        assert pyc[8:16] == source_hash((package / module).read_bytes())
+    assert len(cached) > 0.99 * len(sources)  # only files no Python 3.13 compiles are left out
+
+
+def test_precompiled_module_loads_from_its_bytecode(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    from candor_infra.lambda_zip import precompile
+
+    built = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(built, "w") as archive:
+        archive.writestr("probe.py", "ANSWER = 'packaged'\n")
+        archive.writestr("__pycache__/probe.cpython-311.pyc", b"stale")
+    assert precompile(built) == 1
+    root = tmp_path / "task"
+    with zipfile.ZipFile(built) as archive:
+        assert sorted(archive.namelist()) == ["__pycache__/probe.cpython-313.pyc", "probe.py"]
+        archive.extractall(root)
+    # Unchecked: the interpreter trusts the bytecode without reading the
+    # source, so an edited source beside it proves which one ran.
+    (root / "probe.py").write_text("ANSWER = 'edited'\n")
+    run = subprocess.run([sys.executable, "-B", "-c", "import probe; print(probe.ANSWER)"],
+                         cwd=root, capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "packaged"

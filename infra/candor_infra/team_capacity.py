@@ -22,6 +22,7 @@ from typing import Any
 from aws_cdk import Aws, CfnCondition, CfnParameter, Fn, Stack
 from chalice.cdk import Chalice
 
+from candor_infra.lambda_zip import precompile
 from candor_infra.puzzles import reporter_method_settings
 
 API_HANDLER = "APIHandler"
@@ -33,7 +34,12 @@ class TwoHandlerChalice(Chalice):
     """The Chalice construct, whose SAM template also holds `TeamHandler`: a
     copy of `APIHandler` (same code, role and environment) with its own
     invoke permission. It is added where the construct writes the template
-    with its code asset, so both functions deploy the one package."""
+    with its code asset, so both functions deploy the one package. The
+    package gets its bytecode compiled ahead of time (lambda_zip.py)."""
+
+    def _package_app(self) -> None:
+        super()._package_app()  # type: ignore[no-untyped-call]
+        precompile(Path(self._sam_package_dir) / "deployment.zip")
 
     def _generate_sam_template_with_assets(self, chalice_out_dir: str, package_id: str) -> str:
         path: str = super()._generate_sam_template_with_assets(chalice_out_dir, package_id)

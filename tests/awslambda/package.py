@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "infra"))
+from candor_infra.lambda_zip import precompile  # noqa: E402  (stdlib only)
+
 BUILD = (
     "import sys\n"
     "from chalice.api import package_app\n"
@@ -70,6 +73,7 @@ def build_package(work: Path) -> Package:
     env = {**os.environ, "AWS_DEFAULT_REGION": "eu-central-1"}
     command = [sys.executable, "-c", BUILD, str(ROOT), str(out)]
     subprocess.run(command, cwd=work, env=env, check=True, timeout=600)
+    precompile(out / "deployment.zip")  # as the CDK construct does (team_capacity.py)
     unpacked = work / "package"
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         archive.extractall(unpacked)

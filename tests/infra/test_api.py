@@ -378,3 +378,27 @@ def test_no_per_method_metrics_as_no_alarm_reads_them(synth: Synth, stage: str) 
     settings = rest_api(template)["MethodSettings"]
     assert len(settings) > 1
     assert all(s["MetricsEnabled"] is False for s in settings)
+
+
+def test_the_deployed_code_carries_its_bytecode(synth: Synth) -> None:
+    # The code asset both functions run (team_capacity.py): Lambda's task
+    # root is read-only, so bytecode must ship inside it (lambda_zip.py),
+    # for the SDK too, and none left from a developer's tree.
+    import zipfile
+    from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
+
+    bundles = list(synth.outdir.glob("asset.*.zip")) + [
+        p.parent for p in synth.outdir.glob("asset.*/app.py")
+    ]
+    assert bundles, "no code asset in the assembly"
+    for bundle in bundles:
+        if bundle.suffix == ".zip":
+            archive = zipfile.ZipFile(bundle)
+            names, read = archive.namelist(), archive.read
+        else:
+            names = [p.relative_to(bundle).as_posix() for p in bundle.rglob("*")]
+            read = lambda name, root=bundle: (root / name).read_bytes()  # noqa: E731
+        assert not [n for n in names if n.endswith(".pyc") and ".cpython-313." not in n]
+        for module in ("chalicelib/manifest.py", "botocore/client.py"):
+            head = read(cache_from_source(module))[:16]
+            assert head == MAGIC_NUMBER + (1).to_bytes(4, "little") + source_hash(read(module))

@@ -16,7 +16,7 @@ from chalice.app import Chalice, Rate
 from chalicelib.anonymize import scrub_event
 from chalicelib.domain import notify, retention
 from chalicelib.http import conform, runtime
-from chalicelib.routes import inbox, notices, reporter, team
+from chalicelib.routes import inbox, intake, notices, reporter, team
 
 
 class CandorApp(Chalice):
@@ -57,6 +57,7 @@ app.register_blueprint(reporter.bp)
 app.register_blueprint(team.bp)
 app.register_blueprint(inbox.bp)
 app.register_blueprint(notices.bp)
+app.register_blueprint(intake.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))

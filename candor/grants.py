@@ -41,7 +41,7 @@ from chalicelib.age.format import (
 )
 from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.domain.grants import grant_document_problem
-from chalicelib.manifest import reporter_exclusions
+from chalicelib.manifest import INTAKE, reporter_exclusions
 
 if TYPE_CHECKING:
     from candor.teamops import Session
@@ -171,6 +171,8 @@ def check_grantable(
     entry = next((m for m in manifest["members"] if m["id"] == member), None)
     if entry is None or entry["removed"]:
         raise GrantError(f"{member} is not a current member in the manifest")
+    if entry["role"] == INTAKE:  # files reports, reads none (protocol §4.5, Roles)
+        raise GrantError(f"{member} is an intake member, who reads no case")
     granted = {g["member"] for g in case.get("grants", [])}
     if member in case["access"] and member not in granted:
         raise GrantError(f"{member} is on the case already")

@@ -48,6 +48,7 @@ from chalicelib.age.recipient_types import recipient_type
 from chalicelib.b64 import b64u_decode, b64u_encode
 from chalicelib.manifest_shape import (
     ENTRY_FIELDS,
+    INTAKE,
     MANIFEST_FIELDS,
     MAX_LIFETIME_DAYS,
     REANCHOR_FIELD,
@@ -67,6 +68,7 @@ from chalicelib.manifest_shape import (
 
 __all__ = [
     "ENTRY_FIELDS",
+    "INTAKE",
     "MANIFEST_FIELDS",
     "MAX_LIFETIME_DAYS",
     "REANCHOR_FIELD",
@@ -344,11 +346,13 @@ def fingerprint(manifest: Mapping[str, Any]) -> str:
 
 
 def route_readers(manifest: Mapping[str, Any], category: object) -> list[str]:
-    """The current members a report of `category` goes to, in manifest order:
+    """The current members a report of `category` goes to, in manifest order
+    and never an intake member:
     every one without routes; with routes, the category's route (none for a
     category without one) and every admin, so that a routed report always
     reaches an admin even when one of them lost admin powers since."""
-    live = [m for m in manifest["members"] if not m["removed"]]
+    # An intake member files reports and reads none (protocol §4.5, Roles).
+    live = [m for m in manifest["members"] if not m["removed"] and m["role"] != INTAKE]
     routes = manifest.get(ROUTES_FIELD)
     if routes is None:
         return [m["id"] for m in live]

@@ -16,7 +16,10 @@ from chalicelib.b64 import b64u_decode
 
 MAX_LIFETIME_DAYS = 90
 MAX_LABEL_BYTES = 200
-ROLES = ("admin", "reviewer")
+# An intake member files reports and reads nothing: never a reader of a
+# report, never on a route, never granted (protocol §4.5, Roles).
+ROLES = ("admin", "reviewer", "intake")
+INTAKE = "intake"
 ENTRY_FIELDS = frozenset(
     {"id", "name", "function", "role", "recipient", "signing_key",
      "old_signing_keys", "removed", "cert", "rotation"}
@@ -130,7 +133,7 @@ def check_entry_shape(entry: object) -> MemberEntry:
     require(is_member_id(member), "member id is not m_ + b64u(15 bytes)")
     _check_label(entry["name"], f"{member}: name", empty_ok=False)
     _check_label(entry["function"], f"{member}: function", empty_ok=True)
-    require(entry["role"] in ROLES, f"{member}: role is not admin or reviewer")
+    require(entry["role"] in ROLES, f"{member}: role is not admin, reviewer or intake")
     try:
         recipient_type(entry["recipient"])
     except (TypeError, ValueError, AttributeError):
@@ -210,13 +213,14 @@ def parse_manifest(manifest: object) -> Manifest:
 
 def check_routes(routes: object, members: list[Any]) -> None:
     """`routes`: 1 to MAX_ROUTES category ids, each naming distinct current
-    (listed, not removed) members. A route never has to name an admin:
+    (listed, not removed) members, none of them intake. A route never has to name an admin:
     readers always add every admin (chalicelib.manifest.route_readers), and
     the threshold rule keeps enough of them effective. Raises ManifestInvalid."""
     require(isinstance(routes, Mapping) and 0 < len(routes) <= MAX_ROUTES,
             f"routes is not an object of 1 to {MAX_ROUTES} categories")
     assert isinstance(routes, Mapping)
     current = {entry["id"] for entry in members if not entry["removed"]}
+    intake = {entry["id"] for entry in members if entry["role"] == INTAKE}
     for category, route in routes.items():
         require(isinstance(category, str) and _CATEGORY.fullmatch(category) is not None,
                 "routes: a category is not 1 to 64 of a-z, 0-9, _")
@@ -225,6 +229,7 @@ def check_routes(routes: object, members: list[Any]) -> None:
         require(len(set(route)) == len(route), f"routes: {category} names a member twice")
         require(all(isinstance(m, str) and m in current for m in route),
                 f"routes: {category} names someone who is not a current member")
+        require(not intake.intersection(route), f"routes: {category} names an intake member")
 
 
 def admin_keys(manifest: Mapping[str, Any]) -> dict[str, bytes]:

@@ -51,6 +51,7 @@ def _case_routes(api: Api) -> None:
     view = admin.call("GET", f"/v1/team/cases/{case_id}")
     admin.call("GET", f"/v1/team/cases/{case_id}/blobs/{view['report']['id']}")
     admin.call("GET", "/v1/team/reports", query={"cases": f"{case_id},{other}"})
+    submit(admin, api.team.manifest, FORM, filed={"source": "phone"})  # report.file
     _post(api, admin, case_id, "message")
     _post(api, admin, case_id, "note")
     admin.call("PATCH", f"/v1/team/cases/{case_id}", {"status": "closed", "resolution": "spam"})

@@ -38,6 +38,7 @@ from chalicelib.errors import (
     MemberExcluded,
     NotFound,
 )
+from chalicelib.manifest import INTAKE
 from chalicelib.store import keys
 from chalicelib.store.base import MAX_OPS, ConditionFailed, Op
 
@@ -92,6 +93,8 @@ def _check_member(ctx: Context, case: CaseRecord, member_id: str) -> None:
     entry = ctx.store.get(keys.member(member_id))
     if entry is None or entry.data["removed"]:
         raise InvalidAccess("'member' is not a current member.")
+    if entry.data["role"] == INTAKE:  # files reports, reads none (protocol §4.5, Roles)
+        raise InvalidAccess("'member' is an intake member, who reads no case.")
     if recipient_type(entry.data["recipient"]) != case["type"]:
         raise InvalidAccess("The member's recipient is not of the case's type.")
     if member_id in case["access"] and ctx.store.get(keys.grant(case["id"], member_id)) is None:

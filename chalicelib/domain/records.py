@@ -60,6 +60,10 @@ class CaseRecord(CaseFields):
     # Current members (in the published manifest) the reporter left out at
     # submission: never granted (protocol §4.4); absent from older records.
     excluded: NotRequired[list[str]]
+    # A report the team filed (protocol §4.4, "Filing"): how it came in, and
+    # whether it is a drill; both absent from a reporter's own report.
+    source: NotRequired[str]
+    drill: NotRequired[bool]
 
 
 class CaseState(TypedDict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from chalicelib import wire
 from chalicelib.domain import audit, entries, grants, retention
@@ -66,10 +66,23 @@ def list_cases(
 
 
 def _summary(case: CaseRecord, today: date) -> CaseSummary:
-    return {"id": case["id"], "status": case["status"], "received": case["received"],
-            "updated": case["updated"], "assignee": case["assignee"], "access": case["access"],
-            **deadlines(case, today),
-            "report": {"id": case["report"]["id"], "size": case["report"]["size"]}}
+    summary: CaseSummary = {
+        "id": case["id"], "status": case["status"], "received": case["received"],
+        "updated": case["updated"], "assignee": case["assignee"], "access": case["access"],
+        **deadlines(case, today),
+        "report": {"id": case["report"]["id"], "size": case["report"]["size"]}}
+    return _with_filing(summary, case)
+
+
+def _with_filing[T: (CaseSummary, CaseView)](answer: T, case: CaseRecord) -> T:
+    """A filed report's plaintext ``source`` and ``drill`` (protocol §4.4,
+    "Filing"); a reporter's own report has neither."""
+    if "source" in case:
+        # Not in the answer's TypedDict: mypy refuses optional keys beside
+        # the ``**deadlines`` the answers are built with.
+        filed = cast(dict[str, object], answer)
+        filed["source"], filed["drill"] = case["source"], case.get("drill", False)
+    return answer
 
 
 def _descending(day: str) -> str:
@@ -94,7 +107,7 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
 def case_view(ctx: Context, case: CaseRecord) -> CaseView:
     """The team's view of a case: never the receipt fields or the case state."""
     report = case["report"]
-    return {
+    view: CaseView = {
         "id": case["id"], "status": case["status"], "resolution": case["resolution"],
         "legal_hold": case["legal_hold"], "assignee": case["assignee"],
         "access": case["access"], "reply_to": case["reply_to"],
@@ -107,6 +120,7 @@ def case_view(ctx: Context, case: CaseRecord) -> CaseView:
         "notes": entries.listing(ctx, case["id"], "note", team=True),
         "grants": grants.listing(ctx, case["id"]),
     }
+    return _with_filing(view, case)
 
 
 def show_case(ctx: Context, caller: Caller, case_id: str) -> CaseView:

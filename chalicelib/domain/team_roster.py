@@ -63,9 +63,13 @@ class Caller:
             raise Forbidden()
 
 
-def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
-    """Verify a team request (protocol §4.3). Raises BadSignature, ClockSkew,
-    UnknownMember, NonceReplayed."""
+def authenticate(
+    ctx: Context, req: RequestView, base_url: str, *, filing: bool = False
+) -> Caller:
+    """Verify a team request (protocol §4.3). An intake member may only file
+    (``filing``, protocol §4.5, Roles): every other route is refused it, so a
+    new route is closed to intake unless it says otherwise. Raises
+    BadSignature, ClockSkew, UnknownMember, NonceReplayed, Forbidden."""
     try:
         sig_input = parse_signature_input(req)
         member = ctx.store.get(keys.member(sig_input.keyid))
@@ -84,6 +88,9 @@ def authenticate(ctx: Context, req: RequestView, base_url: str) -> Caller:
         ctx.store.transact([nonce_key.put({}, expect=ABSENT, expires=expires, name="nonce")])
     except ConditionFailed:
         raise NonceReplayed() from None
+    if member.data["role"] == mf.INTAKE and not filing:
+        # After the nonce: the refused request is still spent.
+        raise Forbidden("An intake member files reports and reads nothing.")
     return Caller(member.data, record, is_admin=_admin(ctx, member.data))
 
 
@@ -200,7 +207,8 @@ def rotate_member(
 ) -> mf.MemberEntry:
     """``PUT /v1/team/members/{id}``: only the member itself re-certifies its
     entry: new keys with ``rotation``, a new name or function, or a new role
-    (effective only once a manifest lists it). Raises Forbidden, NotFound,
+    (effective only once a manifest lists it; never to or from intake).
+    Raises Forbidden, NotFound,
     InvalidManifest, Conflict."""
     if caller.id != member_id:
         raise Forbidden("Only the member itself can change its keys.")
@@ -240,6 +248,11 @@ def _check_change(ctx: Context, current: mf.MemberEntry, entry: mf.MemberEntry) 
         raise Conflict(f"This change cannot follow your published entry ({exc.reason}): your "
                        "last key rotation is not in a published manifest yet; an admin must "
                        "publish the manifest first.") from None
+    if mf.INTAKE in (current["role"], entry["role"]) and current["role"] != entry["role"]:
+        # An intake key sits on a webhook host: it never promotes itself to a
+        # reader, and no reader's key becomes one quietly.
+        raise Forbidden("An intake member keeps its role: an admin removes it and adds a "
+                        "new member instead.")
     if current["role"] == "admin" and entry["role"] != "admin":
         head = current_manifest(ctx)
         _require_admins(ctx, effective_admins(ctx) - {entry["id"]},

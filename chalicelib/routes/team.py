@@ -27,13 +27,17 @@ def _route_path(request: Any) -> str:
     return path
 
 
-def _call(sealed_limit: int = 0) -> tuple[Caller, dict[str, Any], bytes]:
-    """Authenticate the current request; then parse its body, if any."""
+def _call(
+    sealed_limit: int = 0, *, filing: bool = False
+) -> tuple[Caller, dict[str, Any], bytes]:
+    """Authenticate the current request; then parse its body, if any. Only
+    a ``filing`` route admits an intake member (protocol §4.5, Roles)."""
     request = bp.current_request
     raw = raw_body(request, sealed_limit) if request.method in ("POST", "PUT", "PATCH") else b""
     view = RequestView(request.method, _route_path(request), request.query_params or {},
                        dict(request.headers), raw)
-    caller = team_roster.authenticate(runtime.ctx, view, runtime.settings.public_base_url)
+    caller = team_roster.authenticate(runtime.ctx, view, runtime.settings.public_base_url,
+                                      filing=filing)
     runtime.member = caller.id
     body = wire.parse_body(raw, len(raw)) if raw or (request.method != "GET" and \
         request.method != "DELETE") else {}

@@ -316,6 +316,10 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     as_admin.call("POST", "/v1/team/notices", notice)  # protocol §4.9
     anon.call("GET", "/v1/notices", signed=False)
     as_admin.call("DELETE", f"/v1/team/notices/{notice['id']}")
+    # A report the team files (protocol §4.4, "Filing"); a drill is for admins only.
+    submit(as_admin, manifest, FORM, filed={"source": "drill", "drill": True})
+    _expect(ApiError, lambda: submit(as_grace, manifest, FORM,
+                                     filed={"source": "drill", "drill": True}))
     _expect(ApiError, lambda: as_admin.call("GET", "/v1/team/audit", query={"cursor": "%%"}))
     _expect(ApiError, lambda: as_grace.call("GET", "/v1/team/audit"))
     _expect(ApiError, lambda: anon.call("GET", "/v1/team/cases", signed=False))

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { copyHeifWasm, HEIF_NODE_BUILTINS } from "./build-heif.js";
 // The manifest checks are the browser library's own, so the build and the pages agree.
 import { jcs } from "./src/lib/jcs.js";
 import { fingerprint, verifyBuiltIn } from "./src/lib/manifest.js";
@@ -246,6 +247,9 @@ async function bundleWorkers(assets: string): Promise<Record<string, string>> {
     legalComments: "eof",
     absWorkingDir: ROOT,
     logLevel: "warning",
+    // The clean worker fetches the HEIC decoder's WebAssembly when a HEIC is chosen (build-heif.ts).
+    define: { __CANDOR_HEIF_WASM__: JSON.stringify(copyHeifWasm(assets)) },
+    external: HEIF_NODE_BUILTINS,
   });
   const workers: Record<string, string> = {};
   for (const [path, meta] of Object.entries(result.metafile.outputs)) {

@@ -1,8 +1,11 @@
-// Metadata removal for documents and videos off the page's main thread, in a
-// script the reporter pages load only when a file needs it (pdf-lib, the XML
-// parser and the zip reader are several hundred kilobytes: a reporter on a
-// slow network reads the page without them). lib/clean/index.ts does the
-// work; this file only speaks to the page.
+// Metadata removal for documents, videos and HEIC photos off the page's main
+// thread, in a script the reporter pages load only when a file needs it
+// (pdf-lib, the XML parser, the zip reader and the HEIC decoder's glue are
+// several hundred kilobytes: a reporter on a slow network reads the page
+// without them; the decoder's WebAssembly comes only with the first HEIC,
+// lib/clean/heic.ts). lib/clean/index.ts does the work; this file only
+// speaks to the page. Its script alone has 'wasm-unsafe-eval' in its CSP
+// (frontend/headers.json, paths).
 // In: the chosen File (a Blob crosses to a worker without copying its
 // bytes, and a video is read box by box from it, never whole).
 // Out: {progress: 0} at once, so the page knows the worker runs, then

@@ -3,7 +3,8 @@
 // either the bytes to seal with the names of what was removed, or why the
 // file cannot be cleaned, so the page can name it before anything is sent.
 // The pages bundle only light.ts (pictures); this module, with pdf-lib, the
-// XML parser and the zip reader, is what frontend/src/workers/clean.ts runs.
+// XML parser, the zip reader and the HEIC decoder, is what frontend/src/workers/clean.ts runs.
+import { cleanHeic } from "./heic.js";
 import { cleanLight, MAX_IN_MEMORY_BYTES, type CleanResult, type HeavyFormat } from "./light.js";
 import { cleanMp4 } from "./mp4.js";
 import { cleanOdf, isOdf } from "./odf.js";
@@ -18,6 +19,7 @@ export {
   cleanedType,
   cleanLight,
   MAX_IN_MEMORY_BYTES,
+  sentAs,
   sniffFormat,
   type CleanFormat,
   type CleanResult,
@@ -42,6 +44,10 @@ async function cleanHeavy(file: Blob, format: HeavyFormat): Promise<CleanResult>
   }
   if (file.size > MAX_IN_MEMORY_BYTES) return { cannot: "too_large" };
   const bytes = new Uint8Array(await file.arrayBuffer());
+  if (format === "heic") {
+    const cleaned = await cleanHeic(bytes);
+    return "cannot" in cleaned ? cleaned : { format: "jpeg", ...cleaned };
+  }
   try {
     return format === "pdf" ? { format, ...(await cleanPdf(bytes)) } : cleanZip(bytes);
   } catch (err) {

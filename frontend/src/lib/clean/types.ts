@@ -4,9 +4,14 @@
 export interface Cleaned {
   bytes: Uint8Array | Blob;
   removed: string[];
+  /** The bytes are a new file of the result's format (a HEIC photo redrawn as JPEG): sent under that type. */
+  reencoded?: boolean;
 }
 
-/** Why a file cannot be cleaned; the page names the file and says so before anything is sent. */
+/**
+ * Why a file cannot be cleaned; the page names the file and says so before anything is sent.
+ * "heic": a HEIC photo where the decoder cannot run (blocked, or a browser without OffscreenCanvas).
+ */
 export type CannotCleanReason = "unknown_type" | "heic" | "encrypted" | "too_large" | "unreadable";
 
 export interface CannotClean {

@@ -3,8 +3,7 @@
 // verified manifest chain; every message and note shown passes documents.ts's
 // checkMessage (protocol §2.3); a reply is refused when the stored case and
 // the sealed report disagree (protocol §4.5).
-import { createAttachment, downloadSealed, getBlob, getCase, getReports, type TeamClient } from "./api.js";
-import { uploadSealed } from "./attachments.js";
+import { downloadSealed, getBlob, getCase, getReports, type TeamClient } from "./api.js";
 import { isObject } from "./check.js";
 import {
   authorKeys,
@@ -25,6 +24,7 @@ import { recipientsForAccess, todayUtc } from "./manifest.js";
 import { daysLeft } from "./manifest-status.js";
 import { accessProblems, assemble, grantHeader, readable } from "./grants.js";
 import { attachmentPadder } from "./padding.js";
+import { AttachmentUpload } from "./upload.js";
 import type {
   AttachmentEntry,
   B64u,
@@ -312,13 +312,11 @@ export interface Writer {
   client: TeamClient;
 }
 
-/** Seal, announce and upload one file for an entry; its entry as the document lists it. */
+/** Seal, announce and upload one file for an entry (lib/upload.ts: in parts when large); its entry as the document lists it. */
 async function uploadFile(file: File, recipients: readonly string[]): Promise<AttachmentEntry> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const sealedFile = await sealAttachmentBytes(bytes, file.name, file.type || "application/octet-stream", recipients);
-  const announced = await createAttachment(sealedFile.sealed.length);
-  await uploadSealed(announced.upload, new Blob([sealedFile.sealed as BlobPart]));
-  return { id: announced.id, ...sealedFile.entry };
+  const done = await (await AttachmentUpload.prepare(file, recipients)).run();
+  const type = file.type || "application/octet-stream";
+  return { id: done.id, name: file.name, type, size: done.plainSize, sha256: done.sha256 };
 }
 
 /**

@@ -11,8 +11,10 @@ import { metadataKinds } from "../lib/clean/kinds.js";
 import { cleanedType, cleanLight, type CleanResult } from "../lib/clean/light.js";
 import type { CannotCleanReason } from "../lib/clean/types.js";
 import { fileFits, largestFile, MAX_FILES, PendingFile } from "../lib/intake.js";
+import type { UploadProgress } from "../lib/upload.js";
 import { el, formatSize, setAlert, tr, type I18n } from "./common.js";
 import { redactImage, type Redacted } from "./redact.js";
+import { uploadProgress } from "./upload-progress.js";
 import { runWorker } from "./workers.js";
 
 /** The largest file, rounded down to two significant digits: the page never states more than fits. */
@@ -385,18 +387,31 @@ function cleaningNote(item: FileItem): HTMLElement {
   );
 }
 
-/** A row with a progress bar for one file while it is sealed and sent. */
+/** What a view may do with a pending file's upload (lib/intake.ts's PendingFile, through lib/upload.ts). */
+type Followed = PendingFile & { watch?: (progress: UploadProgress) => void; cancel?: () => void };
+
+/**
+ * A row for one file while it is sealed and sent: its state in words, and
+ * the upload's progress (./upload-progress.ts) with speed, time left and a
+ * cancel button that stops the upload for good (nothing is claimed).
+ */
 export function progressRow(
   item: FileItem,
   i18n: I18n,
 ): { li: HTMLLIElement; set: (key: string, fraction?: number) => void } {
-  const bar = el("progress", { max: "1", value: "0", "aria-label": item.file.name });
+  const pending: Followed | null = item.pending;
+  const view = uploadProgress(item.file.name, i18n, () => {
+    pending?.cancel?.();
+    view.end("upload.cancelled");
+  });
+  if (pending) pending.watch = view.update;
   const label = el("span", { class: "small" });
-  const li = el("li", { class: "file" }, el("span", { class: "file-name" }, item.file.name), " ", label, bar);
+  const li = el("li", { class: "file" }, el("span", { class: "file-name" }, item.file.name), " ", label, view.root);
   const set = (key: string, fraction?: number): void => {
     label.replaceChildren(tr(key));
     i18n.apply(label);
-    if (fraction !== undefined) bar.value = fraction;
+    if (fraction !== undefined) view.bar.value = fraction;
+    if (key === "sending.file.done") view.end("upload.done");
   };
   return { li, set };
 }

@@ -5,7 +5,13 @@
 import { generateHybridIdentity, generateX25519Identity, identityToRecipient } from "age-encryption";
 import * as defaultApi from "./api.js";
 import { withRetry, type ReporterApi, type SubmitAnswer } from "./api.js";
-import { sealAttachment, uploadSealed, type SealedFile, UploadFailed } from "./attachments.js";
+import {
+  AttachmentUpload,
+  browserTransport,
+  type UploadProgress,
+  type Uploaded,
+  type UploadTransport,
+} from "./upload.js";
 import {
   blobHash,
   buildCaseState,
@@ -24,7 +30,7 @@ import { paddedSize } from "./padding.js";
 import { routeReaders } from "./routes.js";
 import { deriveReceipt, generateReceipt, receiptText, type DerivedReceipt } from "./receipt.js";
 import { generateSeed } from "./sign.js";
-import type { AttachmentEntry, CaseState, Manifest, RecipientType, UploadTarget } from "./types.js";
+import type { AttachmentEntry, CaseState, Manifest, RecipientType } from "./types.js";
 
 /** The server's default limits (protocol §4.1): attachment ids per report, and the sealed size of one. */
 export const MAX_FILES = 10;
@@ -122,18 +128,21 @@ export type Phase = "sealing" | "uploading";
 export type Progress = (phase: Phase, done: number, total?: number) => void;
 
 /**
- * A file on its way: seal → id → upload. `progress(phase, done, total)`
- * reports "sealing" and "uploading". Retrying after a failed upload asks for
- * a fresh upload URL when the old one may be used up or expired.
+ * A file on its way, through lib/upload.ts: `seal()` checks the recipients
+ * and works out the sealed size; `send()` seals as it uploads (in parts for
+ * a large file) and, after a failure, resumes from the first part the server
+ * has not confirmed. `progress(phase, done, total)` reports "sealing" and
+ * "uploading"; a view may follow every state (offline, retrying) through
+ * `watch`, and stop the upload with `cancel()`.
  */
 export class PendingFile {
   readonly source: Blob | Uint8Array;
   readonly name: string;
   readonly type: string;
-  sealed: SealedFile | null = null;
-  id: string | null = null;
-  upload: UploadTarget | null = null;
-  uploaded = false;
+  upload: AttachmentUpload | null = null;
+  done: Uploaded | null = null;
+  watch: (progress: UploadProgress) => void = () => undefined;
+  private progress: Progress = () => undefined;
 
   constructor({ source, name, type }: { source: Blob | Uint8Array; name: string; type: string }) {
     this.source = source;
@@ -141,42 +150,43 @@ export class PendingFile {
     this.type = type;
   }
 
-  async seal(recipients: readonly string[], progress: Progress = () => undefined): Promise<SealedFile> {
-    this.sealed ??= await sealAttachment(this.source, recipients, (n) => {
-      progress("sealing", n);
+  async seal(recipients: readonly string[], progress: Progress = () => undefined): Promise<void> {
+    if (this.upload !== null && !this.upload.cancelled) return;
+    this.progress = progress;
+    this.upload = await AttachmentUpload.prepare(this.source, recipients, {
+      transport: this.transport,
+      onProgress: (p) => {
+        this.watch(p);
+        this.progress(p.state === "sealing" ? "sealing" : "uploading", p.sent, p.total);
+      },
     });
-    return this.sealed;
   }
 
-  async send(
-    api: Pick<ReporterApi, "createAttachment"> = defaultApi,
-    progress: Progress = () => undefined,
-  ): Promise<this> {
-    if (this.uploaded) return this;
-    const sealed = this.sealed;
-    if (!sealed) throw new SealFailed("not sealed");
-    let upload = this.upload;
-    if (!upload) {
-      const answer = await withRetry(() => api.createAttachment(sealed.size));
-      this.id = answer.id;
-      upload = this.upload = answer.upload;
-    }
-    try {
-      await uploadSealed(upload, sealed.blob, (done, total) => {
-        progress("uploading", done, total);
-      });
-    } catch (err) {
-      if (!(err instanceof UploadFailed) || err.status !== 0) this.upload = null; // refused or expired: the next try gets a new URL
-      throw err;
-    }
-    this.uploaded = true;
+  /** The routes an upload goes through (tests stand in for the server here). */
+  transport: UploadTransport = browserTransport;
+
+  async send(_api?: unknown, progress: Progress = () => undefined): Promise<this> {
+    if (this.done) return this;
+    if (!this.upload) throw new SealFailed("not sealed");
+    this.progress = progress;
+    this.done = await this.upload.run();
     return this;
+  }
+
+  /** Stop the upload for good; sealing again starts a new one. */
+  cancel(): void {
+    this.upload?.cancel();
+  }
+
+  get id(): string | null {
+    return this.done?.id ?? null;
   }
 
   /** The entry the report or message lists (protocol §2.2). @throws {SealFailed} before sending */
   get entry(): AttachmentEntry {
-    if (!this.sealed || this.id === null) throw new SealFailed("not sent");
-    return { id: this.id, name: this.name, type: this.type, size: this.sealed.plainSize, sha256: this.sealed.sha256 };
+    const done = this.done;
+    if (!done) throw new SealFailed("not sent");
+    return { id: done.id, name: this.name, type: this.type, size: done.plainSize, sha256: done.sha256 };
   }
 }
 

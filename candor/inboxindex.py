@@ -25,6 +25,10 @@ SIDES = ("reporter", "team", None)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CASE = re.compile(r"^c_[A-Za-z0-9_-]{22}$")
 _ENTRY = {"case", "report", "updated", "summary", "category", "urgency", "last"}
+# protocol §2.2 "Tags and links": a tag is 1 to 40 characters, no control or
+# bidi character, no comma; a case has at most 20 distinct tags.
+_TAG = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069,]{1,40}$")
+MAX_TAGS = 20
 
 
 class IndexRejected(Exception):
@@ -40,8 +44,18 @@ def seal_index(key: kf.KeyFile, cases: Sequence[Mapping[str, Any]], seq: int,
     return documents.seal_document(signing.sign_document(doc, key.signing_seed), [recipient])
 
 
+def is_tag_list(tags: object) -> bool:
+    """A well-formed set of tags (lib/case-meta.ts's isTagList)."""
+    return (isinstance(tags, list) and len(tags) <= MAX_TAGS
+            and len(set(map(str, tags))) == len(tags)
+            and all(isinstance(t, str) and t == t.strip() and _TAG.match(t) for t in tags))
+
+
 def _entry_ok(entry: object) -> bool:
-    if not isinstance(entry, dict) or set(entry) != _ENTRY:
+    # An entry may carry the case's tags as the console last read them.
+    if not isinstance(entry, dict) or set(entry) - {"tags"} != _ENTRY:
+        return False
+    if "tags" in entry and not is_tag_list(entry["tags"]):
         return False
     texts = [entry[k] for k in ("report", "summary", "category", "urgency", "updated")]
     return (isinstance(entry["case"], str) and bool(_CASE.match(entry["case"]))

@@ -7,7 +7,15 @@ import { $, builtIn, fingerprint, loadManifestStatus, memberLabel, setAlert, sta
 import { clearBanner, initBanner, showBanner } from "./console/banner.js";
 import { clearAudit, initAudit } from "./console/audit.js";
 import { clearCase, initCase, openCase } from "./console/case.js";
-import { clearInbox, forgetCase, initInbox, markStale, showInbox, updateSummary } from "./console/inbox.js";
+import {
+  clearInbox,
+  forgetCase,
+  inboxSummary,
+  initInbox,
+  markStale,
+  showInbox,
+  updateSummary,
+} from "./console/inbox.js";
 import { initProposal, onPublished } from "./console/proposal.js";
 import { begin, current, isAdmin, lock, me, onLock, openKey, painted, setI18n, showNotice } from "./console/session.js";
 import { clearTeam, initTeam, showTeam } from "./console/team.js";
@@ -29,10 +37,14 @@ initInbox({
 });
 initCase({
   back: () => void showInbox(),
-  changed: (id, detail) => {
-    updateSummary(id, detail);
+  changed: (id, detail, meta) => {
+    updateSummary(id, detail, meta);
     markStale();
   },
+  read: (id, detail, meta) => {
+    updateSummary(id, detail, meta);
+  },
+  summary: inboxSummary,
   deleted: (id) => {
     forgetCase(id);
     markStale();

@@ -4,6 +4,7 @@
 // in the inbox after a change is the entry module's business (`CaseHooks`),
 // so this view knows nothing of it.
 import { ApiError, type CasePatch, patchCase } from "../lib/api.js";
+import { currentTags } from "../lib/case-meta.js";
 import { SealFailed } from "../lib/documents.js";
 import { blocksWriting, ManifestExpired, postEntry, readCase } from "../lib/teamops.js";
 import { type CaseDetail, CASE_TRANSITIONS, type EntryKind, RESOLUTIONS } from "../lib/types.js";
@@ -12,19 +13,32 @@ import { attachmentItem, closePreview } from "./attachments.js";
 import { clearChecklist, renderChecklist } from "./checklist.js";
 import { clearCompose, initCompose, type Send, type TemplateContext } from "./compose.js";
 import { clearExport, initExport } from "./export.js";
+import { clearLinks, renderLinks } from "./links.js";
 import { renderEntries, renderMeta, renderReport, renderWarnings, type View } from "./case-sections.js";
 import { clearPeople, initPeople, renderPeople } from "./people.js";
 import { current, i18n, isAdmin, manifest, memberName, session, showError, showNotice, stillOpen } from "./session.js";
+import { clearTags, renderTags } from "./tags.js";
 import { button, input, select, showView, textArea } from "./views.js";
 
 export interface CaseHooks {
   /** Back to the inbox. */
   back(): void;
-  /** The member changed the case (status, a reply, a note). */
-  changed(id: string, detail: CaseDetail): void;
+  /** The member changed the case (status, a reply, a note); `meta` is what its notes say now. */
+  changed(id: string, detail: CaseDetail, meta: CaseMeta): void;
+  /** The case was read (opened): what its notes say, for the inbox's row. */
+  read?(id: string, detail: CaseDetail, meta: CaseMeta): void;
+  /** What the inbox knows of another case's summary (for the linked cases). */
+  summary?(id: string): string | undefined;
   /** The case was deleted. */
   deleted(id: string): void;
 }
+
+/** What the inbox keeps of a case's notes (protocol §2.2, "Tags and links"). */
+export interface CaseMeta {
+  tags: string[];
+}
+
+const metaOf = (v: View): CaseMeta => ({ tags: currentTags(v.notes).tags });
 
 let hooks: CaseHooks | null = null;
 let view: View | null = null;
@@ -61,6 +75,8 @@ export function clearCase(): void {
   clearPeople();
   clearChecklist();
   clearExport();
+  clearTags();
+  clearLinks();
   view = null;
   for (const id of ["case-warnings", "case-meta", "case-report", "case-attachments", "case-thread", "case-notes"]) {
     $(id).replaceChildren();
@@ -88,6 +104,7 @@ export async function openCase(id: string): Promise<void> {
     if (!loaded || !stillOpen(epoch)) return;
     view = loaded;
     renderAll(loaded);
+    hooks?.read?.(id, loaded.detail, metaOf(loaded));
     $("case-title").focus();
   } catch (err) {
     if (stillOpen(epoch)) showError($("case-error"), err);
@@ -119,6 +136,8 @@ function renderAll(v: View): void {
   renderEntries($("case-thread"), v, v.messages, "console.case.no_messages");
   renderEntries($("case-notes"), v, v.notes, "console.case.no_notes");
   renderChecklist(v, reloadCase);
+  renderTags(v, reloadCase);
+  renderLinks(v, { open: (id) => void openCase(id), summary: (id) => hooks?.summary?.(id), reload: reloadCase });
   renderActions(v.detail);
   renderPeople(v);
   i18n().apply($("view-case"));
@@ -131,7 +150,7 @@ async function reloadCase(id: string): Promise<void> {
   if (!loaded || !stillOpen(epoch) || shownId() !== id) return;
   view = loaded;
   renderAll(loaded);
-  hooks?.changed(id, loaded.detail);
+  hooks?.changed(id, loaded.detail, metaOf(loaded));
 }
 
 // -- status, assignee, legal hold -------------------------------------------------------------
@@ -200,7 +219,7 @@ async function saveStatus(): Promise<void> {
     view.detail = { ...view.detail, ...updated };
     const cached = session.cases.get(id);
     if (cached) cached.detail = view.detail;
-    hooks?.changed(id, view.detail);
+    hooks?.changed(id, view.detail, metaOf(view));
     renderMeta(view.detail);
     renderActions(view.detail);
     result.replaceChildren(tr("console.case.saved"));
@@ -263,7 +282,7 @@ async function write(v: View, kind: EntryKind, text: string, files: File[]): Pro
     }
     const reloaded = await loadCase(v.id, epoch);
     if (!reloaded || !stillOpen(epoch)) return;
-    hooks?.changed(v.id, reloaded.detail);
+    hooks?.changed(v.id, reloaded.detail, metaOf(reloaded));
     if (!here()) return;
     view = reloaded;
     renderAll(reloaded);

@@ -8,6 +8,8 @@ export interface SortRow {
   fields: ReportFields | null;
   /** Who wrote the case's last message (protocol §4.4, "Inbox index"). */
   last: Side;
+  /** The case's tags as this member last read them (null: not known yet). */
+  tags?: readonly string[] | null;
 }
 
 export interface Filters {
@@ -19,6 +21,8 @@ export interface Filters {
   /** Only cases whose last message came from the reporter. */
   awaiting: boolean;
   words: string[];
+  /** Only cases with this tag ("" for any). */
+  tag?: string;
 }
 
 export const SORTS = ["received_desc", "received_asc", "urgency", "acknowledge_by", "feedback_by", "status"] as const;
@@ -38,8 +42,10 @@ export function matches(row: SortRow, f: Filters): boolean {
   if (f.assignee === "-" ? s.assignee : f.assignee && s.assignee !== f.assignee) return false;
   if (f.category && row.fields?.category !== f.category) return false;
   if (f.urgency && row.fields?.urgency !== f.urgency) return false;
+  if (f.tag && !row.tags?.includes(f.tag)) return false;
   const text = row.fields?.text ?? "";
-  return f.words.every((w) => text.includes(w) || s.id.toLowerCase().includes(w));
+  const tags = row.tags ?? [];
+  return f.words.every((w) => text.includes(w) || s.id.toLowerCase().includes(w) || tags.some((t) => t.includes(w)));
 }
 
 const DAY_MS = 86_400_000;

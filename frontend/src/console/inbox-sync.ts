@@ -31,6 +31,8 @@ export interface IndexedRow {
   last: Side;
   /** Where `fields` came from this load: the index, or the report. */
   source: "index" | "report" | null;
+  /** The case's tags as this member last read them (protocol §2.2 "Tags and links"; null: not known). */
+  tags: string[] | null;
 }
 
 const owner = (): IndexOwner => {
@@ -41,7 +43,11 @@ const owner = (): IndexOwner => {
 export type IndexUse = "warm" | "cold" | "refused";
 
 const sameEntry = (a: IndexEntry, b: IndexEntry | undefined): boolean =>
-  a.report === b?.report && a.updated === b.updated && a.last === b.last && a.summary === b.summary;
+  a.report === b?.report &&
+  a.updated === b.updated &&
+  a.last === b.last &&
+  a.summary === b.summary &&
+  JSON.stringify(a.tags ?? null) === JSON.stringify(b.tags ?? null);
 
 export class InboxSync {
   private stored: StoredIndex | null = null;
@@ -87,6 +93,8 @@ export class InboxSync {
         if (!entry) continue;
         row.fields = fieldsOf(entry);
         row.last = entry.last;
+        // Tags this console learned since the index was written are newer than the index's.
+        row.tags ??= entry.tags ?? null;
         row.source = "index";
       }
       return todo.filter((r) => r.source !== "index");
@@ -112,7 +120,8 @@ export class InboxSync {
     const stored = this.stored;
     if (!stored) return "unchanged";
     const entries = new Map<string, IndexEntry>();
-    for (const row of rows) if (row.fields) entries.set(row.summary.id, entryOf(row.summary, row.fields, row.last));
+    for (const row of rows)
+      if (row.fields) entries.set(row.summary.id, entryOf(row.summary, row.fields, row.last, row.tags));
     const base = this.base;
     const same = base?.size === entries.size && [...entries.values()].every((e) => sameEntry(e, base.get(e.case)));
     if (same) return "unchanged";

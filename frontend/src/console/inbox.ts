@@ -10,6 +10,7 @@ import type { ReportFields, Side } from "../lib/inbox-index.js";
 import { fetchSealedReports } from "../lib/teamops.js";
 import { type CaseDetail, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
+import { clearBulk, initBulk } from "./bulk.js";
 import { DecryptPool } from "./decrypt-pool.js";
 import { awaitingTeam, type Filters, matches, SORTS, sortOf } from "./inbox-sort.js";
 import { InboxSync } from "./inbox-sync.js";
@@ -23,6 +24,7 @@ import {
   VirtualRows,
 } from "./inbox-table.js";
 import { current, i18n, memberName, session, showError, stillOpen } from "./session.js";
+import { fillTagFilter, tagBadges, tagFilter } from "./tags.js";
 import { button, categoryField, categoryLabel, input, select, showView } from "./views.js";
 
 export interface InboxHooks {
@@ -37,6 +39,8 @@ interface Row {
   /** Who wrote the case's last message, as the server said (protocol §4.4, "Inbox index"). */
   last: Side;
   source: "index" | "report" | null;
+  /** The case's tags as this member last read them (null: not known until the case is opened). */
+  tags: string[] | null;
   /** The painted row, dropped when the row changes (painted again when on screen). */
   tr: HTMLTableRowElement | null;
 }
@@ -70,6 +74,7 @@ function fillFilters(): void {
     "f-sort",
     SORTS.map((s) => [s, t(`console.sort.${s}`)]),
   );
+  fillTagFilter(rows.values());
 }
 
 export function initInbox(wiring: InboxHooks): void {
@@ -78,6 +83,18 @@ export function initInbox(wiring: InboxHooks): void {
   table = new VirtualRows<Row>(body, paintRow, 8);
   for (const id of ["f-status", "f-category", "f-urgency", "f-assignee", "f-sort", "f-overdue", "f-awaiting"])
     $(id).addEventListener("change", render);
+  tagFilter().addEventListener("change", render);
+  initBulk({
+    newCases: () => [...rows.values()].filter((r) => r.summary.status === "received").map((r) => r.summary.id),
+    label: (id) => {
+      const summary = rows.get(id)?.fields?.summary.slice(0, 80);
+      return summary ? `${summary} (${id})` : id;
+    },
+    changed: (id, detail) => {
+      updateSummary(id, detail);
+      stale = true;
+    },
+  });
   $("inbox-refresh").addEventListener("click", () => void refreshInbox());
   let timer: ReturnType<typeof setTimeout> | undefined;
   $("f-search").addEventListener("input", () => {
@@ -93,6 +110,7 @@ export function initInbox(wiring: InboxHooks): void {
 }
 
 export function clearInbox(): void {
+  clearBulk();
   decrypter.end();
   decrypter = new DecryptPool();
   sync = new InboxSync();
@@ -162,6 +180,7 @@ function takePage(summaries: readonly CaseSummary[], fresh: Map<string, Row>): R
       failed: false,
       last: null,
       source: null,
+      tags: null,
       tr: null,
     };
     row.summary = summary;
@@ -347,7 +366,7 @@ function paintRow(row: Row): HTMLTableRowElement {
     "tr",
     { class: mark.cls, dataset: { case: s.id, status: s.status, urgency } },
     el("td", {}, s.received),
-    el("td", {}, caseLink(row), ...mark.nodes),
+    el("td", {}, caseLink(row), ...mark.nodes, ...tagBadges(row.tags)),
     el("td", {}, row.fields ? categoryLabel(row.fields.category) : ""),
     el("td", {}, urgencyLabel(urgency)),
     el("td", {}, tr(`console.status.${s.status}`)),
@@ -368,6 +387,7 @@ function render(): void {
     overdue: input("f-overdue").checked,
     awaiting: input("f-awaiting").checked,
     words: input("f-search").value.toLowerCase().split(/\s+/).filter(Boolean),
+    tag: tagFilter().value,
   };
   const shown = [...rows.values()]
     .filter((r) => matches(r, filters))
@@ -400,10 +420,14 @@ function explainEmpty(): void {
   i18n().apply(node);
 }
 
-/** Update one case's summary after a change made in the case view. */
-export function updateSummary(id: string, detail: CaseDetail): void {
+/** Update one case's summary (and its tags, when read) after a change made in the case view. */
+export function updateSummary(id: string, detail: CaseDetail, meta?: { tags: string[] }): void {
   const row = rows.get(id);
   if (!row) return;
+  if (meta) {
+    row.tags = meta.tags;
+    fillTagFilter(rows.values());
+  }
   const { status, assignee, overdue, acknowledge_by, feedback_by, updated } = detail;
   Object.assign(row.summary, { status, assignee, overdue, acknowledge_by, feedback_by, updated });
   row.last = detail.messages.at(-1)?.from ?? null;

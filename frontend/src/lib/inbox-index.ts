@@ -5,6 +5,7 @@
 // recipient, so that an unlock decrypts one blob plus the reports of the
 // cases it lacks, and fails closed to decrypting every report when the
 // index disagrees with the case list.
+import { isTagList } from "./case-meta.js";
 import { isCaseId, isObject, isString } from "./check.js";
 import { type Decoded, Opener, OpenFailed, sealDocument } from "./documents.js";
 import { b64u, fromB64u } from "./encoding.js";
@@ -94,6 +95,8 @@ export interface IndexEntry {
   category: string;
   urgency: string;
   last: Side;
+  /** The case's tags as this member last read them (protocol §2.2, "Tags and links"); absent: not known. */
+  tags?: string[];
 }
 
 /** The index document, signed by its member and sealed to the member's own recipient. */
@@ -121,8 +124,13 @@ export interface IndexOwner {
 /** Why an index cannot be used: the console fails closed to a full rebuild. */
 export class IndexRejected extends Error {}
 
-/** The index entry of a decrypted case. */
-export const entryOf = (summary: CaseSummary, fields: ReportFields, last: Side): IndexEntry => ({
+/** The index entry of a decrypted case (`tags` null: not known, left out). */
+export const entryOf = (
+  summary: CaseSummary,
+  fields: ReportFields,
+  last: Side,
+  tags: readonly string[] | null = null,
+): IndexEntry => ({
   case: summary.id,
   report: summary.report.id,
   updated: summary.updated,
@@ -130,6 +138,7 @@ export const entryOf = (summary: CaseSummary, fields: ReportFields, last: Side):
   category: fields.category,
   urgency: fields.urgency,
   last,
+  ...(tags ? { tags: [...tags] } : {}),
 });
 
 /** An entry's fields as the inbox lists them (the index keeps no full text: search covers the summary). */
@@ -163,8 +172,9 @@ const SIDES: readonly unknown[] = ["reporter", "team", null];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function isEntry(value: unknown): value is IndexEntry {
-  if (!isObject(value) || Object.keys(value).length !== 7) return false;
-  const { case: id, report, updated, summary, category, urgency, last } = value;
+  if (!isObject(value)) return false;
+  const { case: id, report, updated, summary, category, urgency, last, tags, ...rest } = value;
+  if (Object.keys(rest).length || !("last" in value) || (tags !== undefined && !isTagList(tags))) return false;
   return (
     isCaseId(id) &&
     [report, summary, category, urgency].every(isString) &&

@@ -3,7 +3,10 @@
 // `lang`, English when the template lacks it) and filled in with the case's
 // values. The filled text goes through the ordinary compose path, so it is
 // signed and sealed like any reply (protocol §2.2, §2.3).
+import { type CasePatch, patchCase } from "./api.js";
 import { checkTexts, textIn, type Texts } from "./playbook.js";
+import { postEntry, readCase, type Reader, type Writer } from "./teamops.js";
+import type { CaseDetail, Manifest } from "./types.js";
 
 export interface Reply {
   id: string;
@@ -60,4 +63,129 @@ export function fillReply(reply: Reply, reporterLang: string, values: Values): {
   const lang = reporterLang in reply.text ? reporterLang : "en";
   const text = textIn(reply.text, lang).replace(/\{([a-z_]+)\}/g, (m, p: string) => (isPlaceholder(p) ? values[p] : m));
   return { lang, text };
+}
+
+// -- acknowledging many cases at once ("Acknowledge all new") ---------------------------
+
+/** The template an acknowledgement uses: the one with id "acknowledge", if the operator kept it. */
+export const ACKNOWLEDGE = "acknowledge";
+export const acknowledgement = (replies: Replies): Reply | undefined =>
+  replies.replies.find((r) => r.id === ACKNOWLEDGE);
+
+/** A case as the acknowledgement decides it: its status, and whether the team already wrote to the reporter. */
+export interface AckState {
+  detail: { status: string; acknowledged: string | null };
+  messages: readonly { meta: { from: string } }[];
+}
+
+/**
+ * What acknowledging a case takes, decided from the case as read just
+ * now: "send" the message (and mark it acknowledged), only mark it
+ * ("status": the team wrote already, so nothing is sent twice), or
+ * nothing ("none": not new any more).
+ */
+export function ackStep(c: AckState): "send" | "status" | "none" {
+  if (c.detail.status !== "received") return "none";
+  const wrote = c.detail.acknowledged !== null || c.messages.some((m) => m.meta.from === "team");
+  return wrote ? "status" : "send";
+}
+
+/** One case's outcome: the task's result, or why it failed. */
+export type Outcome<R> = { case: string; result: R } | { case: string; result: "failed"; error: unknown };
+export type AckResult = "sent" | "status" | "none";
+
+/**
+ * Run `task` on each case, a few at a time; each outcome is reported as it
+ * comes and a failure does not stop the others. Resolves to the outcomes
+ * in the order of `ids`.
+ */
+export async function eachCase<R>(
+  ids: readonly string[],
+  task: (id: string) => Promise<R>,
+  report: (outcome: Outcome<R>, done: number) => void,
+  limit = 2,
+): Promise<Outcome<R>[]> {
+  const outcomes = new Map<string, Outcome<R>>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let id = ids[next++]; id !== undefined; id = ids[next++]) {
+      let outcome: Outcome<R>;
+      try {
+        outcome = { case: id, result: await task(id) };
+      } catch (error) {
+        outcome = { case: id, result: "failed", error };
+      }
+      outcomes.set(id, outcome);
+      report(outcome, outcomes.size);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, ids.length) }, worker));
+  return ids.flatMap((id) => {
+    const o = outcomes.get(id);
+    return o ? [o] : [];
+  });
+}
+
+/** The placeholders' values for a case. */
+export const valuesOf = (d: Pick<CaseDetail, "id" | "received" | "acknowledge_by" | "feedback_by">): Values => ({
+  case: d.id,
+  received: d.received,
+  acknowledge_by: d.acknowledge_by,
+  feedback_by: d.feedback_by,
+});
+
+/**
+ * Acknowledge one case: read it afresh (checking every message), and as
+ * ackStep decides, send the template filled in the reporter's language as
+ * its own signed reply sealed to its own reporter (postEntry, protocol
+ * §2.3, §2.4), then mark the case acknowledged. `seen` hears the case as
+ * it is at the end (for the inbox). @throws what readCase, postEntry and
+ * patchCase throw; nothing is sent when the read fails
+ */
+export async function acknowledgeCase(
+  team: Reader & Writer,
+  manifest: Manifest,
+  id: string,
+  reply: Reply,
+  seen: (detail: CaseDetail) => void = () => undefined,
+): Promise<AckResult> {
+  const read = await readCase(team, id, null);
+  const step = ackStep(read);
+  if (step === "none") return "none";
+  if (step === "send") {
+    const { text } = fillReply(reply, read.report.lang, valuesOf(read.detail));
+    await postEntry(team, manifest, read, { kind: "message", text, files: [] });
+  }
+  const body: CasePatch = { status: "acknowledged" };
+  seen(await patchCase(team.client, id, body));
+  return step === "send" ? "sent" : "status";
+}
+
+/** A verified reply of `member` with this text is in the thread already (a retry after a lost answer). */
+export const alreadySent = (
+  thread: readonly { verdict: string; doc: { from: string; member: string | null; text: string } | null }[],
+  member: string,
+  text: string,
+): boolean =>
+  thread.some((m) => m.verdict === "ok" && m.doc?.from === "team" && m.doc.member === member && m.doc.text === text);
+
+/**
+ * Send one text to one case's reporter as its own reply (a reply composed
+ * once for linked cases): read afresh, skipped ("already") when this
+ * member's same reply verifies in the thread, else signed and sealed to
+ * that reporter alone with the team (postEntry). `seen` hears the case
+ * read. @throws what readCase and postEntry throw
+ */
+export async function replyToCase(
+  team: Reader & Writer,
+  manifest: Manifest,
+  id: string,
+  text: string,
+  seen: (detail: CaseDetail) => void = () => undefined,
+): Promise<"sent" | "already"> {
+  const read = await readCase(team, id, null);
+  seen(read.detail);
+  if (alreadySent(read.messages, team.key.member, text)) return "already";
+  await postEntry(team, manifest, read, { kind: "message", text, files: [] });
+  return "sent";
 }

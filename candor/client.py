@@ -57,6 +57,7 @@ class Transport(Protocol):
 # a quarter more of jitter. A server that asks for more than RETRY_CAP
 # seconds gets no retry: the caller hears 429 at once.
 RETRY_ATTEMPTS = 6
+PARTS_PER_CALL = 16  # part URLs asked at a time (protocol §4.2)
 RETRY_CAP = 20.0
 PUZZLE_ROUNDS = 3
 
@@ -191,6 +192,40 @@ class ApiClient:
         """PUT sealed bytes to an upload URL (same origin locally, S3 in the cloud)."""
         self._raw(upload["method"], upload["url"], dict(upload.get("headers") or {}), data)
 
+    def send_attachment(self, sealed: bytes) -> str:
+        """Announce and upload a sealed attachment, in one PUT or in parts as
+        the server says (protocol §4.2); its id. Raises ApiError."""
+        announced = self.call("POST", "/v1/attachments", {"size": len(sealed)}, signed=False)
+        if "upload" in announced:
+            self.upload(announced["upload"], sealed)
+        else:
+            self._send_parts(f"/v1/attachments/{announced['id']}", announced["parts"], sealed)
+        return str(announced["id"])
+
+    def _send_parts(self, base: str, parts: Mapping[str, int], sealed: bytes) -> None:
+        """Each part on its own, each retried on its own (``_raw``), then the
+        completion."""
+        size, count = int(parts["size"]), int(parts["count"])
+        for first in range(1, count + 1, PARTS_PER_CALL):
+            numbers = list(range(first, min(first + PARTS_PER_CALL, count + 1)))
+            answer = self.call("POST", base + "/parts", {"numbers": numbers}, signed=False)
+            for part in answer["parts"]:
+                n = int(part["number"])
+                self._send_part(base, part, sealed[(n - 1) * size:n * size])
+        self.call("POST", base + "/complete", {}, signed=False)
+
+    def _send_part(self, base: str, part: Mapping[str, Any], data: bytes) -> None:
+        try:
+            self.upload(part, data)
+        except ApiError as exc:
+            if exc.status != 403:
+                raise
+            # The URL expired while earlier parts went up (a slow line): a
+            # fresh one, once.
+            fresh = self.call("POST", base + "/parts", {"numbers": [part["number"]]},
+                              signed=False)["parts"][0]
+            self.upload(fresh, data)
+
     def download(self, url: str) -> bytes:
         return self._raw("GET", url, {}, b"")
 
@@ -202,7 +237,13 @@ class ApiClient:
             return _local_blob(store, method, url, data)
         sleep = getattr(self.transport, "sleep", time.sleep)
         for attempt in range(1, RETRY_ATTEMPTS + 1):
-            status, answer, payload = _exchange(method, _web_url(url), headers, data)
+            try:
+                status, answer, payload = _exchange(method, _web_url(url), headers, data)
+            except OSError:  # a dropped connection: try again, as after a 503
+                if attempt == RETRY_ATTEMPTS:
+                    raise
+                sleep(retry_wait(None, attempt, random.random) or 0)
+                continue
             if status < 400:
                 return bytes(payload)
             wait = retry_wait(answer.get("Retry-After"), attempt, random.random)
@@ -221,8 +262,12 @@ def _local_blob(store: Any, method: str, url: str, data: bytes) -> bytes:
 
     parts = urlsplit(url)
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    key = parts.path.rsplit("/", 1)[-1]
+    key, _, part = parts.path.removeprefix("/v1/uploads/").partition("/parts/")
+    key = key.rsplit("/", 1)[-1]
     try:
+        if method == "PUT" and part:
+            store.receive_part(key, int(part), q, io.BytesIO(data), len(data))
+            return b""
         if method == "PUT":
             store.receive_upload(key, int(q["size"]), int(q["expires"]), q["sig"],
                                            io.BytesIO(data), len(data))

@@ -41,12 +41,6 @@ class Submission:
     answer: dict[str, Any] = field(default_factory=dict)
 
 
-def _upload(api: ApiClient, sealed: bytes) -> str:
-    announced = api.call("POST", "/v1/attachments", {"size": len(sealed)}, signed=False)
-    api.upload(announced["upload"], sealed)
-    return str(announced["id"])
-
-
 def seal_evidence(
     api: ApiClient, files: Sequence[Evidence], recipients: Sequence[str]
 ) -> list[dict[str, Any]]:
@@ -54,7 +48,7 @@ def seal_evidence(
     entries = []
     for f in files:
         sealed = documents.seal_attachment(f.data, recipients)
-        attachment_id = _upload(api, sealed)
+        attachment_id = api.send_attachment(sealed)
         entries.append({"id": attachment_id, "name": f.name, "type": f.type,
                         "size": len(f.data), "sha256": hashlib.sha256(sealed).hexdigest()})
     return entries

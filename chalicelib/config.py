@@ -20,6 +20,9 @@ class Limits:
     message: int = 256 * KiB
     attachment: int = 1 * GiB
     attachment_ids: int = 10
+    # Above this an attachment goes up in parts of part_size (protocol §4.2).
+    multipart_above: int = 16 * MiB
+    part_size: int = 8 * MiB
     stanzas: int = 32
     messages: int = 100
     notes: int = 100
@@ -96,7 +99,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         notify_topic=env.get("CANDOR_NOTIFY_TOPIC", ""),
         digest=digest_of(env.get("CANDOR_DIGEST_HOUR", "8"), env.get("CANDOR_DIGEST_ZONE", "UTC")),
         puzzles=_puzzles(env),
+        limits=load_limits(env),
     )
+
+
+def load_limits(environ: Mapping[str, str] | None = None) -> Limits:
+    """``CANDOR_PART_SIZE`` and ``CANDOR_MULTIPART_ABOVE`` (bytes; tests make
+    them small, S3 needs parts of at least 5 MiB). Raises ValueError."""
+    env = os.environ if environ is None else environ
+    part_size = int(env.get("CANDOR_PART_SIZE", str(Limits.part_size)))
+    above = int(env.get("CANDOR_MULTIPART_ABOVE", str(Limits.multipart_above)))
+    if part_size < 1 or above < 1:
+        raise ValueError("CANDOR_PART_SIZE and CANDOR_MULTIPART_ABOVE must be positive")
+    return Limits(part_size=part_size, multipart_above=above)
 
 
 def digest_of(hour: str, zone: str) -> Digest:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain import reporter, team_roster
+from chalicelib.domain import reporter, team_roster, uploads
 from chalicelib.gate import gated
 from chalicelib.http import endpoint, json_body, respond, runtime
 
@@ -31,7 +31,23 @@ def get_manifests() -> Response:
 @gated(lambda: bp.current_request)
 def announce_attachment() -> Response:
     body, _ = json_body(bp.current_request, 1024)
-    return respond(reporter.announce_attachment(runtime.ctx, body), 201)
+    return respond(uploads.announce_attachment(runtime.ctx, body), 201)
+
+
+@bp.route("/v1/attachments/{attachment_id}/parts", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("attachments.parts")
+@gated(lambda: bp.current_request)
+def part_urls(attachment_id: str) -> Response:
+    body, _ = json_body(bp.current_request, 1024)
+    return respond(uploads.part_urls(runtime.ctx, attachment_id, body))
+
+
+@bp.route("/v1/attachments/{attachment_id}/complete", methods=["POST"], content_types=ANY_TYPE)
+@endpoint("attachments.complete")
+@gated(lambda: bp.current_request)
+def complete_upload(attachment_id: str) -> Response:
+    body, _ = json_body(bp.current_request, 1024)
+    return respond(uploads.complete(runtime.ctx, attachment_id, body))
 
 
 @bp.route("/v1/reports", methods=["POST"], content_types=ANY_TYPE)

@@ -27,6 +27,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.store import dynamo
+from chalicelib.store.aws_parts import OCTETS, STATE_TAG, UNCLAIMED, S3Parts
+from chalicelib.store.aws_parts import not_found as _not_found
+from chalicelib.store.aws_parts import unavailable as _unavailable
 from chalicelib.store.base import (
     BlobMissing,
     Clock,
@@ -48,8 +51,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
     from mypy_boto3_s3 import S3Client
 
-STATE_TAG = "candor-state"
-UNCLAIMED = "unclaimed"
 CLAIMED = "claimed"
 # Headers the uploader must send with a presigned PUT. All are signed, so a
 # client that drops or changes one is refused: If-None-Match makes the URL
@@ -58,7 +59,6 @@ CLAIMED = "claimed"
 # would then serve as a page. Content-Length is signed as well but not listed:
 # browsers refuse to set it themselves (a forbidden header name) and always
 # send the body's true length, which must then equal ``size``.
-OCTETS = "application/octet-stream"
 _UPLOAD_HEADERS = {
     "Content-Type": OCTETS,
     "If-None-Match": "*",
@@ -71,17 +71,7 @@ _RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThro
 _TRANSACT_ATTEMPTS = 6
 
 
-def _unavailable(exc: Exception) -> StorageUnavailable:
-    code = exc.response["Error"].get("Code", "") if isinstance(exc, ClientError) else ""
-    return StorageUnavailable(code or type(exc).__name__)
-
-
-def _not_found(exc: ClientError) -> bool:
-    error = exc.response["Error"]
-    return error.get("Code") in {"NoSuchKey", "404", "NotFound"}
-
-
-class AwsCaseStore:
+class AwsCaseStore(S3Parts):
     """A :class:`~chalicelib.store.base.CaseStore` on S3 and DynamoDB."""
 
     def __init__(

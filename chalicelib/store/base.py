@@ -183,6 +183,11 @@ class BlobMissing(StoreError):
     """No blob under that key."""
 
 
+class PartsMissing(StoreError):
+    """An upload in parts lacks a part, or holds one of the wrong length;
+    nothing was completed."""
+
+
 # Blob lifecycle: a blob exists once ``put_blob`` returned or an upload to
 # ``upload_url`` completed; reads (``get_blob``, ``read_blob_head``,
 # ``blob_size``, ``download_url``) see it from then on, claimed or not, so the
@@ -269,6 +274,25 @@ class CaseStore(Protocol):
 
     def download_url(self, key: str, expires_in: int) -> str:
         """A URL that returns the blob for ``expires_in`` seconds."""
+
+    # -- uploads in parts (protocol §4.2) ------------------------------------
+    # An upload in parts becomes the blob ``key`` when completed, and is then
+    # an unclaimed upload like one from ``upload_url``. Parts never completed
+    # go a day after the start (S3: the bucket's lifecycle rule; local: sweep).
+    def start_parts(self, key: str) -> str:
+        """Begin an upload in parts to ``key``; its upload id. Raises
+        StorageUnavailable."""
+
+    def part_url(self, key: str, upload_id: str, number: int, length: int,
+                 expires_in: int) -> Upload:
+        """An upload of part ``number`` (from 1) of exactly ``length`` bytes
+        within ``expires_in`` seconds. Sending a part again replaces it."""
+
+    def complete_parts(self, key: str, upload_id: str, lengths: Sequence[int]) -> None:
+        """Join parts 1..len(lengths) into blob ``key``, never overwriting.
+        Raises PartsMissing unless exactly those parts are there with those
+        lengths, BlobMissing if the upload is gone. Completing again what was
+        completed succeeds (a retry whose answer was lost)."""
 
     def blob_names(self, before: int) -> Iterator[str]:
         """Names of the kept blobs written before epoch second ``before``, in

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         ReceiptRecord,
     )
     from chalicelib.domain.retention import OrphanSweep
+    from chalicelib.domain.uploads import PendingUpload
     from chalicelib.manifest import Manifest, MemberEntry
 
 # -- cases -------------------------------------------------------------------
@@ -98,6 +99,12 @@ def receipt(token_id: str) -> Key[ReceiptRecord]:
 
 def attachment(attachment_id: str) -> Key[AttachmentRecord]:
     return Key(_ATTACHMENT + attachment_id, "attachment")
+
+
+def pending_upload(attachment_id: str) -> Key[PendingUpload]:
+    """An attachment sent in parts (protocol §4.2): the backend's upload id
+    and the part size, from the announcement until the claim deadline."""
+    return Key(f"upload#{attachment_id}", "upload")
 
 
 def attachment_id(key: Key[AttachmentRecord]) -> str:
@@ -196,6 +203,7 @@ class LocalLayout:
         self.root = root
         self.blobs = root / "blobs"  # kept blobs
         self.uploads = root / "uploads"  # uploads not claimed yet
+        self.parts = root / "parts"  # parts/<name>/<n>: uploads in parts not completed yet
         self.tmp = root / "tmp"  # half-written files
         self.index = root / "index.sqlite3"
         self.url_key = root / "url.key"  # HMAC key of local upload URLs

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from chalicelib.store import keys
@@ -46,39 +46,24 @@ from chalicelib.store.base import (
     raw_key,
     raw_partition,
 )
+from chalicelib.store.local_parts import ByteSource as ByteSource
+from chalicelib.store.local_parts import LocalParts, receive, remove_parts
+from chalicelib.store.local_parts import UploadRefused as UploadRefused
+from chalicelib.store.local_parts import fsync_dir as _fsync_dir
 
 UPLOAD_TTL = 24 * 3600
 EXPIRED_KEPT = 24 * 3600
 """How long ``sweep`` keeps an expired item's row (see there)."""
 
 
-class ByteSource(Protocol):
-    """What an upload body must offer: a request's ``rfile``, a BytesIO."""
-
-    def read(self, size: int, /) -> bytes: ...
-
-
-class UploadRefused(Exception):
-    """A local upload or download URL was bad, expired, used, or the body did
-    not have the announced size."""
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class LocalCaseStore:
+class LocalCaseStore(LocalParts):
     """Files under ``data_dir/blobs``, index in ``data_dir/index.sqlite3``."""
 
     def __init__(self, data_dir: str | os.PathLike[str], *, clock: Clock = time) -> None:
         self.layout = keys.LocalLayout(Path(data_dir))
         self.root, self.blobs = self.layout.root, self.layout.blobs
         self.uploads, self.tmp = self.layout.uploads, self.layout.tmp
-        for d in (self.root, self.blobs, self.uploads, self.tmp):
+        for d in (self.root, self.blobs, self.uploads, self.tmp, self.layout.parts):
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
         # mkdir leaves an existing directory's mode alone: make it private.
         self.root.chmod(0o700)
@@ -338,7 +323,7 @@ class LocalCaseStore:
             raise UploadRefused("unknown or used upload")
         tmp = self.tmp / secrets.token_hex(16)
         try:
-            remaining = self._receive(tmp, body, size)
+            remaining = receive(tmp, body, size)
             if remaining:
                 tmp.unlink(missing_ok=True)
                 raise UploadRefused("short upload")
@@ -348,22 +333,6 @@ class LocalCaseStore:
         except OSError as exc:  # disk full: the server answers 503, as the API does
             tmp.unlink(missing_ok=True)
             raise StorageUnavailable(type(exc).__name__) from exc
-
-    @staticmethod
-    def _receive(tmp: Path, body: ByteSource, size: int) -> int:
-        """Copy up to ``size`` bytes of ``body`` into ``tmp``, synced; the
-        number of bytes missing."""
-        remaining = size
-        with open(tmp, "wb") as f:
-            while remaining:
-                chunk = body.read(min(remaining, 1 << 20))
-                if not chunk:
-                    break
-                f.write(chunk)
-                remaining -= len(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        return remaining
 
     def open_download(self, key: str, expires: int, sig: str) -> BinaryIO:
         """Check a local download URL and open the blob. Raises UploadRefused."""
@@ -400,6 +369,7 @@ class LocalCaseStore:
             # Only uploads/: a claimed blob lives in blobs/ and must survive
             # even if a crash left its upload row behind.
             (self.uploads / key).unlink(missing_ok=True)
+            remove_parts(self.layout, key)
             with self._db() as db:
                 db.execute("DELETE FROM uploads WHERE key=?", (key,))
         if stale:

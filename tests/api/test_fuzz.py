@@ -48,7 +48,7 @@ OPERATIONS = sorted((method, path) for path, item in load_doc()["paths"].items()
                     for method in ("get", "post", "put", "patch", "delete") if method in item)
 BODY_OPERATIONS = [(m, p) for m, p in OPERATIONS if "requestBody" in load_doc()["paths"][p][m]]
 UNKNOWN = {"case_id": "c_" + "A" * 22, "blob_id": "b_" + "A" * 22, "member_id": "m_" + "A" * 20,
-           "notice_id": "n_" + "A" * 22}
+           "notice_id": "n_" + "A" * 22, "attachment_id": "a_" + "A" * 22}
 PATH_IDS = tuple(UNKNOWN)
 # A body over every route's limit: the largest is a grant's or an inbox index's.
 HUGE = Limits().body_limit(max(Limits().report, GRANT_BODY_LIMIT, INDEX_LIMIT)) + 1
@@ -210,7 +210,7 @@ def _target(env: Env, method: str, path: str, draw: st.DrawFn) -> str:
             if method != "delete":
                 choices += {"case_id": [env.case_id], "blob_id": env.blob_ids,
                             "member_id": [env.admin.id, env.reviewer.id],
-                            "notice_id": []}[p["name"]]
+                            "notice_id": [], "attachment_id": []}[p["name"]]
             value = draw(st.sampled_from(choices))
             target = target.replace("{" + p["name"] + "}", quote(value, safe=""))
         elif p["in"] == "query" and draw(st.booleans()):

@@ -241,6 +241,7 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     anon.call("GET", "/v1/manifest", signed=False)
     anon.call("GET", "/v1/manifest", query={"since": "0"}, signed=False)
     anon.call("POST", "/v1/attachments", {"size": 1000}, signed=False)  # never uploaded
+    _parts_flow(anon, store_kind)
     files = [] if store_kind == "aws" else [Evidence("evidence.bin", os.urandom(2000))]
     sub = submit(anon, manifest, FORM, files=files)
     _expect(ApiError, lambda: anon.call("POST", "/v1/followup/thread", {
@@ -324,6 +325,22 @@ def _flow(api: Api, store_kind: str) -> Recorder:
     _expect(ApiError, lambda: as_grace.call("GET", "/v1/team/audit"))
     _expect(ApiError, lambda: anon.call("GET", "/v1/team/cases", signed=False))
     return rec
+
+
+def _parts_flow(anon: ApiClient, store_kind: str) -> None:
+    """An attachment over the multipart threshold, sent in parts, never claimed."""
+    big = anon.call("POST", "/v1/attachments", {"size": 16 * 1024 * 1024 + 1}, signed=False)
+    base, size = f"/v1/attachments/{big['id']}", big["parts"]["size"]
+    _expect(ApiError, lambda: anon.call("POST", base + "/complete", {}, signed=False))
+    for part in anon.call("POST", base + "/parts", {"numbers": [1, 2, 3]}, signed=False)["parts"]:
+        data = bytes(size if part["number"] < 3 else 1)
+        if store_kind == "aws":  # moto in-process intercepts `requests`, not urllib
+            import requests
+
+            assert requests.put(part["url"], data=data, headers=part["headers"], timeout=30).ok
+        else:
+            anon.upload(part, data)
+    anon.call("POST", base + "/complete", {}, signed=False)
 
 
 def _expect(kind: type[Exception], call: Any) -> None:

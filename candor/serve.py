@@ -281,9 +281,14 @@ class Handler(BaseHTTPRequestHandler):
             self._throttled(self.buckets.transfers)
             return
         length, self._unread = self._length(), None  # the store reads what it accepts
+        key, _, part = key.partition("/parts/")  # <id>/parts/<n>: a part (protocol §4.2)
         try:
-            size, expires = int(query["size"][0]), int(query["expires"][0])
-            self.store.receive_upload(key, size, expires, query["sig"][0], self.rfile, length)
+            if part:
+                flat = {name: values[0] for name, values in query.items()}
+                self.store.receive_part(key, int(part), flat, self.rfile, length)
+            else:
+                size, expires = int(query["size"][0]), int(query["expires"][0])
+                self.store.receive_upload(key, size, expires, query["sig"][0], self.rfile, length)
         except (KeyError, ValueError, IndexError, UploadRefused):
             self._refuse(403, "forbidden", "This upload URL is not valid.")
             return

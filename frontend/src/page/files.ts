@@ -8,10 +8,9 @@
 // cannot load or fails, the file is named as not cleaned, and it is sent
 // only if the reporter ticks the box to send it as it is.
 import { metadataKinds } from "../lib/clean/kinds.js";
-import { cleanedType, cleanLight, type CleanResult } from "../lib/clean/light.js";
+import { cleanedType, cleanLight, sentAs, type CleanResult } from "../lib/clean/light.js";
 import type { CannotCleanReason } from "../lib/clean/types.js";
 import { fileFits, largestFile, MAX_FILES, PendingFile } from "../lib/intake.js";
-import type { UploadProgress } from "../lib/upload.js";
 import { el, formatSize, setAlert, tr, type I18n } from "./common.js";
 import { redactImage, type Redacted } from "./redact.js";
 import { uploadProgress } from "./upload-progress.js";
@@ -90,8 +89,9 @@ function choose(item: FileItem, sendOriginal: boolean): void {
     item.pending = original(item.file);
     item.cleaned = null;
   } else {
-    const type = item.file.type || cleanedType(result.format);
-    item.pending = new PendingFile({ source: result.bytes, name: item.file.name, type });
+    // A re-encoded picture (a HEIC redrawn as JPEG) goes under the JPEG's name and type.
+    const { name, type } = sentAs(item.file, result);
+    item.pending = new PendingFile({ source: result.bytes, name, type });
     item.cleaned = result.removed;
   }
 }
@@ -387,9 +387,6 @@ function cleaningNote(item: FileItem): HTMLElement {
   );
 }
 
-/** What a view may do with a pending file's upload (lib/intake.ts's PendingFile, through lib/upload.ts). */
-type Followed = PendingFile & { watch?: (progress: UploadProgress) => void; cancel?: () => void };
-
 /**
  * A row for one file while it is sealed and sent: its state in words, and
  * the upload's progress (./upload-progress.ts) with speed, time left and a
@@ -399,9 +396,9 @@ export function progressRow(
   item: FileItem,
   i18n: I18n,
 ): { li: HTMLLIElement; set: (key: string, fraction?: number) => void } {
-  const pending: Followed | null = item.pending;
+  const pending = item.pending;
   const view = uploadProgress(item.file.name, i18n, () => {
-    pending?.cancel?.();
+    pending?.cancel();
     view.end("upload.cancelled");
   });
   if (pending) pending.watch = view.update;

@@ -51,3 +51,13 @@ def test_the_next_version_keeps_routes_to_current_members() -> None:
     assert roster.kept_routes(kept["routes"], kept["members"]) == kept["kept"]
     dave = VECTORS["routed"]["routes"]["confidential_leak"]  # harassment was Carol's alone
     assert kept["kept"] == {"account_compromised": dave, "confidential_leak": dave}
+
+
+def test_an_intake_member_reads_no_report() -> None:
+    """protocol §4.5, Roles: never a reader, so an access naming it fits nothing."""
+    intake = VECTORS["intake"]
+    manifest = mf.verify_next_manifest(V1, intake["manifest"], TODAY)
+    assert mf.route_readers(manifest, None) == intake["readers"]
+    assert [m["id"] for m in manifest["members"] if m["role"] != "intake"] == intake["readers"]
+    dave = next(m["id"] for m in manifest["members"] if m["role"] == "intake")
+    assert mf.routes_fitting(manifest, [intake["readers"][0], dave]) == intake["fitting"] == []

@@ -161,3 +161,15 @@ test("with routes the reporter excluded only the category's readers that access 
       .sort(),
   );
 });
+
+test("an intake member is never granted a case (protocol §4.5, Roles)", () => {
+  const manifest = R.intake.manifest;
+  const dave = manifest.members.find((m) => m.role === "intake").id;
+  const report = { access: R.intake.readers, manifest: manifest.version, form: { category: "other" } };
+  const detail = { id: "c_x", reply_to: A.reply_to, access: report.access, grants: [] };
+  assert.deepEqual([...excluded(report, [manifest])], []); // never offered, so not excluded
+  assert.throws(
+    () => checkGrantable([manifest], detail, report, dave),
+    (e) => e instanceof GrantRefused && e.reason === "not_member",
+  );
+});

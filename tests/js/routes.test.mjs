@@ -33,3 +33,11 @@ test("without routes everyone reads everything", () => {
 test("the next version keeps routes to current members", () => {
   assert.deepEqual(keptRoutes(v.kept.routes, v.kept.members), v.kept.kept);
 });
+
+test("an intake member reads no report (protocol §4.5, Roles)", () => {
+  const manifest = verifyNext(v.v1, v.intake.manifest, v.today);
+  assert.deepEqual(routeReaders(manifest, null), v.intake.readers);
+  const dave = manifest.members.find((m) => m.role === "intake").id;
+  assert.deepEqual(routesFitting(manifest, [v.intake.readers[0], dave]), v.intake.fitting);
+  assert.equal(v.intake.fitting.length, 0);
+});

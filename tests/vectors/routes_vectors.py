@@ -34,7 +34,7 @@ def _successor(members: list[Any], routes: Any) -> Any:
     return gv._signed(unsigned, ("alice", 1))
 
 
-def _invalid(members: list[Any], removed: list[Any]) -> list[dict[str, Any]]:
+def _invalid(members: list[Any], removed: list[Any], intake: list[Any]) -> list[dict[str, Any]]:
     carol, dave = _ids("carol", "dave")
     many = {f"c{i}": [dave] for i in range(65)}
     cases = [
@@ -51,6 +51,8 @@ def _invalid(members: list[Any], removed: list[Any]) -> list[dict[str, Any]]:
          {"harassment": [STRANGER]}),
         ("removed member", "a route names current members only", removed,
          {"harassment": [carol]}),
+        ("intake member", "a route never names an intake member", intake,
+         {"harassment": [dave]}),
     ]  # fmt: skip
     return [{"name": name, "why": why, "candidate": _successor(m, routes)}
             for name, why, m, routes in cases]  # fmt: skip
@@ -79,7 +81,8 @@ def generate() -> None:
     routed = _successor(members, routes)
     today = date.fromisoformat(gv.TODAY)
     mf.verify_next_manifest(v1, routed, today)
-    invalid = _invalid(members, removed)
+    intake = [*v1["members"], gv._entry("dave", role="intake")]
+    invalid = _invalid(members, removed, intake)
     for case in invalid:
         reason = gv._reason(lambda c=case: mf.verify_next_manifest(v1, c["candidate"], today))
         assert reason is not None, case["name"]
@@ -90,6 +93,11 @@ def generate() -> None:
             "kept": roster.kept_routes(routed["routes"], removal)}
     unrouted = {"readers": mf.route_readers(v1, "harassment"),
                 "fitting": mf.routes_fitting(v1, _ids("alice"))}  # fmt: skip
+    # An intake member files reports and reads none (protocol §4.5, Roles).
+    with_intake = gv._signed(gv._manifest(2, "2026-03-01", intake, 1), ("alice", 1))
+    mf.verify_next_manifest(v1, with_intake, today)
+    intake_case = {"manifest": with_intake, "readers": mf.route_readers(with_intake, None),
+                   "fitting": mf.routes_fitting(with_intake, _ids("alice", "dave"))}
     gv._write("manifest-routes.json", {
         "description": "protocol §4.5, Routes. routed is a valid successor of v1 with "
         "routes; each invalid candidate must fail as v1's successor. readers: who a "
@@ -98,11 +106,13 @@ def generate() -> None:
         "access, and the union of what access lacks under each (what the server records "
         "as excluded). exclusions: the category's readers that access lacks. unrouted: "
         "v1 (no routes) for category harassment and access [alice]. kept: the routes the "
-        "next version built from members keeps (carol removed). Order matters in "
+        "next version built from members keeps (carol removed). intake: a successor "
+        "of v1 where dave is an intake member, who reads no report (readers without "
+        "routes), so an access naming dave fits nothing. Order matters in "
         "readers (manifest order) and fitting (null, then categories sorted). "
         "python_reason is informative only.",
         "today": gv.TODAY, "v1": v1, "routed": routed, "invalid": invalid,
-        **_cases(routed), "unrouted": unrouted, "kept": kept,
+        **_cases(routed), "unrouted": unrouted, "kept": kept, "intake": intake_case,
     })  # fmt: skip
 
 

@@ -86,7 +86,8 @@ function grantForm(v: Shown): HTMLElement {
   // earlier manifest: the grant looks them up (lib/grants.ts exclusionChain).
   const leftOut = excluded(v.report, current().chain) ?? new Set<string>();
   const eligible = manifest().members.filter(
-    (m) => !m.removed && !v.detail.access.includes(m.id) && !leftOut.has(m.id),
+    // An intake member files reports and reads none (protocol §4.5, Roles).
+    (m) => !m.removed && m.role !== "intake" && !v.detail.access.includes(m.id) && !leftOut.has(m.id),
   );
   if (!eligible.length) return el("p", { class: "small" }, tr("console.people.none"));
   const choice = el(

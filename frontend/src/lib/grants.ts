@@ -293,7 +293,8 @@ export function checkGrantable(
   if (leftOut.has(member)) throw new GrantRefused("excluded");
   if (accessProblems(chain, detail, report).length) throw new GrantRefused("access");
   const entry = chain[chain.length - 1]?.members.find((m) => m.id === member);
-  if (!entry || entry.removed) throw new GrantRefused("not_member");
+  // An intake member files reports and reads none (protocol §4.5, Roles).
+  if (!entry || entry.removed || entry.role === "intake") throw new GrantRefused("not_member");
   const granted = grantsOf(detail).map((g) => g.member);
   if (detail.access.includes(member) && !granted.includes(member)) throw new GrantRefused("on_case");
   return entry;

@@ -6,7 +6,7 @@ import { b64uOfSize, isInt, isObject, MEMBER_ID } from "./check.js";
 import { b64u, sha256 } from "./encoding.js";
 import { jcsBytes, without } from "./jcs.js";
 import { verifyObject } from "./sign.js";
-import type { B64u, Manifest, MemberEntry, RecipientType } from "./types.js";
+import type { B64u, Manifest, MemberEntry, RecipientType, Role } from "./types.js";
 
 /** The longest a manifest may be valid, issued to expires (protocol §4.5; MAX_LIFETIME_DAYS in Python). */
 export const MAX_LIFETIME_DAYS = 90;
@@ -128,7 +128,8 @@ function checkShape(manifest: unknown): asserts manifest is Manifest {
 
 /** `routes`, as chalicelib/manifest_shape.py's check_routes (protocol §4.5, Routes). */
 function checkRoutes(routes: unknown, manifest: Manifest): void {
-  const current = new Set(activeMembers(manifest).map((m) => m.id));
+  // An intake member files reports and reads none: never on a route (protocol §4.5, Roles).
+  const current = new Set(activeMembers(manifest).flatMap((m) => (m.role === "intake" ? [] : [m.id])));
   const entries = isObject(routes) ? Object.entries(routes) : [];
   if (entries.length === 0 || entries.length > MAX_ROUTES) throw new ManifestInvalid("routes");
   for (const [category, route] of entries) {
@@ -142,6 +143,7 @@ function checkRoutes(routes: unknown, manifest: Manifest): void {
   }
 }
 
+const ROLES: readonly string[] = ["admin", "reviewer", "intake"] satisfies Role[];
 const ENTRY_TEXT_FIELDS = ["id", "name", "function", "role", "recipient", "signing_key", "cert"] as const;
 
 function checkMembers(members: readonly unknown[]): asserts members is MemberEntry[] {
@@ -179,7 +181,7 @@ function checkEntryShape(m: unknown): MemberEntry {
     throw new ManifestInvalid("member shape");
   }
   const entry = m as unknown as MemberEntry;
-  if (!["admin", "reviewer"].includes(entry.role) || !MEMBER_ID.test(entry.id)) {
+  if (!ROLES.includes(entry.role) || !MEMBER_ID.test(entry.id)) {
     throw new ManifestInvalid("member role or id");
   }
   if (!labelOk(entry.name, false) || !labelOk(entry.function, true)) throw new ManifestInvalid("member text");

@@ -5,13 +5,15 @@
 import type { Manifest } from "./types.js";
 
 /**
- * The current members a report of `category` goes to, in manifest order:
+ * The current members a report of `category` goes to, in manifest order
+ * and never an intake member:
  * every one without routes; with routes, the category's route (none for a
  * category without one) and every admin, so that a routed report always
  * reaches an admin even when one of them lost admin powers since.
  */
 export function routeReaders(manifest: Manifest, category: unknown): string[] {
-  const live = manifest.members.filter((m) => !m.removed);
+  // An intake member files reports and reads none (protocol §4.5, Roles).
+  const live = manifest.members.filter((m) => !m.removed && m.role !== "intake");
   if (manifest.routes === undefined) return live.map((m) => m.id);
   const route = typeof category === "string" ? (manifest.routes[category] ?? []) : [];
   return live.filter((m) => m.role === "admin" || route.includes(m.id)).map((m) => m.id);

@@ -64,7 +64,8 @@ export interface CaseState {
 
 // -- the manifest (protocol §4.5) -------------------------------------------------
 
-export type Role = "admin" | "reviewer";
+/** An intake member files reports and reads nothing (protocol §4.5, Roles). */
+export type Role = "admin" | "reviewer" | "intake";
 
 export interface MemberEntry {
   id: string;

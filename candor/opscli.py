@@ -221,18 +221,19 @@ def serve(data_dir: str, site: Path | None, host: str, port: int, args: argparse
     """``throttle``: make_server's ``rate`` and ``burst`` (``--rate``, ``--burst``);
     ``args``: the digest's (candor.smtp.add_digest_arguments)."""
     from candor.serve import make_server, start_retention
-    from chalicelib.config import Settings
+    from chalicelib.config import Settings, load_limits
     from chalicelib.domain import notify
     from chalicelib.http import runtime
     from chalicelib.store.local import LocalCaseStore
 
     try:
         schedule, target = smtp.digest_of(args)
+        limits = load_limits()  # CANDOR_PART_SIZE, CANDOR_MULTIPART_ABOVE
     except ValueError as exc:
         raise CliError(str(exc)) from None
     store = LocalCaseStore(data_dir)
-    server = make_server(Settings(data_dir=data_dir, digest=schedule), store, site, host, port,
-                         **throttle)
+    server = make_server(Settings(data_dir=data_dir, digest=schedule, limits=limits), store,
+                         site, host, port, **throttle)
     base, ctx = runtime.settings.public_base_url, runtime.ctx
     if target is None:
         start_retention(ctx)

@@ -1,0 +1,117 @@
+"""The Python client sends large attachments in parts through ``candor serve``
+(protocol §4.2), part size configured small, each part retried on its own."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from candor import documents, teamops
+from candor.client import ApiClient, HttpTransport
+from candor.reporter import Evidence, submit
+from candor.serve import make_server
+from chalicelib.b64 import b64u_decode
+from chalicelib.config import KiB, Limits, Settings
+from chalicelib.domain import team_roster
+from chalicelib.domain.cases import Context
+from chalicelib.store.base import StorageUnavailable
+from chalicelib.store.local import ByteSource, LocalCaseStore
+from tests.support.live import start_live_server
+from tests.support.team import Team
+
+PART, ABOVE = 64 * KiB, 128 * KiB
+FORM = {"summary": "A long video"}
+
+
+@dataclass
+class Recording(HttpTransport):
+    """HTTP, with the API calls it made."""
+
+    calls: list[str] = field(default_factory=list)
+
+    def send(self, method: str, target: str, headers: Mapping[str, str],
+             body: bytes) -> tuple[int, bytes]:
+        self.calls.append(f"{method} {target}")
+        return super().send(method, target, headers, body)
+
+
+def _opened(team: Team, body: Mapping[str, Any], sealed: bytes) -> bytes:
+    """The attachment of a submitted report, opened by its admin."""
+    identities = team.admin.key.identities
+    [entry] = documents.open_document(b64u_decode(body["report"]), identities)["attachments"]
+    return documents.open_attachment(sealed, identities, entry)
+
+
+def test_parts_through_candor_serve(tmp_path: Path, team: Team,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CANDOR_PART_SIZE", str(PART))
+    monkeypatch.setenv("CANDOR_MULTIPART_ABOVE", str(ABOVE))
+    server = start_live_server(tmp_path, team, build=False)
+    try:
+        transport = Recording(server.url)
+        data = os.urandom(300 * KiB)
+        sub = submit(ApiClient(transport), server.manifest, FORM,
+                     files=[Evidence("video.mp4", data)])
+        [attachment_id] = sub.body["attachments"]
+        assert f"POST /v1/attachments/{attachment_id}/complete" in transport.calls
+        member = server.team[0]
+        case_id = server.team_get(member, "/v1/team/cases")["cases"][0]["id"]
+        session = server.session(member)
+        [entry] = teamops.read_case(session, case_id).report["attachments"]
+        assert teamops.attachment(session, case_id, entry) == data
+    finally:
+        server.stop()
+
+
+class FlakyStore(LocalCaseStore):
+    """Fails the first try of part 2, as a dropped connection or a full
+    moment of the disk would; records every part it was sent."""
+
+    failure: type[Exception] = StorageUnavailable
+    sent: list[int]
+
+    def receive_part(self, key: str, number: int, query: dict[str, str], body: ByteSource,
+                     length: int) -> None:
+        self.sent.append(number)
+        if number == 2 and self.sent.count(2) == 1:
+            body.read(length)  # the body arrived; the answer is lost
+            raise self.failure("first try of part 2")
+        super().receive_part(key, number, query, body, length)
+
+
+@pytest.fixture
+def flaky(tmp_path: Path, team: Team) -> Iterator[tuple[str, FlakyStore]]:
+    store = FlakyStore(tmp_path / "data")
+    store.sent = []
+    team_roster.bootstrap(Context(store), team.manifest)
+    settings = Settings(limits=Limits(part_size=PART, multipart_above=ABOVE))
+    server = make_server(settings, store, None, "127.0.0.1", 0, rate=1000.0, burst=1000)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", store
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("failure", [StorageUnavailable, ConnectionResetError])
+def test_a_failed_part_is_sent_again_alone(flaky: tuple[str, FlakyStore], team: Team,
+                                           failure: type[Exception]) -> None:
+    url, store = flaky
+    store.failure = failure  # 503, or the connection dropped without an answer
+    waits: list[float] = []
+    data = os.urandom(300 * KiB)
+    sub = submit(ApiClient(HttpTransport(url, sleep=waits.append)), team.manifest, FORM,
+                 files=[Evidence("video.mp4", data)])
+    count = max(store.sent)
+    assert count >= 5
+    assert sorted(store.sent) == sorted([*range(1, count + 1), 2])  # part 2 twice, no other
+    assert len(waits) == 1
+    [attachment_id] = sub.body["attachments"]
+    assert _opened(team, sub.body, store.get_blob(attachment_id)) == data

@@ -178,7 +178,7 @@ function buildReview(form: Record<string, string>): void {
   // Edits may change the access list: keys and sealed files are made afresh.
   prepared = null;
   for (const item of files.ready) {
-    Object.assign(item.pending, { sealed: null, id: null, upload: null, uploaded: false });
+    item.pending.reset();
   }
   const dl = $("review-list");
   dl.replaceChildren();

@@ -178,6 +178,13 @@ export class PendingFile {
     this.upload?.cancel();
   }
 
+  /** Forget the sealed upload (the readers changed): the next `seal()` seals anew under a new id. */
+  reset(): void {
+    this.cancel();
+    this.upload = null;
+    this.done = null;
+  }
+
   get id(): string | null {
     return this.done?.id ?? null;
   }

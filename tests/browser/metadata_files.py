@@ -2,19 +2,27 @@
 tests: a PDF from reportlab with author, XMP, document ids and an
 incremental update, a docx from python-docx with an author and a comment,
 an MP4 from PyAV (FFmpeg) with a location in ``©xyz`` and ``loci``, a GIF
-from Pillow with a comment, and the start of a HEIC file."""
+from Pillow with a comment, and a HEIC photo from libheif's encoder
+(Debian's heif-enc) carrying a camera make and model, a GPS position and
+XMP with an author."""
 
 from __future__ import annotations
 
 import io
 import re
+import shutil
 import struct
+import subprocess
+import tempfile
+from pathlib import Path
 
 import av
 import docx
 import pikepdf
 from PIL import Image
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]  # reportlab ships no type hints
+
+from tests.browser.images import exif_segment
 
 AUTHOR = "Jane Whistle"
 PDF_TEXT = "Quarterly figures were changed on 3 May"
@@ -117,6 +125,39 @@ def gif_with_comment() -> bytes:
     return out.getvalue()
 
 
-def heic_start() -> bytes:
-    """The first boxes of a HEIC photo: enough for the page to know what it is."""
-    return _box(b"ftyp", b"heic" + struct.pack(">I", 0) + b"mif1heic") + _box(b"meta", b"\0" * 24)
+HEIC_SIZE = (120, 90)
+
+
+def heic_picture() -> Image.Image:
+    """What the HEIC shows: a white block on red, to compare after the round trip."""
+    picture = Image.new("RGB", HEIC_SIZE, (200, 50, 50))
+    picture.paste((255, 255, 255), (10, 10, 60, 50))
+    return picture
+
+
+def heic_with_gps() -> bytes:
+    """A HEIC photo encoded by heif-enc (libheif with x265), which copies the
+    source JPEG's Exif (make, model, GPS) and XMP (dc:creator) into it."""
+    heif_enc = shutil.which("heif-enc")
+    if heif_enc is None:
+        raise RuntimeError(
+            "the HEIC test needs heif-enc (Debian's libheif-examples): run .ci/tools"
+        )
+    jpeg = io.BytesIO()
+    heic_picture().save(jpeg, "JPEG", quality=95)
+    xmp = (
+        b"http://ns.adobe.com/xap/1.0/\0"
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq>'
+        + b"<rdf:li>"
+        + AUTHOR.encode()
+        + b"</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    xmp_segment = b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp
+    data = jpeg.getvalue()
+    with tempfile.TemporaryDirectory() as tmp:
+        source, out = Path(tmp) / "in.jpg", Path(tmp) / "out.heic"
+        source.write_bytes(data[:2] + exif_segment() + xmp_segment + data[2:])
+        encode = [heif_enc, "-q", "90", "-o", str(out), str(source)]
+        subprocess.run(encode, check=True, capture_output=True)
+        return out.read_bytes()

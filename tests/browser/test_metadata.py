@@ -4,8 +4,7 @@ through PyAV, Pillow) go through the page in Chromium, the team decrypts
 them with Candor's Python client, and independent readers (Debian's
 exiftool, pikepdf, python-docx, PyAV) find none of the removed fields while
 the content is intact. A file sent as the original by the reporter's choice
-arrives byte for byte; a HEIC photo is named as one that cannot be cleaned
-before anything is sent."""
+arrives byte for byte. HEIC photos: test_metadata_heic.py."""
 
 from __future__ import annotations
 
@@ -135,7 +134,6 @@ def test_metadata_removed_per_format(make_page: Any, server: LiveServer, tmp_pat
         "night.mp4": made.mp4_with_location(),
         "clip.gif": made.gif_with_comment(),
         "kept.gif": made.gif_with_comment(),
-        "photo.heic": made.heic_start(),
     }
     # The originals carry what must go, as an independent reader sees it: the test can fail.
     for name, tags in REMOVED_TAGS.items():
@@ -147,9 +145,9 @@ def test_metadata_removed_per_format(make_page: Any, server: LiveServer, tmp_pat
     # The document and video cleaners come only once a file needs them (the "clean" worker).
     assert not any("/assets/clean-" in r for r in watch.requests)
     _fill_form(page, originals)
-    page.wait_for_selector("#file-list li:nth-child(6) button")  # files are prepared in order
+    page.wait_for_selector("#file-list li:nth-child(5) button")  # files are prepared in order
 
-    # Each file says what was removed (kinds in words, names folded), or that it cannot be cleaned.
+    # Each file says what was removed (kinds in words, names folded).
     assert all(
         f in _note(page, "report.pdf")
         for f in ("Author", "XMP", "DocumentID", "IncrementalUpdates")
@@ -161,7 +159,6 @@ def test_metadata_removed_per_format(make_page: Any, server: LiveServer, tmp_pat
         f in _note(page, "night.mp4") for f in ("location (GPS)", "©xyz", "loci", "CreationTime")
     )
     assert "Comment" in _note(page, "clip.gif")
-    assert "HEIC photos cannot be cleaned" in _note(page, "photo.heic")
     assert any("/assets/clean-" in r for r in watch.requests)
     # Sending the original is a choice made per file, and it is warned about.
     kept = page.locator("#file-list li", has_text="kept.gif")
@@ -173,15 +170,13 @@ def test_metadata_removed_per_format(make_page: Any, server: LiveServer, tmp_pat
     page.click("#report-form button[type=submit]")
     page.wait_for_selector("#step-review:not([hidden])")
     review = page.inner_text("#step-review")
-    for name in ("photo.heic", "kept.gif"):
-        assert f"{name} (sent as it is)" in review
+    assert "kept.gif (sent as it is)" in review
     assert "report.pdf (metadata removed)" in review
     page.click("#send")
     page.wait_for_selector("#step-receipt:not([hidden])", timeout=60000)
 
     received = _received(server, server.team[0])
     assert received["kept.gif"] == originals["kept.gif"]
-    assert received["photo.heic"] == originals["photo.heic"]
     for name, tags in REMOVED_TAGS.items():
         found = exif_tags(received[name], tmp_path, f"received-{name}")
         assert not tags & found.keys(), (name, tags & found.keys())

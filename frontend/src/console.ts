@@ -2,6 +2,7 @@
 // Keys and plaintext live only in memory (console/session.ts). This entry
 // module wires the views together: no view imports another.
 import { KeyFileInvalid, KeyFileLocked } from "./lib/keyfile.js";
+import { PasskeyError } from "./lib/passkey.js";
 import type { Manifest } from "./lib/types.js";
 import { $, builtIn, fingerprint, loadManifestStatus, memberLabel, setAlert, startPage } from "./page/common.js";
 import { clearBanner, initBanner, showBanner } from "./console/banner.js";
@@ -16,8 +17,21 @@ import {
   showInbox,
   updateSummary,
 } from "./console/inbox.js";
+import { clearPasskeys, initPasskeys, passkeyKey, showPasskeys } from "./console/passkeys.js";
 import { initProposal, onPublished } from "./console/proposal.js";
-import { begin, current, isAdmin, lock, me, onLock, openKey, painted, setI18n, showNotice } from "./console/session.js";
+import {
+  begin,
+  current,
+  isAdmin,
+  lock,
+  me,
+  type MemberKey,
+  onLock,
+  openKey,
+  painted,
+  setI18n,
+  showNotice,
+} from "./console/session.js";
 import { clearTeam, initTeam, showTeam } from "./console/team.js";
 import { button, chosenFile, input, showView } from "./console/views.js";
 
@@ -55,12 +69,14 @@ initTeam();
 initAudit();
 initProposal();
 initBanner();
+initPasskeys();
 onPublished(showBanner);
 
 /** The catalogue key saying why unlocking failed. */
 function unlockFailure(err: unknown): string {
   if (err instanceof KeyFileLocked) return "console.unlock.wrong";
   if (err instanceof KeyFileInvalid) return "console.unlock.invalid";
+  if (err instanceof PasskeyError) return `console.unlock.passkey_${err.failure}`;
   return err instanceof Error && err.message === "offline" ? "console.unlock.offline" : "console.unlock.manifest";
 }
 
@@ -77,20 +93,39 @@ async function unlock(): Promise<void> {
   // Let the status paint before the passphrase derivation (scrypt, in a worker) starts.
   await painted();
   try {
-    const key = await openKey(file, passphrase);
-    // An expired newest version still unlocks, read-only (issue 11): the banner says so.
-    const { chain, fetched } = await loadManifestStatus();
-    if (!fetched) throw new Error("offline");
-    begin(key, chain);
+    await start(await openKey(file, passphrase));
     input("passphrase").value = "";
     input("keyfile").value = "";
-    setAlert($("unlock-status"), i18n, null);
-    afterUnlock();
   } catch (err) {
     setAlert($("unlock-status"), i18n, null);
     setAlert($("unlock-error"), i18n, unlockFailure(err));
   } finally {
     button("unlock").disabled = false;
+  }
+}
+
+/** Open the session with `key` once the manifest chain verifies. @throws {Error} offline | {ManifestInvalid} */
+async function start(key: MemberKey): Promise<void> {
+  // An expired newest version still unlocks, read-only (issue 11): the banner says so.
+  const { chain, fetched } = await loadManifestStatus();
+  if (!fetched) throw new Error("offline");
+  begin(key, chain);
+  setAlert($("unlock-status"), i18n, null);
+  afterUnlock();
+}
+
+/** Unlock with a passkey alone (protocol §5): any failure leaves the console locked and says why. */
+async function unlockWithPasskey(): Promise<void> {
+  setAlert($("unlock-error"), i18n, null);
+  button("unlock-passkey").disabled = true;
+  setAlert($("unlock-status"), i18n, "console.unlock.passkey_opening");
+  try {
+    await start(await passkeyKey());
+  } catch (err) {
+    setAlert($("unlock-status"), i18n, null);
+    setAlert($("unlock-error"), i18n, unlockFailure(err));
+  } finally {
+    button("unlock-passkey").disabled = false;
   }
 }
 
@@ -105,6 +140,7 @@ function afterUnlock(): void {
   else if (entry.signing_key !== current().key.signingKey) showNotice("console.unlock.key_not_published");
   $("admin-tools").hidden = !isAdmin();
   showBanner();
+  void showPasskeys();
   void showInbox();
 }
 
@@ -112,6 +148,7 @@ $("unlock-form").addEventListener("submit", (event) => {
   event.preventDefault();
   void unlock();
 });
+$("unlock-passkey").addEventListener("click", () => void unlockWithPasskey());
 $("lock").addEventListener("click", () => {
   lock();
   showNotice("console.locked");
@@ -125,6 +162,7 @@ onLock(() => {
   clearTeam();
   clearAudit();
   clearBanner();
+  clearPasskeys();
   $("whoami").hidden = true;
   $("whoami").textContent = "";
   $("lock").hidden = true;

@@ -65,9 +65,18 @@ export function begin(key: MemberKey, chain: Manifest[]): void {
   touch();
 }
 
+const rekeyListeners: ((key: MemberKey) => void)[] = [];
+/** Told the new key after a rotation (the passkey wraps are resealed to it). */
+export const onRekey = (fn: (key: MemberKey) => void): void => {
+  rekeyListeners.push(fn);
+};
+
 /** After a key rotation: sign and open with the new key from now on (the server knows only it). */
 export function rekey(key: MemberKey): void {
   session.open = { ...keyed(key), chain: current().chain };
+  rekeyListeners.forEach((fn) => {
+    fn(key);
+  });
 }
 
 /** The unlocked session. @throws {Error} when locked: callers run only while unlocked. */

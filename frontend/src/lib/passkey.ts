@@ -70,8 +70,12 @@ export async function openWrap(wrap: Uint8Array, prf: Uint8Array): Promise<TeamK
 
 // --- WebAuthn ------------------------------------------------------------------
 
-/** Why a passkey could not give a PRF output; the console says each in words. */
-export type PasskeyFailure = "unavailable" | "refused" | "no_prf";
+/**
+ * Why a passkey did not open the key; the console says each in words:
+ * no WebAuthn here, a refused or cancelled prompt (or no stored passkey
+ * answered), an authenticator without PRF, a passkey that opens no wrap.
+ */
+export type PasskeyFailure = "unavailable" | "refused" | "no_prf" | "wrong";
 
 export class PasskeyError extends Error {
   constructor(readonly failure: PasskeyFailure) {

@@ -17,7 +17,7 @@ from candor.prompt import CliError
 # it loads only its own module, not the team and server commands.
 _MODULES = (
     "candor.opscli", "candor.teamcli", "candor.rostercli", "candor.releasecli", "candor.agecli",
-    "candor.exportcheck", "candor.noticecli", "candor.drillcli",
+    "candor.exportcheck", "candor.noticecli", "candor.reportcli", "candor.drillcli",
 )
 
 

@@ -64,7 +64,12 @@ export function initBulk(wiring: BulkHooks): void {
   $("bulk-ack-retry").addEventListener("click", () => {
     ask(asked);
   });
-  i18n().apply(start.parentElement ?? start);
+  const translate = (): void => {
+    i18n().apply(start.parentElement ?? start);
+    i18n().apply(box);
+  };
+  translate();
+  i18n().onChange(translate);
 }
 
 /** Locking: the panel closes, nothing is kept. */

@@ -10,6 +10,8 @@ from datetime import UTC, tzinfo
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
+S3_MIN_PART = 5 * MiB
+"""S3 completes no multipart upload with a part under this but the last."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     backend = env.get("CANDOR_BACKEND", "local")
     if backend not in ("local", "aws"):
         raise ValueError("CANDOR_BACKEND must be 'local' or 'aws'")
+    limits = load_limits(env)
+    if backend == "aws" and limits.part_size < S3_MIN_PART:
+        raise ValueError("CANDOR_PART_SIZE must be at least 5 MiB on S3")
     retention = int(env.get("CANDOR_RETENTION_DAYS", "365"))
     if retention < 1:
         raise ValueError("CANDOR_RETENTION_DAYS must be at least 1")
@@ -99,7 +104,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         notify_topic=env.get("CANDOR_NOTIFY_TOPIC", ""),
         digest=digest_of(env.get("CANDOR_DIGEST_HOUR", "8"), env.get("CANDOR_DIGEST_ZONE", "UTC")),
         puzzles=_puzzles(env),
-        limits=load_limits(env),
+        limits=limits,
     )
 
 

@@ -87,7 +87,7 @@ class S3Parts:
     def complete_parts(self: _S3Store, key: str, upload_id: str,
                        lengths: Sequence[int]) -> None:
         try:
-            parts = _list_parts(self._s3, self.bucket, key, upload_id)
+            parts = _list_parts(self._s3, self.bucket, key, upload_id, lengths)
         except ClientError as exc:
             if _code(exc) in _NO_UPLOAD and self.blob_size(key) == sum(lengths):
                 return  # completed before: S3 forgets the upload once completed
@@ -114,8 +114,23 @@ class S3Parts:
             raise unavailable(exc) from exc
 
 
-def _list_parts(s3: S3Client, bucket: str, key: str, upload_id: str) -> list[Any]:
-    """Every part of the upload, in order (ListParts pages 1,000 at a time)."""
+def _list_parts(s3: S3Client, bucket: str, key: str, upload_id: str,
+                lengths: Sequence[int]) -> list[Any]:
+    """One copy of each part of the upload, by number (ListParts pages 1,000
+    at a time). S3 lists one per number, the last sent; SeaweedFS lists every
+    copy of a part sent again (a retry), with times in whole seconds: the
+    newest is taken, and of copies sent within one second one of the right
+    length (a retry sends the same bytes again)."""
     pages = s3.get_paginator("list_parts").paginate(
         Bucket=bucket, Key=s3_object(key), UploadId=upload_id)
-    return [part for page in pages for part in page.get("Parts", [])]
+    best: dict[int, Any] = {}
+
+    def rank(part: Any) -> tuple[Any, bool]:
+        n = part["PartNumber"]
+        return part["LastModified"], 0 < n <= len(lengths) and part["Size"] == lengths[n - 1]
+
+    for part in (part for page in pages for part in page.get("Parts", [])):
+        seen = best.get(part["PartNumber"])
+        if seen is None or rank(part) >= rank(seen):
+            best[part["PartNumber"]] = part
+    return [best[n] for n in sorted(best)]

@@ -18,7 +18,7 @@ from candor import documents
 from candor.client import ApiClient, ApiError, InProcessTransport
 from candor.receipt import Receipt
 from candor.reporter import Evidence, follow_up, submit
-from chalicelib.config import KiB, Limits
+from chalicelib.config import KiB, Limits, load_settings
 from tests.support.team import BASE_URL, Api
 
 FORM = {"category": "confidential-leak", "summary": "Roadmap on a forum",
@@ -131,3 +131,14 @@ def test_completion_and_claim(mp_api: Api) -> None:
         assert _refused(lambda r=route, b=body: anon.call(
             "POST", f"{base}/{r}", b, signed=False)) == (409, "attachment_claimed")
     assert mp_api.store.get_blob(aid) == sealed
+
+
+def test_part_settings() -> None:
+    env = {"CANDOR_PART_SIZE": "65536", "CANDOR_MULTIPART_ABOVE": "131072"}
+    assert load_settings(env).limits == Limits(part_size=65536, multipart_above=131072)
+    assert load_settings({}).limits == Limits()
+    for bad in ({"CANDOR_PART_SIZE": "0"}, {"CANDOR_MULTIPART_ABOVE": "-1"},
+                {"CANDOR_PART_SIZE": "8M"}, {**env, "CANDOR_BACKEND": "aws"}):
+        with pytest.raises(ValueError, match=r"CANDOR_|invalid literal"):
+            load_settings(bad)
+    assert load_settings({"CANDOR_BACKEND": "aws"}).limits.part_size == 8 * 1024 * KiB

@@ -258,3 +258,44 @@ def test_the_reporter_page_keeps_webauthn_blocked(live_server: Any, make_page: A
         ".then(() => 'allowed', (e) => e.name)"
     )
     assert refused == "NotAllowedError"
+
+
+def test_a_key_rotation_reseals_the_passkey_wraps(
+    live_server: Any, make_page: Any, tmp_path: Path
+) -> None:
+    # After a rotation the server knows only the new signing key: a wrap of
+    # the old key would unlock a console whose every signed call fails.
+    grace = member(live_server, "Grace")
+    at = localhost(live_server)
+    page, _watch = make_page(at)
+    Authenticators(page).add()
+    page.goto(at + "/console/")
+    page.wait_for_selector("#unlock-form")
+    passphrase_unlock(page, grace)
+    assert "added" in add_passkey(page, "Laptop")
+    [before] = page.evaluate(STORED)
+    page.fill("#rotate-passphrase", grace.passphrase)
+    with page.expect_download(timeout=60000) as download:
+        page.click("#rotate-download")
+    download.value.save_as(tmp_path / "grace-new.candor-key")
+    page.wait_for_selector("#rotate-status:has-text('was saved')")
+    page.click("#rotate-publish")
+    page.wait_for_selector("#rotate-status:has-text('new keys are in use')")
+    for _ in range(100):  # resealing runs after the publish answers
+        [after] = page.evaluate(STORED)
+        if after["wrap"] != before["wrap"]:
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail("the passkey's wrap still holds the old key")
+    lock_and_reload(page, at)
+    page.click("#unlock-passkey")
+    page.wait_for_selector("#inbox-progress[data-state=done]", timeout=60000)
+    assert page.is_hidden("#inbox-error")
+    # The rotated key, whose signing key no manifest lists until an admin
+    # publishes one (the old key matched the manifest, and its calls fail).
+    assert "not the one in the published manifest" in page.inner_text("#notice")
+    page.click("#tab-team")
+    page.click("#passkeys-list li button")
+    wait_for_status(page, "removed")
+    assert page.evaluate(STORED) is None

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from chalice.app import Response
 
@@ -117,7 +117,7 @@ def gated(request_of: Callable[[], Any]) -> Callable[[Callable[..., Response]],
             if gate is not None:
                 request = request_of()
                 base = runtime.settings.public_base_url
-                path = _base_path(base) + str(request.context.get("resourcePath", ""))
+                path = _base_path(base) + _called_path(request)
                 refused = gate.refusal(request, path)
                 if refused is not None:
                     return refused
@@ -126,6 +126,15 @@ def gated(request_of: Callable[[], Any]) -> Callable[[Callable[..., Response]],
         return run
 
     return wrap
+
+
+def _called_path(request: Any) -> str:
+    """The route's path with its parameters filled in, as the client called
+    it and bound its proof to (``/v1/attachments/a_…/parts``)."""
+    path = str(request.context.get("resourcePath", ""))
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace("{" + name + "}", quote(str(value), safe=""))
+    return path
 
 
 def _base_path(base_url: str) -> str:

@@ -55,8 +55,9 @@ PENDING_BASE_URL = "https://pending.invalid"
 
 S3_OBJECT_ACTIONS = [
     "s3:GetObject",
-    "s3:PutObject",
+    "s3:PutObject",  # also starts, presigns parts of, and completes multipart uploads
     "s3:PutObjectTagging",
+    "s3:ListMultipartUploadParts",  # completion lists the parts (protocol §4.2)
     "s3:DeleteObject",
     "s3:DeleteObjectVersion",
 ]

@@ -82,6 +82,8 @@ class Storage(Construct):
                     noncurrent_version_expiration=Duration.days(UPLOAD_DAYS),
                     abort_incomplete_multipart_upload_after=Duration.days(UPLOAD_DAYS),
                 ),
+                # No prefix or tag: also aborts attachments sent in parts
+                # (protocol §4.2) whose upload was never completed, a day on.
                 s3.LifecycleRule(
                     id="old-versions",
                     noncurrent_version_expiration=Duration.days(NONCURRENT_DAYS),

@@ -280,6 +280,7 @@ def test_role_reaches_only_the_bucket_prefixes_the_table_and_the_key(
         "s3:GetObject",
         "s3:PutObject",
         "s3:PutObjectTagging",
+        "s3:ListMultipartUploadParts",
         "s3:DeleteObject",
         "s3:DeleteObjectVersion",
     }

@@ -200,6 +200,11 @@ def test_lifecycle_expires_unclaimed_uploads_after_a_day_and_old_versions(
     old = rules["old-versions"]
     assert old["NoncurrentVersionExpiration"]["NoncurrentDays"] <= 35
     assert old["ExpiredObjectDeleteMarker"] is True
+    # Attachments sent in parts (protocol §4.2) but never completed go a day
+    # on: the rule covers blobs/, where they are started (no prefix or tag,
+    # which S3 does not allow with this action anyway).
+    assert old["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert not {"Prefix", "TagFilters", "Filter"} & set(old)
 
 
 def test_cors_allows_only_put_and_get_from_the_pages_origin(synth: Synth) -> None:

@@ -42,15 +42,22 @@ const done = <T>(req: IDBRequest<T>): Promise<T> =>
     };
   });
 
-function openDb(): Promise<IDBDatabase> {
+/**
+ * Open the database; unless `create`, one that does not exist yet is not
+ * made (merely opening creates it: the upgrade is aborted instead).
+ */
+function openDb(create: boolean): Promise<IDBDatabase> {
   const req = indexedDB.open(DB, 1);
-  req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "id" });
+  req.onupgradeneeded = (event) => {
+    if (!create && event.oldVersion === 0) req.transaction?.abort();
+    else req.result.createObjectStore(STORE, { keyPath: "id" });
+  };
   return done(req);
 }
 
 /** Run one request in a transaction that has committed when this resolves. */
 async function inStore<T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await openDb();
+  const db = await openDb(mode === "readwrite");
   try {
     const tx = db.transaction(STORE, mode);
     const result = await done(fn(tx.objectStore(STORE)));
@@ -68,12 +75,15 @@ async function inStore<T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => I
   }
 }
 
-/** Every stored passkey; opening no database when none exists (merely opening creates one). */
+/** Every stored passkey (none when this browser has no database or refuses IndexedDB). */
 async function stored(): Promise<PasskeyRecord[]> {
   if (typeof indexedDB === "undefined") return [];
-  if (!(await indexedDB.databases()).some((d) => d.name === DB)) return [];
-  const all = await inStore("readonly", (s) => s.getAll());
-  return all.filter(isRecord);
+  try {
+    const all = await inStore("readonly", (s) => s.getAll());
+    return all.filter(isRecord);
+  } catch {
+    return [];
+  }
 }
 
 async function removeRecord(id: string): Promise<void> {
@@ -133,8 +143,12 @@ export async function showPasskeys(): Promise<void> {
 }
 
 async function removePasskey(record: PasskeyRecord): Promise<void> {
-  await removeRecord(record.id);
-  say("console.passkeys.removed", { name: plainLabel(record.label) });
+  try {
+    await removeRecord(record.id);
+    say("console.passkeys.removed", { name: plainLabel(record.label) });
+  } catch {
+    say("console.error.unexpected");
+  }
   await Promise.all([showPasskeys(), showPasskeyUnlock()]);
 }
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from candor import roster
 from chalicelib import manifest as mf
@@ -32,12 +32,14 @@ __all__ = [
     "asset_hash",
     "chain_file",
     "fingerprint",
+    "headers_for",
     "parse_release",
     "release_manifests",
     "sign_release",
     "site_assets",
     "site_difference",
     "site_headers",
+    "site_paths",
     "unsigned_release",
     "verify_next_release",
     "verify_release",
@@ -48,6 +50,10 @@ KIND = "candor-release"
 FIELDS = frozenset(
     {"v", "kind", "version", "issued", "expires", "prev", "manifest", "assets", "headers", "sigs"}
 )
+# Per-path header changes (protocol §4.8): absent when there are none, so a
+# release without them keeps the fields and fingerprint it always had.
+PATHS = "paths"
+MAX_PATHS = 20  # CloudFront's behaviours per distribution, less the API's and some room
 HEAD_FILE = "release.json"
 CHAIN_DIR = "releases"
 HEADERS_FILE = "headers.json"  # the build's header set; served as headers, not as a file
@@ -57,6 +63,9 @@ HOSTING_HEADERS = frozenset({"cache-control"})
 _PATH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 _HASH = re.compile(r"[A-Za-z0-9_-]{43}")
+# A CloudFront path pattern without its leading "/": `*` any run of
+# characters, `?` one; no segment starts with a dot.
+_PATTERN = re.compile(r"[A-Za-z0-9_*?-][A-Za-z0-9._*?-]*(/[A-Za-z0-9_*?-][A-Za-z0-9._*?-]*)*/?")
 
 
 class ManifestRef(TypedDict):
@@ -77,6 +86,7 @@ class Release(TypedDict):
     assets: dict[str, str]
     headers: dict[str, str]
     sigs: list[mf.ManifestSig]
+    paths: NotRequired[dict[str, dict[str, str]]]
 
 
 class ReleaseInvalid(ValueError):
@@ -115,12 +125,49 @@ def site_assets(site: Path) -> dict[str, str]:
     return assets
 
 
+def _headers_file(site: Path) -> dict[str, Any]:
+    raw = json.loads((site / HEADERS_FILE).read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ReleaseInvalid(f"{site / HEADERS_FILE}: not an object")
+    return raw
+
+
+def _signed(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name.lower() not in HOSTING_HEADERS}
+
+
 def site_headers(site: Path) -> dict[str, str]:
     """The headers every file is served with, from the build's headers.json,
     but caching: the hosting caches hashed assets for good and revalidates
     the rest, and no reader's safety depends on it."""
-    headers = json.loads((site / HEADERS_FILE).read_text(encoding="utf-8"))
-    return {name: value for name, value in headers.items() if name.lower() not in HOSTING_HEADERS}
+    raw = _headers_file(site)
+    return _signed({name: value for name, value in raw.items() if name != PATHS})
+
+
+def site_paths(site: Path) -> dict[str, dict[str, str]]:
+    """The build's per-path header changes (headers.json's `paths`), but caching."""
+    paths = _headers_file(site).get(PATHS) or {}
+    return {pattern: _signed(changes) for pattern, changes in paths.items()}
+
+
+def pattern_matches(pattern: str, path: str) -> bool:
+    """CloudFront's path pattern rule: `*` any run of characters, `?` one."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, path, re.DOTALL) is not None
+
+
+def headers_for(headers: Mapping[str, str], paths: Mapping[str, Mapping[str, str]],
+                path: str) -> dict[str, str]:
+    """The headers the URL `path` (below the site's root, no leading "/") is
+    served with: `headers` changed by the longest pattern of `paths` that
+    matches it (ties: the first in sorted order), the order CloudFront tries
+    its behaviours in (infra/candor_infra/edge.py)."""
+    matching = sorted((p for p in paths if pattern_matches(p, path)), key=lambda p: (-len(p), p))
+    if not matching:
+        return dict(headers)
+    changes = paths[matching[0]]
+    names = {name.lower() for name in changes}
+    return {**{n: v for n, v in headers.items() if n.lower() not in names}, **changes}
 
 
 def site_difference(release: Release, site: Path) -> str | None:
@@ -133,13 +180,29 @@ def site_difference(release: Release, site: Path) -> str | None:
             return f"{path}: in {site}, not listed in release {release['version']}"
         if assets[path] != release["assets"][path]:
             return f"{path}: differs from release {release['version']}"
-    if headers != release["headers"]:
+    if headers != release["headers"] or site_paths(site) != release.get(PATHS, {}):
         return f"{HEADERS_FILE}: the headers differ from release {release['version']}"
     return None
 
 
+def _check_headers(headers: object, where: str) -> None:
+    require(isinstance(headers, Mapping), f"{where} is not an object")
+    for name, value in cast(Mapping[str, Any], headers).items():
+        require(bool(_HEADER_NAME.fullmatch(name)) and isinstance(value, str)
+                and value.isascii() and value.isprintable(), f"bad header {name!r}")
+
+
+def _check_paths(paths: object) -> None:
+    require(isinstance(paths, Mapping) and 0 < len(paths) <= MAX_PATHS,
+            f"paths is not an object of 1 to {MAX_PATHS} patterns")
+    for pattern, changes in cast(Mapping[str, Any], paths).items():
+        require(bool(_PATTERN.fullmatch(pattern)), f"path pattern {pattern!r} is not plain")
+        _check_headers(changes, f"paths[{pattern!r}]")
+        require(bool(changes), f"paths[{pattern!r}] changes no header")
+
+
 def _check_release_shape(release: Mapping[str, Any]) -> None:
-    require(set(release) == FIELDS, "release does not have exactly the protocol fields")
+    require(set(release) - {PATHS} == FIELDS, "release does not have exactly the protocol fields")
     require(release["v"] == 1 and release["kind"] == KIND, f"v is not 1 or kind is not {KIND}")
     version = release["version"]
     require(type(version) is int and version >= 1, "bad version")
@@ -157,10 +220,9 @@ def _check_release_shape(release: Mapping[str, Any]) -> None:
     for path, digest in assets.items():
         require(bool(_PATH.fullmatch(path)), f"asset path {path!r} is not a plain path")
         require(isinstance(digest, str) and bool(_HASH.fullmatch(digest)), f"{path}: bad hash")
-    require(isinstance(headers, Mapping), "headers is not an object")
-    for name, value in headers.items():
-        require(bool(_HEADER_NAME.fullmatch(name)) and isinstance(value, str)
-                and value.isascii() and value.isprintable(), f"bad header {name!r}")
+    _check_headers(headers, "headers")
+    if PATHS in release:
+        _check_paths(release[PATHS])
     check_sigs_shape(release["sigs"])
 
 
@@ -192,6 +254,9 @@ def unsigned_release(
         "manifest": {"version": manifest["version"], "fingerprint": mf.fingerprint(manifest)},
         "assets": site_assets(site), "headers": site_headers(site), "sigs": [],
     }  # fmt: skip
+    paths = site_paths(site)
+    if paths:
+        release[PATHS] = paths
     return parse_release(release)
 
 

@@ -19,12 +19,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from candor import release
 from candor.throttle import (
     PUZZLE_PATHS,
     Buckets,
@@ -69,19 +70,33 @@ PUZZLE_MESSAGE = ("The service is busy: retry with a proof of work for the "
                   "Candor-Puzzle challenge (protocol §4.1).")
 
 
+# What CloudFront adds to the one API answer any origin may read, the signed
+# manifests that the offline verifier follows releases against
+# (infra/candor_infra/edge.py's PUBLIC_API_PATH, protocol §4).
+PUBLIC_API = {"/v1/manifest": {"Access-Control-Allow-Origin": "*"}}
+
+
 @dataclass
 class Site:
-    """The built pages: files and the headers every static answer carries."""
+    """The built pages: files, the headers every static answer carries and
+    the changes to them for some paths (headers.json's ``paths``, served as
+    CloudFront's behaviours serve them: candor.release.headers_for)."""
 
     root: Path | None
     headers: Mapping[str, str]
+    paths: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, root: Path | None) -> Site:
-        headers: dict[str, str] = {}
+        raw: dict[str, Any] = {}
         if root is not None and (root / "headers.json").exists():
-            headers = json.loads((root / "headers.json").read_text())
-        return cls(root, headers)
+            raw = json.loads((root / "headers.json").read_text())
+        headers = {name: value for name, value in raw.items() if isinstance(value, str)}
+        return cls(root, headers, raw.get(release.PATHS) or {})
+
+    def headers_for(self, path: str) -> dict[str, str]:
+        """The headers of the answer to the URL ``path``."""
+        return release.headers_for(self.headers, self.paths, unquote(path).lstrip("/"))
 
     def resolve(self, path: str) -> Path | None:
         if self.root is None:
@@ -247,7 +262,8 @@ class Handler(BaseHTTPRequestHandler):
         payload = answer.get("body") or b""
         if isinstance(payload, str):
             payload = payload.encode()
-        self._send(answer["statusCode"], payload, answer.get("headers") or {})
+        self._send(answer["statusCode"], payload,
+                   {**(answer.get("headers") or {}), **PUBLIC_API.get(url.path, {})})
 
     def _gated(self, gate: PuzzleGate, path: str) -> bytes | None:
         """The body of a reporter call that may go on (a valid proof, or a
@@ -325,12 +341,12 @@ class Handler(BaseHTTPRequestHandler):
     def _static(self, path: str) -> None:
         target = self.site.resolve(path)
         if target is None:
-            self._refuse(404, "not_found", _MESSAGES["not_found"], self.site.headers)
+            self._refuse(404, "not_found", _MESSAGES["not_found"], self.site.headers_for(path))
             return
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
             ctype += "; charset=utf-8"
-        self._send(200, target.read_bytes(), {**self.site.headers, "Content-Type": ctype})
+        self._send(200, target.read_bytes(), {**self.site.headers_for(path), "Content-Type": ctype})
 
 
 class QuietServer(ThreadingHTTPServer):

@@ -5,7 +5,8 @@ release chain the site publishes (`releases/N.json`, `release.json`),
 checking each release against the manifest chain the API lists
 (`GET /v1/manifest`), then fetch every file of the latest release, and the
 directory URLs readers actually open, and compare their bytes and the
-headers they are served with. The first difference stops the check, named.
+headers they are served with (the release's `headers`, changed for some
+paths by its `paths`). The first difference stops the check, named.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ def http_fetcher(base_url: str) -> Fetch:
 
     def fetch(path: str) -> tuple[bytes, Mapping[str, str]]:
         # S310: the scheme is checked to be http(s) above.
-        request = urllib.request.Request(base + path, headers={"Cache-Control": "no-cache"})  # noqa: S310
+        # Origin as the offline verifier's browser sends it from file://: a
+        # CDN answers CORS (Access-Control-Allow-Origin) only to a request
+        # that has one, and the release signs that header too.
+        request = urllib.request.Request(  # noqa: S310
+            base + path, headers={"Cache-Control": "no-cache", "Origin": "null"})
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
                 body = answer.read(MAX_FILE_BYTES + 1)
@@ -100,7 +105,8 @@ def _chain(fetch: Fetch, anchor: rel.Release) -> tuple[rel.Release, list[rel.Rel
 
 def _compare(fetch: Fetch, path: str, release: rel.Release) -> None:
     body, headers = fetch(path)
-    for name, value in release["headers"].items():
+    expected = rel.headers_for(release["headers"], release.get("paths", {}), path)
+    for name, value in expected.items():
         if headers.get(name.lower()) != value:
             raise PageDiffers(f"{path or '/'}: header {name} differs from release "
                               f"{release['version']}")

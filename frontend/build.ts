@@ -342,6 +342,27 @@ function rewritePage(file: string, up: string, scripts: Record<string, Asset>, s
   return html;
 }
 
+// A CloudFront path pattern without its leading "/" (candor/release.py's _PATTERN).
+const PATH_PATTERN = /^[A-Za-z0-9_*?-][A-Za-z0-9._*?-]*(\/[A-Za-z0-9_*?-][A-Za-z0-9._*?-]*)*\/?$/;
+
+/**
+ * dist/headers.json: frontend/headers.json's headers, and its `paths` (a
+ * CloudFront path pattern -> the headers it changes) when there are any,
+ * for `candor serve`, the deploy and the release the admins sign.
+ */
+function servedHeaders(): Record<string, unknown> {
+  const { headers, paths = {} } = readJson(join(HERE, "headers.json")) as {
+    headers: Record<string, string>;
+    paths?: Record<string, Record<string, string>>;
+  };
+  for (const [pattern, changes] of Object.entries(paths)) {
+    if (!PATH_PATTERN.test(pattern) || !Object.keys(changes).length) {
+      throw new Error(`headers.json: paths: ${pattern} must be a plain path pattern that changes a header`);
+    }
+  }
+  return Object.keys(paths).length ? { ...headers, paths } : { ...headers };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const texts = catalogues();
@@ -365,8 +386,7 @@ async function main(): Promise<void> {
   const styles = copyStyles(out);
   for (const { file, up } of PAGES) writeFileSync(join(out, file), rewritePage(file, up, scripts, styles));
   writeFileSync(join(out, "favicon.svg"), FAVICON);
-  const { headers } = readJson(join(HERE, "headers.json")) as { headers: unknown };
-  writeFileSync(join(out, "headers.json"), JSON.stringify(headers, null, 2) + "\n");
+  writeFileSync(join(out, "headers.json"), JSON.stringify(servedHeaders(), null, 2) + "\n");
   const where = relative(process.cwd(), out) || ".";
   console.log(`built ${where}: manifest v${manifest.version}, fingerprint ${fingerprint(manifest)}`);
 }

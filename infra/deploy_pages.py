@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from candor_infra.headers import load_page_headers
+from candor_infra.headers import load_page_headers, served_file
 from deploy_checks import DeployError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,7 @@ CONTENT_TYPES = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
     ".woff2": "font/woff2",
+    ".wasm": "application/wasm",  # the clean worker's HEIC decoder
 }
 # Read by `candor serve` and by CloudFront's response headers policy at
 # synth time; never served.
@@ -137,19 +138,16 @@ def storage_origins(blob_bucket: str, region: str) -> list[str]:
     return [f"https://{blob_bucket}.s3.{region}.{suffix}", f"https://{blob_bucket}.s3.{suffix}"]
 
 
-def served_headers(headers_file: Path, blob_bucket: str, region: str) -> dict[str, str]:
-    """The headers CloudFront serves the pages with: the response headers
-    policy infra/candor_infra/edge.py makes from the same file and origins.
-    A release signs these (protocol §4.8), not the build's own set."""
+def served_headers(headers_file: Path, blob_bucket: str, region: str) -> dict[str, Any]:
+    """The headers CloudFront serves the pages with, and their changes for
+    some paths: the response headers policies infra/candor_infra/edge.py
+    makes from the same file and origins. A release signs these (protocol
+    §4.8), not the build's own set."""
     page = load_page_headers(headers_file, storage_origins(blob_bucket, region))
-    hsts = f"max-age={page.hsts_seconds}" + ("; includeSubDomains" if page.hsts_subdomains
-                                             else "") + ("; preload" if page.hsts_preload else "")
-    return {"Content-Security-Policy": page.csp, "Strict-Transport-Security": hsts,
-            "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY", **page.custom}
+    return served_file(page)
 
 
-def write_served_headers(site: Path, headers: dict[str, str]) -> None:
+def write_served_headers(site: Path, headers: dict[str, Any]) -> None:
     """Replace the build's headers.json, which the admins' signatures cover."""
     text = json.dumps(headers, indent=2, ensure_ascii=False) + "\n"
     (site / HEADERS_FILE).write_text(text, encoding="utf-8")

@@ -1,11 +1,17 @@
 """Static pages on S3 behind CloudFront, which also routes `/v1/*` to the API.
 
-One origin for pages and API: no CORS on the API, `connect-src 'self'` plus
-the object-storage origin (protocol §4). Nothing here logs a viewer.
+One origin for pages and API: `connect-src 'self'` plus the object-storage
+origin (protocol §4), and no CORS on the API but on the public manifest
+list, which the offline verifier reads from a file:// page (docs/verify.md).
+The pages' behaviour serves frontend/headers.json's headers; each of its
+`paths` gets a behaviour of its own with its own policy, tried longest
+pattern first, as candor/release.py's headers_for picks one. Nothing here
+logs a viewer.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from aws_cdk import Aws, Duration, RemovalPolicy
@@ -38,6 +44,9 @@ API_REQUEST_HEADERS = [
 ]
 # The API answers JSON only: nothing in it may load, run or be framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The one API answer any origin may read: the signed manifests, public by
+# design (protocol §4.5), which verifiers follow releases against (§4.8).
+PUBLIC_API_PATH = "/v1/manifest"
 # Viewer-request function of the pages: `/console/` -> `/console/index.html`.
 # S3 behind origin access control has no directory index of its own, and
 # DefaultRootObject covers `/` only. deploy tests run the same file in node.
@@ -86,6 +95,9 @@ class Edge(Construct):
         skip_checks(self.bucket, {"CKV_AWS_18": NO_ACCESS_LOGS})
         pages_policy = _pages_headers_policy(self, f"{self._prefix}-page-headers", page_headers)
         api_policy = _api_headers_policy(self, f"{self._prefix}-api-headers", page_headers)
+        public_api_policy = _api_headers_policy(
+            self, f"{self._prefix}-public-api-headers", page_headers, public=True
+        )
         api_origin = origins.HttpOrigin(
             f"{rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
             origin_path=f"/{API_STAGE}",
@@ -117,6 +129,37 @@ class Edge(Construct):
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
         )
+        pages_origin = origins.S3BucketOrigin.with_origin_access_control(
+            self.bucket, origin_access_control=pages_access
+        )
+
+        def pages(policy: cloudfront.ResponseHeadersPolicy) -> cloudfront.BehaviorOptions:
+            return cloudfront.BehaviorOptions(
+                origin=pages_origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=policy,
+                compress=True,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=directory_index,
+                        event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
+                    )
+                ],
+            )
+
+        def api(policy: cloudfront.ResponseHeadersPolicy) -> cloudfront.BehaviorOptions:
+            return cloudfront.BehaviorOptions(
+                origin=api_origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                origin_request_policy=api_requests,
+                response_headers_policy=policy,
+                compress=False,
+            )
+
         certificate = (
             acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)
             if certificate_arn
@@ -133,32 +176,20 @@ class Edge(Construct):
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=False,
-            default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(
-                    self.bucket, origin_access_control=pages_access
-                ),
-                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
-                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
-                response_headers_policy=pages_policy,
-                compress=True,
-                function_associations=[
-                    cloudfront.FunctionAssociation(
-                        function=directory_index,
-                        event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
-                    )
-                ],
-            ),
+            default_behavior=pages(pages_policy),
+            # First match wins: the API's two, then the pages' longest pattern first.
             additional_behaviors={
-                "/v1/*": cloudfront.BehaviorOptions(
-                    origin=api_origin,
-                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
-                    allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
-                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
-                    origin_request_policy=api_requests,
-                    response_headers_policy=api_policy,
-                    compress=False,
-                )
+                PUBLIC_API_PATH: api(public_api_policy),
+                "/v1/*": api(api_policy),
+                **{
+                    pattern: pages(
+                        _pages_headers_policy(self, f"{self._prefix}-path-{_tag(pattern)}",
+                                              headers, pattern)
+                    )
+                    for pattern, headers in sorted(
+                        page_headers.paths.items(), key=lambda p: (-len(p[0]), p[0])
+                    )
+                },
             },
         )
         reasons = {
@@ -197,15 +228,37 @@ def _security_headers(headers: PageHeaders, csp: str) -> cloudfront.ResponseSecu
     )
 
 
+def _tag(pattern: str) -> str:
+    """A stable short name for a path pattern (construct ids, policy names)."""
+    return hashlib.sha256(pattern.encode()).hexdigest()[:10]
+
+
+def _cors(allow_origin: str | None) -> cloudfront.ResponseHeadersCorsBehavior | None:
+    """Access-Control-Allow-Origin for public files read by a page of another
+    origin (the offline verifier, from file://): simple GETs, no credentials."""
+    if allow_origin is None:
+        return None
+    return cloudfront.ResponseHeadersCorsBehavior(
+        access_control_allow_credentials=False,
+        access_control_allow_headers=["*"],
+        access_control_allow_methods=["GET", "HEAD"],
+        access_control_allow_origins=[allow_origin],
+        origin_override=True,
+    )
+
+
 def _pages_headers_policy(
-    scope: Construct, name: str, headers: PageHeaders
+    scope: Construct, name: str, headers: PageHeaders, pattern: str | None = None
 ) -> cloudfront.ResponseHeadersPolicy:
     return cloudfront.ResponseHeadersPolicy(
         scope,
-        "PageHeaders",
+        f"PathHeaders{_tag(pattern)}" if pattern else "PageHeaders",
         response_headers_policy_name=name,
-        comment="Candor pages: frontend/headers.json plus the object-storage origin",
+        comment=f"Candor pages {pattern}: frontend/headers.json's paths"
+        if pattern
+        else "Candor pages: frontend/headers.json plus the object-storage origin",
         security_headers_behavior=_security_headers(headers, headers.csp),
+        cors_behavior=_cors(headers.allow_origin),
         custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
             custom_headers=[
                 cloudfront.ResponseCustomHeader(header=name, value=value, override=True)
@@ -219,14 +272,17 @@ def _pages_headers_policy(
 
 
 def _api_headers_policy(
-    scope: Construct, name: str, headers: PageHeaders
+    scope: Construct, name: str, headers: PageHeaders, *, public: bool = False
 ) -> cloudfront.ResponseHeadersPolicy:
     return cloudfront.ResponseHeadersPolicy(
         scope,
-        "ApiHeaders",
+        "PublicApiHeaders" if public else "ApiHeaders",
         response_headers_policy_name=name,
-        comment="Candor API: JSON only, never cached or framed",
+        comment="Candor API, public manifests: JSON only, readable from any origin"
+        if public
+        else "Candor API: JSON only, never cached or framed",
         security_headers_behavior=_security_headers(headers, API_CSP),
+        cors_behavior=_cors("*") if public else None,
         custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
             custom_headers=[
                 cloudfront.ResponseCustomHeader(

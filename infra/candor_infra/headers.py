@@ -3,13 +3,18 @@
 The frontend build owns the header set (protocol §6: strict CSP, no third-party
 origin); CloudFront only serves it. The one thing the build cannot know is
 the deployed object-storage origin that presigned uploads and downloads go
-to (protocol §4), so it is added to `connect-src` here.
+to (protocol §4), so it is added to `connect-src` here, in every CSP.
+
+The file's `paths` change some headers for some paths (CloudFront path
+patterns without the leading "/"): each becomes a behaviour of its own with
+a whole header set, the pages' headers with the changes applied
+(candor/release.py's headers_for, which `candor serve` and verifiers use).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,9 @@ SECURITY_HEADERS = frozenset(
 DEFAULT_HSTS_SECONDS = 63_072_000
 # CloudFront refuses a Content-Security-Policy longer than this.
 CLOUDFRONT_CSP_MAX = 1783
+# Sent through the policy's CORS block: CloudFront refuses CORS headers among
+# custom headers, and adds them to answers to requests with an Origin.
+ALLOW_ORIGIN = "access-control-allow-origin"
 
 
 class HeadersFileInvalid(ValueError):
@@ -44,6 +52,10 @@ class PageHeaders:
     hsts_subdomains: bool
     hsts_preload: bool
     custom: dict[str, str] = field(default_factory=dict)
+    # Access-Control-Allow-Origin ("*": public files) or None.
+    allow_origin: str | None = None
+    # CloudFront path pattern (with its leading "/") -> that path's whole header set.
+    paths: dict[str, PageHeaders] = field(default_factory=dict)
 
 
 def load_page_headers(path: Path, storage_origins: list[str]) -> PageHeaders:
@@ -56,15 +68,37 @@ def load_page_headers(path: Path, storage_origins: list[str]) -> PageHeaders:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise HeadersFileInvalid(f"{path}: {err}") from err
-    headers = {name.lower(): value for name, value in _flatten(raw).items()}
+    base = _flatten(raw)
+    page = _page_headers(base, storage_origins, f"{path}")
+    paths = raw.get("paths") if isinstance(raw, dict) and "headers" in raw else None
+    if paths is None:
+        return page
+    if not isinstance(paths, dict) or not all(isinstance(c, dict) for c in paths.values()):
+        raise HeadersFileInvalid(f"{path}: paths: expected patterns to header objects")
+    by_pattern = {
+        "/" + pattern: _page_headers(_changed(base, changes), storage_origins, f"{path}: {pattern}")
+        for pattern, changes in paths.items()
+    }
+    return replace(page, paths=by_pattern)
+
+
+def _changed(base: dict[str, str], changes: dict[str, Any]) -> dict[str, str]:
+    """`base` with the headers `changes` names replaced (names match in any case)."""
+    names = {name.lower() for name in changes}
+    kept = {name: value for name, value in base.items() if name.lower() not in names}
+    return {**kept, **_flatten(changes)}
+
+
+def _page_headers(flat: dict[str, str], storage_origins: list[str], where: str) -> PageHeaders:
+    headers = {name.lower(): value for name, value in flat.items()}
     csp = headers.get("content-security-policy")
     if not csp:
-        raise HeadersFileInvalid(f"{path}: no Content-Security-Policy")
+        raise HeadersFileInvalid(f"{where}: no Content-Security-Policy")
     hsts = _parse_hsts(headers.get("strict-transport-security", ""))
     custom = {
         _canonical(name): value
-        for name, value in _flatten(raw).items()
-        if name.lower() not in SECURITY_HEADERS
+        for name, value in flat.items()
+        if name.lower() not in SECURITY_HEADERS and name.lower() != ALLOW_ORIGIN
     }
     return PageHeaders(
         csp=with_storage_origins(csp, storage_origins),
@@ -72,6 +106,7 @@ def load_page_headers(path: Path, storage_origins: list[str]) -> PageHeaders:
         hsts_subdomains=hsts[1],
         hsts_preload=hsts[2],
         custom=custom,
+        allow_origin=headers.get(ALLOW_ORIGIN),
     )
 
 
@@ -129,3 +164,27 @@ def _parse_hsts(value: str) -> tuple[int, bool, bool]:
 
 def _canonical(name: str) -> str:
     return "-".join(word.capitalize() for word in name.split("-"))
+
+
+def served(page: PageHeaders) -> dict[str, str]:
+    """The headers CloudFront adds under `page` (edge.py's policies), as the
+    build's headers.json names them; Access-Control-Allow-Origin is in the
+    answers to requests with an Origin, as every verifier's are."""
+    hsts = (f"max-age={page.hsts_seconds}" + ("; includeSubDomains" if page.hsts_subdomains else "")
+            + ("; preload" if page.hsts_preload else ""))
+    cors = {"Access-Control-Allow-Origin": page.allow_origin} if page.allow_origin else {}
+    return {"Content-Security-Policy": page.csp, "Strict-Transport-Security": hsts,
+            "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY", **page.custom, **cors}
+
+
+def served_file(page: PageHeaders) -> dict[str, Any]:
+    """headers.json as CloudFront serves the pages: the headers, and `paths`
+    with what each path's behaviour changes (the release signs this file)."""
+    base = served(page)
+    paths = {
+        pattern.removeprefix("/"): {n: v for n, v in served(p).items() if base.get(n) != v}
+        for pattern, p in page.paths.items()
+    }
+    paths = {pattern: changes for pattern, changes in paths.items() if changes}
+    return {**base, "paths": paths} if paths else base

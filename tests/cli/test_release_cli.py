@@ -91,7 +91,8 @@ def test_admins_sign_their_own_builds_and_publish_once_the_threshold_is_met(
         head["assets"])
     built_headers = json.loads((grace_site / "headers.json").read_text())
     assert head["headers"]["Content-Security-Policy"] == built_headers["Content-Security-Policy"]
-    assert set(head["headers"]) == set(built_headers) - {"Cache-Control"}
+    assert set(head["headers"]) == set(built_headers) - {"Cache-Control", "paths"}
+    assert head["paths"] == built_headers["paths"]  # the console's and the clean worker's
     assert main(["release", "compare", str(grace_site / "release.json"), "--site",
                  str(ada_site)]) == 0  # the two builds are one release
     assert f"identical: {len(head['assets'])} files" in capsys.readouterr().out

@@ -77,6 +77,60 @@ def test_static_pages_carry_the_site_headers(served: tuple[str, LocalCaseStore])
         assert status == 404 and b"outside" not in body
 
 
+def test_paths_change_the_headers_of_the_files_they_match(tmp_path: Path) -> None:
+    """headers.json's `paths`: the longest matching pattern changes the
+    headers it names, for the file, its directory URL and a 404 below it,
+    as CloudFront's behaviours do (infra/candor_infra/edge.py)."""
+    site = tmp_path / "site"
+    (site / "console").mkdir(parents=True)
+    (site / "assets").mkdir()
+    for name in ("index.html", "console/index.html", "assets/clean-1a.js", "assets/report-1a.js"):
+        (site / name).write_text("x")
+    (site / "headers.json").write_text(json.dumps({
+        "Content-Security-Policy": "default-src 'none'", "Permissions-Policy": "usb=()",
+        "Access-Control-Allow-Origin": "*",
+        "paths": {"console/*": {"Permissions-Policy": "usb=(self)"},
+                  "assets/*": {"X-Robots-Tag": "noindex"},
+                  "assets/clean-*.js": {
+                      "content-security-policy": "script-src 'wasm-unsafe-eval'"}},
+    }))
+    server = make_server(Settings(), LocalCaseStore(tmp_path / "data"), site, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        def headers(path: str) -> dict[str, str]:
+            return {k.lower(): v for k, v in _get(base + path)[1].items()}
+
+        for path in ("/console/", "/console/index.html", "/console/absent.js"):
+            assert headers(path)["permissions-policy"] == "usb=(self)", path
+            assert headers(path)["content-security-policy"] == "default-src 'none'"
+        for path in ("/", "/index.html", "/consoles"):
+            assert headers(path)["permissions-policy"] == "usb=()", path
+        clean, report = headers("/assets/clean-1a.js"), headers("/assets/report-1a.js")
+        assert clean["content-security-policy"] == "script-src 'wasm-unsafe-eval'"
+        assert "x-robots-tag" not in clean  # the longest pattern alone applies
+        assert report["content-security-policy"] == "default-src 'none'"
+        assert report["x-robots-tag"] == "noindex"
+        assert all(headers(p)["access-control-allow-origin"] == "*" for p in ("/", "/console/"))
+        assert "paths" not in headers("/")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_only_the_manifest_list_answers_any_origin(roomy: tuple[str, LocalCaseStore]) -> None:
+    """The offline verifier reads the signed manifests from a file:// page;
+    no other API answer may be read by another origin."""
+    base, _ = roomy
+    status, headers, _ = _get(base + "/v1/manifest", headers={"Origin": "null"})
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    status, headers, _ = _get(base + "/v1/manifest?since=1", headers={"Origin": "null"})
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    for path in ("/v1/team/cases", "/v1/cases/x", "/v1/nothing"):
+        status, headers, _ = _get(base + path, headers={"Origin": "null"})
+        assert "Access-Control-Allow-Origin" not in headers, path
+
+
 def test_the_api_is_throttled_as_a_whole(served: tuple[str, LocalCaseStore]) -> None:
     base, _ = served
     answers = [_get(base + "/v1/manifest") for _ in range(5)]

@@ -111,3 +111,19 @@ def test_pages_served_without_a_header_the_release_signs_fail(
     err = capsys.readouterr().err
     assert err.startswith("candor: assets/")
     assert "header Cross-Origin-Embedder-Policy differs from release 1" in err
+
+
+def test_the_console_served_with_another_path_header_than_the_release_signs_fails(
+    live: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The release signs headers.json's paths (the console's Permissions-Policy);
+    # the hosting still serves what it read when it started.
+    headers_file = live.site_dir / "headers.json"
+    headers = json.loads(headers_file.read_text())
+    served = headers["paths"]["console/*"]["Permissions-Policy"]
+    headers["paths"]["console/*"]["Permissions-Policy"] = served.replace("usb=()", "usb=(self)")
+    headers_file.write_text(json.dumps(headers))
+    first = _release(live, 1)
+    assert _verify(live, first, tmp_path) == 1
+    assert capsys.readouterr().err == (
+        "candor: console/index.html: header Permissions-Policy differs from release 1\n")

@@ -238,7 +238,7 @@ def publish_over_an_old_deploy(aws: deploy.Aws, out: deploy.Outputs, manifest: P
     live = {o["Key"] for o in s3.list_objects_v2(Bucket=out.pages_bucket)["Contents"]}
     assert live == set(uploaded)
     expected = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
-                ".svg": "image/svg+xml"}
+                ".svg": "image/svg+xml", ".wasm": "application/wasm"}
     for key in uploaded:
         head = s3.head_object(Bucket=out.pages_bucket, Key=key)
         assert head["ContentType"].startswith(expected[posixpath.splitext(key)[1]]), key
@@ -341,10 +341,17 @@ def test_served_headers_match_the_response_headers_policy() -> None:
     assert connect == ["'self'", "https://candor-prod-blobs-abc.s3.eu-central-1.amazonaws.com",
                        "https://candor-prod-blobs-abc.s3.amazonaws.com"]
     assert served["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
-    built = json.loads(HEADERS.read_text())["headers"]
-    assert {k: v for k, v in served.items() if k not in built} == {
+    source = json.loads(HEADERS.read_text())
+    built = source["headers"]
+    assert {k: v for k, v in served.items() if k not in built and k != "paths"} == {
         "Strict-Transport-Security": "max-age=63072000; includeSubDomains"}
     assert all(served[k] == v for k, v in built.items() if k != "Content-Security-Policy")
+    # Each path's behaviour changes what the file says, and every CSP gets the origins.
+    assert set(served["paths"]) == set(source["paths"])
+    console = served["paths"]["console/*"]
+    assert console == {"Permissions-Policy": source["paths"]["console/*"]["Permissions-Policy"]}
+    worker = served["paths"]["assets/clean-*.js"]["Content-Security-Policy"]
+    assert "'wasm-unsafe-eval'" in worker and "https://candor-prod-blobs-abc.s3" in worker
     cn = pages.served_headers(HEADERS, "b", "cn-north-1")["Content-Security-Policy"]
     assert "https://b.s3.cn-north-1.amazonaws.com.cn" in cn
 
@@ -355,7 +362,7 @@ def bucket_state(s3: Any, bucket: str) -> dict[str, str]:
 
 
 def verified_version(aws: deploy.Aws, bucket: str, anchor: dict[str, Any],
-                     served: Mapping[str, str], manifest: Path) -> int:
+                     served: Mapping[str, Any], manifest: Path) -> int:
     """`candor verify-page`'s check of what CloudFront would serve from the
     bucket with ``served`` headers, and the API's one manifest."""
     listed = json.dumps({"manifests": [json.loads(manifest.read_text())]}).encode()
@@ -364,7 +371,9 @@ def verified_version(aws: deploy.Aws, bucket: str, anchor: dict[str, Any],
         if path == "v1/manifest":
             return listed, {}
         content_type, body = serve(aws, bucket, "/" + path)
-        return body, {**{k.lower(): v for k, v in served.items()}, "content-type": content_type}
+        headers = rel.headers_for({k: v for k, v in served.items() if k != "paths"},
+                                  served.get("paths", {}), path)
+        return body, {**{k.lower(): v for k, v in headers.items()}, "content-type": content_type}
 
     today = datetime.now(UTC).date()
     result = verifypage.verify_site("https://cloud.invalid/", anchor, today=today, fetch=fetch)

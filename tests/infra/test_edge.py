@@ -18,10 +18,13 @@ def distribution(template: dict[str, Any]) -> dict[str, Any]:
     return props["DistributionConfig"]  # type: ignore[no-any-return]
 
 
+def behaviour(template: dict[str, Any], pattern: str) -> dict[str, Any]:
+    (found,) = [b for b in distribution(template)["CacheBehaviors"] if b["PathPattern"] == pattern]
+    return found  # type: ignore[no-any-return]
+
+
 def api_behaviour(template: dict[str, Any]) -> dict[str, Any]:
-    (behaviour,) = distribution(template)["CacheBehaviors"]
-    assert behaviour["PathPattern"] == "/v1/*"
-    return behaviour  # type: ignore[no-any-return]
+    return behaviour(template, "/v1/*")
 
 
 def origin(template: dict[str, Any], origin_id: str) -> dict[str, Any]:
@@ -338,4 +341,59 @@ def test_cloudfront_names_carry_stage_and_region(synth: Synth, stage: str) -> No
             name = flat((props[config] if config else props)[key])
             assert name.startswith(f'candor-{stage}-{{"Ref":"AWS::Region"}}-'), name
             names.append(name)
-    assert len(names) == len(set(names)) == 5
+    paths = json.loads((REPO_ROOT / "frontend" / "headers.json").read_text())["paths"]
+    # Pages, API, public API, one per path; request policy, access control, function.
+    assert len(names) == len(set(names)) == 6 + len(paths)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_path_of_the_header_file_gets_its_own_behaviour_and_policy(
+    synth: Synth, stage: str
+) -> None:
+    template = synth.templates[stage]
+    config = distribution(template)
+    raw = json.loads((REPO_ROOT / "frontend" / "headers.json").read_text(encoding="utf-8"))
+    patterns = [b["PathPattern"] for b in config["CacheBehaviors"]]
+    # CloudFront takes the first match: the API's two, then the longest pattern first.
+    wanted = sorted(("/" + p for p in raw["paths"]), key=lambda p: (-len(p), p))
+    assert patterns == ["/v1/manifest", "/v1/*", *wanted]
+    default = config["DefaultCacheBehavior"]
+    base = headers_policy(template, default["ResponseHeadersPolicyId"])
+    console = behaviour(template, "/console/*")
+    policy = headers_policy(template, console["ResponseHeadersPolicyId"])
+    assert console["ResponseHeadersPolicyId"] != default["ResponseHeadersPolicyId"]
+    for key in ("TargetOriginId", "FunctionAssociations", "CachePolicyId", "AllowedMethods"):
+        assert console[key] == default[key]
+    custom = {h["Header"]: h["Value"] for h in policy["CustomHeadersConfig"]["Items"]}
+    assert custom["Permissions-Policy"] == raw["paths"]["console/*"]["Permissions-Policy"]
+    assert "publickey-credentials-create=(self)" in custom["Permissions-Policy"]
+    page = {h["Header"]: h["Value"] for h in base["CustomHeadersConfig"]["Items"]}
+    assert "publickey-credentials-get=()" in page["Permissions-Policy"]
+    # The rest of the console's set is the pages' own, storage origin included.
+    assert {k: v for k, v in custom.items() if k != "Permissions-Policy"} == {
+        k: v for k, v in page.items() if k != "Permissions-Policy"}
+    assert policy["SecurityHeadersConfig"] == base["SecurityHeadersConfig"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_public_files_and_the_manifest_list_answer_cors_and_the_rest_of_the_api_does_not(
+    synth: Synth, stage: str
+) -> None:
+    template = synth.templates[stage]
+    config = distribution(template)
+    public = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
+    public = [b for b in public if b.get("PathPattern") != "/v1/*"]
+    for found in public:
+        cors = headers_policy(template, found["ResponseHeadersPolicyId"])["CorsConfig"]
+        assert cors["AccessControlAllowOrigins"] == {"Items": ["*"]}
+        assert cors["AccessControlAllowCredentials"] is False
+        assert cors["AccessControlAllowMethods"] == {"Items": ["GET", "HEAD"]}
+        assert "Access-Control-Allow-Origin" not in {
+            h["Header"]
+            for h in headers_policy(template, found["ResponseHeadersPolicyId"])
+            .get("CustomHeadersConfig", {"Items": []})["Items"]}
+    manifest = behaviour(template, "/v1/manifest")
+    assert manifest["TargetOriginId"] == api_behaviour(template)["TargetOriginId"]
+    assert manifest["CachePolicyId"] == CACHING_DISABLED
+    assert "CorsConfig" not in headers_policy(
+        template, api_behaviour(template)["ResponseHeadersPolicyId"])

@@ -6,7 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from candor_infra.headers import HeadersFileInvalid, load_page_headers, with_storage_origins
+from candor_infra.headers import (
+    HeadersFileInvalid,
+    load_page_headers,
+    served_file,
+    with_storage_origins,
+)
 from conftest import REPO_ROOT
 
 HEADERS = REPO_ROOT / "frontend" / "headers.json"
@@ -65,3 +70,50 @@ def test_a_file_without_a_csp_is_refused(tmp_path: Path, body: str) -> None:
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(HeadersFileInvalid):
         load_page_headers(tmp_path / "absent.json", [])
+
+
+def test_paths_get_the_whole_set_with_their_changes(tmp_path: Path) -> None:
+    path = tmp_path / "headers.json"
+    path.write_text(json.dumps({
+        "headers": {"Content-Security-Policy": "default-src 'none'; script-src 'self'",
+                    "Permissions-Policy": "usb=()", "Access-Control-Allow-Origin": "*"},
+        "paths": {"console/*": {"permissions-policy": "usb=(self)"},
+                  "assets/clean-*.js": {
+                      "Content-Security-Policy": "script-src 'self' 'wasm-unsafe-eval'"}}}))
+    page = load_page_headers(path, [ORIGIN])
+    assert page.allow_origin == "*" and "Access-Control-Allow-Origin" not in page.custom
+    console, worker = page.paths["/console/*"], page.paths["/assets/clean-*.js"]
+    assert console.custom == {"Permissions-Policy": "usb=(self)"} and console.csp == page.csp
+    assert console.allow_origin == "*"
+    assert directives(worker.csp)["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
+    assert directives(worker.csp)["connect-src"] == ["'self'", ORIGIN]  # every CSP gets it
+    assert worker.custom == page.custom
+
+    file = served_file(page)  # what the deploy writes into the build for the release
+    assert file["Access-Control-Allow-Origin"] == "*"
+    assert file["Permissions-Policy"] == "usb=()"
+    assert file["paths"] == {"console/*": {"Permissions-Policy": "usb=(self)"},
+                             "assets/clean-*.js": {"Content-Security-Policy": worker.csp}}
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps({"headers": {"Content-Security-Policy": "default-src 'none'"}}))
+    assert "paths" not in served_file(load_page_headers(plain, []))
+
+
+def test_the_frontend_file_opens_passkeys_on_the_console_only() -> None:
+    page = load_page_headers(HEADERS, [ORIGIN])
+    blocked = ("publickey-credentials-get=()", "publickey-credentials-create=()")
+    assert all(b in page.custom["Permissions-Policy"] for b in blocked)
+    console = page.paths["/console/*"].custom["Permissions-Policy"]
+    assert "publickey-credentials-get=(self)" in console
+    assert "publickey-credentials-create=(self)" in console
+    opened = {f"publickey-credentials-{w}=(self)" for w in ("get", "create")}
+    assert set(console.split(", ")) - opened == set(page.custom["Permissions-Policy"].split(
+        ", ")) - set(blocked)
+
+
+def test_paths_of_another_shape_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "headers.json"
+    path.write_text(json.dumps({"headers": {"Content-Security-Policy": "default-src 'none'"},
+                                "paths": {"console/*": "usb=()"}}))
+    with pytest.raises(HeadersFileInvalid):
+        load_page_headers(path, [])

@@ -19,6 +19,11 @@ import type { Manifest } from "./types.js";
 
 export const RELEASE_KIND = "candor-release";
 const FIELDS = ["assets", "expires", "headers", "issued", "kind", "manifest", "prev", "sigs", "v", "version"];
+// Per-path header changes: absent when there are none (candor/release.py's PATHS).
+const PATHS = "paths";
+const MAX_PATHS = 20;
+// A CloudFront path pattern without its leading "/": `*` any run of characters, `?` one.
+const PATTERN = /^[A-Za-z0-9_*?-][A-Za-z0-9._*?-]*(\/[A-Za-z0-9_*?-][A-Za-z0-9._*?-]*)*\/?$/;
 // Plain segments, none starting with a dot: no "..", no hidden file, no host.
 const PATH = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
 const HASH = /^[A-Za-z0-9_-]{43}$/;
@@ -35,6 +40,7 @@ export interface Release {
   manifest: { version: number; fingerprint: string };
   assets: Record<string, string>;
   headers: Record<string, string>;
+  paths?: Record<string, Record<string, string>>;
   sigs: { member: string; sig: string }[];
 }
 
@@ -50,9 +56,56 @@ const sameKeys = (obj: object, keys: readonly string[]): boolean =>
 
 const isHash = (value: unknown): boolean => typeof value === "string" && HASH.test(value);
 
+function checkHeaders(headers: unknown): void {
+  if (!isObject(headers)) throw new ReleaseInvalid("headers");
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name) || typeof value !== "string" || !HEADER_VALUE.test(value)) {
+      throw new ReleaseInvalid(`header ${name}`);
+    }
+  }
+}
+
+function checkPaths(paths: unknown): void {
+  const entries = isObject(paths) ? Object.entries(paths) : [];
+  if (entries.length < 1 || entries.length > MAX_PATHS) throw new ReleaseInvalid("paths");
+  for (const [pattern, changes] of entries) {
+    if (!PATTERN.test(pattern)) throw new ReleaseInvalid(`path pattern ${pattern}`);
+    checkHeaders(changes);
+    if (!Object.keys(changes as object).length) throw new ReleaseInvalid(`path pattern ${pattern}`);
+  }
+}
+
+/** CloudFront's path pattern rule: `*` any run of characters, `?` one. */
+export function patternMatches(pattern: string, path: string): boolean {
+  const regex = pattern
+    .split("")
+    .map((c) => (c === "*" ? "[\\s\\S]*" : c === "?" ? "[\\s\\S]" : c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${regex}$`).test(path);
+}
+
+/**
+ * The headers the URL `path` (below the site's root, no leading "/") is
+ * served with: the release's `headers` changed by the longest pattern of its
+ * `paths` that matches (ties: the first in sorted order), as
+ * candor/release.py's headers_for.
+ */
+export function headersFor(release: Release, path: string): Record<string, string> {
+  const paths = release.paths ?? {};
+  const [best] = Object.keys(paths)
+    .filter((p) => patternMatches(p, path))
+    .sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
+  if (best === undefined) return { ...release.headers };
+  const changes = paths[best] ?? {};
+  const names = new Set(Object.keys(changes).map((n) => n.toLowerCase()));
+  const kept = Object.entries(release.headers).filter(([n]) => !names.has(n.toLowerCase()));
+  return { ...Object.fromEntries(kept), ...changes };
+}
+
 /** Everything in a release that needs no other document. @throws {ReleaseInvalid} */
 export function parseRelease(release: unknown): Release {
-  if (!isObject(release) || !sameKeys(release, FIELDS)) throw new ReleaseInvalid("release fields");
+  const keys = isObject(release) ? FIELDS.concat(PATHS in release ? [PATHS] : []).sort() : [];
+  if (!isObject(release) || !sameKeys(release, keys)) throw new ReleaseInvalid("release fields");
   const { v, kind, version, prev, manifest, assets, headers, sigs } = release;
   if (v !== 1 || kind !== RELEASE_KIND || !isInt(version) || version < 1) throw new ReleaseInvalid("release kind");
   const issued = parseDay(release.issued);
@@ -65,12 +118,8 @@ export function parseRelease(release: unknown): Release {
   for (const [path, hash] of Object.entries(assets)) {
     if (!PATH.test(path) || !isHash(hash)) throw new ReleaseInvalid(`asset ${path}`);
   }
-  if (!isObject(headers)) throw new ReleaseInvalid("headers");
-  for (const [name, value] of Object.entries(headers)) {
-    if (!HEADER_NAME.test(name) || typeof value !== "string" || !HEADER_VALUE.test(value)) {
-      throw new ReleaseInvalid(`header ${name}`);
-    }
-  }
+  checkHeaders(headers);
+  if (PATHS in release) checkPaths(release[PATHS]);
   if (!Array.isArray(sigs)) throw new ReleaseInvalid("sigs");
   return release as unknown as Release;
 }

@@ -247,11 +247,14 @@ def test_an_authenticator_without_prf_adds_no_passkey(live_server: Any, make_pag
     assert page.is_visible("#passkeys-none")
 
 
-def test_the_reporter_page_keeps_webauthn_blocked(live_server: Any, make_page: Any) -> None:
+@pytest.mark.parametrize("path", ["/", "/followup.html"])
+def test_the_reporter_pages_keep_webauthn_blocked(
+    live_server: Any, make_page: Any, path: str
+) -> None:
     at = localhost(live_server)
     page, _watch = make_page(at)
     Authenticators(page).add()
-    page.goto(at + "/")
+    page.goto(at + path)
     assert page.evaluate(POLICY) == [False, False]
     refused = page.evaluate(
         "() => navigator.credentials.get({ publicKey: { challenge: new Uint8Array(16) } })"

@@ -9,7 +9,8 @@ import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import { openBytes } from "../../frontend/src/lib/documents.js";
 import { openSealer, PartCutter, UploadCancelled, UploadFailed } from "../../frontend/src/lib/attachments.js";
 import { paddedSize, unpadAttachment } from "../../frontend/src/lib/padding.js";
-import { announceDue, AttachmentUpload, PART_URL_FRESH_MS, RateMeter } from "../../frontend/src/lib/upload.js";
+import { AttachmentUpload, PART_URL_FRESH_MS } from "../../frontend/src/lib/upload.js";
+import { announceDue, RateMeter } from "../../frontend/src/lib/upload-rate.js";
 import { ApiError } from "../../frontend/src/lib/api.js";
 
 const identity = await generateX25519Identity();

@@ -3,7 +3,8 @@
 // RateMeter), what is happening when the network drops, and a cancel button.
 // Screen readers hear it through a polite live region at each tenth and on
 // every change of state, never on every tick.
-import { announceDue, RateMeter, type UploadProgress, type UploadState } from "../lib/upload.js";
+import type { UploadProgress, UploadState } from "../lib/upload.js";
+import { announceDue, RateMeter } from "../lib/upload-rate.js";
 import { el, formatSize, tr, type I18n } from "./common.js";
 
 /** States a screen reader hears as soon as they begin. */

@@ -115,3 +115,20 @@ def test_a_failed_part_is_sent_again_alone(flaky: tuple[str, FlakyStore], team: 
     assert len(waits) == 1
     [attachment_id] = sub.body["attachments"]
     assert _opened(team, sub.body, store.get_blob(attachment_id)) == data
+
+
+def test_team_attachments_go_in_parts_too(flaky: tuple[str, FlakyStore], team: Team) -> None:
+    url, store = flaky
+    submit(ApiClient(HttpTransport(url)), team.manifest, FORM)
+    member = team.admin
+    api = ApiClient(HttpTransport(url, sleep=lambda _: None), member.key)
+    session = teamops.Session(api, member.key, team.manifest)
+    case_id = api.call("GET", "/v1/team/cases")["cases"][0]["id"]
+    data = os.urandom(300 * KiB)
+    teamops.write(session, teamops.read_case(session, case_id), "note", "The video",
+                  [("video.mp4", "video/mp4", data)])
+    assert store.sent.count(2) == 2 and store.sent.count(1) == 1
+    [note] = teamops.read_case(session, case_id).notes
+    assert note.doc is not None
+    [entry] = note.doc["attachments"]
+    assert teamops.attachment(session, case_id, entry) == data

@@ -8,6 +8,8 @@ import { $, builtIn, fingerprint, loadManifestStatus, memberLabel, setAlert, sta
 import { clearBanner, initBanner, showBanner } from "./console/banner.js";
 import { clearAudit, initAudit } from "./console/audit.js";
 import { clearCase, initCase, openCase } from "./console/case.js";
+import { clearDrills, initDrills, showDrills } from "./console/drills.js";
+import { clearFigures, initFigures, showFigures } from "./console/figures.js";
 import {
   clearInbox,
   forgetCase,
@@ -66,6 +68,10 @@ initCase({
   },
 });
 initTeam();
+initFigures();
+initDrills({
+  openCase: (id) => void openCase(id),
+});
 initAudit();
 initProposal();
 initBanner();
@@ -155,11 +161,15 @@ $("lock").addEventListener("click", () => {
 });
 $("tab-inbox").addEventListener("click", () => void showInbox());
 $("tab-team").addEventListener("click", () => void showTeam());
+$("tab-figures").addEventListener("click", () => void showFigures());
+$("tab-drills").addEventListener("click", () => void showDrills());
 
 onLock(() => {
   clearInbox();
   clearCase();
   clearTeam();
+  clearFigures();
+  clearDrills();
   clearAudit();
   clearBanner();
   clearPasskeys();

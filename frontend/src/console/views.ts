@@ -4,14 +4,13 @@ import questionnaire from "candor:questionnaire";
 import { $ } from "../page/common.js";
 import { i18n } from "./session.js";
 
-export type ViewId = "view-unlock" | "view-inbox" | "view-case" | "view-team";
+export type ViewId = "view-unlock" | "view-inbox" | "view-case" | "view-team" | "view-figures" | "view-drills";
 
 export function showView(id: ViewId): void {
   for (const section of document.querySelectorAll<HTMLElement>(".view")) section.hidden = section.id !== id;
   for (const tab of document.querySelectorAll(".tab")) {
-    const current =
-      (tab.id === "tab-inbox" && (id === "view-inbox" || id === "view-case")) ||
-      (tab.id === "tab-team" && id === "view-team");
+    // Each tab-NAME shows view-NAME; the case view belongs to the inbox's tab.
+    const current = tab.id === id.replace("view-", "tab-") || (tab.id === "tab-inbox" && id === "view-case");
     if (current) tab.setAttribute("aria-current", "page");
     else tab.removeAttribute("aria-current");
   }

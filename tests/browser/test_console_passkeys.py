@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from candor import keyfile as kf
-from tests.browser.conftest import ROOT, run_axe
+from tests.browser.conftest import ROOT, SCREENSHOTS, run_axe
 from tests.browser.test_console import member
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -71,6 +71,11 @@ FOREIGN_PASSKEY = """async () => { await navigator.credentials.create({ publicKe
   extensions: { prf: { eval: { first: new Uint8Array(8) } } } } }); }"""
 POLICY = """() => ["publickey-credentials-get", "publickey-credentials-create"]
   .map((f) => document.featurePolicy.allowsFeature(f))"""
+
+
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
 
 
 def localhost(server: Any) -> str:
@@ -166,6 +171,9 @@ def test_passkey_unlocks_alone_and_every_wrong_credential_fails_closed(
 
     assert "added" in add_passkey(page, "Laptop")
     assert page.inner_text("#passkeys-list").startswith("Laptop")
+    page.locator("#passkeys-section").screenshot(
+        path=str(screenshot_dir() / "console-passkeys.png")
+    )
     violations = [v for v in run_axe(page) if any("passkey" in str(n) for n in v["nodes"])]
     assert violations == [], violations
     [record] = page.evaluate(STORED)

@@ -15,13 +15,6 @@ class UploadAnswer(TypedDict):
     headers: dict[str, str]
 
 
-class Announced(TypedDict):
-    """``POST /v1/attachments``."""
-
-    id: str
-    upload: UploadAnswer
-
-
 class Received(TypedDict):
     """``POST /v1/reports``."""
 

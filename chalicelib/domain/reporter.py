@@ -16,7 +16,6 @@ from chalicelib import wire
 from chalicelib.age.recipient_types import recipient_type
 from chalicelib.domain import blobs, entries, team_roster
 from chalicelib.domain.answers import (
-    Announced,
     CaseStatus,
     Empty,
     EntryAnswer,
@@ -34,33 +33,9 @@ from chalicelib.errors import (
     ReceiptUnknown,
     RotateFirst,
     TokenInUse,
-    TooLarge,
 )
 from chalicelib.store import keys
 from chalicelib.store.base import ABSENT, ConditionFailed, Item, Op
-
-UPLOAD_SECONDS = 15 * 60
-UNCLAIMED_SECONDS = 24 * 3600
-
-
-# -- attachments ---------------------------------------------------------------
-def announce_attachment(ctx: Context, body: dict[str, Any]) -> Announced:
-    """``POST /v1/attachments``: reserve an id and a one-shot upload URL."""
-    wire.fields(body, ["size"])
-    size = body["size"]
-    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-        raise Malformed("'size' must be a positive integer.")
-    if size > ctx.limits.attachment:
-        raise TooLarge("The attachment is larger than allowed.")
-    attachment_id = new_id("a_")
-    ctx.store.transact([keys.attachment(attachment_id).put(
-        {"size": size, "case": None}, expect=ABSENT, expires=ctx.epoch() + UNCLAIMED_SECONDS,
-        name="attachment",
-    )])
-    upload = ctx.store.upload_url(attachment_id, size, UPLOAD_SECONDS)
-    return {"id": attachment_id,
-            "upload": {"method": upload.method, "url": upload.url, "headers": dict(upload.headers)}}
-
 
 # -- submission ----------------------------------------------------------------
 REPORT_FIELDS = ("report", "token_id", "sealed_identity", "reply_to", "access", "attachments")

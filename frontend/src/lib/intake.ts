@@ -197,6 +197,26 @@ export class PendingFile {
   }
 }
 
+/** How a report the team files came in (protocol §4.4, "Filing"); a reporter's own has none. */
+export type Source = "phone" | "walk-in" | "monitoring" | "drill";
+
+/**
+ * The team's filing route in place of the page's: `submitCase` seals exactly
+ * as the page does, and this posts the body signed by the member, marked
+ * with its `source` (and `drill`, which only admins may set), to
+ * `POST /v1/team/reports` (protocol §4.4, "Filing").
+ */
+export const filingApi = (
+  client: { call(method: string, path: string, options: { body: unknown }): Promise<unknown> },
+  source: Source,
+  drill = false,
+): Pick<ReporterApi, "submitReport"> => ({
+  submitReport: async (body: object): Promise<SubmitAnswer> =>
+    (await client.call("POST", "/v1/team/reports", {
+      body: { ...body, source, ...(drill ? { drill } : {}) },
+    })) as SubmitAnswer,
+});
+
 export interface Submission {
   form: Record<string, string>;
   lang: string;

@@ -1,0 +1,201 @@
+// "File a report" (protocol §4.4, "Filing"): a member enters the report of a
+// phone caller or a walk-in in the reporter page's own form. lib/intake.ts
+// seals it exactly as the page does (the same readers, receipt and case
+// state); only the filing route differs, signed by the member and marked
+// with its source. The caller's receipt is then shown large, to read out or
+// print, and opens the follow-up page like any reporter's.
+import questionnaire from "candor:questionnaire";
+import { filingApi, PendingFile, prepareCase, submitCase, type Source } from "../lib/intake.js";
+import { receiptGroups } from "../lib/receipt.js";
+import { $, el, pageLink, tr } from "../page/common.js";
+import { readForm, relabelFields, renderField, watchCounters } from "../page/form.js";
+import { current, i18n, lapsed, manifest, showError, stillOpen, session } from "./session.js";
+import { showView } from "./views.js";
+
+const SOURCES: readonly Source[] = ["phone", "walk-in"];
+let built = false;
+let sending = false;
+
+/** The view's section, made once: the form is the questionnaire's, as on the reporter page. */
+function build(): void {
+  if (built) return;
+  built = true;
+  const sources = SOURCES.map((s, i) =>
+    el(
+      "div",
+      { class: "option" },
+      el("input", { type: "radio", name: "intake-source", id: `intake-source-${s}`, value: s, checked: i === 0 }),
+      el("label", { for: `intake-source-${s}` }, tr(`console.intake.source.${s.replace("-", "_")}`)),
+    ),
+  );
+  const files = el("input", {
+    type: "file",
+    id: "intake-files",
+    multiple: true,
+    "aria-describedby": "intake-files-hint",
+  });
+  const form = el(
+    "form",
+    { id: "intake-form", novalidate: true },
+    el("fieldset", { class: "field" }, el("legend", {}, tr("console.intake.source")), ...sources),
+    el("div", { id: "intake-fields" }, ...questionnaire.fields.map((f) => renderField(f))),
+    el(
+      "div",
+      { class: "field" },
+      el("label", { for: "intake-files" }, tr("console.intake.files")),
+      el("p", { class: "hint", id: "intake-files-hint" }, tr("console.intake.files_hint")),
+      files,
+    ),
+    el("p", {}, el("button", { type: "submit", class: "primary", id: "intake-send" }, tr("console.intake.submit"))),
+    el("p", { id: "intake-status", role: "status", "aria-live": "polite" }),
+    el("p", { id: "intake-error", class: "alert alert-error", role: "alert", hidden: true }),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void file();
+  });
+  $("main").append(
+    el(
+      "section",
+      { id: "view-intake", class: "view", "aria-labelledby": "intake-title", hidden: true },
+      el("h1", { id: "intake-title", tabindex: "-1" }, tr("console.intake.title")),
+      el("p", { class: "no-print" }, tr("console.intake.intro")),
+      form,
+      el("div", { id: "intake-done", hidden: true }),
+    ),
+  );
+  i18n().onChange(() => {
+    relabelFields(i18n());
+  });
+  watchCounters(questionnaire.fields, i18n());
+}
+
+/** The tab, after the team's: index.html stays free of this view. */
+export function initIntake(): void {
+  const tab = el("button", { type: "button", id: "tab-intake", class: "tab" }, tr("console.tab.intake"));
+  $("tab-team").after(tab);
+  i18n().apply(tab);
+}
+
+/** Show the view with an empty form. */
+export function showIntake(): void {
+  build();
+  reset();
+  relabelFields(i18n());
+  i18n().apply($("view-intake"));
+  showView("view-intake");
+}
+
+function reset(): void {
+  $("intake-form", HTMLFormElement).reset();
+  $("intake-form").hidden = false;
+  $("intake-done").hidden = true;
+  $("intake-done").replaceChildren();
+  $("intake-status").replaceChildren();
+  $("intake-error").hidden = true;
+  sending = false;
+}
+
+const say = (key: string | null): void => {
+  $("intake-status").replaceChildren(key ? tr(key) : "");
+  i18n().apply($("intake-status"));
+};
+
+async function file(): Promise<void> {
+  if (sending) return;
+  $("intake-error").hidden = true;
+  const { form, errors } = readForm(questionnaire.fields);
+  i18n().apply($("intake-fields"));
+  if (errors.length) {
+    document.getElementById(`q-${errors[0]?.field?.key ?? ""}-input`)?.focus();
+    return;
+  }
+  if (lapsed()) {
+    // Nothing is encrypted to an expired team list (protocol §4.5).
+    $("intake-error").replaceChildren(tr("console.intake.lapsed"));
+    $("intake-error").hidden = false;
+    i18n().apply($("intake-error"));
+    return;
+  }
+  const source = (document.querySelector<HTMLInputElement>('input[name="intake-source"]:checked')?.value ??
+    "phone") as Source;
+  const chosen = [...($("intake-files", HTMLInputElement).files ?? [])];
+  const epoch = session.epoch;
+  sending = true;
+  try {
+    say("console.intake.sending");
+    const prepared = await prepareCase(manifest(), [], form.category);
+    const pending = chosen.map(
+      (f) => new PendingFile({ source: f, name: f.name, type: f.type || "application/octet-stream" }),
+    );
+    for (const p of pending) {
+      await p.seal(prepared.recipients);
+      await p.send();
+    }
+    const filed = await submitCase(
+      prepared,
+      { form, lang: i18n().lang, files: pending },
+      filingApi(current().client, source),
+    );
+    if (!stillOpen(epoch)) return;
+    showReceipt(filed.text);
+  } catch (err) {
+    if (!stillOpen(epoch)) return;
+    say(null);
+    showError($("intake-error"), err);
+    sending = false;
+  }
+}
+
+/** The receipt, large, to read out or print, with the way to the follow-up page. */
+function showReceipt(text: string): void {
+  const printButton = el(
+    "button",
+    { type: "button", id: "intake-print", class: "primary" },
+    tr("console.intake.print"),
+  );
+  printButton.addEventListener("click", () => {
+    window.print();
+  });
+  const another = el("button", { type: "button", id: "intake-another" }, tr("console.intake.another"));
+  another.addEventListener("click", () => {
+    showIntake();
+  });
+  $("intake-form").hidden = true;
+  const done = $("intake-done");
+  done.replaceChildren(
+    el("p", { class: "alert alert-ok no-print", role: "status" }, tr("console.intake.done")),
+    el("h2", {}, tr("console.intake.receipt_title")),
+    el(
+      "div",
+      { class: "receipt intake-receipt", id: "intake-receipt", "data-receipt": text },
+      el("p", { class: "visually-hidden" }, text.split("-").join(" ")),
+      el(
+        "ol",
+        { class: "receipt-groups", "aria-hidden": "true" },
+        ...receiptGroups(text).map((g) => el("li", { class: "mono" }, g)),
+      ),
+      el("p", {}, tr("console.intake.followup_at"), " ", el("bdi", {}, pageLink("../followup.html", i18n().lang))),
+    ),
+    el(
+      "p",
+      { class: "actions no-print" },
+      printButton,
+      " ",
+      el(
+        "a",
+        { href: pageLink("../followup.html", i18n().lang), id: "intake-followup", target: "_blank", rel: "noopener" },
+        tr("console.intake.followup"),
+      ),
+      " ",
+      another,
+    ),
+  );
+  done.hidden = false;
+  i18n().apply(done);
+  $("intake-title").focus();
+}
+
+export function clearIntake(): void {
+  if (built) reset();
+}

@@ -31,13 +31,19 @@ export const SORTS = ["received_desc", "received_asc", "urgency", "acknowledge_b
 export const ACKNOWLEDGE_SOON_DAYS = 2;
 export const FEEDBACK_SOON_DAYS = 14;
 
+/**
+ * A drill (a case filed with the plaintext flag `drill`, protocol §4.4
+ * "Filing"): its deadlines are practice, so it is never overdue or due soon here.
+ */
+export const isDrill = (s: CaseSummary): boolean => (s as CaseSummary & { drill?: unknown }).drill === true;
+
 /** The reporter spoke last: the team owes an answer. */
 export const awaitingTeam = (row: SortRow): boolean => row.last === "reporter";
 
 export function matches(row: SortRow, f: Filters): boolean {
   const s = row.summary;
   if (f.status && s.status !== f.status) return false;
-  if (f.overdue && !s.overdue) return false;
+  if (f.overdue && (!s.overdue || isDrill(s))) return false;
   if (f.awaiting && !awaitingTeam(row)) return false;
   if (f.assignee === "-" ? s.assignee : f.assignee && s.assignee !== f.assignee) return false;
   if (f.category && row.fields?.category !== f.category) return false;
@@ -58,6 +64,7 @@ const daysUntil = (today: string, day: string): number => (Date.parse(day) - Dat
  * feedback-by day is at most FEEDBACK_SOON_DAYS away (days are UTC, YYYY-MM-DD).
  */
 export function dueState(s: CaseSummary, today: string): "overdue" | "acknowledge_soon" | "feedback_soon" | null {
+  if (isDrill(s)) return null;
   if (s.overdue) return "overdue";
   if (s.status === "closed") return null;
   const ack = daysUntil(today, s.acknowledge_by);

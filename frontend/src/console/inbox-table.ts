@@ -3,11 +3,12 @@
 // page's scroll height true (the page scrolls, not the table). Rows have one fixed height (console.css), measured
 // from the first row painted.
 import questionnaire from "candor:questionnaire";
-import type { CaseSummary } from "../lib/types.js";
-import { el, tr } from "../page/common.js";
-import { select } from "./views.js";
-import { dueState } from "./inbox-sort.js";
-import { i18n } from "./session.js";
+import { type CaseSummary, CASE_STATUSES } from "../lib/types.js";
+import { $, el, tr } from "../page/common.js";
+import { categoryField, select } from "./views.js";
+import { dueState, isDrill, SORTS } from "./inbox-sort.js";
+import { current, i18n, memberName } from "./session.js";
+import { fillTagFilter } from "./tags.js";
 
 const urgencyField = questionnaire.fields.find((f) => f.key === "urgency");
 /** The questionnaire's urgency values, most urgent first (the order it offers them in). */
@@ -48,6 +49,8 @@ export function markers(
 ): { cls: string | null; nodes: HTMLElement[] } {
   const due = dueState(s, today);
   const nodes: HTMLElement[] = [];
+  if (isDrill(s))
+    nodes.push(el("span", { class: "badge badge-drill", dataset: { drill: "" } }, tr("console.drill.badge")));
   if (due === "overdue") nodes.push(el("span", { class: "badge badge-late" }, tr("console.inbox.overdue")));
   else if (due) nodes.push(el("span", { class: "badge badge-soon" }, tr(`console.inbox.${due}`)));
   if (awaiting) nodes.push(el("span", { class: "badge badge-awaiting" }, tr("console.inbox.awaiting")));
@@ -121,4 +124,43 @@ export class VirtualRows<T> {
       this.draw(true);
     }
   }
+}
+
+/** The filters' choices in the current language; assignees and tags are those the rows carry. */
+export function fillFilterChoices(rows: readonly { summary: CaseSummary; tags?: readonly string[] | null }[]): void {
+  const t = (k: string): string => i18n().t(k);
+  const all: [string, string] = ["", t("console.inbox.all")];
+  fillSelect("f-status", [all, ...CASE_STATUSES.map((s): [string, string] => [s, t(`console.status.${s}`)])]);
+  const categories = (categoryField?.options ?? []).map((o): [string, string] => [o.value, i18n().local(o.label)]);
+  fillSelect("f-category", [all, ...categories]);
+  fillSelect("f-urgency", [all, ...urgencyChoices()]);
+  const assignees = new Set(rows.flatMap((r) => (r.summary.assignee ? [r.summary.assignee] : [])));
+  const named = [...assignees].map((id): [string, string] => [id, memberName(id)]);
+  fillSelect("f-assignee", [all, ["-", t("console.inbox.unassigned")], ...named]);
+  fillSelect(
+    "f-sort",
+    SORTS.map((s) => [s, t(`console.sort.${s}`)]),
+  );
+  fillTagFilter(rows);
+}
+
+/**
+ * No case at all: say why. Reports are sealed to the members a manifest
+ * listed when they were sent, so a new member sees only later ones (until
+ * access can be granted to earlier cases).
+ */
+export function explainEmpty(hidden: boolean): void {
+  const node = $("inbox-empty");
+  node.hidden = hidden;
+  if (node.hidden) return;
+  const { chain, key } = current();
+  const joined = chain.findIndex((m) => m.members.some((e) => e.id === key.member));
+  // The first manifest this console trusts may not be the one that added the member: say so only when known.
+  const since = joined > 0 ? chain[joined] : undefined;
+  node.replaceChildren(
+    el("strong", {}, tr("console.inbox.empty")),
+    " ",
+    since ? tr("console.inbox.empty_since", { version: since.version }) : tr("console.inbox.empty_sealed"),
+  );
+  i18n().apply(node);
 }

@@ -8,24 +8,24 @@
 import { todayUtc } from "../lib/manifest.js";
 import type { ReportFields, Side } from "../lib/inbox-index.js";
 import { fetchSealedReports } from "../lib/teamops.js";
-import { type CaseDetail, type CaseSummary, CASE_STATUSES } from "../lib/types.js";
+import type { CaseDetail, CaseSummary } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { clearBulk, initBulk } from "./bulk.js";
 import { DecryptPool } from "./decrypt-pool.js";
-import { awaitingTeam, type Filters, matches, SORTS, sortOf } from "./inbox-sort.js";
+import { awaitingTeam, type Filters, isDrill, matches, sortOf } from "./inbox-sort.js";
 import { InboxSync } from "./inbox-sync.js";
 import {
   dayCell,
-  fillSelect,
+  explainEmpty,
+  fillFilterChoices,
   markers,
   URGENCY_LEVELS,
-  urgencyChoices,
   urgencyLabel,
   VirtualRows,
 } from "./inbox-table.js";
 import { current, i18n, memberName, session, showError, stillOpen } from "./session.js";
 import { fillTagFilter, tagBadges, tagFilter } from "./tags.js";
-import { button, categoryField, categoryLabel, input, select, showView } from "./views.js";
+import { button, categoryLabel, input, select, showView } from "./views.js";
 
 export interface InboxHooks {
   openCase(id: string): void;
@@ -61,20 +61,7 @@ let decrypter = new DecryptPool();
 let sync = new InboxSync();
 
 function fillFilters(): void {
-  const t = (k: string): string => i18n().t(k);
-  const all: [string, string] = ["", t("console.inbox.all")];
-  fillSelect("f-status", [all, ...CASE_STATUSES.map((s): [string, string] => [s, t(`console.status.${s}`)])]);
-  const categories = (categoryField?.options ?? []).map((o): [string, string] => [o.value, i18n().local(o.label)]);
-  fillSelect("f-category", [all, ...categories]);
-  fillSelect("f-urgency", [all, ...urgencyChoices()]);
-  const assignees = new Set([...rows.values()].flatMap((r) => (r.summary.assignee ? [r.summary.assignee] : [])));
-  const named = [...assignees].map((id): [string, string] => [id, memberName(id)]);
-  fillSelect("f-assignee", [all, ["-", t("console.inbox.unassigned")], ...named]);
-  fillSelect(
-    "f-sort",
-    SORTS.map((s) => [s, t(`console.sort.${s}`)]),
-  );
-  fillTagFilter(rows.values());
+  fillFilterChoices([...rows.values()]);
 }
 
 export function initInbox(wiring: InboxHooks): void {
@@ -158,6 +145,13 @@ export function refreshInbox(): Promise<void> {
   const previous = loading ?? Promise.resolve();
   loading = previous.catch(() => undefined).then(() => loadInbox());
   return loading;
+}
+
+/** Every listed case with its decrypted inbox fields, once the inbox has loaded (the figures dashboard). */
+export async function inboxCases(): Promise<{ summary: CaseSummary; fields: ReportFields | null }[]> {
+  loading ??= loadInbox();
+  await loading;
+  return [...rows.values()].map((r) => ({ summary: r.summary, fields: r.fields }));
 }
 
 /** A case's summary as the inbox shows it (from the index or its report), if known. */
@@ -359,7 +353,8 @@ function paintRow(row: Row): HTMLTableRowElement {
   if (row.tr) return row.tr;
   const s = row.summary;
   // The summary does not say which deadline passed: past acknowledge_by while still "received" is the likely one.
-  const ackLate = s.overdue && s.status === "received" && todayUtc() > s.acknowledge_by;
+  const late = s.overdue && !isDrill(s);
+  const ackLate = late && s.status === "received" && todayUtc() > s.acknowledge_by;
   const mark = markers(s, awaitingTeam(row), todayUtc());
   const urgency = row.fields?.urgency ?? "";
   row.tr = el(
@@ -371,8 +366,8 @@ function paintRow(row: Row): HTMLTableRowElement {
     el("td", {}, urgencyLabel(urgency)),
     el("td", {}, tr(`console.status.${s.status}`)),
     el("td", {}, s.assignee ? memberName(s.assignee) : tr("console.inbox.unassigned")),
-    dayCell(s.acknowledge_by, s.overdue && ackLate),
-    dayCell(s.feedback_by, s.overdue && !ackLate),
+    dayCell(s.acknowledge_by, ackLate),
+    dayCell(s.feedback_by, late && !ackLate),
   );
   i18n().apply(row.tr);
   return row.tr;
@@ -396,28 +391,7 @@ function render(): void {
   const count = $("inbox-count");
   count.replaceChildren(tr("console.inbox.count", { shown: shown.length, total: rows.size }));
   i18n().apply(count);
-  explainEmpty();
-}
-
-/**
- * No case at all: say why. Reports are sealed to the members a manifest
- * listed when they were sent, so a new member sees only later ones (until
- * access can be granted to earlier cases).
- */
-function explainEmpty(): void {
-  const node = $("inbox-empty");
-  node.hidden = !listed || rows.size > 0;
-  if (node.hidden) return;
-  const { chain, key } = current();
-  const joined = chain.findIndex((m) => m.members.some((e) => e.id === key.member));
-  // The first manifest this console trusts may not be the one that added the member: say so only when known.
-  const since = joined > 0 ? chain[joined] : undefined;
-  node.replaceChildren(
-    el("strong", {}, tr("console.inbox.empty")),
-    " ",
-    since ? tr("console.inbox.empty_since", { version: since.version }) : tr("console.inbox.empty_sealed"),
-  );
-  i18n().apply(node);
+  explainEmpty(!listed || rows.size > 0);
 }
 
 /** Update one case's summary (and its tags, when read) after a change made in the case view. */

@@ -1,0 +1,54 @@
+// The inbox's tag filter and a drill's deadlines (console/inbox-sort.ts):
+// a tag filter keeps only rows that carry the tag (rows whose tags are not
+// known yet are left out), the search words match tags too, and a drill is
+// never overdue or due soon, so the overdue filter leaves it out.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { dueState, isDrill, matches } from "../../frontend/src/console/inbox-sort.js";
+
+const NO_FILTER = { status: "", category: "", urgency: "", assignee: "", overdue: false, awaiting: false, words: [] };
+const row = (n, tags, summary = {}) => ({
+  summary: {
+    id: `c_${String(n).padStart(22, "A")}`,
+    status: "received",
+    received: "2026-11-01",
+    updated: "2026-11-01",
+    assignee: null,
+    access: [],
+    acknowledge_by: "2026-11-08",
+    feedback_by: "2027-02-01",
+    overdue: false,
+    report: { id: `b_${String(n).padStart(22, "R")}`, size: 4096 },
+    ...summary,
+  },
+  fields: { summary: `Report ${n}`, category: "other", urgency: "normal", text: `report ${n}` },
+  last: null,
+  tags,
+});
+
+test("the tag filter keeps the rows carrying the tag, and the search words match tags", () => {
+  const rows = [row(1, ["leak", "roadmap"]), row(2, ["phishing"]), row(3, null), row(4, [])];
+  const shown = (filters) => rows.filter((r) => matches(r, { ...NO_FILTER, ...filters })).map((r) => r.summary.id);
+  assert.deepEqual(shown({ tag: "leak" }), [rows[0].summary.id]);
+  assert.deepEqual(shown({ tag: "" }).length, 4);
+  assert.deepEqual(shown({ tag: "nothing" }), []);
+  assert.deepEqual(shown({ words: ["road"] }), [rows[0].summary.id]);
+  assert.deepEqual(shown({ words: ["phish", "report"] }), [rows[1].summary.id]);
+});
+
+test("a drill is never overdue or due soon here, and the overdue filter leaves it out", () => {
+  const late = { overdue: true, acknowledge_by: "2026-11-08" };
+  const drill = row(1, [], { ...late, drill: true });
+  const real = row(2, [], late);
+  assert.equal(isDrill(drill.summary), true);
+  assert.equal(isDrill(real.summary), false);
+  assert.equal(isDrill(row(3, [], { drill: "true" }).summary), false);
+  assert.equal(dueState(drill.summary, "2026-11-30"), null);
+  assert.equal(dueState(real.summary, "2026-11-30"), "overdue");
+  const soon = row(4, [], { drill: true, acknowledge_by: "2026-12-01" });
+  assert.equal(dueState(soon.summary, "2026-11-30"), null);
+  assert.deepEqual(
+    [drill, real].filter((r) => matches(r, { ...NO_FILTER, overdue: true })).map((r) => r.summary.id),
+    [real.summary.id],
+  );
+});

@@ -19,6 +19,7 @@ import {
   showInbox,
   updateSummary,
 } from "./console/inbox.js";
+import { clearIntake, initIntake, showIntake } from "./console/intake.js";
 import { clearPasskeys, initPasskeys, passkeyKey, showPasskeys } from "./console/passkeys.js";
 import { initProposal, onPublished } from "./console/proposal.js";
 import {
@@ -68,6 +69,7 @@ initCase({
   },
 });
 initTeam();
+initIntake();
 initFigures();
 initDrills({
   openCase: (id) => void openCase(id),
@@ -146,6 +148,13 @@ function afterUnlock(): void {
   else if (entry.signing_key !== current().key.signingKey) showNotice("console.unlock.key_not_published");
   $("admin-tools").hidden = !isAdmin();
   showBanner();
+  if (entry?.role === "intake") {
+    // An intake member files reports and reads nothing (protocol §4.5, Roles).
+    $("tab-inbox").hidden = $("tab-team").hidden = true;
+    showIntake();
+    return;
+  }
+  $("tab-inbox").hidden = $("tab-team").hidden = false;
   void showPasskeys();
   void showInbox();
 }
@@ -161,6 +170,9 @@ $("lock").addEventListener("click", () => {
 });
 $("tab-inbox").addEventListener("click", () => void showInbox());
 $("tab-team").addEventListener("click", () => void showTeam());
+$("tab-intake").addEventListener("click", () => {
+  showIntake();
+});
 $("tab-figures").addEventListener("click", () => void showFigures());
 $("tab-drills").addEventListener("click", () => void showDrills());
 
@@ -168,6 +180,7 @@ onLock(() => {
   clearInbox();
   clearCase();
   clearTeam();
+  clearIntake();
   clearFigures();
   clearDrills();
   clearAudit();

@@ -20,6 +20,7 @@ const ACTIONS = new Set([
   "case.read",
   "blob.read",
   "reports.read",
+  "report.file",
   "message.add",
   "note.add",
   "case.update",

@@ -4,7 +4,8 @@ import questionnaire from "candor:questionnaire";
 import { $ } from "../page/common.js";
 import { i18n } from "./session.js";
 
-export type ViewId = "view-unlock" | "view-inbox" | "view-case" | "view-team" | "view-figures" | "view-drills";
+export type ViewId =
+  "view-unlock" | "view-inbox" | "view-case" | "view-team" | "view-figures" | "view-drills" | "view-intake";
 
 export function showView(id: ViewId): void {
   for (const section of document.querySelectorAll<HTMLElement>(".view")) section.hidden = section.id !== id;

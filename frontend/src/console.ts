@@ -148,13 +148,13 @@ function afterUnlock(): void {
   else if (entry.signing_key !== current().key.signingKey) showNotice("console.unlock.key_not_published");
   $("admin-tools").hidden = !isAdmin();
   showBanner();
-  if (entry?.role === "intake") {
-    // An intake member files reports and reads nothing (protocol §4.5, Roles).
-    $("tab-inbox").hidden = $("tab-team").hidden = true;
+  // An intake member files reports and reads nothing (protocol §4.5, Roles): one tab.
+  const intake = entry?.role === "intake";
+  for (const tab of document.querySelectorAll<HTMLElement>(".tab")) tab.hidden = intake && tab.id !== "tab-intake";
+  if (intake) {
     showIntake();
     return;
   }
-  $("tab-inbox").hidden = $("tab-team").hidden = false;
   void showPasskeys();
   void showInbox();
 }

@@ -110,6 +110,7 @@ bench: deps
 	$(PY) bench/age_throughput.py
 	$(PY) bench/api_latency.py
 	$(PY) bench/unlock.py
+	$(PY) bench/browser_seal.py
 	$(PY) bench/load.py
 	$(PY) bench/flood.py
 

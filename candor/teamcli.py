@@ -253,6 +253,24 @@ def cases_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cases_ack(args: argparse.Namespace) -> int:
+    """Acknowledge every new case (``--all-new``), each with its own signed
+    reply from the acknowledgement template in its reporter's language."""
+    from candor import replies
+
+    reply = replies.acknowledgement(replies.load(Path(args.replies or replies.DEFAULT_PATH)))
+    if reply is None:
+        raise CliError('the replies file has no acknowledgement template (id "acknowledge")')
+    s = session(args)
+    ids = [c["id"] for c in _all_cases(s, "received")]
+    outcomes = replies.acknowledge_all(s, ids, reply, lambda case, outcome, why: out.print(
+        f"{case}: {replies.WORDS[outcome]}{': ' + why if why else ''}", markup=False))
+    failed = [c for c, o in outcomes if o == "failed"]
+    out.print(f"{len(outcomes) - len(failed)} acknowledged, {len(failed)} failed"
+              + (" (run it again to retry them; none is sent twice)" if failed else ""))
+    return 1 if failed else 0
+
+
 def _member_name(s: teamops.Session, member: str) -> str:
     names = {m["id"]: m["name"] for m in s.manifest["members"]}
     return f"{plain_label(names.get(member, member))} ({member})"
@@ -365,6 +383,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--assign", metavar="MEMBER", help="member id, or '' to unassign")
     p.add_argument("--hold", choices=["on", "off"], help="legal hold")
     p.set_defaults(func=run(cases_status))
+    p = cases.add_parser("ack", help="acknowledge every new case, each its own signed reply")
+    common(p)
+    p.add_argument("--all-new", action="store_true", required=True)
+    p.add_argument("--replies", help="the reply templates (default: frontend/replies.json)")
+    p.set_defaults(func=run(cases_ack))
     p = cases.add_parser("grant", help="give a member access to a case filed before them")
     common(p)
     p.add_argument("case")

@@ -7,7 +7,6 @@ nothing claimed; the progress UI passes axe."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,13 @@ from tests.browser.upload_fixtures import (
     open_report,
     plain_sha256,
     received_attachments,
+    small_parts,
     wait_until,
 )
-from tests.support.live import LiveServer, start_live_server
-from tests.support.team import Team
+from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.browser]
+__all__ = ["small_parts"]  # a fixture, used by name
 
 
 @pytest.mark.slow
@@ -52,20 +52,6 @@ def test_256_mib_upload_survives_two_cuts_and_decrypts_byte_exact(
     assert (entry["name"], entry["size"]) == ("video.bin", 256 * MIB)
     assert_resumed(log, len(sealed))
     assert plain_sha256(admin.keyfile, entry, sealed) == digest
-
-
-@pytest.fixture
-def small_parts(
-    tmp_path: Path, team: Team, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[LiveServer]:
-    """``candor serve`` cutting attachments over 128 KiB into 64 KiB parts."""
-    monkeypatch.setenv("CANDOR_PART_SIZE", str(64 * 1024))
-    monkeypatch.setenv("CANDOR_MULTIPART_ABOVE", str(128 * 1024))
-    server = start_live_server(tmp_path, team)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_cancel_stops_the_upload_and_nothing_is_claimed(

@@ -15,12 +15,14 @@ import re
 import threading
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import pytest
 
 from candor.age.api import decrypt_bytes
 from candor.age.keys import parse_identity
@@ -28,6 +30,8 @@ from candor.keyfile import KeyFile
 from candor.serve import Site
 from chalicelib.b64 import b64u_decode
 from tests.browser.report_site import t
+from tests.support.live import LiveServer, start_live_server
+from tests.support.team import Team
 
 MIB = 1024 * 1024
 # The part PUT of `candor serve` (/v1/uploads/<id>/parts/<n>) and of S3 (?partNumber=<n>).
@@ -261,3 +265,17 @@ def assert_resumed(log: PartLog, sealed_size: int, part_size: int = 8 * MIB) -> 
     assert set(log.tried) <= set(range(1, count + 1))
     assert log.tried.count(1) == 1, "the upload started over"
     assert log.repeated(), "no part was sent again: nothing was cut"
+
+
+@pytest.fixture
+def small_parts(
+    tmp_path: Path, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LiveServer]:
+    """``candor serve`` cutting attachments over 128 KiB into 64 KiB parts."""
+    monkeypatch.setenv("CANDOR_PART_SIZE", str(64 * 1024))
+    monkeypatch.setenv("CANDOR_MULTIPART_ABOVE", str(128 * 1024))
+    server = start_live_server(tmp_path, team)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -27,7 +27,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from candor import release
 from candor.throttle import (
-    PUZZLE_PATHS,
     Buckets,
     PuzzleGate,
     TokenBucket,
@@ -42,6 +41,7 @@ from chalicelib.domain.cases import Context
 from chalicelib.errors import Unavailable
 from chalicelib.http import BASE_HEADERS, runtime
 from chalicelib.httpsig import RequestView
+from chalicelib.load import takes_puzzle
 from chalicelib.store.base import StoreError
 from chalicelib.store.local import LocalCaseStore, UploadRefused
 
@@ -233,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
                if url.path.startswith("/v1/team/") else None)
         gate = self.buckets.puzzles
         if key is None and gate is not None and self.command == "POST" \
-                and url.path in PUZZLE_PATHS:
+                and takes_puzzle(url.path):
             body = self._gated(gate, url.path)
             if body is None:
                 return

@@ -11,6 +11,7 @@ are recorded in the shared store, so that a proof buys one call cloud-wide.
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import threading
 import time
@@ -24,7 +25,16 @@ from chalicelib import puzzle
 # reach its writes without ``open`` and ``thread``.
 PUZZLE_PATHS = frozenset({
     "/v1/attachments", "/v1/reports", "/v1/followup/open", "/v1/followup/rotate",
-    "/v1/followup/thread", "/v1/followup/fetch", "/v1/followup/messages"})
+    "/v1/followup/thread", "/v1/followup/fetch", "/v1/followup/messages",
+    "/v1/attachments/{attachment_id}/parts", "/v1/attachments/{attachment_id}/complete"})
+_PUZZLE_ROUTES = [re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)))
+                  for path in sorted(PUZZLE_PATHS)]
+
+
+def takes_puzzle(path: str) -> bool:
+    """Whether the called ``path`` is one of PUZZLE_PATHS (``{name}``: one
+    path segment)."""
+    return any(route.fullmatch(path) for route in _PUZZLE_ROUTES)
 LOW_WATER = 0.25  # puzzles start when the anonymous bucket is below this share
 PERIOD = 2.0  # seconds between difficulty steps
 

@@ -30,6 +30,8 @@ REPORTER_PATHS = (
     "/v1/followup/thread",
     "/v1/followup/fetch",
     "/v1/followup/messages",
+    "/v1/attachments/{attachment_id}/parts",
+    "/v1/attachments/{attachment_id}/complete",
 )
 SECRET_LENGTH = 48  # chalicelib/config.py asks for at least 32 characters
 

@@ -9,6 +9,7 @@ test runs real separate processes)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,18 @@ def call(path: str, body: bytes = BODY, headers: dict[str, str] | None = None
 
     sent = {"Content-Type": "application/json", "X-Forwarded-For": "198.51.100.7",
             **(headers or {})}
+    # A route with a parameter ("/v1/attachments/{attachment_id}/parts") is
+    # called for an attachment nobody announced.
+    params = dict.fromkeys(re.findall(r"\{(\w+)\}", path), "a_" + "A" * 22)
+    called = re.sub(r"\{\w+\}", "a_" + "A" * 22, path)
     event = {
-        "resource": path, "path": path, "httpMethod": "POST", "headers": sent,
+        "resource": path, "path": called, "httpMethod": "POST", "headers": sent,
         "multiValueHeaders": {k: [v] for k, v in sent.items()},
         "queryStringParameters": None, "multiValueQueryStringParameters": None,
-        "pathParameters": None, "stageVariables": None,
+        "pathParameters": params or None, "stageVariables": None,
         "requestContext": {"resourcePath": path, "httpMethod": "POST", "stage": "v1api",
-                           "path": "/v1api" + path, "identity": {"sourceIp": "198.51.100.7"}},
+                           "path": "/v1api" + called,
+                           "identity": {"sourceIp": "198.51.100.7"}},
         "body": body.decode(), "isBase64Encoded": False,
     }
     answer = app(event, _LambdaContext())

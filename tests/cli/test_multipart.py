@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -13,7 +16,7 @@ from typing import Any
 import pytest
 
 from candor import documents, teamops
-from candor.client import ApiClient, HttpTransport
+from candor.client import ApiClient, ApiError, HttpTransport
 from candor.reporter import Evidence, submit
 from candor.serve import make_server
 from chalicelib.b64 import b64u_decode
@@ -132,3 +135,29 @@ def test_team_attachments_go_in_parts_too(flaky: tuple[str, FlakyStore], team: T
     assert note.doc is not None
     [entry] = note.doc["attachments"]
     assert teamops.attachment(session, case_id, entry) == data
+
+
+def test_candor_serve_asks_the_part_routes_for_a_puzzle_under_load(tmp_path: Path) -> None:
+    """As the other anonymous POSTs (protocol §4.1): a flood does not stop an
+    upload in parts that pays with work."""
+    server = make_server(Settings(), LocalCaseStore(tmp_path / "data"), None, "127.0.0.1", 0,
+                         rate=0.001, burst=1)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        for _ in range(4):  # reads take no puzzle: they empty the bucket
+            with contextlib.suppress(ApiError):
+                ApiClient(HttpTransport(base)).call("GET", "/v1/manifest", signed=False)
+        path = "/v1/attachments/a_" + "A" * 22 + "/complete"
+        conn = http.client.HTTPConnection(base.removeprefix("http://"), timeout=10)
+        conn.request("POST", path, body=b"{}", headers={"Content-Type": "application/json"})
+        answer = json.loads(conn.getresponse().read())
+        conn.close()
+        assert answer["error"]["code"] == "puzzle_required"  # not just "throttled"
+        # The client pays and gets through to the route's own answer.
+        with pytest.raises(ApiError) as exc:
+            ApiClient(HttpTransport(base)).call("POST", path, {}, signed=False)
+        assert (exc.value.status, exc.value.code) == (404, "not_found")
+    finally:
+        server.shutdown()
+        server.server_close()

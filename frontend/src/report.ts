@@ -16,6 +16,7 @@ import { showNotices, withNotice } from "./page/notices.js";
 import { fieldId, readForm, relabelFields, renderField, watchCounters, type FormError } from "./page/form.js";
 import { solvePuzzlesInWorker } from "./page/puzzle.js";
 import { renderReceiptBox } from "./page/receipt-box.js";
+import { markPracticeReceipt, practiceSend, practising, startPractice } from "./page/practice.js";
 import { settings } from "./page/site.js";
 import { Steps } from "./page/steps.js";
 
@@ -36,6 +37,8 @@ const files = new FileList($("files", HTMLInputElement), $("file-list"), i18n, {
   limits: $("file-limits"),
 });
 const steps = new Steps("step-intro", decide);
+// The drill link (`?practice`): the same walk, under a banner, and nothing is ever sent.
+if (practising()) startPractice(i18n);
 
 window.addEventListener("beforeunload", (event) => {
   if (dirty || sending || receiptUnsaved) event.preventDefault();
@@ -231,6 +234,11 @@ $("sending-retry").addEventListener("click", () => void send());
 
 async function send(): Promise<void> {
   if (pending === null || sending) return;
+  if (practising()) {
+    showReceipt(practiceSend());
+    markPracticeReceipt($("receipt-box"), i18n);
+    return;
+  }
   // The head may have expired since the page was opened: then nothing is encrypted.
   if (todayUtc() > current().expires) {
     showClosed();

@@ -4,9 +4,11 @@
 // numbers, which is what screen readers and the printout read. Nothing is
 // sent anywhere: printing is the browser's own (the print style sheet
 // keeps only this view). Drills count only in their own table.
+import drillLibrary from "candor:drills";
 import playbooks from "candor:playbooks";
 import uPlot from "uplot";
 import { computeFigures, type DrillScore, type Figures } from "../lib/figures.js";
+import { textIn } from "../lib/playbook.js";
 import { todayUtc } from "../lib/manifest.js";
 import { RESOLUTIONS } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
@@ -120,7 +122,8 @@ function lineChart(box: HTMLElement, months: string[], series: { label: string; 
   const opts: uPlot.Options = {
     width,
     height: CHART_HEIGHT,
-    legend: { show: false },
+    // Labels only (no values under a cursor): the table beside the chart has the numbers.
+    legend: { show: true, live: false },
     cursor: { show: false },
     scales: { x: { time: false } },
     axes: [{ values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? monthName(months[i] ?? "") : "")) }, {}],
@@ -230,8 +233,12 @@ function drillTable(drills: readonly DrillScore[]): HTMLElement {
     "console.figures.col.late_steps",
     "console.figures.col.score",
   ];
+  const scenario = (id: string): string => {
+    const s = drillLibrary.scenarios.find((x) => x.id === id);
+    return s ? textIn(s.answers.summary, i18n().lang) : id;
+  };
   const rows = drills.map((d) => [
-    d.scenario,
+    scenario(d.scenario),
     d.started.slice(0, 10),
     num(d.acknowledgeDays),
     `${num(d.done)}/${num(d.steps.length)}`,

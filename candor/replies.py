@@ -14,11 +14,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 from candor import teamops
 from candor.client import ApiError
+from chalicelib.domain.cases import add_months
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "frontend" / "replies.json"
 ACKNOWLEDGE = "acknowledge"
@@ -43,11 +45,16 @@ def acknowledgement(replies: Mapping[str, Any]) -> dict[str, Any] | None:
     return next((r for r in replies["replies"] if r.get("id") == ACKNOWLEDGE), None)
 
 
-def fill(reply: Mapping[str, Any], lang: str, case: Mapping[str, Any]) -> tuple[str, str]:
+def fill(reply: Mapping[str, Any], lang: str, case: Mapping[str, Any],
+         today: date | None = None) -> tuple[str, str]:
     """The template's text in ``lang`` (English when missing), placeholders
-    filled from the case: (language used, text), as fillReply."""
+    filled from the case: (language used, text), as fillReply. With
+    ``today``, for a message acknowledging the case that day, feedback is
+    due 3 months after it (protocol §4.4), as ackValues."""
     used = lang if lang in reply["text"] else "en"
     values = {"case": case["id"], **{k: case[k] for k in PLACEHOLDERS[1:]}}
+    if today is not None and not case.get("acknowledged"):
+        values["feedback_by"] = add_months(today, 3).isoformat()
     text = _PLACEHOLDER.sub(lambda m: str(values.get(m[1], m[0])), str(reply["text"][used]))
     return used, text
 
@@ -70,7 +77,7 @@ def acknowledge(s: teamops.Session, case_id: str, reply: Mapping[str, Any]) -> s
     if step == "none":
         return "none"
     if step == "send":
-        _, text = fill(reply, str(view.report.get("lang", "en")), view.case)
+        _, text = fill(reply, str(view.report.get("lang", "en")), view.case, s.today())
         teamops.write(s, view, "message", text)
     s.api.call("PATCH", f"/v1/team/cases/{case_id}", {"status": "acknowledged"})
     return "sent" if step == "send" else "status"

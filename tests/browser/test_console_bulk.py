@@ -92,8 +92,8 @@ def test_twenty_new_cases_acknowledged_each_with_its_own_signed_message(
         team = [m for m in view.messages if (m.doc or {}).get("from") == "team"]
         assert len(team) == 1 and team[0].ok, case["id"]
         assert team[0].doc and team[0].doc["member"] == ada.member_id
-        # Filled with the days as they were when sent (acknowledging moves feedback_by).
-        assert team[0].doc["text"] == _filled(view.report["lang"], case)
+        # Feedback is promised by the day it is due once acknowledged, the team's own deadline.
+        assert team[0].doc["text"] == _filled(view.report["lang"], view.case)
         assert view.case["status"] == "acknowledged" and view.case["acknowledged"]
     assert len(teamops.read_case(s, answered).messages) == 1
 

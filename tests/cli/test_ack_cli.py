@@ -39,11 +39,15 @@ def test_every_new_case_acknowledged_once_in_its_reporters_language(
         team = [m for m in view.messages if m.meta["from"] == "team"]
         assert len(team) == 1 and team[0].ok and view.case["status"] == "acknowledged"
 
-    for sub, opening in ((german, "Vielen Dank"), (english, "Thank you for your report")):
+    due = {teamops.read_case(s, i).case["feedback_by"] for i in ids if i != answered}
+    for sub, opening, promise in ((german, "Vielen Dank", "Bis zum {} "), (english, "Thank you",
+                                                                           "by {}.")):
         messages = follow_up(reporter, sub.receipt, live_api.manifest).read_messages(
             live_api.manifest)
         ((doc, ok),) = messages
         assert ok and doc["member"] == ada.member_id and doc["text"].startswith(opening)
+        # Feedback promised by the day it is due now that the case is acknowledged.
+        assert any(promise.format(day) in doc["text"] for day in due), doc["text"]
 
     again = candor(live_api, ada, "cases", "ack", "--all-new").stdout
     assert "0 acknowledged, 0 failed" in again

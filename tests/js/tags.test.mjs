@@ -11,7 +11,7 @@ import { checkNote, decodeV1, Opener } from "../../frontend/src/lib/documents.js
 import { b64u, fromB64u } from "../../frontend/src/lib/encoding.js";
 import { currentLinks, currentTags, linksOf, parseTags, postMeta, tagsOf } from "../../frontend/src/lib/case-meta.js";
 import { entryOf, IndexRejected, openIndex, reportFields, sealIndex } from "../../frontend/src/lib/inbox-index.js";
-import { ackStep, alreadySent, eachCase } from "../../frontend/src/lib/replies.js";
+import { ackStep, ackValues, alreadySent, eachCase } from "../../frontend/src/lib/replies.js";
 import { generateSeed, publicKey, signDocument } from "../../frontend/src/lib/sign.js";
 import { makeTeam } from "./support/team.mjs";
 
@@ -200,4 +200,19 @@ test("the inbox index carries each case's tags, and refuses malformed ones", asy
     openIndex(opener, await sealDocument(doc, [owner.recipient]), owner, 1, "2026-11-30"),
     IndexRejected,
   );
+});
+
+test("an acknowledgement promises feedback by the day it is due once acknowledged", () => {
+  const d = {
+    id: "c_1",
+    received: "2026-11-25",
+    acknowledge_by: "2026-12-02",
+    feedback_by: "2027-03-02",
+    acknowledged: null,
+  };
+  // Acknowledged on 30 November: feedback within 3 months of that day, not of the acknowledge-by day.
+  assert.equal(ackValues(d, "2026-11-30").feedback_by, "2027-02-28");
+  assert.equal(ackValues(d, "2026-11-30").acknowledge_by, "2026-12-02");
+  // Already acknowledged (the team wrote before): the case's own day stands.
+  assert.equal(ackValues({ ...d, acknowledged: "2026-11-26" }, "2026-11-30").feedback_by, "2027-03-02");
 });

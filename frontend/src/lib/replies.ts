@@ -4,6 +4,8 @@
 // values. The filled text goes through the ordinary compose path, so it is
 // signed and sealed like any reply (protocol §2.2, §2.3).
 import { type CasePatch, patchCase } from "./api.js";
+import { addMonths, FEEDBACK_MONTHS } from "./figures.js";
+import { todayUtc } from "./manifest.js";
 import { checkTexts, textIn, type Texts } from "./playbook.js";
 import { postEntry, readCase, type Reader, type Writer } from "./teamops.js";
 import type { CaseDetail, Manifest } from "./types.js";
@@ -135,6 +137,17 @@ export const valuesOf = (d: Pick<CaseDetail, "id" | "received" | "acknowledge_by
 });
 
 /**
+ * The placeholders' values for a message that acknowledges the case
+ * `today`: feedback is then due FEEDBACK_MONTHS after today (protocol §4.4),
+ * not after the acknowledge-by day an unacknowledged case shows, so the
+ * reporter is not promised a day later than the team's deadline.
+ */
+export const ackValues = (
+  d: Pick<CaseDetail, "id" | "received" | "acknowledge_by" | "feedback_by" | "acknowledged">,
+  today: string,
+): Values => ({ ...valuesOf(d), feedback_by: d.acknowledged ? d.feedback_by : addMonths(today, FEEDBACK_MONTHS) });
+
+/**
  * Acknowledge one case: read it afresh (checking every message), and as
  * ackStep decides, send the template filled in the reporter's language as
  * its own signed reply sealed to its own reporter (postEntry, protocol
@@ -153,7 +166,7 @@ export async function acknowledgeCase(
   const step = ackStep(read);
   if (step === "none") return "none";
   if (step === "send") {
-    const { text } = fillReply(reply, read.report.lang, valuesOf(read.detail));
+    const { text } = fillReply(reply, read.report.lang, ackValues(read.detail, todayUtc()));
     await postEntry(team, manifest, read, { kind: "message", text, files: [] });
   }
   const body: CasePatch = { status: "acknowledged" };

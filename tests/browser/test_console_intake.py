@@ -105,6 +105,17 @@ def test_a_member_files_a_phone_report_whose_receipt_opens_the_follow_up(
     assert page.is_visible("#intake-form") and page.input_value("#q-summary-input") == ""
 
 
+def test_the_reporter_page_never_names_an_intake_member_as_a_reader(
+    make_page: Any, server: LiveServer
+) -> None:
+    page, _ = make_page(origin(server))
+    page.goto(origin(server) + "/")
+    page.wait_for_selector("#intro-readers li", state="attached")  # in a closed <details>
+    readers = page.text_content("#intro-readers") or ""
+    assert "Ada Lovelace" in readers and "Alan Turing" in readers
+    assert "Ivy Intake" not in readers
+
+
 def test_an_intake_members_console_only_files(make_page: Any, server: LiveServer) -> None:
     page, watch = make_page(origin(server))
     _unlock(page, server, member(server, "Ivy"), "view-intake")

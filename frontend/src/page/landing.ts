@@ -36,7 +36,11 @@ export function showReaders(manifest: Manifest): void {
     el("ul", {}, ...activeMembers(manifest).flatMap((m) => (ids.includes(m.id) ? [el("li", {}, memberLabel(m))] : [])));
   routedNote(list).hidden = manifest.routes === undefined;
   if (manifest.routes === undefined) {
-    list.replaceChildren(...activeMembers(manifest).map((m) => el("li", {}, memberLabel(m))));
+    // Every reader: the current members but intake ones, who file and read nothing (protocol §4.5, Roles).
+    const readers = routeReaders(manifest, null);
+    list.replaceChildren(
+      ...activeMembers(manifest).flatMap((m) => (readers.includes(m.id) ? [el("li", {}, memberLabel(m))] : [])),
+    );
   } else {
     // One item per kind of incident the form offers that has a route, then
     // one for every other kind (the administrators only): protocol §4.5

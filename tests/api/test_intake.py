@@ -112,7 +112,7 @@ def test_the_intake_key_is_refused_every_other_team_route(intake_api: Api) -> No
     assert ("GET", "/v1/team/cases") in routes and ("GET", "/v1/team/audit") in routes
     assert len(routes) >= 20
     for method, path in routes:
-        body = None if method in ("GET", "DELETE") else {}
+        body: dict[str, Any] | None = None if method in ("GET", "DELETE") else {}
         with pytest.raises(ApiError) as exc:
             ivy.call(method, _filled(path), body,
                      query={"cases": _cases(api)[0]["id"]} if path == "/v1/team/reports" else None)

@@ -7,6 +7,7 @@ nothing claimed; the progress UI passes axe."""
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,11 @@ def test_256_mib_upload_survives_two_cuts_and_decrypts_byte_exact(
     page, watch = make_page(origin)
     log = open_report(page, origin, [path])
     cut_twice(page, log, LOCAL_PARTS)
+    # Back under way: the share sent, the speed and the time left; a screen reader hears the share.
+    detail = re.compile(r"\d+% sent · [\d.]+ [KMG]?B/s · about \d+ (seconds?|minutes?) left")
+    page.locator("#sending-files .upload-detail", has_text=detail).wait_for()
+    live = page.locator("#sending-files [role=status][aria-live=polite]")
+    assert re.fullmatch(r"video\.bin: \d+% sent", live.inner_text())
     page.wait_for_selector("#step-receipt:not([hidden])", timeout=900_000)
     assert forget_cut_requests(watch)
 

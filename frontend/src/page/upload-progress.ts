@@ -21,9 +21,14 @@ export interface UploadProgressView {
   end: (key: string) => void;
 }
 
-/** A duration in the page's language, in minutes above two of them, with Intl's own plural forms. */
+/** A duration in the page's language (seconds, minutes above two, hours above two), with Intl's own plural forms. */
 function duration(seconds: number, lang: string): string {
-  const [value, unit] = seconds >= 120 ? [Math.round(seconds / 60), "minute"] : [Math.max(1, seconds), "second"];
+  const [value, unit] =
+    seconds >= 7200
+      ? [Math.round(seconds / 3600), "hour"]
+      : seconds >= 120
+        ? [Math.round(seconds / 60), "minute"]
+        : [Math.max(1, seconds), "second"];
   return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay: "long" }).format(value);
 }
 

@@ -13,6 +13,7 @@ import { clearFigures, initFigures, showFigures } from "./console/figures.js";
 import {
   clearInbox,
   forgetCase,
+  inboxCases,
   inboxSummary,
   initInbox,
   markStale,
@@ -70,7 +71,7 @@ initCase({
 });
 initTeam();
 initIntake();
-initFigures();
+initFigures({ inboxCases });
 initDrills({
   openCase: (id) => void openCase(id),
 });

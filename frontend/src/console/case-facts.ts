@@ -2,8 +2,9 @@
 // listing (with the plaintext `drill` flag of a filed report, protocol
 // §4.4 "Filing"), each case's record (the days it was acknowledged, given
 // feedback and closed, and how: GET /v1/team/cases/{id}, one audited
-// case.read each) and its report's answers, decrypted here: reports the
-// inbox already opened are reused, the others fetched 50 a request.
+// case.read each) and its report's answers: the inbox's category where it
+// has one (decrypted, or kept in its index), else the report decrypted
+// here, fetched 50 a request (a drill's always: its mark is in the report).
 // Everything stays in this tab's memory and is dropped on lock.
 import { getCase, listCases } from "../lib/api.js";
 import { drillOf } from "../lib/drill.js";
@@ -37,10 +38,19 @@ onLock(() => {
   forms = new Map();
 });
 
-async function readForms(summaries: readonly CaseSummary[]): Promise<void> {
+/** What the inbox already knows of a case's report: its category (null: not decrypted yet). */
+export type KnownCategory = (caseId: string, reportId: string) => string | null;
+
+async function readForms(summaries: readonly FiledSummary[], known: KnownCategory): Promise<void> {
   const todo: CaseSummary[] = [];
   for (const s of summaries) {
     if (forms.has(s.report.id)) continue;
+    // A drill's mark is in its report, which the inbox does not keep: those are opened here.
+    const category = s.drill === true ? null : known(s.id, s.report.id);
+    if (category !== null) {
+      forms.set(s.report.id, { category });
+      continue;
+    }
     const cached = session.cases.get(s.id);
     if (cached?.detail.report.id === s.report.id) forms.set(s.report.id, formOf(cached.report));
     else todo.push(s);
@@ -67,11 +77,13 @@ async function readForms(summaries: readonly CaseSummary[]): Promise<void> {
 
 /**
  * Every case the member sees (`only` those), with its record and its
- * report's answers. `progress(done, total)` follows the records read.
+ * report's answers (only the category where `known` gives it).
+ * `progress(done, total)` follows the records read.
  */
 export async function loadCases(
   progress: (done: number, total: number) => void,
   only: (s: FiledSummary) => boolean = () => true,
+  known: KnownCategory = () => null,
 ): Promise<LoadedCase[]> {
   const { client } = current();
   const summaries = ((await listCases(client)) as FiledSummary[]).filter(only);
@@ -82,7 +94,7 @@ export async function loadCases(
     if (!details.has(key)) details.set(key, await getCase(client, s.id));
     progress(++done, summaries.length);
   });
-  await readForms(summaries);
+  await readForms(summaries, known);
   return summaries.flatMap((summary) => {
     const detail = details.get(`${summary.id} ${summary.updated}`);
     return detail ? [{ summary, detail, form: forms.get(summary.report.id) ?? {} }] : [];

@@ -9,8 +9,9 @@ import playbooks from "candor:playbooks";
 import uPlot from "uplot";
 import { computeFigures, type DrillScore, type Figures } from "../lib/figures.js";
 import { textIn } from "../lib/playbook.js";
+import type { ReportFields } from "../lib/inbox-index.js";
 import { todayUtc } from "../lib/manifest.js";
-import { RESOLUTIONS } from "../lib/types.js";
+import { type CaseSummary, RESOLUTIONS } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { drillScores, factsOf, loadCases } from "./case-facts.js";
 import { i18n, session, showError, stillOpen } from "./session.js";
@@ -23,7 +24,15 @@ const CHART_HEIGHT = 260;
 let charts: uPlot[] = [];
 let shown: { figures: Figures; drills: DrillScore[] } | null = null;
 
-export function initFigures(): void {
+export interface FigureHooks {
+  /** The inbox's cases with what it decrypted of them (the inbox's own load, awaited). */
+  inboxCases(): Promise<{ summary: CaseSummary; fields: ReportFields | null }[]>;
+}
+
+let hooks: FigureHooks | null = null;
+
+export function initFigures(wiring: FigureHooks): void {
+  hooks = wiring;
   $("figures-print").addEventListener("click", () => {
     window.print();
   });
@@ -52,10 +61,17 @@ async function loadFigures(): Promise<void> {
   const status = $("figures-status");
   $("figures-error").hidden = true;
   try {
-    const cases = await loadCases((done, total) => {
+    // The inbox decrypted (or keeps in its index) every report's category: none is opened twice.
+    const inbox = new Map((await (hooks?.inboxCases() ?? Promise.resolve([]))).map((c) => [c.summary.id, c]));
+    const known = (id: string, report: string): string | null => {
+      const row = inbox.get(id);
+      return row?.fields && row.summary.report.id === report ? row.fields.category : null;
+    };
+    const progress = (done: number, total: number): void => {
       status.replaceChildren(tr("console.figures.loading", { done, total }));
       i18n().apply(status);
-    });
+    };
+    const cases = await loadCases(progress, () => true, known);
     const drills = await drillScores(cases, playbooks);
     if (!stillOpen(epoch)) return;
     const categories = (categoryField?.options ?? []).map((o) => o.value);

@@ -21,6 +21,7 @@ from tests.support.team import MEMBERS, Team, make_team
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+VOICEMAIL = b"Voicemail transcript: the caller's account posts links since 3 a.m."
 CALL = {"summary": "Caller: our account posts crypto spam",
         "details": "Phoned at nine; the posts started overnight."}
 
@@ -79,6 +80,8 @@ def test_a_member_files_a_phone_report_whose_receipt_opens_the_follow_up(
     assert page.get_attribute("#q-summary-input", "aria-invalid") == "true"
     assert page.query_selector("#intake-receipt") is None
 
+    page.set_input_files("#intake-files", files=[
+        {"name": "voicemail.txt", "mimeType": "text/plain", "buffer": VOICEMAIL}])
     _fill(page, "phone", CALL["summary"])
     receipt = str(page.get_attribute("#intake-receipt", "data-receipt"))
     groups = page.locator("#intake-receipt .receipt-groups li").all_inner_texts()
@@ -92,6 +95,10 @@ def test_a_member_files_a_phone_report_whose_receipt_opens_the_follow_up(
     assert (case["source"], case["drill"]) == ("phone", False)
     assert view.report["form"]["summary"] == CALL["summary"] and view.warnings == []
     assert member(server, "Ivy").member_id not in case["access"]
+    (entry,) = view.report["attachments"]
+    assert entry["name"] == "voicemail.txt"
+    s = server.session(member(server, "Alan"))
+    assert teamops.attachment(s, case["id"], entry) == VOICEMAIL
 
     # The caller, at home, opens the follow-up page with the receipt read out to them.
     followup, _ = make_page(origin(server))

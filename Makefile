@@ -83,8 +83,8 @@ typecheck-js: deps
 # eslint (typescript-eslint, strict + type-checked; import-x/no-cycle is the
 # import-cycle check) and the formatter's check.
 lint-js: deps
-	npx eslint frontend/src frontend/build.ts frontend/build.mjs tests/js eslint.config.mjs
-	npx prettier --check frontend/src frontend/build.ts frontend/build.mjs tests/js eslint.config.mjs tsconfig.json .prettierrc.json
+	npx eslint frontend/src frontend/build.ts frontend/build-heif.ts frontend/build.mjs tests/js eslint.config.mjs
+	npx prettier --check frontend/src frontend/build.ts frontend/build-heif.ts frontend/build.mjs tests/js eslint.config.mjs tsconfig.json .prettierrc.json
 
 pytest: deps
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadgroup

@@ -41,7 +41,7 @@ export default tseslint.config(
     rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
   },
   {
-    files: ["frontend/src/**/*.ts", "frontend/build.ts"],
+    files: ["frontend/src/**/*.ts", "frontend/build.ts", "frontend/build-heif.ts"],
     extends: [...tseslint.configs.strictTypeChecked, ...tseslint.configs.stylisticTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

@@ -566,8 +566,14 @@ if __name__ == "__main__":
     import audit_vectors
     import chain_vectors
     import documents_vectors
+    import ed25519_vectors
+    import grants_vectors
     import keyfile_vectors
     import labels_vectors
+    import notice_vectors
+    import passkey_vectors
+    import puzzle_vectors
+    import release_vectors
     import rotation_vectors
     import routes_vectors
 
@@ -583,3 +589,9 @@ if __name__ == "__main__":
     rotation_vectors.generate()
     routes_vectors.generate()
     labels_vectors.generate()
+    ed25519_vectors.main()
+    grants_vectors.main()
+    notice_vectors.main()
+    passkey_vectors.generate()
+    puzzle_vectors.generate()
+    release_vectors.main()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import run_axe
+from tests.browser.conftest import run_axe, screenshot
 from tests.browser.report_site import t
 from tests.browser.upload_fixtures import (
     LOCAL_PARTS,
@@ -60,24 +60,28 @@ def test_256_mib_upload_survives_two_cuts_and_decrypts_byte_exact(
     assert plain_sha256(admin.keyfile, entry, sealed) == digest
 
 
+@pytest.mark.parametrize(
+    ("viewport", "locale", "lang"), [("desktop", "en-US", "en"), ("phone", "ar", "ar")]
+)
 def test_cancel_stops_the_upload_and_nothing_is_claimed(
-    make_page: Any, small_parts: LiveServer, tmp_path: Path
+    make_page: Any, small_parts: LiveServer, tmp_path: Path, viewport: str, locale: str, lang: str
 ) -> None:
     path, _ = large_file(tmp_path, 4 * MIB)
     origin = small_parts.url.rstrip("/")
-    page, watch = make_page(origin)
+    page, watch = make_page(origin, viewport, locale)
     log = open_report(page, origin, [path])
     wait_until(page, lambda: len(log.taken) >= 3)
     page.context.set_offline(True)
-    detail_says(page, "upload.offline")
+    detail_says(page, "upload.offline", lang)
     live = page.locator("#sending-files [role=status][aria-live=polite]")
-    assert t("en", "upload.offline") in live.inner_text()
+    assert t(lang, "upload.offline") in live.inner_text()
     assert run_axe(page) == []
+    screenshot(page, f"upload-offline-{viewport}-{lang}")
 
     page.click("#sending-files .upload-cancel")
     page.context.set_offline(False)
     page.wait_for_selector("#sending-error:not([hidden])")
-    assert t("en", "upload.cancelled", name=path.name) in live.inner_text()
+    assert t(lang, "upload.cancelled", name=path.name) in live.inner_text()
     tried = len(log.tried)
     page.click("#sending-back")
     assert len(log.tried) == tried, "a part went up after cancel"

@@ -238,8 +238,8 @@ def open_report(page: Any, origin: str, files: list[Path]) -> PartLog:
     return log
 
 
-def detail_says(page: Any, key: str) -> None:
-    page.wait_for_selector(f"#sending-files .upload-detail:has-text({t('en', key)!r})")
+def detail_says(page: Any, key: str, lang: str = "en") -> None:
+    page.wait_for_selector(f"#sending-files .upload-detail:has-text({t(lang, key)!r})")
 
 
 def cut_twice(page: Any, log: PartLog, parts: re.Pattern[str]) -> None:

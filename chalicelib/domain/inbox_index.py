@@ -69,6 +69,9 @@ class IndexedCase(CaseSummary, total=False):
     on or after the day the index was written."""
 
     last: str | None  # "reporter" or "team": who wrote the last message; None: no message
+    # A filed report's plaintext source and drill flag (protocol §4.4, "Filing").
+    source: str
+    drill: bool
 
 
 class IndexAnswer(TypedDict, total=False):
@@ -114,6 +117,8 @@ def _listed(ctx: Context, case: CaseRecord, today: date, since: str) -> IndexedC
         "acknowledge_by": due["acknowledge_by"], "feedback_by": due["feedback_by"],
         "overdue": due["overdue"],
         "report": {"id": case["report"]["id"], "size": case["report"]["size"]}}
+    if "source" in case:  # listed as GET /v1/team/cases lists it, so the inbox marks a drill
+        listed["source"], listed["drill"] = case["source"], case.get("drill", False)
     if case["updated"] >= since:
         last = None
         if case["messages"]:

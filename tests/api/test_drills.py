@@ -35,6 +35,10 @@ def test_a_drill_is_never_overdue_nor_counted_by_the_digest(local_api: Api) -> N
     [real] = [c for c in listed.values() if c["id"] != drill_id]
     assert real["overdue"] is True and "drill" not in real
     assert admin.call("GET", f"/v1/team/cases/{drill_id}")["overdue"] is False
+    # The inbox index route lists cases as GET /v1/team/cases does: the inbox marks the drill.
+    indexed = {c["id"]: c for c in admin.call("GET", "/v1/team/index")["cases"]}
+    assert (indexed[drill_id]["drill"], indexed[drill_id]["overdue"]) == (True, False)
+    assert "drill" not in indexed[real["id"]]
     found, counts = notify.tally(api.ctx, {})
     assert (found.new_reports, found.acknowledge_due, found.feedback_due) == (1, 1, 0)
     assert sum(counts.values()) == 0  # today's count: neither was received today

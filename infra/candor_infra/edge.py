@@ -233,9 +233,12 @@ def _tag(pattern: str) -> str:
     return hashlib.sha256(pattern.encode()).hexdigest()[:10]
 
 
-def _cors(allow_origin: str | None) -> cloudfront.ResponseHeadersCorsBehavior | None:
+def _cors(
+    allow_origin: str | None, expose: str | None = None
+) -> cloudfront.ResponseHeadersCorsBehavior | None:
     """Access-Control-Allow-Origin for public files read by a page of another
-    origin (the offline verifier, from file://): simple GETs, no credentials."""
+    origin (the offline verifier, from file://): simple GETs, no credentials;
+    `expose` lets it read the headers a release signs."""
     if allow_origin is None:
         return None
     return cloudfront.ResponseHeadersCorsBehavior(
@@ -243,6 +246,7 @@ def _cors(allow_origin: str | None) -> cloudfront.ResponseHeadersCorsBehavior | 
         access_control_allow_headers=["*"],
         access_control_allow_methods=["GET", "HEAD"],
         access_control_allow_origins=[allow_origin],
+        access_control_expose_headers=[h.strip() for h in expose.split(",")] if expose else None,
         origin_override=True,
     )
 
@@ -258,7 +262,7 @@ def _pages_headers_policy(
         if pattern
         else "Candor pages: frontend/headers.json plus the object-storage origin",
         security_headers_behavior=_security_headers(headers, headers.csp),
-        cors_behavior=_cors(headers.allow_origin),
+        cors_behavior=_cors(headers.allow_origin, headers.expose_headers),
         custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
             custom_headers=[
                 cloudfront.ResponseCustomHeader(header=name, value=value, override=True)

@@ -37,6 +37,8 @@ CLOUDFRONT_CSP_MAX = 1783
 # Sent through the policy's CORS block: CloudFront refuses CORS headers among
 # custom headers, and adds them to answers to requests with an Origin.
 ALLOW_ORIGIN = "access-control-allow-origin"
+EXPOSE_HEADERS = "access-control-expose-headers"
+CORS_HEADERS = frozenset({ALLOW_ORIGIN, EXPOSE_HEADERS})
 
 
 class HeadersFileInvalid(ValueError):
@@ -52,8 +54,10 @@ class PageHeaders:
     hsts_subdomains: bool
     hsts_preload: bool
     custom: dict[str, str] = field(default_factory=dict)
-    # Access-Control-Allow-Origin ("*": public files) or None.
+    # Access-Control-Allow-Origin ("*": public files) or None, and the
+    # Access-Control-Expose-Headers that goes with it.
     allow_origin: str | None = None
+    expose_headers: str | None = None
     # CloudFront path pattern (with its leading "/") -> that path's whole header set.
     paths: dict[str, PageHeaders] = field(default_factory=dict)
 
@@ -98,7 +102,7 @@ def _page_headers(flat: dict[str, str], storage_origins: list[str], where: str) 
     custom = {
         _canonical(name): value
         for name, value in flat.items()
-        if name.lower() not in SECURITY_HEADERS and name.lower() != ALLOW_ORIGIN
+        if name.lower() not in SECURITY_HEADERS | CORS_HEADERS
     }
     return PageHeaders(
         csp=with_storage_origins(csp, storage_origins),
@@ -107,6 +111,7 @@ def _page_headers(flat: dict[str, str], storage_origins: list[str], where: str) 
         hsts_preload=hsts[2],
         custom=custom,
         allow_origin=headers.get(ALLOW_ORIGIN),
+        expose_headers=headers.get(EXPOSE_HEADERS) if ALLOW_ORIGIN in headers else None,
     )
 
 
@@ -173,6 +178,8 @@ def served(page: PageHeaders) -> dict[str, str]:
     hsts = (f"max-age={page.hsts_seconds}" + ("; includeSubDomains" if page.hsts_subdomains else "")
             + ("; preload" if page.hsts_preload else ""))
     cors = {"Access-Control-Allow-Origin": page.allow_origin} if page.allow_origin else {}
+    if page.allow_origin and page.expose_headers:
+        cors["Access-Control-Expose-Headers"] = page.expose_headers
     return {"Content-Security-Policy": page.csp, "Strict-Transport-Security": hsts,
             "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY", **page.custom, **cors}

@@ -76,12 +76,14 @@ def test_paths_get_the_whole_set_with_their_changes(tmp_path: Path) -> None:
     path = tmp_path / "headers.json"
     path.write_text(json.dumps({
         "headers": {"Content-Security-Policy": "default-src 'none'; script-src 'self'",
-                    "Permissions-Policy": "usb=()", "Access-Control-Allow-Origin": "*"},
+                    "Permissions-Policy": "usb=()", "Access-Control-Allow-Origin": "*",
+                    "Access-Control-Expose-Headers": "*"},
         "paths": {"console/*": {"permissions-policy": "usb=(self)"},
                   "assets/clean-*.js": {
                       "Content-Security-Policy": "script-src 'self' 'wasm-unsafe-eval'"}}}))
     page = load_page_headers(path, [ORIGIN])
     assert page.allow_origin == "*" and "Access-Control-Allow-Origin" not in page.custom
+    assert page.expose_headers == "*" and "Access-Control-Expose-Headers" not in page.custom
     console, worker = page.paths["/console/*"], page.paths["/assets/clean-*.js"]
     assert console.custom == {"Permissions-Policy": "usb=(self)"} and console.csp == page.csp
     assert console.allow_origin == "*"
@@ -90,7 +92,7 @@ def test_paths_get_the_whole_set_with_their_changes(tmp_path: Path) -> None:
     assert worker.custom == page.custom
 
     file = served_file(page)  # what the deploy writes into the build for the release
-    assert file["Access-Control-Allow-Origin"] == "*"
+    assert file["Access-Control-Allow-Origin"] == file["Access-Control-Expose-Headers"] == "*"
     assert file["Permissions-Policy"] == "usb=()"
     assert file["paths"] == {"console/*": {"Permissions-Policy": "usb=(self)"},
                              "assets/clean-*.js": {"Content-Security-Policy": worker.csp}}

@@ -9,9 +9,9 @@ import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import { openBytes } from "../../frontend/src/lib/documents.js";
 import { openSealer, PartCutter, UploadCancelled, UploadFailed } from "../../frontend/src/lib/attachments.js";
 import { paddedSize, unpadAttachment } from "../../frontend/src/lib/padding.js";
-import { AttachmentUpload, PART_URL_FRESH_MS } from "../../frontend/src/lib/upload.js";
+import { AttachmentUpload, NETWORK_PATIENCE_MS, PART_URL_FRESH_MS } from "../../frontend/src/lib/upload.js";
 import { announceDue, RateMeter } from "../../frontend/src/lib/upload-rate.js";
-import { ApiError } from "../../frontend/src/lib/api.js";
+import { ApiError, RETRY } from "../../frontend/src/lib/api.js";
 
 const identity = await generateX25519Identity();
 const recipients = [await identityToRecipient(identity)];
@@ -87,6 +87,7 @@ function fakeServer({ partSize = 65536, above = 100_000, fail = () => null, onli
     now: () => s.clock,
     sleep: async (ms) => {
       s.slept.push(ms);
+      s.clock += ms;
     },
     isOnline: () => s.onlineFlag,
     whenOnline: () =>
@@ -239,6 +240,9 @@ test("after giving up, run() again continues from the first part not confirmed",
   const up = await upload(s, data);
   await assert.rejects(up.run(), (err) => err instanceof UploadFailed && err.status === 0);
   assert.equal(s.completes, 0);
+  // While the browser says it is online, network errors are tried again for a while, not six times.
+  assert.ok(s.slept.length > RETRY.attempts);
+  assert.ok(s.slept.reduce((a, b) => a + b) >= NETWORK_PATIENCE_MS);
   const before = s.puts.length;
   broken = false;
   const done = await up.run();

@@ -110,6 +110,8 @@ const STARTS_AFRESH: ReadonlySet<string> = new Set(["not_found", "attachment_mis
 
 /** A part URL is asked again once this old: the server grants 15 minutes (protocol §4.2). */
 export const PART_URL_FRESH_MS = 12 * 60 * 1000;
+/** How long network errors are tried again while the browser says it is online, before "Try again". */
+export const NETWORK_PATIENCE_MS = 2 * 60 * 1000;
 /** Fresh URLs a refused (403) PUT may ask for before the refusal stands. */
 const REFUSALS = 2;
 
@@ -348,10 +350,12 @@ export class AttachmentUpload {
 
   /**
    * Call `call` until it succeeds. Offline, wait for the network without
-   * counting a try; otherwise a network error, 429 or 5xx is tried again
-   * after api.ts's backoff, up to RETRY.attempts times.
+   * counting a try. A network error while the browser says it is online (a
+   * Wi-Fi with no way out, a tunnel) is tried again after api.ts's backoff
+   * for NETWORK_PATIENCE_MS; a 429 or 5xx up to RETRY.attempts times.
    */
   private async patiently<T>(call: () => Promise<T>): Promise<T> {
+    const since = this.env.now();
     for (let attempt = 1; ; attempt++) {
       await this.untilOnline();
       try {
@@ -363,7 +367,8 @@ export class AttachmentUpload {
           attempt--;
           continue;
         }
-        const delay = attempt < RETRY.attempts ? retryDelay(attempt, retryAfter(err)) : null;
+        const patient = isNetwork(err) ? this.env.now() - since < NETWORK_PATIENCE_MS : attempt < RETRY.attempts;
+        const delay = patient ? retryDelay(attempt, retryAfter(err)) : null;
         if (delay === null) throw err;
         const state = this.state;
         this.emit("retrying", this.confirmed);
@@ -387,5 +392,8 @@ function retryable(err: unknown): boolean {
   if (err instanceof UploadFailed) return err.status === 0 || err.status === 429 || err.status >= 500;
   return err instanceof ApiError && err.retryable;
 }
+
+const isNetwork = (err: unknown): boolean =>
+  (err instanceof UploadFailed || err instanceof ApiError) && err.status === 0;
 
 const retryAfter = (err: unknown): number | undefined => (err instanceof ApiError ? err.retryAfter : undefined);

@@ -105,8 +105,9 @@ class S3Parts:
                                            for p in parts]},
             )
         except ClientError as exc:
-            if _code(exc) in _NO_UPLOAD and self.blob_size(key) == sum(lengths):
-                return  # a concurrent completion won
+            done = _code(exc) in {*_NO_UPLOAD, "PreconditionFailed"}
+            if done and self.blob_size(key) == sum(lengths):
+                return  # a concurrent completion won (the name is random: it was this one)
             if _code(exc) == "PreconditionFailed":
                 raise ConditionFailed(0) from None
             raise unavailable(exc) from exc

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -107,5 +108,24 @@ def test_completion_refuses_missing_and_short_parts(store: AwsCaseStore) -> None
         store.complete_parts(key, upload_id, LENGTHS)
     assert store.blob_size(key) is None
     _send(store, key, upload_id, data, [2])
+    store.complete_parts(key, upload_id, LENGTHS)
+    assert store.get_blob(key) == data
+
+
+def test_a_concurrent_completion_counts_as_done(store: AwsCaseStore,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.store import aws_parts
+
+    key, upload_id, data = _start(store)
+    _send(store, key, upload_id, data, [1, 2, 3])
+    listed = aws_parts._list_parts
+
+    def racing(*args: Any) -> list[Any]:
+        parts = listed(*args)
+        monkeypatch.setattr(aws_parts, "_list_parts", listed)
+        store.complete_parts(key, upload_id, LENGTHS)  # another request completes first
+        return parts
+
+    monkeypatch.setattr(aws_parts, "_list_parts", racing)
     store.complete_parts(key, upload_id, LENGTHS)
     assert store.get_blob(key) == data

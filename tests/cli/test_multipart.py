@@ -24,7 +24,7 @@ from chalicelib.config import KiB, Limits, Settings
 from chalicelib.domain import team_roster
 from chalicelib.domain.cases import Context
 from chalicelib.store.base import StorageUnavailable
-from chalicelib.store.local import ByteSource, LocalCaseStore
+from chalicelib.store.local import ByteSource, LocalCaseStore, UploadRefused
 from tests.support.live import start_live_server
 from tests.support.team import Team
 
@@ -161,3 +161,16 @@ def test_candor_serve_asks_the_part_routes_for_a_puzzle_under_load(tmp_path: Pat
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_expired_part_url_is_asked_again(flaky: tuple[str, FlakyStore], team: Team) -> None:
+    url, store = flaky
+    store.failure = UploadRefused  # 403, as for a URL that expired on a slow line
+    transport = Recording(url, sleep=lambda _: None)
+    data = os.urandom(300 * KiB)
+    sub = submit(ApiClient(transport), team.manifest, FORM, files=[Evidence("video.mp4", data)])
+    [attachment_id] = sub.body["attachments"]
+    asked = [c for c in transport.calls if c.endswith(f"{attachment_id}/parts")]
+    assert len(asked) == 2  # the batch, then part 2 alone
+    assert sorted(store.sent) == sorted([*range(1, max(store.sent) + 1), 2])
+    assert _opened(team, sub.body, store.get_blob(attachment_id)) == data

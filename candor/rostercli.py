@@ -219,6 +219,10 @@ def _routes_proposal(args: argparse.Namespace, routes: dict[str, list[str]]) -> 
     unknown = [m for route in routes.values() for m in route if m not in current]
     if unknown:
         raise CliError(f"{unknown[0]} is not a current member (`candor members list`)")
+    intake = {m["id"] for m in members if m["role"] == mf.INTAKE}
+    named = [m for route in routes.values() for m in route if m in intake]
+    if named:  # protocol §4.5, Roles: files reports, reads none
+        raise CliError(f"{named[0]} is an intake member: it reads no report, so no route names it")
     unsigned = roster.next_manifest(s.manifest, members, today(), routes=routes)
     lines = roster.manifest_diff(s.manifest, unsigned) or ["(no change)"]
     _publish(args, s, unsigned, lines)

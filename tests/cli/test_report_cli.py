@@ -162,3 +162,11 @@ def test_an_alert_becomes_a_form_that_keeps_all_it_said() -> None:
     assert webhook.alert_form({"x": 1}, "other")["summary"] == "Monitoring alert"
     with pytest.raises(webhook.AlertRefused):
         webhook.alert_form([], None)
+
+
+def test_no_route_names_the_intake_member(tmp_path: Path, with_intake: Team) -> None:
+    data, anchor = local_team(tmp_path, with_intake)
+    refused = candor("manifest", "routes", "set", "harassment", with_intake.by_name("Ivy").id,
+                     "--yes", "--data-dir", str(data), "--manifest", str(anchor),
+                     "--key", str(tmp_path / "ada.candor-key"), ok=False)
+    assert refused.stderr.count("\n") == 1 and "is an intake member" in refused.stderr

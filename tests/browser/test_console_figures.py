@@ -119,6 +119,12 @@ def _expected_volumes(today: date) -> tuple[list[str], dict[str, list[str]]]:
     return [m.strftime("%b %Y") for m in months], rows
 
 
+def _overdue() -> list[Scripted]:
+    """Never acknowledged after 7 days, or acknowledged over 95 days ago, open, without feedback."""
+    return [s for s in HISTORY if (s.ack is None and s.days_ago > 7) or (
+        s.ack is not None and s.feedback is None and not s.resolution and s.days_ago - s.ack > 95)]
+
+
 def _check_figures(page: Any, today: date) -> None:
     months, rows = _expected_volumes(today)
     volume = _table(page, "figures-volume")
@@ -142,8 +148,7 @@ def _check_figures(page: Any, today: date) -> None:
     assert int(fb_row[3]) + int(fb_row[4]) == len(HISTORY) - len(fed)
 
     closed = [s for s in HISTORY if s.resolution]
-    overdue = [s for s in HISTORY if (s.ack is None and s.days_ago > 7) or (
-        s.ack is not None and s.feedback is None and not s.resolution and s.days_ago - s.ack > 95)]
+    overdue = _overdue()
     states = {r[0]: r[1] for r in _table(page, "figures-states")[1:]}
     assert (states["Open"], states["Overdue"], states["Closed"]) == (
         str(len(HISTORY) - len(closed)), str(len(overdue)), str(len(closed)))
@@ -187,6 +192,16 @@ def test_figures_match_the_script_and_a_drill_runs_to_its_summary(
     [drill] = drills
     assert drill["source"] == "drill" and drill["overdue"] is False
     _work_drill(page, server, drill["id"])
+    # The inbox marks the drill, and its "overdue only" filter never lists it.
+    page.click("#tab-inbox")
+    page.wait_for_selector("#inbox-progress[data-state=done]")
+    page.click("#inbox-refresh")
+    page.wait_for_selector("#inbox-rows [data-drill]")
+    assert page.locator("#inbox-rows [data-drill]").count() == 1
+    page.check("#f-overdue")
+    page.wait_for_function("!document.querySelector('#inbox-rows [data-drill]')")
+    assert page.locator("#inbox-rows .case-link").count() == len(_overdue())
+    page.uncheck("#f-overdue")
 
     page.click("#tab-drills")
     page.wait_for_selector(f"#drill-rows tr[data-case='{drill['id']}']")

@@ -3,8 +3,8 @@ tests: a PDF from reportlab with author, XMP, document ids and an
 incremental update, a docx from python-docx with an author and a comment,
 an MP4 from PyAV (FFmpeg) with a location in ``©xyz`` and ``loci``, a GIF
 from Pillow with a comment, and a HEIC photo from libheif's encoder
-(Debian's heif-enc) carrying a camera make and model, a GPS position and
-XMP with an author."""
+(Debian's heif-enc; an AVIF from it too) carrying a camera make and model,
+a GPS position and XMP with an author."""
 
 from __future__ import annotations
 
@@ -135,9 +135,10 @@ def heic_picture() -> Image.Image:
     return picture
 
 
-def heic_with_gps() -> bytes:
-    """A HEIC photo encoded by heif-enc (libheif with x265), which copies the
-    source JPEG's Exif (make, model, GPS) and XMP (dc:creator) into it."""
+def heic_with_gps(*, avif: bool = False) -> bytes:
+    """A HEIC photo encoded by heif-enc (libheif with x265; an AVIF picture with
+    aom when ``avif``), which copies the source JPEG's Exif (make, model, GPS)
+    and XMP (dc:creator) into it."""
     heif_enc = shutil.which("heif-enc")
     if heif_enc is None:
         raise RuntimeError(
@@ -158,6 +159,6 @@ def heic_with_gps() -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         source, out = Path(tmp) / "in.jpg", Path(tmp) / "out.heic"
         source.write_bytes(data[:2] + exif_segment() + xmp_segment + data[2:])
-        encode = [heif_enc, "-q", "90", "-o", str(out), str(source)]
+        encode = [heif_enc, *(["--avif"] if avif else []), "-q", "90", "-o", str(out), str(source)]
         subprocess.run(encode, check=True, capture_output=True)
         return out.read_bytes()

@@ -3,8 +3,10 @@ own encoder (Debian's heif-enc) with a camera make and model, a GPS position
 and XMP goes through the page in Chromium, which decodes it with libheif's
 WebAssembly build in the clean worker and redraws it as a JPEG; the team
 decrypts it, Debian's exiftool finds none of those fields, and Pillow reads
-a JPEG of the same size showing the same picture. The decoder is fetched
-only once a HEIC is chosen, and sending the original stays a choice."""
+a JPEG of the same size showing the same picture. An AVIF picture with the
+same fields (which that libheif build cannot decode) is redrawn by
+Chromium's own decoder in the same worker. The decoder is fetched only
+once such a file is chosen, and sending the original stays a choice."""
 
 from __future__ import annotations
 
@@ -44,21 +46,23 @@ def _decoder_requests(watch: Any) -> list[str]:
 def test_heic_redrawn_as_jpeg_without_metadata(
     make_page: Any, server: LiveServer, tmp_path: Path
 ) -> None:
-    heic = made.heic_with_gps()
-    original = exif_tags(heic, tmp_path, "original.heic")
-    assert original.keys() >= REMOVED_TAGS  # the test can fail: the fields are there to remove
-    assert (original["File:ImageWidth"], original["File:ImageHeight"]) == made.HEIC_SIZE
+    heic, avif = made.heic_with_gps(), made.heic_with_gps(avif=True)
+    for data, name in ((heic, "original.heic"), (avif, "original.avif")):
+        original = exif_tags(data, tmp_path, name)
+        assert original.keys() >= REMOVED_TAGS  # the test can fail: the fields are there to remove
+        assert (original["File:ImageWidth"], original["File:ImageHeight"]) == made.HEIC_SIZE
 
     page, watch = make_page(server.url)
     page.goto(server.url + "/")
     page.wait_for_selector("#fingerprint:not(:empty)", state="attached")
     assert _decoder_requests(watch) == []  # the pages never load the decoder
-    _fill_form(page, {"photo.heic": heic, "kept.heic": heic})
-    page.wait_for_selector("#file-list li:nth-child(2) button")
-    # The decoder's WebAssembly came with the HEICs, into the clean worker (a fresh one per file).
-    assert len(_decoder_requests(watch)) == 2
-    note = _note(page, "photo.heic")
-    assert all(f in note for f in ("location (GPS)", "GPSLatitude", "Make", "XMP")), note
+    _fill_form(page, {"photo.heic": heic, "kept.heic": heic, "scene.avif": avif})
+    page.wait_for_selector("#file-list li:nth-child(3) button")
+    # The decoder's WebAssembly came with the files, into the clean worker (a fresh one per file).
+    assert len(_decoder_requests(watch)) == 3
+    for name in ("photo.heic", "scene.avif"):
+        note = _note(page, name)
+        assert all(f in note for f in ("location (GPS)", "GPSLatitude", "Make", "XMP")), note
     kept = page.locator("#file-list li", has_text="kept.heic")
     kept.locator("input.send-original").check()
     assert kept.locator(".original-warning").is_visible()
@@ -73,15 +77,15 @@ def test_heic_redrawn_as_jpeg_without_metadata(
 
     received = _received(server, server.team[0])
     assert received.pop("kept.heic") == heic  # the reporter's choice, byte for byte
-    ((name, jpeg),) = received.items()
-    assert name == "photo.jpg"  # named as what it now is
-    found = exif_tags(jpeg, tmp_path, "received.jpg")
-    assert found["File:FileType"] == "JPEG"
-    groups = {"IFD0", "ExifIFD", "GPS", "XMP-dc", "XMP-x"}
-    assert not {k for k in found if k.split(":")[0] in groups}
-    assert made.AUTHOR not in json.dumps(found) and "52 deg" not in json.dumps(found)
-    with Image.open(io.BytesIO(jpeg)) as picture:
-        assert picture.format == "JPEG" and picture.size == made.HEIC_SIZE
-        difference = ImageChops.difference(picture.convert("RGB"), made.heic_picture())
-        # The same picture, through two lossy codecs.
-        assert max(ImageStat.Stat(difference).mean) < 8
+    assert sorted(received) == ["photo.jpg", "scene.jpg"]  # named as what they now are
+    for name, jpeg in received.items():
+        found = exif_tags(jpeg, tmp_path, f"received-{name}")
+        assert found["File:FileType"] == "JPEG", name
+        groups = {"IFD0", "ExifIFD", "GPS", "XMP-dc", "XMP-x"}
+        assert not {k for k in found if k.split(":")[0] in groups}, name
+        assert made.AUTHOR not in json.dumps(found) and "52 deg" not in json.dumps(found)
+        with Image.open(io.BytesIO(jpeg)) as picture:
+            assert picture.format == "JPEG" and picture.size == made.HEIC_SIZE, name
+            difference = ImageChops.difference(picture.convert("RGB"), made.heic_picture())
+            # The same picture, through two lossy codecs.
+            assert max(ImageStat.Stat(difference).mean) < 8, name

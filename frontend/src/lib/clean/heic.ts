@@ -1,6 +1,7 @@
 // HEIC/HEIF photos (what an iPhone takes): decoded by libheif, compiled to
-// WebAssembly (npm libheif-js, LGPL-3.0, its WebAssembly build), and drawn
-// into a new JPEG, so nothing of the original file but its pixels is sent:
+// WebAssembly (npm libheif-js, LGPL-3.0, its WebAssembly build; AVIF, which
+// that build leaves out, by the browser's own decoder), and drawn into a new
+// JPEG, so nothing of the original file but its pixels is sent:
 // no Exif (device, GPS, times), no XMP, no thumbnail or depth map. Runs in
 // the clean worker only (frontend/src/workers/clean.ts): the decoder's
 // 1.4 MB of WebAssembly is fetched when the first HEIC is chosen, never by
@@ -86,37 +87,48 @@ async function decode(lib: Libheif, bytes: Uint8Array): Promise<ImageData> {
   }
 }
 
+/**
+ * The picture as the browser itself decodes it, where it can: AVIF (which
+ * this libheif build leaves out) in Chromium and Firefox, HEIC in Safari,
+ * and any HEIF file where the decoder could not load. Orientation applied.
+ */
+async function decodeNatively(bytes: Uint8Array): Promise<ImageBitmap | null> {
+  if (typeof createImageBitmap === "undefined") return null;
+  try {
+    return await createImageBitmap(new Blob([bytes as BlobPart]), { imageOrientation: "from-image" });
+  } catch {
+    return null;
+  }
+}
+
 /** A new JPEG of the pixels alone (the browser's encoder writes no Exif). */
-async function encodeJpeg(pixels: ImageData): Promise<Uint8Array> {
+async function encodeJpeg(pixels: ImageData | ImageBitmap): Promise<Uint8Array> {
   const canvas = new OffscreenCanvas(pixels.width, pixels.height);
   const context = canvas.getContext("2d");
   if (!context) throw new HeicUndecodable("no canvas");
-  context.putImageData(pixels, 0, 0);
+  if (pixels instanceof ImageData) context.putImageData(pixels, 0, 0);
+  else {
+    context.drawImage(pixels, 0, 0);
+    pixels.close();
+  }
   const jpeg = await canvas.convertToBlob({ type: "image/jpeg", quality: JPEG_QUALITY });
   return new Uint8Array(await jpeg.arrayBuffer());
 }
 
 /**
- * Re-encode a HEIC/HEIF photo as a JPEG of the same size, naming what went
- * (its Exif fields and XMP, or "HEIF" for a file that names none, since the
- * whole container is left behind).
- * @returns the cleaned JPEG, `{cannot: "heic"}` where the decoder cannot run
- *   (not loaded, blocked, no OffscreenCanvas), or `{cannot: "unreadable"}`
- *   for a file libheif cannot decode
+ * Re-encode a HEIC/HEIF photo (or an AVIF picture) as a JPEG of the same
+ * size, naming what went (its Exif fields and XMP, or "HEIF" for a file
+ * that names none, since the whole container is left behind). libheif
+ * decodes it; where libheif cannot, the browser's own decoder is tried.
+ * @returns the cleaned JPEG, `{cannot: "heic"}` where no decoder runs (the
+ *   WebAssembly blocked, no OffscreenCanvas), or `{cannot: "unreadable"}`
+ *   for a file neither decoder reads
  */
 export async function cleanHeic(bytes: Uint8Array): Promise<(Cleaned & { reencoded: true }) | CannotClean> {
-  let lib: Libheif;
-  try {
-    lib = await loadLibheif();
-  } catch {
-    return { cannot: "heic" };
-  }
-  let pixels: ImageData;
-  try {
-    pixels = await decode(lib, bytes);
-  } catch {
-    return { cannot: "unreadable" };
-  }
+  if (typeof OffscreenCanvas === "undefined") return { cannot: "heic" };
+  const lib = await loadLibheif().catch(() => null);
+  const pixels = (lib && (await decode(lib, bytes).catch(() => null))) ?? (await decodeNatively(bytes));
+  if (!pixels) return { cannot: lib ? "unreadable" : "heic" };
   const found = heifMetadata(bytes);
   return { bytes: await encodeJpeg(pixels), removed: found.length ? found : ["HEIF"], reencoded: true };
 }

@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import { openBytes } from "../../frontend/src/lib/documents.js";
-import { openSealer, PartCutter, UploadCancelled, UploadFailed } from "../../frontend/src/lib/attachments.js";
+import {
+  openSealer,
+  PartCutter,
+  plainStream,
+  UploadCancelled,
+  UploadFailed,
+} from "../../frontend/src/lib/attachments.js";
 import { paddedSize, unpadAttachment } from "../../frontend/src/lib/padding.js";
 import { AttachmentUpload, NETWORK_PATIENCE_MS, PART_URL_FRESH_MS } from "../../frontend/src/lib/upload.js";
 import { announceDue, RateMeter } from "../../frontend/src/lib/upload-rate.js";
@@ -134,6 +140,47 @@ test("the cutter gives parts of exactly the part size, the last shorter, hashing
   assert.equal(cutter.sha256, sha(sealed));
   assert.deepEqual(await opened(sealed, data.length), data);
   assert.equal(await cutter.next(), null);
+});
+
+test("the file is read in pieces of at most 64 KiB, bytes in memory without a copy", async () => {
+  const bytes = bytesOf(300_000);
+  for (const source of [bytes, new Blob([bytes])]) {
+    const pieces = [];
+    for await (const piece of plainStream(source)) pieces.push(piece);
+    assert.ok(pieces.every((p) => p.length <= 65536));
+    assert.deepEqual(joined(pieces), bytes);
+    if (source === bytes) assert.equal(pieces[1].buffer, bytes.buffer);
+  }
+});
+
+test("while part n goes up, the file is read at most one part ahead", async () => {
+  const P = 1 << 20;
+  let read = 0;
+  // A file the browser reads in 64 KiB pieces, counting what was read.
+  class CountedFile extends Blob {
+    stream() {
+      const count = new globalThis.TransformStream({
+        transform(chunk, controller) {
+          read += chunk.length;
+          controller.enqueue(chunk);
+        },
+      });
+      return super.stream().pipeThrough(count);
+    }
+  }
+  const file = new CountedFile(Array.from({ length: 160 }, (_, i) => bytesOf(65536, i + 3)));
+  const readAtPut = [];
+  const s = fakeServer({ partSize: P, above: P });
+  const put = s.transport.put;
+  s.transport.put = async (target, body, onSent, signal) => {
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the network is slower than sealing
+    readAtPut.push(read);
+    return put(target, body, onSent, signal);
+  };
+  const up = await upload(s, file);
+  await up.run();
+  readAtPut.forEach((r, i) => assert.ok(r <= (i + 3) * P, `part ${i + 1}: ${r} bytes read`));
+  assert.deepEqual(await opened(s.sealed(), file.size), new Uint8Array(await new Blob([file]).arrayBuffer()));
 });
 
 test("a large file goes up in parts, URLs asked 16 at a time, then completed; it opens byte-exact", async () => {

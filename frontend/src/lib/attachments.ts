@@ -34,13 +34,44 @@ export interface Sealer {
 export async function openSealer(source: Blob | Uint8Array, recipients: readonly string[]): Promise<Sealer> {
   const encrypter = encrypterFor(recipients);
   const plainSize = source instanceof Uint8Array ? source.length : source.size;
-  const input = source instanceof Uint8Array ? new Blob([source as BlobPart]).stream() : source.stream();
   try {
-    const stream = await encrypter.encrypt(input.pipeThrough(attachmentPadder(plainSize)));
+    const stream = await encrypter.encrypt(plainStream(source).pipeThrough(attachmentPadder(plainSize)));
     return { stream, size: stream.size(paddedSize(plainSize)), plainSize };
   } catch (err) {
     throw new SealFailed(reason(err));
   }
+}
+
+/** The size of the plaintext pieces sealing reads: one age STREAM chunk. */
+const PIECE = 64 * 1024;
+
+/**
+ * A file's bytes as a stream of pieces of at most 64 KiB, read only as
+ * sealing asks for them: typage seals a whole chunk it is given at once,
+ * so one large chunk (cleaned bytes in memory, or a browser's big read)
+ * would be sealed whole ahead of the upload. Bytes in memory are not copied.
+ */
+export function plainStream(source: Blob | Uint8Array): ReadableStream<Uint8Array> {
+  if (source instanceof Uint8Array) {
+    let offset = 0;
+    return new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (offset >= source.length) controller.close();
+          else controller.enqueue(source.subarray(offset, (offset += PIECE)));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+  return source.stream().pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        // Views of the chunk the browser read: no copy.
+        for (let o = 0; o < chunk.length; o += PIECE) controller.enqueue(chunk.subarray(o, o + PIECE));
+      },
+    }),
+  );
 }
 
 /**

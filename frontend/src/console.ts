@@ -23,6 +23,7 @@ import {
 import { clearIntake, initIntake, showIntake } from "./console/intake.js";
 import { clearPasskeys, initPasskeys, passkeyKey, showPasskeys } from "./console/passkeys.js";
 import { initProposal, onPublished } from "./console/proposal.js";
+import { clearReleases, initReleases } from "./console/releases.js";
 import {
   begin,
   current,
@@ -77,6 +78,7 @@ initDrills({
 });
 initAudit();
 initProposal();
+initReleases();
 initBanner();
 initPasskeys();
 onPublished(showBanner);
@@ -187,6 +189,7 @@ onLock(() => {
   clearAudit();
   clearBanner();
   clearPasskeys();
+  clearReleases();
   $("whoami").hidden = true;
   $("whoami").textContent = "";
   $("lock").hidden = true;

@@ -13,7 +13,7 @@ from candor.client import ApiClient
 from candor.reporter import Evidence, submit
 from chalicelib.config import MiB
 from tests.awslambda.packaged import packaged_lambda
-from tests.cli.test_multipart import FORM, Recording, _opened
+from tests.cli.test_multipart_cli import FORM, Recording, _opened
 from tests.support.team import Team
 
 

@@ -80,6 +80,8 @@ export function uploadProgress(
     const shown = percent(fraction, lang);
     const stateKey = STATE_KEYS[progress.state];
     if (stateKey) detail.replaceChildren(tr(stateKey));
+    else if (progress.state === "sealing")
+      detail.replaceChildren(); // a small file sealed before its one PUT: nothing sent yet
     else if (speed === null || left === null) detail.replaceChildren(tr("upload.sent", { percent: shown }));
     else {
       const args = { percent: shown, speed: formatSize(speed, lang), left: duration(left, lang) };

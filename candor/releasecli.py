@@ -116,6 +116,20 @@ def release_sign(args: argparse.Namespace) -> int:
     return 0
 
 
+def release_propose(args: argparse.Namespace) -> int:
+    """The unsigned proposal of the built site, for admins who sign in the
+    console (console/releases.ts) or with `candor release sign`."""
+    manifest, site, path = _anchor(args), _site(args), Path(args.proposal)
+    if path.exists():
+        raise CliError(f"{path} exists: sign it, or remove it first")
+    proposal = rel.unsigned_release(site, manifest, _published(site), today(), args.lifetime)
+    for line in [*_summary(proposal), *_changes(proposal, _published(site))]:
+        print(f"  {line}")
+    _write(path, proposal)
+    print(f"wrote {path}: {manifest['threshold']} admin signature(s) needed")
+    return 0
+
+
 def release_publish(args: argparse.Namespace) -> int:
     manifest, site = _anchor(args), _site(args)
     release = rel.verify_release(_read_json(Path(args.proposal), "the proposal"), manifest)
@@ -164,6 +178,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     group = sub.add_parser("release", help="sign and publish a release of the pages")
     actions = group.add_subparsers(dest="release_command", required=True, metavar="ACTION")
     for name, func, text in (
+            ("propose", release_propose, "write the unsigned proposal of the built pages"),
             ("sign", release_sign, "add your signature to a release proposal (made if absent)"),
             ("publish", release_publish, "check the threshold, write the release into the site")):
         p = actions.add_parser(name, help=text)
@@ -173,8 +188,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                                           "the anchor in use, as for team commands)")
         if name == "sign":
             p.add_argument("--key", help="your FILE.candor-key (default: the config file's)")
+        if name != "publish":
             p.add_argument("--lifetime", type=int, default=mf.MAX_LIFETIME_DAYS, metavar="DAYS",
                            help="days a new release is valid (at most 90)")
+        if name == "sign":
             p.add_argument("--yes", action="store_true", help="do not ask before signing")
         p.set_defaults(func=func)
     p = actions.add_parser("compare", help="compare a build with a release (anyone, no key)")

@@ -31,15 +31,16 @@ SOURCES = ("phone", "walk-in", "monitoring")  # a drill is `candor drill start`
 
 def file_report(
     s: teamops.Session, form: Mapping[str, str], source: str, *,
-    files: Sequence[Evidence] = (), lang: str = "en",
+    files: Sequence[Evidence] = (), lang: str = "en", exclude: Sequence[str] = (),
 ) -> Submission:
-    """Seal ``form`` to its category's readers under the current manifest,
-    as the page does, and file it as ``source``. Raises ManifestExpired
-    (nothing sealed), ApiError, TeamError."""
+    """Seal ``form`` to its category's readers under the current manifest
+    but ``exclude`` (whom the caller does not want to read it), as the page
+    does, and file it as ``source``. Raises ManifestExpired (nothing
+    sealed), ApiError, TeamError."""
     s.manifest = s.refresh_manifest()  # a long-running webhook sees new members
     s.require_unexpired()
     return submit(s.api, s.manifest, form, files=files, lang=lang, today=s.today(),
-                  filed={"source": source})
+                  exclude=exclude, filed={"source": source})
 
 
 def _form(args: argparse.Namespace) -> dict[str, str]:
@@ -74,7 +75,8 @@ def _evidence(paths: Sequence[str]) -> list[Evidence]:
 def report_submit(args: argparse.Namespace) -> int:
     form = _form(args)
     files = _evidence(args.attach or [])
-    sub = file_report(session(args), form, args.source, files=files, lang=args.lang)
+    sub = file_report(session(args), form, args.source, files=files, lang=args.lang,
+                      exclude=args.exclude or [])
     # A monitoring alert has nobody to follow up: its receipt is not shown.
     receipt = None if args.source == "monitoring" else sub.receipt.text
     if args.json:
@@ -128,6 +130,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--field", action="append", metavar="NAME=VALUE",
                    help="another form answer (where, when, who, urgency, …)")
     p.add_argument("--attach", action="append", metavar="FILE")
+    p.add_argument("--exclude", action="append", metavar="MEMBER",
+                   help="a member the caller does not want to read it (`candor members list`)")
     p.add_argument("--lang", default="en", help="the report's language (default en)")
     p.set_defaults(func=run(report_submit))
 

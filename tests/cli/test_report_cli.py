@@ -57,12 +57,14 @@ def test_report_submit_files_a_phone_report_and_shows_its_receipt(
     done = candor("report", "submit", "--data-dir", str(data), "--manifest", str(anchor),
                   "--key", str(tmp_path / "grace.candor-key"), "--source", "phone",
                   "--answers", str(answers), "--field", "where=Reception desk",
-                  "--attach", str(photo), "--json")
+                  "--attach", str(photo), "--exclude", with_intake.by_name("Alan").id,
+                  "--json")
     printed = json.loads(done.stdout)
     assert printed["source"] == "phone" and printed["receipt"]
 
     ((case, view),) = _filed(data, with_intake).values()
     assert case["source"] == "phone" and case["drill"] is False
+    assert with_intake.by_name("Alan").id not in case["access"]  # the caller left him out
     assert view.report["form"] == {"category": "harassment", "summary": "Caller: threats by DM",
                                    "details": "Since Monday, from a new account.",
                                    "where": "Reception desk"}

@@ -82,7 +82,8 @@ def test_reporter_limits_below_the_puzzle_rate_are_refused() -> None:
 def test_cloudfront_passes_the_proof_in_and_the_challenge_out(synth: Synth, stage: str) -> None:
     template = synth.templates[stage]
     (distribution,) = resources(template, "AWS::CloudFront::Distribution").values()
-    (behaviour,) = distribution["DistributionConfig"]["CacheBehaviors"]
+    (behaviour,) = [b for b in distribution["DistributionConfig"]["CacheBehaviors"]
+                    if b["PathPattern"] == "/v1/*"]
     policies = template["Resources"]
     request = policies[behaviour["OriginRequestPolicyId"]["Ref"]]["Properties"]
     assert "Candor-Proof" in request["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]

@@ -4,7 +4,7 @@
 // never overdue or due soon, so the overdue filter leaves it out.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dueState, isDrill, matches } from "../../frontend/src/console/inbox-sort.js";
+import { dueState, isDrill, matches, sourceOf } from "../../frontend/src/console/inbox-sort.js";
 
 const NO_FILTER = { status: "", category: "", urgency: "", assignee: "", overdue: false, awaiting: false, words: [] };
 const row = (n, tags, summary = {}) => ({
@@ -51,4 +51,19 @@ test("a drill is never overdue or due soon here, and the overdue filter leaves i
     [drill, real].filter((r) => matches(r, { ...NO_FILTER, overdue: true })).map((r) => r.summary.id),
     [real.summary.id],
   );
+});
+
+test("the source filter tells a page's report from a filed one", () => {
+  const page = row(1, []);
+  const phone = row(2, [], { source: "phone" });
+  const walkIn = row(3, [], { source: "walk-in" });
+  assert.deepEqual(
+    [page, phone, walkIn].map((r) => sourceOf(r.summary)),
+    ["page", "phone", "walk-in"],
+  );
+  const shown = (source) =>
+    [page, phone, walkIn].filter((r) => matches(r, { ...NO_FILTER, source })).map((r) => r.summary.id);
+  assert.deepEqual(shown("page"), [page.summary.id]);
+  assert.deepEqual(shown("walk-in"), [walkIn.summary.id]);
+  assert.equal(shown("").length, 3);
 });

@@ -8,6 +8,8 @@ import type { CaseRead, Shown } from "../lib/teamops.js";
 import type { CaseDetail, ReportDoc } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { attachmentItem } from "./attachments.js";
+import { sourceOf } from "./inbox-sort.js";
+import { sourceLabel } from "./inbox-table.js";
 import { i18n, memberName } from "./session.js";
 import { categoryLabel } from "./views.js";
 
@@ -50,6 +52,9 @@ export function renderMeta(d: CaseDetail): void {
     ["console.meta.legal_hold", [tr(d.legal_hold ? "console.yes" : "console.no")]],
     ["console.meta.access", [d.access.map(memberName).join(", ")]],
   ];
+  // A filed report says how it came in (protocol §4.4, "Filing"); a page's report says nothing more.
+  const source = sourceOf(d);
+  if (source !== "page") rows.splice(1, 0, ["console.meta.source", [sourceLabel(source)]]);
   const dl = $("case-meta");
   dl.replaceChildren(...rows.flatMap(([key, value]) => [el("dt", {}, tr(key)), el("dd", {}, ...value)]));
   if (d.overdue)

@@ -23,6 +23,8 @@ export interface Filters {
   words: string[];
   /** Only cases with this tag ("" for any). */
   tag?: string;
+  /** Only cases from this source (sourceOf; "" for any). */
+  source?: string;
 }
 
 export const SORTS = ["received_desc", "received_asc", "urgency", "acknowledge_by", "feedback_by", "status"] as const;
@@ -37,6 +39,15 @@ export const FEEDBACK_SOON_DAYS = 14;
  */
 export const isDrill = (s: CaseSummary): boolean => (s as CaseSummary & { drill?: unknown }).drill === true;
 
+/** The sources a member may file a report for (protocol §4.4, "Filing"); a page's report has none. */
+export const SOURCES = ["phone", "walk-in", "monitoring", "drill"] as const;
+
+/** Where a case came from: the plaintext `source` of a filed report, or "page". */
+export function sourceOf(s: CaseSummary): string {
+  const source = (s as CaseSummary & { source?: unknown }).source;
+  return typeof source === "string" ? source : "page";
+}
+
 /** The reporter spoke last: the team owes an answer. */
 export const awaitingTeam = (row: SortRow): boolean => row.last === "reporter";
 
@@ -49,6 +60,7 @@ export function matches(row: SortRow, f: Filters): boolean {
   if (f.category && row.fields?.category !== f.category) return false;
   if (f.urgency && row.fields?.urgency !== f.urgency) return false;
   if (f.tag && !row.tags?.includes(f.tag)) return false;
+  if (f.source && sourceOf(s) !== f.source) return false;
   const text = row.fields?.text ?? "";
   const tags = row.tags ?? [];
   return f.words.every((w) => text.includes(w) || s.id.toLowerCase().includes(w) || tags.some((t) => t.includes(w)));

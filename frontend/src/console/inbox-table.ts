@@ -6,9 +6,8 @@ import questionnaire from "candor:questionnaire";
 import { type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { categoryField, select } from "./views.js";
-import { dueState, isDrill, SORTS } from "./inbox-sort.js";
+import { dueState, isDrill, SORTS, SOURCES, sourceOf } from "./inbox-sort.js";
 import { current, i18n, memberName } from "./session.js";
-import { fillTagFilter } from "./tags.js";
 
 const urgencyField = questionnaire.fields.find((f) => f.key === "urgency");
 /** The questionnaire's urgency values, most urgent first (the order it offers them in). */
@@ -49,6 +48,10 @@ export function markers(
 ): { cls: string | null; nodes: HTMLElement[] } {
   const due = dueState(s, today);
   const nodes: HTMLElement[] = [];
+  const source = sourceOf(s);
+  // A drill's marker says it already; a page's report is the ordinary case and has none.
+  if (source !== "page" && source !== "drill")
+    nodes.push(el("span", { class: "badge badge-source", dataset: { source } }, sourceLabel(source)));
   if (isDrill(s))
     nodes.push(el("span", { class: "badge badge-drill", dataset: { drill: "" } }, tr("console.drill.badge")));
   if (due === "overdue") nodes.push(el("span", { class: "badge badge-late" }, tr("console.inbox.overdue")));
@@ -141,7 +144,31 @@ export function fillFilterChoices(rows: readonly { summary: CaseSummary; tags?: 
     "f-sort",
     SORTS.map((s) => [s, t(`console.sort.${s}`)]),
   );
-  fillTagFilter(rows);
+  // The source filter shows once a filed case is listed (a team that files nothing never needs it).
+  const sources = toolSelect("f-source", "console.source.filter");
+  const filed = rows.some((r) => sourceOf(r.summary) !== "page");
+  if (!filed) sources.value = "";
+  if (sources.parentElement) sources.parentElement.hidden = !filed;
+  const choices = ["page", ...SOURCES].map((s): [string, string] => [s, sourceLabel(s)]);
+  fillSelect("f-source", [all, ...choices]);
+}
+
+/** A source in words: the catalogue's, or the server's value itself for one this console does not know. */
+export function sourceLabel(source: string): string {
+  const key = `console.source.${source.replace("-", "_")}`;
+  const text = i18n().t(key);
+  return text === key ? source : text;
+}
+
+/** A filter of the inbox's toolbar, made once before its check boxes. */
+export function toolSelect(id: string, labelKey: string): HTMLSelectElement {
+  const found = document.getElementById(id);
+  if (found instanceof HTMLSelectElement) return found;
+  const chooser = el("select", { id });
+  const tool = el("div", { class: "tool" }, el("label", { for: id, "data-i18n": labelKey }), chooser);
+  $("f-overdue").parentElement?.before(tool);
+  i18n().apply(tool);
+  return chooser;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   explainEmpty,
   fillFilterChoices,
   markers,
+  toolSelect,
   URGENCY_LEVELS,
   urgencyLabel,
   VirtualRows,
@@ -62,6 +63,7 @@ let sync = new InboxSync();
 
 function fillFilters(): void {
   fillFilterChoices([...rows.values()]);
+  fillTagFilter(rows.values());
 }
 
 export function initInbox(wiring: InboxHooks): void {
@@ -71,6 +73,7 @@ export function initInbox(wiring: InboxHooks): void {
   for (const id of ["f-status", "f-category", "f-urgency", "f-assignee", "f-sort", "f-overdue", "f-awaiting"])
     $(id).addEventListener("change", render);
   tagFilter().addEventListener("change", render);
+  toolSelect("f-source", "console.source.filter").addEventListener("change", render);
   initBulk({
     newCases: () => [...rows.values()].filter((r) => r.summary.status === "received").map((r) => r.summary.id),
     label: (id) => {
@@ -383,6 +386,7 @@ function render(): void {
     awaiting: input("f-awaiting").checked,
     words: input("f-search").value.toLowerCase().split(/\s+/).filter(Boolean),
     tag: tagFilter().value,
+    source: select("f-source").value,
   };
   const shown = [...rows.values()]
     .filter((r) => matches(r, filters))

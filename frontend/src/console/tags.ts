@@ -6,21 +6,14 @@
 import { currentTags, parseTags, postMeta } from "../lib/case-meta.js";
 import { $, el, tr } from "../page/common.js";
 import type { View } from "./case-sections.js";
+import { toolSelect } from "./inbox-table.js";
 import { current, i18n, manifest, memberName, session, showError, stillOpen } from "./session.js";
 import { button, input } from "./views.js";
 
 // -- the inbox --------------------------------------------------------------------------------
 
 /** The tag filter, made once in the inbox's toolbar before the check boxes. */
-export function tagFilter(): HTMLSelectElement {
-  const found = document.getElementById("f-tag");
-  if (found instanceof HTMLSelectElement) return found;
-  const chooser = el("select", { id: "f-tag" });
-  const tool = el("div", { class: "tool" }, el("label", { for: "f-tag", "data-i18n": "console.tags.filter" }), chooser);
-  $("f-overdue").parentElement?.before(tool);
-  i18n().apply(tool);
-  return chooser;
-}
+export const tagFilter = (): HTMLSelectElement => toolSelect("f-tag", "console.tags.filter");
 
 /** Fill the filter with every tag the rows carry, sorted; "All" first; the choice kept while offered. */
 export function fillTagFilter(rows: Iterable<{ tags?: readonly string[] | null }>): void {

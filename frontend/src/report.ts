@@ -16,7 +16,7 @@ import { showNotices, withNotice } from "./page/notices.js";
 import { fieldId, readForm, relabelFields, renderField, watchCounters, type FormError } from "./page/form.js";
 import { solvePuzzlesInWorker } from "./page/puzzle.js";
 import { renderReceiptBox } from "./page/receipt-box.js";
-import { markPracticeReceipt, practiceSend, practising, startPractice } from "./page/practice.js";
+import { practiceSend, practising, startPractice } from "./page/practice.js";
 import { settings } from "./page/site.js";
 import { Steps } from "./page/steps.js";
 
@@ -236,7 +236,6 @@ async function send(): Promise<void> {
   if (pending === null || sending) return;
   if (practising()) {
     showReceipt(practiceSend());
-    markPracticeReceipt($("receipt-box"), i18n);
     return;
   }
   // The head may have expired since the page was opened: then nothing is encrypted.

@@ -213,6 +213,7 @@ def test_figures_match_the_script_and_a_drill_runs_to_its_summary(
                                        "ls => ls.map(l => l.dataset.state)")
     assert states[:2] == ["done", "done"] and len(states) == 6
     assert "The acknowledgement" not in page.inner_text("#drill-summary-late")
+    screenshot(page, "console-drill-summary")
     assert run_axe(page) == []
 
     page.click("#tab-figures")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import run_axe
+from tests.browser.conftest import run_axe, screenshot
 from tests.browser.images import jpeg_with_gps
 from tests.browser.test_reporter_flow import fill_report
 from tests.support.live import LiveServer
@@ -39,6 +39,8 @@ def test_a_practice_report_walks_through_and_sends_nothing(
     page.wait_for_selector("#step-receipt:not([hidden]) #practice-receipt")
     assert page.locator("#receipt-text .receipt-groups li").count() == 7
     assert page.is_visible("#practice-banner")
+    assert "was received" not in page.inner_text("#step-receipt")
+    screenshot(page, "index-practice-receipt")
     assert run_axe(page) == []
     page.click("button[data-lang=de]")
     assert "Übungsmodus." in page.inner_text("#practice-banner")

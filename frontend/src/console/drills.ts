@@ -131,9 +131,7 @@ async function loadList(): Promise<void> {
 }
 
 const when = (iso: string): string =>
-  new Intl.DateTimeFormat(i18n().lang, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(
-    new Date(iso),
-  );
+  new Intl.DateTimeFormat(i18n().lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
 
 function renderList(): void {
   $("drill-none").hidden = listed.length > 0;

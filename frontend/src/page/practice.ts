@@ -11,7 +11,11 @@ import { $, el, type I18n, tr } from "./common.js";
 export const practising = (search: string = window.location.search): boolean =>
   new URLSearchParams(search).has("practice");
 
-/** Mark the page as practice: a banner above every step, and the send button says nothing is sent. */
+/**
+ * Mark the page as practice: a banner above every step, the send button
+ * says nothing is sent, and the receipt step says nothing was sent where
+ * it would say the report was received.
+ */
 export function startPractice(i18n: I18n): void {
   document.body.classList.add("practice");
   const banner = el(
@@ -23,17 +27,16 @@ export function startPractice(i18n: I18n): void {
   );
   $("main").prepend(banner);
   $("send").dataset.i18n = "practice.send";
+  const sent = document.querySelector<HTMLElement>('#step-receipt [data-i18n="receipt.sent"]');
+  if (sent) {
+    sent.dataset.i18n = "practice.receipt";
+    sent.id = "practice-receipt";
+    sent.classList.add("alert", "alert-warn");
+  }
   i18n.apply(document);
 }
 
 /** What "send" does in practice: nothing leaves the page; a receipt that opens nothing, to show what one is. */
 export function practiceSend(): string {
   return receiptText(generateReceipt());
-}
-
-/** Say under the practice receipt that nothing was sent and it opens nothing. */
-export function markPracticeReceipt(box: HTMLElement, i18n: I18n): void {
-  const note = el("p", { id: "practice-receipt", class: "alert alert-warn" }, tr("practice.receipt"));
-  box.prepend(note);
-  i18n.apply(note);
 }

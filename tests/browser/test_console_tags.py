@@ -46,9 +46,12 @@ def test_tags_filter_the_inbox_and_one_reply_reaches_two_linked_reporters(
     shot = {**FORM, "summary": "Roadmap screenshot on social media"}
     second = submit(server, form=shot, lang="de")
     submit(server, form={**FORM, "summary": "Unrelated phishing mail"})
+    # A caller's report, filed by a member: its source shows and filters in the inbox.
+    reporter.submit(server.client(grace), server.manifest, {**FORM, "summary": "Caller saw it"},
+                    filed={"source": "phone"})
     ids = _cases(server, ada)
     a, b = ids["Roadmap posted on a forum"], ids["Roadmap screenshot on social media"]
-    other = ids["Unrelated phishing mail"]
+    other, phoned = ids["Unrelated phishing mail"], ids["Caller saw it"]
 
     page, _ = make_page(server.url)
     unlock(page, server, ada)
@@ -112,4 +115,13 @@ def test_tags_filter_the_inbox_and_one_reply_reaches_two_linked_reporters(
     assert _shown(page) == [a]
     assert other not in _shown(page)
     page.select_option("#f-tag", "")
+    assert sorted(_shown(page)) == sorted([a, b, other, phoned])
+    page.select_option("#f-source", "phone")
+    assert _shown(page) == [phoned]
+    badge = page.locator(f"#inbox-rows tr[data-case='{phoned}'] .badge-source[data-source=phone]")
+    assert badge.inner_text() == "Phone call"
+    page.select_option("#f-source", "page")
     assert sorted(_shown(page)) == sorted([a, b, other])
+    page.select_option("#f-source", "")
+    _open(page, phoned)
+    assert "Came in by\nPhone call" in page.inner_text("#case-meta")

@@ -16,7 +16,7 @@ import type { CannotClean, Cleaned } from "./types.js";
 /** The decoder asset, set by frontend/build.ts: its file name next to the worker, and its SRI hash. */
 declare const __CANDOR_HEIF_WASM__: { file: string; integrity: string } | undefined;
 
-/** JPEG quality: a photo stays a photo (the team reads small print in it) at a third of PNG's size. */
+/** JPEG quality: high enough that small print in a photo stays legible to the team. */
 const JPEG_QUALITY = 0.92;
 
 /** The part of libheif-js's API used here (its own typings declare the C functions only). */

@@ -82,6 +82,10 @@ def test_a_member_files_a_phone_report_whose_receipt_opens_the_follow_up(
 
     page.set_input_files("#intake-files", files=[
         {"name": "voicemail.txt", "mimeType": "text/plain", "buffer": VOICEMAIL}])
+    alan = member(server, "Alan").member_id
+    page.select_option("#q-category-input", "account_compromised")  # the readers follow it
+    page.check(f"#intake-exclude-{alan}")  # the caller does not want Alan to read it
+    assert page.query_selector(f"#intake-exclude-{member(server, 'Ivy').member_id}") is None
     _fill(page, "phone", CALL["summary"])
     receipt = str(page.get_attribute("#intake-receipt", "data-receipt"))
     groups = page.locator("#intake-receipt .receipt-groups li").all_inner_texts()
@@ -94,10 +98,10 @@ def test_a_member_files_a_phone_report_whose_receipt_opens_the_follow_up(
     ((case, view),) = _filed(server).values()
     assert (case["source"], case["drill"]) == ("phone", False)
     assert view.report["form"]["summary"] == CALL["summary"] and view.warnings == []
-    assert member(server, "Ivy").member_id not in case["access"]
+    assert member(server, "Ivy").member_id not in case["access"] and alan not in case["access"]
     (entry,) = view.report["attachments"]
     assert entry["name"] == "voicemail.txt"
-    s = server.session(member(server, "Alan"))
+    s = server.session(member(server, "Grace"))
     assert teamops.attachment(s, case["id"], entry) == VOICEMAIL
 
     # The caller, at home, opens the follow-up page with the receipt read out to them.

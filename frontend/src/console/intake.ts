@@ -6,8 +6,10 @@
 // print, and opens the follow-up page like any reporter's.
 import questionnaire from "candor:questionnaire";
 import { filingApi, PendingFile, prepareCase, submitCase, type Source } from "../lib/intake.js";
+import { activeMembers } from "../lib/manifest.js";
 import { receiptGroups } from "../lib/receipt.js";
-import { $, el, pageLink, tr } from "../page/common.js";
+import { routeReaders } from "../lib/routes.js";
+import { $, el, memberLabel, pageLink, tr } from "../page/common.js";
 import { readForm, relabelFields, renderField, watchCounters } from "../page/form.js";
 import { current, i18n, lapsed, manifest, showError, stillOpen, session } from "./session.js";
 import { showView } from "./views.js";
@@ -46,6 +48,12 @@ function build(): void {
       el("p", { class: "hint", id: "intake-files-hint" }, tr("console.intake.files_hint")),
       files,
     ),
+    el(
+      "fieldset",
+      { class: "field", id: "intake-exclude" },
+      el("legend", {}, tr("console.intake.exclude")),
+      el("ul", { id: "intake-exclude-list", class: "checklist" }),
+    ),
     el("p", {}, el("button", { type: "submit", class: "primary", id: "intake-send" }, tr("console.intake.submit"))),
     el("p", { id: "intake-status", role: "status", "aria-live": "polite" }),
     el("p", { id: "intake-error", class: "alert alert-error", role: "alert", hidden: true }),
@@ -53,6 +61,10 @@ function build(): void {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     void file();
+  });
+  // The readers follow the category, as on the reporter page (protocol §4.5, Routes).
+  form.addEventListener("change", (e) => {
+    if (e.target instanceof HTMLSelectElement && e.target.name === "category") renderExclusions();
   });
   $("main").append(
     el(
@@ -81,9 +93,29 @@ export function initIntake(): void {
 export function showIntake(): void {
   build();
   reset();
+  renderExclusions();
   relabelFields(i18n());
   i18n().apply($("view-intake"));
   showView("view-intake");
+}
+
+const excludedIds = (): string[] =>
+  [...$("intake-exclude-list").querySelectorAll<HTMLInputElement>("input:checked")].map((b) => b.value);
+
+/** A box per member who would read a report of the chosen category, ticks kept; never an intake member. */
+function renderExclusions(): void {
+  const chosen = document.querySelector<HTMLSelectElement>('select[name="category"]')?.value;
+  const category = chosen === undefined || chosen === "" ? null : chosen;
+  const ticked = new Set(excludedIds());
+  const readers = routeReaders(manifest(), category);
+  $("intake-exclude-list").replaceChildren(
+    ...activeMembers(manifest()).flatMap((m) => {
+      if (!readers.includes(m.id)) return [];
+      const id = `intake-exclude-${m.id}`;
+      const box = el("input", { type: "checkbox", id, value: m.id, checked: ticked.has(m.id) });
+      return [el("li", { class: "check" }, box, el("label", { for: id }, memberLabel(m)))];
+    }),
+  );
 }
 
 function reset(): void {
@@ -124,7 +156,7 @@ async function file(): Promise<void> {
   sending = true;
   try {
     say("console.intake.sending");
-    const prepared = await prepareCase(manifest(), [], form.category);
+    const prepared = await prepareCase(manifest(), excludedIds(), form.category);
     const pending = chosen.map(
       (f) => new PendingFile({ source: f, name: f.name, type: f.type || "application/octet-stream" }),
     );
@@ -142,7 +174,12 @@ async function file(): Promise<void> {
   } catch (err) {
     if (!stillOpen(epoch)) return;
     say(null);
-    showError($("intake-error"), err);
+    if (err instanceof Error && err.message === "no_admin") {
+      // lib/intake.ts accessList: someone must be able to administer the case.
+      $("intake-error").replaceChildren(tr("console.intake.no_admin"));
+      $("intake-error").hidden = false;
+      i18n().apply($("intake-error"));
+    } else showError($("intake-error"), err);
     sending = false;
   }
 }

@@ -179,6 +179,8 @@ def cases_show(args: argparse.Namespace) -> int:
     out.print(f"case {c['id']}: {c['status']} (received {c['received']}, "
               f"acknowledge by {c['acknowledge_by']}, feedback by {c['feedback_by']}"
               f"{', OVERDUE' if c['overdue'] else ''})")
+    if c.get("source"):  # filed by a member (protocol §4.4, "Filing")
+        out.print(f"filed: {plain_label(c['source'])}{', drill' if c.get('drill') else ''}")
     _print_people(s, c)
     # What a reporter wrote reaches the terminal without escape sequences or
     # bidi overrides (protocol §6).

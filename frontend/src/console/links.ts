@@ -158,7 +158,10 @@ async function link(other: string, on: boolean): Promise<void> {
     await hooks?.reload(v.id);
     say("case-links-status", on ? "console.links.linked" : "console.links.unlinked");
   } catch (err) {
-    if (stillOpen(epoch)) showError($("case-links-status"), err);
+    if (!stillOpen(epoch)) return;
+    // One side may be written already: show the links as they are now, then why it stopped.
+    await hooks?.reload(v.id).catch(() => undefined);
+    showError($("case-links-status"), err);
   } finally {
     button("case-link-add").disabled = false;
   }

@@ -18,8 +18,8 @@ MAX_LIFETIME_DAYS = 90
 MAX_LABEL_BYTES = 200
 # An intake member files reports and reads nothing: never a reader of a
 # report, never on a route, never granted (protocol §4.5, Roles).
-ROLES = ("admin", "reviewer", "intake")
 INTAKE = "intake"
+ROLES = ("admin", "reviewer", INTAKE)
 ENTRY_FIELDS = frozenset(
     {"id", "name", "function", "role", "recipient", "signing_key",
      "old_signing_keys", "removed", "cert", "rotation"}
@@ -213,9 +213,10 @@ def parse_manifest(manifest: object) -> Manifest:
 
 def check_routes(routes: object, members: list[Any]) -> None:
     """`routes`: 1 to MAX_ROUTES category ids, each naming distinct current
-    (listed, not removed) members, none of them intake. A route never has to name an admin:
-    readers always add every admin (chalicelib.manifest.route_readers), and
-    the threshold rule keeps enough of them effective. Raises ManifestInvalid."""
+    (listed, not removed) members, none of them intake. A route never has
+    to name an admin: readers always add every admin
+    (chalicelib.manifest.route_readers), and the threshold rule keeps
+    enough of them effective. Raises ManifestInvalid."""
     require(isinstance(routes, Mapping) and 0 < len(routes) <= MAX_ROUTES,
             f"routes is not an object of 1 to {MAX_ROUTES} categories")
     assert isinstance(routes, Mapping)

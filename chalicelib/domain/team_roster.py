@@ -208,8 +208,7 @@ def rotate_member(
     """``PUT /v1/team/members/{id}``: only the member itself re-certifies its
     entry: new keys with ``rotation``, a new name or function, or a new role
     (effective only once a manifest lists it; never to or from intake).
-    Raises Forbidden, NotFound,
-    InvalidManifest, Conflict."""
+    Raises Forbidden, NotFound, InvalidManifest, Conflict."""
     if caller.id != member_id:
         raise Forbidden("Only the member itself can change its keys.")
     wire.fields(body, sorted(mf.ENTRY_FIELDS))

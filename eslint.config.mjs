@@ -41,7 +41,7 @@ export default tseslint.config(
     rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
   },
   {
-    files: ["frontend/src/**/*.ts", "frontend/build.ts", "frontend/build-heif.ts"],
+    files: ["frontend/src/**/*.ts", "frontend/build.ts", "frontend/build-heif.ts", "frontend/verify/*.ts"],
     extends: [...tseslint.configs.strictTypeChecked, ...tseslint.configs.stylisticTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -64,7 +64,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["frontend/build.mjs", "tests/js/**/*.mjs"],
+    files: ["frontend/build.mjs", "frontend/build-verifier.mjs", "tests/js/**/*.mjs"],
     extends: [js.configs.recommended],
     languageOptions: { globals: NODE_GLOBALS },
     rules: { "no-unused-vars": ["error", { argsIgnorePattern: "^_" }] },

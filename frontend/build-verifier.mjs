@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Build the offline verifier, one HTML file (docs/verify.md):
 //   node frontend/build-verifier.mjs --anchor release.json --url URL --out verify.html
-// The build is build-verifier.ts; tsx lets plain node run it.
+// The build is verify/build.ts; tsx lets plain node run it.
 import { register } from "tsx/esm/api";
 
 register();
-await import("./build-verifier.ts");
+await import("./verify/build.ts");

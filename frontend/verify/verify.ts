@@ -17,12 +17,12 @@ const $ = (id: string): HTMLElement => {
 };
 
 function pinned(): Pinned {
-  return JSON.parse($("pinned").textContent ?? "") as Pinned;
+  return JSON.parse($("pinned").textContent) as Pinned;
 }
 
 function show(outcome: "pass" | "fail" | "busy", text: string): void {
   const result = $("result");
-  result.dataset["outcome"] = outcome;
+  result.dataset.outcome = outcome;
   result.textContent = text;
 }
 

@@ -2,7 +2,7 @@
 // pinned to a release (the anchor) and to the site's address, that an
 // employee saves once and opens from disk. Run as
 //   node frontend/build-verifier.mjs --anchor release.json --url https://whistle.example.org/ --out verify.html
-// Its script (frontend/verify/, with frontend/src/lib/release.ts's rules) and
+// Its script (frontend/verify/verify.ts, with frontend/src/lib/release.ts's rules) and
 // style are inline, allowed by their hashes in its own meta CSP, whose
 // connect-src is the site's origin alone: nothing else is ever fetched.
 // The same anchor, address and source give the same bytes.
@@ -11,11 +11,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { parseRelease, releaseFingerprint } from "./src/lib/release.js";
+import { parseRelease, releaseFingerprint } from "../src/lib/release.js";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = dirname(HERE); // esbuild's working directory: output independent of the caller's cwd
-const SOURCE = join(HERE, "verify");
+const SOURCE = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(dirname(SOURCE)); // esbuild's working directory: output independent of the caller's cwd
 
 interface Args {
   anchor: string;

@@ -239,7 +239,9 @@ export class FileList {
       const blob = source instanceof Blob ? source : new Blob([source as BlobPart]);
       // The format read from the bytes, not the type the browser guessed from the name.
       const type = item.redacted?.type ?? cleanedType(result.format);
-      redactImage(blob, item.redacted?.name ?? item.file.name, type, this.i18n).then(
+      // A HEIC redrawn as JPEG goes under the JPEG's name (sentAs), blacked out or not.
+      const name = item.redacted?.name ?? sentAs(item.file, result).name;
+      redactImage(blob, name, type, this.i18n).then(
         (done) => {
           if (done === null) {
             open.focus();

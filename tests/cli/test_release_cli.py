@@ -136,3 +136,23 @@ def test_publish_refuses_a_site_changed_after_signing(
     assert publish(proposal, site, manifest) == 1
     assert "not published: followup.html: differs from release 1" in capsys.readouterr().err
     assert not (site / "release.json").exists() and not (site / "releases").exists()
+
+
+def test_propose_writes_the_unsigned_release_of_the_build_once(
+    tmp_path: Path, signed_team: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest, keys = signed_team
+    site = tmp_path / "site"
+    build(site, manifest)
+    proposal = tmp_path / "proposal.json"
+    args = ["release", "propose", str(proposal), "--site", str(site), "--manifest", str(manifest)]
+    assert main(args) == 0
+    assert "2 admin signature(s) needed" in capsys.readouterr().out
+    unsigned = json.loads(proposal.read_text())
+    assert unsigned["sigs"] == [] and unsigned["version"] == 1
+    assert rel.site_difference(rel.parse_release(unsigned), site) is None
+    assert main(args) == 1  # never overwrites a proposal others may be signing
+    assert "exists: sign it, or remove it first" in capsys.readouterr().err
+    # The CLI signs the same file the console does.
+    assert sign(proposal, site, manifest, keys["Ada"], SECRET) == 0
+    assert [s["member"] for s in json.loads(proposal.read_text())["sigs"]] != []

@@ -57,12 +57,18 @@ class ReportSize(TypedDict):
 
 
 class CaseSummary(TypedDict):
-    """One case of ``GET /v1/team/cases``."""
+    """One case of ``GET /v1/team/cases``: with the days it was
+    acknowledged, given feedback and closed, and how, so that the console's
+    figures need no request per case."""
 
     id: str
     status: str
+    resolution: str | None
     received: str
     updated: str
+    acknowledged: str | None
+    feedback: str | None
+    closed: str | None
     assignee: str | None
     access: list[str]
     acknowledge_by: str

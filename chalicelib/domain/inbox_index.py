@@ -112,8 +112,10 @@ def read(ctx: Context, caller: Caller, cursor: str | None) -> IndexAnswer:
 def _listed(ctx: Context, case: CaseRecord, today: date, since: str) -> IndexedCase:
     due = deadlines(case, today)
     listed: IndexedCase = {
-        "id": case["id"], "status": case["status"], "received": case["received"],
-        "updated": case["updated"], "assignee": case["assignee"], "access": case["access"],
+        "id": case["id"], "status": case["status"], "resolution": case["resolution"],
+        "received": case["received"], "updated": case["updated"],
+        "acknowledged": case["acknowledged"], "feedback": case["feedback"],
+        "closed": case["closed"], "assignee": case["assignee"], "access": case["access"],
         "acknowledge_by": due["acknowledge_by"], "feedback_by": due["feedback_by"],
         "overdue": due["overdue"],
         "report": {"id": case["report"]["id"], "size": case["report"]["size"]}}

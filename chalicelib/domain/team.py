@@ -67,8 +67,10 @@ def list_cases(
 
 def _summary(case: CaseRecord, today: date) -> CaseSummary:
     summary: CaseSummary = {
-        "id": case["id"], "status": case["status"], "received": case["received"],
-        "updated": case["updated"], "assignee": case["assignee"], "access": case["access"],
+        "id": case["id"], "status": case["status"], "resolution": case["resolution"],
+        "received": case["received"], "updated": case["updated"],
+        "acknowledged": case["acknowledged"], "feedback": case["feedback"],
+        "closed": case["closed"], "assignee": case["assignee"], "access": case["access"],
         **deadlines(case, today),
         "report": {"id": case["report"]["id"], "size": case["report"]["size"]}}
     return _with_filing(summary, case)

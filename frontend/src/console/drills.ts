@@ -141,13 +141,13 @@ function renderList(): void {
       const summary = el("button", { type: "button", class: "link" }, tr("console.drills.summary"));
       summary.addEventListener("click", () => void showSummary(c));
       const open = el("button", { type: "button", class: "link" }, tr("console.drills.open_case"));
-      open.addEventListener("click", () => hooks?.openCase(c.detail.id));
+      open.addEventListener("click", () => hooks?.openCase(c.summary.id));
       return el(
         "tr",
-        { dataset: { case: c.detail.id } },
+        { dataset: { case: c.summary.id } },
         el("td", {}, scenarioText(scenarioOf(c.form.drill ?? ""))),
         el("td", {}, when(c.form.drill_started ?? "")),
-        el("td", {}, tr(`console.status.${c.detail.status}`)),
+        el("td", {}, tr(`console.status.${c.summary.status}`)),
         el("td", {}, summary, " ", open),
       );
     }),

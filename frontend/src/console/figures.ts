@@ -75,7 +75,11 @@ async function loadFigures(): Promise<void> {
     const drills = await drillScores(cases, playbooks);
     if (!stillOpen(epoch)) return;
     const categories = (categoryField?.options ?? []).map((o) => o.value);
-    const figures = computeFigures(cases.map(factsOf), categories, todayUtc());
+    const figures = computeFigures(
+      cases.map((c) => factsOf(c)),
+      categories,
+      todayUtc(),
+    );
     shown = { figures, drills };
     render(figures, drills);
     status.replaceChildren(tr("console.figures.computed", { cases: figures.total, day: todayUtc() }));

@@ -188,7 +188,10 @@ test("a large file goes up in parts, URLs asked 16 at a time, then completed; it
   const s = fakeServer({ partSize: 65536 });
   const progress = [];
   const up = await upload(s, data, progress);
+  const watched = [];
+  up.watch((p) => watched.push(p));
   const done = await up.run();
+  assert.deepEqual(watched, progress);
   assert.equal(s.plan.count, Math.ceil(up.total / 65536));
   assert.ok(s.plan.count > 16);
   assert.deepEqual(

@@ -139,7 +139,7 @@ export class AttachmentUpload {
   readonly total: number;
   private readonly transport: UploadTransport;
   private readonly env: Surroundings;
-  private readonly onProgress: (progress: UploadProgress) => void;
+  private readonly listeners: ((progress: UploadProgress) => void)[] = [];
   private readonly abort = new AbortController();
   private announced: AnnouncedAttachment | null = null;
   private cutter: PartCutter | null = null;
@@ -162,7 +162,7 @@ export class AttachmentUpload {
     this.total = sealer.size;
     this.transport = options.transport ?? browserTransport;
     this.env = options.surroundings ?? browserSurroundings;
-    this.onProgress = options.onProgress ?? (() => undefined);
+    if (options.onProgress) this.listeners.push(options.onProgress);
   }
 
   /** Check the recipients and work out the sealed size; nothing is sent. @throws {SealFailed} */
@@ -176,6 +176,11 @@ export class AttachmentUpload {
 
   get id(): string | null {
     return this.announced?.id ?? null;
+  }
+
+  /** Follow the progress from now on too (a view that appears once the upload exists). */
+  watch(listener: (progress: UploadProgress) => void): void {
+    this.listeners.push(listener);
   }
 
   get cancelled(): boolean {
@@ -233,7 +238,7 @@ export class AttachmentUpload {
 
   private emit(state: UploadState, sent: number): void {
     this.state = state;
-    this.onProgress({ state, sent, total: this.total });
+    for (const listener of this.listeners) listener({ state, sent, total: this.total });
   }
 
   /** The server's plan must cover exactly the announced size. */

@@ -64,6 +64,8 @@ initCase({
     updateSummary(id, detail, meta);
   },
   summary: inboxSummary,
+  choices: async () =>
+    (await inboxCases()).flatMap((c) => (c.fields ? [{ id: c.summary.id, summary: c.fields.summary }] : [])),
   deleted: (id) => {
     forgetCase(id);
     markStale();

@@ -65,7 +65,11 @@ def test_tags_filter_the_inbox_and_one_reply_reaches_two_linked_reporters(
     assert f"Last set by {ada.name}" in page.inner_text("#case-tags-by")
     assert run_axe(page) == []
 
-    # Linked on both sides, from this case.
+    # Linked on both sides, from this case; the field suggests the other cases by summary.
+    page.wait_for_selector(f"#case-link-choices option[value='{b}']", state="attached")
+    label = page.get_attribute(f"#case-link-choices option[value='{b}']", "label")
+    assert label == "Roadmap screenshot on social media"
+    assert page.locator(f"#case-link-choices option[value='{a}']").count() == 0
     page.fill("#case-link-input", b)
     page.click("#case-link-add")
     page.wait_for_selector(f"#case-links button[data-case='{b}']")

@@ -29,6 +29,8 @@ export interface CaseHooks {
   read?(id: string, detail: CaseDetail, meta: CaseMeta): void;
   /** What the inbox knows of another case's summary (for the linked cases). */
   summary?(id: string): string | undefined;
+  /** The cases the inbox lists, with their summaries (what a link may name). */
+  choices?(): Promise<{ id: string; summary: string }[]>;
   /** The case was deleted. */
   deleted(id: string): void;
 }
@@ -137,7 +139,12 @@ function renderAll(v: View): void {
   renderEntries($("case-notes"), v, v.notes, "console.case.no_notes");
   renderChecklist(v, reloadCase);
   renderTags(v, reloadCase);
-  renderLinks(v, { open: (id) => void openCase(id), summary: (id) => hooks?.summary?.(id), reload: reloadCase });
+  renderLinks(v, {
+    open: (id) => void openCase(id),
+    summary: (id) => hooks?.summary?.(id),
+    choices: () => hooks?.choices?.() ?? Promise.resolve([]),
+    reload: reloadCase,
+  });
   renderActions(v.detail);
   renderPeople(v);
   i18n().apply($("view-case"));

@@ -17,6 +17,8 @@ export interface LinkHooks {
   open(id: string): void;
   /** What the inbox knows of a case's summary, if anything. */
   summary(id: string): string | undefined;
+  /** The cases the inbox lists, offered as the link field's suggestions. */
+  choices(): Promise<{ id: string; summary: string }[]>;
   /** Read the case shown again, and tell the inbox. */
   reload(id: string): Promise<void>;
 }
@@ -38,7 +40,14 @@ function section(): HTMLElement {
       "form",
       { id: "case-link-form" },
       el("label", { for: "case-link-input", "data-i18n": "console.links.label" }),
-      el("input", { type: "text", id: "case-link-input", autocomplete: "off", spellcheck: "false" }),
+      el("input", {
+        type: "text",
+        id: "case-link-input",
+        autocomplete: "off",
+        spellcheck: "false",
+        list: "case-link-choices",
+      }),
+      el("datalist", { id: "case-link-choices" }),
       el("button", { type: "submit", id: "case-link-add", "data-i18n": "console.links.add" }),
     ),
     el("p", { id: "case-links-status", role: "status", "aria-live": "polite" }),
@@ -125,10 +134,21 @@ export function renderLinks(v: View, wiring: LinkHooks): void {
         })
       : [el("li", { class: "small" }, tr("console.links.none"))]),
   );
+  void offerChoices(v, links);
   const form = $("links-reply-form");
   form.hidden = links.length === 0;
   $("links-reply-title").replaceChildren(tr("console.links.reply_title", { count: links.length + 1 }));
   i18n().apply(box);
+}
+
+/** The link field suggests the other listed cases by summary (typing a few words finds one). */
+async function offerChoices(v: View, links: readonly string[]): Promise<void> {
+  const cases = (await hooks?.choices()) ?? [];
+  if (shown?.id !== v.id) return;
+  const offered = cases.filter((c) => c.id !== v.id && !links.includes(c.id) && c.summary);
+  $("case-link-choices").replaceChildren(
+    ...offered.map((c) => el("option", { value: c.id, label: c.summary.slice(0, 80) })),
+  );
 }
 
 export function clearLinks(): void {
@@ -137,7 +157,8 @@ export function clearLinks(): void {
   const box = document.getElementById("case-links-box");
   if (!box) return;
   box.hidden = true;
-  for (const id of ["case-links-status", "links-reply-status", "links-reply-outcomes"]) $(id).replaceChildren();
+  for (const id of ["case-links-status", "links-reply-status", "links-reply-outcomes", "case-link-choices"])
+    $(id).replaceChildren();
   input("case-link-input").value = "";
   textArea("links-reply-text").value = "";
   confirmShown(false);

@@ -3,12 +3,15 @@
 // sandboxed frame (protocol §6). The frame holds a small HTML document with
 // the image as a data: URL: a blob: image would make Chromium build an image
 // document that styles itself inline, which the console's CSP (inherited by
-// the frame) refuses and logs.
+// the frame) refuses and logs. uploadRow shows a file the member sends, as it
+// goes up.
 import { OpenFailed } from "../lib/documents.js";
 import { plainLabel } from "../lib/labels.js";
 import { openCaseAttachment } from "../lib/teamops.js";
 import type { AttachmentEntry } from "../lib/types.js";
+import type { AttachmentUpload } from "../lib/upload.js";
 import { $, el, formatSize, saveBytes, tr } from "../page/common.js";
+import { uploadProgress } from "../page/upload-progress.js";
 import { current, i18n, session, stillOpen } from "./session.js";
 
 const PREVIEWABLE: [string, number[]][] = [
@@ -93,6 +96,20 @@ export function attachmentItem(entry: AttachmentEntry, place: AttachmentPlace): 
     ...preview,
     status,
   );
+}
+
+/**
+ * A file the member is sending with a reply or note: its name and the
+ * upload's progress (share, speed, time left, offline or retrying) with a
+ * cancel button, as on the reporter pages (page/upload-progress.ts).
+ */
+export function uploadRow(file: File, upload: AttachmentUpload): HTMLLIElement {
+  const view = uploadProgress(file.name, i18n(), () => {
+    upload.cancel();
+    view.end("upload.cancelled");
+  });
+  upload.watch(view.update);
+  return el("li", { class: "file" }, el("bdi", { class: "file-name" }, plainLabel(file.name)), " ", view.root);
 }
 
 /** The image as a data: URL (the only image source the frame may load: CSP img-src 'self' data:). */

@@ -15,6 +15,7 @@ from candor import reporter, teamops
 from candor.client import ApiClient, HttpTransport
 from tests.browser.conftest import run_axe
 from tests.browser.test_console import FORM, member, submit, unlock
+from tests.browser.test_followup import _enter
 from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -98,14 +99,26 @@ def test_tags_filter_the_inbox_and_one_reply_reaches_two_linked_reporters(
     page.wait_for_selector("#links-reply-status:has-text('Done')", timeout=60000)
     assert page.locator("#links-reply-outcomes li[data-outcome=sent]").count() == 2
     assert run_axe(page) == []
+    # The first reporter's client decrypts and verifies its own copy, bound to its own case.
     api = ApiClient(HttpTransport(server.url))
-    for sub, case_id in ((first, a), (second, b)):
-        ((doc, ok),) = reporter.follow_up(api, sub.receipt, server.manifest).read_messages(
-            server.manifest
-        )
-        assert ok and doc["text"] == text and doc["member"] == ada.member_id
-        sent = teamops.read_case(s, case_id).messages[0]
-        assert sent.ok and sent.doc and doc["case"] == sent.doc["case"]
+    ((doc, ok),) = reporter.follow_up(api, first.receipt, server.manifest).read_messages(
+        server.manifest)
+    assert ok and doc["text"] == text and doc["member"] == ada.member_id
+    sent = [teamops.read_case(s, case_id).messages[0] for case_id in (a, b)]
+    assert all(m.ok and m.doc for m in sent)
+    assert doc["case"] == (sent[0].doc or {})["case"] != (sent[1].doc or {})["case"]
+    # The second reads it on the follow-up page, in German, with the receipt only they hold.
+    follow, _ = make_page(server.url, locale="de-DE")
+    follow.goto(server.url + "/followup.html")
+    follow.wait_for_selector("main:not([hidden]) h1:not(:empty)")
+    _enter(follow, second.receipt.text)
+    follow.wait_for_selector("#step-next:not([hidden])")
+    new = str(follow.get_attribute("#next-text", "data-receipt"))
+    follow.fill("#next-last-group", new.split("-")[-1])
+    follow.click("#next-continue")
+    follow.wait_for_selector("#messages > li.message")
+    assert follow.locator("#messages > li.forged").count() == 0
+    assert text in follow.locator("#messages > li.message").nth(0).inner_text()
 
     # The inbox filters by tag over the rows it holds; after a new unlock the index carries them.
     page.click("#back-to-inbox")

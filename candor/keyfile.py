@@ -12,6 +12,8 @@ output. The console keeps wraps in its IndexedDB; this module is their twin
 reads one.
 """
 
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -53,6 +55,7 @@ __all__ = [
     "open_keyfile",
     "open_passkey_wrap",
     "passkey_identity",
+    "passkey_record_tag",
     "public_card",
     "rotate_keys",
     "seal_passkey_wrap",
@@ -316,6 +319,11 @@ def rotated_key_file_name(name: str, day: date) -> str:
 PASSKEY_PRF_INPUT = b"candor/v1/passkey-prf"
 PASSKEY_WRAP_SALT = b"candor/v1/passkey-wrap"
 PRF_SIZE = 32
+# A record's recipient is public (the reseal after a rotation needs it), so
+# anyone who can write to the browser profile could name their own: the tag,
+# which only the key's holder can make, is what a reseal trusts instead.
+PASSKEY_RECORD_SALT = b"candor/v1/passkey-record"
+PASSKEY_RECORD_FIELDS = ("id", "member", "label", "added", "recipient")
 
 
 def passkey_identity(prf: bytes) -> str:
@@ -326,6 +334,17 @@ def passkey_identity(prf: bytes) -> str:
         raise ValueError("a PRF output is 32 bytes")
     scalar = HKDF(SHA256(), PRF_SIZE, PASSKEY_WRAP_SALT, b"").derive(prf)
     return X25519Identity(scalar).encode()
+
+
+def passkey_record_tag(keyfile: KeyFile, record: Mapping[str, str]) -> str:
+    """The tag of a console's passkey record (protocol §5): b64u of
+    HMAC-SHA-256 keyed by HKDF-SHA-256(ikm=signing seed,
+    salt=PASSKEY_RECORD_SALT, info="", 32 bytes) over the JCS of the
+    record's id, member, label, added and recipient. Raises KeyError when a
+    field is missing."""
+    key = HKDF(SHA256(), 32, PASSKEY_RECORD_SALT, b"").derive(keyfile.signing_seed)
+    fields = {name: record[name] for name in PASSKEY_RECORD_FIELDS}
+    return b64u_encode(hmac.new(key, canonicalize(fields), hashlib.sha256).digest())
 
 
 def seal_passkey_wrap(keyfile: KeyFile, recipient: str) -> bytes:

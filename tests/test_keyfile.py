@@ -186,6 +186,18 @@ def test_passkey_wrap_vector(case: dict[str, Any]) -> None:
         k.open_passkey_wrap(wrap, prf)
 
 
+@pytest.mark.parametrize("case", PASSKEY["record_tags"], ids=lambda c: c["name"])
+def test_passkey_record_tag_vector(case: dict[str, Any]) -> None:
+    # HMAC-SHA-256 under HKDF(signing seed) written out with hmac, as for the identity.
+    [opened] = [c for c in PASSKEY["wraps"] if c["verdict"] == "open"]
+    key = k.open_passkey_wrap(b64u_decode(opened["wrap_b64u"]), bytes.fromhex(opened["prf_hex"]))
+    prk = hmac.new(PASSKEY["record_salt"].encode(), key.signing_seed, hashlib.sha256).digest()
+    mac_key = hmac.new(prk, b"\x01", hashlib.sha256).digest()
+    body = json.dumps(case["record"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    mac = hmac.new(mac_key, body.encode(), hashlib.sha256).digest()
+    assert k.passkey_record_tag(key, case["record"]) == b64u_encode(mac) == case["tag"]
+
+
 def test_passkey_wrap_round_trip_and_reseal_without_the_passkey(keyfile: k.KeyFile) -> None:
     prf = os.urandom(32)
     recipient = k.identity_recipient(k.passkey_identity(prf))

@@ -63,6 +63,18 @@ PUT_WRAP = """async ([id, wrap]) => {
   });
   db.close();
 }"""
+PUT_RECORD = """async (rec) => {
+  const db = await new Promise((ok) => {
+    const r = indexedDB.open("candor-console");
+    r.onsuccess = () => ok(r.result);
+  });
+  await new Promise((ok) => {
+    const r = db.transaction("passkeys", "readwrite").objectStore("passkeys")
+      .put({ ...rec, wrap: new Uint8Array(rec.wrap) });
+    r.onsuccess = ok;
+  });
+  db.close();
+}"""
 # A discoverable passkey for this origin that the console never registered.
 FOREIGN_PASSKEY = """async () => { await navigator.credentials.create({ publicKey: {
   rp: { name: "x" }, user: { id: new Uint8Array(16), name: "x", displayName: "x" },
@@ -275,7 +287,10 @@ def test_a_key_rotation_reseals_the_passkey_wraps(
     live_server: Any, make_page: Any, tmp_path: Path
 ) -> None:
     # After a rotation the server knows only the new signing key: a wrap of
-    # the old key would unlock a console whose every signed call fails.
+    # the old key would unlock a console whose every signed call fails. A
+    # recipient that someone with the browser profile wrote in (a record of
+    # their own, or a changed one) never receives the new key, and a
+    # changed recipient no longer unlocks.
     grace = member(live_server, "Grace")
     at = localhost(live_server)
     page, _watch = make_page(at)
@@ -285,6 +300,10 @@ def test_a_key_rotation_reseals_the_passkey_wraps(
     passphrase_unlock(page, grace)
     assert "added" in add_passkey(page, "Laptop")
     [before] = page.evaluate(STORED)
+    thief_prf = os.urandom(32)
+    thief = kf.identity_recipient(kf.passkey_identity(thief_prf))
+    planted = {**before, "id": "cGxhbnRlZC1jcmVkZW50aWFs", "recipient": thief}
+    page.evaluate(PUT_RECORD, planted)
     page.fill("#rotate-passphrase", grace.passphrase)
     with page.expect_download(timeout=60000) as download:
         page.click("#rotate-download")
@@ -293,13 +312,22 @@ def test_a_key_rotation_reseals_the_passkey_wraps(
     page.click("#rotate-publish")
     page.wait_for_selector("#rotate-status:has-text('new keys are in use')")
     for _ in range(100):  # resealing runs after the publish answers
-        [after] = page.evaluate(STORED)
+        after = next(r for r in page.evaluate(STORED) if r["id"] == before["id"])
         if after["wrap"] != before["wrap"]:
             break
         page.wait_for_timeout(100)
     else:
         pytest.fail("the passkey's wrap still holds the old key")
+    page.wait_for_timeout(500)  # the planted record's turn, either way
+    for record in page.evaluate(STORED):
+        with pytest.raises(kf.KeyFileLocked):
+            kf.open_passkey_wrap(bytes(record["wrap"]), thief_prf)
+    wait_for_status(page, "could not be updated")
+    assert [r["id"] for r in page.evaluate(STORED)] == [before["id"]]
+    page.evaluate(PUT_RECORD, {**after, "recipient": thief})
     lock_and_reload(page, at)
+    passkey_unlock_fails(page, "does not open the key kept for it")
+    page.evaluate(PUT_RECORD, after)
     page.click("#unlock-passkey")
     page.wait_for_selector("#inbox-progress[data-state=done]", timeout=60000)
     assert page.is_hidden("#inbox-error")

@@ -8,7 +8,15 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { b64u, fromB64u, fromHex } from "../../frontend/src/lib/encoding.js";
 import { KeyFileInvalid, KeyFileLocked, keyPlaintext } from "../../frontend/src/lib/keyfile.js";
-import { openWrap, PRF_INPUT, passkeyIdentity, passkeyRecipient, sealWrap } from "../../frontend/src/lib/passkey.js";
+import {
+  openWrap,
+  PRF_INPUT,
+  passkeyIdentity,
+  passkeyRecipient,
+  recordTag,
+  recordTagValid,
+  sealWrap,
+} from "../../frontend/src/lib/passkey.js";
 
 const v = JSON.parse(readFileSync(new URL("passkey.json", new URL("../vectors/", import.meta.url)), "utf8"));
 
@@ -62,4 +70,21 @@ print(key.member)`;
   const hex = (b) => Buffer.from(b).toString("hex");
   const out = execFileSync(".venv/bin/python", ["-c", python, hex(wrap), hex(prf)], { encoding: "utf8" });
   assert.equal(out.trim(), key.member);
+});
+
+test("passkey.json record_tags: a record's tag under the opening wrap's key, any field changing it", async (t) => {
+  const wrapped = v.wraps.find((c) => c.verdict === "open");
+  const key = await openWrap(fromB64u(wrapped.wrap_b64u), fromHex(wrapped.prf_hex));
+  const [first] = v.record_tags;
+  for (const c of v.record_tags) {
+    await t.test(c.name, () => {
+      assert.equal(recordTag(key, c.record), c.tag);
+      assert.ok(recordTagValid(key, c.record, c.tag));
+      assert.equal(recordTagValid(key, c.record, first.tag), c === first);
+    });
+  }
+  assert.equal(recordTagValid(key, first.record, undefined), false);
+  assert.equal(recordTagValid(key, first.record, "not b64u!"), false);
+  const other = { ...key, signingSeed: new Uint8Array(32) };
+  assert.equal(recordTagValid(other, first.record, first.tag), false);
 });

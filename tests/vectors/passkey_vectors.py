@@ -95,6 +95,22 @@ def _wraps() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _record_tags() -> list[dict[str, Any]]:
+    """A record's tag under the vector key (wraps[0]'s key), and how one
+    changed field changes it."""
+    fields = _fields()
+    key = kf.KeyFile(fields["member"], tuple(fields["identities"]),
+                     b64u_decode(fields["signing_seed"]), fields["api"])
+    record = {"id": b64u_encode(gv._h("passkey credential")[:16]), "member": key.member,
+              "label": "Laptop \u00e9 \u202e", "added": "2026-11-30",
+              "recipient": kf.identity_recipient(kf.passkey_identity(PRF))}
+    other = kf.identity_recipient(kf.passkey_identity(OTHER_PRF))
+    cases = [("as added", record), ("another recipient", record | {"recipient": other}),
+             ("another label", record | {"label": "Phone"}),
+             ("another day", record | {"added": "2026-12-01"})]
+    return [{"name": name, "record": r, "tag": kf.passkey_record_tag(key, r)} for name, r in cases]
+
+
 def generate() -> None:
     wraps = _wraps()
     for case in wraps:
@@ -107,9 +123,13 @@ def generate() -> None:
         "and its recipient; error length unless 32 bytes. wraps: open wrap (b64u of the "
         "file bytes) with the PRF output; verdict open (then key holds the plaintext's "
         "fields) | locked (another PRF output, tampered) | invalid (not a binary age file "
-        "with exactly one X25519 stanza, or a bad plaintext).",
+        "with exactly one X25519 stanza, or a bad plaintext). record_tags: a console "
+        "record's tag under the key of the wrap that opens: b64u HMAC-SHA-256 keyed by "
+        "HKDF-SHA-256(ikm=signing seed, salt=record_salt, info='', 32 bytes) over "
+        "JCS({id, member, label, added, recipient}).",
         "prf_input": kf.PASSKEY_PRF_INPUT.decode(), "prf_salt": kf.PASSKEY_WRAP_SALT.decode(),
-        "derivations": _derivations(), "wraps": wraps,
+        "record_salt": kf.PASSKEY_RECORD_SALT.decode(),
+        "derivations": _derivations(), "wraps": wraps, "record_tags": _record_tags(),
     })  # fmt: skip
 
 

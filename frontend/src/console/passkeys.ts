@@ -3,12 +3,24 @@
 // its PRF output opens, with its credential id and a label; any of them
 // then unlocks the console alone, and removing one deletes its wrap. The
 // console stores nothing in the browser until a passkey is added, and
-// removing the last one deletes the database (protocol §6).
+// removing the last one deletes the database (protocol §6). Each record
+// carries a tag only the key's holder can make: a rotation reseals only
+// tagged records, so a recipient written into the browser profile by
+// someone else never receives the new key.
 import { b64u, fromB64u } from "../lib/encoding.js";
 import { KeyFileInvalid, KeyFileLocked } from "../lib/keyfile.js";
 import { plainLabel } from "../lib/labels.js";
 import { todayUtc } from "../lib/manifest.js";
-import { createPasskey, openWrap, PasskeyError, passkeyPrf, passkeyRecipient, sealWrap } from "../lib/passkey.js";
+import {
+  createPasskey,
+  openWrap,
+  PasskeyError,
+  passkeyPrf,
+  passkeyRecipient,
+  recordTag,
+  recordTagValid,
+  sealWrap,
+} from "../lib/passkey.js";
 import { $, el, setAlert, tr } from "../page/common.js";
 import { current, i18n, type MemberKey, onRekey, unlocked } from "./session.js";
 import { input } from "./views.js";
@@ -16,7 +28,10 @@ import { input } from "./views.js";
 const DB = "candor-console";
 const STORE = "passkeys";
 
-/** One passkey as kept in IndexedDB: `id` is the credential id (b64u), `wrap` the sealed key. */
+/**
+ * One passkey as kept in IndexedDB: `id` is the credential id (b64u), `wrap`
+ * the sealed key, `tag` the record's tag under that key (protocol §5).
+ */
 interface PasskeyRecord {
   id: string;
   member: string;
@@ -24,6 +39,7 @@ interface PasskeyRecord {
   added: string;
   recipient: string;
   wrap: Uint8Array;
+  tag?: string;
 }
 
 const isRecord = (r: unknown): r is PasskeyRecord => {
@@ -86,6 +102,8 @@ async function stored(): Promise<PasskeyRecord[]> {
   }
 }
 
+const keep = (record: PasskeyRecord): Promise<IDBValidKey> => inStore("readwrite", (s) => s.put(record));
+
 async function removeRecord(id: string): Promise<void> {
   await inStore("readwrite", (s) => s.delete(id));
   if ((await stored()).length === 0) await done(indexedDB.deleteDatabase(DB));
@@ -109,7 +127,13 @@ export async function passkeyKey(): Promise<MemberKey> {
     const record = records.find((r) => r.id === b64u(answer.id));
     if (!record) throw new PasskeyError("wrong");
     const key = await openWrap(record.wrap, answer.prf);
-    if (key.member !== record.member) throw new PasskeyError("wrong");
+    // The PRF output proves the recipient: one written in by anyone else
+    // would receive the next rotation's key.
+    if (key.member !== record.member || record.recipient !== (await passkeyRecipient(answer.prf)))
+      throw new PasskeyError("wrong");
+    // A record kept before tags, or relabelled: the PRF output vouches for it now.
+    if (!recordTagValid(key, record, record.tag))
+      await keep({ ...record, tag: recordTag(key, record) }).catch(() => undefined);
     return key;
   } catch (err) {
     if (err instanceof KeyFileLocked || err instanceof KeyFileInvalid) throw new PasskeyError("wrong");
@@ -169,7 +193,7 @@ async function addPasskey(): Promise<void> {
     await openWrap(wrap, answer.prf); // never keep a wrap that does not open
     answer.prf.fill(0);
     const record = { id: b64u(answer.id), member: key.member, label, added: todayUtc(), recipient, wrap };
-    await inStore("readwrite", (s) => s.put(record));
+    await keep({ ...record, tag: recordTag(key, record) });
     input("passkey-label").value = "";
     say("console.passkeys.added", { name: label });
   } catch (err) {
@@ -181,16 +205,28 @@ async function addPasskey(): Promise<void> {
   await Promise.all([showPasskeys(), showPasskeyUnlock()]);
 }
 
-/** After a key rotation, reseal this member's wraps to their recipients: no passkey prompt needed. */
-async function reseal(key: MemberKey): Promise<void> {
+/**
+ * After a key rotation, reseal this member's wraps to their recipients: no
+ * passkey prompt needed. Only records whose tag the old key made are
+ * resealed; any other is deleted unsealed and the member told.
+ */
+async function reseal(key: MemberKey, old: MemberKey): Promise<void> {
+  let refused = false;
   try {
     for (const record of (await stored()).filter((r) => r.member === key.member)) {
+      if (!recordTagValid(old, record, record.tag)) {
+        refused = true;
+        await removeRecord(record.id);
+        continue;
+      }
       const wrap = await sealWrap(key, record.recipient);
-      await inStore("readwrite", (s) => s.put({ ...record, wrap }));
+      await keep({ ...record, wrap, tag: recordTag(key, record) });
     }
   } catch {
-    say("console.passkeys.reseal_failed");
+    refused = true;
   }
+  if (refused) say("console.passkeys.reseal_failed");
+  await Promise.all([showPasskeys(), showPasskeyUnlock()]);
 }
 
 export function initPasskeys(): void {
@@ -198,7 +234,7 @@ export function initPasskeys(): void {
     event.preventDefault();
     void addPasskey();
   });
-  onRekey((key) => void reseal(key));
+  onRekey((key, old) => void reseal(key, old));
   void showPasskeyUnlock();
 }
 

@@ -65,17 +65,18 @@ export function begin(key: MemberKey, chain: Manifest[]): void {
   touch();
 }
 
-const rekeyListeners: ((key: MemberKey) => void)[] = [];
-/** Told the new key after a rotation (the passkey wraps are resealed to it). */
-export const onRekey = (fn: (key: MemberKey) => void): void => {
+const rekeyListeners: ((key: MemberKey, old: MemberKey) => void)[] = [];
+/** Told the new key and the old after a rotation (the passkey wraps are resealed to it). */
+export const onRekey = (fn: (key: MemberKey, old: MemberKey) => void): void => {
   rekeyListeners.push(fn);
 };
 
 /** After a key rotation: sign and open with the new key from now on (the server knows only it). */
 export function rekey(key: MemberKey): void {
-  session.open = { ...keyed(key), chain: current().chain };
+  const { key: old, chain } = current();
+  session.open = { ...keyed(key), chain };
   rekeyListeners.forEach((fn) => {
-    fn(key);
+    fn(key, old);
   });
 }
 

@@ -5,14 +5,21 @@
 // be the only stanza of its file, so a passkey cannot join it). The twin of
 // the passkey part of candor/keyfile.py.
 import { hkdf } from "@noble/hashes/hkdf.js";
+import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bech32 } from "@scure/base";
 import { Decrypter, Encrypter, identityToRecipient } from "age-encryption";
+import { b64u, equalBytes, fromB64u } from "./encoding.js";
+import { jcsBytes } from "./jcs.js";
 import { KeyFileInvalid, KeyFileLocked, keyFromPlaintext, keyPlaintext, type TeamKey } from "./keyfile.js";
 
 /** What the console asks a passkey's PRF to evaluate (`eval.first`). */
 export const PRF_INPUT = new TextEncoder().encode("candor/v1/passkey-prf");
 const WRAP_SALT = new TextEncoder().encode("candor/v1/passkey-wrap");
+// A record's recipient is public (a reseal after a rotation needs it), so
+// anyone who can write to the browser profile could name their own there:
+// the tag, which only the key's holder can make, is what a reseal trusts.
+const RECORD_SALT = new TextEncoder().encode("candor/v1/passkey-record");
 const PRF_SIZE = 32;
 const INTRO = "age-encryption.org/v1\n";
 
@@ -38,6 +45,41 @@ export async function sealWrap(key: TeamKey, recipient: string): Promise<Uint8Ar
   const encrypter = new Encrypter();
   encrypter.addRecipient(recipient);
   return encrypter.encrypt(keyPlaintext(key));
+}
+
+/** The fields of a console's passkey record that its tag covers (protocol §5). */
+export interface RecordFields {
+  id: string;
+  member: string;
+  label: string;
+  added: string;
+  recipient: string;
+}
+
+/**
+ * A passkey record's tag (protocol §5): b64u of HMAC-SHA-256 keyed by
+ * HKDF-SHA-256(ikm = signing seed, salt = "candor/v1/passkey-record", info =
+ * "", 32 bytes) over JCS({id, member, label, added, recipient}).
+ */
+export function recordTag(key: TeamKey, record: RecordFields): string {
+  const { id, member, label, added, recipient } = record;
+  const mac = hkdf(sha256, key.signingSeed, RECORD_SALT, new Uint8Array(0), 32);
+  try {
+    return b64u(hmac(sha256, mac, jcsBytes({ id, member, label, added, recipient })));
+  } finally {
+    mac.fill(0);
+  }
+}
+
+/** Whether `tag` is the record's tag under `key` (false for anything not a tag). */
+export function recordTagValid(key: TeamKey, record: RecordFields, tag: unknown): boolean {
+  let given: Uint8Array;
+  try {
+    given = fromB64u(tag);
+  } catch {
+    return false;
+  }
+  return equalBytes(given, fromB64u(recordTag(key, record)));
 }
 
 /** A binary age file whose header holds exactly one X25519 stanza. @throws {KeyFileInvalid} */

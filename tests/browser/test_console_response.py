@@ -18,6 +18,7 @@ import pytest
 from candor import exportcheck, teamops
 from candor.__main__ import main as candor
 from candor.reporter import Evidence
+from chalicelib.domain.cases import add_months
 from tests.browser.conftest import run_axe
 from tests.browser.test_console import FORM, case_id_of, member, submit, unlock
 from tests.browser.test_followup import _enter
@@ -120,7 +121,12 @@ def test_a_templated_reply_in_german_to_a_german_reporter(
     page.select_option("#reply-template", "acknowledge")
     text = page.input_value("#reply-text")
     assert text.startswith("Vielen Dank für Ihre Meldung.")
-    assert f"Bis zum {case['feedback_by']} " in text and "{" not in text
+    # This reply acknowledges the case: feedback is due three months from
+    # today, earlier than the day shown before it (counted from the
+    # acknowledge-by day).
+    feedback_by = add_months(datetime.now(UTC).date(), 3).isoformat()
+    assert feedback_by < case["feedback_by"]
+    assert f"Bis zum {feedback_by} " in text and "{" not in text
     assert "German, the reporter's language" in page.inner_text("#reply-template-lang")
     page.fill("#reply-text", text + " Ihr Team")
     page.click("#reply-send")
@@ -138,7 +144,7 @@ def test_a_templated_reply_in_german_to_a_german_reporter(
     reporter.click("#next-continue")
     reporter.wait_for_selector("#messages > li.message")
     shown = reporter.locator("#messages > li").nth(0).inner_text()
-    assert f"Bis zum {case['feedback_by']} teilen wir Ihnen mit" in shown
+    assert f"Bis zum {feedback_by} teilen wir Ihnen mit" in shown
     assert "Ihr Team" in shown
 
 

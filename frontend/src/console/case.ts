@@ -5,6 +5,8 @@
 // so this view knows nothing of it.
 import { ApiError, type CasePatch, patchCase } from "../lib/api.js";
 import { currentTags } from "../lib/case-meta.js";
+import { todayUtc } from "../lib/manifest.js";
+import { ackValues } from "../lib/replies.js";
 import { SealFailed } from "../lib/documents.js";
 import { blocksWriting, ManifestExpired, postEntry, readCase } from "../lib/teamops.js";
 import { type CaseDetail, CASE_TRANSITIONS, type EntryKind, RESOLUTIONS } from "../lib/types.js";
@@ -250,12 +252,14 @@ function prepare(kind: EntryKind, text: string, files: File[]): Send | string {
   return () => write(v, kind, text, files);
 }
 
-/** What a reply template is filled in with: the reporter's language and the case's days. */
+/**
+ * What a reply template is filled in with: the reporter's language and the
+ * case's days. A first message acknowledges the case, so an unacknowledged
+ * case's feedback day is counted from today, as the bulk acknowledgement does.
+ */
 function template(): TemplateContext | null {
   if (!view) return null;
-  const d = view.detail;
-  const values = { case: d.id, received: d.received, acknowledge_by: d.acknowledge_by, feedback_by: d.feedback_by };
-  return { lang: view.report.lang, values };
+  return { lang: view.report.lang, values: ackValues(view.detail, todayUtc()) };
 }
 
 /** The catalogue key for a write that failed before anything was sent; null for other errors (shown as API errors). */

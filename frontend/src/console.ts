@@ -77,6 +77,7 @@ initIntake();
 initFigures({ inboxCases });
 initDrills({
   openCase: (id) => void openCase(id),
+  filed: markStale,
 });
 initAudit();
 initProposal();

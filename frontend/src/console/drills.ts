@@ -21,6 +21,8 @@ import { button, categoryLabel, select, showView } from "./views.js";
 
 export interface DrillHooks {
   openCase(id: string): void;
+  /** A drill was filed: the inbox lists it when shown next. */
+  filed(): void;
 }
 
 let hooks: DrillHooks | null = null;
@@ -101,6 +103,7 @@ async function startDrill(): Promise<void> {
         body: { ...body, source: "drill", drill: true },
       }) as Promise<SubmitAnswer>;
     await submitCase(prepared, { form, lang, files: [] }, { submitReport });
+    hooks?.filed();
     if (!stillOpen(epoch)) return;
     status.replaceChildren(tr("console.drills.started", { scenario: scenarioText(s) }));
     i18n().apply(status);

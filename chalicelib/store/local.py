@@ -273,6 +273,9 @@ class LocalCaseStore(LocalParts):
         # (sweep only ever looks in uploads/, see there).
         _fsync_dir(self.blobs)
         _fsync_dir(self.uploads)
+        # Parts that completion left (killed before it removed them, or a
+        # part sent again meanwhile): once the row goes, no sweep names them.
+        remove_parts(self.layout, key)
         with self._db() as db:
             db.execute("DELETE FROM uploads WHERE key=?", (key,))
 
@@ -374,6 +377,12 @@ class LocalCaseStore(LocalParts):
                 db.execute("DELETE FROM uploads WHERE key=?", (key,))
         if stale:
             _fsync_dir(self.uploads)
+        for parts in self.layout.parts.iterdir():
+            # A part directory untouched for a day is of an expired
+            # attachment, whatever row it lost (a part sent during a claim).
+            with contextlib.suppress(FileNotFoundError):
+                if parts.stat().st_mtime < now - UPLOAD_TTL:
+                    remove_parts(self.layout, parts.name)
         for tmp in self.tmp.iterdir():  # leftovers of writers killed mid-write
             with contextlib.suppress(FileNotFoundError):
                 if tmp.stat().st_mtime < now - 3600:

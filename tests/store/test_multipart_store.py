@@ -177,3 +177,31 @@ def test_local_sweep_removes_incomplete_uploads(tmp_path: Path, clock: FakeClock
     store.sweep(int(clock.time()) + 24 * 3600)
     assert store.blob_size(key) is None
     assert not list(store.layout.parts.iterdir())
+
+
+def test_local_parts_left_by_completion_go_with_the_claim_or_the_sweep(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Killed between linking the blob and removing its parts, then claimed:
+    # the claim deletes the upload row, the only thing the sweep looked at.
+    import chalicelib.store.local_parts as local_parts
+
+    store = _local(tmp_path, clock)
+    data = secrets.token_bytes(sum(LENGTHS))
+    key, upload_id = start(store, "local", data)
+    with monkeypatch.context() as m:
+        m.setattr(local_parts.shutil, "rmtree", lambda *a, **k: None)
+        store.complete_parts(key, upload_id, LENGTHS)
+    assert (store.layout.parts / key).exists()
+    store.claim_blob(key)
+    assert store.get_blob(key) == data
+    assert not (store.layout.parts / key).exists()
+    # A part that lands while the claim removes the directory: no row names
+    # it; the sweep drops a part directory untouched for a day.
+    (store.layout.parts / key).mkdir()
+    (store.layout.parts / key / "2").write_bytes(data[:PART])
+    store.sweep(int(clock.time()) + 3600)
+    assert (store.layout.parts / key).exists()
+    store.sweep(int(clock.time()) + 25 * 3600)
+    assert not list(store.layout.parts.iterdir())
+    assert store.get_blob(key) == data

@@ -229,6 +229,12 @@ def test_figures_match_the_script_and_a_drill_runs_to_its_summary(
     assert page.locator("#figure-volume .chart canvas").count() >= 1
     screenshot(page, "console-figures")
     assert run_axe(page) == []
+    # In Arabic (right to left) the same tables, in words of the catalogue.
+    page.click("button[data-lang=ar]")
+    page.wait_for_selector("#figures-volume caption:has-text('البلاغات المستلمة')")
+    assert [r[0] for r in _table(page, "figures-states")[1:4]] == ["مفتوحة", "متأخرة", "مغلقة"]
+    assert run_axe(page) == []
+    page.click("button[data-lang=en]")
     # The print sheet keeps the figures and drops the rest of the console.
     page.emulate_media(media="print")
     assert page.locator(".bar").is_hidden() and page.locator("#figures-print").is_hidden()

@@ -1,6 +1,6 @@
 // Build the reporter pages and the review console into static files (run as
 // `node frontend/build.mjs [--manifest PATH] [--site PATH] [--playbooks PATH]
-// [--replies PATH] [--out DIR]`).
+// [--replies PATH] [--drills PATH] [--out DIR]`).
 // Bundles frontend/src/*.ts (ESM, minified, content-hashed), embeds the
 // manifest, questionnaire, site settings (frontend/site.json: the contacts
 // the reporter page shows), the console's playbooks and reply templates
@@ -37,6 +37,7 @@ interface Args {
   site: string;
   playbooks: string;
   replies: string;
+  drills: string;
   out: string;
 }
 
@@ -46,6 +47,7 @@ function parseArgs(argv: readonly string[]): Args {
     site: join(HERE, "site.json"),
     playbooks: join(HERE, "playbooks.json"),
     replies: join(HERE, "replies.json"),
+    drills: join(HERE, "drills.json"),
     out: join(HERE, "dist"),
   };
   const flags: Record<string, keyof Args> = {
@@ -53,6 +55,7 @@ function parseArgs(argv: readonly string[]): Args {
     "--site": "site",
     "--playbooks": "playbooks",
     "--replies": "replies",
+    "--drills": "drills",
     "--out": "out",
   };
   for (let i = 0; i < argv.length; i++) {
@@ -369,7 +372,7 @@ async function main(): Promise<void> {
   const site = readSite(args.site, Object.keys(texts));
   const questionnaire = readJson(join(HERE, "questionnaire.json"));
   const response = readResponse(args, Object.keys(texts), questionnaire);
-  const drills = readDrills(join(HERE, "drills.json"), Object.keys(texts), questionnaire);
+  const drills = readDrills(args.drills, Object.keys(texts), questionnaire);
   // Canonical JSON: the pages depend on the manifest, not on how its file is
   // laid out, so a rebuild from the API's copy gives the same bytes (docs/verify.md).
   const manifest = verifyBuiltIn(JSON.parse(jcs(readJson(args.manifest))));

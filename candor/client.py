@@ -205,13 +205,20 @@ class ApiClient:
     def _send_parts(self, base: str, parts: Mapping[str, int], sealed: bytes) -> None:
         """Each part on its own, each retried on its own (``_raw``), then the
         completion."""
-        size, count = int(parts["size"]), int(parts["count"])
+        size, count = parts.get("size"), parts.get("count")
+        # As lib/upload.ts: parts that cover the sealed bytes exactly, or a
+        # server's mistake would send a truncated attachment, or loop.
+        if type(size) is not int or type(count) is not int or size < 1 or count < 1 \
+                or not size * (count - 1) < len(sealed) <= size * count:
+            raise ApiError(201, "unexpected", "the parts do not cover the attachment")
         for first in range(1, count + 1, PARTS_PER_CALL):
             numbers = list(range(first, min(first + PARTS_PER_CALL, count + 1)))
             answer = self.call("POST", base + "/parts", {"numbers": numbers}, signed=False)
-            for part in answer["parts"]:
-                n = int(part["number"])
-                self._send_part(base, part, sealed[(n - 1) * size:n * size])
+            given = {part.get("number"): part for part in answer["parts"]}
+            if sorted(given, key=str) != sorted(numbers, key=str):
+                raise ApiError(200, "unexpected", "the part URLs are not of the parts asked")
+            for n in numbers:
+                self._send_part(base, given[n], sealed[(n - 1) * size:n * size])
         self.call("POST", base + "/complete", {}, signed=False)
 
     def _send_part(self, base: str, part: Mapping[str, Any], data: bytes) -> None:

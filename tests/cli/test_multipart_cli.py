@@ -174,3 +174,58 @@ def test_an_expired_part_url_is_asked_again(flaky: tuple[str, FlakyStore], team:
     assert len(asked) == 2  # the batch, then part 2 alone
     assert sorted(store.sent) == sorted([*range(1, max(store.sent) + 1), 2])
     assert _opened(team, sub.body, store.get_blob(attachment_id)) == data
+
+
+@dataclass
+class Planned:
+    """An API whose announcement and part URLs are scripted, to check what
+    the client accepts before it sends a byte (as lib/upload.ts does)."""
+
+    parts: Any
+    answer: Any = None  # numbers asked -> numbers answered
+    base_url: str = "http://127.0.0.1:9"
+    calls: list[str] = field(default_factory=list)
+
+    def sleep(self, _seconds: float) -> None:
+        """No waits between tries."""
+
+    def send(self, method: str, target: str, headers: Mapping[str, str],
+             body: bytes) -> tuple[int, bytes]:
+        self.calls.append(target)
+        if target == "/v1/attachments":
+            return 201, json.dumps({"id": "a_" + "A" * 22, "parts": self.parts}).encode()
+        if target.endswith("/parts"):
+            asked = json.loads(body)["numbers"]
+            urls = [{"number": n, "method": "PUT", "url": f"{self.base_url}/p/{n}", "headers": {}}
+                    for n in (self.answer or (lambda x: x))(asked)]
+            return 200, json.dumps({"parts": urls}).encode()
+        return 200, b"{}"
+
+
+@pytest.mark.parametrize(("plan", "answer"), [
+    ({"size": 10, "count": 1}, None),  # would send the first 10 bytes alone
+    ({"size": 10, "count": 11}, None),  # a part beyond the end
+    ({"size": 0, "count": 100}, None),
+    ({"size": 10.0, "count": 10}, None),
+    ({"size": "10", "count": 10}, None),
+    ({"size": 10}, None),
+    ({"size": 10, "count": 10}, lambda asked: asked[1:]),  # a part's URL missing
+    ({"size": 10, "count": 10}, lambda asked: [n + 1 for n in asked]),  # other parts
+], ids=["short", "long", "zero", "float", "text", "no count", "missing", "shifted"])
+def test_the_client_refuses_parts_that_do_not_cover_the_attachment(
+    plan: Any, answer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    puts: list[str] = []
+
+    def exchange(method: str, url: str, headers: Any, body: bytes) -> Any:
+        puts.append(url)
+        return 200, {}, b""
+
+    monkeypatch.setattr("candor.client._exchange", exchange)
+    api = ApiClient(Planned(plan, answer))
+    with pytest.raises(ApiError, match="unexpected"):
+        api.send_attachment(os.urandom(100))
+    assert puts == []
+    # The same plan, covering the bytes, goes up part by part.
+    assert ApiClient(Planned({"size": 10, "count": 10})).send_attachment(os.urandom(100))
+    assert len(puts) == 10

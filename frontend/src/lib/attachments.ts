@@ -2,8 +2,8 @@
 // whose sealed size is known before the first byte is read, hash the sealed
 // bytes on the way, and cut them into the parts the server asked for, one
 // part in memory at a time. lib/upload.ts drives the upload itself.
-import { hex, sha256Stream } from "./encoding.js";
 import { encrypterFor, SealFailed } from "./documents.js";
+import { sealedHasher, type SealedHasher } from "./hash-stream.js";
 import { attachmentPadder, paddedSize } from "./padding.js";
 import type { UploadTarget } from "./types.js";
 
@@ -78,19 +78,23 @@ export function plainStream(source: Blob | Uint8Array): ReadableStream<Uint8Arra
  * Cuts a sealer's stream into parts of `partSize` bytes (the last one
  * shorter), hashing every sealed byte once, in order. Only the part being
  * filled is held here; the caller drops each part once it is uploaded.
+ * The hash runs beside the sealing (lib/hash-stream.ts: a worker, or the
+ * page itself where none can start).
  */
 export class PartCutter {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly hasher = sha256Stream();
+  private readonly hasher: SealedHasher;
   private carry: Uint8Array = new Uint8Array(0);
   private cut = 0;
 
   constructor(
     private readonly sealer: Sealer,
     private readonly partSize: number,
+    hasher?: SealedHasher,
   ) {
     if (!Number.isSafeInteger(partSize) || partSize < 1) throw new RangeError("part size must be a positive integer");
     this.reader = sealer.stream.getReader();
+    this.hasher = hasher ?? sealedHasher();
   }
 
   /** Sealed bytes handed out so far. */
@@ -117,23 +121,29 @@ export class PartCutter {
         filled += n;
         onSealed(this.cut + filled);
       }
+      await this.hasher.update(part);
     } catch (err) {
+      this.cancel();
       throw new SealFailed(reason(err));
     }
-    this.hasher.update(part);
     this.cut += want;
     return part;
   }
 
-  /** The hex SHA-256 of the sealed file, once every part was cut. */
-  get sha256(): string {
+  /** The hex SHA-256 of the sealed file, once every part was cut. @throws {SealFailed} */
+  async sha256(): Promise<string> {
     if (this.cut !== this.sealer.size) throw new SealFailed("not every part was cut");
-    return hex(this.hasher.digest());
+    try {
+      return await this.hasher.digest();
+    } catch (err) {
+      throw new SealFailed(reason(err));
+    }
   }
 
   /** Stop sealing: the rest of the file is never read. */
   cancel(): void {
     void this.reader.cancel().catch(() => undefined);
+    this.hasher.close();
   }
 }
 
@@ -159,7 +169,7 @@ export async function sealAttachment(
     pieces.push(new Blob([part as BlobPart]));
   }
   const blob = new Blob(pieces, { type: "application/octet-stream" });
-  return { blob, size: blob.size, sha256: cutter.sha256, plainSize: sealer.plainSize };
+  return { blob, size: blob.size, sha256: await cutter.sha256(), plainSize: sealer.plainSize };
 }
 
 /** An upload that failed; `status` 0 means the network. */

@@ -273,7 +273,7 @@ export class AttachmentUpload {
     const id = this.requireId();
     this.emit("completing", this.total);
     await this.patiently(() => this.transport.complete(id));
-    return { id, size: this.total, sha256: cutter.sha256, plainSize: this.sealer.plainSize };
+    return { id, size: this.total, sha256: await cutter.sha256(), plainSize: this.sealer.plainSize };
   }
 
   private requireId(): string {

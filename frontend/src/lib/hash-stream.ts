@@ -1,0 +1,143 @@
+// The SHA-256 of an attachment's sealed bytes (protocol §2.2: the entry's
+// `sha256`), fed in order as PartCutter cuts them. Hashed in the "hash"
+// worker (frontend/src/workers/hash.ts, WebAssembly) while the page seals
+// the next part: noble's JavaScript SHA-256 on the page's thread was slower
+// than the encryption itself (docs/performance.md). Fails closed: when the
+// worker cannot start (no workers, its script refused, WebAssembly refused)
+// the page hashes itself, slower, to the same result; when it fails after
+// starting, the digest fails and the file is not sent.
+import { startWorker } from "../page/workers.js";
+import { hex, sha256Stream } from "./encoding.js";
+
+export interface SealedHasher {
+  /** Hash `bytes` next. It may copy them, never keeps the view; resolves when more may be given. */
+  update(bytes: Uint8Array): Promise<void>;
+  /** The lowercase hex SHA-256 of every byte given. @throws {Error} the hasher failed */
+  digest(): Promise<string>;
+  /** Stop: nothing more is hashed, the worker ends. */
+  close(): void;
+}
+
+export type HashedIn = "worker" | "page";
+
+/** Copies held by the worker and not hashed yet, at most (beyond the part just given). */
+const IN_FLIGHT = 16 * 1024 * 1024;
+/** A worker that has not loaded its WebAssembly by then is given up for the page's own hash. */
+const READY_MS = 5000;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** noble's SHA-256 on the calling thread. */
+export function pageHasher(): SealedHasher {
+  const hasher = sha256Stream();
+  return {
+    update: (bytes) => {
+      hasher.update(bytes);
+      return Promise.resolve();
+    },
+    digest: () => Promise.resolve(hex(hasher.digest())),
+    close: () => undefined,
+  };
+}
+
+type HashReply = { progress: number } | { hashed: number } | { result: string } | { error: string };
+
+/**
+ * Speak to a started hash worker; resolves once its WebAssembly is ready.
+ * @throws {Error} it reported an error, failed to run, or was not ready within `readyMs`
+ */
+export function workerHasher(worker: Worker, readyMs = READY_MS, inFlight = IN_FLIGHT): Promise<SealedHasher> {
+  return new Promise<SealedHasher>((resolve, reject) => {
+    let failure: Error | null = null;
+    let pending = 0;
+    let digest: string | null = null;
+    let waiters: (() => void)[] = [];
+    const wake = (): void => {
+      const woken = waiters;
+      waiters = [];
+      for (const waiter of woken) waiter();
+    };
+    const fail = (message: string): void => {
+      failure ??= new Error(`hash worker: ${message}`);
+      clearTimeout(timer);
+      worker.terminate();
+      reject(failure);
+      wake();
+    };
+    const timer = setTimeout(() => {
+      fail("not ready in time");
+    }, readyMs);
+    /** Wait for the worker's answers until `done()`. @throws {Error} the worker failed */
+    const until = async (done: () => boolean): Promise<void> => {
+      for (;;) {
+        if (failure) throw failure;
+        if (done()) return;
+        await new Promise<void>((woken) => waiters.push(woken));
+      }
+    };
+    worker.onmessage = (event: MessageEvent<HashReply>) => {
+      const reply = event.data;
+      if ("progress" in reply) {
+        clearTimeout(timer);
+        resolve(hasher);
+      } else if ("hashed" in reply) {
+        pending -= reply.hashed;
+      } else if ("result" in reply) {
+        if (!HEX64.test(reply.result)) fail("not a SHA-256");
+        digest = reply.result;
+        worker.terminate();
+      } else fail(reply.error);
+      wake();
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail("failed to run");
+    };
+    let asked = false;
+    const hasher: SealedHasher = {
+      async update(bytes) {
+        if (failure) throw failure;
+        if (asked) throw new Error("hash worker: bytes after the digest");
+        const copy = bytes.slice(); // the caller keeps its bytes; this copy moves to the worker
+        pending += copy.length;
+        worker.postMessage({ bytes: copy }, [copy.buffer]);
+        await until(() => pending <= inFlight);
+      },
+      async digest() {
+        if (!asked) worker.postMessage({ digest: true });
+        asked = true;
+        let hex = "";
+        await until(() => (hex = digest ?? "") !== "");
+        return hex;
+      },
+      close: () => {
+        fail("closed");
+      },
+    };
+  });
+}
+
+/**
+ * The hasher for a file about to be sealed: the "hash" worker, started now
+ * so it loads while the first part seals, or the page's own when it cannot
+ * start. `where` says which one hashes.
+ */
+export function sealedHasher(
+  start: () => Worker = () => startWorker("hash"),
+): SealedHasher & { readonly where: Promise<HashedIn> } {
+  let chosen: Promise<{ hasher: SealedHasher; where: HashedIn }>;
+  const page = (): { hasher: SealedHasher; where: HashedIn } => ({ hasher: pageHasher(), where: "page" });
+  try {
+    chosen = workerHasher(start()).then((hasher) => ({ hasher, where: "worker" as const }), page);
+  } catch {
+    chosen = Promise.resolve(page()); // no workers here (node), or none in this build
+  }
+  return {
+    where: chosen.then((c) => c.where),
+    update: async (bytes) => (await chosen).hasher.update(bytes),
+    digest: async () => (await chosen).hasher.digest(),
+    close: () =>
+      void chosen.then((c) => {
+        c.hasher.close();
+      }),
+  };
+}

@@ -2,14 +2,26 @@
 // `candor release sign` does (candor/releasecli.py): an admin opens the
 // proposal file, the console checks it names the team's current manifest
 // and that every signature on it is an admin's, compares each file it lists
-// with the file this server serves (as the CLI compares the signer's own
-// build), shows the previous release and what changed, and signs only when
-// every served file matches. The signed proposal is saved for the next
-// admin; once the threshold signed, `candor release publish` writes it
-// beside the pages, which are static files this console cannot write.
+// with the file this server serves and, when the admin chooses one, with
+// their own rebuild's output folder (lib/release.ts compareBuild, as the
+// CLI compares the signer's build), shows the previous release and what
+// changed, and signs only when the admin's build or every served file
+// matches, saying which. On AWS the new pages are not served before they
+// are signed, so there the build is the only basis. The signed proposal is
+// saved for the next admin; once the threshold signed, `candor release
+// publish` writes it beside the pages, which this console cannot write.
 import { b64u, sha256 } from "../lib/encoding.js";
 import { checkAdminSignatures, fingerprint, ManifestInvalid } from "../lib/manifest.js";
-import { parseRelease, type Release, ReleaseInvalid, releaseFingerprint } from "../lib/release.js";
+import {
+  type BuildComparison,
+  type BuildFile,
+  buildPath,
+  compareBuild,
+  parseRelease,
+  type Release,
+  ReleaseInvalid,
+  releaseFingerprint,
+} from "../lib/release.js";
 import { signObject } from "../lib/sign.js";
 import { $, el, saveBlob, tr } from "../page/common.js";
 import { current, i18n, isAdmin, lapsed, manifest, memberName, say, session, stillOpen } from "./session.js";
@@ -23,12 +35,20 @@ interface Shown {
   previous: Release | null;
 }
 
+/** The admin's own build: the chosen folder's name and files. */
+interface Build {
+  folder: string;
+  files: BuildFile[];
+}
+
 let shown: Shown | null = null;
+let build: Build | null = null;
 // The site's root: the console is served at /console/.
 const siteUrl = (path: string): string => new URL(`../${path}`, location.href).href;
 
 export function initReleases(): void {
   $("release-file").addEventListener("change", () => void open());
+  $("release-build").addEventListener("change", () => void chooseBuild());
   $("release-sign").addEventListener("click", () => {
     sign();
   });
@@ -42,9 +62,11 @@ export function initReleases(): void {
 
 export function clearReleases(): void {
   shown = null;
-  for (const id of ["release-summary", "release-files", "release-status"]) $(id).replaceChildren();
+  build = null;
+  for (const id of ["release-summary", "release-files", "release-basis", "release-status"]) $(id).replaceChildren();
   $("release-review").hidden = true;
   input("release-file").value = "";
+  input("release-build").value = "";
 }
 
 /**
@@ -107,6 +129,25 @@ async function open(): Promise<void> {
   }
 }
 
+/** Read every file of the chosen build folder (small: the pages), to hash and compare in render. */
+async function chooseBuild(): Promise<void> {
+  const chosen = [...(input("release-build").files ?? [])];
+  const epoch = session.epoch;
+  say("release-status", "console.release.hashing");
+  const files = await Promise.all(
+    chosen.map(async (file) => ({
+      path: buildPath(file.webkitRelativePath || file.name),
+      bytes: new Uint8Array(await file.arrayBuffer()),
+    })),
+  );
+  if (!stillOpen(epoch)) return;
+  const [first] = chosen;
+  const folder = first?.webkitRelativePath ? first.webkitRelativePath.split("/", 1).join("") : first?.name;
+  build = first ? { folder: folder ?? "", files } : null;
+  say("release-status", null);
+  if (shown) render(shown);
+}
+
 /** What changed since `previous`, when the proposal is the release after it. */
 function changes(release: Release, previous: Release): HTMLElement {
   const old = previous.assets;
@@ -137,23 +178,61 @@ function lineage(release: Release, previous: Release | null): HTMLElement {
   return el("div", {}, el("p", {}, tr("console.release.previous", args)), changes(release, previous));
 }
 
-function fileRow(path: string, hash: string, live: Live | undefined): HTMLTableRowElement {
-  const state = live ?? "missing";
+/** What backs a signature: the admin's own build, the served files, both, or nothing (no signature). */
+type Basis = "build" | "live" | "both" | null;
+
+/** A chosen build must match exactly; without one, every served file must (docs/verify.md). */
+function basisOf(view: Shown, compared: BuildComparison | null): Basis {
+  const liveOk = [...view.live.values()].every((state) => state === "match");
+  if (compared === null) return liveOk ? "live" : null;
+  if (compared.first !== null) return null;
+  return liveOk ? "both" : "build";
+}
+
+const stateCell = (key: string, ok: boolean): HTMLTableCellElement => el("td", { class: ok ? "" : "error" }, tr(key));
+
+function fileRow(path: string, view: Shown, compared: BuildComparison | null): HTMLTableRowElement {
+  const listed = Object.hasOwn(view.release.assets, path) ? view.release.assets[path] : undefined;
+  const built = compared?.files.get(path);
+  const served = listed === undefined ? null : (view.live.get(path) ?? "missing");
   return el(
     "tr",
-    { dataset: { path, live: state } },
+    { dataset: { path, live: served ?? "", build: built?.state ?? "" } },
     el("td", {}, el("code", {}, path)),
-    el("td", {}, el("code", { class: "hash" }, hash)),
-    el("td", { class: state === "match" ? "" : "error" }, tr(`console.release.live.${state}`)),
+    el("td", {}, el("code", { class: "hash" }, listed ?? built?.hash ?? "")),
+    served === null ? el("td", {}) : stateCell(`console.release.live.${served}`, served === "match"),
+    built
+      ? stateCell(`console.release.build.${built.state}`, built.state === "match")
+      : el("td", {}, tr("console.release.build.none")),
   );
+}
+
+/** Which comparison backs the signature, said plainly, or why none does. */
+function basisLines(compared: BuildComparison | null, basis: Basis): HTMLElement[] {
+  const folder = build?.folder ?? "";
+  const lines: HTMLElement[] = [];
+  if (compared) {
+    const ok = compared.headers === "match";
+    lines.push(el("p", { class: ok ? "" : "error" }, tr(`console.release.build_headers.${compared.headers}`)));
+  }
+  if (compared?.first) {
+    const args = { folder, file: compared.first };
+    lines.push(el("p", { class: "error", role: "alert" }, tr("console.release.build_mismatch", args)));
+  } else if (basis === null) {
+    lines.push(el("p", { class: "error", role: "alert" }, tr("console.release.mismatch")));
+  } else {
+    lines.push(el("p", { id: "release-basis-line" }, tr(`console.release.basis.${basis}`, { folder })));
+  }
+  return lines;
 }
 
 function render(view: Shown): void {
   shown = view;
-  const { release, live, previous } = view;
+  const { release, previous } = view;
   const team = manifest();
   const signers = release.sigs.map((s) => s.member);
-  const allMatch = [...live.values()].every((state) => state === "match");
+  const compared = build ? compareBuild(release, build.files) : null;
+  const basis = basisOf(view, compared);
   const summary = {
     version: release.version,
     issued: release.issued,
@@ -173,14 +252,14 @@ function render(view: Shown): void {
         names: signers.map(memberName).join(", ") || "—",
       }),
     ),
-    allMatch ? "" : el("p", { class: "error", role: "alert" }, tr("console.release.mismatch")),
   );
-  const paths = Object.keys(release.assets).sort();
-  $("release-files").replaceChildren(...paths.map((p) => fileRow(p, release.assets[p] ?? "", live.get(p))));
+  const paths = [...new Set([...Object.keys(release.assets), ...(compared?.files.keys() ?? [])])].sort();
+  $("release-files").replaceChildren(...paths.map((p) => fileRow(p, view, compared)));
+  $("release-basis").replaceChildren(...basisLines(compared, basis));
   const mine = signers.includes(current().key.member);
   const signButton = button("release-sign");
   signButton.hidden = !isAdmin() || mine || lapsed();
-  signButton.disabled = !allMatch;
+  signButton.disabled = basis === null;
   signButton.replaceChildren(tr("console.release.sign", { version: release.version }));
   if (signers.length >= team.threshold) say("release-status", "console.release.complete", { version: release.version });
   else if (mine) say("release-status", "console.release.yours");
@@ -196,7 +275,7 @@ function save(release: Release): void {
 
 /** Add this admin's signature, as sign_release does, and save the proposal for the next admin. */
 function sign(): void {
-  if (!shown || ![...shown.live.values()].every((state) => state === "match")) return;
+  if (!shown || basisOf(shown, build ? compareBuild(shown.release, build.files) : null) === null) return;
   const { key } = current();
   const release = shown.release;
   if (release.sigs.some((s) => s.member === key.member)) return;

@@ -200,3 +200,93 @@ export function verifyReleaseChain(
   }
   return current;
 }
+
+// --- an admin's own build, compared with a proposal ---------------------------
+
+/** How one file of a release stands in an admin's own build of the pages. */
+export type BuildState = "match" | "differs" | "missing" | "extra";
+/** A file of the build's output folder: its path below the folder, and its bytes. */
+export interface BuildFile {
+  path: string;
+  bytes: Uint8Array;
+}
+export interface BuildComparison {
+  /** Every asset of the release and every file of the build a release would serve, by path. */
+  files: Map<string, { state: BuildState; hash: string }>;
+  /** The build's headers.json against the release's `headers` and `paths`. */
+  headers: "match" | "differs" | "missing";
+  /** The first path that differs (headers.json for the headers), in the order `candor release compare` checks, or null. */
+  first: string | null;
+}
+
+// Not served as files (candor/release.py's site_assets): the release documents and the header set.
+const HEAD_FILE = "release.json";
+const HEADERS_FILE = "headers.json";
+const CHAIN_DIR = "releases/";
+// Headers a release leaves to the hosting (candor/release.py's HOSTING_HEADERS).
+const HOSTING_HEADERS = new Set(["cache-control"]);
+
+/** A path inside the chosen folder: a `webkitRelativePath` without the folder's own name. */
+export const buildPath = (relative: string): string => relative.slice(relative.indexOf("/") + 1);
+
+/** The signed part of a header set as comparable text: sorted, without the hosting's headers. */
+const canonical = (headers: object): string =>
+  JSON.stringify(
+    Object.entries(headers)
+      .filter(([name]) => !HOSTING_HEADERS.has(name.toLowerCase()))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+
+const patterns = (paths: Record<string, unknown>): string =>
+  JSON.stringify(
+    Object.keys(paths)
+      .sort()
+      .map((pattern) => {
+        const changes = paths[pattern];
+        return [pattern, isObject(changes) ? canonical(changes) : null];
+      }),
+  );
+
+/** headers.json's bytes give the release's `headers` and `paths`, but caching (site_headers, site_paths). */
+function headersMatch(release: Release, bytes: Uint8Array): boolean {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return false;
+  }
+  if (!isObject(raw)) return false;
+  const paths = raw[PATHS];
+  const headers = Object.fromEntries(Object.entries(raw).filter(([name]) => name !== PATHS));
+  return (
+    canonical(headers) === canonical(release.headers) &&
+    patterns(isObject(paths) ? paths : {}) === patterns(release.paths ?? {})
+  );
+}
+
+/**
+ * `files` (an admin's rebuild from the tagged source) against the proposal
+ * `release`, as candor/release.py's site_difference: every asset listed
+ * must be in the build with the same SHA-256, nothing else the release
+ * would serve may be in it, and its headers.json must give the same
+ * headers. A client check before signing (protocol §4.8): no key, no server.
+ */
+export function compareBuild(release: Release, files: readonly BuildFile[]): BuildComparison {
+  const built = new Map<string, string>();
+  let headersFile: Uint8Array | null = null;
+  for (const { path, bytes } of files) {
+    if (path === HEADERS_FILE) headersFile = bytes;
+    else if (path !== HEAD_FILE && !path.startsWith(CHAIN_DIR)) built.set(path, b64u(sha256(bytes)));
+  }
+  const found = new Map<string, { state: BuildState; hash: string }>();
+  for (const path of [...new Set([...Object.keys(release.assets), ...built.keys()])].sort()) {
+    const listed = Object.hasOwn(release.assets, path) ? release.assets[path] : undefined;
+    const hash = built.get(path);
+    const state: BuildState =
+      listed === undefined ? "extra" : hash === undefined ? "missing" : hash === listed ? "match" : "differs";
+    found.set(path, { state, hash: hash ?? listed ?? "" });
+  }
+  const headers = headersFile === null ? "missing" : headersMatch(release, headersFile) ? "match" : "differs";
+  const [first] = [...found].filter(([, file]) => file.state !== "match").map(([path]) => path);
+  return { files: found, headers, first: first ?? (headers === "match" ? null : HEADERS_FILE) };
+}

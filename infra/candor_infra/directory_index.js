@@ -19,10 +19,14 @@ function handler(event) {
   if (last.indexOf(".") !== -1) {
     return request;
   }
+  // Leading slashes and backslashes collapse to one: "//evil.example/x"
+  // or "/\evil.example/x" as a Location is another host (scheme-relative),
+  // which would make this site an open redirect.
+  var path = "/" + uri.replace(/^[\/\\]+/, "");
   return {
     statusCode: 302,
     statusDescription: "Found",
-    headers: { location: { value: uri + "/" + queryString(request.querystring) } },
+    headers: { location: { value: path + "/" + queryString(request.querystring) } },
   };
 }
 

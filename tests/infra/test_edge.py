@@ -286,6 +286,10 @@ DIRECTORY_CASES = [
     ("/console/", {"lang": {"value": "de"}}, {"uri": "/console/index.html"}),
     ("/console", {"lang": {"value": "de"}, "a": {"value": "1", "multiValue": [
         {"value": "1"}, {"value": "2%203"}]}}, {"location": "/console/?lang=de&a=1&a=2%203"}),
+    # Never a scheme-relative Location (another host): no open redirect.
+    ("//evil.example/x", {}, {"location": "/evil.example/x/"}),
+    ("/\\evil.example/x", {}, {"location": "/evil.example/x/"}),
+    ("/\\/\\evil", {}, {"location": "/evil/"}),
 ]
 RUN_HANDLER = """
 const source = require("fs").readFileSync(process.argv[1], "utf8");

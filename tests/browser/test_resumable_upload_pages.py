@@ -15,8 +15,16 @@ import pytest
 from candor import documents
 from candor.client import ApiClient, HttpTransport
 from chalicelib.b64 import b64u_decode
+from tests.browser.conftest import run_axe
+from tests.browser.report_site import t
 from tests.browser.test_console import FORM, member, unlock
-from tests.browser.upload_fixtures import MIB, PartLog, large_file, small_parts
+from tests.browser.upload_fixtures import (
+    MIB,
+    PartLog,
+    forget_cut_requests,
+    large_file,
+    small_parts,
+)
 from tests.support.live import LiveMember, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -85,3 +93,34 @@ def test_console_reply_and_followup_answer_go_up_in_parts(
         "minutes.bin": minutes_sha,
         "answer.bin": answer_sha,
     }
+
+
+def test_console_shows_a_reply_file_waiting_offline_then_sends_it(
+    make_page: Any, small_parts: LiveServer, tmp_path: Path
+) -> None:
+    from candor import reporter
+
+    server, origin = small_parts, small_parts.url.rstrip("/")
+    reporter.submit(ApiClient(HttpTransport(server.url)), server.manifest, FORM)
+    grace = member(server, "Grace")
+    minutes, minutes_sha = large_file(tmp_path, MIB, "minutes.bin")
+    console, watch = make_page(origin)
+    unlock(console, server, grace)
+    console.click("#inbox-rows .case-link")
+    console.wait_for_selector("#case-report dd")
+    console.fill("#reply-text", "The meeting minutes are attached.")
+    console.set_input_files("#reply-files", str(minutes))
+    console.click("#reply-send")
+    console.context.set_offline(True)
+    console.click("#reply-confirm-send")
+    # The file's row says the upload waits for the network, and can be cancelled.
+    row = console.locator("#view-case .upload-progress")
+    row.locator(".upload-detail", has_text=t("en", "upload.offline")).wait_for()
+    assert row.locator(".upload-cancel").is_visible()
+    assert run_axe(console) == []
+    console.context.set_offline(False)
+    console.wait_for_selector("#case-thread li.message.team[data-verdict=ok]", timeout=60000)
+    assert row.count() == 0
+    forget_cut_requests(watch)
+    case_id = server.team_get(grace, "/v1/team/cases")["cases"][0]["id"]
+    assert opened_attachments(server, grace, case_id) == {"minutes.bin": minutes_sha}

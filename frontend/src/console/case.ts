@@ -8,10 +8,11 @@ import { currentTags } from "../lib/case-meta.js";
 import { todayUtc } from "../lib/manifest.js";
 import { ackValues } from "../lib/replies.js";
 import { SealFailed } from "../lib/documents.js";
+import { drillCheck } from "../lib/drill.js";
 import { blocksWriting, ManifestExpired, postEntry, readCase } from "../lib/teamops.js";
 import { type CaseDetail, CASE_TRANSITIONS, type EntryKind, RESOLUTIONS } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
-import { attachmentItem, closePreview } from "./attachments.js";
+import { attachmentItem, closePreview, uploadRow } from "./attachments.js";
 import { clearChecklist, renderChecklist } from "./checklist.js";
 import { clearCompose, initCompose, type Send, type TemplateContext } from "./compose.js";
 import { clearExport, initExport } from "./export.js";
@@ -35,6 +36,8 @@ export interface CaseHooks {
   choices?(): Promise<{ id: string; summary: string }[]>;
   /** The case was deleted. */
   deleted(id: string): void;
+  /** A drill's after-action summary was asked for (the drill banner's link). */
+  drillSummary?(id: string): void;
 }
 
 /** What the inbox keeps of a case's notes (protocol §2.2, "Tags and links"). */
@@ -128,9 +131,9 @@ async function loadCase(id: string, epoch: number): Promise<View | null> {
 function renderAll(v: View): void {
   const { detail, report } = v;
   $("case-title").textContent = report.form.summary ?? detail.id;
-  renderWarnings(v);
+  renderWarnings(v, (id) => hooks?.drillSummary?.(id));
   renderMeta(v.detail);
-  renderReport(report);
+  renderReport(report, drillCheck(detail.drill, report.form).kind === "drill");
   const place = { caseId: v.id, hint: v.hint };
   $("case-attachments").replaceChildren(
     ...(report.attachments.length
@@ -283,9 +286,19 @@ async function write(v: View, kind: EntryKind, text: string, files: File[]): Pro
   const epoch = session.epoch;
   const send = button(sendId);
   send.disabled = true;
+  // Each file's upload, with its progress and a cancel button, while the entry goes out.
+  const uploads = el("ul", { class: "file-list" });
+  if (here()) $(statusId).before(uploads);
   try {
     say("", tr("console.case.sending"));
-    const { dropped } = await postEntry(current(), manifest(), v, { kind, text, files });
+    const { dropped } = await postEntry(current(), manifest(), v, {
+      kind,
+      text,
+      files,
+      onUpload: (file, upload) => {
+        uploads.append(uploadRow(file, upload));
+      },
+    });
     if (!stillOpen(epoch)) return;
     if (here()) {
       textArea(textId).value = "";
@@ -306,6 +319,7 @@ async function write(v: View, kind: EntryKind, text: string, files: File[]): Pro
     if (key) say("error", tr(key));
     else if (here()) showError($(statusId), err);
   } finally {
+    uploads.remove();
     send.disabled = false;
   }
 }

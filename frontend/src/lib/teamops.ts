@@ -312,9 +312,18 @@ export interface Writer {
   client: TeamClient;
 }
 
+/** Sees each attachment's upload before it starts (the console shows its progress, lib/upload.ts). */
+export type OnUpload = (file: File, upload: AttachmentUpload) => void;
+
 /** Seal, announce and upload one file for an entry (lib/upload.ts: in parts when large); its entry as the document lists it. */
-async function uploadFile(file: File, recipients: readonly string[]): Promise<AttachmentEntry> {
-  const done = await (await AttachmentUpload.prepare(file, recipients)).run();
+async function uploadFile(
+  file: File,
+  recipients: readonly string[],
+  onUpload: OnUpload = () => undefined,
+): Promise<AttachmentEntry> {
+  const upload = await AttachmentUpload.prepare(file, recipients);
+  onUpload(file, upload);
+  const done = await upload.run();
   const type = file.type || "application/octet-stream";
   return { id: done.id, name: file.name, type, size: done.plainSize, sha256: done.sha256 };
 }
@@ -331,7 +340,7 @@ export async function postEntry(
   writer: Writer,
   manifest: Manifest,
   thread: Pick<CaseRead, "detail" | "messages" | "warnings">,
-  entry: { kind: EntryKind; text: string; files: readonly File[] },
+  entry: { kind: EntryKind; text: string; files: readonly File[]; onUpload?: OnUpload },
   today: string = todayUtc(),
 ): Promise<{ dropped: string[] }> {
   const { detail, messages } = thread;
@@ -340,7 +349,7 @@ export async function postEntry(
   const { kind, text } = entry;
   const { recipients, dropped } = entryRecipients(manifest, detail, kind);
   const attachments: AttachmentEntry[] = [];
-  for (const file of entry.files) attachments.push(await uploadFile(file, recipients));
+  for (const file of entry.files) attachments.push(await uploadFile(file, recipients, entry.onUpload));
   const prev = previousMessage(
     messages.map((m) => ({ verdict: m.verdict, hash: m.sealed ? blobHash(m.sealed) : null })),
   );

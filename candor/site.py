@@ -44,9 +44,14 @@ class Site:
     def resolve(self, path: str) -> Path | None:
         if self.root is None:
             return None
-        rel = unquote(path).lstrip("/") or "index.html"
+        rel = unquote(path).removeprefix("/") or "index.html"
         if rel.endswith("/"):
             rel += "index.html"
+        # Only a path naming its file directly, as an S3 key does: a dot or
+        # empty segment (perhaps encoded, "..%2F") would reach a file that
+        # headers_for, matching the path as written, gives other headers.
+        if "\\" in rel or any(part in ("", ".", "..") for part in rel.split("/")):
+            return None
         try:
             target = (self.root / rel).resolve()
             root = self.root.resolve()

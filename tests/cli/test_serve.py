@@ -113,6 +113,13 @@ def test_paths_change_the_headers_of_the_files_they_match(tmp_path: Path) -> Non
         assert report["x-robots-tag"] == "noindex"
         assert all(headers(p)["access-control-allow-origin"] == "*" for p in ("/", "/console/"))
         assert "paths" not in headers("/")
+        # A dot segment hidden from the pattern by %2F would serve another
+        # file under this path's headers (the reporter page with WebAuthn
+        # allowed, a script with 'wasm-unsafe-eval'): S3's keys are literal,
+        # so such a path is no file there, and none here.
+        for sly in ("/console/..%2Findex.html", "/assets/clean-%2F..%2Freport-1a.js",
+                    "/console/.%2Findex.html", "/console//index.html", "/console\\..\\index.html"):
+            assert _get(base + sly)[0] == 404, sly
     finally:
         server.shutdown()
         server.server_close()

@@ -71,6 +71,7 @@ initCase({
     markStale();
     void showInbox();
   },
+  drillSummary: () => void showDrills(),
 });
 initTeam();
 initIntake();

@@ -7,7 +7,7 @@
 // is in the report). Everything stays in this tab's memory and is dropped
 // on lock.
 import { listCases } from "../lib/api.js";
-import { drillOf } from "../lib/drill.js";
+import { drillCheck, drillOf } from "../lib/drill.js";
 import { fromB64u } from "../lib/encoding.js";
 import { type CaseFacts, type DrillScore, scoreDrill } from "../lib/figures.js";
 import { type Playbooks, progress } from "../lib/playbook.js";
@@ -17,21 +17,13 @@ import { current, onLock, session } from "./session.js";
 import { formOf } from "./views.js";
 
 /** The days a case was acknowledged, given feedback and closed, and how (the listing and the case say them). */
-export interface CaseDays {
-  id: string;
-  status: string;
-  resolution: string | null;
-  received: string;
-  acknowledged: string | null;
-  feedback: string | null;
-  closed: string | null;
-}
-
-/** A listed case: its days, and a filed report's source and drill flag (absent for the page's reports). */
-export type FiledSummary = CaseSummary & CaseDays & { drill?: boolean; source?: string };
+export type CaseDays = Pick<
+  CaseSummary,
+  "id" | "status" | "resolution" | "received" | "acknowledged" | "feedback" | "closed"
+>;
 
 export interface LoadedCase {
-  summary: FiledSummary;
+  summary: CaseSummary;
   /** The report's answers (only the category when the inbox gave it; empty when it could not be opened). */
   form: Record<string, string>;
 }
@@ -50,8 +42,8 @@ onLock(() => {
 });
 
 /** The summaries whose report's answers are not known yet. */
-function unknownForms(summaries: readonly FiledSummary[], known: KnownCategory): FiledSummary[] {
-  const todo: FiledSummary[] = [];
+function unknownForms(summaries: readonly CaseSummary[], known: KnownCategory): CaseSummary[] {
+  const todo: CaseSummary[] = [];
   for (const s of summaries) {
     if (forms.has(s.report.id)) continue;
     // A drill's mark is in its report, which the inbox does not keep: those are opened here.
@@ -64,7 +56,7 @@ function unknownForms(summaries: readonly FiledSummary[], known: KnownCategory):
   return todo;
 }
 
-async function readForms(todo: readonly FiledSummary[], progress: (done: number, total: number) => void) {
+async function readForms(todo: readonly CaseSummary[], progress: (done: number, total: number) => void) {
   const batches = Array.from({ length: Math.ceil(todo.length / BATCH) }, (_, i) =>
     todo.slice(i * BATCH, (i + 1) * BATCH),
   );
@@ -95,10 +87,10 @@ async function readForms(todo: readonly FiledSummary[], progress: (done: number,
  */
 export async function loadCases(
   progress: (done: number, total: number) => void,
-  only: (s: FiledSummary) => boolean = () => true,
+  only: (s: CaseSummary) => boolean = () => true,
   known: KnownCategory = () => null,
 ): Promise<LoadedCase[]> {
-  const summaries = ((await listCases(current().client)) as FiledSummary[]).filter(only);
+  const summaries = (await listCases(current().client)).filter(only);
   await readForms(unknownForms(summaries, known), progress);
   return summaries.map((summary) => ({ summary, form: forms.get(summary.report.id) ?? {} }));
 }
@@ -111,7 +103,7 @@ const isResolution = (value: unknown): value is Resolution =>
  * report. Both must say it: the server cannot hide a real report from the
  * figures by flagging it, nor a crafted report by marking itself.
  */
-export const isDrill = (c: LoadedCase): boolean => c.summary.drill === true && drillOf(c.form) !== null;
+export const isDrill = (c: LoadedCase): boolean => drillCheck(c.summary.drill, c.form).kind === "drill";
 
 /** A case as the figures count it, from its days (the listing's, or a freshly read case's). */
 export function factsOf(c: LoadedCase, days: CaseDays = c.summary): CaseFacts {

@@ -2,8 +2,10 @@
 // the report rendered from the questionnaire, and the thread and notes
 // with each entry's verdict. Values are flat lists of nodes and strings, so
 // an optional part is left out whole (no "(,[object …],)").
+import drills from "candor:drills";
 import questionnaire from "candor:questionnaire";
 import { blobHash, findGaps } from "../lib/documents.js";
+import { drillCheck, MARK_KEYS, scenarioTitle } from "../lib/drill.js";
 import type { CaseRead, Shown } from "../lib/teamops.js";
 import type { CaseDetail, ReportDoc } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
@@ -16,7 +18,45 @@ import { categoryLabel } from "./views.js";
 /** A case as the case view shows it. */
 export type View = CaseRead & { id: string };
 
-export function renderWarnings(v: View): void {
+/**
+ * A drill's banner (its scenario, when it started, a link to its
+ * after-action summary), or the warning that the listing's flag and the
+ * sealed mark disagree; nothing for a real report (lib/drill.ts drillCheck).
+ */
+function drillNotice(v: View, openSummary: (id: string) => void): HTMLElement | null {
+  const check = drillCheck(v.detail.drill, v.report.form);
+  if (check.kind === "real") return null;
+  if (check.kind === "mismatch") {
+    const attrs = { class: "alert alert-error case-warning", role: "alert", dataset: { warning: "drill" } };
+    return el("p", attrs, tr(`console.warn.drill_${check.by}`));
+  }
+  const lang = i18n().lang;
+  const scenario = scenarioTitle(drills, check.scenario, lang) ?? i18n().t("console.drills.unknown");
+  const started = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(
+    new Date(check.started),
+  );
+  const link = el(
+    "button",
+    { type: "button", class: "link", dataset: { drillSummary: "" } },
+    tr("console.drills.summary"),
+  );
+  link.addEventListener("click", () => {
+    openSummary(v.id);
+  });
+  return el(
+    "section",
+    {
+      class: "alert alert-info drill-banner",
+      "aria-labelledby": "drill-banner-title",
+      dataset: { drillBanner: check.scenario },
+    },
+    el("h2", { id: "drill-banner-title" }, tr("console.drill.badge")),
+    el("p", {}, tr("console.drill.case_text", { scenario, started })),
+    el("p", {}, link),
+  );
+}
+
+export function renderWarnings(v: View, openSummary: (id: string) => void): void {
   const alerts = v.warnings.map((w) =>
     el(
       "p",
@@ -33,7 +73,8 @@ export function renderWarnings(v: View): void {
     const attrs = { class: "alert alert-error case-warning", role: "alert", dataset: { warning: "forged" } };
     alerts.push(el("p", attrs, tr("console.warn.forged", { n: forged.length })));
   }
-  $("case-warnings").replaceChildren(...alerts);
+  const drill = drillNotice(v, openSummary);
+  $("case-warnings").replaceChildren(...(drill ? [drill] : []), ...alerts);
 }
 
 /** " (done DAY)" after a deadline that was met; nothing when it was not (yet). */
@@ -61,8 +102,11 @@ export function renderMeta(d: CaseDetail): void {
     dl.append(el("dt", {}, tr("console.inbox.overdue")), el("dd", { class: "late" }, tr("console.meta.overdue_text")));
 }
 
-export function renderReport(report: ReportDoc): void {
-  const form = report.form;
+/** The report's answers; a drill's mark (shown by its banner) is left out. */
+export function renderReport(report: ReportDoc, drill: boolean): void {
+  const form = drill
+    ? Object.fromEntries(Object.entries(report.form).filter(([key]) => !MARK_KEYS.includes(key)))
+    : report.form;
   const items: HTMLElement[] = [];
   for (const f of questionnaire.fields) {
     const answer = form[f.key];

@@ -6,7 +6,7 @@
 // `drill` names the scenario and `drill_started` the start (UTC, to the
 // second), from which the after-action summary times the playbook.
 // candor/drill.py is the CLI's twin.
-import { checkTexts, type Texts } from "./playbook.js";
+import { checkTexts, textIn, type Texts } from "./playbook.js";
 
 /** The questionnaire's free-text answers a scenario may give. */
 export const TEXT_FIELDS = ["summary", "details", "where", "when", "who", "how_learned", "actions_taken"] as const;
@@ -89,4 +89,34 @@ export function drillOf(form: Readonly<Record<string, string>>): { scenario: str
   if (!scenario || !started || !ID.test(scenario)) return null;
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(started) || Number.isNaN(Date.parse(started))) return null;
   return { scenario, started };
+}
+
+/** The form keys of a drill's mark: the case view shows them as the drill, not as the reporter's answers. */
+export const MARK_KEYS: readonly string[] = ["drill", "drill_started"];
+
+/**
+ * What a case is, from both of its words: the listing's plaintext flag
+ * (the server's) and the sealed report's mark (drillOf). A drill needs
+ * both; when only one says so, one of them was tampered with (a server
+ * hiding a real report from the deadlines, or a report dressed up as
+ * practice) and the case is to be worked as a real one.
+ */
+export type DrillCheck =
+  | { kind: "real" }
+  | { kind: "drill"; scenario: string; started: string }
+  | { kind: "mismatch"; by: "listing" | "report" };
+
+export function drillCheck(flag: unknown, form: Readonly<Record<string, string>>): DrillCheck {
+  const mark = drillOf(form);
+  const listed = flag === true;
+  if (listed && mark) return { kind: "drill", ...mark };
+  if (listed) return { kind: "mismatch", by: "listing" };
+  if (mark) return { kind: "mismatch", by: "report" };
+  return { kind: "real" };
+}
+
+/** A scenario's title (its summary) in `lang`, English where the library lacks it; null for an unknown id. */
+export function scenarioTitle(library: Pick<DrillLibrary, "scenarios">, id: string, lang: string): string | null {
+  const s = library.scenarios.find((x) => x.id === id);
+  return s ? textIn(s.answers.summary, lang) : null;
 }

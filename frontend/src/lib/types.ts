@@ -161,6 +161,19 @@ export interface CaseSummary {
   feedback_by: string;
   overdue: boolean;
   report: ReportRef;
+  /** How a closed case was resolved; null while it is open. */
+  resolution: Resolution | null;
+  /** The days it was acknowledged, given feedback and closed (UTC, YYYY-MM-DD); null until then. */
+  acknowledged: string | null;
+  feedback: string | null;
+  closed: string | null;
+  /** A filed report's channel (protocol §4.4, "Filing"); absent for the reporter page's reports. */
+  source?: string;
+  /**
+   * A filed report's plaintext drill flag. Only the server's word: a case is
+   * a drill when its sealed report says so too (lib/drill.ts drillCheck).
+   */
+  drill?: boolean;
 }
 
 export interface CasePage {
@@ -170,12 +183,8 @@ export interface CasePage {
 
 /** GET /v1/team/cases/{id} (CaseView in Python). */
 export interface CaseDetail extends CaseSummary {
-  resolution: Resolution | null;
   legal_hold: boolean;
   reply_to: string;
-  acknowledged: string | null;
-  feedback: string | null;
-  closed: string | null;
   messages: Listing[];
   notes: Listing[];
 }

@@ -72,8 +72,8 @@ test("one changed byte makes that file differ, named first", () => {
 });
 
 test("a file the release lists and the build lacks is missing", () => {
-  const { "console/index.html": _, ...rest } = build;
-  const result = compareBuild(release, folder(rest));
+  const rest = folder(build).filter((file) => file.path !== "console/index.html");
+  const result = compareBuild(release, rest);
   assert.equal(states(result)["console/index.html"], "missing");
   assert.equal(result.first, "console/index.html");
 });
@@ -86,9 +86,9 @@ test("a file the build holds and the release does not list is extra", () => {
 });
 
 test("headers.json missing, changed or unreadable blocks an otherwise identical build", () => {
-  const { "headers.json": _, ...bare } = build;
-  assert.equal(compareBuild(release, folder(bare)).headers, "missing");
-  assert.equal(compareBuild(release, folder(bare)).first, "headers.json");
+  const bare = folder(build).filter((file) => file.path !== "headers.json");
+  assert.equal(compareBuild(release, bare).headers, "missing");
+  assert.equal(compareBuild(release, bare).first, "headers.json");
   const other = enc.encode(JSON.stringify({ ...headers, paths: { "console/*": { "Permissions-Policy": "usb=()" } } }));
   assert.equal(compareBuild(release, folder({ ...build, "headers.json": other })).headers, "differs");
   const noPaths = enc.encode(JSON.stringify(headers));

@@ -13,7 +13,7 @@ from candor import drill
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-11-30T09:15:42Z"
-LANGS = ("en", "de", "fr", "pl")
+LANGS = ("en", "de", "fr", "pl", "ar", "sv")
 
 JS = """
 import { readFileSync } from "node:fs";
@@ -36,4 +36,5 @@ def test_python_and_browser_file_the_same_drill_report() -> None:
           for lang in LANGS]
     assert json.loads(result.stdout) == py
     assert {f["drill_started"] for f in py} == {NOW}
-    assert py[LANGS.index("pl")]["summary"] == py[0]["summary"]  # no Polish: English
+    assert py[LANGS.index("pl")]["summary"] != py[0]["summary"]
+    assert py[LANGS.index("sv")]["summary"] == py[0]["summary"]  # no Swedish: English

@@ -84,10 +84,10 @@ def test_a_drill_case_shows_its_banner_and_a_tampered_flag_a_warning(
     assert page.locator("[data-warning=drill]").count() == 0
     screenshot(page, "console-drill-case")
     assert run_axe(page) == []
-    # In German, the scenario's German title.
-    page.click("button[data-lang=de]")
-    page.wait_for_selector(f"[data-drill-banner]:has-text('„{titles['de']}“')")
-    assert "Übung" in page.inner_text("[data-drill-banner] h2")
+    # In Spanish, the scenario's Spanish title (the report itself was filed in German).
+    page.click("button[data-lang=es]")
+    page.wait_for_selector(f"[data-drill-banner]:has-text('«{titles['es']}»')")
+    assert "Simulacro" in page.inner_text("[data-drill-banner] h2")
     assert run_axe(page) == []
     page.click("button[data-lang=en]")
     page.wait_for_selector("[data-drill-banner] h2:has-text('Drill')")

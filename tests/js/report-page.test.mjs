@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { metadataKinds } from "../../frontend/src/lib/exif.js";
 import { fileFits, largestFile, MAX_SEALED_FILE_BYTES, sealedSizeBound } from "../../frontend/src/lib/intake.js";
 import { ApiError } from "../../frontend/src/lib/api.js";
-import { UploadFailed } from "../../frontend/src/lib/attachments.js";
+import { UploadCancelled, UploadFailed } from "../../frontend/src/lib/attachments.js";
 import { SealFailed } from "../../frontend/src/lib/documents.js";
 import { paddedSize } from "../../frontend/src/lib/padding.js";
 import { sendError } from "../../frontend/src/page/errors.js";
@@ -43,6 +43,8 @@ test("send refusals: specific per step, Try again only where it can help", () =>
     retry: false,
   });
   assert.deepEqual(sendError(new ApiError(0, "network"), "file"), { key: "error.network", retry: true });
+  // A cancel is the reporter's own choice, not a network failure.
+  assert.deepEqual(sendError(new UploadCancelled(), "file"), { key: "error.upload_cancelled", retry: true });
   assert.deepEqual(sendError(new ApiError(418, "teapot"), "report"), { key: "error.unexpected", retry: true });
   assert.deepEqual(sendError(new UploadFailed(413), "upload"), { key: "error.file_too_large", retry: false });
   assert.deepEqual(sendError(new UploadFailed(403), "upload"), { key: "error.upload_expired", retry: true });

@@ -1,7 +1,7 @@
 // API error codes → catalogue keys (protocol §4.1). Unknown codes fall back to
 // a generic message, so a server cannot put its own words on the page.
 import { ApiError } from "../lib/api.js";
-import { UploadFailed } from "../lib/attachments.js";
+import { UploadCancelled, UploadFailed } from "../lib/attachments.js";
 import { SealFailed } from "../lib/documents.js";
 
 const KNOWN = new Set([
@@ -42,6 +42,7 @@ const FINAL = new Set(["error.invalid_access", "error.token_in_use", "error.repo
 export function sendError(err: unknown, phase: SendPhase): { key: string; retry: boolean } {
   let key: string;
   if (err instanceof SealFailed) key = "error.seal";
+  else if (err instanceof UploadCancelled) key = "error.upload_cancelled";
   else if (err instanceof UploadFailed) key = uploadKey(err.status);
   else if (err instanceof ApiError && err.code === "too_large") {
     key = phase === "report" ? "error.report_too_large" : "error.file_too_large";

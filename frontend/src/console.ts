@@ -71,7 +71,7 @@ initCase({
     markStale();
     void showInbox();
   },
-  drillSummary: () => void showDrills(),
+  drillSummary: (id) => void showDrills(id),
 });
 initTeam();
 initIntake();

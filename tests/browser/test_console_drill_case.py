@@ -93,6 +93,7 @@ def test_a_drill_case_shows_its_banner_and_a_tampered_flag_a_warning(
     page.wait_for_selector("[data-drill-banner] h2:has-text('Drill')")
     page.click("[data-drill-banner] [data-drill-summary]")
     page.wait_for_selector("#view-drills:not([hidden])")
+    page.wait_for_selector("#drill-summary:not([hidden])")  # that drill's summary, opened
 
     # The listing says drill, the sealed report does not: a warning, no banner.
     _open(page, cases["flag"])

@@ -49,7 +49,8 @@ export function clearDrills(): void {
   $("drills-error").hidden = true;
 }
 
-export async function showDrills(): Promise<void> {
+/** The Drills view; with a case id, that drill's after-action summary opens once the list is read. */
+export async function showDrills(summaryOf?: string): Promise<void> {
   showView("view-drills");
   $("drill-start-box").hidden = !isAdmin();
   fillScenarios();
@@ -57,6 +58,8 @@ export async function showDrills(): Promise<void> {
   $("drill-practice-link").textContent = link;
   $("drill-practice-link").setAttribute("href", link);
   await loadList();
+  const chosen = listed.find((c) => c.summary.id === summaryOf);
+  if (chosen) await showSummary(chosen);
 }
 
 const scenarioText = (s: Scenario | undefined): string =>

@@ -6,7 +6,9 @@
 // allows, "candor-worker", passes exactly the built worker URLs and no other.
 //
 // A worker speaks one message shape back: any number of {progress: 0..1},
-// then {result} or {error: string}.
+// then {result} or {error: string}; the hash worker, which takes the sealed
+// bytes of an attachment piece by piece, also answers each piece with
+// {hashed: n} (lib/hash-stream.ts starts it, as startWorker("hash")).
 
 declare const __CANDOR_WORKERS__: Readonly<Record<string, string>> | undefined;
 

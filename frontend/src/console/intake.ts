@@ -3,13 +3,18 @@
 // seals it exactly as the page does (the same readers, receipt and case
 // state); only the filing route differs, signed by the member and marked
 // with its source. The caller's receipt is then shown large, to read out or
-// print, and opens the follow-up page like any reporter's.
+// print, and opens the follow-up page like any reporter's. Its files go
+// through the reporter page's own file list (page/files.ts): the caller's
+// photo GPS, device and document author are removed as on the reporter page,
+// each file says what was removed, sending an original is a choice per file
+// with a warning, and a file that cannot be cleaned is named before filing.
 import questionnaire from "candor:questionnaire";
-import { filingApi, PendingFile, prepareCase, submitCase, type Source } from "../lib/intake.js";
+import { filingApi, prepareCase, submitCase, type Source } from "../lib/intake.js";
 import { activeMembers } from "../lib/manifest.js";
 import { receiptGroups } from "../lib/receipt.js";
 import { routeReaders } from "../lib/routes.js";
 import { $, el, memberLabel, pageLink, tr } from "../page/common.js";
+import { fileProblems, FileList, progressRow, type ReadyItem } from "../page/files.js";
 import { readForm, relabelFields, renderField, watchCounters } from "../page/form.js";
 import { current, i18n, lapsed, manifest, showError, stillOpen, session } from "./session.js";
 import { showView } from "./views.js";
@@ -17,6 +22,7 @@ import { showView } from "./views.js";
 const SOURCES: readonly Source[] = ["phone", "walk-in"];
 let built = false;
 let sending = false;
+let files: FileList | null = null;
 
 /** The view's section, made once: the form is the questionnaire's, as on the reporter page. */
 function build(): void {
@@ -30,23 +36,32 @@ function build(): void {
       el("label", { for: `intake-source-${s}` }, tr(`console.intake.source.${s.replace("-", "_")}`)),
     ),
   );
-  const files = el("input", {
-    type: "file",
-    id: "intake-files",
-    multiple: true,
-    "aria-describedby": "intake-files-hint",
-  });
+  const input = el("input", { type: "file", id: "intake-files", multiple: true, hidden: true });
+  const add = el(
+    "button",
+    { type: "button", id: "intake-add-files", class: "file-button", "aria-describedby": "intake-files-hint" },
+    tr("files.choose"),
+  );
   const form = el(
     "form",
     { id: "intake-form", novalidate: true },
     el("fieldset", { class: "field" }, el("legend", {}, tr("console.intake.source")), ...sources),
     el("div", { id: "intake-fields" }, ...questionnaire.fields.map((f) => renderField(f))),
     el(
-      "div",
-      { class: "field" },
-      el("label", { for: "intake-files" }, tr("console.intake.files")),
+      "fieldset",
+      { class: "field", id: "intake-files-field" },
+      el("legend", {}, tr("console.intake.files")),
       el("p", { class: "hint", id: "intake-files-hint" }, tr("console.intake.files_hint")),
-      files,
+      el("p", { id: "intake-file-limits", hidden: true }),
+      el(
+        "div",
+        { class: "file-picker" },
+        add,
+        el("span", { id: "intake-file-count", class: "file-count", role: "status" }),
+      ),
+      input,
+      el("div", { id: "intake-file-refused", class: "alert alert-error", role: "alert", hidden: true }),
+      el("ul", { id: "intake-file-list", class: "file-list", "aria-live": "polite" }),
     ),
     el(
       "fieldset",
@@ -56,6 +71,7 @@ function build(): void {
     ),
     el("p", {}, el("button", { type: "submit", class: "primary", id: "intake-send" }, tr("console.intake.submit"))),
     el("p", { id: "intake-status", role: "status", "aria-live": "polite" }),
+    el("ul", { id: "intake-sending-files", class: "file-list" }),
     el("p", { id: "intake-error", class: "alert alert-error", role: "alert", hidden: true }),
   );
   form.addEventListener("submit", (e) => {
@@ -76,6 +92,13 @@ function build(): void {
       el("div", { id: "intake-done", hidden: true }),
     ),
   );
+  // The reporter page's file list: metadata removed as files are chosen (page/files.ts).
+  files = new FileList(input, $("intake-file-list"), i18n(), {
+    button: add,
+    count: $("intake-file-count"),
+    notice: $("intake-file-refused"),
+    limits: $("intake-file-limits"),
+  });
   i18n().onChange(() => {
     relabelFields(i18n());
   });
@@ -124,7 +147,11 @@ function reset(): void {
   $("intake-done").hidden = true;
   $("intake-done").replaceChildren();
   $("intake-status").replaceChildren();
+  $("intake-sending-files").replaceChildren();
   $("intake-error").hidden = true;
+  // The caller's files leave the page with the form (a lock clears them too).
+  for (const item of files?.ready ?? []) item.pending.cancel();
+  files?.clear();
   sending = false;
 }
 
@@ -132,6 +159,47 @@ const say = (key: string | null): void => {
   $("intake-status").replaceChildren(key ? tr(key) : "");
   i18n().apply($("intake-status"));
 };
+
+const showProblem = (nodes: (HTMLElement | string)[]): void => {
+  $("intake-error").replaceChildren(...nodes);
+  $("intake-error").hidden = false;
+  i18n().apply($("intake-error"));
+};
+
+/**
+ * The chosen files that stop the filing, named (page/files.ts fileProblems):
+ * one still being cleaned, unreadable, or not cleaned and not ticked to go as
+ * it is. A file the member chose is never left out, nor sent, without a word.
+ */
+function filesBlocked(): boolean {
+  const problems = files ? fileProblems(files) : [];
+  if (!problems.length) return false;
+  showProblem(problems.map(({ key, args }) => el("p", {}, tr(key, args))));
+  $("intake-add-files").focus();
+  return true;
+}
+
+/** Seal each file to the case's readers, then upload it, with a progress row each (as the reporter page). */
+async function sendFiles(items: readonly ReadyItem[], recipients: readonly string[]): Promise<void> {
+  const rows = items.map((item) => progressRow(item, i18n()));
+  $("intake-sending-files").replaceChildren(...rows.map((r) => r.li));
+  for (const [i, item] of items.entries()) {
+    // A new case has new readers: whatever an earlier attempt sealed is sealed afresh.
+    item.pending.reset();
+    const source = item.pending.source;
+    const total = Math.max(1, source instanceof Uint8Array ? source.length : source.size);
+    await item.pending.seal(recipients, (_phase, done) => {
+      rows[i]?.set("sending.file.sealing", Math.min(1, done / total));
+    });
+    rows[i]?.set("sending.file.sealed", 0);
+  }
+  for (const [i, item] of items.entries()) {
+    await item.pending.send(undefined, (_phase, done, total) => {
+      rows[i]?.set("sending.file.uploading", done / (total ?? 1));
+    });
+    rows[i]?.set("sending.file.done", 1);
+  }
+}
 
 async function file(): Promise<void> {
   if (sending) return;
@@ -142,31 +210,24 @@ async function file(): Promise<void> {
     document.getElementById(`q-${errors[0]?.field?.key ?? ""}-input`)?.focus();
     return;
   }
+  if (filesBlocked()) return;
   if (lapsed()) {
     // Nothing is encrypted to an expired team list (protocol §4.5).
-    $("intake-error").replaceChildren(tr("console.intake.lapsed"));
-    $("intake-error").hidden = false;
-    i18n().apply($("intake-error"));
+    showProblem([tr("console.intake.lapsed")]);
     return;
   }
   const source = (document.querySelector<HTMLInputElement>('input[name="intake-source"]:checked')?.value ??
     "phone") as Source;
-  const chosen = [...($("intake-files", HTMLInputElement).files ?? [])];
+  const items = files?.ready ?? [];
   const epoch = session.epoch;
   sending = true;
   try {
     say("console.intake.sending");
     const prepared = await prepareCase(manifest(), excludedIds(), form.category);
-    const pending = chosen.map(
-      (f) => new PendingFile({ source: f, name: f.name, type: f.type || "application/octet-stream" }),
-    );
-    for (const p of pending) {
-      await p.seal(prepared.recipients);
-      await p.send();
-    }
+    await sendFiles(items, prepared.recipients);
     const filed = await submitCase(
       prepared,
-      { form, lang: i18n().lang, files: pending },
+      { form, lang: i18n().lang, files: items.map((i) => i.pending) },
       filingApi(current().client, source),
     );
     if (!stillOpen(epoch)) return;
@@ -174,12 +235,9 @@ async function file(): Promise<void> {
   } catch (err) {
     if (!stillOpen(epoch)) return;
     say(null);
-    if (err instanceof Error && err.message === "no_admin") {
-      // lib/intake.ts accessList: someone must be able to administer the case.
-      $("intake-error").replaceChildren(tr("console.intake.no_admin"));
-      $("intake-error").hidden = false;
-      i18n().apply($("intake-error"));
-    } else showError($("intake-error"), err);
+    // lib/intake.ts accessList: someone must be able to administer the case.
+    if (err instanceof Error && err.message === "no_admin") showProblem([tr("console.intake.no_admin")]);
+    else showError($("intake-error"), err);
     sending = false;
   }
 }

@@ -5,7 +5,8 @@ and a docx with an author go through the console's "File a report" view,
 which says what it removed from each; the team decrypts them with the
 Python client, and exiftool and python-docx find none of the removed fields
 while the picture and the text are intact. A file the page cannot clean is
-named as sent as it is. Axe finds nothing serious."""
+named as sent as it is, and a screenshot is blacked out in the page's
+redaction editor, burned into the pixels. Axe finds nothing serious."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # What exiftool reads from the caller's photo and must not find in what the team receives.
 PHOTO_TAGS = {"IFD0:Make", "IFD0:Model", "GPS:GPSLatitude", "GPS:GPSLongitude"}
 NOTES = b"Call notes: the caller read the posts out to me."
+
+
+def _screen() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (400, 200), (250, 250, 250)).save(out, "PNG")
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -88,8 +95,9 @@ def test_a_phone_reports_files_lose_their_metadata(
         {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": photo},
         {"name": "statement.docx", "mimeType": "application/octet-stream", "buffer": statement},
         {"name": "notes.txt", "mimeType": "text/plain", "buffer": NOTES},
+        {"name": "screen.png", "mimeType": "image/png", "buffer": _screen()},
     ])
-    page.wait_for_selector("#intake-file-list li:nth-child(3) button")  # prepared in order
+    page.wait_for_selector("#intake-file-list li:nth-child(4) button")  # prepared in order
     # Each file says what was removed; one the page cannot clean is named as such.
     assert all(f in _note(page, "photo.jpg") for f in ("location (GPS)", "GPS", "Make"))
     assert all(f in _note(page, "statement.docx") for f in ("dc:creator", "CommentAuthors"))
@@ -100,6 +108,15 @@ def test_a_phone_reports_files_lose_their_metadata(
     photo_item.locator("input.send-original").check()
     assert photo_item.locator(".original-warning").is_visible()
     photo_item.locator("input.send-original").uncheck()
+    # The caller's name on a screenshot: blacked out from the keyboard (page/redact.ts).
+    screen = page.locator("#intake-file-list li", has_text="screen.png")
+    screen.get_by_role("button", name="Black out parts").click()
+    dialog = page.get_by_role("dialog", name="Black out parts of the picture")
+    assert run_axe(page) == []
+    page.keyboard.press("Enter")  # a quarter of each side, in the middle
+    dialog.get_by_role("button", name="Done").click()
+    dialog.wait_for(state="hidden")
+    assert "Parts blacked out: 1." in (screen.text_content() or "")
     assert run_axe(page) == []
 
     page.check("#intake-source-phone")
@@ -110,7 +127,7 @@ def test_a_phone_reports_files_lose_their_metadata(
     page.select_option("#q-urgency-input", "immediate")
     page.click("#intake-send")
     page.wait_for_selector("#intake-receipt", timeout=90000)
-    assert page.locator("#intake-sending-files li").count() == 3
+    assert page.locator("#intake-sending-files li").count() == 4
     assert run_axe(page) == []
 
     s = server.session(member(server, "Ada"))
@@ -119,7 +136,12 @@ def test_a_phone_reports_files_lose_their_metadata(
     view = teamops.read_case(s, case["id"])
     received = {e["name"]: teamops.attachment(s, case["id"], e)
                 for e in view.report["attachments"]}
-    assert received.keys() == {"photo.jpg", "statement.docx", "notes.txt"}
+    assert received.keys() == {"photo.jpg", "statement.docx", "notes.txt", "screen.png"}
     assert received["notes.txt"] == NOTES
+    with Image.open(io.BytesIO(received["screen.png"])) as shot:
+        grey = shot.convert("L")
+        assert shot.size == (400, 200)
+        assert max(grey.crop((180, 90, 220, 110)).tobytes()) < 24  # burned in, not laid on top
+        assert min(grey.crop((0, 0, 40, 20)).tobytes()) > 200
     _check_photo(received["photo.jpg"], tmp_path)
     _check_docx(received["statement.docx"], tmp_path)

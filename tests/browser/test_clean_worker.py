@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,7 @@ import pytest
 from tests.browser import metadata_files as made
 from tests.browser.images import jpeg_with_gps
 from tests.browser.test_metadata import _fill_form, _note, _received, exif_tags
-from tests.support.live import LiveServer, start_live_server
-from tests.support.team import make_team
+from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,12 +27,8 @@ WORKER = "**/assets/clean-*.js"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = start_live_server(tmp_path, make_team())
-    try:
-        yield live
-    finally:
-        live.stop()
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server  # the session's team (tests/conftest.py): no new keys per test
 
 
 def _open(page: Any, server: LiveServer) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,7 @@ from tests.browser.images import jpeg_with_gps
 from tests.browser.test_console import member, origin
 from tests.browser.test_console_intake import _unlock
 from tests.browser.test_metadata import REMOVED_TAGS, exif_tags
-from tests.support.live import LiveServer, start_live_server
-from tests.support.team import make_team
+from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -44,12 +42,8 @@ def _screen() -> bytes:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = start_live_server(tmp_path, make_team())
-    try:
-        yield live
-    finally:
-        live.stop()
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server  # the session's team (tests/conftest.py): no new keys per test
 
 
 def _note(page: Any, name: str) -> str:

@@ -14,7 +14,6 @@ import json
 import subprocess
 import urllib.request
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,7 @@ from candor import documents
 from chalicelib.b64 import b64u_decode
 from tests.browser import metadata_files as made
 from tests.browser.conftest import run_axe
-from tests.support.live import LiveMember, LiveServer, start_live_server
-from tests.support.team import make_team
+from tests.support.live import LiveMember, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,12 +40,8 @@ REMOVED_TAGS = {
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = start_live_server(tmp_path, make_team())
-    try:
-        yield live
-    finally:
-        live.stop()
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server  # the session's team (tests/conftest.py): no new keys per test
 
 
 def exif_tags(data: bytes, tmp_path: Path, name: str) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from tests.browser import metadata_files as made
 from tests.browser.test_metadata import _fill_form, _note, _received, exif_tags
-from tests.support.live import LiveServer, start_live_server
-from tests.support.team import make_team
+from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,12 +29,8 @@ REMOVED_TAGS = {"IFD0:Make", "IFD0:Model", "GPS:GPSLatitude", "GPS:GPSLongitude"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = start_live_server(tmp_path, make_team())
-    try:
-        yield live
-    finally:
-        live.stop()
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server  # the session's team (tests/conftest.py): no new keys per test
 
 
 def _decoder_requests(watch: Any) -> list[str]:

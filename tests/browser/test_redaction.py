@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import math
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tests.browser.conftest import run_axe
 from tests.browser.report_site import catalogue
 from tests.browser.test_metadata import _fill_form, _received
-from tests.support.live import LiveServer, start_live_server
-from tests.support.team import make_team
+from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,12 +30,8 @@ MARGIN = 14  # the box reaches this far around the name's ink
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = start_live_server(tmp_path, make_team())
-    try:
-        yield live
-    finally:
-        live.stop()
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server  # the session's team (tests/conftest.py): no new keys per test
 
 
 def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

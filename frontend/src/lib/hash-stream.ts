@@ -41,79 +41,109 @@ export function pageHasher(): SealedHasher {
 
 type HashReply = { progress: number } | { hashed: number } | { result: string } | { error: string };
 
+/** A started hash worker, spoken to in order; bytes wait while it holds more than `inFlight`. */
+class WorkerHasher implements SealedHasher {
+  private failure: Error | null = null;
+  private pending = 0;
+  private result: string | null = null;
+  private asked = false;
+  private waiters: (() => void)[] = [];
+  private readonly started: Promise<void>;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly inFlight: number,
+    readyMs: number,
+  ) {
+    this.started = new Promise<void>((resolve) => {
+      this.timer = setTimeout(() => {
+        this.fail("not ready in time");
+      }, readyMs);
+      worker.onmessage = (event: MessageEvent<HashReply>) => {
+        this.answer(event.data, resolve);
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        this.fail("failed to run");
+      };
+    });
+  }
+
+  /** Resolves once the worker's WebAssembly is ready. @throws {Error} it failed first */
+  async ready(): Promise<this> {
+    let started = false;
+    void this.started.then(() => {
+      started = true;
+      this.wake();
+    });
+    await this.until(() => started);
+    return this;
+  }
+
+  async update(bytes: Uint8Array): Promise<void> {
+    if (this.asked) throw new Error("hash worker: bytes after the digest");
+    if (this.failure) throw this.failure;
+    const copy = bytes.slice(); // the caller keeps its bytes; this copy moves to the worker
+    this.pending += copy.length;
+    this.worker.postMessage({ bytes: copy }, [copy.buffer]);
+    await this.until(() => this.pending <= this.inFlight);
+  }
+
+  async digest(): Promise<string> {
+    if (!this.asked) this.worker.postMessage({ digest: true });
+    this.asked = true;
+    await this.until(() => this.result !== null);
+    return this.result ?? "";
+  }
+
+  close(): void {
+    this.fail("closed");
+  }
+
+  private answer(reply: HashReply, started: () => void): void {
+    if ("progress" in reply) {
+      clearTimeout(this.timer);
+      started();
+    } else if ("hashed" in reply) {
+      this.pending -= reply.hashed;
+    } else if ("result" in reply) {
+      if (HEX64.test(reply.result)) this.result = reply.result;
+      else this.fail("not a SHA-256");
+      this.worker.terminate();
+    } else this.fail(reply.error);
+    this.wake();
+  }
+
+  private fail(message: string): void {
+    this.failure ??= new Error(`hash worker: ${message}`);
+    clearTimeout(this.timer);
+    this.worker.terminate();
+    this.wake();
+  }
+
+  private wake(): void {
+    const woken = this.waiters;
+    this.waiters = [];
+    for (const waiter of woken) waiter();
+  }
+
+  /** Wait for the worker's answers until `done()`. @throws {Error} the worker failed */
+  private async until(done: () => boolean): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (done()) return;
+      await new Promise<void>((woken) => this.waiters.push(woken));
+    }
+  }
+}
+
 /**
  * Speak to a started hash worker; resolves once its WebAssembly is ready.
  * @throws {Error} it reported an error, failed to run, or was not ready within `readyMs`
  */
 export function workerHasher(worker: Worker, readyMs = READY_MS, inFlight = IN_FLIGHT): Promise<SealedHasher> {
-  return new Promise<SealedHasher>((resolve, reject) => {
-    let failure: Error | null = null;
-    let pending = 0;
-    let digest: string | null = null;
-    let waiters: (() => void)[] = [];
-    const wake = (): void => {
-      const woken = waiters;
-      waiters = [];
-      for (const waiter of woken) waiter();
-    };
-    const fail = (message: string): void => {
-      failure ??= new Error(`hash worker: ${message}`);
-      clearTimeout(timer);
-      worker.terminate();
-      reject(failure);
-      wake();
-    };
-    const timer = setTimeout(() => {
-      fail("not ready in time");
-    }, readyMs);
-    /** Wait for the worker's answers until `done()`. @throws {Error} the worker failed */
-    const until = async (done: () => boolean): Promise<void> => {
-      for (;;) {
-        if (failure) throw failure;
-        if (done()) return;
-        await new Promise<void>((woken) => waiters.push(woken));
-      }
-    };
-    worker.onmessage = (event: MessageEvent<HashReply>) => {
-      const reply = event.data;
-      if ("progress" in reply) {
-        clearTimeout(timer);
-        resolve(hasher);
-      } else if ("hashed" in reply) {
-        pending -= reply.hashed;
-      } else if ("result" in reply) {
-        if (!HEX64.test(reply.result)) fail("not a SHA-256");
-        digest = reply.result;
-        worker.terminate();
-      } else fail(reply.error);
-      wake();
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      fail("failed to run");
-    };
-    let asked = false;
-    const hasher: SealedHasher = {
-      async update(bytes) {
-        if (failure) throw failure;
-        if (asked) throw new Error("hash worker: bytes after the digest");
-        const copy = bytes.slice(); // the caller keeps its bytes; this copy moves to the worker
-        pending += copy.length;
-        worker.postMessage({ bytes: copy }, [copy.buffer]);
-        await until(() => pending <= inFlight);
-      },
-      async digest() {
-        if (!asked) worker.postMessage({ digest: true });
-        asked = true;
-        let hex = "";
-        await until(() => (hex = digest ?? "") !== "");
-        return hex;
-      },
-      close: () => {
-        fail("closed");
-      },
-    };
-  });
+  return new WorkerHasher(worker, inFlight, readyMs).ready();
 }
 
 /**

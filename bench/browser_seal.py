@@ -17,7 +17,8 @@ sits in the browser); Candor's side also pads it (protocol §2.2), hashes
 every sealed byte (SHA-256) and copies the ciphertext into 8 MiB parts.
 ``candor`` hashes in the hash worker, as the pages do (lib/hash-stream.ts);
 ``candor-page`` hashes on the page's thread with noble (the pages' fallback
-when the worker cannot start, and how they hashed before the worker).
+when the worker cannot start, and how they hashed before the worker);
+``no-hash`` hashes nothing, to show the cost of the rest (padding, cutting).
 ``sha256`` times that noble SHA-256 alone over the same source, and
 ``hash-worker`` the hash worker alone (the source copied into 8 MiB parts
 and given to it as PartCutter does), to show their share. Rates are
@@ -120,6 +121,10 @@ window.sealBench = {
     const out = await this.cut(hasher);
     return { ...out, where: await hasher.where };
   },
+  async noHash() {
+    const none = { update: async () => {}, digest: async () => "0".repeat(64), close() {} };
+    return { ...(await this.cut(none)), where: "none" };
+  },
   async candorPage() {
     return { ...(await this.cut(pageHasher())), where: "page" };
   },
@@ -192,8 +197,8 @@ window.sealBench = {
 WORKER = "hash-bench.js"
 PAGE = """<!doctype html><meta charset="utf-8"><title>sealing bench</title>
 <script type="module" src="assets/bench.js"></script>"""
-WAYS = {"candor": "candor", "candor-page": "candorPage", "typage": "typage", "sha256": "sha256",
-        "hash-worker": "hashWorker"}
+WAYS = {"candor": "candor", "candor-page": "candorPage", "no-hash": "noHash", "typage": "typage",
+        "sha256": "sha256", "hash-worker": "hashWorker"}
 
 
 def esbuild(*args: str, stdin: str | None = None) -> None:

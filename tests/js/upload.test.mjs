@@ -142,6 +142,27 @@ test("the cutter gives parts of exactly the part size, the last shorter, hashing
   assert.equal(await cutter.next(), null);
 });
 
+test("a part given back is cut into again, the same bytes and hash; parts not given back stay", async () => {
+  const data = bytesOf(300_000);
+  const sealer = await openSealer(data, recipients);
+  const cutter = new PartCutter(sealer, 65536);
+  const copies = [];
+  const first = await cutter.next();
+  const kept = first.slice();
+  const buffers = new Set();
+  for (let p = await cutter.next(); p; p = await cutter.next()) {
+    buffers.add(p.buffer);
+    copies.push(p.slice());
+    cutter.recycle(p);
+  }
+  assert.equal(buffers.size, 1); // every part after the first was cut into one buffer
+  assert.deepEqual(first, kept); // the first was never given back: untouched
+  const sealed = joined([kept, ...copies]);
+  assert.equal(sealed.length, sealer.size);
+  assert.equal(await cutter.sha256(), sha(sealed));
+  assert.deepEqual(await opened(sealed, data.length), data);
+});
+
 test("the file is read in pieces of at most 64 KiB, bytes in memory without a copy", async () => {
   const bytes = bytesOf(300_000);
   for (const source of [bytes, new Blob([bytes])]) {
@@ -230,6 +251,30 @@ test("a failed part is retried alone, with backoff", async () => {
   await up.run();
   assert.deepEqual(s.puts, [1, 2, 3, 3, 3, 4, 5, 5, 6, 7, 8].slice(0, s.puts.length));
   assert.equal(s.slept.length, 3);
+  assert.deepEqual(await opened(s.sealed(), data.length), data);
+});
+
+test("parts go up from two buffers, taken back once confirmed; a retried part sends the same bytes", async () => {
+  let refused = 0;
+  const s = fakeServer({ fail: (n) => (n === 3 && refused++ < 2 ? 503 : null) });
+  const buffers = new Set();
+  const sent = new Map();
+  const put = s.transport.put;
+  s.transport.put = async (target, body, onSent, signal) => {
+    const n = Number(target.url.split("/")[2].split("?")[0]);
+    buffers.add(body.buffer);
+    sent.set(n, [...(sent.get(n) ?? []), sha(body)]);
+    await new Promise((resolve) => setTimeout(resolve, 1)); // sealing goes on meanwhile
+    return put(target, body, onSent, signal);
+  };
+  const data = bytesOf(1_300_000);
+  const up = await upload(s, data);
+  const done = await up.run();
+  assert.ok(s.plan.count > 16);
+  assert.equal(buffers.size, 2);
+  assert.equal(sent.get(3).length, 3);
+  assert.equal(new Set(sent.get(3)).size, 1);
+  assert.equal(done.sha256, sha(s.sealed()));
   assert.deepEqual(await opened(s.sealed(), data.length), data);
 });
 

@@ -77,7 +77,9 @@ export function plainStream(source: Blob | Uint8Array): ReadableStream<Uint8Arra
 /**
  * Cuts a sealer's stream into parts of `partSize` bytes (the last one
  * shorter), hashing every sealed byte once, in order. Only the part being
- * filled is held here; the caller drops each part once it is uploaded.
+ * filled is held here; the caller drops each part once it is uploaded, or
+ * gives it back (`recycle`) so the next part reuses its buffer: a new 8 MiB
+ * buffer per part, zeroed then collected, cost more than the copy itself.
  * The hash runs beside the sealing (lib/hash-stream.ts: a worker, or the
  * page itself where none can start).
  */
@@ -86,6 +88,8 @@ export class PartCutter {
   private readonly hasher: SealedHasher;
   private carry: Uint8Array = new Uint8Array(0);
   private cut = 0;
+  /** A part given back: the next part is cut into its buffer (no new 8 MiB to zero and collect). */
+  private spare: Uint8Array | null = null;
 
   constructor(
     private readonly sealer: Sealer,
@@ -106,7 +110,8 @@ export class PartCutter {
   async next(onSealed: (offset: number) => void = () => undefined): Promise<Uint8Array | null> {
     const want = Math.min(this.partSize, this.sealer.size - this.cut);
     if (want <= 0) return null;
-    const part = new Uint8Array(want);
+    const part = this.spare && this.spare.length >= want ? this.spare.subarray(0, want) : new Uint8Array(want);
+    this.spare = null;
     let filled = 0;
     try {
       while (filled < want) {
@@ -128,6 +133,17 @@ export class PartCutter {
     }
     this.cut += want;
     return part;
+  }
+
+  /**
+   * Give back a part the caller no longer reads (sent and confirmed, or
+   * copied): the next part is cut into its bytes. Parts never given back
+   * stay as they were.
+   */
+  recycle(part: Uint8Array): void {
+    if (part.byteOffset === 0 && part.buffer instanceof ArrayBuffer && part.buffer.byteLength === this.partSize) {
+      this.spare = new Uint8Array(part.buffer);
+    }
   }
 
   /** The hex SHA-256 of the sealed file, once every part was cut. @throws {SealFailed} */
@@ -166,7 +182,8 @@ export async function sealAttachment(
   const pieces: BlobPart[] = [];
   // Each 8 MiB piece becomes a Blob at once, so the page never holds the whole file.
   for (let part = await cutter.next(onProgress); part; part = await cutter.next(onProgress)) {
-    pieces.push(new Blob([part as BlobPart]));
+    pieces.push(new Blob([part as BlobPart])); // a copy: the part's bytes may be cut into again
+    cutter.recycle(part);
   }
   const blob = new Blob(pieces, { type: "application/octet-stream" });
   return { blob, size: blob.size, sha256: await cutter.sha256(), plainSize: sealer.plainSize };

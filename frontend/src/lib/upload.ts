@@ -266,6 +266,7 @@ export class AttachmentUpload {
         this.ahead = ahead;
       }
       await this.sendPart(this.number, part, plan.count);
+      cutter.recycle(part); // confirmed: the part after next is cut into these bytes
       this.confirmed += part.length;
       this.targets.delete(this.number);
       [this.part, this.number] = [null, this.number + 1];

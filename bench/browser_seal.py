@@ -1,7 +1,8 @@
 """How fast Chromium seals an attachment, and with how much JS heap (issue 15):
 Candor's own streaming sealing (frontend/src/lib/attachments.ts: openSealer
-and PartCutter, as lib/upload.ts drives them, each part dropped once cut as
-the uploader drops it once sent) against typage's own streaming encryption
+and PartCutter, as lib/upload.ts drives them, each part's buffer given back
+to the cutter once cut, as the uploader gives it back once the server has
+it) against typage's own streaming encryption
 (age-encryption's Encrypter over the same stream, its output read and
 dropped), in one run, on the same input and the same three hybrid
 (ML-KEM-768 + X25519) recipients.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,25 +16,15 @@ import pytest
 
 from candor import release as rel
 from tests.browser.conftest import ROOT, run_axe
-from tests.support.live import LiveServer, start_live_server
-from tests.support.release import build, release_site
-from tests.support.team import Team
+from tests.support.live import LiveServer
+from tests.support.release import build, release_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def live(tmp_path: Path, team: Team) -> Iterator[LiveServer]:
-    server = start_live_server(tmp_path, team)
-    yield server
-    server.stop()
-
-
-def _release(live: LiveServer, number: int) -> dict[str, Any]:
-    admin = live.team[0]
-    return release_site(live.site_dir, live.data_dir.parent / "manifest.json",
-                        [admin.keyfile_path], admin.passphrase,
-                        live.data_dir.parent / f"proposal-{number}.json")
+def live(live_server: LiveServer) -> LiveServer:
+    return live_server
 
 
 def verifier(live: LiveServer, anchor: dict[str, Any], out: Path) -> Path:
@@ -72,7 +61,7 @@ def check(browser: Any, page_file: Path, axe: bool = False) -> tuple[str, str, l
 def test_the_offline_verifier_passes_then_names_a_changed_byte_of_javascript(
     browser: Any, live: LiveServer, tmp_path: Path
 ) -> None:
-    first = _release(live, 1)
+    first = release_live(live, 1)
     page_file = verifier(live, first, tmp_path / "verify.html")
     html = page_file.read_text()
     assert "<script src" not in html and "<link" not in html  # one self-contained file
@@ -96,11 +85,11 @@ def test_the_offline_verifier_passes_then_names_a_changed_byte_of_javascript(
 def test_the_offline_verifier_sees_a_rolled_back_chain(
     browser: Any, live: LiveServer, tmp_path: Path
 ) -> None:
-    first = _release(live, 1)
+    first = release_live(live, 1)
     build(live.site_dir, live.data_dir.parent / "manifest.json",
           {"v": 1, "contact": "The ombudsperson, room 4", "outside_contact": None,
            "organisation": None})
-    second = _release(live, 2)
+    second = release_live(live, 2)
     page_file = verifier(live, second, tmp_path / "verify-2.html")
     assert check(browser, page_file)[0] == "pass"
     # release 1 pinned follows 1 -> 2 as well

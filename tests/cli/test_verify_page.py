@@ -6,30 +6,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from candor.__main__ import main
-from tests.support.live import LiveServer, start_live_server
-from tests.support.release import build, release_site
-from tests.support.team import Team
+from tests.support.live import LiveServer
+from tests.support.release import build, release_live
 
 
 @pytest.fixture
-def live(tmp_path: Path, team: Team) -> Iterator[LiveServer]:
-    server = start_live_server(tmp_path, team)
-    yield server
-    server.stop()
-
-
-def _release(live: LiveServer, number: int) -> dict[str, Any]:
-    admin = live.team[0]
-    return release_site(live.site_dir, live.data_dir.parent / "manifest.json",
-                        [admin.keyfile_path], admin.passphrase,
-                        live.data_dir.parent / f"proposal-{number}.json")
+def live(live_server: LiveServer) -> LiveServer:
+    return live_server
 
 
 def _verify(live: LiveServer, anchor: dict[str, Any], tmp_path: Path) -> int:
@@ -41,7 +30,7 @@ def _verify(live: LiveServer, anchor: dict[str, Any], tmp_path: Path) -> int:
 def test_the_genuine_site_passes_and_one_changed_byte_of_javascript_fails(
     live: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = _release(live, 1)
+    first = release_live(live, 1)
     assert _verify(live, first, tmp_path) == 0
     assert "release 1 signs them" in capsys.readouterr().out
 
@@ -56,13 +45,13 @@ def test_the_genuine_site_passes_and_one_changed_byte_of_javascript_fails(
 def test_an_older_release_s_html_and_a_rolled_back_chain_fail(
     live: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = _release(live, 1)
+    first = release_live(live, 1)
     old_html = tmp_path / "index-1.html"
     shutil.copy(live.site_dir / "index.html", old_html)
     build(live.site_dir, live.data_dir.parent / "manifest.json",
           {"v": 1, "contact": "The ombudsperson, room 4", "outside_contact": None,
            "organisation": None})
-    second = _release(live, 2)
+    second = release_live(live, 2)
     assert _verify(live, first, tmp_path) == 0  # release 1 -> 2 follows
     capsys.readouterr()
 
@@ -84,7 +73,7 @@ def test_an_older_release_s_html_and_a_rolled_back_chain_fail(
 def test_a_release_not_signed_by_the_team_fails(
     live: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = _release(live, 1)
+    first = release_live(live, 1)
     forged = {**first, "expires": first["issued"]}  # changed after the admins signed it
     (live.site_dir / "release.json").write_text(json.dumps(forged))
     (live.site_dir / "releases" / "1.json").write_text(json.dumps(forged))
@@ -105,7 +94,7 @@ def test_pages_served_without_a_header_the_release_signs_fail(
     headers = json.loads(headers_file.read_text())
     headers["Cross-Origin-Embedder-Policy"] = "require-corp"
     headers_file.write_text(json.dumps(headers))
-    first = _release(live, 1)
+    first = release_live(live, 1)
     assert first["headers"]["Cross-Origin-Embedder-Policy"] == "require-corp"
     assert _verify(live, first, tmp_path) == 1
     err = capsys.readouterr().err
@@ -123,7 +112,7 @@ def test_the_console_served_with_another_path_header_than_the_release_signs_fail
     served = headers["paths"]["console/*"]["Permissions-Policy"]
     headers["paths"]["console/*"]["Permissions-Policy"] = served.replace("usb=()", "usb=(self)")
     headers_file.write_text(json.dumps(headers))
-    first = _release(live, 1)
+    first = release_live(live, 1)
     assert _verify(live, first, tmp_path) == 1
     assert capsys.readouterr().err == (
         "candor: console/index.html: header Permissions-Policy differs from release 1\n")

@@ -13,6 +13,7 @@ from typing import Any
 
 from candor.__main__ import main
 from candor.prompt import PASSPHRASE_ENV
+from tests.support.live import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,3 +62,12 @@ def release_site(site: Path, manifest: Path, keys: Sequence[Path], secret: str,
     assert publish(proposal, site, manifest) == 0
     released: dict[str, Any] = json.loads((site / "release.json").read_text())
     return released
+
+
+def release_live(live: LiveServer, number: int) -> dict[str, Any]:
+    """The first admin signs and publishes the live server's built pages
+    (threshold 1); the proposal is kept as proposal-`number`.json."""
+    admin = live.team[0]
+    return release_site(live.site_dir, live.data_dir.parent / "manifest.json",
+                        [admin.keyfile_path], admin.passphrase,
+                        live.data_dir.parent / f"proposal-{number}.json")

@@ -6,11 +6,11 @@
 // can be tried again, and a case is read afresh before each try, so none
 // is acknowledged twice.
 import replies from "candor:replies";
-import { acknowledgeCase, acknowledgement, type AckResult, eachCase, type Outcome } from "../lib/replies.js";
+import { acknowledgeCase, acknowledgement, eachCase } from "../lib/replies.js";
 import type { CaseDetail } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
-import { current, i18n, manifest, session, showError, stillOpen } from "./session.js";
-import { button } from "./views.js";
+import { current, i18n, manifest, session, stillOpen } from "./session.js";
+import { button, outcomeItem } from "./views.js";
 
 export interface BulkHooks {
   /** The ids of the new cases the member sees now. */
@@ -135,7 +135,7 @@ async function run(): Promise<void> {
       (outcome, done) => {
         if (!stillOpen(epoch)) return;
         progress.value = done;
-        list.append(outcomeItem(outcome));
+        list.append(outcomeItem(outcome, hooks?.label(outcome.case) ?? outcome.case, "console.bulk"));
         say("bulk-ack-status", "console.bulk.progress", { done, all: ids.length });
       },
     );
@@ -158,16 +158,4 @@ async function run(): Promise<void> {
       button("bulk-ack-cancel").disabled = false;
     }
   }
-}
-
-function outcomeItem(o: Outcome<AckResult>): HTMLLIElement {
-  const item = el("li", { dataset: { case: o.case, outcome: o.result } }, hooks?.label(o.case) ?? o.case, " — ");
-  if (o.result !== "failed") item.append(tr(`console.bulk.outcome_${o.result}`));
-  else {
-    const why = el("span", { class: "error" });
-    showError(why, o.error);
-    item.append(tr("console.bulk.outcome_failed"), " ", why);
-  }
-  i18n().apply(item);
-  return item;
 }

@@ -6,11 +6,11 @@
 // and a retry of the failed ones.
 import { currentLinks, setLink } from "../lib/case-meta.js";
 import { CASE_ID } from "../lib/check.js";
-import { eachCase, type Outcome, replyToCase } from "../lib/replies.js";
+import { eachCase, replyToCase } from "../lib/replies.js";
 import { $, el, tr } from "../page/common.js";
 import type { View } from "./case-sections.js";
 import { current, i18n, manifest, session, showError, stillOpen } from "./session.js";
-import { button, formOf, input, textArea } from "./views.js";
+import { button, formOf, input, outcomeItem, textArea } from "./views.js";
 
 export interface LinkHooks {
   /** Open another case. */
@@ -225,7 +225,7 @@ async function sendAll(): Promise<void> {
     (id) => replyToCase(current(), manifest(), id, text),
     (outcome, done) => {
       if (!stillOpen(epoch)) return;
-      list.append(outcomeItem(outcome));
+      list.append(outcomeItem(outcome, caseLabel(outcome.case), "console.links"));
       say("links-reply-status", "console.links.progress", "", { done, all: ids.length });
     },
   );
@@ -246,16 +246,4 @@ async function sendAll(): Promise<void> {
     },
   );
   if (shown?.id === v.id) await hooks?.reload(v.id);
-}
-
-function outcomeItem(o: Outcome<"sent" | "already">): HTMLLIElement {
-  const item = el("li", { dataset: { case: o.case, outcome: o.result } }, caseLabel(o.case), " — ");
-  if (o.result !== "failed") item.append(tr(`console.links.outcome_${o.result}`));
-  else {
-    const why = el("span", { class: "error" });
-    showError(why, o.error);
-    item.append(tr("console.links.outcome_failed"), " ", why);
-  }
-  i18n().apply(item);
-  return item;
 }

@@ -1,8 +1,9 @@
 // What the console's views share: one `.view` section at a time (focus
 // moves to its heading), typed form fields, and the questionnaire's labels.
 import questionnaire from "candor:questionnaire";
-import { $ } from "../page/common.js";
-import { i18n } from "./session.js";
+import type { Outcome } from "../lib/replies.js";
+import { $, el, tr } from "../page/common.js";
+import { i18n, showError } from "./session.js";
 
 export type ViewId =
   "view-unlock" | "view-inbox" | "view-case" | "view-team" | "view-figures" | "view-drills" | "view-intake";
@@ -44,4 +45,19 @@ export function formOf(report: unknown): Record<string, string> {
   const form = typeof report === "object" && report !== null && "form" in report ? report.form : null;
   if (typeof form !== "object" || form === null) return {};
   return Object.fromEntries(Object.entries(form).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+/**
+ * One case's line in a batch's outcome list: its label, then what happened
+ * (the catalogue's `<prefix>.outcome_<result>`), a failure with its reason.
+ */
+export function outcomeItem(o: Outcome<string>, label: string, prefix: string): HTMLLIElement {
+  const item = el("li", { dataset: { case: o.case, outcome: o.result } }, label, " — ");
+  if ("error" in o) {
+    const why = el("span", { class: "error" });
+    showError(why, o.error);
+    item.append(tr(`${prefix}.outcome_failed`), " ", why);
+  } else item.append(tr(`${prefix}.outcome_${o.result}`));
+  i18n().apply(item);
+  return item;
 }

@@ -13,7 +13,8 @@ import { build } from "esbuild";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import { pageHasher, sealedHasher, workerHasher } from "../../frontend/src/lib/hash-stream.js";
 import { openSealer, PartCutter } from "../../frontend/src/lib/attachments.js";
-import { SealFailed } from "../../frontend/src/lib/documents.js";
+import { openBytes, SealFailed } from "../../frontend/src/lib/documents.js";
+import { paddedSize, unpadAttachment } from "../../frontend/src/lib/padding.js";
 
 const sha = (...parts) => parts.reduce((h, p) => h.update(p), createHash("sha256")).digest("hex");
 const bytesOf = (n, seed = 7) => new Uint8Array(n).map((_, i) => (i * seed + (i >> 9)) & 255);
@@ -78,6 +79,49 @@ test("the hash worker gives node's SHA-256, leaving the caller's bytes whole", a
   assert.deepEqual(whole, bytesOf(1_000_000));
   assert.equal(await hasher.digest(), sha(whole));
   assert.ok(worker.terminated, "the worker ends with the digest");
+});
+
+test("the cutter gives the worker typage's full sealed chunks, batched, without copying them", async () => {
+  const worker = hashWorker();
+  const messages = [];
+  const post = worker.postMessage;
+  worker.postMessage = (message, transfer) => {
+    messages.push(message);
+    post(message, transfer);
+  };
+  const identity = await generateX25519Identity();
+  const data = bytesOf(3_000_000);
+  const sealer = await openSealer(data, [await identityToRecipient(identity)]);
+  const typageStream = sealer.stream;
+  const chunks = []; // what typage's stream gave the cutter, as it gave it, and whether a full one
+  const reader = typageStream.getReader();
+  sealer.stream = new globalThis.ReadableStream({
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) return controller.close();
+      chunks.push({ chunk: value, full: value.length === 65536 + 16 });
+      controller.enqueue(value);
+    },
+  });
+  const cutter = new PartCutter(
+    sealer,
+    300_001,
+    sealedHasher(() => worker),
+  ); // parts split chunks
+  const parts = [];
+  for (let part = await cutter.next(); part; part = await cutter.next()) parts.push(part.slice());
+  assert.equal(await cutter.sha256(), sha(...parts));
+  const plain = await openBytes(new Uint8Array(Buffer.concat(parts)), [identity]);
+  assert.deepEqual(unpadAttachment(plain, data.length), data);
+  assert.ok(chunks.filter((c) => c.full).length >= 45);
+  for (const { chunk, full } of chunks) {
+    assert.equal(chunk.buffer.byteLength === 0, full, "full STREAM chunks, and only they, moved to the worker");
+  }
+  // typage's header and nonce stayed its own: its stream still knows its size.
+  assert.equal(typageStream.size(paddedSize(data.length)), sealer.size);
+  const batches = messages.filter((m) => "chunks" in m);
+  assert.ok(batches.length <= 4, `${batches.length} messages for ${chunks.length} chunks`);
+  assert.equal(batches.flatMap((m) => m.chunks).length, chunks.length);
 });
 
 test("bytes wait while the worker holds more than the in-flight bound", async () => {

@@ -10,7 +10,7 @@ import { openBytes } from "../../frontend/src/lib/documents.js";
 import {
   openSealer,
   PartCutter,
-  plainStream,
+  paddedStream,
   UploadCancelled,
   UploadFailed,
 } from "../../frontend/src/lib/attachments.js";
@@ -163,15 +163,42 @@ test("a part given back is cut into again, the same bytes and hash; parts not gi
   assert.deepEqual(await opened(sealed, data.length), data);
 });
 
-test("the file is read in pieces of at most 64 KiB, bytes in memory without a copy", async () => {
+/** A Blob whose browser reads give `reads` (its size stays the Blob's). */
+const readAs = (bytes, reads) =>
+  new (class extends Blob {
+    stream() {
+      return new globalThis.ReadableStream({
+        start(controller) {
+          for (const r of reads) controller.enqueue(r);
+          controller.close();
+        },
+      });
+    }
+  })([bytes]);
+
+test("the file is read in pieces of at most 64 KiB then padded, bytes in memory without a copy", async () => {
   const bytes = bytesOf(300_000);
-  for (const source of [bytes, new Blob([bytes])]) {
+  const padded = new Uint8Array(paddedSize(bytes.length));
+  padded.set(bytes);
+  assert.ok(padded.length > bytes.length); // 303,104: a padding piece follows the file's
+  const oneRead = readAs(bytes, [bytes.slice()]); // a browser's big read is cut too
+  for (const source of [bytes, new Blob([bytes]), oneRead]) {
     const pieces = [];
-    for await (const piece of plainStream(source)) pieces.push(piece);
-    assert.ok(pieces.every((p) => p.length <= 65536));
-    assert.deepEqual(joined(pieces), bytes);
+    for await (const piece of paddedStream(source)) pieces.push(piece);
+    assert.ok(pieces.every((p) => p.length > 0 && p.length <= 65536));
+    assert.deepEqual(joined(pieces), padded);
     if (source === bytes) assert.equal(pieces[1].buffer, bytes.buffer);
   }
+});
+
+test("a file that grows or shrinks while it is read fails sealing", async () => {
+  const bytes = bytesOf(100_000);
+  const read = async (source) => {
+    for await (const piece of paddedStream(source)) void piece;
+  };
+  await assert.rejects(read(readAs(bytes, [bytes, bytesOf(10)])), /file grew while reading/);
+  await assert.rejects(read(readAs(bytes, [bytes.subarray(0, 99_999)])), /file changed while reading/);
+  await read(readAs(bytes, [bytes.subarray(0, 5), new Uint8Array(0), bytes.subarray(5)])); // an empty read is no end
 });
 
 test("while part n goes up, the file is read at most one part ahead", async () => {

@@ -4,7 +4,7 @@
 // part in memory at a time. lib/upload.ts drives the upload itself.
 import { encrypterFor, SealFailed } from "./documents.js";
 import { sealedHasher, type SealedHasher } from "./hash-stream.js";
-import { attachmentPadder, paddedSize } from "./padding.js";
+import { paddedSize } from "./padding.js";
 import type { UploadTarget } from "./types.js";
 
 /** A sealed file, kept as a Blob: its size and hex SHA-256, and the plaintext size. */
@@ -35,7 +35,7 @@ export async function openSealer(source: Blob | Uint8Array, recipients: readonly
   const encrypter = encrypterFor(recipients);
   const plainSize = source instanceof Uint8Array ? source.length : source.size;
   try {
-    const stream = await encrypter.encrypt(plainStream(source).pipeThrough(attachmentPadder(plainSize)));
+    const stream = await encrypter.encrypt(paddedStream(source));
     return { stream, size: stream.size(paddedSize(plainSize)), plainSize };
   } catch (err) {
     throw new SealFailed(reason(err));
@@ -44,33 +44,62 @@ export async function openSealer(source: Blob | Uint8Array, recipients: readonly
 
 /** The size of the plaintext pieces sealing reads: one age STREAM chunk. */
 const PIECE = 64 * 1024;
+/** A full STREAM chunk sealed: the piece and its Poly1305 tag. */
+const SEALED_CHUNK = PIECE + 16;
 
 /**
- * A file's bytes as a stream of pieces of at most 64 KiB, read only as
- * sealing asks for them: typage seals a whole chunk it is given at once,
- * so one large chunk (cleaned bytes in memory, or a browser's big read)
- * would be sealed whole ahead of the upload. Bytes in memory are not copied.
+ * A file's bytes, then its padding (protocol §2.2: 0x00 up to paddedSize),
+ * as one stream of pieces of at most 64 KiB, read only as sealing asks for
+ * them: typage seals a whole chunk it is given at once, so one large chunk
+ * (cleaned bytes in memory, or a browser's big read) would be sealed whole
+ * ahead of the upload. Bytes in memory are not copied. One stream, not a
+ * reader and a padder piped together: each stage costs sealing a few
+ * percent (docs/performance.md). A file that grows or shrinks while it is
+ * read errors the stream.
  */
-export function plainStream(source: Blob | Uint8Array): ReadableStream<Uint8Array> {
-  if (source instanceof Uint8Array) {
-    let offset = 0;
-    return new ReadableStream<Uint8Array>(
-      {
-        pull(controller) {
-          if (offset >= source.length) controller.close();
-          else controller.enqueue(source.subarray(offset, (offset += PIECE)));
-        },
+export function paddedStream(source: Blob | Uint8Array): ReadableStream<Uint8Array> {
+  const size = source instanceof Uint8Array ? source.length : source.size;
+  let padding = paddedSize(size) - size;
+  let read = 0; // bytes of the file read so far
+  let held: Uint8Array = new Uint8Array(0); // the rest of the browser's last read
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  let fileDone = false;
+  /** The next piece of the file, or null after its last byte. */
+  const filePiece = async (): Promise<Uint8Array | null> => {
+    if (source instanceof Uint8Array) {
+      if (read >= size) return null;
+      return source.subarray(read, (read += PIECE));
+    }
+    while (held.length === 0) {
+      reader ??= source.stream().getReader();
+      const { value, done } = await reader.read();
+      if (done) {
+        if (read !== size) throw new RangeError("file changed while reading");
+        return null;
+      }
+      read += value.length;
+      if (read > size) throw new RangeError("file grew while reading");
+      held = value;
+    }
+    const piece = held.subarray(0, PIECE);
+    held = held.subarray(PIECE);
+    return piece;
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const piece = fileDone ? null : await filePiece();
+        fileDone = piece === null;
+        if (piece) controller.enqueue(piece);
+        else if (padding > 0) {
+          const n = Math.min(PIECE, padding);
+          padding -= n;
+          controller.enqueue(new Uint8Array(n));
+        } else controller.close();
       },
-      { highWaterMark: 0 },
-    );
-  }
-  return source.stream().pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        // Views of the chunk the browser read: no copy.
-        for (let o = 0; o < chunk.length; o += PIECE) controller.enqueue(chunk.subarray(o, o + PIECE));
-      },
-    }),
+      cancel: (why: unknown) => reader?.cancel(why),
+    },
+    { highWaterMark: 0 },
   );
 }
 
@@ -86,7 +115,9 @@ export function plainStream(source: Blob | Uint8Array): ReadableStream<Uint8Arra
 export class PartCutter {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly hasher: SealedHasher;
-  private carry: Uint8Array = new Uint8Array(0);
+  /** The sealed chunk last read, and the part of it not cut yet. */
+  private chunk: Uint8Array = new Uint8Array(0);
+  private carry: Uint8Array = this.chunk;
   private cut = 0;
   /** A part given back: the next part is cut into its buffer (no new 8 MiB to zero and collect). */
   private spare: Uint8Array | null = null;
@@ -118,15 +149,19 @@ export class PartCutter {
         if (this.carry.length === 0) {
           const { value, done } = await this.reader.read();
           if (done) throw new Error("sealed stream ended early");
-          this.carry = value;
+          this.carry = this.chunk = value;
         }
         const n = Math.min(want - filled, this.carry.length);
         part.set(this.carry.subarray(0, n), filled);
         this.carry = this.carry.subarray(n);
         filled += n;
         onSealed(this.cut + filled);
+        // A chunk wholly copied into parts is read no more here. A full STREAM
+        // chunk is typage's fresh output, read by no one else: the hash
+        // worker may take its buffer without a copy. Smaller ones may be
+        // typage's own (the header and nonce: its size() reads them).
+        if (this.carry.length === 0) await this.hasher.update(this.chunk, this.chunk.length === SEALED_CHUNK);
       }
-      await this.hasher.update(part);
     } catch (err) {
       this.cancel();
       throw new SealFailed(reason(err));

@@ -10,8 +10,12 @@ import { startWorker } from "../page/workers.js";
 import { hex, sha256Stream } from "./encoding.js";
 
 export interface SealedHasher {
-  /** Hash `bytes` next. It may copy them, never keeps the view; resolves when more may be given. */
-  update(bytes: Uint8Array): Promise<void>;
+  /**
+   * Hash `bytes` next; resolves when more may be given. The bytes are
+   * copied unless `give` says the caller never touches them (nor their
+   * buffer) again: a worker then takes a whole buffer as it is.
+   */
+  update(bytes: Uint8Array, give?: boolean): Promise<void>;
   /** The lowercase hex SHA-256 of every byte given. @throws {Error} the hasher failed */
   digest(): Promise<string>;
   /** Stop: nothing more is hashed, the worker ends. */
@@ -20,8 +24,10 @@ export interface SealedHasher {
 
 export type HashedIn = "worker" | "page";
 
-/** Copies held by the worker and not hashed yet, at most (beyond the part just given). */
+/** Bytes held for the worker and not hashed yet, at most (beyond the bytes just given). */
 const IN_FLIGHT = 16 * 1024 * 1024;
+/** Bytes sent to the worker in one message: one message per sealed 64 KiB chunk cost more than the hash. */
+const BATCH = 1024 * 1024;
 /** A worker that has not loaded its WebAssembly by then is given up for the page's own hash. */
 const READY_MS = 5000;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -44,7 +50,11 @@ type HashReply = { progress: number } | { hashed: number } | { result: string } 
 /** A started hash worker, spoken to in order; bytes wait while it holds more than `inFlight`. */
 class WorkerHasher implements SealedHasher {
   private failure: Error | null = null;
+  /** Bytes sent to the worker and not hashed yet. */
   private pending = 0;
+  /** Bytes given and not sent yet (each its own buffer, to be transferred). */
+  private batch: Uint8Array[] = [];
+  private batched = 0;
   private result: string | null = null;
   private asked = false;
   private waiters: (() => void)[] = [];
@@ -81,17 +91,23 @@ class WorkerHasher implements SealedHasher {
     return this;
   }
 
-  async update(bytes: Uint8Array): Promise<void> {
+  async update(bytes: Uint8Array, give = false): Promise<void> {
     if (this.asked) throw new Error("hash worker: bytes after the digest");
     if (this.failure) throw this.failure;
-    const copy = bytes.slice(); // the caller keeps its bytes; this copy moves to the worker
-    this.pending += copy.length;
-    this.worker.postMessage({ bytes: copy }, [copy.buffer]);
+    // A given whole buffer moves to the worker as it is (no copy to make on
+    // the page's thread, no new buffer to fault in); anything else is copied.
+    const whole = give && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    this.batch.push(whole && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice());
+    this.batched += bytes.length;
+    if (this.batched >= BATCH || this.pending + this.batched > this.inFlight) this.send();
     await this.until(() => this.pending <= this.inFlight);
   }
 
   async digest(): Promise<string> {
-    if (!this.asked) this.worker.postMessage({ digest: true });
+    if (!this.asked) {
+      this.send();
+      this.worker.postMessage({ digest: true });
+    }
     this.asked = true;
     await this.until(() => this.result !== null);
     return this.result ?? "";
@@ -99,6 +115,18 @@ class WorkerHasher implements SealedHasher {
 
   close(): void {
     this.fail("closed");
+  }
+
+  /** Move the batch to the worker; it answers with their length once hashed. */
+  private send(): void {
+    if (this.batch.length === 0) return;
+    const chunks = this.batch;
+    this.pending += this.batched;
+    [this.batch, this.batched] = [[], 0];
+    this.worker.postMessage(
+      { chunks },
+      chunks.map((chunk) => chunk.buffer),
+    );
   }
 
   private answer(reply: HashReply, started: () => void): void {
@@ -163,7 +191,7 @@ export function sealedHasher(
   }
   return {
     where: chosen.then((c) => c.where),
-    update: async (bytes) => (await chosen).hasher.update(bytes),
+    update: async (bytes, give) => (await chosen).hasher.update(bytes, give),
     digest: async () => (await chosen).hasher.digest(),
     close: () =>
       void chosen.then((c) => {

@@ -37,28 +37,6 @@ export function unpadDocument(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * A TransformStream that passes an attachment's bytes through and appends
- * 0x00 up to paddedSize(size), so files pad without being held whole.
- */
-export function attachmentPadder(size: number): TransformStream<Uint8Array, Uint8Array> {
-  let seen = 0;
-  const CHUNK = 64 * 1024;
-  return new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      seen += chunk.length;
-      if (seen > size) throw new RangeError("file grew while reading");
-      controller.enqueue(chunk);
-    },
-    flush(controller) {
-      if (seen !== size) throw new RangeError("file changed while reading");
-      for (let left = paddedSize(size) - size; left > 0; left -= CHUNK) {
-        controller.enqueue(new Uint8Array(Math.min(CHUNK, left)));
-      }
-    },
-  });
-}
-
-/**
  * An attachment's bytes: truncated to the listed `size`; everything after
  * must be 0x00 padding (protocol §2.2).
  * @throws {RangeError}

@@ -23,7 +23,7 @@ import { b64u, hex, sha256 } from "./encoding.js";
 import { recipientsForAccess, todayUtc } from "./manifest.js";
 import { daysLeft } from "./manifest-status.js";
 import { accessProblems, assemble, grantHeader, readable } from "./grants.js";
-import { attachmentPadder } from "./padding.js";
+import { paddedSize } from "./padding.js";
 import { AttachmentUpload } from "./upload.js";
 import type {
   AttachmentEntry,
@@ -119,9 +119,9 @@ export async function sealAttachmentBytes(
   type: string,
   recipients: readonly string[],
 ): Promise<{ sealed: Uint8Array; entry: Omit<AttachmentEntry, "id"> }> {
-  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(attachmentPadder(bytes.length));
-  const padded = await new Response(stream).arrayBuffer();
-  const sealed = await sealBytes(new Uint8Array(padded), recipients);
+  const padded = new Uint8Array(paddedSize(bytes.length)); // 0x00 after the bytes (protocol §2.2)
+  padded.set(bytes);
+  const sealed = await sealBytes(padded, recipients);
   return { sealed, entry: { name, type, size: bytes.length, sha256: hex(sha256(sealed)) } };
 }
 

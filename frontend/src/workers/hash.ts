@@ -5,12 +5,13 @@
 // may compile WebAssembly ('wasm-unsafe-eval', frontend/headers.json paths);
 // the pages never do. lib/hash-stream.ts speaks to it.
 // Out: {progress: 0} once the hash is ready (or {error} if it cannot start).
-// In, in order: any number of {bytes: Uint8Array} (transferred), each
-// answered with {hashed: n}, its length; then {digest: true}, answered with
-// {result: hex}. Any failure answers {error}, and nothing more is hashed.
+// In, in order: any number of {chunks: Uint8Array[]} (their buffers
+// transferred), each answered with {hashed: n}, their length; then
+// {digest: true}, answered with {result: hex}. Any failure answers {error},
+// and nothing more is hashed.
 import { createSHA256 } from "hash-wasm";
 
-type HashRequest = { bytes: Uint8Array } | { digest: true };
+type HashRequest = { chunks: Uint8Array[] } | { digest: true };
 
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 let failed = false;
@@ -38,9 +39,13 @@ self.onmessage = (event: MessageEvent<HashRequest>) => {
     (h) => {
       if (failed) return;
       try {
-        if ("bytes" in request) {
-          h.update(request.bytes);
-          self.postMessage({ hashed: request.bytes.length });
+        if ("chunks" in request) {
+          let hashed = 0;
+          for (const chunk of request.chunks) {
+            h.update(chunk);
+            hashed += chunk.length;
+          }
+          self.postMessage({ hashed });
         } else {
           self.postMessage({ result: h.digest("hex") });
         }

@@ -58,6 +58,28 @@ def scenario(library: Mapping[str, Any], scenario_id: str) -> dict[str, Any]:
     raise ScenarioUnknown(f"no drill scenario {scenario_id!r}")
 
 
+_STARTED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def is_scenario_id(value: object) -> bool:
+    """A scenario id: lower-case letters, digits and _, starting with a letter, at most 60."""
+    return isinstance(value, str) and bool(_ID.match(value))
+
+
+def drill_of(form: Mapping[str, Any]) -> str | None:
+    """The scenario of a report form's drill mark (``drill`` and
+    ``drill_started``, as lib/drill.ts drillOf); None for a real report or
+    a malformed mark."""
+    scenario, started = form.get("drill"), form.get("drill_started")
+    if not is_scenario_id(scenario) or not isinstance(started, str) or not _STARTED.match(started):
+        return None
+    try:
+        datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+    return str(scenario)
+
+
 def drill_form(s: Mapping[str, Any], lang: str, started: datetime) -> dict[str, str]:
     """The report's answers in ``lang`` (English where the scenario lacks
     it), marked as a drill of ``s`` started at ``started``."""

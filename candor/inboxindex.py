@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from candor import documents, teamops
+from candor import documents, drill, teamops
 from candor import keyfile as kf
 from candor.client import ApiError
 from chalicelib import signing
@@ -52,10 +52,13 @@ def is_tag_list(tags: object) -> bool:
 
 
 def _entry_ok(entry: object) -> bool:
-    # An entry may carry the case's tags as the console last read them.
-    if not isinstance(entry, dict) or set(entry) - {"tags"} != _ENTRY:
+    # An entry may carry the case's tags as the console last read them, and
+    # the scenario of its report's sealed drill mark.
+    if not isinstance(entry, dict) or set(entry) - {"tags", "drill"} != _ENTRY:
         return False
     if "tags" in entry and not is_tag_list(entry["tags"]):
+        return False
+    if "drill" in entry and not drill.is_scenario_id(entry["drill"]):
         return False
     texts = [entry[k] for k in ("report", "summary", "category", "urgency", "updated")]
     return (isinstance(entry["case"], str) and bool(_CASE.match(entry["case"]))
@@ -94,7 +97,9 @@ def plan(index: Mapping[str, Any], listing: Sequence[Mapping[str, Any]]
     """The entries the case list confirms, and the listed cases to decrypt
     (as planUnlock). Entries of cases not listed are dropped. Raises
     IndexRejected when an entry names another report or a later
-    ``updated`` than the listing."""
+    ``updated`` than the listing. A case the listing flags as a drill whose
+    entry has no drill mark is decrypted again (an index written before
+    entries kept the mark, or a flag the sealed report does not back)."""
     by_case = {e["case"]: e for e in index["cases"]}
     known: dict[str, dict[str, Any]] = {}
     todo: list[Mapping[str, Any]] = []
@@ -107,6 +112,9 @@ def plan(index: Mapping[str, Any], listing: Sequence[Mapping[str, Any]]
             raise IndexRejected("an entry names another report")
         if entry["updated"] > case["updated"]:
             raise IndexRejected("an entry is newer than the case")
+        if case.get("drill") is True and "drill" not in entry:
+            todo.append(case)
+            continue
         last = case["last"] if "last" in case else entry["last"]
         known[case["id"]] = {**entry, "updated": case["updated"], "last": last}
     return known, todo
@@ -139,6 +147,8 @@ def _decrypt(s: teamops.Session, cases: Sequence[Mapping[str, Any]]) -> dict[str
                           "summary": text.get("summary", "")[:200],
                           "category": text.get("category", ""),
                           "urgency": text.get("urgency", ""), "last": case.get("last")}
+        if scenario := drill.drill_of(text):
+            out[r["case"]]["drill"] = scenario
     return out
 
 

@@ -184,6 +184,56 @@ def test_the_cli_lists_from_the_index_and_decrypts_only_what_it_lacks(
                               today)
 
 
+def test_an_entry_keeps_the_drill_mark_and_a_flag_without_one_is_read_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from candor import drill, inboxindex
+
+    ada = api.team.admin
+    s = teamops.Session(api.as_member(ada), ada.key, api.team.manifest, today=api.ctx.today)
+    today = api.ctx.today().isoformat()
+    listing = lambda: {c["id"] for c in s.get("/v1/team/cases")["cases"]}  # noqa: E731
+    before = listing()
+    library = drill.load_library()
+    drill.start(api.as_member(ada), api.team.manifest, library["scenarios"][0],
+                today=api.ctx.today())
+    (practice,) = listing() - before
+    # Flagged a drill by its filing, with nothing inside the sealed report to say so.
+    reporter.submit(api.as_member(ada), api.team.manifest, FORM, today=api.ctx.today(),
+                    filed={"source": "monitoring", "drill": True})
+    (flagged,) = listing() - before - {practice}
+    plain = _file(api)
+    decrypted: list[list[str]] = []
+    real = inboxindex._decrypt
+
+    def counting(s: Any, cases: Any) -> Any:
+        decrypted.append(sorted(c["id"] for c in cases))
+        return real(s, cases)
+
+    monkeypatch.setattr(inboxindex, "_decrypt", counting)
+    inboxindex.summaries(s, today)
+    answer = s.get("/v1/team/index")
+    index = inboxindex.open_index(b64u_decode(answer["sealed"]), ada.key, answer["version"], today)
+    marks = {e["case"]: e.get("drill") for e in index["cases"]}
+    assert marks == {practice: library["scenarios"][0]["id"], flagged: None, plain: None}
+    assert "drill" not in next(e for e in index["cases"] if e["case"] == plain)
+    # The next listing reads the flagged case without a mark again, and only it.
+    inboxindex.summaries(s, today)
+    assert decrypted[-1] == [flagged]
+    # An index whose drill entry lost its mark (written before entries kept
+    # it): that case is read again too.
+    known, todo = inboxindex.plan(
+        {"cases": [{k: v for k, v in e.items() if k != "drill"} for e in index["cases"]]},
+        s.get("/v1/team/index")["cases"])
+    assert sorted(c["id"] for c in todo) == sorted([practice, flagged])
+    assert set(known) == {plain}
+    # A malformed mark makes the entry, and the index, malformed.
+    bad = [{**e, "drill": "Not An Id"} if e["case"] == practice else e for e in index["cases"]]
+    sealed = inboxindex.seal_index(ada.key, bad, answer["version"], today)
+    with pytest.raises(inboxindex.IndexRejected):
+        inboxindex.open_index(sealed, ada.key, answer["version"], today)
+
+
 def _index_blobs(api: Api) -> set[str]:
     return {n for n in api.store.blob_names(2**40) if n.startswith("x_")}
 

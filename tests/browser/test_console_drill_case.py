@@ -6,7 +6,10 @@ the console's language, with when it started and a link to its
 after-action summary, and its report lists no raw ``drill`` rows. A case
 whose two words disagree (a report filed with the flag but no mark, or a
 reporter's report carrying a mark but no flag) shows a warning instead of
-the banner. Axe finds nothing serious."""
+the banner. In the inbox, only the drill by both words has the Drill
+badge; each of the other two is marked "Drill not confirmed" and worked as
+a real case, also when the rows come from the member's inbox index on the
+next unlock. Axe finds nothing serious."""
 
 from __future__ import annotations
 
@@ -58,6 +61,18 @@ def _open(page: Any, case_id: str) -> None:
     page.wait_for_selector(f"#view-case:not([hidden]) #case-meta dd:has-text('{case_id}')")
 
 
+def _badges(page: Any, cases: dict[str, str]) -> dict[str, tuple[bool, bool]]:
+    """Per case: (the Drill badge, the "Drill not confirmed" badge) of its inbox row."""
+    page.click("#tab-inbox")
+    page.wait_for_selector("#inbox-progress[data-state=done]")
+    out = {}
+    for kind, case_id in cases.items():
+        row = page.locator(f"#inbox-rows tr[data-case='{case_id}']")
+        out[kind] = (row.locator("[data-drill]").count() == 1,
+                     row.locator("[data-drill-mismatch]").count() == 1)
+    return out
+
+
 def _report_keys(page: Any) -> list[str]:
     keys: list[str] = page.eval_on_selector_all(
         "#case-report dt", "ds => ds.map(d => d.textContent.trim())")
@@ -72,6 +87,9 @@ def test_a_drill_case_shows_its_banner_and_a_tampered_flag_a_warning(
     titles = drill.scenario(drill.load_library(), SCENARIO)["answers"]["summary"]
     page, watch = make_page(server.url)
     unlock(page, server, member(server, "Ada"))
+    expected = {"drill": (True, False), "flag": (False, True), "mark": (False, True)}
+    assert _badges(page, cases) == expected
+    assert "Drill not confirmed" in page.inner_text(f"#inbox-rows tr[data-case='{cases['flag']}']")
 
     _open(page, cases["drill"])
     banner = page.wait_for_selector(f"#case-warnings [data-drill-banner='{SCENARIO}']")
@@ -107,4 +125,10 @@ def test_a_drill_case_shows_its_banner_and_a_tampered_flag_a_warning(
     assert "the sealed report says it is a drill" in warning.inner_text()
     assert page.locator("[data-drill-banner]").count() == 0
     assert {"drill", "drill_started"} <= set(_report_keys(page))
+    # The next unlock reads the rows from Ada's inbox index: the same badges.
+    page.wait_for_selector("#inbox-progress[data-index-saved]", state="attached")
+    unlock(page, server, member(server, "Ada"))
+    assert page.get_attribute("#inbox-progress", "data-index") == "warm"
+    assert _badges(page, cases) == expected
+    assert run_axe(page) == []
     watch.check()

@@ -13,6 +13,7 @@ import { paddedSize } from "../../frontend/src/lib/padding.js";
 import { generateSeed, publicKey, signDocument } from "../../frontend/src/lib/sign.js";
 import {
   entryOf,
+  fieldsOf,
   IndexRejected,
   openIndex,
   planUnlock,
@@ -121,4 +122,39 @@ test("an index that disagrees with the case list fails closed", async () => {
   assert.throws(() => planUnlock(index, [otherReport], new Map()), IndexRejected);
   assert.throws(() => planUnlock(index, [summary(1, "2026-11-01")], new Map()), IndexRejected);
   assert.equal(planUnlock(index, [summary(1)], new Map()).known.size, 1);
+});
+
+test("an entry keeps the report's sealed drill mark; a flagged case without one is decrypted again", async () => {
+  const ada = await member("ada");
+  const opener = new Opener([ada.identity]);
+  const mark = { drill: "confidential_leak_roadmap", drill_started: "2026-11-29T09:00:00Z" };
+  const drillFields = reportFields({ form: { summary: "Drill", category: "leak", urgency: "soon", ...mark } });
+  assert.equal(drillFields.drill, "confidential_leak_roadmap");
+  assert.equal(
+    reportFields({ form: { summary: "x", drill: "confidential_leak_roadmap" } }).drill,
+    "",
+    "no start: no mark",
+  );
+  const flagged = (n) => ({ ...summary(n), drill: true });
+  const drillEntry = entryOf(flagged(1), drillFields, null);
+  assert.equal(drillEntry.drill, "confidential_leak_roadmap");
+  assert.equal("drill" in entry(2), false);
+  const index = await openIndex(
+    opener,
+    await sealIndex(ada.owner, [drillEntry, entry(2), entry(3)], 1, TODAY),
+    ada.owner,
+    1,
+    TODAY,
+  );
+  assert.equal(fieldsOf(index.cases[0]).drill, "confidential_leak_roadmap");
+  // Case 2 is flagged now but its entry has no mark (an older index, or a flag the report does not back).
+  const { known, todo } = planUnlock(index, [flagged(1), flagged(2), summary(3)], new Map());
+  assert.deepEqual([...known.keys()].sort(), [id(1), id(3)]);
+  assert.deepEqual(
+    todo.map((s) => s.id),
+    [id(2)],
+  );
+  // A malformed mark makes the index malformed.
+  const bad = await sealIndex(ada.owner, [{ ...drillEntry, drill: "Not An Id" }], 1, TODAY);
+  await assert.rejects(openIndex(opener, bad, ada.owner, 1, TODAY), IndexRejected);
 });

@@ -54,7 +54,7 @@ test("the urgency filter and the awaiting-the-team filter keep only the matching
 
 test("due soon: acknowledgement within 2 days while received, feedback within 14 days while open", () => {
   const today = "2026-11-30";
-  const due = (summary) => dueState(row(1, summary).summary, today);
+  const due = (summary) => dueState(row(1, summary), today);
   assert.equal(due({ acknowledge_by: "2026-12-02" }), "acknowledge_soon");
   assert.equal(due({ acknowledge_by: "2026-11-30" }), "acknowledge_soon");
   assert.equal(due({ acknowledge_by: "2026-12-03" }), null);

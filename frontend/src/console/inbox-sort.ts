@@ -1,5 +1,6 @@
 // The inbox's filters and sort orders, over the rows in memory (no request).
-import type { ReportFields, Side } from "../lib/inbox-index.js";
+import { isFlaggedDrill, type ReportFields, type Side } from "../lib/inbox-index.js";
+import { todayUtc } from "../lib/manifest.js";
 import { type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 
 /** What filtering and sorting read of a row. */
@@ -34,10 +35,21 @@ export const ACKNOWLEDGE_SOON_DAYS = 2;
 export const FEEDBACK_SOON_DAYS = 14;
 
 /**
- * A drill (a case filed with the plaintext flag `drill`, protocol §4.4
- * "Filing"): its deadlines are practice, so it is never overdue or due soon here.
+ * What a row is, from both of its words (as lib/drill.ts drillCheck for a
+ * case): the listing's plaintext flag (protocol §4.4 "Filing") and the
+ * sealed report's mark as the inbox read it. Only a drill by both has
+ * practice deadlines, never overdue or due soon here; when one word alone
+ * says drill ("mismatch") the row is worked as a real case and says so.
+ * A flagged row whose report is not read yet counts as real.
  */
-export const isDrill = (s: CaseSummary): boolean => (s as CaseSummary & { drill?: unknown }).drill === true;
+export function drillState(row: Pick<SortRow, "summary" | "fields">): "drill" | "mismatch" | "real" {
+  const listed = isFlaggedDrill(row.summary);
+  const marked = Boolean(row.fields?.drill);
+  if (listed && marked) return "drill";
+  return row.fields && listed !== marked ? "mismatch" : "real";
+}
+
+export const isDrill = (row: Pick<SortRow, "summary" | "fields">): boolean => drillState(row) === "drill";
 
 /** The sources a member may file a report for (protocol §4.4, "Filing"); a page's report has none. */
 export const SOURCES = ["phone", "walk-in", "monitoring", "drill"] as const;
@@ -54,7 +66,7 @@ export const awaitingTeam = (row: SortRow): boolean => row.last === "reporter";
 export function matches(row: SortRow, f: Filters): boolean {
   const s = row.summary;
   if (f.status && s.status !== f.status) return false;
-  if (f.overdue && (!s.overdue || isDrill(s))) return false;
+  if (f.overdue && !isOverdue(row)) return false;
   if (f.awaiting && !awaitingTeam(row)) return false;
   if (f.assignee === "-" ? s.assignee : f.assignee && s.assignee !== f.assignee) return false;
   if (f.category && row.fields?.category !== f.category) return false;
@@ -70,14 +82,32 @@ const DAY_MS = 86_400_000;
 const daysUntil = (today: string, day: string): number => (Date.parse(day) - Date.parse(today)) / DAY_MS;
 
 /**
- * Which deadline is close or past: "overdue" as the server says, else
+ * A row past a deadline: as the server says, except a drill by both words
+ * never is, and a mismatch is judged from its days, as the server judges a
+ * real case (protocol §4.4): the server left it out as a drill.
+ */
+export function isOverdue(row: Pick<SortRow, "summary" | "fields">, today: string = todayUtc()): boolean {
+  const state = drillState(row);
+  if (state !== "mismatch") return state === "real" && row.summary.overdue;
+  const s = row.summary;
+  return (
+    (today > s.acknowledge_by && !s.acknowledged) || (today > s.feedback_by && !s.feedback && s.status !== "closed")
+  );
+}
+
+/**
+ * Which deadline is close or past: "overdue" as isOverdue says, else
  * "acknowledge_soon" while a received case's acknowledge-by day is at most
  * ACKNOWLEDGE_SOON_DAYS away, else "feedback_soon" while an open case's
  * feedback-by day is at most FEEDBACK_SOON_DAYS away (days are UTC, YYYY-MM-DD).
  */
-export function dueState(s: CaseSummary, today: string): "overdue" | "acknowledge_soon" | "feedback_soon" | null {
-  if (isDrill(s)) return null;
-  if (s.overdue) return "overdue";
+export function dueState(
+  row: Pick<SortRow, "summary" | "fields">,
+  today: string,
+): "overdue" | "acknowledge_soon" | "feedback_soon" | null {
+  if (isDrill(row)) return null;
+  const s = row.summary;
+  if (isOverdue(row, today)) return "overdue";
   if (s.status === "closed") return null;
   const ack = daysUntil(today, s.acknowledge_by);
   if (s.status === "received" && ack >= 0 && ack <= ACKNOWLEDGE_SOON_DAYS) return "acknowledge_soon";

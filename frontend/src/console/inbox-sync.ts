@@ -47,6 +47,7 @@ const sameEntry = (a: IndexEntry, b: IndexEntry | undefined): boolean =>
   a.updated === b.updated &&
   a.last === b.last &&
   a.summary === b.summary &&
+  a.drill === b.drill &&
   JSON.stringify(a.tags ?? null) === JSON.stringify(b.tags ?? null);
 
 export class InboxSync {

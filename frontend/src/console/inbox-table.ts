@@ -6,7 +6,7 @@ import questionnaire from "candor:questionnaire";
 import { type CaseSummary, CASE_STATUSES } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { categoryField, select } from "./views.js";
-import { dueState, isDrill, SORTS, SOURCES, sourceOf } from "./inbox-sort.js";
+import { drillState, dueState, SORTS, type SortRow, SOURCES, sourceOf } from "./inbox-sort.js";
 import { current, i18n, memberName } from "./session.js";
 
 const urgencyField = questionnaire.fields.find((f) => f.key === "urgency");
@@ -42,18 +42,23 @@ export const urgencyChoices = (): [string, string][] => URGENCY_LEVELS.map((v) =
  * wrote last. Returns the row's class for its highlight.
  */
 export function markers(
-  s: CaseSummary,
+  row: Pick<SortRow, "summary" | "fields">,
   awaiting: boolean,
   today: string,
 ): { cls: string | null; nodes: HTMLElement[] } {
-  const due = dueState(s, today);
+  const due = dueState(row, today);
   const nodes: HTMLElement[] = [];
-  const source = sourceOf(s);
+  const source = sourceOf(row.summary);
   // A drill's marker says it already; a page's report is the ordinary case and has none.
   if (source !== "page" && source !== "drill")
     nodes.push(el("span", { class: "badge badge-source", dataset: { source } }, sourceLabel(source)));
-  if (isDrill(s))
+  const drill = drillState(row);
+  if (drill === "drill")
     nodes.push(el("span", { class: "badge badge-drill", dataset: { drill: "" } }, tr("console.drill.badge")));
+  else if (drill === "mismatch")
+    nodes.push(
+      el("span", { class: "badge badge-late", dataset: { drillMismatch: "" } }, tr("console.inbox.drill_mismatch")),
+    );
   if (due === "overdue") nodes.push(el("span", { class: "badge badge-late" }, tr("console.inbox.overdue")));
   else if (due) nodes.push(el("span", { class: "badge badge-soon" }, tr(`console.inbox.${due}`)));
   if (awaiting) nodes.push(el("span", { class: "badge badge-awaiting" }, tr("console.inbox.awaiting")));

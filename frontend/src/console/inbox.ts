@@ -12,7 +12,7 @@ import type { CaseDetail, CaseSummary } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { clearBulk, initBulk } from "./bulk.js";
 import { DecryptPool } from "./decrypt-pool.js";
-import { awaitingTeam, type Filters, isDrill, matches, sortOf } from "./inbox-sort.js";
+import { awaitingTeam, type Filters, isOverdue, matches, sortOf } from "./inbox-sort.js";
 import { InboxSync } from "./inbox-sync.js";
 import {
   dayCell,
@@ -356,9 +356,9 @@ function paintRow(row: Row): HTMLTableRowElement {
   if (row.tr) return row.tr;
   const s = row.summary;
   // The summary does not say which deadline passed: past acknowledge_by while still "received" is the likely one.
-  const late = s.overdue && !isDrill(s);
+  const late = isOverdue(row);
   const ackLate = late && s.status === "received" && todayUtc() > s.acknowledge_by;
-  const mark = markers(s, awaitingTeam(row), todayUtc());
+  const mark = markers(row, awaitingTeam(row), todayUtc());
   const urgency = row.fields?.urgency ?? "";
   row.tr = el(
     "tr",

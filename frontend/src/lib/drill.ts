@@ -29,6 +29,10 @@ export interface DrillLibrary {
 export type Choices = Record<"category" | "urgency" | "ongoing", readonly string[]>;
 
 const ID = /^[a-z][a-z0-9_]{0,59}$/;
+
+/** A scenario id: lower-case letters, digits and _, starting with a letter, at most 60. */
+export const isScenarioId = (value: unknown): value is string => typeof value === "string" && ID.test(value);
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function checkScenario(where: string, raw: unknown, languages: readonly string[], choices: Choices): Scenario {
@@ -87,7 +91,9 @@ export function drillForm(s: Scenario, lang: string, now: Date): Record<string, 
 export function drillOf(form: Readonly<Record<string, string>>): { scenario: string; started: string } | null {
   const { drill: scenario, drill_started: started } = form;
   if (!scenario || !started || !ID.test(scenario)) return null;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(started) || Number.isNaN(Date.parse(started))) return null;
+  // A real instant, to the second (no 30 February, no 24:00), as candor/drill.py's drill_of.
+  const at = Date.parse(started);
+  if (Number.isNaN(at) || new Date(at).toISOString() !== started.replace("Z", ".000Z")) return null;
   return { scenario, started };
 }
 

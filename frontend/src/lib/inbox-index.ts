@@ -8,6 +8,7 @@
 import { isTagList } from "./case-meta.js";
 import { isCaseId, isObject, isString } from "./check.js";
 import { type Decoded, Opener, OpenFailed, sealDocument } from "./documents.js";
+import { drillOf, isScenarioId } from "./drill.js";
 import { b64u, fromB64u } from "./encoding.js";
 import { ApiError, type TeamClient } from "./api.js";
 import { signDocument, verifyDocument } from "./sign.js";
@@ -20,6 +21,8 @@ export interface ReportFields {
   urgency: string;
   /** Every text answer, lower case, for the search box (not kept in the index). */
   text: string;
+  /** The scenario of the report's sealed drill mark (lib/drill.ts drillOf); "" when it has none. */
+  drill: string;
 }
 
 /** A decrypted report and what the inbox lists of it. */
@@ -43,6 +46,7 @@ export function reportFields(report: unknown): ReportFields {
     category: form.category ?? "",
     urgency: form.urgency ?? "",
     text: Object.values(form).join("\n").toLowerCase(),
+    drill: drillOf(form)?.scenario ?? "",
   };
 }
 
@@ -97,6 +101,8 @@ export interface IndexEntry {
   last: Side;
   /** The case's tags as this member last read them (protocol §2.2, "Tags and links"); absent: not known. */
   tags?: string[];
+  /** The scenario of the report's sealed drill mark; absent when the report has none. */
+  drill?: string;
 }
 
 /** The index document, signed by its member and sealed to the member's own recipient. */
@@ -139,6 +145,7 @@ export const entryOf = (
   urgency: fields.urgency,
   last,
   ...(tags ? { tags: [...tags] } : {}),
+  ...(fields.drill ? { drill: fields.drill } : {}),
 });
 
 /** An entry's fields as the inbox lists them (the index keeps no full text: search covers the summary). */
@@ -147,6 +154,7 @@ export const fieldsOf = (entry: IndexEntry): ReportFields => ({
   category: entry.category,
   urgency: entry.urgency,
   text: entry.summary.toLowerCase(),
+  drill: entry.drill ?? "",
 });
 
 /** Sign, pad (protocol §2.2) and seal an index to the owner's recipient alone. @throws {SealFailed} */
@@ -173,8 +181,9 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function isEntry(value: unknown): value is IndexEntry {
   if (!isObject(value)) return false;
-  const { case: id, report, updated, summary, category, urgency, last, tags, ...rest } = value;
+  const { case: id, report, updated, summary, category, urgency, last, tags, drill, ...rest } = value;
   if (Object.keys(rest).length || !("last" in value) || (tags !== undefined && !isTagList(tags))) return false;
+  if (drill !== undefined && !isScenarioId(drill)) return false;
   return (
     isCaseId(id) &&
     [report, summary, category, urgency].every(isString) &&
@@ -226,7 +235,10 @@ export interface Plan {
  * Check the index against the case list and plan the unlock. Entries of
  * cases no longer listed (taken off, deleted, purged) are dropped; listed
  * cases the index lacks are decrypted; a kept entry takes the listing's
- * `updated` and, for cases the server says changed, their last side.
+ * `updated` and, for cases the server says changed, their last side. A
+ * case the listing flags as a drill whose entry has no drill mark is
+ * decrypted again (an index written before entries kept the mark, or a
+ * flag the sealed report does not back: the inbox shows which).
  * @throws {IndexRejected} when an entry names another report than the
  *   listing, or an `updated` later than the listing's: not this team's
  *   state, so nothing of the index is trusted
@@ -247,11 +259,18 @@ export function planUnlock(
     }
     if (entry.report !== summary.report.id) throw new IndexRejected("an entry names another report");
     if (entry.updated > summary.updated) throw new IndexRejected("an entry is newer than the case");
+    if (isFlaggedDrill(summary) && !entry.drill) {
+      todo.push(summary);
+      continue;
+    }
     const last = changed.has(summary.id) ? (changed.get(summary.id) ?? null) : entry.last;
     known.set(summary.id, { ...entry, updated: summary.updated, last });
   }
   return { known, todo };
 }
+
+/** The listing's plaintext drill flag (protocol §4.4, "Filing"): the server's word alone. */
+export const isFlaggedDrill = (s: CaseSummary): boolean => (s as CaseSummary & { drill?: unknown }).drill === true;
 
 // -- the index route (GET and PUT /v1/team/index) --------------------------------------
 

@@ -67,14 +67,55 @@ def _form(args: argparse.Namespace) -> dict[str, str]:
     return form
 
 
-def _evidence(paths: Sequence[str]) -> list[Evidence]:
-    return [Evidence(Path(p).name, Path(p).read_bytes(),
-                     mimetypes.guess_type(p)[0] or "application/octet-stream") for p in paths]
+def metadata_format(data: bytes) -> str | None:
+    """What a file is, by its first bytes, when its format commonly carries
+    who made it, on what and where (an author, a device, a GPS position):
+    the formats the pages clean (protocol §6), and TIFF and zip. None for
+    anything else (plain text, CSV, logs)."""
+    head = data[:1024]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "a JPEG photo"
+    if head.startswith(b"\x89PNG"):
+        return "a PNG image"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "a GIF image"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP image"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "a TIFF image"
+    if head[4:8] == b"ftyp":
+        return "an HEIC photo or a video"
+    if b"%PDF-" in head:
+        return "a PDF"
+    if head.startswith(b"PK\x03\x04"):
+        return "an Office or OpenDocument file, or a zip"
+    return None
+
+
+def _evidence(attach: Sequence[str], original: Sequence[str]) -> list[Evidence]:
+    """The files to attach. A file given with --attach whose format carries
+    metadata is refused (the command line cannot remove it, the console's
+    filing view does); --original sends a file as it is, by choice."""
+    files = []
+    for path, as_is in [(p, False) for p in attach] + [(p, True) for p in original]:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            raise CliError(f"cannot read {path}") from None
+        kind = metadata_format(data)
+        if kind and not as_is:
+            raise CliError(
+                f"{path}: {kind} may carry its author, device or location, which the command "
+                "line cannot remove: file it in the console's \"File a report\", which removes "
+                f"them, or send it as it is with --original {path}")
+        files.append(Evidence(Path(path).name, data,
+                              mimetypes.guess_type(path)[0] or "application/octet-stream"))
+    return files
 
 
 def report_submit(args: argparse.Namespace) -> int:
     form = _form(args)
-    files = _evidence(args.attach or [])
+    files = _evidence(args.attach or [], args.original or [])
     sub = file_report(session(args), form, args.source, files=files, lang=args.lang,
                       exclude=args.exclude or [])
     # A monitoring alert has nobody to follow up: its receipt is not shown.
@@ -129,7 +170,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--details")
     p.add_argument("--field", action="append", metavar="NAME=VALUE",
                    help="another form answer (where, when, who, urgency, …)")
-    p.add_argument("--attach", action="append", metavar="FILE")
+    p.add_argument("--attach", action="append", metavar="FILE",
+                   help="a file to attach; photos, videos, PDFs and Office files are refused "
+                        "(their metadata stays): file those in the console, or use --original")
+    p.add_argument("--original", action="append", metavar="FILE",
+                   help="a file sent as it is, with its author, device or location if it has "
+                        "them")
     p.add_argument("--exclude", action="append", metavar="MEMBER",
                    help="a member the caller does not want to read it (`candor members list`)")
     p.add_argument("--lang", default="en", help="the report's language (default en)")

@@ -57,7 +57,7 @@ def test_report_submit_files_a_phone_report_and_shows_its_receipt(
     done = candor("report", "submit", "--data-dir", str(data), "--manifest", str(anchor),
                   "--key", str(tmp_path / "grace.candor-key"), "--source", "phone",
                   "--answers", str(answers), "--field", "where=Reception desk",
-                  "--attach", str(photo), "--exclude", with_intake.by_name("Alan").id,
+                  "--original", str(photo), "--exclude", with_intake.by_name("Alan").id,
                   "--json")
     printed = json.loads(done.stdout)
     assert printed["source"] == "phone" and printed["receipt"]
@@ -72,6 +72,34 @@ def test_report_submit_files_a_phone_report_and_shows_its_receipt(
     visit = reporter.follow_up(ApiClient(local_transport(str(data))),
                                Receipt.parse(printed["receipt"]), with_intake.manifest)
     assert visit.read_report()["form"]["summary"] == "Caller: threats by DM"
+
+
+def test_attach_refuses_files_whose_metadata_stays_and_original_sends_them_as_they_are(
+    tmp_path: Path, with_intake: Team
+) -> None:
+    data, anchor = local_team(tmp_path, with_intake)
+    args = ("report", "submit", "--data-dir", str(data), "--manifest", str(anchor),
+            "--key", str(tmp_path / "grace.candor-key"), "--source", "walk-in",
+            "--summary", "Walk-in: badge photos posted", "--json")
+    # A JPEG renamed .txt is still a JPEG: its first bytes say so.
+    photo = tmp_path / "badge.txt"
+    photo.write_bytes(b"\xff\xd8\xff\xe1\x00\x10Exif\x00\x00GPS 48.85N 2.35E")
+    refused = candor(*args, "--attach", str(photo), ok=False)
+    assert "a JPEG photo may carry its author, device or location" in refused.stderr
+    assert f"--original {photo}" in refused.stderr
+    for head in (b"%PDF-1.7\n", b"PK\x03\x04docx", b"\x00\x00\x00\x18ftypheic", b"GIF89a"):
+        other = tmp_path / "other.bin"
+        other.write_bytes(head + b" rest")
+        assert "may carry its author" in candor(*args, "--attach", str(other), ok=False).stderr
+    assert _filed(data, with_intake) == {}, "a refused file files nothing"
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"Seen at 9:10 on the staff board.")
+    candor(*args, "--attach", str(notes), "--original", str(photo))
+    ((_, view),) = _filed(data, with_intake).values()
+    assert [a["name"] for a in view.report["attachments"]] == ["notes.txt", "badge.txt"]
+    opened = [teamops.attachment(_ada(data, with_intake), view.case["id"], a)
+              for a in view.report["attachments"]]
+    assert opened == [notes.read_bytes(), photo.read_bytes()]
 
 
 def test_report_submit_needs_a_summary(tmp_path: Path, with_intake: Team) -> None:

@@ -59,6 +59,10 @@ def fill(reply: Mapping[str, Any], lang: str, case: Mapping[str, Any],
     return used, text
 
 
+# Reads of a case whose thread moves on while it is acknowledged, at most.
+ACK_TRIES = 3
+
+
 def ack_step(view: teamops.CaseView) -> Step:
     """Send an acknowledgement, only mark the case (the team wrote already),
     or nothing (not new any more): ackStep in replies.ts."""
@@ -70,17 +74,27 @@ def ack_step(view: teamops.CaseView) -> Step:
 
 
 def acknowledge(s: teamops.Session, case_id: str, reply: Mapping[str, Any]) -> str:
-    """Acknowledge one case: "sent", "status" (marked only) or "none".
+    """Acknowledge one case: "sent", "status" (marked only) or "none". The
+    acknowledgement is stored only after the messages read (``after``,
+    protocol §4.4): when another console acknowledged meanwhile (or the
+    reporter wrote), the case is read again, so no reporter gets two.
     Raises ApiError, TeamError (nothing is sent when the read fails)."""
-    view = teamops.read_case(s, case_id)
-    step = ack_step(view)
-    if step == "none":
-        return "none"
-    if step == "send":
-        _, text = fill(reply, str(view.report.get("lang", "en")), view.case, s.today())
-        teamops.write(s, view, "message", text)
-    s.api.call("PATCH", f"/v1/team/cases/{case_id}", {"status": "acknowledged"})
-    return "sent" if step == "send" else "status"
+    for _ in range(ACK_TRIES):
+        view = teamops.read_case(s, case_id)
+        step = ack_step(view)
+        if step == "none":
+            return "none"
+        if step == "send":
+            _, text = fill(reply, str(view.report.get("lang", "en")), view.case, s.today())
+            try:
+                teamops.write(s, view, "message", text, only_after=True)
+            except ApiError as exc:
+                if exc.status == 409:
+                    continue  # the thread moved on: read it again
+                raise
+        s.api.call("PATCH", f"/v1/team/cases/{case_id}", {"status": "acknowledged"})
+        return "sent" if step == "send" else "status"
+    raise teamops.TeamError(f"case {case_id} kept changing while it was acknowledged: try again")
 
 
 def acknowledge_all(s: teamops.Session, ids: Sequence[str], reply: Mapping[str, Any],

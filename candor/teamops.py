@@ -216,9 +216,13 @@ def _recipients(s: Session, view: CaseView, kind: str) -> roster.Recipients:
 
 
 def write(s: Session, view: CaseView, kind: str, text: str,
-          files: Sequence[tuple[str, str, bytes]] = ()) -> dict[str, Any]:
+          files: Sequence[tuple[str, str, bytes]] = (), *, only_after: bool = False
+          ) -> dict[str, Any]:
     """Sign, seal and post a reply (``message``) or a ``note``; the answer's
-    ``dropped`` lists the removed members it was not sealed to. Refused when
+    ``dropped`` lists the removed members it was not sealed to. With
+    ``only_after`` the server stores it only while the case holds no newer
+    one of its kind than ``view`` showed (``after``, protocol §4.4; else 409
+    ``conflict``, nothing stored). Refused when
     the stored case and the sealed report disagree (protocol §4.5), and
     (ManifestExpired) when the team's manifest expired."""
     if any(w.startswith(("report:", ACCESS_PROBLEM)) for w in view.warnings):
@@ -233,6 +237,8 @@ def write(s: Session, view: CaseView, kind: str, text: str,
     sealed = documents.seal_document(doc, recipients)
     body = {"id": doc["id"], kind: b64u_encode(sealed),
             "attachments": [a["id"] for a in attachments]}
+    if only_after:
+        body["after"] = len(view.case[f"{kind}s"])
     answer = s.api.call("POST", f"/v1/team/cases/{view.case['id']}/{kind}s", body)
     return {**answer, "dropped": dropped}
 

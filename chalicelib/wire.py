@@ -86,6 +86,14 @@ def fields(
             raise Malformed(f"Missing field {name!r}.")
 
 
+def count(body: Mapping[str, Any], name: str) -> int:
+    """A non-negative integer field (400 otherwise; JSON true is no number)."""
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**53:
+        raise Malformed(f"{name!r} must be a non-negative integer.")
+    return value
+
+
 def string(body: Mapping[str, Any], name: str, *, max_len: int = 256) -> str:
     value = body.get(name)
     if not isinstance(value, str) or len(value) > max_len:

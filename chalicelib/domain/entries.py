@@ -35,7 +35,10 @@ def append(
     kind: str, author: str, member: str | None, commit: Commit | None = None,
 ) -> EntryAnswer:
     """Store one sealed message or note; ``commit`` applies the transaction
-    (the team's adds its audit entry to it). Raises Conflict, ThreadFull,
+    (the team's adds its audit entry to it). With ``after`` in the body
+    (the count of this kind its writer read), only while the case holds
+    exactly that many: a reply written without seeing a newer one is
+    refused, atomically with the write. Raises Conflict, ThreadFull,
     InvalidBlob, AttachmentMissing, AttachmentClaimed."""
     del raw  # idempotency compares the document, not a re-signed request
     commit = commit or ctx.store.transact
@@ -45,12 +48,15 @@ def append(
     sealed = wire.b64u_field(body, kind, max_size=ctx.limits.message)
     attachment_ids = wire.id_list(body, "attachments", "a", max_items=ctx.limits.attachment_ids)
     digest = _request_hash(sealed, attachment_ids)
+    after = wire.count(body, "after") if "after" in body else None
     case_id = case.data["id"]
     for _ in range(_RETRIES):
         existing = ctx.store.get(keys.entry(case_id, blob_id))
         if existing is not None:
             return _repeat(existing, digest)
         count = case.data["messages"] if kind == "message" else case.data["notes"]
+        if after is not None and count != after:
+            raise Conflict(f"The case has {count} {kind}s, not {after}: read it again.")
         if count >= (ctx.limits.messages if kind == "message" else ctx.limits.notes):
             raise ThreadFull()
         blobs.check_blob(sealed, ctx, recipient_type=case.data["type"])

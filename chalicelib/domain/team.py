@@ -191,8 +191,9 @@ def read_reports(ctx: Context, caller: Caller, cases: str | None) -> Reports:
 def add_entry(
     ctx: Context, caller: Caller, case_id: str, kind: str, body: dict[str, Any], raw: bytes
 ) -> EntryAnswer:
-    """A team message (the reporter sees it) or a note (team only)."""
-    wire.fields(body, ["id", kind, "attachments"])
+    """A team message (the reporter sees it) or a note (team only); with
+    ``after``, only while the thread holds that many of them (protocol §4.4)."""
+    wire.fields(body, ["id", kind, "attachments"], ["after"])
     case = visible_case(ctx, caller.id, case_id)
 
     def with_audit(ops: Sequence[Op]) -> None:  # the entry and its audit entry, together

@@ -111,3 +111,44 @@ def test_twenty_new_cases_acknowledged_each_with_its_own_signed_message(
     page.click("#bulk-ack")
     assert "no new case" in page.inner_text("#bulk-ack-question")
     assert page.locator("#bulk-ack-send").is_hidden()
+
+
+def test_another_console_acknowledging_meanwhile_leaves_the_reporter_one_acknowledgement(
+    make_page: Any, live_server: LiveServer
+) -> None:
+    """Grace's console acknowledges a case between Ada's console reading it
+    and sending its reply: the server refuses Ada's (``after``, protocol
+    §4.4), her console reads the case again and sends nothing more."""
+    from candor import replies
+
+    server = live_server
+    ada, grace = member(server, "Ada"), member(server, "Grace")
+    for n in range(2):
+        submit(server, form={**FORM, "summary": f"Leak report {n}"})
+    raced, calm = (c["id"] for c in server.team_get(ada, "/v1/team/cases")["cases"])
+    page, watch = make_page(server.url)
+    unlock(page, server, ada)
+    won: list[str] = []
+
+    def grace_first(route: Any) -> None:
+        if route.request.method == "POST" and not won:
+            ack = replies.acknowledgement(replies.load())
+            assert ack is not None
+            won.append(replies.acknowledge(server.session(grace), raced, ack))
+        route.continue_()
+
+    page.route(f"**/v1/team/cases/{raced}/messages", grace_first)
+    watch.expect_error("409")
+    page.click("#bulk-ack")
+    page.click("#bulk-ack-send")
+    page.wait_for_selector("#bulk-ack-status:has-text('Done')", timeout=60000)
+    outcomes = {li.get_attribute("data-case"): li.get_attribute("data-outcome")
+                for li in page.locator("#bulk-ack-outcomes li").all()}
+    assert won == ["sent"] and outcomes == {raced: "none", calm: "sent"}
+    s = server.session(grace)
+    for case_id, by in ((raced, grace), (calm, ada)):
+        view = teamops.read_case(s, case_id)
+        team = [m for m in view.messages if m.doc and m.doc["from"] == "team"]
+        assert [m.doc["member"] for m in team if m.doc] == [by.member_id], case_id
+        assert view.case["status"] == "acknowledged"
+    watch.check()

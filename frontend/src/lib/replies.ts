@@ -3,7 +3,7 @@
 // `lang`, English when the template lacks it) and filled in with the case's
 // values. The filled text goes through the ordinary compose path, so it is
 // signed and sealed like any reply (protocol §2.2, §2.3).
-import { type CasePatch, patchCase } from "./api.js";
+import { ApiError, type CasePatch, patchCase } from "./api.js";
 import { addMonths, FEEDBACK_MONTHS } from "./figures.js";
 import { todayUtc } from "./manifest.js";
 import { checkTexts, textIn, type Texts } from "./playbook.js";
@@ -151,7 +151,10 @@ export const ackValues = (
  * Acknowledge one case: read it afresh (checking every message), and as
  * ackStep decides, send the template filled in the reporter's language as
  * its own signed reply sealed to its own reporter (postEntry, protocol
- * §2.3, §2.4), then mark the case acknowledged. `seen` hears the case as
+ * §2.3, §2.4), then mark the case acknowledged. The reply is stored only
+ * after the messages read (`after`, protocol §4.4): when another console
+ * acknowledged meanwhile (or the reporter wrote), the case is read again,
+ * so no reporter gets two. `seen` hears the case as
  * it is at the end (for the inbox). @throws what readCase, postEntry and
  * patchCase throw; nothing is sent when the read fails
  */
@@ -162,17 +165,28 @@ export async function acknowledgeCase(
   reply: Reply,
   seen: (detail: CaseDetail) => void = () => undefined,
 ): Promise<AckResult> {
-  const read = await readCase(team, id, null);
-  const step = ackStep(read);
-  if (step === "none") return "none";
-  if (step === "send") {
-    const { text } = fillReply(reply, read.report.lang, ackValues(read.detail, todayUtc()));
-    await postEntry(team, manifest, read, { kind: "message", text, files: [] });
+  for (let tries = 0; tries < ACK_TRIES; tries++) {
+    const read = await readCase(team, id, null);
+    const step = ackStep(read);
+    if (step === "none") return "none";
+    if (step === "send") {
+      const { text } = fillReply(reply, read.report.lang, ackValues(read.detail, todayUtc()));
+      try {
+        await postEntry(team, manifest, read, { kind: "message", text, files: [], onlyAfter: true });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 409) continue; // the thread moved on: read it again
+        throw err;
+      }
+    }
+    const body: CasePatch = { status: "acknowledged" };
+    seen(await patchCase(team.client, id, body));
+    return step === "send" ? "sent" : "status";
   }
-  const body: CasePatch = { status: "acknowledged" };
-  seen(await patchCase(team.client, id, body));
-  return step === "send" ? "sent" : "status";
+  throw new Error(`case ${id} kept changing while it was acknowledged: try again`);
 }
+
+/** Reads of a case whose thread moves on while it is acknowledged, at most. */
+const ACK_TRIES = 3;
 
 /** A verified reply of `member` with this text is in the thread already (a retry after a lost answer). */
 export const alreadySent = (

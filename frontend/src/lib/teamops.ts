@@ -340,7 +340,7 @@ export async function postEntry(
   writer: Writer,
   manifest: Manifest,
   thread: Pick<CaseRead, "detail" | "messages" | "warnings">,
-  entry: { kind: EntryKind; text: string; files: readonly File[]; onUpload?: OnUpload },
+  entry: { kind: EntryKind; text: string; files: readonly File[]; onUpload?: OnUpload; onlyAfter?: boolean },
   today: string = todayUtc(),
 ): Promise<{ dropped: string[] }> {
   const { detail, messages } = thread;
@@ -360,6 +360,11 @@ export async function postEntry(
     recipients,
     attachments.map((a) => a.id),
   );
-  await writer.client.call("POST", `/v1/team/cases/${detail.id}/${kind}s`, { body });
+  // onlyAfter: stored only while the case holds no newer entry of its kind than
+  // the writer read (`after`, protocol §4.4; else 409 conflict, nothing stored).
+  const sent = entry.onlyAfter
+    ? { ...body, after: (kind === "message" ? detail.messages : detail.notes).length }
+    : body;
+  await writer.client.call("POST", `/v1/team/cases/${detail.id}/${kind}s`, { body: sent });
   return { dropped };
 }

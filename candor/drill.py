@@ -41,7 +41,7 @@ def load_library(path: Path = DEFAULT_PATH) -> dict[str, Any]:
     if library.get("v") != 1 or not isinstance(scenarios, list) or not scenarios:
         raise ValueError(f'{path}: must be {{"v": 1, "scenarios": [...]}}')
     for s in scenarios:
-        if not isinstance(s, dict) or not _ID.match(str(s.get("id"))):
+        if not isinstance(s, dict) or not _ID.fullmatch(str(s.get("id"))):
             raise ValueError(f"{path}: a scenario without a valid id")
         answers = s.get("answers")
         if not isinstance(answers, dict) or "summary" not in answers or {*answers} - {*TEXT_FIELDS}:
@@ -58,12 +58,12 @@ def scenario(library: Mapping[str, Any], scenario_id: str) -> dict[str, Any]:
     raise ScenarioUnknown(f"no drill scenario {scenario_id!r}")
 
 
-_STARTED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_STARTED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$", re.ASCII)
 
 
 def is_scenario_id(value: object) -> bool:
     """A scenario id: lower-case letters, digits and _, starting with a letter, at most 60."""
-    return isinstance(value, str) and bool(_ID.match(value))
+    return isinstance(value, str) and bool(_ID.fullmatch(value))
 
 
 def drill_of(form: Mapping[str, Any]) -> str | None:
@@ -71,7 +71,9 @@ def drill_of(form: Mapping[str, Any]) -> str | None:
     ``drill_started``, as lib/drill.ts drillOf); None for a real report or
     a malformed mark."""
     scenario, started = form.get("drill"), form.get("drill_started")
-    if not is_scenario_id(scenario) or not isinstance(started, str) or not _STARTED.match(started):
+    if not is_scenario_id(scenario) or not isinstance(started, str):
+        return None
+    if not _STARTED.fullmatch(started):
         return None
     try:
         datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ")

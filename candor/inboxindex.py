@@ -22,7 +22,7 @@ from chalicelib.b64 import b64u_decode, b64u_encode
 
 INDEX_TYPE = "inbox-index"
 SIDES = ("reporter", "team", None)
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 _CASE = re.compile(r"^c_[A-Za-z0-9_-]{22}$")
 _ENTRY = {"case", "report", "updated", "summary", "category", "urgency", "last"}
 # protocol §2.2 "Tags and links": a tag is 1 to 40 characters, no control or
@@ -48,7 +48,7 @@ def is_tag_list(tags: object) -> bool:
     """A well-formed set of tags (lib/case-meta.ts's isTagList)."""
     return (isinstance(tags, list) and len(tags) <= MAX_TAGS
             and len(set(map(str, tags))) == len(tags)
-            and all(isinstance(t, str) and t == t.strip() and _TAG.match(t) for t in tags))
+            and all(isinstance(t, str) and t == t.strip() and _TAG.fullmatch(t) for t in tags))
 
 
 def _entry_ok(entry: object) -> bool:
@@ -61,8 +61,8 @@ def _entry_ok(entry: object) -> bool:
     if "drill" in entry and not drill.is_scenario_id(entry["drill"]):
         return False
     texts = [entry[k] for k in ("report", "summary", "category", "urgency", "updated")]
-    return (isinstance(entry["case"], str) and bool(_CASE.match(entry["case"]))
-            and all(isinstance(t, str) for t in texts) and bool(_DAY.match(entry["updated"]))
+    return (isinstance(entry["case"], str) and bool(_CASE.fullmatch(entry["case"]))
+            and all(isinstance(t, str) for t in texts) and bool(_DAY.fullmatch(entry["updated"]))
             and entry["last"] in SIDES)
 
 
@@ -82,7 +82,7 @@ def open_index(sealed: bytes, key: kf.KeyFile, version: int, today: str) -> dict
     if doc.get("seq") != version:
         raise IndexRejected("not the stored version")
     cursor = doc.get("cursor")
-    if not isinstance(cursor, str) or not _DAY.match(cursor) or cursor > today:
+    if not isinstance(cursor, str) or not _DAY.fullmatch(cursor) or cursor > today:
         raise IndexRejected("bad cursor")
     cases = doc.get("cases")
     if not isinstance(cases, list) or not all(_entry_ok(e) for e in cases):
@@ -167,7 +167,18 @@ def summaries(s: teamops.Session, today: str) -> tuple[list[dict[str, Any]], dic
             known, todo = plan(index, cases)
         except IndexRejected:
             index, known, todo = None, {}, cases
-    known.update(_decrypt(s, todo) if todo else {})
+    decrypted = _decrypt(s, todo) if todo else {}
+    if index is not None:  # read again for a drill mark (plan): what the index knew stays
+        old, listed = {e["case"]: e for e in index["cases"]}, {c["id"]: c for c in cases}
+        for case_id, entry in decrypted.items():
+            kept = old.get(case_id)
+            if kept is None or kept["report"] != entry["report"]:
+                continue
+            if "last" not in listed[case_id]:
+                entry["last"] = kept["last"]
+            if "tags" in kept:
+                entry["tags"] = kept["tags"]
+    known.update(decrypted)
     entries = sorted(known.values(), key=lambda e: e["case"])
     if index is None or entries != index["cases"]:
         try:

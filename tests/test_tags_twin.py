@@ -23,7 +23,7 @@ TAG_LISTS: list[Any] = [
     [], ["leak"], ["leak", "roadmap"], ["press office"], ["ünïcødé", "العربية"], ["x" * 40],
     [f"t{i}" for i in range(20)],
     ["leak", "leak"], [""], [" leak"], ["leak "], ["x" * 41], ["a,b"], ["a\u202eb"], ["a\nb"],
-    ["a\u0085b"], [f"t{i}" for i in range(21)], "leak", [1], None,
+    ["a\u0085b"], [f"t{i}" for i in range(21)], "leak", [1], None, ["leak\n"],
 ]
 MARK = {"drill": "confidential_leak_roadmap", "drill_started": "2026-11-29T09:15:00Z"}
 FORMS: list[dict[str, str]] = [
@@ -38,6 +38,10 @@ FORMS: list[dict[str, str]] = [
     {**MARK, "drill_started": "2026-11-29T09:60:00Z"},
     {**MARK, "drill_started": "2027-02-29T00:00:00Z"},
     {**MARK, "drill_started": "2026-11-29T09:15:00.000Z"},
+    {**MARK, "drill": "confidential_leak_roadmap\n"},
+    {**MARK, "drill_started": "2026-11-29T09:15:00Z\n"},
+    {**MARK, "drill_started": "0000-01-01T00:00:00Z"},
+    {**MARK, "drill_started": "2026-11-29T09:15:0\u0661Z"},
 ]
 CASE = {"id": "c_" + "A" * 22, "received": "2026-11-25", "acknowledge_by": "2026-12-02",
         "feedback_by": "2027-03-02", "acknowledged": None}

@@ -217,9 +217,17 @@ def test_an_entry_keeps_the_drill_mark_and_a_flag_without_one_is_read_again(
     marks = {e["case"]: e.get("drill") for e in index["cases"]}
     assert marks == {practice: library["scenarios"][0]["id"], flagged: None, plain: None}
     assert "drill" not in next(e for e in index["cases"] if e["case"] == plain)
-    # The next listing reads the flagged case without a mark again, and only it.
+    # The next listing reads the flagged case without a mark again, and only it; the tags
+    # its entry carried (a console wrote them) stay.
+    tagged = [{**e, "tags": ["leak"]} if e["case"] == flagged else e for e in index["cases"]]
+    s.api.call("PUT", "/v1/team/index", {
+        "sealed": b64u_encode(inboxindex.seal_index(ada.key, tagged, answer["version"] + 1, today)),
+        "version": answer["version"]})
     inboxindex.summaries(s, today)
     assert decrypted[-1] == [flagged]
+    answer = s.get("/v1/team/index")
+    index = inboxindex.open_index(b64u_decode(answer["sealed"]), ada.key, answer["version"], today)
+    assert next(e for e in index["cases"] if e["case"] == flagged)["tags"] == ["leak"]
     # An index whose drill entry lost its mark (written before entries kept
     # it): that case is read again too.
     known, todo = inboxindex.plan(

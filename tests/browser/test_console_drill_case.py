@@ -125,10 +125,24 @@ def test_a_drill_case_shows_its_banner_and_a_tampered_flag_a_warning(
     assert "the sealed report says it is a drill" in warning.inner_text()
     assert page.locator("[data-drill-banner]").count() == 0
     assert {"drill", "drill_started"} <= set(_report_keys(page))
-    # The next unlock reads the rows from Ada's inbox index: the same badges.
-    page.wait_for_selector("#inbox-progress[data-index-saved]", state="attached")
-    unlock(page, server, member(server, "Ada"))
-    assert page.get_attribute("#inbox-progress", "data-index") == "warm"
+    # A tag on the flagged case, whose report every unlock reads again for its mark: the
+    # index keeps the tag all the same.
+    _open(page, cases["flag"])
+    page.wait_for_selector("#case-tags-box:not([hidden])")
+    page.fill("#case-tags-input", "drillcheck")
+    page.click("#case-tags-save")
+    page.wait_for_selector("#case-tags .badge-tag[data-tag=drillcheck]")
+    page.click("#back-to-inbox")
+    # The next unlocks read the rows from Ada's inbox index: the same badges, the same tag.
+    for _ in range(2):
+        page.click("#lock")
+        unlock(page, server, member(server, "Ada"))
+        assert page.get_attribute("#inbox-progress", "data-index") == "warm"
+        page.wait_for_selector("#inbox-progress[data-index-saved]", state="attached")
     assert _badges(page, cases) == expected
+    page.select_option("#f-tag", "drillcheck")
+    assert [r.get_attribute("data-case") for r in page.locator("#inbox-rows tr[data-case]").all()] \
+        == [cases["flag"]]
+    page.select_option("#f-tag", "")
     assert run_axe(page) == []
     watch.check()

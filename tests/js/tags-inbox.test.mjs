@@ -66,8 +66,9 @@ test("a drill needs the sealed mark too: the listing's flag alone makes a mismat
     false,
   );
   assert.equal(isOverdue(flagged, "2026-11-08"), false);
-  // Not read yet: counts as real, no warning until the report says.
-  assert.equal(drillState({ ...flagged, fields: null }), "real");
+  // Its report not read (yet, or at all): the flag alone confirms nothing, the days judge it.
+  assert.equal(drillState({ ...flagged, fields: null }), "mismatch");
+  assert.equal(isOverdue({ ...flagged, fields: null }, "2026-11-30"), true);
   // A report marked as a drill that the listing does not flag: a mismatch, the server's deadlines stand.
   const unflagged = { ...row(2, [], { overdue: true }), fields: { ...row(2, []).fields, drill: "phishing_it_desk" } };
   assert.equal(drillState(unflagged), "mismatch");

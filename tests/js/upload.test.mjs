@@ -6,7 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
-import { openBytes } from "../../frontend/src/lib/documents.js";
+import { openBytes, SealFailed } from "../../frontend/src/lib/documents.js";
+import { pageHasher } from "../../frontend/src/lib/hash-stream.js";
 import {
   openSealer,
   PartCutter,
@@ -191,11 +192,27 @@ test("the file is read in pieces of at most 64 KiB then padded, bytes in memory 
   }
 });
 
-test("a file that grows or shrinks while it is read fails sealing", async () => {
+test("a file that grows or shrinks while it is read fails sealing, and is read no more", async () => {
   const bytes = bytesOf(100_000);
   const read = async (source) => {
     for await (const piece of paddedStream(source)) void piece;
   };
+  let cancelled = null;
+  const growing = new (class extends Blob {
+    stream() {
+      let n = 0;
+      return new globalThis.ReadableStream({
+        pull(controller) {
+          controller.enqueue(n++ === 0 ? bytes : bytesOf(10));
+        },
+        cancel(why) {
+          cancelled = why;
+        },
+      });
+    }
+  })([bytes]);
+  await assert.rejects(read(growing), /file grew while reading/);
+  assert.match(String(cancelled), /file grew while reading/);
   await assert.rejects(read(readAs(bytes, [bytes, bytesOf(10)])), /file grew while reading/);
   await assert.rejects(read(readAs(bytes, [bytes.subarray(0, 99_999)])), /file changed while reading/);
   await read(readAs(bytes, [bytes.subarray(0, 5), new Uint8Array(0), bytes.subarray(5)])); // an empty read is no end
@@ -468,4 +485,21 @@ test("progress is announced at each tenth or after a while, not on every tick", 
   assert.equal(announceDue(last, 1000, 0.19), false);
   assert.equal(announceDue(last, 1000, 0.2), true);
   assert.equal(announceDue(last, 30_000, 0.12), true);
+});
+
+test("a sealed stream longer than its announced size fails the hash: nothing past it goes unhashed", async () => {
+  const stream = (n) =>
+    new globalThis.ReadableStream({
+      start(controller) {
+        controller.enqueue(bytesOf(n));
+        controller.close();
+      },
+    });
+  const longer = new PartCutter({ stream: stream(150), size: 100, plainSize: 0 }, 64, pageHasher());
+  while (await longer.next());
+  await assert.rejects(longer.sha256(), (err) => err instanceof SealFailed && /longer than its size/.test(err.message));
+  const exact = new PartCutter({ stream: stream(100), size: 100, plainSize: 0 }, 64, pageHasher());
+  const parts = [];
+  for (let p = await exact.next(); p; p = await exact.next()) parts.push(p.slice());
+  assert.equal(await exact.sha256(), sha(joined(parts)));
 });

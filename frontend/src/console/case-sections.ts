@@ -10,7 +10,8 @@ import type { CaseRead, Shown } from "../lib/teamops.js";
 import type { CaseDetail, ReportDoc } from "../lib/types.js";
 import { $, el, tr } from "../page/common.js";
 import { attachmentItem } from "./attachments.js";
-import { sourceOf } from "./inbox-sort.js";
+import { todayUtc } from "../lib/manifest.js";
+import { overdueByDays, sourceOf } from "./inbox-sort.js";
 import { sourceLabel } from "./inbox-table.js";
 import { i18n, memberName } from "./session.js";
 import { categoryLabel } from "./views.js";
@@ -80,7 +81,7 @@ export function renderWarnings(v: View, openSummary: (id: string) => void): void
 /** " (done DAY)" after a deadline that was met; nothing when it was not (yet). */
 const done = (day: string | null): (Node | string)[] => (day ? [" (", tr("console.meta.done", { day }), ")"] : []);
 
-export function renderMeta(d: CaseDetail): void {
+export function renderMeta(d: CaseDetail, form: Readonly<Record<string, string>>): void {
   // Each value is a flat list of nodes and strings; an optional part is left out whole.
   const resolution = d.resolution ? [" — ", tr(`console.resolution.${d.resolution}`)] : [];
   const rows: [string, (Node | string)[]][] = [
@@ -98,7 +99,9 @@ export function renderMeta(d: CaseDetail): void {
   if (source !== "page") rows.splice(1, 0, ["console.meta.source", [sourceLabel(source)]]);
   const dl = $("case-meta");
   dl.replaceChildren(...rows.flatMap(([key, value]) => [el("dt", {}, tr(key)), el("dd", {}, ...value)]));
-  if (d.overdue)
+  // A drill by both words is never late; when one word alone says drill, the days say (as the inbox).
+  const drill = drillCheck(d.drill, form).kind;
+  if (drill === "drill" ? false : drill === "mismatch" ? overdueByDays(d, todayUtc()) : d.overdue)
     dl.append(el("dt", {}, tr("console.inbox.overdue")), el("dd", { class: "late" }, tr("console.meta.overdue_text")));
 }
 

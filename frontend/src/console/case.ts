@@ -132,7 +132,7 @@ function renderAll(v: View): void {
   const { detail, report } = v;
   $("case-title").textContent = report.form.summary ?? detail.id;
   renderWarnings(v, (id) => hooks?.drillSummary?.(id));
-  renderMeta(v.detail);
+  renderMeta(v.detail, report.form);
   renderReport(report, drillCheck(detail.drill, report.form).kind === "drill");
   const place = { caseId: v.id, hint: v.hint };
   $("case-attachments").replaceChildren(
@@ -232,7 +232,7 @@ async function saveStatus(): Promise<void> {
     const cached = session.cases.get(id);
     if (cached) cached.detail = view.detail;
     hooks?.changed(id, view.detail, metaOf(view));
-    renderMeta(view.detail);
+    renderMeta(view.detail, view.report.form);
     renderActions(view.detail);
     result.replaceChildren(tr("console.case.saved"));
     i18n().apply($("view-case"));

@@ -39,14 +39,15 @@ export const FEEDBACK_SOON_DAYS = 14;
  * case): the listing's plaintext flag (protocol §4.4 "Filing") and the
  * sealed report's mark as the inbox read it. Only a drill by both has
  * practice deadlines, never overdue or due soon here; when one word alone
- * says drill ("mismatch") the row is worked as a real case and says so.
- * A flagged row whose report is not read yet counts as real.
+ * says drill ("mismatch") the row is worked as a real case and says so,
+ * also while its report is not read (or cannot be): the server's flag
+ * alone confirms nothing.
  */
 export function drillState(row: Pick<SortRow, "summary" | "fields">): "drill" | "mismatch" | "real" {
   const listed = isFlaggedDrill(row.summary);
   const marked = Boolean(row.fields?.drill);
   if (listed && marked) return "drill";
-  return row.fields && listed !== marked ? "mismatch" : "real";
+  return listed || marked ? "mismatch" : "real";
 }
 
 export const isDrill = (row: Pick<SortRow, "summary" | "fields">): boolean => drillState(row) === "drill";
@@ -88,12 +89,15 @@ const daysUntil = (today: string, day: string): number => (Date.parse(day) - Dat
  */
 export function isOverdue(row: Pick<SortRow, "summary" | "fields">, today: string = todayUtc()): boolean {
   const state = drillState(row);
-  if (state !== "mismatch") return state === "real" && row.summary.overdue;
-  const s = row.summary;
-  return (
-    (today > s.acknowledge_by && !s.acknowledged) || (today > s.feedback_by && !s.feedback && s.status !== "closed")
-  );
+  return state === "mismatch" ? overdueByDays(row.summary, today) : state === "real" && row.summary.overdue;
 }
+
+/** The server's rule for a real case (protocol §4.4; chalicelib/domain/cases.py deadlines), from its days. */
+export const overdueByDays = (
+  s: Pick<CaseSummary, "acknowledge_by" | "feedback_by" | "acknowledged" | "feedback" | "status">,
+  today: string,
+): boolean =>
+  (today > s.acknowledge_by && !s.acknowledged) || (today > s.feedback_by && !s.feedback && s.status !== "closed");
 
 /**
  * Which deadline is close or past: "overdue" as isOverdue says, else

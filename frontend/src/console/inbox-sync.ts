@@ -89,9 +89,18 @@ export class InboxSync {
         todo.map((r) => r.summary),
         changed,
       );
+      const stale = new Map(stored.index.cases.map((e) => [e.case, e]));
       for (const row of todo) {
         const entry = known.get(row.summary.id);
-        if (!entry) continue;
+        if (!entry) {
+          // Read again for its drill mark (planUnlock): what the index knew of it stays.
+          const old = stale.get(row.summary.id);
+          if (old?.report === row.summary.report.id) {
+            if (!changed.has(row.summary.id)) row.last = old.last;
+            row.tags ??= old.tags ?? null;
+          }
+          continue;
+        }
         row.fields = fieldsOf(entry);
         row.last = entry.last;
         // Tags this console learned since the index was written are newer than the index's.

@@ -88,7 +88,13 @@ export function paddedStream(source: Blob | Uint8Array): ReadableStream<Uint8Arr
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const piece = fileDone ? null : await filePiece();
+        let piece: Uint8Array | null = null;
+        try {
+          piece = fileDone ? null : await filePiece();
+        } catch (err) {
+          void reader?.cancel(err).catch(() => undefined); // the file is read no more
+          throw err;
+        }
         fileDone = piece === null;
         if (piece) controller.enqueue(piece);
         else if (padding > 0) {
@@ -185,6 +191,9 @@ export class PartCutter {
   async sha256(): Promise<string> {
     if (this.cut !== this.sealer.size) throw new SealFailed("not every part was cut");
     try {
+      // Every sealed byte was cut, and so hashed: nothing is left past the announced size.
+      if (this.carry.length > 0 || !(await this.reader.read()).done)
+        throw new Error("sealed stream longer than its size");
       return await this.hasher.digest();
     } catch (err) {
       throw new SealFailed(reason(err));

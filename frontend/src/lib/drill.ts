@@ -93,7 +93,7 @@ export function drillOf(form: Readonly<Record<string, string>>): { scenario: str
   if (!scenario || !started || !ID.test(scenario)) return null;
   // A real instant, to the second (no 30 February, no 24:00), as candor/drill.py's drill_of.
   const at = Date.parse(started);
-  if (Number.isNaN(at) || new Date(at).toISOString() !== started.replace("Z", ".000Z")) return null;
+  if (Number.isNaN(at) || started < "0001" || new Date(at).toISOString() !== started.replace("Z", ".000Z")) return null;
   return { scenario, started };
 }
 

@@ -140,6 +140,21 @@ def test_the_cases_come_in_pages_and_the_index_on_the_first(
     assert _code(lambda: as_grace.call("GET", "/v1/team/index", query=bad))[0] == 400
 
 
+def _count_decrypts(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The case ids of each batch of reports the CLI decrypts, from now on."""
+    from candor import inboxindex
+
+    decrypted: list[list[str]] = []
+    real = inboxindex._decrypt
+
+    def counting(s: Any, cases: Any) -> Any:
+        decrypted.append(sorted(c["id"] for c in cases))
+        return real(s, cases)
+
+    monkeypatch.setattr(inboxindex, "_decrypt", counting)
+    return decrypted
+
+
 def test_the_cli_lists_from_the_index_and_decrypts_only_what_it_lacks(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,14 +164,7 @@ def test_the_cli_lists_from_the_index_and_decrypts_only_what_it_lacks(
     s = teamops.Session(api.as_member(grace), grace.key, api.team.manifest, today=api.ctx.today)
     today = api.ctx.today().isoformat()
     first, second = _file(api), _file(api)
-    decrypted: list[list[str]] = []
-    real = inboxindex._decrypt
-
-    def counting(s: Any, cases: Any) -> Any:
-        decrypted.append(sorted(c["id"] for c in cases))
-        return real(s, cases)
-
-    monkeypatch.setattr(inboxindex, "_decrypt", counting)
+    decrypted = _count_decrypts(monkeypatch)
     cases, summaries = inboxindex.summaries(s, today)
     assert sorted(c["id"] for c in cases) == sorted([first, second])
     assert summaries == {first: FORM["summary"], second: FORM["summary"]}
@@ -203,14 +211,7 @@ def test_an_entry_keeps_the_drill_mark_and_a_flag_without_one_is_read_again(
                     filed={"source": "monitoring", "drill": True})
     (flagged,) = listing() - before - {practice}
     plain = _file(api)
-    decrypted: list[list[str]] = []
-    real = inboxindex._decrypt
-
-    def counting(s: Any, cases: Any) -> Any:
-        decrypted.append(sorted(c["id"] for c in cases))
-        return real(s, cases)
-
-    monkeypatch.setattr(inboxindex, "_decrypt", counting)
+    decrypted = _count_decrypts(monkeypatch)
     inboxindex.summaries(s, today)
     answer = s.get("/v1/team/index")
     index = inboxindex.open_index(b64u_decode(answer["sealed"]), ada.key, answer["version"], today)

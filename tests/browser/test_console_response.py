@@ -213,3 +213,43 @@ def test_an_export_for_counsel_rechecked_offline(
         f"{note['file']}: does not verify (the signature does not verify)"]
     (tampered_path := tmp_path / "tampered.zip").write_bytes(tampered)
     assert candor(["export", "check", str(tampered_path), "--manifest", str(anchor)]) == 1
+
+
+def test_a_reply_refused_for_a_newer_message_shows_it_and_keeps_the_draft(
+    make_page: Any, live_server: LiveServer
+) -> None:
+    """The reporter writes while Ada writes her reply: the server refuses it
+    (``after``, protocol §4.4), the console shows the reporter's new message
+    and keeps Ada's draft; sent again, it goes out once, after it."""
+    from candor import reporter as reporting
+    from candor.client import ApiClient, HttpTransport
+
+    server = live_server
+    ada = member(server, "Ada")
+    sub = submit(server)
+    page, watch = make_page(server.url)
+    unlock(page, server, ada)
+    _open_case(page)
+    draft = "Thank you. Could you tell us when the post went up?"
+    page.fill("#reply-text", draft)
+    # Meanwhile the reporter adds something (the console's view is now one message behind).
+    visit = reporting.follow_up(ApiClient(HttpTransport(server.url)), sub.receipt, server.manifest)
+    visit.send("It went up at 9:10, and it is still there.")
+    watch.expect_error("409")
+    page.click("#reply-send")
+    page.click("#reply-confirm-send")
+    page.wait_for_selector("#reply-status .error", timeout=30000)
+    assert "A new message arrived in this case while you were writing" in page.inner_text(
+        "#reply-status")
+    page.wait_for_selector("#case-thread li.message:has-text('It went up at 9:10')")
+    assert page.input_value("#reply-text") == draft
+    assert page.locator("#case-thread li.message.team").count() == 0
+    page.click("#reply-send")
+    page.click("#reply-confirm-send")
+    page.wait_for_selector("#case-thread li.message.team[data-verdict=ok]", timeout=30000)
+    case_id = case_id_of(server, ada)
+    view = teamops.read_case(server.session(ada), case_id)
+    assert [(m.doc or {}).get("text") for m in view.messages] == [
+        "It went up at 9:10, and it is still there.", draft]
+    assert run_axe(page) == []
+    watch.check()

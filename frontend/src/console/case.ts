@@ -295,6 +295,9 @@ async function write(v: View, kind: EntryKind, text: string, files: File[]): Pro
       kind,
       text,
       files,
+      // A reply written in view of the thread goes only after it (protocol §4.4 `after`):
+      // one sent on leaving the case is not held back by a message its writer cannot see now.
+      onlyAfter: kind === "message" && here(),
       onUpload: (file, upload) => {
         uploads.append(uploadRow(file, upload));
       },
@@ -315,6 +318,12 @@ async function write(v: View, kind: EntryKind, text: string, files: File[]): Pro
     say("", tr(kind === "message" ? "console.case.replied" : "console.case.noted"), ...left);
   } catch (err) {
     if (!stillOpen(epoch)) return;
+    if (err instanceof ApiError && err.status === 409 && kind === "message") {
+      // A message came meanwhile, nothing was stored: show it, and keep the draft to send again.
+      await showNewer(v.id, epoch);
+      say("error", tr("console.case.newer_message"));
+      return;
+    }
     const key = writeFailure(err);
     if (key) say("error", tr(key));
     else if (here()) showError($(statusId), err);
@@ -322,6 +331,16 @@ async function write(v: View, kind: EntryKind, text: string, files: File[]): Pro
     uploads.remove();
     send.disabled = false;
   }
+}
+
+/** The case read again after a reply was refused for a newer message: shown, the draft untouched. */
+async function showNewer(id: string, epoch: number): Promise<void> {
+  const reloaded = await loadCase(id, epoch).catch(() => null);
+  if (!reloaded || !stillOpen(epoch)) return;
+  hooks?.changed(id, reloaded.detail, metaOf(reloaded));
+  if (shownId() !== id) return;
+  view = reloaded;
+  renderAll(reloaded);
 }
 
 // -- deleting (admins in the access list) ------------------------------------------------------

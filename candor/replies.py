@@ -79,21 +79,28 @@ def acknowledge(s: teamops.Session, case_id: str, reply: Mapping[str, Any]) -> s
     protocol §4.4): when another console acknowledged meanwhile (or the
     reporter wrote), the case is read again, so no reporter gets two.
     Raises ApiError, TeamError (nothing is sent when the read fails)."""
+    sent = False
     for _ in range(ACK_TRIES):
         view = teamops.read_case(s, case_id)
         step = ack_step(view)
         if step == "none":
-            return "none"
+            return "sent" if sent else "none"
         if step == "send":
             _, text = fill(reply, str(view.report.get("lang", "en")), view.case, s.today())
             try:
                 teamops.write(s, view, "message", text, only_after=True)
             except ApiError as exc:
-                if exc.status == 409:
-                    continue  # the thread moved on: read it again
+                if exc.code == "thread_moved":
+                    continue  # a message came meanwhile: read the case again
                 raise
-        s.api.call("PATCH", f"/v1/team/cases/{case_id}", {"status": "acknowledged"})
-        return "sent" if step == "send" else "status"
+            sent = True
+        try:
+            s.api.call("PATCH", f"/v1/team/cases/{case_id}", {"status": "acknowledged"})
+        except ApiError as exc:
+            if exc.code == "conflict":
+                continue  # the case changed meanwhile: read it again (our reply is in it)
+            raise
+        return "sent" if sent else "status"
     raise teamops.TeamError(f"case {case_id} kept changing while it was acknowledged: try again")
 
 

@@ -73,6 +73,10 @@ class ThreadFull(CandorError):
     code = "thread_full"
     default_message = "This case has reached its message limit."
 
+class ThreadMoved(CandorError):
+    code = "thread_moved"
+    default_message = "The case holds newer messages than the writer read."
+
 class Conflict(CandorError):
     code = "conflict"
     default_message = "This conflicts with what is already stored."
@@ -141,6 +145,7 @@ STATUS: dict[str, int] = {
     "legal_hold": 409,
     "attachment_claimed": 409,
     "thread_full": 409,
+    "thread_moved": 409,
     "conflict": 409,
     "too_large": 413,
     "unsupported_media_type": 415,

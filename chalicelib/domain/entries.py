@@ -15,7 +15,7 @@ from chalicelib.domain import blobs
 from chalicelib.domain.answers import EntryAnswer, EntrySummary
 from chalicelib.domain.cases import Context, load_case
 from chalicelib.domain.records import CaseRecord, EntryRecord
-from chalicelib.errors import AttachmentClaimed, Conflict, NotFound, ThreadFull
+from chalicelib.errors import AttachmentClaimed, Conflict, NotFound, ThreadFull, ThreadMoved
 from chalicelib.store import keys
 from chalicelib.store.base import ABSENT, ConditionFailed, Item, Op
 
@@ -38,7 +38,7 @@ def append(
     (the team's adds its audit entry to it). With ``after`` in the body
     (the count of this kind its writer read), only while the case holds
     exactly that many: a reply written without seeing a newer one is
-    refused, atomically with the write. Raises Conflict, ThreadFull,
+    refused, atomically with the write. Raises Conflict, ThreadMoved, ThreadFull,
     InvalidBlob, AttachmentMissing, AttachmentClaimed."""
     del raw  # idempotency compares the document, not a re-signed request
     commit = commit or ctx.store.transact
@@ -56,7 +56,7 @@ def append(
             return _repeat(existing, digest)
         count = case.data["messages"] if kind == "message" else case.data["notes"]
         if after is not None and count != after:
-            raise Conflict(f"The case has {count} {kind}s, not {after}: read it again.")
+            raise ThreadMoved(f"The case has {count} {kind}s, not {after}: read it again.")
         if count >= (ctx.limits.messages if kind == "message" else ctx.limits.notes):
             raise ThreadFull()
         blobs.check_blob(sealed, ctx, recipient_type=case.data["type"])

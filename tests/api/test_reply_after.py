@@ -1,5 +1,5 @@
 """A team reply stored only after the thread its writer read (protocol §4.4,
-``after``), on every backend: the server refuses (409 ``conflict``, nothing
+``after``), on every backend: the server refuses (409 ``thread_moved``, nothing
 stored) a message or note that names fewer entries of its kind than the case
 holds, so two consoles acknowledging the same new case at once send its
 reporter one acknowledgement, not two (candor/replies.py, lib/replies.ts)."""
@@ -38,7 +38,7 @@ def test_an_entry_with_after_is_stored_only_while_the_case_holds_that_many(api: 
     teamops.write(ada, stale, "message", "We received your report.", only_after=True)
     with pytest.raises(ApiError) as refused:
         teamops.write(ada, stale, "message", "We received your report.", only_after=True)
-    assert (refused.value.status, refused.value.code) == (409, "conflict")
+    assert (refused.value.status, refused.value.code) == (409, "thread_moved")
     fresh = teamops.read_case(ada, case_id)
     assert [m.doc["text"] for m in fresh.messages if m.doc] == ["We received your report."]
     # Notes count notes: the stale view read none, and none was written.
@@ -84,4 +84,31 @@ def test_two_consoles_acknowledging_at_once_send_one_acknowledgement(
     team = [m for m in view.messages if m.doc and m.doc["from"] == "team"]
     assert len(team) == 1 and team[0].doc is not None
     assert team[0].doc["member"] == api.team.by_name("Grace").id
+    assert view.case["status"] == "acknowledged"
+
+
+def test_an_acknowledgement_whose_status_change_lost_a_race_is_still_sent_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reply is stored, then marking the case acknowledged meets another
+    write (409 ``conflict``): the case is read again, and the outcome is
+    still "sent", with one acknowledgement and the status set."""
+    case_id = _case(api)
+    ada = _session(api, "Ada")
+    reply = replies.acknowledgement(replies.load())
+    assert reply is not None
+    call = type(ada.api).call
+    lost: list[str] = []
+
+    def patch_loses_once(client: Any, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        if method == "PATCH" and not lost:
+            lost.append(path)
+            raise ApiError(409, "conflict", "The case changed meanwhile; reload and try again.")
+        return call(client, method, path, *args, **kwargs)
+
+    monkeypatch.setattr(type(ada.api), "call", patch_loses_once)
+    assert replies.acknowledge(ada, case_id, reply) == "sent"
+    assert lost == [f"/v1/team/cases/{case_id}"]
+    view = teamops.read_case(ada, case_id)
+    assert len([m for m in view.messages if m.doc and m.doc["from"] == "team"]) == 1
     assert view.case["status"] == "acknowledged"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -252,4 +253,38 @@ def test_a_reply_refused_for_a_newer_message_shows_it_and_keeps_the_draft(
     assert [(m.doc or {}).get("text") for m in view.messages] == [
         "It went up at 9:10, and it is still there.", draft]
     assert run_axe(page) == []
+    watch.check()
+
+
+def test_a_reply_that_goes_out_as_its_writer_leaves_the_case_is_never_lost(
+    make_page: Any, live_server: LiveServer
+) -> None:
+    """Ada confirms a reply and goes back to the inbox during its undo
+    window; the reporter writes meanwhile. Out of her sight, the reply is
+    sent without ``after`` (as before it existed), so it is stored, not
+    refused unseen."""
+    from candor import reporter as reporting
+    from candor.client import ApiClient, HttpTransport
+
+    server = live_server
+    ada = member(server, "Ada")
+    sub = submit(server)
+    page, watch = make_page(server.url)
+    unlock(page, server, ada)
+    _open_case(page)
+    draft = "Thank you. We are looking into it today."
+    page.fill("#reply-text", draft)
+    page.click("#reply-send")
+    page.click("#reply-confirm-send")
+    page.click("#back-to-inbox")
+    visit = reporting.follow_up(ApiClient(HttpTransport(server.url)), sub.receipt, server.manifest)
+    visit.send("One more thing: it was shared twice.")
+    case_id = case_id_of(server, ada)
+    s = server.session(ada)
+    deadline = time.monotonic() + 60
+    while len(teamops.read_case(s, case_id).messages) < 2:
+        assert time.monotonic() < deadline, "the reply never went out"
+        time.sleep(0.5)
+    texts = [(m.doc or {}).get("text") for m in teamops.read_case(s, case_id).messages]
+    assert texts == ["One more thing: it was shared twice.", draft]
     watch.check()

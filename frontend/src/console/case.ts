@@ -6,7 +6,7 @@
 import { ApiError, type CasePatch, patchCase } from "../lib/api.js";
 import { currentTags } from "../lib/case-meta.js";
 import { todayUtc } from "../lib/manifest.js";
-import { ackValues } from "../lib/replies.js";
+import { ackValues, isThreadMoved } from "../lib/replies.js";
 import { SealFailed } from "../lib/documents.js";
 import { drillCheck } from "../lib/drill.js";
 import { blocksWriting, ManifestExpired, postEntry, readCase } from "../lib/teamops.js";
@@ -252,7 +252,7 @@ function prepare(kind: EntryKind, text: string, files: File[]): Send | string {
   // protocol §4.5: never write to a case whose stored reply_to or access differs from the sealed report.
   if (blocksWriting(view.warnings)) return "console.case.refused";
   const v = view;
-  return () => write(v, kind, text, files);
+  return (leaving = false) => write(v, kind, text, files, leaving);
 }
 
 /**
@@ -273,11 +273,13 @@ function writeFailure(err: unknown): string | null {
   return null;
 }
 
-async function write(v: View, kind: EntryKind, text: string, files: File[]): Promise<void> {
+async function write(v: View, kind: EntryKind, text: string, files: File[], leaving = false): Promise<void> {
   const [statusId, textId, sendId] =
     kind === "message" ? ["reply-status", "reply-text", "reply-send"] : ["note-status", "note-text", "note-send"];
   // The case may have been left meanwhile (a reply goes out when another case opens): its view is not touched.
   const here = (): boolean => shownId() === v.id;
+  // Its writer reads this case now (not the inbox, not another case).
+  const inView = (): boolean => here() && !$("view-case").hidden;
   const say = (cls: string, ...lines: HTMLSpanElement[]): void => {
     if (!here()) return;
     $(statusId).replaceChildren(el("span", { class: cls }, ...lines.flatMap((line, i) => (i ? [" ", line] : [line]))));
@@ -291,17 +293,31 @@ async function write(v: View, kind: EntryKind, text: string, files: File[]): Pro
   if (here()) $(statusId).before(uploads);
   try {
     say("", tr("console.case.sending"));
-    const { dropped } = await postEntry(current(), manifest(), v, {
-      kind,
-      text,
-      files,
-      // A reply written in view of the thread goes only after it (protocol §4.4 `after`):
-      // one sent on leaving the case is not held back by a message its writer cannot see now.
-      onlyAfter: kind === "message" && here(),
-      onUpload: (file, upload) => {
-        uploads.append(uploadRow(file, upload));
-      },
-    });
+    const post = (onlyAfter: boolean): Promise<{ dropped: string[] }> =>
+      postEntry(current(), manifest(), v, {
+        kind,
+        text,
+        files,
+        onlyAfter,
+        onUpload: (file, upload) => {
+          uploads.append(uploadRow(file, upload));
+        },
+      });
+    // A reply its writer sends in view of the thread goes only after it (protocol §4.4 `after`).
+    let dropped: string[];
+    try {
+      ({ dropped } = await post(kind === "message" && !leaving && inView()));
+    } catch (err) {
+      if (!isThreadMoved(err) || !stillOpen(epoch)) throw err;
+      if (inView()) {
+        // A message came meanwhile, nothing was stored: show it, and keep the draft to send again.
+        await showNewer(v.id, epoch);
+        say("error", tr("console.case.newer_message"));
+        return;
+      }
+      // Its writer left the case while it went out: sent as before, never lost unseen.
+      ({ dropped } = await post(false));
+    }
     if (!stillOpen(epoch)) return;
     if (here()) {
       textArea(textId).value = "";
@@ -318,12 +334,6 @@ async function write(v: View, kind: EntryKind, text: string, files: File[]): Pro
     say("", tr(kind === "message" ? "console.case.replied" : "console.case.noted"), ...left);
   } catch (err) {
     if (!stillOpen(epoch)) return;
-    if (err instanceof ApiError && err.status === 409 && kind === "message") {
-      // A message came meanwhile, nothing was stored: show it, and keep the draft to send again.
-      await showNewer(v.id, epoch);
-      say("error", tr("console.case.newer_message"));
-      return;
-    }
     const key = writeFailure(err);
     if (key) say("error", tr(key));
     else if (here()) showError($(statusId), err);

@@ -16,8 +16,12 @@ import { button, input, select, textArea } from "./views.js";
 /** How long a confirmed reply can still be taken back. */
 export const UNDO_SECONDS = 8;
 
-/** Sends the entry to the case it was prepared for (case.ts), reporting in the kind's status line. */
-export type Send = () => Promise<void>;
+/**
+ * Sends the entry to the case it was prepared for (case.ts), reporting in
+ * the kind's status line; `leaving`: it goes out because its writer leaves
+ * the case, so it cannot wait for them to read a newer message.
+ */
+export type Send = (leaving?: boolean) => Promise<void>;
 
 export interface ComposeHooks {
   /** A Send bound to the case shown now, or the catalogue key saying why `text` may not be written to it. */
@@ -35,8 +39,8 @@ export interface TemplateContext {
 interface Pending {
   send: Send;
   timer?: ReturnType<typeof setInterval>;
-  /** Sends now (the undo window's end). */
-  finish?: () => void;
+  /** Sends now (the undo window's end, or `leaving` the case). */
+  finish?: (leaving?: boolean) => void;
 }
 
 let hooks: ComposeHooks | null = null;
@@ -141,7 +145,7 @@ export function selectTab(kind: EntryKind): void {
 
 /** Leaving the case: a confirmed reply goes out now (unless the console was locked), one being confirmed is dropped. */
 export function clearCompose(): void {
-  if (pending?.finish) pending.finish();
+  if (pending?.finish) pending.finish(true);
   else backToEditing();
   say(null);
   $("note-status").replaceChildren();
@@ -193,7 +197,7 @@ function startUndoWindow(): void {
   button("reply-undo-button").focus();
   const epoch = session.epoch;
   const deadline = Date.now() + UNDO_SECONDS * 1000;
-  reply.finish = () => {
+  reply.finish = (leaving = false) => {
     clearInterval(reply.timer);
     $("reply-undo").hidden = true;
     pending = null;
@@ -202,7 +206,7 @@ function startUndoWindow(): void {
       setEditing(true);
       return;
     }
-    void reply.send().finally(() => {
+    void reply.send(leaving).finally(() => {
       setEditing(true);
     });
   };

@@ -192,8 +192,10 @@ export class PartCutter {
     if (this.cut !== this.sealer.size) throw new SealFailed("not every part was cut");
     try {
       // Every sealed byte was cut, and so hashed: nothing is left past the announced size.
-      if (this.carry.length > 0 || !(await this.reader.read()).done)
+      if (this.carry.length > 0 || !(await this.reader.read()).done) {
+        this.cancel(); // read no more of it
         throw new Error("sealed stream longer than its size");
+      }
       return await this.hasher.digest();
     } catch (err) {
       throw new SealFailed(reason(err));

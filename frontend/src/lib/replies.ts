@@ -165,28 +165,38 @@ export async function acknowledgeCase(
   reply: Reply,
   seen: (detail: CaseDetail) => void = () => undefined,
 ): Promise<AckResult> {
+  let sent = false;
   for (let tries = 0; tries < ACK_TRIES; tries++) {
     const read = await readCase(team, id, null);
     const step = ackStep(read);
-    if (step === "none") return "none";
+    if (step === "none") return sent ? "sent" : "none";
     if (step === "send") {
       const { text } = fillReply(reply, read.report.lang, ackValues(read.detail, todayUtc()));
       try {
         await postEntry(team, manifest, read, { kind: "message", text, files: [], onlyAfter: true });
       } catch (err) {
-        if (err instanceof ApiError && err.status === 409) continue; // the thread moved on: read it again
+        if (isThreadMoved(err)) continue; // a message came meanwhile: read the case again
         throw err;
       }
+      sent = true;
     }
     const body: CasePatch = { status: "acknowledged" };
-    seen(await patchCase(team.client, id, body));
-    return step === "send" ? "sent" : "status";
+    try {
+      seen(await patchCase(team.client, id, body));
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "conflict") continue; // changed meanwhile: read it again
+      throw err;
+    }
+    return sent ? "sent" : "status";
   }
   throw new Error(`case ${id} kept changing while it was acknowledged: try again`);
 }
 
 /** Reads of a case whose thread moves on while it is acknowledged, at most. */
 const ACK_TRIES = 3;
+
+/** The server refused an entry for a newer one than its writer read (`after`, protocol §4.4). */
+export const isThreadMoved = (err: unknown): boolean => err instanceof ApiError && err.code === "thread_moved";
 
 /** A verified reply of `member` with this text is in the thread already (a retry after a lost answer). */
 export const alreadySent = (

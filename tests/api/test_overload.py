@@ -80,9 +80,23 @@ def test_needed_only_when_the_anonymous_bucket_is_low() -> None:
     assert gate.needed()
 
 
+def _proof_for_it_alone(gate: PuzzleGate, others: list[tuple[str, bytes]]) -> str:
+    """A proof for POST /v1/attachments with BODY whose digest for each of
+    ``others`` (path, body) falls short: one proof in 2^bits also solves a
+    given other request by chance, which the test must not take for the
+    gate ignoring the request (a gate that did would make none such)."""
+    for _ in range(100):
+        proof = solver.solve(gate.challenge(), "POST", "/v1/attachments", BODY)
+        if all(puzzle.leading_zero_bits(puzzle.proof_digest(proof, "POST", path, body))
+               < proof.bits for path, body in others):
+            return proof.header()
+    raise AssertionError("every proof also solved another request: the digest ignores it")
+
+
 def test_a_proof_admits_its_own_request_once() -> None:
     gate, _ = _gate()
-    header = _proof(gate)
+    others = [("/v1/reports", BODY), ("/v1/attachments", b'{"size": 1001}')]
+    header = _proof_for_it_alone(gate, others)
     assert not gate.admit(header, "POST", "/v1/reports", BODY)  # another route
     assert not gate.admit(header, "POST", "/v1/attachments", b'{"size": 1001}')  # another body
     assert gate.admit(header, "POST", "/v1/attachments", BODY)

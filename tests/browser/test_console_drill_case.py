@@ -133,6 +133,7 @@ def test_a_drill_case_shows_its_banner_and_a_tampered_flag_a_warning(
     page.click("#case-tags-save")
     page.wait_for_selector("#case-tags .badge-tag[data-tag=drillcheck]")
     page.click("#back-to-inbox")
+    page.wait_for_selector("#inbox-progress[data-index-saved]", state="attached")
     # The next unlocks read the rows from Ada's inbox index: the same badges, the same tag.
     for _ in range(2):
         page.click("#lock")

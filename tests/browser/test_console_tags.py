@@ -124,6 +124,9 @@ def test_tags_filter_the_inbox_and_one_reply_reaches_two_linked_reporters(
     page.click("#back-to-inbox")
     page.select_option("#f-tag", "roadmap")
     assert _shown(page) == [a]
+    # The inbox's load writes the index in the background: locked before it ends, the next
+    # unlock would read the older index.
+    page.wait_for_selector("#inbox-progress[data-index-saved]", state="attached")
     page.click("#lock")
     unlock(page, server, ada)
     assert page.get_attribute("#inbox-progress", "data-index") == "warm"

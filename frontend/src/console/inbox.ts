@@ -207,6 +207,7 @@ async function loadInbox(): Promise<void> {
   const progress = $("inbox-progress");
   progress.dataset.state = "loading";
   delete progress.dataset.firstRowMs;
+  delete progress.dataset.indexSaved; // set again once this load's index write ends
   button("inbox-refresh").disabled = true;
   fillFilters();
   try {

@@ -222,7 +222,7 @@ def write(s: Session, view: CaseView, kind: str, text: str,
     ``dropped`` lists the removed members it was not sealed to. With
     ``only_after`` the server stores it only while the case holds no newer
     one of its kind than ``view`` showed (``after``, protocol §4.4; else 409
-    ``conflict``, nothing stored). Refused when
+    ``thread_moved``, nothing stored). Refused when
     the stored case and the sealed report disagree (protocol §4.5), and
     (ManifestExpired) when the team's manifest expired."""
     if any(w.startswith(("report:", ACCESS_PROBLEM)) for w in view.warnings):

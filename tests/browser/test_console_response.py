@@ -216,26 +216,38 @@ def test_an_export_for_counsel_rechecked_offline(
     assert candor(["export", "check", str(tampered_path), "--manifest", str(anchor)]) == 1
 
 
+def _drafting(make_page: Any, server: LiveServer, draft: str) -> tuple[Any, Any, Any, Any]:
+    """A reporter's case open in Ada's console, her reply's draft typed:
+    the page, its watch, Ada and the reporter's submission."""
+    ada = member(server, "Ada")
+    sub = submit(server)
+    page, watch = make_page(server.url)
+    unlock(page, server, ada)
+    _open_case(page)
+    page.fill("#reply-text", draft)
+    return page, watch, ada, sub
+
+
+def _reporter_writes(server: LiveServer, sub: Any, text: str) -> None:
+    """The reporter comes back with the receipt and sends ``text``."""
+    from candor import reporter as reporting
+    from candor.client import ApiClient, HttpTransport
+
+    visit = reporting.follow_up(ApiClient(HttpTransport(server.url)), sub.receipt, server.manifest)
+    visit.send(text)
+
+
 def test_a_reply_refused_for_a_newer_message_shows_it_and_keeps_the_draft(
     make_page: Any, live_server: LiveServer
 ) -> None:
     """The reporter writes while Ada writes her reply: the server refuses it
     (``after``, protocol §4.4), the console shows the reporter's new message
     and keeps Ada's draft; sent again, it goes out once, after it."""
-    from candor import reporter as reporting
-    from candor.client import ApiClient, HttpTransport
-
     server = live_server
-    ada = member(server, "Ada")
-    sub = submit(server)
-    page, watch = make_page(server.url)
-    unlock(page, server, ada)
-    _open_case(page)
     draft = "Thank you. Could you tell us when the post went up?"
-    page.fill("#reply-text", draft)
+    page, watch, ada, sub = _drafting(make_page, server, draft)
     # Meanwhile the reporter adds something (the console's view is now one message behind).
-    visit = reporting.follow_up(ApiClient(HttpTransport(server.url)), sub.receipt, server.manifest)
-    visit.send("It went up at 9:10, and it is still there.")
+    _reporter_writes(server, sub, "It went up at 9:10, and it is still there.")
     watch.expect_error("409")
     page.click("#reply-send")
     page.click("#reply-confirm-send")
@@ -263,22 +275,13 @@ def test_a_reply_that_goes_out_as_its_writer_leaves_the_case_is_never_lost(
     window; the reporter writes meanwhile. Out of her sight, the reply is
     sent without ``after`` (as before it existed), so it is stored, not
     refused unseen."""
-    from candor import reporter as reporting
-    from candor.client import ApiClient, HttpTransport
-
     server = live_server
-    ada = member(server, "Ada")
-    sub = submit(server)
-    page, watch = make_page(server.url)
-    unlock(page, server, ada)
-    _open_case(page)
     draft = "Thank you. We are looking into it today."
-    page.fill("#reply-text", draft)
+    page, watch, ada, sub = _drafting(make_page, server, draft)
     page.click("#reply-send")
     page.click("#reply-confirm-send")
     page.click("#back-to-inbox")
-    visit = reporting.follow_up(ApiClient(HttpTransport(server.url)), sub.receipt, server.manifest)
-    visit.send("One more thing: it was shared twice.")
+    _reporter_writes(server, sub, "One more thing: it was shared twice.")
     case_id = case_id_of(server, ada)
     s = server.session(ada)
     deadline = time.monotonic() + 60
